@@ -1,0 +1,35 @@
+package dev.mirrord.jvm.protocol.codec;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.timeout.IdleStateHandler;
+
+/**
+ * The one place that installs protocol handlers, in this order: frame decoder, length prepender,
+ * {@link MessageCodec}, idle detection, then the caller's session handler.
+ *
+ * <p>The frame decoder rejects any frame larger than {@link #MAX_FRAME} before buffering it, so a
+ * hostile peer cannot make us hold more than that per connection.
+ */
+public final class ProtocolPipeline {
+  /** Largest frame body, tag included. A {@code Tcp.Data} chunk is at most 64 KiB. */
+  public static final int MAX_FRAME = 1024 * 1024;
+
+  /** Reader idle (no frame at all, not even a Pong) after which the session may be closed. */
+  public static final int READER_IDLE_SECONDS = 60;
+
+  /** Writer idle after which a Ping should be sent. */
+  public static final int WRITER_IDLE_SECONDS = 15;
+
+  private ProtocolPipeline() {}
+
+  public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
+    p.addLast("frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4, true));
+    p.addLast("framePrepender", new LengthFieldPrepender(4));
+    p.addLast("messageCodec", new MessageCodec(side));
+    p.addLast("idle", new IdleStateHandler(READER_IDLE_SECONDS, WRITER_IDLE_SECONDS, 0));
+    p.addLast("session", session);
+  }
+}

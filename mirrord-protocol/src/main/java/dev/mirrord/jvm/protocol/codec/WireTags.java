@@ -1,0 +1,216 @@
+package dev.mirrord.jvm.protocol.codec;
+
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.IncomingMode;
+import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.Tcp;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.CorruptedFrameException;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The one tag table: a stable {@code u16} tag per message class, with its reader and writer.
+ *
+ * <p>Rules (see docs/PROTOCOL.md): a tag is never reused, reordered or given other fields; a new
+ * message gets a new tag and a minor version bump; a changed shape becomes a {@code ...V2} record
+ * with a new tag. Tags below {@code 0x8000} go client to agent, from {@code 0x8000} agent to
+ * client; messages that travel both ways ({@link Tcp.Data} etc.) carry one tag and are allowed in
+ * both directions.
+ *
+ * <pre>
+ * frame = u32 length (of what follows) | u16 tag | body
+ * </pre>
+ */
+public final class WireTags {
+
+  /** One row of the table. */
+  public record Entry<M extends Message>(
+      int tag,
+      Class<M> type,
+      boolean clientToAgent,
+      boolean agentToClient,
+      Function<ByteBuf, M> reader,
+      BiConsumer<ByteBuf, M> writer) {}
+
+  private static final Map<Integer, Entry<?>> BY_TAG = new LinkedHashMap<>();
+  private static final Map<Class<?>, Entry<?>> BY_TYPE = new HashMap<>();
+
+  static {
+    // Session family 0x0001..
+    client(0x0001, Session.Hello.class,
+        b -> new Session.Hello(Wire.readVersion(b), Wire.readString(b), Wire.readString(b)),
+        (b, m) -> {
+          Wire.writeVersion(b, m.version());
+          Wire.writeString(b, m.token());
+          Wire.writeString(b, m.peer());
+        });
+    client(0x0002, Session.Ping.class, b -> new Session.Ping(b.readLong()),
+        (b, m) -> b.writeLong(m.nonce()));
+    agent(0x8001, Session.HelloOk.class,
+        b -> new Session.HelloOk(Wire.readVersion(b), Wire.readString(b)),
+        (b, m) -> {
+          Wire.writeVersion(b, m.negotiated());
+          Wire.writeString(b, m.agentVersion());
+        });
+    agent(0x8002, Session.HelloRejected.class,
+        b -> new Session.HelloRejected(Wire.readVersion(b), Wire.readString(b)),
+        (b, m) -> {
+          Wire.writeVersion(b, m.agentVersion());
+          Wire.writeString(b, m.reason());
+        });
+    agent(0x8003, Session.Pong.class, b -> new Session.Pong(b.readLong()),
+        (b, m) -> b.writeLong(m.nonce()));
+    agent(0x8004, Session.AgentLog.class,
+        b -> new Session.AgentLog(level(b.readUnsignedByte()), Wire.readString(b)),
+        (b, m) -> {
+          b.writeByte(m.level().code);
+          Wire.writeString(b, m.message());
+        });
+
+    // Target family 0x0010..
+    client(0x0010, Target.TargetInfoRequest.class,
+        b -> new Target.TargetInfoRequest(b.readLong()), (b, m) -> b.writeLong(m.requestId()));
+    client(0x0011, Target.EnvRequest.class, b -> new Target.EnvRequest(b.readLong()),
+        (b, m) -> b.writeLong(m.requestId()));
+    agent(0x8010, Target.TargetInfo.class,
+        b -> new Target.TargetInfo(b.readLong(), b.readInt(), b.readLong(), Wire.readString(b),
+            Wire.readStringList(b)),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          b.writeInt(m.pid());
+          b.writeLong(m.netnsInode());
+          Wire.writeString(b, m.hostname());
+          Wire.writeStringList(b, m.addresses());
+        });
+    agent(0x8011, Target.EnvResponse.class,
+        b -> new Target.EnvResponse(b.readLong(), Wire.readResult(b, Wire::readStringMap)),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          Wire.writeResult(b, m.env(), Wire::writeStringMap);
+        });
+
+    // Incoming TCP family 0x0100..
+    client(0x0101, Tcp.PortSubscribe.class,
+        b -> new Tcp.PortSubscribe(Wire.readPort(b), mode(b.readUnsignedByte())),
+        (b, m) -> {
+          b.writeShort(m.port());
+          b.writeByte(m.mode().code);
+        });
+    client(0x0102, Tcp.PortUnsubscribe.class, b -> new Tcp.PortUnsubscribe(Wire.readPort(b)),
+        (b, m) -> b.writeShort(m.port()));
+    both(0x0103, Tcp.Data.class, b -> new Tcp.Data(b.readLong(), Wire.readPayload(b)),
+        (b, m) -> {
+          b.writeLong(m.connectionId());
+          Wire.writePayload(b, m.bytes());
+        });
+    both(0x0104, Tcp.Shutdown.class, b -> new Tcp.Shutdown(b.readLong()),
+        (b, m) -> b.writeLong(m.connectionId()));
+    both(0x0105, Tcp.Close.class, b -> new Tcp.Close(b.readLong(), Wire.readBool(b)),
+        (b, m) -> {
+          b.writeLong(m.connectionId());
+          Wire.writeBool(b, m.reset());
+        });
+    both(0x0106, Tcp.Flow.class, b -> new Tcp.Flow(b.readLong(), Wire.readBool(b)),
+        (b, m) -> {
+          b.writeLong(m.connectionId());
+          Wire.writeBool(b, m.paused());
+        });
+    agent(0x8101, Tcp.PortSubscribeResult.class,
+        b -> new Tcp.PortSubscribeResult(Wire.readPort(b),
+            Wire.readResult(b, x -> x.readUnsignedShort())),
+        (b, m) -> {
+          b.writeShort(m.port());
+          Wire.writeResult(b, m.result(), (x, port) -> x.writeShort(port));
+        });
+    agent(0x8102, Tcp.NewConnection.class,
+        b -> new Tcp.NewConnection(b.readLong(), mode(b.readUnsignedByte()), Wire.readPort(b),
+            Wire.readString(b), b.readUnsignedShort(), Wire.readString(b), b.readUnsignedShort()),
+        (b, m) -> {
+          b.writeLong(m.connectionId());
+          b.writeByte(m.mode().code);
+          b.writeShort(m.targetPort());
+          Wire.writeString(b, m.sourceAddress());
+          b.writeShort(m.sourcePort());
+          Wire.writeString(b, m.destinationAddress());
+          b.writeShort(m.destinationPort());
+        });
+    verifyRoots();
+  }
+
+  private WireTags() {}
+
+  /** The row for {@code tag}, or {@code null}. */
+  public static Entry<?> forTag(int tag) {
+    return BY_TAG.get(tag);
+  }
+
+  /** The row for a message's class; every concrete message class has one. */
+  public static Entry<?> forType(Class<?> type) {
+    Entry<?> e = BY_TYPE.get(type);
+    if (e == null) {
+      throw new IllegalArgumentException("no wire tag for " + type.getName());
+    }
+    return e;
+  }
+
+  /** The whole table in tag order, for docs and tests. */
+  public static Map<Integer, Entry<?>> all() {
+    return Collections.unmodifiableMap(BY_TAG);
+  }
+
+  private static <M extends ClientMessage> void client(
+      int tag, Class<M> type, Function<ByteBuf, M> r, BiConsumer<ByteBuf, M> w) {
+    add(new Entry<>(tag, type, true, false, r, w));
+  }
+
+  private static <M extends AgentMessage> void agent(
+      int tag, Class<M> type, Function<ByteBuf, M> r, BiConsumer<ByteBuf, M> w) {
+    add(new Entry<>(tag, type, false, true, r, w));
+  }
+
+  private static <M extends Message> void both(
+      int tag, Class<M> type, Function<ByteBuf, M> r, BiConsumer<ByteBuf, M> w) {
+    add(new Entry<>(tag, type, true, true, r, w));
+  }
+
+  private static void add(Entry<?> e) {
+    if (BY_TAG.put(e.tag(), e) != null || BY_TYPE.put(e.type(), e) != null) {
+      throw new ExceptionInInitializerError("duplicate wire tag " + e.tag());
+    }
+  }
+
+  /** Every permitted subclass of the sealed roots must have a tag: fail fast at class init. */
+  private static void verifyRoots() {
+    for (Class<?> root : new Class<?>[] {ClientMessage.class, AgentMessage.class}) {
+      for (Class<?> c : root.getPermittedSubclasses()) {
+        if (!BY_TYPE.containsKey(c)) {
+          throw new ExceptionInInitializerError("message without wire tag: " + c.getName());
+        }
+      }
+    }
+  }
+
+  private static IncomingMode mode(int code) {
+    try {
+      return IncomingMode.ofCode(code);
+    } catch (IllegalArgumentException e) {
+      throw new CorruptedFrameException(e.getMessage());
+    }
+  }
+
+  private static Session.AgentLog.Level level(int code) {
+    try {
+      return Session.AgentLog.Level.ofCode(code);
+    } catch (IllegalArgumentException e) {
+      throw new CorruptedFrameException(e.getMessage());
+    }
+  }
+}

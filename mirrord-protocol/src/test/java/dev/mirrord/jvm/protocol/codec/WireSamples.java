@@ -1,0 +1,80 @@
+package dev.mirrord.jvm.protocol.codec;
+
+import dev.mirrord.jvm.protocol.IncomingMode;
+import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.Payload;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.Tcp;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One or more sample messages per wire tag, each with the name of its golden fixture
+ * ({@code src/test/resources/wire/<name>.hex}). Shared through the test-jar with other modules'
+ * tests (the agent's fuzz test mutates these).
+ */
+public final class WireSamples {
+  private WireSamples() {}
+
+  public record Sample(String name, Message message) {}
+
+  public static List<Sample> all() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("DB_URL", "postgres://postgres:5432/app");
+    env.put("EMPTY", "");
+    env.put("WITH_EQ", "a=b=c");
+    return List.of(
+        new Sample("hello", new Session.Hello(new ProtocolVersion(1, 0), "tok3n", "layer pid=42 app")),
+        new Sample("ping", new Session.Ping(0x0102030405060708L)),
+        new Sample("hello_ok", new Session.HelloOk(new ProtocolVersion(1, 0), "0.1.0")),
+        new Sample(
+            "hello_rejected",
+            new Session.HelloRejected(new ProtocolVersion(1, 0), "bad session token")),
+        new Sample("pong", new Session.Pong(-1L)),
+        new Sample("agent_log", new Session.AgentLog(Session.AgentLog.Level.WARN, "héllo ✓")),
+        new Sample("target_info_request", new Target.TargetInfoRequest(7)),
+        new Sample("env_request", new Target.EnvRequest(8)),
+        new Sample(
+            "target_info",
+            new Target.TargetInfo(7, 4242, 4026531840L, "pod-0", List.of("198.18.0.10", "fe80::1"))),
+        new Sample("env_response_ok", new Target.EnvResponse(8, RemoteResult.ok(env))),
+        new Sample(
+            "env_response_err",
+            new Target.EnvResponse(9, RemoteResult.err(new ResponseError.Forbidden("run as root")))),
+        new Sample("port_subscribe", new Tcp.PortSubscribe(8080, IncomingMode.STEAL)),
+        new Sample("port_unsubscribe", new Tcp.PortUnsubscribe(8080)),
+        new Sample(
+            "tcp_data",
+            new Tcp.Data(3, Payload.wrap("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))),
+        new Sample("tcp_data_empty", new Tcp.Data(3, Payload.EMPTY)),
+        new Sample("tcp_shutdown", new Tcp.Shutdown(3)),
+        new Sample("tcp_close_reset", new Tcp.Close(3, true)),
+        new Sample("tcp_flow_paused", new Tcp.Flow(3, true)),
+        new Sample("port_subscribe_result_ok", new Tcp.PortSubscribeResult(8080, RemoteResult.ok(8080))),
+        new Sample(
+            "port_subscribe_result_stolen",
+            new Tcp.PortSubscribeResult(
+                8080, RemoteResult.err(new ResponseError.PortAlreadyStolen(8080)))),
+        new Sample(
+            "port_subscribe_result_io",
+            new Tcp.PortSubscribeResult(
+                80, RemoteResult.err(new ResponseError.RemoteIo(13, "permission denied")))),
+        new Sample(
+            "port_subscribe_result_notfound",
+            new Tcp.PortSubscribeResult(81, RemoteResult.err(new ResponseError.NotFound("x")))),
+        new Sample(
+            "port_subscribe_result_unimplemented",
+            new Tcp.PortSubscribeResult(
+                82, RemoteResult.err(new ResponseError.NotImplemented("mirror")))),
+        new Sample(
+            "new_connection",
+            new Tcp.NewConnection(
+                3, IncomingMode.MIRROR, 8080, "198.18.0.100", 51234, "198.18.0.10", 8080)));
+  }
+}
