@@ -190,6 +190,15 @@ class MessageCodecTest {
         .doesNotContain("s3cret");
   }
 
+  @Test
+  void docs_tag_table_lists_every_tag() throws IOException {
+    String doc = Files.readString(Path.of("../docs/PROTOCOL.md"));
+    WireTags.all().values().forEach(e -> assertThat(doc)
+        .as("docs/PROTOCOL.md row for " + e.type().getName())
+        .contains(String.format("| 0x%04x | `%s.%s", e.tag(),
+            e.type().getEnclosingClass().getSimpleName(), e.type().getSimpleName())));
+  }
+
   private static void assertCorrupt(byte[] frame, String message) {
     EmbeddedChannel ch = receiving(Side.AGENT);
     assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(frame)))
