@@ -1,0 +1,249 @@
+package dev.mirrord.jvm.layer;
+
+import dev.mirrord.jvm.layer.internal.LayerLog;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * The layer's settings, read from the session file the CLI writes (a {@link Properties} file whose
+ * path is the agent argument: {@code -javaagent:mirrord-layer-agent.jar=<session file>}).
+ *
+ * <p>Required keys: {@code proxy.host}, {@code proxy.port}, {@code token}, {@code log.file}. Optional
+ * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
+ * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
+ * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code session.id=}. Every error names the key
+ * and the file.
+ */
+public record LayerConfig(
+    Path sessionFile,
+    String proxyHost,
+    int proxyPort,
+    String token,
+    Path logFile,
+    LayerLog.Level logLevel,
+    Incoming incomingMode,
+    Map<Integer, Integer> portMap,
+    Set<Integer> ignorePorts,
+    boolean outgoingTcp,
+    boolean outgoingUdp,
+    boolean dnsRemote,
+    String sessionId) {
+
+  /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
+  public enum Incoming {
+    MIRROR,
+    STEAL,
+    OFF
+  }
+
+  public LayerConfig {
+    portMap = Collections.unmodifiableMap(new LinkedHashMap<>(portMap));
+    ignorePorts = Collections.unmodifiableSet(new LinkedHashSet<>(ignorePorts));
+  }
+
+  /** The remote port a local port stands for ({@code port.map}), or the port itself. */
+  public int remotePortFor(int localPort) {
+    return portMap.getOrDefault(localPort, localPort);
+  }
+
+  @Override
+  public String toString() {
+    return "LayerConfig[proxy="
+        + proxyHost
+        + ":"
+        + proxyPort
+        + ", token=<redacted>, log="
+        + logFile
+        + " ("
+        + logLevel
+        + "), incoming="
+        + incomingMode
+        + ", portMap="
+        + portMap
+        + ", ignorePorts="
+        + ignorePorts
+        + ", outgoingTcp="
+        + outgoingTcp
+        + ", outgoingUdp="
+        + outgoingUdp
+        + ", dnsRemote="
+        + dnsRemote
+        + ", session="
+        + sessionId
+        + "]";
+  }
+
+  /** Reads the session file named by the agent argument. */
+  public static LayerConfig load(String agentArgs) throws LayerConfigException {
+    if (agentArgs == null || agentArgs.isBlank()) {
+      throw new LayerConfigException(
+          "no session file given (expected -javaagent:mirrord-layer-agent.jar=<session file>)",
+          null);
+    }
+    Path file;
+    try {
+      file = Path.of(agentArgs.trim());
+    } catch (InvalidPathException e) {
+      throw new LayerConfigException("bad session file path '" + agentArgs + "'", null, e);
+    }
+    Properties props = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      props.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new LayerConfigException(
+          "cannot read session file " + file + ": " + describe(e), null, e);
+    }
+    return parse(props, file);
+  }
+
+  /** Validates {@code props}, read from {@code file} (named in error messages). */
+  public static LayerConfig parse(Properties props, Path file) throws LayerConfigException {
+    Parser p = new Parser(props, file);
+    Path logFile = p.path("log.file");
+    p.logFile = logFile;
+    String host = p.required("proxy.host");
+    int port = p.port("proxy.port", p.required("proxy.port"));
+    String token = p.required("token");
+    LayerLog.Level level = p.logLevel("log.level", "info");
+    Incoming incoming = p.incoming("incoming.mode", "mirror");
+    Map<Integer, Integer> portMap = p.portMap("port.map");
+    Set<Integer> ignore = p.portList("ignore.ports");
+    boolean tcp = p.bool("outgoing.tcp", true);
+    boolean udp = p.bool("outgoing.udp", true);
+    boolean dns = p.bool("dns.remote", true);
+    String session = p.optional("session.id", "");
+    return new LayerConfig(
+        file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, session);
+  }
+
+  private static String describe(Exception e) {
+    String name = e.getClass().getSimpleName();
+    return e.getMessage() == null ? name : name + " " + e.getMessage();
+  }
+
+  /** Reads keys of one file; every failure names the key and the file. */
+  private static final class Parser {
+    private final Properties props;
+    private final Path file;
+    private Path logFile;
+
+    Parser(Properties props, Path file) {
+      this.props = props;
+      this.file = file;
+    }
+
+    LayerConfigException bad(String key, String problem) {
+      return new LayerConfigException(
+          "session file " + file + ": key '" + key + "' " + problem, logFile);
+    }
+
+    String optional(String key, String fallback) {
+      String v = props.getProperty(key);
+      return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    String required(String key) throws LayerConfigException {
+      String v = props.getProperty(key);
+      if (v == null) {
+        throw bad(key, "is missing");
+      }
+      if (v.isBlank()) {
+        throw bad(key, "is empty");
+      }
+      return v.trim();
+    }
+
+    Path path(String key) throws LayerConfigException {
+      String v = required(key);
+      try {
+        return Path.of(v);
+      } catch (InvalidPathException e) {
+        throw bad(key, "is not a valid path: '" + v + "'");
+      }
+    }
+
+    int port(String key, String v) throws LayerConfigException {
+      try {
+        int port = Integer.parseInt(v.trim());
+        if (port >= 1 && port <= 65535) {
+          return port;
+        }
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      throw bad(key, "must be a TCP port (1-65535), got '" + v.trim() + "'");
+    }
+
+    boolean bool(String key, boolean fallback) throws LayerConfigException {
+      String v = optional(key, null);
+      if (v == null) {
+        return fallback;
+      }
+      if (v.equalsIgnoreCase("true")) {
+        return true;
+      }
+      if (v.equalsIgnoreCase("false")) {
+        return false;
+      }
+      throw bad(key, "must be true or false, got '" + v + "'");
+    }
+
+    LayerLog.Level logLevel(String key, String fallback) throws LayerConfigException {
+      String v = optional(key, fallback);
+      LayerLog.Level level = LayerLog.Level.parse(v);
+      if (level == null) {
+        throw bad(key, "must be one of debug, info, warn, error, got '" + v + "'");
+      }
+      return level;
+    }
+
+    Incoming incoming(String key, String fallback) throws LayerConfigException {
+      String v = optional(key, fallback);
+      try {
+        return Incoming.valueOf(v.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw bad(key, "must be one of mirror, steal, off, got '" + v + "'");
+      }
+    }
+
+    Map<Integer, Integer> portMap(String key) throws LayerConfigException {
+      Map<Integer, Integer> map = new LinkedHashMap<>();
+      for (String entry : optional(key, "").split(",")) {
+        String e = entry.trim();
+        if (e.isEmpty()) {
+          continue;
+        }
+        int colon = e.indexOf(':');
+        if (colon < 0) {
+          throw bad(key, "entry '" + e + "' must be <local port>:<remote port>");
+        }
+        int local = port(key, e.substring(0, colon));
+        int remote = port(key, e.substring(colon + 1));
+        if (map.putIfAbsent(local, remote) != null) {
+          throw bad(key, "maps local port " + local + " twice");
+        }
+      }
+      return map;
+    }
+
+    Set<Integer> portList(String key) throws LayerConfigException {
+      Set<Integer> ports = new LinkedHashSet<>();
+      for (String entry : optional(key, "").split(",")) {
+        if (!entry.isBlank()) {
+          ports.add(port(key, entry));
+        }
+      }
+      return ports;
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package dev.mirrord.jvm.layer;
+
+import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
+import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
+import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
+import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.ListenOps;
+import dev.mirrord.jvm.layer.transport.HandshakeException;
+import dev.mirrord.jvm.layer.transport.ProxyConnection;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Target;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The layer's start, run synchronously by {@link LayerAgent} once the bootstrap package is visible
+ * from the boot class loader:
+ *
+ * <ol>
+ *   <li>read the session file ({@link LayerConfig}) and open the layer log;
+ *   <li>connect to the CLI and handshake, then ask for {@code TargetInfo} — at most {@link
+ *       #HANDSHAKE_TIMEOUT} in all, inside {@code BypassGuard};
+ *   <li>register the hooks with {@code LayerBridge} and install the advice ({@link
+ *       LayerInstaller});
+ *   <li>publish {@code mirrord.layer.connected}, {@code mirrord.target.*}, {@code
+ *       mirrord.session.id} as system properties.
+ * </ol>
+ *
+ * Any failure ends in one stderr line and an unhooked, running app.
+ */
+final class LayerStartup {
+  /** Upper bound for connect + Hello + TargetInfo: the app's startup waits for it. */
+  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+
+  private LayerStartup() {}
+
+  static void start(String agentArgs, Instrumentation inst, boolean bootstrapOk, String bootstrap) {
+    LayerConfig config;
+    try {
+      config = LayerConfig.load(agentArgs);
+    } catch (LayerConfigException e) {
+      LayerAgent.reportDisabled(e.getMessage(), e.logFile());
+      return;
+    }
+    LayerLog log;
+    try {
+      log = LayerLog.open(config.logFile(), config.logLevel());
+    } catch (IOException | RuntimeException e) {
+      LayerAgent.reportDisabled("cannot open log file " + config.logFile() + ": " + e, null);
+      return;
+    }
+    try {
+      run(config, inst, bootstrapOk, bootstrap, log);
+    } catch (Throwable t) {
+      log.error("layer failed to start", t);
+      LayerAgent.reportDisabled("unexpected " + t, log.file());
+    }
+  }
+
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  private static void run(
+      LayerConfig config,
+      Instrumentation inst,
+      boolean bootstrapOk,
+      String bootstrap,
+      LayerLog log) {
+    long t0 = System.nanoTime();
+    log.info(
+        "mirrord layer "
+            + version()
+            + " starting: java "
+            + System.getProperty("java.version")
+            + ", "
+            + config);
+    if (!bootstrapOk) {
+      fail(log, "cannot make the layer's bootstrap classes boot-visible: " + bootstrap);
+      return;
+    }
+    log.debug("bootstrap classes: " + bootstrap);
+    ProxyConnection connection;
+    Target.TargetInfo target;
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      long deadline = System.nanoTime() + HANDSHAKE_TIMEOUT.toNanos();
+      Session.Hello hello = new Session.Hello(ProtocolVersion.CURRENT, config.token(), peerName());
+      connection =
+          ProxyConnection.open(
+              config.proxyHost(), config.proxyPort(), hello, HANDSHAKE_TIMEOUT, log);
+      try {
+        AgentMessage answer =
+            connection.await(
+                connection.request(new Target.TargetInfoRequest(connection.nextRequestId())),
+                deadline,
+                "TargetInfoRequest");
+        if (!(answer instanceof Target.TargetInfo)) {
+          throw new HandshakeException("unexpected answer to TargetInfoRequest: " + answer);
+        }
+        target = (Target.TargetInfo) answer;
+      } catch (HandshakeException e) {
+        connection.close();
+        throw e;
+      }
+    } catch (HandshakeException e) {
+      fail(log, e.getMessage());
+      return;
+    }
+    log.info(
+        "target: pid="
+            + target.pid()
+            + " netns="
+            + target.netnsInode()
+            + " hostname="
+            + target.hostname()
+            + " addresses="
+            + target.addresses());
+
+    ListenOps listenOps = new ListenOps(config, log);
+    LayerBridge.register(new RoutingHooks(listenOps, log));
+    try {
+      List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();
+      LayerInstaller.install(inst, hooks, log);
+    } catch (RuntimeException | LinkageError e) {
+      LayerBridge.register(null);
+      connection.close();
+      log.error("cannot install the layer's hooks", e);
+      fail(log, "cannot install the layer's hooks: " + e);
+      return;
+    }
+
+    System.setProperty("mirrord.target.pid", Integer.toString(target.pid()));
+    System.setProperty("mirrord.target.netns", Long.toString(target.netnsInode()));
+    System.setProperty("mirrord.target.hostname", target.hostname());
+    if (!config.sessionId().isEmpty()) {
+      System.setProperty("mirrord.session.id", config.sessionId());
+    }
+    System.setProperty("mirrord.layer.connected", "true");
+    connection
+        .closeFuture()
+        .thenRun(() -> System.setProperty("mirrord.layer.connected", "false"));
+    log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+  }
+
+  private static void fail(LayerLog log, String reason) {
+    log.error("layer disabled: " + reason);
+    LayerAgent.reportDisabled(reason, log.file());
+  }
+
+  /** {@code layer pid=<pid> <first word of sun.java.command>}, for the CLI's logs. */
+  static String peerName() {
+    String command = System.getProperty("sun.java.command", "").trim();
+    int space = command.indexOf(' ');
+    String first = space < 0 ? command : command.substring(0, space);
+    String pid = "layer pid=" + ProcessHandle.current().pid();
+    return first.isEmpty() ? pid : pid + " " + first;
+  }
+
+  static String version() {
+    String v = LayerStartup.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,29 @@
+package dev.mirrord.jvm.layer;
+
+import dev.mirrord.jvm.layer.bootstrap.LayerHooks;
+import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.ListenOps;
+import java.net.SocketAddress;
+
+/**
+ * The {@link LayerHooks} the layer registers with {@code LayerBridge}: routes each hook to the ops
+ * that decides it, and turns any failure into one log line.
+ */
+final class RoutingHooks implements LayerHooks {
+  private final ListenOps listenOps;
+  private final LayerLog log;
+
+  RoutingHooks(ListenOps listenOps, LayerLog log) {
+    this.listenOps = listenOps;
+    this.log = log;
+  }
+
+  @Override
+  public void onListen(SocketAddress requested, int boundPort) {
+    try {
+      listenOps.onListen(requested, boundPort);
+    } catch (Throwable t) {
+      log.error("listen hook failed for " + requested + " (port " + boundPort + ")", t);
+    }
+  }
+}

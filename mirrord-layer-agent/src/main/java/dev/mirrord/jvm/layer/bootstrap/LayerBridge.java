@@ -1,0 +1,45 @@
+package dev.mirrord.jvm.layer.bootstrap;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * Static entry points called by advice inlined into JDK classes. Each one forwards to the
+ * registered {@link LayerHooks} inside {@link BypassGuard}, and does nothing when no hooks are
+ * registered, when the current thread is already inside the guard, or when the hooks throw: a
+ * hook must never break the host JVM.
+ */
+public final class LayerBridge {
+  private static volatile LayerHooks hooks;
+
+  private LayerBridge() {}
+
+  /** Installs the layer's hooks; {@code null} unregisters them. */
+  public static void register(LayerHooks layerHooks) {
+    hooks = layerHooks;
+  }
+
+  /** The registered hooks, or {@code null}. */
+  public static LayerHooks registered() {
+    return hooks;
+  }
+
+  /** A server socket was bound; see {@link LayerHooks#onListen}. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static void onListen(SocketAddress requested, int boundPort) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active()) {
+      return;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      h.onListen(requested, boundPort);
+    } catch (Throwable ignored) {
+      // The hooks log their own failures; whatever escapes must not reach the app.
+    }
+  }
+
+  /** The port of an {@link InetSocketAddress}, or -1 for any other address (or {@code null}). */
+  public static int portOf(SocketAddress address) {
+    return address instanceof InetSocketAddress ? ((InetSocketAddress) address).getPort() : -1;
+  }
+}

@@ -1,0 +1,23 @@
+package dev.mirrord.jvm.layer.bootstrap;
+
+import java.net.SocketAddress;
+
+/**
+ * What the layer does when a hooked JDK method runs. The layer registers one implementation with
+ * {@link LayerBridge#register}; {@link LayerBridge} calls it inside {@link BypassGuard} and swallows
+ * anything it throws, so implementations decide and log, and never need to protect the host JVM
+ * themselves.
+ *
+ * <p>New hooks get new methods here (with a matching static entry point in {@link LayerBridge}).
+ */
+public interface LayerHooks {
+
+  /**
+   * A server socket was bound.
+   *
+   * @param requested the address the app asked for ({@code null} for "any address, any port")
+   * @param boundPort the port actually bound (differs from the requested one for port 0), or -1
+   *     if unknown (e.g. a Unix domain socket)
+   */
+  void onListen(SocketAddress requested, int boundPort);
+}

@@ -1,0 +1,52 @@
+package dev.mirrord.jvm.layer.hook.socket;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
+import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
+import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
+import java.net.ServerSocket;
+import java.net.SocketAddress;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.matcher.ElementMatcher;
+
+/**
+ * {@code java.net.ServerSocket#bind(SocketAddress, int)}: every classic server socket passes here
+ * (the constructors that take a port call it). Reports the bound port after a successful bind.
+ * {@code ServerSocketChannel.socket()}'s adaptor overrides this method and binds through the
+ * channel, which {@link ServerSocketChannelInstrumentation} reports: no double count.
+ */
+public final class ServerSocketInstrumentation implements TypeInstrumentation {
+  /**
+   * Built here, not in {@link #transform}: resolving the advice loads the hooked type, which must
+   * not happen while that very type is being loaded (ClassCircularityError).
+   */
+  private final AsmVisitorWrapper bindAdvice =
+      Advice.to(BindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class, int.class)));
+
+  @Override
+  public ElementMatcher<TypeDescription> typeMatcher() {
+    return named("java.net.ServerSocket");
+  }
+
+  @Override
+  public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
+    return builder.visit(bindAdvice);
+  }
+
+  /** Runs only when {@code bind} returned normally. */
+  static final class BindAdvice {
+    private BindAdvice() {}
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    static void exit(@Advice.This ServerSocket self, @Advice.Argument(0) SocketAddress requested) {
+      if (!BypassGuard.active()) {
+        LayerBridge.onListen(requested, self.getLocalPort());
+      }
+    }
+  }
+}

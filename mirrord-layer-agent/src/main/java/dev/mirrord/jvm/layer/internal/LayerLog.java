@@ -1,0 +1,137 @@
+package dev.mirrord.jvm.layer.internal;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * The layer's log: one line per event, appended to the session's {@code log.file}.
+ *
+ * <p>Several JVMs of one session (a build tool and the JVMs it forks) share the file, so each line
+ * names its pid and is written with one {@code write} on a file opened for append, which the kernel
+ * keeps whole. Write failures are swallowed: logging must never break the app. A stream, not a
+ * {@code FileChannel}: an interrupted app thread that logs must not close the log for everyone.
+ *
+ * <pre>
+ * 2025-01-31T12:00:00.123Z INFO  [pid 4242 main] connected to mirrord at 127.0.0.1:40123
+ * </pre>
+ */
+public final class LayerLog {
+  /** Severity; {@code log.level} picks the lowest one written. */
+  public enum Level {
+    DEBUG,
+    INFO,
+    WARN,
+    ERROR;
+
+    /** Parses {@code debug|info|warn|error} (any case); {@code null} if unknown. */
+    public static Level parse(String s) {
+      for (Level l : values()) {
+        if (l.name().equalsIgnoreCase(s.trim())) {
+          return l;
+        }
+      }
+      return null;
+    }
+  }
+
+  private static final LayerLog DISCARD = new LayerLog(null, null, Level.ERROR);
+
+  private final FileOutputStream out;
+  private final Path file;
+  private final Level threshold;
+  private final long pid = ProcessHandle.current().pid();
+
+  private LayerLog(FileOutputStream out, Path file, Level threshold) {
+    this.out = out;
+    this.file = file;
+    this.threshold = threshold;
+  }
+
+  /** Opens {@code file} for append (creating it and its directory if needed). */
+  public static LayerLog open(Path file, Level threshold) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
+    return new LayerLog(new FileOutputStream(file.toFile(), true), file, threshold);
+  }
+
+  /** A log that writes nothing (before the session file is read, and in tests). */
+  public static LayerLog discard() {
+    return DISCARD;
+  }
+
+  /** The file written to, or {@code null} for {@link #discard()}. */
+  public Path file() {
+    return file;
+  }
+
+  public boolean isEnabled(Level level) {
+    return out != null && level.compareTo(threshold) >= 0;
+  }
+
+  public boolean isDebugEnabled() {
+    return isEnabled(Level.DEBUG);
+  }
+
+  public void debug(String message) {
+    log(Level.DEBUG, message, null);
+  }
+
+  public void info(String message) {
+    log(Level.INFO, message, null);
+  }
+
+  public void warn(String message) {
+    log(Level.WARN, message, null);
+  }
+
+  public void warn(String message, Throwable error) {
+    log(Level.WARN, message, error);
+  }
+
+  public void error(String message) {
+    log(Level.ERROR, message, null);
+  }
+
+  public void error(String message, Throwable error) {
+    log(Level.ERROR, message, error);
+  }
+
+  public void log(Level level, String message, Throwable error) {
+    if (!isEnabled(level)) {
+      return;
+    }
+    StringBuilder line = new StringBuilder(96 + message.length());
+    line.append(Instant.now())
+        .append(' ')
+        .append(String.format(Locale.ROOT, "%-5s", level.name()))
+        .append(" [pid ")
+        .append(pid)
+        .append(' ')
+        .append(Thread.currentThread().getName())
+        .append("] ")
+        .append(message)
+        .append('\n');
+    if (error != null) {
+      StringWriter trace = new StringWriter();
+      error.printStackTrace(new PrintWriter(trace));
+      line.append(trace);
+    }
+    byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
+    synchronized (this) {
+      try {
+        out.write(bytes);
+      } catch (IOException | RuntimeException ignored) {
+        // Nowhere left to report it; the app must not notice.
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package dev.mirrord.jvm.layer.socket;
+
+import dev.mirrord.jvm.layer.LayerConfig;
+import dev.mirrord.jvm.layer.bootstrap.HookResult;
+import dev.mirrord.jvm.layer.internal.LayerLog;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What a server socket bound by the app means for the session. Every TCP listen is recorded (the
+ * set the next step subscribes in the target); the decision says whether the port is a candidate:
+ *
+ * <ul>
+ *   <li>port 0 requested → the OS picked an ephemeral port nobody in the target knows: recorded as
+ *       {@code ephemeral}, bypassed;
+ *   <li>port in {@code ignore.ports} → bypassed;
+ *   <li>{@code incoming.mode=off} → bypassed;
+ *   <li>otherwise → handled: the port maps to {@code port.map}'s remote port (or itself).
+ * </ul>
+ *
+ * Each decision is one log line: {@code listen port=8080 requested=8080 address=0.0.0.0
+ * ephemeral=false remotePort=80 decision=HANDLED}.
+ */
+public final class ListenOps {
+
+  /** One bound server socket as the layer saw it. */
+  public record Listening(
+      String address, int port, boolean ephemeral, int remotePort, HookResult decision) {
+
+    /** Whether the next step should subscribe {@link #remotePort} in the target. */
+    public boolean subscribable() {
+      return !decision.isBypass();
+    }
+  }
+
+  private final LayerConfig.Incoming incomingMode;
+  private final Map<Integer, Integer> portMap;
+  private final Set<Integer> ignorePorts;
+  private final LayerLog log;
+  private final Map<Integer, Listening> listening = new ConcurrentHashMap<>();
+
+  public ListenOps(LayerConfig config, LayerLog log) {
+    this(config.incomingMode(), config.portMap(), config.ignorePorts(), log);
+  }
+
+  public ListenOps(
+      LayerConfig.Incoming incomingMode,
+      Map<Integer, Integer> portMap,
+      Set<Integer> ignorePorts,
+      LayerLog log) {
+    this.incomingMode = incomingMode;
+    this.portMap = Map.copyOf(portMap);
+    this.ignorePorts = Set.copyOf(ignorePorts);
+    this.log = log;
+  }
+
+  /**
+   * A server socket was bound.
+   *
+   * @param requested what the app asked for; {@code null} means any address, any port
+   * @param boundPort the port the OS bound, or -1 if unknown
+   */
+  public HookResult onListen(SocketAddress requested, int boundPort) {
+    if (requested != null && !(requested instanceof InetSocketAddress)) {
+      log.debug("listen on " + requested + ": not a TCP/IP address, not mirrord's business");
+      return HookResult.bypass(HookResult.Reason.NOT_INET);
+    }
+    InetSocketAddress inet = (InetSocketAddress) requested;
+    if (boundPort <= 0 || boundPort > 65535) {
+      log.warn("listen on " + requested + ": bound port unknown (" + boundPort + "), ignored");
+      return HookResult.bypass(HookResult.Reason.UNKNOWN_PORT);
+    }
+    int requestedPort = inet == null ? 0 : inet.getPort();
+    boolean ephemeral = requestedPort == 0;
+    int remotePort = portMap.getOrDefault(boundPort, boundPort);
+    HookResult decision;
+    if (ephemeral) {
+      decision = HookResult.bypass(HookResult.Reason.EPHEMERAL_PORT);
+    } else if (ignorePorts.contains(boundPort)) {
+      decision = HookResult.bypass(HookResult.Reason.IGNORED_PORT);
+    } else if (incomingMode == LayerConfig.Incoming.OFF) {
+      decision = HookResult.bypass(HookResult.Reason.DISABLED_BY_CONFIG);
+    } else {
+      decision = HookResult.HANDLED;
+    }
+    Listening l = new Listening(addressOf(inet), boundPort, ephemeral, remotePort, decision);
+    listening.put(boundPort, l);
+    log.info(
+        "listen port="
+            + boundPort
+            + " requested="
+            + requestedPort
+            + " address="
+            + l.address()
+            + " ephemeral="
+            + ephemeral
+            + " remotePort="
+            + remotePort
+            + " mode="
+            + incomingMode.name().toLowerCase(java.util.Locale.ROOT)
+            + " decision="
+            + decision);
+    return decision;
+  }
+
+  /** Every port seen bound so far, by local port. */
+  public Map<Integer, Listening> listening() {
+    return new TreeMap<>(listening);
+  }
+
+  /** Just the port numbers of {@link #listening()}. */
+  public Set<Integer> listeningPorts() {
+    return new TreeMap<>(listening).keySet();
+  }
+
+  private static String addressOf(InetSocketAddress inet) {
+    if (inet == null) {
+      return "*";
+    }
+    InetAddress a = inet.getAddress();
+    return a == null ? inet.getHostString() : a.getHostAddress();
+  }
+}

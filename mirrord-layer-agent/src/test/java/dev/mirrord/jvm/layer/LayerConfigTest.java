@@ -1,0 +1,172 @@
+package dev.mirrord.jvm.layer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.testing.SessionFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LayerConfigTest {
+  @TempDir Path dir;
+
+  private Path session(Map<String, String> overrides) throws IOException {
+    return SessionFile.write(dir, 40123, overrides);
+  }
+
+  private static Map<String, String> with(String... kv) {
+    Map<String, String> m = new HashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  @Test
+  void readsEveryKeyOfTheSessionFile() throws Exception {
+    Path file =
+        session(
+            with(
+                "log.level", "debug",
+                "incoming.mode", "steal",
+                "port.map", "8080:80, 9090:9091",
+                "ignore.ports", "22,8081",
+                "outgoing.tcp", "false",
+                "outgoing.udp", "FALSE",
+                "dns.remote", "false",
+                "session.id", "abc-123"));
+
+    LayerConfig c = LayerConfig.load(file.toString());
+
+    assertThat(c.sessionFile()).isEqualTo(file);
+    assertThat(c.proxyHost()).isEqualTo("127.0.0.1");
+    assertThat(c.proxyPort()).isEqualTo(40123);
+    assertThat(c.token()).isEqualTo(dev.mirrord.jvm.layer.testing.FakeAgent.TOKEN);
+    assertThat(c.logFile()).isEqualTo(dir.resolve("layer.log"));
+    assertThat(c.logLevel()).isEqualTo(LayerLog.Level.DEBUG);
+    assertThat(c.incomingMode()).isEqualTo(LayerConfig.Incoming.STEAL);
+    assertThat(c.portMap()).containsExactly(Map.entry(8080, 80), Map.entry(9090, 9091));
+    assertThat(c.ignorePorts()).containsExactly(22, 8081);
+    assertThat(c.outgoingTcp()).isFalse();
+    assertThat(c.outgoingUdp()).isFalse();
+    assertThat(c.dnsRemote()).isFalse();
+    assertThat(c.sessionId()).isEqualTo("abc-123");
+    assertThat(c.remotePortFor(8080)).isEqualTo(80);
+    assertThat(c.remotePortFor(7000)).isEqualTo(7000);
+  }
+
+  @Test
+  void optionalKeysHaveDefaults() throws Exception {
+    Properties p = new Properties();
+    p.setProperty("proxy.host", "127.0.0.1");
+    p.setProperty("proxy.port", "1234");
+    p.setProperty("token", "t");
+    p.setProperty("log.file", "/tmp/x.log");
+
+    LayerConfig c = LayerConfig.parse(p, Path.of("/tmp/s.properties"));
+
+    assertThat(c.logLevel()).isEqualTo(LayerLog.Level.INFO);
+    assertThat(c.incomingMode()).isEqualTo(LayerConfig.Incoming.MIRROR);
+    assertThat(c.portMap()).isEmpty();
+    assertThat(c.ignorePorts()).isEmpty();
+    assertThat(c.outgoingTcp()).isTrue();
+    assertThat(c.outgoingUdp()).isTrue();
+    assertThat(c.dnsRemote()).isTrue();
+    assertThat(c.sessionId()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"proxy.host", "proxy.port", "token", "log.file"})
+  void aMissingRequiredKeyIsNamedWithTheFile(String key) throws Exception {
+    Path file = session(with(key, null));
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .isInstanceOf(LayerConfigException.class)
+        .hasMessage("session file " + file + ": key '" + key + "' is missing");
+  }
+
+  @Test
+  void anEmptyRequiredKeyIsNamed() throws Exception {
+    Path file = session(with("token", "  "));
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .hasMessage("session file " + file + ": key 'token' is empty");
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "proxy.port|abc|must be a TCP port (1-65535), got 'abc'",
+        "proxy.port|0|must be a TCP port (1-65535), got '0'",
+        "proxy.port|70000|must be a TCP port (1-65535), got '70000'",
+        "log.level|loud|must be one of debug, info, warn, error, got 'loud'",
+        "incoming.mode|copy|must be one of mirror, steal, off, got 'copy'",
+        "port.map|8080|entry '8080' must be <local port>:<remote port>",
+        "port.map|8080:x|must be a TCP port (1-65535), got 'x'",
+        "port.map|8080:80,8080:81|maps local port 8080 twice",
+        "ignore.ports|22,ssh|must be a TCP port (1-65535), got 'ssh'",
+        "outgoing.tcp|yes|must be true or false, got 'yes'",
+        "dns.remote|1|must be true or false, got '1'",
+      })
+  void aBadValueIsNamedWithItsKeyAndTheFile(String key, String value, String problem)
+      throws Exception {
+    Path file = session(with(key, value));
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .isInstanceOf(LayerConfigException.class)
+        .hasMessage("session file " + file + ": key '" + key + "' " + problem);
+  }
+
+  @Test
+  void aBadValueStillNamesTheLogFileForTheStderrLine() throws Exception {
+    Path file = session(with("proxy.port", "nope"));
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .isInstanceOfSatisfying(
+            LayerConfigException.class,
+            e -> assertThat(e.logFile()).isEqualTo(dir.resolve("layer.log")));
+  }
+
+  @Test
+  void aMissingSessionFileIsNamed() {
+    Path file = dir.resolve("nope.properties");
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .isInstanceOf(LayerConfigException.class)
+        .hasMessageStartingWith("cannot read session file " + file + ": NoSuchFileException");
+  }
+
+  @Test
+  void noAgentArgumentSaysHowToGiveOne() {
+    assertThatThrownBy(() -> LayerConfig.load(null))
+        .hasMessage(
+            "no session file given (expected -javaagent:mirrord-layer-agent.jar=<session file>)");
+    assertThatThrownBy(() -> LayerConfig.load(" ")).isInstanceOf(LayerConfigException.class);
+  }
+
+  @Test
+  void aDirectoryIsNotASessionFile() {
+    assertThatThrownBy(() -> LayerConfig.load(dir.toString()))
+        .hasMessageStartingWith("cannot read session file " + dir);
+  }
+
+  @Test
+  void theTokenNeverShowsInToString() throws Exception {
+    Path file = session(Map.of());
+    assertThat(LayerConfig.load(file.toString()).toString())
+        .doesNotContain(dev.mirrord.jvm.layer.testing.FakeAgent.TOKEN)
+        .contains("token=<redacted>");
+    assertThat(Files.exists(file)).isTrue();
+  }
+}

@@ -1,0 +1,86 @@
+package dev.mirrord.jvm.layer.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+@SuppressWarnings("try") // scopes are entered for their effect only
+class LayerBridgeTest {
+
+  /** Captures every call, and whether the guard was active during it. */
+  static final class RecordingHooks implements LayerHooks {
+    final List<String> calls = new ArrayList<>();
+    boolean guardActiveInside;
+    RuntimeException toThrow;
+
+    @Override
+    public void onListen(SocketAddress requested, int boundPort) {
+      guardActiveInside = BypassGuard.active();
+      calls.add(requested + "->" + boundPort);
+      if (toThrow != null) {
+        throw toThrow;
+      }
+    }
+  }
+
+  @AfterEach
+  void unregister() {
+    LayerBridge.register(null);
+  }
+
+  @Test
+  void doesNothingWithoutRegisteredHooks() {
+    assertThat(LayerBridge.registered()).isNull();
+    assertThatCode(() -> LayerBridge.onListen(new InetSocketAddress(8080), 8080))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void forwardsToTheRegisteredHooksInsideTheGuard() {
+    RecordingHooks hooks = new RecordingHooks();
+    LayerBridge.register(hooks);
+
+    LayerBridge.onListen(null, 40000);
+
+    assertThat(hooks.calls).containsExactly("null->40000");
+    assertThat(hooks.guardActiveInside).isTrue();
+    assertThat(BypassGuard.active()).isFalse();
+  }
+
+  @Test
+  void skipsTheHooksWhenTheCallerIsInsideTheGuard() {
+    RecordingHooks hooks = new RecordingHooks();
+    LayerBridge.register(hooks);
+
+    try (var g = BypassGuard.enter()) {
+      LayerBridge.onListen(new InetSocketAddress(8080), 8080);
+    }
+
+    assertThat(hooks.calls).isEmpty();
+  }
+
+  @Test
+  void swallowsWhatTheHooksThrow() {
+    RecordingHooks hooks = new RecordingHooks();
+    hooks.toThrow = new IllegalStateException("bug in the layer");
+    LayerBridge.register(hooks);
+
+    assertThatCode(() -> LayerBridge.onListen(new InetSocketAddress(8080), 8080))
+        .doesNotThrowAnyException();
+    assertThat(BypassGuard.active()).isFalse();
+  }
+
+  @Test
+  void portOfKnowsInetAddressesOnly() {
+    assertThat(LayerBridge.portOf(new InetSocketAddress("127.0.0.1", 5432))).isEqualTo(5432);
+    assertThat(LayerBridge.portOf(UnixDomainSocketAddress.of("/tmp/x.sock"))).isEqualTo(-1);
+    assertThat(LayerBridge.portOf(null)).isEqualTo(-1);
+  }
+}

@@ -1,0 +1,261 @@
+package dev.mirrord.jvm.layer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.mirrord.jvm.layer.testapp.ProbeApp;
+import dev.mirrord.jvm.layer.testing.ChildJvm;
+import dev.mirrord.jvm.layer.testing.FakeAgent;
+import dev.mirrord.jvm.layer.testing.SessionFile;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Target;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The shaded layer in a child JVM, on every supported JDK, against FakeAgent. */
+class LayerAgentIT {
+  private static final String JDKS = "dev.mirrord.jvm.layer.testing.ChildJvm#jdks";
+
+  @TempDir Path dir;
+  private FakeAgent agent;
+
+  @BeforeEach
+  void startAgent() {
+    agent = FakeAgent.start();
+  }
+
+  @AfterEach
+  void stopAgent() {
+    agent.close();
+  }
+
+  private ChildJvm.Result runProbe(Path jdk, String agentArgs, String... args) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    return ChildJvm.run(
+        jdk, agentArgs, List.of(ChildJvm.testClasses()), ProbeApp.class, List.of(args), dir);
+  }
+
+  private Path session(Map<String, String> overrides) throws IOException {
+    return SessionFile.write(dir, agent.port(), overrides);
+  }
+
+  private Path logFile() {
+    return dir.resolve("layer.log");
+  }
+
+  private List<String> listenLines() throws IOException {
+    if (!Files.exists(logFile())) {
+      return List.of();
+    }
+    return Files.readAllLines(logFile()).stream()
+        .filter(l -> l.contains(" listen port="))
+        .collect(Collectors.toList());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static String value(ChildJvm.Result r, String key) {
+    return r.stdout().stream()
+        .filter(l -> l.startsWith(key + "="))
+        .map(l -> l.substring(key.length() + 1))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + key + " in\n" + r));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aConnectedAppSeesTheTargetItsListensAreLoggedAndItsExitCodeStands(String name, Path jdk)
+      throws Exception {
+    int fixed = freePort();
+
+    ChildJvm.Result r =
+        runProbe(jdk, session(Map.of("port.map", fixed + ":80")).toString(), "7", "" + fixed);
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(7);
+    assertThat(r.stderr()).as("the layer prints nothing when all is well").isEmpty();
+    int ssPort = Integer.parseInt(value(r, "serverSocket.port"));
+    int chPort = Integer.parseInt(value(r, "channel.port"));
+    assertThat(r.stdout())
+        .as("stdout holds the app's lines only")
+        .containsExactly(
+            "mirrord.layer.connected=true",
+            "mirrord.target.pid=" + FakeAgent.TARGET_PID,
+            "mirrord.target.netns=" + FakeAgent.TARGET_NETNS,
+            "mirrord.target.hostname=" + FakeAgent.TARGET_HOSTNAME,
+            "mirrord.session.id=sess-1234",
+            "serverSocket.port=" + ssPort,
+            "channel.port=" + chPort,
+            "fixed.port=" + fixed,
+            "done=true");
+
+    assertThat(listenLines())
+        .as("ServerSocket, ServerSocketChannel and the fixed port, each once")
+        .hasSize(3)
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .endsWith(
+                        "listen port=" + ssPort + " requested=0 address=0.0.0.0 ephemeral=true"
+                            + " remotePort=" + ssPort + " mode=mirror decision=bypass:EPHEMERAL_PORT"))
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .endsWith(
+                        "listen port=" + chPort + " requested=0 address=127.0.0.1 ephemeral=true"
+                            + " remotePort=" + chPort + " mode=mirror decision=bypass:EPHEMERAL_PORT"))
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .endsWith(
+                        "listen port=" + fixed + " requested=" + fixed
+                            + " address=127.0.0.1 ephemeral=false remotePort=80 mode=mirror"
+                            + " decision=HANDLED"));
+
+    String log = Files.readString(logFile());
+    assertThat(log)
+        .contains("connected to mirrord at 127.0.0.1:" + agent.port())
+        .contains("hooked java.net.ServerSocket")
+        .contains(
+            "target: pid=" + FakeAgent.TARGET_PID + " netns=" + FakeAgent.TARGET_NETNS
+                + " hostname=" + FakeAgent.TARGET_HOSTNAME)
+        .doesNotContain(FakeAgent.TOKEN)
+        .doesNotContain("ERROR");
+
+    List<Session.Hello> hellos = agent.received(Session.Hello.class);
+    assertThat(hellos).hasSize(1);
+    assertThat(hellos.get(0).token()).isEqualTo(FakeAgent.TOKEN);
+    assertThat(hellos.get(0).peer()).matches("layer pid=\\d+ " + ProbeApp.class.getName());
+    assertThat(agent.received(Target.TargetInfoRequest.class))
+        .containsExactly(new Target.TargetInfoRequest(1));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void theAppendFallbackForBootstrapClassesHooksToo(String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+
+    ChildJvm.Result r =
+        ChildJvm.run(
+            jdk,
+            List.of("-Dmirrord.layer.bootstrap=append", "-Xshare:off"),
+            session(Map.of("log.level", "debug")).toString(),
+            List.of(ChildJvm.testClasses()),
+            ProbeApp.class,
+            List.of("0"),
+            dir);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).isEmpty();
+    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("true");
+    assertThat(Files.readString(logFile())).contains("bootstrap classes: appended ");
+    assertThat(listenLines()).hasSize(2);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void anAppReturningFromMainExitsAlthoughTheLayerIsConnected(String name, Path jdk)
+      throws Exception {
+    ChildJvm.Result r = runProbe(jdk, session(Map.of()).toString(), "return");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("true");
+    assertThat(r.stderr()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aRejectedTokenPrintsOneLineAndTheAppRunsUnhooked(String name, Path jdk) throws Exception {
+    ChildJvm.Result r = runProbe(jdk, session(Map.of("token", "wrong-token")).toString(), "return");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr())
+        .containsExactly(
+            "mirrord: layer disabled: mirrord rejected this layer: bad session token"
+                + " (CLI protocol 1.0, layer protocol 1.0) (see " + logFile() + ")");
+    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("null");
+    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(listenLines()).as("unhooked").isEmpty();
+    assertThat(Files.readString(logFile())).contains("layer disabled: mirrord rejected this layer");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aClosedCliPortPrintsOneLineAndTheAppRunsNormally(String name, Path jdk) throws Exception {
+    int closed = freePort();
+    Path session = SessionFile.write(dir, closed, Map.of());
+
+    ChildJvm.Result r = runProbe(jdk, session.toString(), "3");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(3);
+    assertThat(r.stderr()).hasSize(1);
+    assertThat(r.stderr().get(0))
+        .startsWith("mirrord: layer disabled: cannot connect to mirrord at 127.0.0.1:" + closed + ": ")
+        .contains("refused")
+        .endsWith("(see " + logFile() + ")");
+    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("null");
+    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(listenLines()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aGarbageSessionFilePathPrintsOneLine(String name, Path jdk) throws Exception {
+    String garbage = "/no/such/dir/session-\u00e9.properties";
+
+    ChildJvm.Result r = runProbe(jdk, garbage, "return");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).hasSize(1);
+    assertThat(r.stderr().get(0))
+        .startsWith("mirrord: layer disabled: cannot read session file /no/such/dir/session-")
+        .contains("NoSuchFileException");
+    assertThat(value(r, "done")).isEqualTo("true");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aSessionFileWithoutTokenPrintsOneLineNamingTheKeyAndTheFile(String name, Path jdk)
+      throws Exception {
+    Path session = session(java.util.Collections.singletonMap("token", null));
+
+    ChildJvm.Result r = runProbe(jdk, session.toString(), "return");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr())
+        .containsExactly(
+            "mirrord: layer disabled: session file " + session + ": key 'token' is missing"
+                + " (see " + logFile() + ")");
+    assertThat(agent.received()).as("no connection attempt").isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aConnectionLostLaterIsLoggedAndTheAppCarriesOn(String name, Path jdk) throws Exception {
+    agent.closeAfterTargetInfo();
+
+    ChildJvm.Result r = runProbe(jdk, session(Map.of()).toString(), "5", "0", "await-disconnect");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(5);
+    // The fake closes right after TargetInfo: the app may start before or after the loss.
+    assertThat(value(r, "mirrord.layer.connected")).isIn("true", "false");
+    assertThat(value(r, "mirrord.target.pid")).isEqualTo("" + FakeAgent.TARGET_PID);
+    assertThat(value(r, "after.connected")).isEqualTo("false");
+    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(r.stderr()).isEmpty();
+    assertThat(Files.readString(logFile())).contains("lost; the app keeps running");
+  }
+}

@@ -1,0 +1,105 @@
+package dev.mirrord.jvm.layer.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+
+/** Runs a tiny app in a child JVM, optionally with the shaded layer attached. */
+public final class ChildJvm {
+  private ChildJvm() {}
+
+  /** What a child run left behind. */
+  public record Result(int exitCode, List<String> stdout, List<String> stderr) {
+    @Override
+    public String toString() {
+      return "exit " + exitCode + "\n--- stdout\n" + String.join("\n", stdout)
+          + "\n--- stderr\n" + String.join("\n", stderr);
+    }
+  }
+
+  /** The shaded jar under test (set by failsafe; the module's target dir otherwise). */
+  public static Path layerJar() {
+    return Path.of(System.getProperty("mirrord.layer.jar", "target/mirrord-layer-agent.jar"))
+        .toAbsolutePath();
+  }
+
+  /** The JDKs every IT runs on: 17 (the oldest supported) and the one running the build (25). */
+  public static Stream<Arguments> jdks() {
+    Path jdk17 = Path.of(System.getProperty("mirrord.it.jdk17", "/usr/lib/jvm/java-17-openjdk-amd64"));
+    Path current = Path.of(System.getProperty("java.home"));
+    return Stream.of(
+        Arguments.of("jdk17", jdk17), Arguments.of("jdk" + Runtime.version().feature(), current));
+  }
+
+  /** Test classes (where the apps are), as a class path entry. */
+  public static Path testClasses() {
+    try {
+      return Path.of(ChildJvm.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static Result run(
+      Path javaHome,
+      String agentArgs,
+      List<Path> classpath,
+      Class<?> main,
+      List<String> args,
+      Path workDir)
+      throws IOException, InterruptedException {
+    return run(javaHome, List.of(), agentArgs, classpath, main, args, workDir);
+  }
+
+  /**
+   * Runs {@code main} with {@code jvmArgs}, the layer ({@code -javaagent:<jar>=<agentArgs>}, or
+   * none if {@code agentArgs} is null), {@code classpath}, and {@code args}; stdout and stderr go to
+   * files in {@code workDir}. Fails if the child runs longer than 60 s.
+   */
+  public static Result run(
+      Path javaHome,
+      List<String> jvmArgs,
+      String agentArgs,
+      List<Path> classpath,
+      Class<?> main,
+      List<String> args,
+      Path workDir)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaHome.resolve("bin/java").toString());
+    cmd.addAll(jvmArgs);
+    if (agentArgs != null) {
+      cmd.add("-javaagent:" + layerJar() + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+    }
+    cmd.add("-cp");
+    cmd.add(String.join(File.pathSeparator, classpath.stream().map(Path::toString).toList()));
+    cmd.add(main.getName());
+    cmd.addAll(args);
+    Path out = workDir.resolve("stdout.txt");
+    Path err = workDir.resolve("stderr.txt");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    pb.environment().remove("JDK_JAVA_OPTIONS");
+    pb.environment().remove("_JAVA_OPTIONS");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    if (!p.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor();
+      throw new AssertionError(
+          "child JVM did not exit within 60 s: " + cmd + "\n" + Files.readString(out)
+              + Files.readString(err));
+    }
+    return new Result(
+        p.exitValue(),
+        Files.readAllLines(out, StandardCharsets.UTF_8),
+        Files.readAllLines(err, StandardCharsets.UTF_8));
+  }
+}

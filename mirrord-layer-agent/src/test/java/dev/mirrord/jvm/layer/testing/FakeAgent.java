@@ -1,0 +1,184 @@
+package dev.mirrord.jvm.layer.testing;
+
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.codec.Side;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A scriptable stand-in for the CLI's session proxy, as the layer sees it: a Netty server on
+ * 127.0.0.1 speaking the protocol on the agent side. By default it answers {@code Hello} with
+ * {@code HelloOk} (if the token is {@link #TOKEN}, else {@code HelloRejected} and close), {@code
+ * TargetInfoRequest} with a canned {@code TargetInfo}, {@code EnvRequest} with a canned env and
+ * {@code Ping} with {@code Pong}; it records every message it receives.
+ */
+public final class FakeAgent implements AutoCloseable {
+  public static final String TOKEN = "fake-token-0123456789";
+  public static final int TARGET_PID = 4242;
+  public static final long TARGET_NETNS = 4026531992L;
+  public static final String TARGET_HOSTNAME = "fake-pod-7d4b9";
+  public static final List<String> TARGET_ADDRESSES = List.of("10.244.0.17");
+  public static final String CLI_VERSION = "fake-cli 0.0.1";
+
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final List<ClientMessage> received = new CopyOnWriteArrayList<>();
+  private final List<Channel> clients = new CopyOnWriteArrayList<>();
+  private final Set<Class<?>> ignored = new java.util.concurrent.CopyOnWriteArraySet<>();
+  private volatile String rejectReason;
+  private volatile boolean closeAfterTargetInfo;
+  private Channel server;
+
+  private FakeAgent() {}
+
+  /** Starts listening on an ephemeral loopback port. */
+  public static FakeAgent start() {
+    FakeAgent agent = new FakeAgent();
+    agent.server =
+        new ServerBootstrap()
+            .group(agent.group)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    agent.clients.add(ch);
+                    ProtocolPipeline.install(ch.pipeline(), Side.AGENT, agent.new Handler());
+                  }
+                })
+            .bind("127.0.0.1", 0)
+            .syncUninterruptibly()
+            .channel();
+    return agent;
+  }
+
+  /** Answers every {@code Hello} with {@code HelloRejected(reason)}, then closes. */
+  public FakeAgent rejectAll(String reason) {
+    this.rejectReason = reason;
+    return this;
+  }
+
+  /** Never answers messages of {@code type} (to test timeouts). */
+  public FakeAgent ignoring(Class<? extends ClientMessage> type) {
+    ignored.add(type);
+    return this;
+  }
+
+  /** Closes each connection right after sending its {@code TargetInfo}. */
+  public FakeAgent closeAfterTargetInfo() {
+    this.closeAfterTargetInfo = true;
+    return this;
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  public List<ClientMessage> received() {
+    return List.copyOf(received);
+  }
+
+  public <T extends ClientMessage> List<T> received(Class<T> type) {
+    return received.stream().filter(type::isInstance).map(type::cast).collect(Collectors.toList());
+  }
+
+  /** Sends {@code msg} to every connected client. */
+  public void broadcast(AgentMessage msg) {
+    for (Channel c : clients) {
+      c.writeAndFlush(msg);
+    }
+  }
+
+  /** Closes every client connection (the server keeps listening). */
+  public void disconnectAll() {
+    for (Channel c : clients) {
+      c.close().syncUninterruptibly();
+    }
+  }
+
+  public int openConnections() {
+    return (int) clients.stream().filter(Channel::isActive).count();
+  }
+
+  @Override
+  public void close() {
+    server.close().syncUninterruptibly();
+    for (Channel c : clients) {
+      c.close();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  private final class Handler extends SimpleChannelInboundHandler<ClientMessage> {
+    private boolean helloSeen;
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+      received.add(msg);
+      if (ignored.contains(msg.getClass())) {
+        return;
+      }
+      if (!helloSeen && !(msg instanceof Session.Hello)) {
+        ctx.close();
+        return;
+      }
+      if (msg instanceof Session.Hello h) {
+        helloSeen = true;
+        String reason = rejectReason;
+        if (reason == null && !TOKEN.equals(h.token())) {
+          reason = "bad session token";
+        }
+        if (reason == null && !h.version().compatibleWith(ProtocolVersion.CURRENT)) {
+          reason = "incompatible protocol " + h.version();
+        }
+        if (reason != null) {
+          ctx.writeAndFlush(new Session.HelloRejected(ProtocolVersion.CURRENT, reason))
+              .addListener(ChannelFutureListener.CLOSE);
+        } else {
+          ctx.writeAndFlush(
+              new Session.HelloOk(ProtocolVersion.CURRENT.negotiate(h.version()), CLI_VERSION));
+        }
+      } else if (msg instanceof Session.Ping p) {
+        ctx.writeAndFlush(new Session.Pong(p.nonce()));
+      } else if (msg instanceof Target.TargetInfoRequest r) {
+        var f =
+            ctx.writeAndFlush(
+                new Target.TargetInfo(
+                    r.requestId(), TARGET_PID, TARGET_NETNS, TARGET_HOSTNAME, TARGET_ADDRESSES));
+        if (closeAfterTargetInfo) {
+          f.addListener(ChannelFutureListener.CLOSE);
+        }
+      } else if (msg instanceof Target.EnvRequest r) {
+        ctx.writeAndFlush(
+            new Target.EnvResponse(r.requestId(), RemoteResult.ok(Map.of("FAKE_ENV", "1"))));
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}
