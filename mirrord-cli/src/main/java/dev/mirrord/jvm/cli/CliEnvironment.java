@@ -1,0 +1,86 @@
+package dev.mirrord.jvm.cli;
+
+import dev.mirrord.jvm.cli.config.TargetSpec;
+import dev.mirrord.jvm.cli.launch.AgentLauncher;
+import dev.mirrord.jvm.cli.launch.LocalAgentLauncher;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the commands take from the outside world, in one value so tests can replace it: the
+ * environment variables, system properties, the temp dir, how agents are started, and whether
+ * SIGINT/SIGTERM handlers are installed. Commands never call {@code System.getenv} themselves.
+ */
+public record CliEnvironment(
+    Map<String, String> env,
+    Map<String, String> systemProperties,
+    Path tmpDir,
+    AgentLaunchers agentLaunchers,
+    boolean forwardSignals) {
+
+  /** Picks the agent launcher for a target. */
+  @FunctionalInterface
+  public interface AgentLaunchers {
+    AgentLauncher forTarget(TargetSpec target, CliEnvironment environment);
+  }
+
+  public CliEnvironment {
+    env = Map.copyOf(env);
+    systemProperties = Map.copyOf(systemProperties);
+    Objects.requireNonNull(tmpDir, "tmpDir");
+    Objects.requireNonNull(agentLaunchers, "agentLaunchers");
+  }
+
+  /** The real process environment. */
+  public static CliEnvironment system() {
+    Map<String, String> props = new HashMap<>();
+    System.getProperties().forEach((k, v) -> props.put(String.valueOf(k), String.valueOf(v)));
+    return new CliEnvironment(
+        System.getenv(),
+        props,
+        Path.of(System.getProperty("java.io.tmpdir")),
+        CliEnvironment::defaultLauncher,
+        true);
+  }
+
+  /** {@code pid/N}: the pod agent under nsenter; Kubernetes targets are not built yet. */
+  public static AgentLauncher defaultLauncher(TargetSpec target, CliEnvironment environment) {
+    if (target instanceof TargetSpec.Pid) {
+      return LocalAgentLauncher.forThisHost(environment);
+    }
+    throw new MirrordException(
+        ExitCode.NOT_SUPPORTED_HERE,
+        "Kubernetes targets are not implemented yet in this build; use --target pid/N");
+  }
+
+  public CliEnvironment withAgentLaunchers(AgentLaunchers launchers) {
+    return new CliEnvironment(env, systemProperties, tmpDir, launchers, forwardSignals);
+  }
+
+  public CliEnvironment withEnv(Map<String, String> newEnv) {
+    return new CliEnvironment(newEnv, systemProperties, tmpDir, agentLaunchers, forwardSignals);
+  }
+
+  public CliEnvironment withSystemProperties(Map<String, String> props) {
+    return new CliEnvironment(env, props, tmpDir, agentLaunchers, forwardSignals);
+  }
+
+  public CliEnvironment withTmpDir(Path dir) {
+    return new CliEnvironment(env, systemProperties, dir, agentLaunchers, forwardSignals);
+  }
+
+  public CliEnvironment withForwardSignals(boolean forward) {
+    return new CliEnvironment(env, systemProperties, tmpDir, agentLaunchers, forward);
+  }
+
+  /** A system property, else an environment variable, else null (jar locations). */
+  public String propertyOrEnv(String property, String envVar) {
+    String v = systemProperties.get(property);
+    if (v == null || v.isBlank()) {
+      v = env.get(envVar);
+    }
+    return v == null || v.isBlank() ? null : v;
+  }
+}

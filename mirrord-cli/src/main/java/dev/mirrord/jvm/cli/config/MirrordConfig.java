@@ -1,0 +1,176 @@
+package dev.mirrord.jvm.cli.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The session configuration, as written in {@code mirrord.json} (see {@code
+ * docs/mirrord.schema.json}; a unit test keeps both in sync).
+ *
+ * <p>Every field may be null: a null means "not set at this level". {@link ConfigLoader} overlays
+ * the levels (defaults &lt; file &lt; {@code MIRRORD_*} env &lt; flags) with {@link #overlay}; after
+ * that only {@code target}, {@code namespace}, {@code context} and {@code log_file} can still be
+ * null. Lists replace lower levels' lists, they are not appended.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record MirrordConfig(
+    @JsonProperty("target") String target,
+    @JsonProperty("namespace") String namespace,
+    @JsonProperty("context") String context,
+    @JsonProperty("incoming") Incoming incoming,
+    @JsonProperty("outgoing") Outgoing outgoing,
+    @JsonProperty("dns") Dns dns,
+    @JsonProperty("env") Env env,
+    @JsonProperty("log_file") String logFile,
+    @JsonProperty("verbose") Boolean verbose) {
+
+  /** Nothing set. */
+  public static final MirrordConfig EMPTY =
+      new MirrordConfig(null, null, null, null, null, null, null, null, null);
+
+  /** The lowest level: what mirrord does when nobody says otherwise. */
+  public static final MirrordConfig DEFAULTS =
+      new MirrordConfig(
+          null,
+          null,
+          null,
+          new Incoming(IncomingMode.MIRROR, List.of(), List.of()),
+          new Outgoing(true, true),
+          new Dns(true),
+          new Env(true, List.of(), List.of()),
+          null,
+          false);
+
+  /** Incoming traffic to the target's ports. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Incoming(
+      @JsonProperty("mode") IncomingMode mode,
+      @JsonProperty("port_map") List<PortMapping> portMap,
+      @JsonProperty("ignore_ports") List<Integer> ignorePorts) {
+    public Incoming {
+      portMap = copy(portMap);
+      ignorePorts = copy(ignorePorts);
+    }
+
+    Incoming overlay(Incoming o) {
+      return o == null
+          ? this
+          : new Incoming(
+              pick(mode, o.mode), pick(portMap, o.portMap), pick(ignorePorts, o.ignorePorts));
+    }
+  }
+
+  /** {@code mirror} copies the target's incoming traffic, {@code steal} takes it over. */
+  public enum IncomingMode {
+    MIRROR,
+    STEAL,
+    OFF;
+
+    @JsonValue
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses {@code mirror|steal|off}.
+     *
+     * @throws IllegalArgumentException naming the accepted values
+     */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public static IncomingMode parse(String text) {
+      for (IncomingMode m : values()) {
+        if (m.wireName().equals(text)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("'" + text + "' is not a mode: expected mirror, steal or off");
+    }
+  }
+
+  /** Outgoing connections made by the app: through the target (true) or local (false). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Outgoing(@JsonProperty("tcp") Boolean tcp, @JsonProperty("udp") Boolean udp) {
+    Outgoing overlay(Outgoing o) {
+      return o == null ? this : new Outgoing(pick(tcp, o.tcp), pick(udp, o.udp));
+    }
+  }
+
+  /** Name resolution: in the target (true) or local (false). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Dns(@JsonProperty("remote") Boolean remote) {
+    Dns overlay(Dns o) {
+      return o == null ? this : new Dns(pick(remote, o.remote));
+    }
+  }
+
+  /**
+   * Import of the target's environment variables into the app. {@code include}/{@code exclude} are
+   * globs ({@code *} matches anything); an empty include means everything.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Env(
+      @JsonProperty("import") Boolean importEnv,
+      @JsonProperty("include") List<String> include,
+      @JsonProperty("exclude") List<String> exclude) {
+    public Env {
+      include = copy(include);
+      exclude = copy(exclude);
+    }
+
+    Env overlay(Env o) {
+      return o == null
+          ? this
+          : new Env(pick(importEnv, o.importEnv), pick(include, o.include), pick(exclude, o.exclude));
+    }
+  }
+
+  /** This level with every field that {@code higher} sets replaced by {@code higher}'s value. */
+  public MirrordConfig overlay(MirrordConfig higher) {
+    if (higher == null) {
+      return this;
+    }
+    return new MirrordConfig(
+        pick(target, higher.target),
+        pick(namespace, higher.namespace),
+        pick(context, higher.context),
+        incoming == null ? higher.incoming : incoming.overlay(higher.incoming),
+        outgoing == null ? higher.outgoing : outgoing.overlay(higher.outgoing),
+        dns == null ? higher.dns : dns.overlay(higher.dns),
+        env == null ? higher.env : env.overlay(higher.env),
+        pick(logFile, higher.logFile),
+        pick(verbose, higher.verbose));
+  }
+
+  /** The parsed target, or null if none is set. */
+  public TargetSpec targetSpec() {
+    return target == null ? null : TargetSpec.parse(target);
+  }
+
+  /** The log file, or null if not set (then the CLI picks one under the temp dir). */
+  public Path logFilePath() {
+    return logFile == null ? null : Path.of(logFile);
+  }
+
+  public boolean isVerbose() {
+    return Boolean.TRUE.equals(verbose);
+  }
+
+  public MirrordConfig withLogFile(String file) {
+    return new MirrordConfig(
+        target, namespace, context, incoming, outgoing, dns, env, file, verbose);
+  }
+
+  /** An unmodifiable copy that keeps null elements, so that validation can name them. */
+  private static <T> List<T> copy(List<T> list) {
+    return list == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(list));
+  }
+
+  private static <T> T pick(T lower, T higher) {
+    return higher != null ? higher : lower;
+  }
+}

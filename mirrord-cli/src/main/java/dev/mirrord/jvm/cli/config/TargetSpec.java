@@ -1,0 +1,98 @@
+package dev.mirrord.jvm.cli.config;
+
+import java.util.Objects;
+
+/**
+ * What {@code --target} names. Syntax: {@code pid/N}, {@code pod/NAME[/container/C]}, {@code
+ * deployment/NAME[/container/C]} ({@code deploy/} is accepted too).
+ */
+public sealed interface TargetSpec {
+
+  /** The syntax, for error messages. */
+  String SYNTAX = "pod/NAME[/container/C], deployment/NAME or pid/N";
+
+  /** Canonical text form, e.g. {@code pid/42}. */
+  String describe();
+
+  /** Whether reaching this target needs a Kubernetes cluster. */
+  default boolean isKubernetes() {
+    return !(this instanceof Pid);
+  }
+
+  /** A process on this host; the agent enters its network namespace. */
+  record Pid(int pid) implements TargetSpec {
+    public Pid {
+      if (pid <= 0) {
+        throw new IllegalArgumentException("pid must be positive, got " + pid);
+      }
+    }
+
+    @Override
+    public String describe() {
+      return "pid/" + pid;
+    }
+  }
+
+  /** A pod, optionally one container of it ({@code container} may be null). */
+  record Pod(String name, String container) implements TargetSpec {
+    public Pod {
+      Objects.requireNonNull(name, "name");
+    }
+
+    @Override
+    public String describe() {
+      return "pod/" + name + (container == null ? "" : "/container/" + container);
+    }
+  }
+
+  /** A deployment: one of its pods is picked. */
+  record Deployment(String name, String container) implements TargetSpec {
+    public Deployment {
+      Objects.requireNonNull(name, "name");
+    }
+
+    @Override
+    public String describe() {
+      return "deployment/" + name + (container == null ? "" : "/container/" + container);
+    }
+  }
+
+  /**
+   * Parses the {@code --target} syntax.
+   *
+   * @throws IllegalArgumentException with a message naming the expected syntax
+   */
+  static TargetSpec parse(String text) {
+    String t = text == null ? "" : text.strip();
+    String[] parts = t.split("/", -1);
+    for (String p : parts) {
+      if (p.isEmpty()) {
+        throw bad(text);
+      }
+    }
+    if (parts.length == 2 && parts[0].equals("pid")) {
+      try {
+        int pid = Integer.parseInt(parts[1]);
+        if (pid > 0) {
+          return new Pid(pid);
+        }
+      } catch (NumberFormatException e) {
+        // fall through
+      }
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a valid target: the pid must be a positive number, e.g. pid/42");
+    }
+    boolean pod = parts[0].equals("pod");
+    boolean deployment = parts[0].equals("deployment") || parts[0].equals("deploy");
+    if ((pod || deployment) && (parts.length == 2 || (parts.length == 4 && parts[2].equals("container")))) {
+      String container = parts.length == 4 ? parts[3] : null;
+      return pod ? new Pod(parts[1], container) : new Deployment(parts[1], container);
+    }
+    throw bad(text);
+  }
+
+  private static IllegalArgumentException bad(String text) {
+    return new IllegalArgumentException(
+        "'" + text + "' is not a valid target: expected " + SYNTAX);
+  }
+}

@@ -1,0 +1,419 @@
+package dev.mirrord.jvm.cli.launch;
+
+import dev.mirrord.jvm.cli.CliEnvironment;
+import dev.mirrord.jvm.cli.ExitCode;
+import dev.mirrord.jvm.cli.MirrordException;
+import dev.mirrord.jvm.cli.config.TargetSpec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the pod agent for {@code --target pid/N} on this host:
+ *
+ * <pre>
+ *   [setsid] nsenter --net=/proc/N/ns/net -- &lt;java&gt; -jar &lt;agent jar&gt;
+ *       --target-pid N --listen unix:&lt;session dir&gt;/agent.sock --accept-timeout 30
+ *       --log-file &lt;agent log&gt; [-v]          (env MIRRORD_AGENT_TOKEN=&lt;token&gt;)
+ * </pre>
+ *
+ * <p>The token travels in the environment, never on the command line ({@code ps} shows command
+ * lines to every user). The agent's stdin is a pipe the CLI holds open and never writes: when the
+ * CLI dies, even by {@code kill -9}, the agent reads EOF and exits. {@code setsid} keeps the
+ * terminal's Ctrl-C away from the agent: the CLI decides when it stops. Everything before the
+ * agent's own arguments is a {@link CommandPrefix}, so tests run a fake agent instead.
+ */
+public final class LocalAgentLauncher implements AgentLauncher {
+  private static final Logger logger = LoggerFactory.getLogger(LocalAgentLauncher.class);
+
+  /** The variable carrying the session token to the agent. */
+  public static final String TOKEN_ENV = "MIRRORD_AGENT_TOKEN";
+
+  /** The line the agent prints on stdout once it listens: {@code MIRRORD_AGENT_READY <address>}. */
+  public static final String READY_PREFIX = "MIRRORD_AGENT_READY ";
+
+  public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(20);
+
+  /** Seconds the agent waits for the CLI's connection before giving up. */
+  public static final int ACCEPT_TIMEOUT_SECONDS = 30;
+
+  private static final int STDERR_LINES_KEPT = 20;
+
+  /** The command that runs the agent for a pid, without the agent's own arguments. */
+  @FunctionalInterface
+  public interface CommandPrefix {
+    /**
+     * @throws MirrordException if a needed tool or jar is missing
+     */
+    List<String> forPid(int pid);
+  }
+
+  private final Path procRoot;
+  private final BooleanSupplier isRoot;
+  private final CommandPrefix prefix;
+  private final Duration readyTimeout;
+
+  /**
+   * @param procRoot {@code /proc} (tests pass a temp dir)
+   * @param isRoot whether this process may enter another process's network namespace
+   * @param prefix what runs the agent (nsenter + java -jar, or a fake in tests)
+   * @param readyTimeout how long to wait for the READY line
+   */
+  public LocalAgentLauncher(
+      Path procRoot, BooleanSupplier isRoot, CommandPrefix prefix, Duration readyTimeout) {
+    this.procRoot = Objects.requireNonNull(procRoot, "procRoot");
+    this.isRoot = Objects.requireNonNull(isRoot, "isRoot");
+    this.prefix = Objects.requireNonNull(prefix, "prefix");
+    this.readyTimeout = Objects.requireNonNull(readyTimeout, "readyTimeout");
+  }
+
+  /** The real launcher: /proc, euid check, nsenter, this JVM's java, the configured agent jar. */
+  public static LocalAgentLauncher forThisHost(CliEnvironment environment) {
+    Path proc = Path.of("/proc");
+    return new LocalAgentLauncher(
+        proc,
+        () -> effectiveUid(proc.resolve("self/status")) == 0,
+        pid -> nsenterPrefix(environment, pid),
+        DEFAULT_READY_TIMEOUT);
+  }
+
+  @Override
+  public RunningAgent launch(AgentRequest request) {
+    if (!(request.target() instanceof TargetSpec.Pid(int pid))) {
+      throw new MirrordException(
+          ExitCode.NOT_SUPPORTED_HERE,
+          "the local agent launcher only serves pid/N targets, not " + request.target().describe() + "; use --target pid/N");
+    }
+    if (!Files.isDirectory(procRoot.resolve(Integer.toString(pid)))) {
+      throw new MirrordException(
+          ExitCode.TARGET_NOT_FOUND,
+          "target pid " + pid + " does not exist; pick a running process (ps -e)");
+    }
+    if (!isRoot.getAsBoolean()) {
+      throw new MirrordException(
+          ExitCode.NOT_PERMITTED,
+          "--target pid/" + pid + " needs root to enter the target's network namespace; run with sudo");
+    }
+    List<String> command = new ArrayList<>(prefix.forPid(pid));
+    command.addAll(
+        List.of(
+            "--target-pid",
+            Integer.toString(pid),
+            "--listen",
+            AgentAddress.unix(request.socketPath()),
+            "--accept-timeout",
+            Integer.toString(ACCEPT_TIMEOUT_SECONDS),
+            "--log-file",
+            request.logFile().toAbsolutePath().toString()));
+    if (request.verbose()) {
+      command.add("-v");
+    }
+    return start(command, request, pid);
+  }
+
+  private RunningAgent start(List<String> command, AgentRequest request, int pid) {
+    logger.info("starting agent: {}", String.join(" ", command));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.PIPE)
+            .redirectOutput(ProcessBuilder.Redirect.PIPE)
+            .redirectError(ProcessBuilder.Redirect.PIPE);
+    pb.environment().put(TOKEN_ENV, request.token());
+    Process process;
+    try {
+      process = pb.start();
+    } catch (IOException e) {
+      throw new MirrordException(
+          ExitCode.AGENT_FAILED,
+          "cannot start the mirrord agent (" + e.getMessage() + "); check the installation (bin/mirrord)");
+    }
+    Deque<String> stderrTail = new ArrayDeque<>();
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    pump("mirrord-agent-stdout", process.getInputStream(), line -> onStdout(line, ready));
+    Thread err =
+        pump(
+            "mirrord-agent-stderr",
+            process.getErrorStream(),
+            line -> {
+              logger.info("agent stderr: {}", line);
+              synchronized (stderrTail) {
+                stderrTail.addLast(line);
+                if (stderrTail.size() > STDERR_LINES_KEPT) {
+                  stderrTail.removeFirst();
+                }
+              }
+            });
+    LocalRunningAgent agent = new LocalRunningAgent(process, "agent pid " + process.pid() + " for pid/" + pid);
+    // until the caller owns the agent, a CLI stopped by a signal must not leave it behind
+    Thread hook = new Thread(agent::kill, "mirrord-agent-start-cleanup");
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      agent.kill();
+      throw new MirrordException(ExitCode.AGENT_FAILED, "stopped by a signal while starting the agent; nothing is left running");
+    }
+    try {
+      CompletableFuture.anyOf(ready, process.onExit()).get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (ready.isDone() && !ready.isCompletedExceptionally()) {
+        SocketAddress address = AgentAddress.parse(ready.join());
+        agent.address = address;
+        logger.info("{} ready at {}", agent.describe(), ready.join());
+        return agent;
+      }
+      // stdout closed or the process exited first
+      process.waitFor(2, TimeUnit.SECONDS);
+      err.join(1000);
+      throw exitedEarly(process, tail(stderrTail), request.logFile());
+    } catch (TimeoutException e) {
+      agent.kill();
+      throw new MirrordException(
+          ExitCode.AGENT_FAILED,
+          "the mirrord agent did not get ready within "
+              + readyTimeout.toSeconds()
+              + " s"
+              + lastLines(tail(stderrTail), request.logFile())
+              + "; see "
+              + request.logFile());
+    } catch (InterruptedException e) {
+      agent.kill();
+      Thread.currentThread().interrupt();
+      throw new MirrordException(ExitCode.AGENT_FAILED, "interrupted while starting the agent; try again");
+    } catch (ExecutionException | IllegalArgumentException e) {
+      agent.kill();
+      throw new MirrordException(
+          ExitCode.AGENT_FAILED,
+          "the mirrord agent announced a bad address (" + e.getMessage() + "); use matching mirrord-cli and pod agent jars");
+    } catch (MirrordException e) {
+      agent.kill();
+      throw e;
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // shutting down: the hook kills the agent
+      }
+    }
+  }
+
+  private static void onStdout(String line, CompletableFuture<String> ready) {
+    if (!ready.isDone() && line.startsWith(READY_PREFIX)) {
+      ready.complete(line.substring(READY_PREFIX.length()).strip());
+    } else {
+      logger.debug("agent stdout: {}", line);
+    }
+  }
+
+  private static MirrordException exitedEarly(Process process, List<String> stderr, Path logFile) {
+    int code = process.isAlive() ? -1 : process.exitValue();
+    ExitCode exit =
+        switch (code) {
+          case 3 -> ExitCode.TARGET_NOT_FOUND;
+          case 4 -> ExitCode.NOT_PERMITTED;
+          default -> ExitCode.AGENT_FAILED;
+        };
+    String what =
+        process.isAlive()
+            ? "the mirrord agent closed its stdout before it was ready"
+            : "the mirrord agent exited with code " + code + " before it was ready";
+    return new MirrordException(exit, what + lastLines(stderr, logFile) + "; see " + logFile);
+  }
+
+  /** {@code " (line | line)"} from the agent's stderr, else from its log file, else "". */
+  private static String lastLines(List<String> stderr, Path logFile) {
+    List<String> lines = stderr;
+    if (lines.isEmpty()) {
+      try {
+        List<String> all = Files.exists(logFile) ? Files.readAllLines(logFile) : List.of();
+        lines = all.subList(Math.max(0, all.size() - 3), all.size());
+      } catch (IOException | RuntimeException e) {
+        lines = List.of();
+      }
+    }
+    lines = lines.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    if (lines.isEmpty()) {
+      return "";
+    }
+    List<String> last = lines.subList(Math.max(0, lines.size() - 3), lines.size());
+    return " (" + String.join(" | ", last) + ")";
+  }
+
+  private static List<String> tail(Deque<String> lines) {
+    synchronized (lines) {
+      return List.copyOf(lines);
+    }
+  }
+
+  private static Thread pump(String name, InputStream in, java.util.function.Consumer<String> onLine) {
+    Thread t =
+        Thread.ofPlatform()
+            .name(name)
+            .daemon(true)
+            .start(
+                () -> {
+                  try (BufferedReader r =
+                      new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                      onLine.accept(line);
+                    }
+                  } catch (IOException e) {
+                    logger.debug("{} closed: {}", name, e.toString());
+                  }
+                });
+    return t;
+  }
+
+  /**
+   * {@code [setsid] nsenter --net=/proc/N/ns/net -- <java> -jar <agent jar>}.
+   *
+   * @throws MirrordException INSTALLATION if nsenter or the agent jar is missing
+   */
+  static List<String> nsenterPrefix(CliEnvironment environment, int pid) {
+    String path = environment.env().getOrDefault("PATH", "");
+    Path nsenter = which("nsenter", path);
+    if (nsenter == null) {
+      throw new MirrordException(
+          ExitCode.INSTALLATION,
+          "nsenter is not installed (needed to enter the target's network namespace); install it: apt-get install util-linux");
+    }
+    String jar = environment.propertyOrEnv("mirrord.agent.jar", "MIRRORD_AGENT_JAR");
+    if (jar == null) {
+      throw new MirrordException(
+          ExitCode.INSTALLATION,
+          "the mirrord pod agent jar is not configured; run mirrord through bin/mirrord or set MIRRORD_AGENT_JAR=<path to mirrord-pod-agent.jar>");
+    }
+    if (!Files.isRegularFile(Path.of(jar))) {
+      throw new MirrordException(
+          ExitCode.INSTALLATION,
+          "the mirrord pod agent jar " + jar + " does not exist; build it (mvn -pl mirrord-pod-agent package) or fix MIRRORD_AGENT_JAR");
+    }
+    List<String> cmd = new ArrayList<>();
+    Path setsid = which("setsid", path);
+    if (setsid != null) {
+      cmd.add(setsid.toString());
+    }
+    cmd.addAll(
+        List.of(
+            nsenter.toString(),
+            "--net=/proc/" + pid + "/ns/net",
+            "--",
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            Path.of(jar).toAbsolutePath().toString()));
+    return cmd;
+  }
+
+  /** An executable named {@code name} on {@code path} or in the sbin/bin dirs, else null. */
+  static Path which(String name, String path) {
+    List<String> dirs = new ArrayList<>(List.of(path.split(":")));
+    dirs.addAll(List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"));
+    for (String d : dirs) {
+      if (d.isBlank()) {
+        continue;
+      }
+      Path p = Path.of(d, name);
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /** The effective uid from a {@code /proc/<pid>/status} file ({@code Uid: real eff saved fs}). */
+  static int effectiveUid(Path status) {
+    try {
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith("Uid:")) {
+          String[] f = line.substring(4).trim().split("\\s+");
+          return Integer.parseInt(f.length > 1 ? f[1] : f[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      logger.debug("cannot read {}: {}", status, e.toString());
+    }
+    return -1;
+  }
+
+  /** The agent process; stdin held open until {@link #close()}. */
+  private static final class LocalRunningAgent implements RunningAgent {
+    private final Process process;
+    private final String description;
+    private final OutputStream stdin;
+    private volatile SocketAddress address;
+    private boolean closed;
+
+    LocalRunningAgent(Process process, String description) {
+      this.process = process;
+      this.description = description;
+      this.stdin = process.getOutputStream();
+    }
+
+    @Override
+    public SocketAddress address() {
+      return address;
+    }
+
+    @Override
+    public String describe() {
+      return description;
+    }
+
+    /** Closes stdin (the agent's signal to exit), then TERM, then KILL. */
+    @Override
+    public void close() {
+      stop(5);
+    }
+
+    /** A failed start: no time for a clean exit. */
+    void kill() {
+      stop(0);
+    }
+
+    private synchronized void stop(int stdinGraceSeconds) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        stdin.close();
+      } catch (IOException e) {
+        // already gone
+      }
+      try {
+        if (!process.waitFor(stdinGraceSeconds, TimeUnit.SECONDS)) {
+          if (stdinGraceSeconds > 0) {
+            logger.warn("{} did not exit after stdin EOF; sending SIGTERM", description);
+          }
+          process.destroy();
+          if (!process.waitFor(2, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(2, TimeUnit.SECONDS);
+          }
+        }
+        logger.info("{} exited with {}", description, process.isAlive() ? "?" : process.exitValue());
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+package dev.mirrord.jvm.cli.launch;
+
+import java.net.SocketAddress;
+
+/** A started, listening agent. {@link #close()} stops it (idempotent, never throws). */
+public interface RunningAgent extends AutoCloseable {
+
+  /** Where the CLI connects (a {@link java.net.UnixDomainSocketAddress} for local targets). */
+  SocketAddress address();
+
+  /** For logs, e.g. {@code "agent pid 1234 for pid/42"}. */
+  String describe();
+
+  @Override
+  void close();
+}

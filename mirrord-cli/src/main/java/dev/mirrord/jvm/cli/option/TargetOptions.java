@@ -1,0 +1,59 @@
+package dev.mirrord.jvm.cli.option;
+
+import dev.mirrord.jvm.cli.ExitCode;
+import dev.mirrord.jvm.cli.MirrordException;
+import dev.mirrord.jvm.cli.config.TargetSpec;
+import picocli.CommandLine.Option;
+
+/** Which target to run against: {@code --target}, {@code --pod-name}, namespace and context. */
+public final class TargetOptions {
+
+  @Option(
+      names = {"-t", "--target"},
+      paramLabel = "TARGET",
+      description = "pid/N, pod/NAME[/container/C] or deployment/NAME.")
+  String target;
+
+  @Option(names = "--pod-name", paramLabel = "NAME", description = "Same as --target pod/NAME.")
+  String podName;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NS",
+      description = "Kubernetes namespace of the target.")
+  String namespace;
+
+  @Option(names = "--context", paramLabel = "CTX", description = "Kubernetes context to use.")
+  String context;
+
+  /**
+   * The target the flags name, validated, or null if none.
+   *
+   * @throws MirrordException USAGE on bad syntax or when both --pod-name and --target are given
+   */
+  public String target() {
+    if (podName != null && target != null) {
+      throw new MirrordException(
+          ExitCode.USAGE, "--pod-name and --target both name a target; give only one of them");
+    }
+    String t = podName != null ? "pod/" + podName : target;
+    if (t != null) {
+      try {
+        TargetSpec.parse(t);
+      } catch (IllegalArgumentException e) {
+        throw new MirrordException(
+            ExitCode.USAGE,
+            "bad value for --" + (podName != null ? "pod-name" : "target") + ": " + e.getMessage() + "; fix the value");
+      }
+    }
+    return t;
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  public String context() {
+    return context;
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * picocli option groups shared by commands ({@code @Mixin}): {@link
+ * dev.mirrord.jvm.cli.option.TargetOptions}, {@link dev.mirrord.jvm.cli.option.NetworkOptions},
+ * {@link dev.mirrord.jvm.cli.option.EnvOptions}, {@link dev.mirrord.jvm.cli.option.LoggingMixin}.
+ * Each turns its flags into the flags level of {@link dev.mirrord.jvm.cli.config.MirrordConfig}
+ * (null = not given) and reports malformed values as usage errors.
+ */
+package dev.mirrord.jvm.cli.option;

@@ -1,0 +1,163 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import dev.mirrord.jvm.cli.VersionInfo;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Tcp;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One layer's connection to the CLI. The first message must be {@code Hello} with the session token
+ * and a compatible protocol version, else {@code HelloRejected} and close. Then: {@code Ping} is
+ * answered here, correlated requests go through the {@link RequestRouter}, features not built yet
+ * get a {@code NotImplemented} answer where the protocol has one.
+ */
+final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
+    implements ReplyTarget {
+  private static final Logger logger = LoggerFactory.getLogger(LayerConnectionHandler.class);
+
+  /** A layer that says nothing for this long after connecting is dropped. */
+  static final long HELLO_TIMEOUT_SECONDS = 10;
+
+  private final byte[] token;
+  private final RequestRouter router;
+  private final Supplier<ProtocolVersion> agentProtocol;
+  private volatile Channel channel;
+  private volatile String peer = "layer (before Hello)";
+  private boolean greeted;
+
+  /**
+   * @param agentProtocol the version negotiated with the agent (or {@code CURRENT} before that):
+   *     a layer's session cannot use more than the agent speaks
+   */
+  LayerConnectionHandler(String token, RequestRouter router, Supplier<ProtocolVersion> agentProtocol) {
+    this.token = Objects.requireNonNull(token, "token").getBytes(StandardCharsets.UTF_8);
+    this.router = Objects.requireNonNull(router, "router");
+    this.agentProtocol = Objects.requireNonNull(agentProtocol, "agentProtocol");
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    channel = ctx.channel();
+    logger.debug("layer connected from {}", ctx.channel().remoteAddress());
+    ctx.executor()
+        .schedule(
+            () -> {
+              if (!greeted && ctx.channel().isActive()) {
+                logger.warn("a layer connection sent no Hello within {} s; closing it", HELLO_TIMEOUT_SECONDS);
+                ctx.close();
+              }
+            },
+            HELLO_TIMEOUT_SECONDS,
+            TimeUnit.SECONDS);
+    super.channelActive(ctx);
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+    if (!greeted) {
+      handshake(ctx, msg);
+      return;
+    }
+    if (msg instanceof Session.Ping ping) {
+      ctx.writeAndFlush(new Session.Pong(ping.nonce()));
+    } else if (msg instanceof Session.Hello) {
+      logger.warn("{} sent a second Hello; ignored", peer);
+    } else if (router.fromClient(this, msg)) {
+      // forwarded to the agent
+    } else if (msg instanceof Tcp.PortSubscribe sub) {
+      ctx.writeAndFlush(
+          new Tcp.PortSubscribeResult(
+              sub.port(),
+              RemoteResult.err(new ResponseError.NotImplemented("incoming traffic (mirror/steal)"))));
+    } else {
+      logger.debug("{} sent {}, which this CLI does not route yet; dropped", peer, msg.getClass().getSimpleName());
+    }
+  }
+
+  private void handshake(ChannelHandlerContext ctx, ClientMessage msg) {
+    if (!(msg instanceof Session.Hello hello)) {
+      logger.warn("a layer sent {} before Hello; rejected", msg.getClass().getSimpleName());
+      reject(ctx, "expected Hello first, got " + msg.getClass().getSimpleName());
+      return;
+    }
+    peer = hello.peer();
+    if (!MessageDigest.isEqual(token, hello.token().getBytes(StandardCharsets.UTF_8))) {
+      logger.warn("rejected '{}': wrong session token", peer);
+      reject(ctx, "wrong session token: this layer does not belong to this mirrord session");
+      return;
+    }
+    if (!ProtocolVersion.CURRENT.compatibleWith(hello.version())) {
+      String reason =
+          "incompatible protocol: the layer speaks "
+              + hello.version()
+              + ", this mirrord CLI speaks "
+              + ProtocolVersion.CURRENT
+              + "; use the layer jar of the same mirrord build";
+      logger.warn("rejected '{}': {}", peer, reason);
+      reject(ctx, reason);
+      return;
+    }
+    greeted = true;
+    ProtocolVersion negotiated =
+        ProtocolVersion.CURRENT.negotiate(hello.version()).negotiate(agentProtocol.get());
+    logger.info("layer '{}' connected (protocol {})", peer, negotiated);
+    ctx.writeAndFlush(new Session.HelloOk(negotiated, "mirrord-cli " + VersionInfo.VERSION));
+  }
+
+  private static void reject(ChannelHandlerContext ctx, String reason) {
+    ctx.writeAndFlush(new Session.HelloRejected(ProtocolVersion.CURRENT, reason))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void deliver(AgentMessage answer) {
+    Channel ch = channel;
+    if (ch != null && ch.isActive()) {
+      ch.writeAndFlush(answer);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return peer;
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    router.targetClosed(this);
+    if (greeted) {
+      logger.info("layer '{}' disconnected", peer);
+    }
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof IdleStateEvent) {
+      return; // layers need not ping; an idle app is fine
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    logger.warn("closing the connection of '{}': {}", peer, cause.toString());
+    ctx.close();
+  }
+}

@@ -1,0 +1,200 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import dev.mirrord.jvm.cli.ExitCode;
+import dev.mirrord.jvm.cli.MirrordException;
+import dev.mirrord.jvm.cli.UserNotices;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.codec.Side;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CLI's session proxy (mirrord's intproxy): a listener on {@code 127.0.0.1:<ephemeral>} for the
+ * layers ({@link Side#AGENT}) and one connection to the pod agent ({@link Side#CLIENT}, unix domain
+ * socket or TCP) that every layer's requests share; see {@link RequestRouter}. One event-loop
+ * thread, a daemon: it never keeps the CLI alive.
+ */
+public final class SessionProxy implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(SessionProxy.class);
+
+  private final String token;
+  private final UserNotices notices;
+  private final EventLoopGroup group;
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final RequestRouter router = new RequestRouter();
+  private volatile Channel listener;
+  private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
+  private volatile boolean closing;
+
+  private SessionProxy(String token, UserNotices notices) {
+    this.token = Objects.requireNonNull(token, "token");
+    this.notices = Objects.requireNonNull(notices, "notices");
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("mirrord-proxy", true), NioIoHandler.newFactory());
+  }
+
+  /** Binds the layer listener on an ephemeral loopback port. */
+  public static SessionProxy start(String token, UserNotices notices) {
+    SessionProxy proxy = new SessionProxy(token, notices);
+    try {
+      proxy.bind();
+      return proxy;
+    } catch (RuntimeException e) {
+      proxy.close();
+      throw e;
+    }
+  }
+
+  private void bind() {
+    listener =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    channels.add(ch);
+                    ProtocolPipeline.install(
+                        ch.pipeline(),
+                        Side.AGENT,
+                        new LayerConnectionHandler(token, router, () -> agentProtocol));
+                  }
+                })
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .syncUninterruptibly()
+            .channel();
+    channels.add(listener);
+    logger.info("session proxy listening on {}", listener.localAddress());
+  }
+
+  /** The port layers connect to ({@code proxy.port} in the session file). */
+  public int port() {
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /**
+   * Connects to the agent and performs the CLI's handshake.
+   *
+   * @return completes with the agent's {@code HelloOk}; fails with a {@link MirrordException}
+   *     (PROTOCOL on {@code HelloRejected}, AGENT_FAILED if the connection fails)
+   */
+  public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address) {
+    AgentConnectionHandler handler = new AgentConnectionHandler(token, router, notices, () -> closing);
+    Class<? extends Channel> type =
+        address instanceof UnixDomainSocketAddress ? NioDomainSocketChannel.class : NioSocketChannel.class;
+    CompletableFuture<Session.HelloOk> result = new CompletableFuture<>();
+    new Bootstrap()
+        .group(group)
+        .channel(type)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+        .handler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                channels.add(ch);
+                ProtocolPipeline.install(ch.pipeline(), Side.CLIENT, handler);
+              }
+            })
+        .connect(address)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                result.completeExceptionally(
+                    new MirrordException(
+                        ExitCode.AGENT_FAILED,
+                        "cannot connect to the mirrord agent at "
+                            + address
+                            + " ("
+                            + f.cause().getMessage()
+                            + "); see the agent log"));
+              }
+            });
+    handler
+        .handshake()
+        .whenComplete(
+            (ok, err) -> {
+              if (err != null) {
+                result.completeExceptionally(err);
+              } else {
+                agentProtocol = ok.negotiated();
+                result.complete(ok);
+              }
+            });
+    return result;
+  }
+
+  /**
+   * Sends one of the CLI's own correlated requests (its id is ignored and remapped).
+   *
+   * @return the answer, with the request's original id; fails if the answer type is unexpected
+   */
+  public <A extends AgentMessage> CompletableFuture<A> request(ClientMessage request, Class<A> answerType) {
+    CompletableFuture<A> answer = new CompletableFuture<>();
+    ReplyTarget self =
+        new ReplyTarget() {
+          @Override
+          public void deliver(AgentMessage msg) {
+            if (answerType.isInstance(msg)) {
+              answer.complete(answerType.cast(msg));
+            } else {
+              answer.completeExceptionally(
+                  new IllegalStateException("expected " + answerType.getSimpleName() + ", got " + msg));
+            }
+          }
+
+          @Override
+          public String describe() {
+            return "cli";
+          }
+        };
+    if (!router.fromClient(self, request)) {
+      answer.completeExceptionally(
+          new IllegalArgumentException(request.getClass().getSimpleName() + " is not a routed request"));
+    }
+    return answer;
+  }
+
+  /** Whether the agent connection is up. */
+  public boolean agentConnected() {
+    return router.agentAvailable();
+  }
+
+  /** Closes every connection and the event loop; no "lost connection" warning. Never throws. */
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+  }
+}

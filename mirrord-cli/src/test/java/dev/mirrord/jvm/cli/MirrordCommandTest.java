@@ -1,0 +1,74 @@
+package dev.mirrord.jvm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MirrordCommandTest {
+
+  @TempDir Path tmp;
+
+  CliEnvironment env() {
+    return CliEnvironment.system().withEnv(Map.of()).withTmpDir(tmp).withForwardSignals(false);
+  }
+
+  @Test
+  void versionNamesBuildAndProtocol() {
+    CliRun r = CliRun.run(env(), "--version");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo("mirrord-jvm 0.1.0-SNAPSHOT (protocol 1.0)" + System.lineSeparator());
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void helpListsTheSubcommands() {
+    CliRun r = CliRun.run(env(), "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("exec").contains("completion").contains("help");
+  }
+
+  @Test
+  void execHelpShowsOptionsAndEnvironment() {
+    CliRun r = CliRun.run(env(), "exec", "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out())
+        .contains("--target", "--pod-name", "--tcp-steal", "--steal", "--no-outgoing", "--port-map")
+        .contains("--env-include", "--config-file", "--log-file", "MIRRORD_TARGET");
+  }
+
+  @Test
+  void helpSubcommandWorks() {
+    CliRun r = CliRun.run(env(), "help", "exec");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("Usage: mirrord exec");
+  }
+
+  @Test
+  void bashCompletionScriptIsPrinted() {
+    CliRun r = CliRun.run(env(), "completion", "bash");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("complete -F").contains("--tcp-steal").contains("exec");
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void otherShellsAreAUsageError() {
+    CliRun r = CliRun.run(env(), "completion", "fish");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.errLines())
+        .containsExactly(
+            "mirrord: error: no completion script for 'fish'; use 'mirrord completion bash'",
+            "Try 'mirrord completion --help'.");
+  }
+
+  @Test
+  void noSubcommandIsAUsageError() {
+    CliRun r = CliRun.run(env());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.errLines().get(0)).startsWith("mirrord: error: missing subcommand; e.g. mirrord exec");
+    assertThat(r.errLines()).hasSize(2).last().isEqualTo("Try 'mirrord --help'.");
+  }
+}

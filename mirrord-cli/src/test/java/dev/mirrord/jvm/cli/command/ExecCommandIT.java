@@ -1,0 +1,157 @@
+package dev.mirrord.jvm.cli.command;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mirrord.jvm.cli.CliEnvironment;
+import dev.mirrord.jvm.cli.CliRun;
+import dev.mirrord.jvm.cli.launch.FakeAgentCommands;
+import dev.mirrord.jvm.cli.launch.FakePodAgent;
+import dev.mirrord.jvm.cli.launch.LocalAgentLauncher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code mirrord exec --target pid/<this JVM>} end to end, with {@link FakePodAgent} started as a
+ * real agent process (instead of nsenter + the pod agent jar) and a dummy layer jar.
+ */
+class ExecCommandIT {
+
+  @TempDir Path tmp;
+  Path layerJar;
+  Path out;
+  final String self = "pid/" + ProcessHandle.current().pid();
+
+  @BeforeEach
+  void setUp() throws IOException {
+    layerJar = Files.writeString(tmp.resolve("dummy-layer.jar"), "dummy");
+    out = tmp.resolve("child.out");
+  }
+
+  CliEnvironment env(Map<String, String> extra, String... fakeAgentArgs) {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.keySet().removeIf(k -> k.startsWith("MIRRORD_"));
+    env.put("MIRRORD_LAYER_JAR", layerJar.toString());
+    env.put("JAVA_TOOL_OPTIONS", "-Dfrom.user=1");
+    env.put("HOME", "/home/local-user");
+    env.putAll(extra);
+    return CliEnvironment.system()
+        .withEnv(env)
+        .withSystemProperties(Map.of())
+        .withTmpDir(tmp)
+        .withAgentLaunchers(
+            (target, e) ->
+                new LocalAgentLauncher(
+                    Path.of("/proc"), () -> true, FakeAgentCommands.fakePodAgent(fakeAgentArgs), Duration.ofSeconds(20)));
+  }
+
+  @Test
+  void runsTheCommandWithTheLayerAndTheTargetEnvAndReturnsItsExitCode() throws IOException {
+    String script =
+        String.join(
+            "; ",
+            "echo \"JTO=$JAVA_TOOL_OPTIONS\" > " + out,
+            "echo \"FAKE=$FAKE_POD_VAR\" >> " + out,
+            "echo \"DB=$DB_URL\" >> " + out,
+            "echo \"SECRET=$SECRET_KEY\" >> " + out,
+            "echo \"HOME=$HOME\" >> " + out,
+            "echo \"PATH=$PATH\" >> " + out,
+            "f=${JAVA_TOOL_OPTIONS##*=}",
+            "echo \"MODE=$(stat -c %a \"$f\")\" >> " + out,
+            "cat \"$f\" >> " + out,
+            "exit 7");
+
+    CliRun r =
+        CliRun.run(
+            env(Map.of()),
+            "exec", "--target", self, "--env-exclude", "SECRET_*", "--log-file", tmp.resolve("cli.log").toString(),
+            "-p", "8080:80", "--", "bash", "-c", script);
+
+    assertThat(r.code()).as(r.err()).isEqualTo(7);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).doesNotContain("error").doesNotContain("Exception");
+    assertThat(r.errLines()).allMatch(l -> l.startsWith("mirrord: warning: ") && l.endsWith("is not implemented yet; traffic stays local"));
+
+    List<String> lines = Files.readAllLines(out);
+    assertThat(lines.get(0)).matches("JTO=-Dfrom.user=1 -javaagent:" + layerJar + "=" + tmp + "/mirrord-[0-9a-f]{8}/session.properties");
+    assertThat(lines)
+        .contains("FAKE=from-target", "DB=postgres://db:5432/app", "SECRET=", "HOME=/home/local-user", "MODE=600")
+        .contains("PATH=" + System.getenv("PATH"))
+        .contains("proxy.host=127.0.0.1", "incoming.mode=mirror", "port.map=8080\\:80", "session.id=" + sessionId(lines.get(0)))
+        .anyMatch(l -> l.matches("proxy.port=\\d+"))
+        .anyMatch(l -> l.matches("token=[0-9a-f]{64}"));
+
+    assertThat(sessionDirs()).as("session dir removed").isEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(() -> fakeAgents().findAny().isEmpty());
+    assertThat(Files.readString(tmp.resolve("cli.log"))).contains("imported 2 of 7 target environment variables");
+  }
+
+  @Test
+  void noEnvImportsNothingAndNonJvmCommandsAreFlagged() throws IOException {
+    CliRun r =
+        CliRun.run(
+            env(Map.of("MIRRORD_INCOMING_MODE", "off", "MIRRORD_NO_OUTGOING", "true", "MIRRORD_NO_REMOTE_DNS", "1")),
+            "exec", "-t", self, "--no-env", "--", "sh", "-c", "echo \"FAKE=$FAKE_POD_VAR\" > " + out);
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.errLines())
+        .containsExactly(
+            "mirrord: warning: 'sh' does not look like a JVM; it will run without the mirrord layer unless it starts java itself");
+    assertThat(Files.readAllLines(out)).containsExactly("FAKE=");
+  }
+
+  @Test
+  void childKilledBySignalGives128PlusSignal() {
+    CliRun r = CliRun.run(env(Map.of("MIRRORD_INCOMING_MODE", "off")), "exec", "-t", self, "--", "bash", "-c", ": java; kill -TERM $$");
+    assertThat(r.code()).isEqualTo(128 + 15);
+    assertThat(sessionDirs()).isEmpty();
+  }
+
+  @Test
+  void agentFailingBeforeReadyIsOneLine() {
+    CliRun r = CliRun.run(env(Map.of(), "--fake-exit", "3"), "exec", "-t", self, "--", "java", "-version");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.errLines().getLast())
+        .startsWith("mirrord: error: the mirrord agent exited with code 3 before it was ready (fake agent: failing on purpose)");
+    assertThat(r.err()).doesNotContain("Exception");
+    assertThat(sessionDirs()).isEmpty();
+  }
+
+  @Test
+  void incompatibleAgentIsExit7NamingBothVersions() {
+    CliRun r = CliRun.run(env(Map.of(), "--fake-protocol", "5.0"), "exec", "-t", self, "--", "java", "-version");
+    assertThat(r.code()).isEqualTo(7);
+    assertThat(r.errLines().getLast()).startsWith("mirrord: error: the mirrord agent speaks protocol 5.0 but this CLI speaks 1.0");
+    assertThat(sessionDirs()).isEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(() -> fakeAgents().findAny().isEmpty());
+  }
+
+  private List<Path> sessionDirs() {
+    try (Stream<Path> s = Files.list(tmp)) {
+      return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("mirrord-")).toList();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Stream<ProcessHandle> fakeAgents() {
+    return ProcessHandle.current()
+        .descendants()
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(FakePodAgent.class.getName())).orElse(false));
+  }
+
+  private static String sessionId(String jtoLine) {
+    int i = jtoLine.indexOf("/mirrord-");
+    return jtoLine.substring(i + "/mirrord-".length(), i + "/mirrord-".length() + 8);
+  }
+}

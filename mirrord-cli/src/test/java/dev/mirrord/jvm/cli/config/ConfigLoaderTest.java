@@ -1,0 +1,197 @@
+package dev.mirrord.jvm.cli.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mirrord.jvm.cli.ExitCode;
+import dev.mirrord.jvm.cli.MirrordException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+  @TempDir Path tmp;
+
+  private Path file(String json) throws IOException {
+    Path f = tmp.resolve("mirrord.json");
+    Files.writeString(f, json);
+    return f;
+  }
+
+  @Test
+  void defaultsWhenNothingIsSet() {
+    MirrordConfig cfg = new ConfigLoader(Map.of()).load(null, MirrordConfig.EMPTY);
+
+    assertThat(cfg.target()).isNull();
+    assertThat(cfg.incoming().mode()).isEqualTo(MirrordConfig.IncomingMode.MIRROR);
+    assertThat(cfg.incoming().portMap()).isEmpty();
+    assertThat(cfg.outgoing()).isEqualTo(new MirrordConfig.Outgoing(true, true));
+    assertThat(cfg.dns().remote()).isTrue();
+    assertThat(cfg.env().importEnv()).isTrue();
+    assertThat(cfg.isVerbose()).isFalse();
+  }
+
+  @Test
+  void fileIsOverriddenByEnvWhichIsOverriddenByFlags() throws IOException {
+    Path f =
+        file(
+            """
+            {"target": "pid/1", "namespace": "file-ns",
+             "incoming": {"mode": "off", "port_map": ["1:2"], "ignore_ports": [9999]},
+             "outgoing": {"tcp": false},
+             "env": {"include": ["FROM_FILE*"]},
+             "log_file": "/tmp/file.log"}
+            """);
+    Map<String, String> env =
+        Map.of(
+            "MIRRORD_TARGET", "pid/2",
+            "MIRRORD_TCP_STEAL", "true",
+            "MIRRORD_PORT_MAP", "8080:80, 9090:9091",
+            "MIRRORD_LOG_FILE", "/tmp/env.log");
+    MirrordConfig flags =
+        new MirrordConfig(
+            "pid/3", null, null, null, null, new MirrordConfig.Dns(false), null, null, true);
+
+    MirrordConfig cfg = new ConfigLoader(env).load(f, flags);
+
+    assertThat(cfg.target()).isEqualTo("pid/3"); // flag > env > file
+    assertThat(cfg.namespace()).isEqualTo("file-ns"); // only the file sets it
+    assertThat(cfg.incoming().mode()).isEqualTo(MirrordConfig.IncomingMode.STEAL); // env > file
+    assertThat(cfg.incoming().portMap())
+        .containsExactly(new PortMapping(8080, 80), new PortMapping(9090, 9091)); // replaced, not appended
+    assertThat(cfg.incoming().ignorePorts()).containsExactly(9999);
+    assertThat(cfg.outgoing()).isEqualTo(new MirrordConfig.Outgoing(false, true));
+    assertThat(cfg.dns().remote()).isFalse();
+    assertThat(cfg.env().include()).containsExactly("FROM_FILE*");
+    assertThat(cfg.logFile()).isEqualTo("/tmp/env.log");
+    assertThat(cfg.isVerbose()).isTrue();
+  }
+
+  @Test
+  void configFileCanComeFromTheEnvironment() throws IOException {
+    Path f = file("{\"target\": \"pid/77\"}");
+    MirrordConfig cfg =
+        new ConfigLoader(Map.of("MIRRORD_CONFIG_FILE", f.toString())).load(null, MirrordConfig.EMPTY);
+    assertThat(cfg.targetSpec()).isEqualTo(new TargetSpec.Pid(77));
+  }
+
+  @Test
+  void booleanEnvVariablesOnlyOverrideWhenTrue() {
+    Map<String, String> env =
+        Map.of(
+            "MIRRORD_NO_OUTGOING", "false",
+            "MIRRORD_NO_UDP_OUTGOING", "yes",
+            "MIRRORD_NO_REMOTE_DNS", "1",
+            "MIRRORD_NO_ENV", "on",
+            "MIRRORD_ENV_EXCLUDE", "A_*,B",
+            "MIRRORD_INCOMING_MODE", "OFF",
+            "MIRRORD_VERBOSE", "true");
+    MirrordConfig cfg = new ConfigLoader(env).load(null, MirrordConfig.EMPTY);
+
+    assertThat(cfg.outgoing()).isEqualTo(new MirrordConfig.Outgoing(true, false));
+    assertThat(cfg.dns().remote()).isFalse();
+    assertThat(cfg.env().importEnv()).isFalse();
+    assertThat(cfg.env().exclude()).containsExactly("A_*", "B");
+    assertThat(cfg.incoming().mode()).isEqualTo(MirrordConfig.IncomingMode.OFF);
+    assertThat(cfg.isVerbose()).isTrue();
+  }
+
+  @Test
+  void unknownKeyNamesFileKeyAndKnownKeys() throws IOException {
+    Path f = file("{\"incomng\": {}}");
+    assertThatThrownBy(() -> ConfigLoader.readFile(f))
+        .isInstanceOfSatisfying(
+            MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
+        .hasMessageStartingWith(f + ": unknown key 'incomng' (known: ")
+        .hasMessageContaining("incoming")
+        .hasMessageContaining("log_file")
+        .hasMessageContaining("; ");
+  }
+
+  @Test
+  void unknownNestedKeyIsNamedWithItsPath() throws IOException {
+    Path f = file("{\"incoming\": {\"mod\": \"steal\"}}");
+    assertThatThrownBy(() -> ConfigLoader.readFile(f))
+        .hasMessageContaining("unknown key 'incoming.mod' (known: ignore_ports, mode, port_map)");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      value = {
+        "{\"incoming\": {\"mode\": \"mirorr\"}}      | 'incoming.mode' | mirror, steal or off",
+        "{\"outgoing\": {\"tcp\": \"yes\"}}          | 'outgoing.tcp': 'yes' | true or false",
+        "{\"incoming\": {\"port_map\": [null]}}      | 'incoming.port_map' | LOCAL:REMOTE",
+        "{\"env\": {\"include\": [null]}}            | 'env'           | null in a glob list",
+        "{\"incoming\": {\"port_map\": [\"80\"]}}    | 'incoming.port_map[0]' | LOCAL:REMOTE",
+        "{\"incoming\": {\"ignore_ports\": [0]}}     | 'incoming.ignore_ports' | 1-65535",
+        "{\"target\": \"pid/abc\"}                   | 'target'        | pid/42",
+        "{\"target\": \"node/x\"}                    | 'target'        | pod/NAME",
+        "{\"verbose\": 1}                            | 'verbose'       | true or false",
+        "[]                                          | the top level   | a JSON object",
+      })
+  void badValuesNameFileKeyAndExpectation(String json, String key, String expected) throws IOException {
+    Path f = file(json);
+    assertThatThrownBy(() -> ConfigLoader.readFile(f))
+        .isInstanceOfSatisfying(
+            MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
+        .hasMessageStartingWith(f + ": bad value for " + key)
+        .hasMessageContaining(expected)
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void syntaxErrorNamesLineAndColumn() throws IOException {
+    Path f = file("{\n  \"target\": \"pid/1\",,\n}");
+    assertThatThrownBy(() -> ConfigLoader.readFile(f))
+        .hasMessageStartingWith(f + ": not valid JSON at line 2")
+        .hasMessageEndingWith("; fix the syntax");
+  }
+
+  @Test
+  void missingFileIsAConfigError() {
+    Path f = tmp.resolve("nope.json");
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(f, MirrordConfig.EMPTY))
+        .isInstanceOfSatisfying(
+            MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
+        .hasMessage("config file " + f + " does not exist; check the path given to -f");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "MIRRORD_TCP_STEAL     | maybe   | expected true or false",
+        "MIRRORD_PORT_MAP      | 8080    | LOCAL:REMOTE",
+        "MIRRORD_IGNORE_PORTS  | 70000   | 1-65535",
+        "MIRRORD_INCOMING_MODE | copy    | mirror, steal or off",
+        "MIRRORD_TARGET        | pid/-1  | positive",
+      })
+  void badEnvValuesNameTheVariableAndValue(String var, String value, String expected) {
+    assertThatThrownBy(() -> new ConfigLoader(Map.of(var, value)).load(null, MirrordConfig.EMPTY))
+        .isInstanceOfSatisfying(
+            MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
+        .hasMessageStartingWith("bad value in environment variable " + var + "='" + value + "'")
+        .hasMessageContaining(expected);
+  }
+
+  @Test
+  void stealContradictingModeOffIsAnError() {
+    Map<String, String> env = Map.of("MIRRORD_TCP_STEAL", "true", "MIRRORD_INCOMING_MODE", "off");
+    assertThatThrownBy(() -> new ConfigLoader(env).fromEnv())
+        .hasMessageContaining("MIRRORD_TCP_STEAL=true contradicts MIRRORD_INCOMING_MODE=off");
+  }
+
+  @Test
+  void commaListDropsBlanks() {
+    assertThat(ConfigLoader.commaList(" a, ,b ,")).isEqualTo(List.of("a", "b"));
+  }
+}

@@ -1,0 +1,39 @@
+package dev.mirrord.jvm.cli.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TargetSpecTest {
+
+  @Test
+  void parsesEveryForm() {
+    assertThat(TargetSpec.parse("pid/42")).isEqualTo(new TargetSpec.Pid(42));
+    assertThat(TargetSpec.parse("pod/web")).isEqualTo(new TargetSpec.Pod("web", null));
+    assertThat(TargetSpec.parse("pod/web/container/app")).isEqualTo(new TargetSpec.Pod("web", "app"));
+    assertThat(TargetSpec.parse("deployment/api")).isEqualTo(new TargetSpec.Deployment("api", null));
+    assertThat(TargetSpec.parse("deploy/api")).isEqualTo(new TargetSpec.Deployment("api", null));
+    assertThat(TargetSpec.parse("pod/web/container/app").describe()).isEqualTo("pod/web/container/app");
+    assertThat(TargetSpec.parse("pid/42").isKubernetes()).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "pid", "pid/", "pid/x", "pid/0", "pod", "pod/", "pod/a/b", "svc/x", "pod/a/container/"})
+  void rejectsBadSyntaxWithTheExpectedForms(String text) {
+    assertThatThrownBy(() -> TargetSpec.parse(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is not a valid target");
+  }
+
+  @Test
+  void portMappingRoundTrips() {
+    assertThat(PortMapping.parse(" 8080:80 ")).isEqualTo(new PortMapping(8080, 80));
+    assertThat(new PortMapping(8080, 80)).hasToString("8080:80");
+    assertThatThrownBy(() -> PortMapping.parse("8080:0")).hasMessageContaining("1-65535");
+    assertThatThrownBy(() -> PortMapping.parse("8080")).hasMessageContaining("LOCAL:REMOTE");
+    assertThatThrownBy(() -> PortMapping.parse("1:2:3")).hasMessageContaining("LOCAL:REMOTE");
+  }
+}
