@@ -24,6 +24,12 @@ public final class UserNotices {
     line("mirrord: warning: " + what);
   }
 
+  /** Prints {@code mirrord: error: <what>}: something the user asked for did not happen. */
+  public void error(String what) {
+    logger.error(what);
+    line("mirrord: error: " + what);
+  }
+
   /** Prints {@code mirrord: <what>}: facts the user asked for or should see (agent log lines). */
   public void info(String what) {
     logger.info(what);

@@ -7,6 +7,7 @@ import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.ListenOps;
 import dev.mirrord.jvm.layer.transport.HandshakeException;
 import dev.mirrord.jvm.layer.transport.ProxyConnection;
+import dev.mirrord.jvm.layer.transport.ProxyPortSubscriber;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
@@ -117,7 +118,8 @@ final class LayerStartup {
             + " addresses="
             + target.addresses());
 
-    ListenOps listenOps = new ListenOps(config, log);
+    ListenOps listenOps =
+        new ListenOps(config, log, new ProxyPortSubscriber(connection, log));
     LayerBridge.register(new RoutingHooks(listenOps, log));
     try {
       List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();

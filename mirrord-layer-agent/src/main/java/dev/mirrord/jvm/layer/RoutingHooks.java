@@ -26,4 +26,13 @@ final class RoutingHooks implements LayerHooks {
       log.error("listen hook failed for " + requested + " (port " + boundPort + ")", t);
     }
   }
+
+  @Override
+  public void onListenClosed(int localPort) {
+    try {
+      listenOps.onListenClosed(localPort);
+    } catch (Throwable t) {
+      log.error("listen-close hook failed for port " + localPort, t);
+    }
+  }
 }

@@ -96,7 +96,7 @@ public final class ExecSession {
               .launch(
                   new AgentRequest(
                       p.target(), dir.agentSocket(), dir.token(), siblingLog("agent"), p.config().isVerbose()));
-      proxy = SessionProxy.start(dir.token(), p.notices());
+      proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
       await(proxy.connectAgent(agent.address()), "the agent handshake");
 
       Target.TargetInfo info =
@@ -201,5 +201,14 @@ public final class ExecSession {
       dir.close();
     }
     logger.info("session {} cleaned up", p.sessionId());
+  }
+
+  /** The app's local port for a target port: {@code --port-map LOCAL:REMOTE} read backwards. */
+  static java.util.function.IntUnaryOperator localPortFor(dev.mirrord.jvm.cli.config.MirrordConfig config) {
+    Map<Integer, Integer> remoteToLocal = new java.util.HashMap<>();
+    for (var m : config.incoming().portMap()) {
+      remoteToLocal.putIfAbsent(m.remote(), m.local());
+    }
+    return remote -> remoteToLocal.getOrDefault(remote, remote);
   }
 }

@@ -29,7 +29,8 @@ public final class FeatureSupport {
   }
 
   /** Delivered end to end by this build. */
-  static final Set<Feature> IMPLEMENTED = EnumSet.noneOf(Feature.class);
+  static final Set<Feature> IMPLEMENTED =
+      EnumSet.of(Feature.INCOMING_MIRROR, Feature.INCOMING_STEAL);
 
   private FeatureSupport() {}
 

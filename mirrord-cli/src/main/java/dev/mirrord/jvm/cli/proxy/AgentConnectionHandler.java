@@ -30,14 +30,25 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
 
   private final String token;
   private final RequestRouter router;
+  private final IncomingProxy incoming;
   private final UserNotices notices;
   private final BooleanSupplier closing;
   private final CompletableFuture<Session.HelloOk> handshake = new CompletableFuture<>();
   private long nextPing = 1;
 
   AgentConnectionHandler(String token, RequestRouter router, UserNotices notices, BooleanSupplier closing) {
+    this(token, router, null, notices, closing);
+  }
+
+  AgentConnectionHandler(
+      String token,
+      RequestRouter router,
+      IncomingProxy incoming,
+      UserNotices notices,
+      BooleanSupplier closing) {
     this.token = Objects.requireNonNull(token, "token");
     this.router = Objects.requireNonNull(router, "router");
+    this.incoming = incoming;
     this.notices = Objects.requireNonNull(notices, "notices");
     this.closing = Objects.requireNonNull(closing, "closing");
   }
@@ -63,6 +74,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       if (msg instanceof Session.HelloOk ok) {
         logger.info("agent handshake ok: protocol {}, agent {}", ok.negotiated(), ok.agentVersion());
         router.agentConnected(ctx.channel());
+        if (incoming != null) {
+          incoming.agentConnected(ctx.channel());
+        }
         handshake.complete(ok);
       } else if (msg instanceof Session.HelloRejected rejected) {
         handshake.completeExceptionally(rejection(rejected));
@@ -79,6 +93,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       return;
     }
     if (msg instanceof Session.Pong) {
+      return;
+    }
+    if (incoming != null && incoming.fromAgent(msg)) {
       return;
     }
     if (!router.fromAgent(msg)) {
@@ -127,6 +144,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       // already reported
     } else {
       router.agentLost();
+      if (incoming != null) {
+        incoming.agentLost();
+      }
       if (!closing.getAsBoolean()) {
         notices.warn(LOST_WARNING);
       } else {
@@ -148,6 +168,14 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       return;
     }
     super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (incoming != null) {
+      incoming.agentWritabilityChanged();
+    }
+    super.channelWritabilityChanged(ctx);
   }
 
   @Override

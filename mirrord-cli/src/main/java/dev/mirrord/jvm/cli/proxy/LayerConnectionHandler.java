@@ -36,6 +36,7 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
 
   private final byte[] token;
   private final RequestRouter router;
+  private final IncomingProxy incoming;
   private final Supplier<ProtocolVersion> agentProtocol;
   private volatile Channel channel;
   private volatile String peer = "layer (before Hello)";
@@ -46,8 +47,14 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
    *     a layer's session cannot use more than the agent speaks
    */
   LayerConnectionHandler(String token, RequestRouter router, Supplier<ProtocolVersion> agentProtocol) {
+    this(token, router, null, agentProtocol);
+  }
+
+  LayerConnectionHandler(
+      String token, RequestRouter router, IncomingProxy incoming, Supplier<ProtocolVersion> agentProtocol) {
     this.token = Objects.requireNonNull(token, "token").getBytes(StandardCharsets.UTF_8);
     this.router = Objects.requireNonNull(router, "router");
+    this.incoming = incoming;
     this.agentProtocol = Objects.requireNonNull(agentProtocol, "agentProtocol");
   }
 
@@ -80,6 +87,8 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
       logger.warn("{} sent a second Hello; ignored", peer);
     } else if (router.fromClient(this, msg)) {
       // forwarded to the agent
+    } else if (incoming != null && incoming.fromLayer(this, msg)) {
+      // incoming traffic: subscribed or released in the target
     } else if (msg instanceof Tcp.PortSubscribe sub) {
       ctx.writeAndFlush(
           new Tcp.PortSubscribeResult(
@@ -141,6 +150,9 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     router.targetClosed(this);
+    if (incoming != null) {
+      incoming.layerClosed(this);
+    }
     if (greeted) {
       logger.info("layer '{}' disconnected", peer);
     }

@@ -29,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.util.Objects;
+import java.util.function.IntUnaryOperator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -48,21 +49,32 @@ public final class SessionProxy implements AutoCloseable {
   private final EventLoopGroup group;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final RequestRouter router = new RequestRouter();
+  private final IncomingProxy incoming;
   private volatile Channel listener;
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
   private volatile boolean closing;
 
-  private SessionProxy(String token, UserNotices notices) {
+  private SessionProxy(String token, UserNotices notices, IntUnaryOperator localPortFor) {
     this.token = Objects.requireNonNull(token, "token");
     this.notices = Objects.requireNonNull(notices, "notices");
     this.group =
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("mirrord-proxy", true), NioIoHandler.newFactory());
+    this.incoming = new IncomingProxy(group, localPortFor, notices);
   }
 
-  /** Binds the layer listener on an ephemeral loopback port. */
+  /** Binds the layer listener on an ephemeral loopback port; target ports map to themselves. */
   public static SessionProxy start(String token, UserNotices notices) {
-    SessionProxy proxy = new SessionProxy(token, notices);
+    return start(token, notices, IntUnaryOperator.identity());
+  }
+
+  /**
+   * Binds the layer listener on an ephemeral loopback port.
+   *
+   * @param localPortFor the app's local port for a target port ({@code --port-map} inverted)
+   */
+  public static SessionProxy start(String token, UserNotices notices, IntUnaryOperator localPortFor) {
+    SessionProxy proxy = new SessionProxy(token, notices, localPortFor);
     try {
       proxy.bind();
       return proxy;
@@ -85,7 +97,7 @@ public final class SessionProxy implements AutoCloseable {
                     ProtocolPipeline.install(
                         ch.pipeline(),
                         Side.AGENT,
-                        new LayerConnectionHandler(token, router, () -> agentProtocol));
+                        new LayerConnectionHandler(token, router, incoming, () -> agentProtocol));
                   }
                 })
             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
@@ -107,7 +119,7 @@ public final class SessionProxy implements AutoCloseable {
    *     (PROTOCOL on {@code HelloRejected}, AGENT_FAILED if the connection fails)
    */
   public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address) {
-    AgentConnectionHandler handler = new AgentConnectionHandler(token, router, notices, () -> closing);
+    AgentConnectionHandler handler = new AgentConnectionHandler(token, router, incoming, notices, () -> closing);
     Class<? extends Channel> type =
         address instanceof UnixDomainSocketAddress ? NioDomainSocketChannel.class : NioSocketChannel.class;
     CompletableFuture<Session.HelloOk> result = new CompletableFuture<>();

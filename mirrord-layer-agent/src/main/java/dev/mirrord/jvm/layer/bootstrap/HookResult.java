@@ -23,7 +23,9 @@ public final class HookResult {
     /** The layer has no connection to the CLI. */
     NOT_CONNECTED,
     /** The layer failed while deciding; see the layer log. */
-    ERROR
+    ERROR,
+    /** The CLI or agent refused (e.g. the port is stolen by another session). */
+    REMOTE_REFUSED
   }
 
   /** The layer takes care of the call. */

@@ -38,6 +38,20 @@ public final class LayerBridge {
     }
   }
 
+  /** A server socket bound to {@code localPort} closed; see {@link LayerHooks#onListenClosed}. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static void onListenClosed(int localPort) {
+    LayerHooks h = hooks;
+    if (h == null || localPort <= 0 || BypassGuard.active()) {
+      return;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      h.onListenClosed(localPort);
+    } catch (Throwable ignored) {
+      // The hooks log their own failures; whatever escapes must not reach the app.
+    }
+  }
+
   /** The port of an {@link InetSocketAddress}, or -1 for any other address (or {@code null}). */
   public static int portOf(SocketAddress address) {
     return address instanceof InetSocketAddress ? ((InetSocketAddress) address).getPort() : -1;

@@ -20,4 +20,7 @@ public interface LayerHooks {
    *     if unknown (e.g. a Unix domain socket)
    */
   void onListen(SocketAddress requested, int boundPort);
+
+  /** A bound server socket on {@code localPort} was closed. */
+  void onListenClosed(int localPort);
 }

@@ -3,6 +3,7 @@ package dev.mirrord.jvm.layer.socket;
 import dev.mirrord.jvm.layer.LayerConfig;
 import dev.mirrord.jvm.layer.bootstrap.HookResult;
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.protocol.IncomingMode;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -42,10 +43,11 @@ public final class ListenOps {
   private final Map<Integer, Integer> portMap;
   private final Set<Integer> ignorePorts;
   private final LayerLog log;
+  private final PortSubscriber subscriber;
   private final Map<Integer, Listening> listening = new ConcurrentHashMap<>();
 
-  public ListenOps(LayerConfig config, LayerLog log) {
-    this(config.incomingMode(), config.portMap(), config.ignorePorts(), log);
+  public ListenOps(LayerConfig config, LayerLog log, PortSubscriber subscriber) {
+    this(config.incomingMode(), config.portMap(), withJdwp(config.ignorePorts()), log, subscriber);
   }
 
   public ListenOps(
@@ -53,10 +55,47 @@ public final class ListenOps {
       Map<Integer, Integer> portMap,
       Set<Integer> ignorePorts,
       LayerLog log) {
+    this(incomingMode, portMap, ignorePorts, log, PortSubscriber.NONE);
+  }
+
+  public ListenOps(
+      LayerConfig.Incoming incomingMode,
+      Map<Integer, Integer> portMap,
+      Set<Integer> ignorePorts,
+      LayerLog log,
+      PortSubscriber subscriber) {
     this.incomingMode = incomingMode;
     this.portMap = Map.copyOf(portMap);
     this.ignorePorts = Set.copyOf(ignorePorts);
     this.log = log;
+    this.subscriber = subscriber;
+  }
+
+  /**
+   * The configured ignored ports plus the JDWP debug port, if this JVM runs a JDWP listener: a
+   * debugger attached to the local app must never be handed the target's traffic.
+   */
+  static Set<Integer> withJdwp(Set<Integer> ignorePorts) {
+    int jdwp = jdwpPort(System.getProperty("sun.jdwp.listenerAddress"));
+    if (jdwp <= 0) {
+      return ignorePorts;
+    }
+    Set<Integer> all = new java.util.HashSet<>(ignorePorts);
+    all.add(jdwp);
+    return all;
+  }
+
+  /** The port of a {@code sun.jdwp.listenerAddress} value such as {@code dt_socket:5005}. */
+  static int jdwpPort(String listenerAddress) {
+    if (listenerAddress == null) {
+      return -1;
+    }
+    int colon = listenerAddress.lastIndexOf(':');
+    try {
+      return Integer.parseInt(listenerAddress.substring(colon + 1).trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /**
@@ -105,7 +144,28 @@ public final class ListenOps {
             + incomingMode.name().toLowerCase(java.util.Locale.ROOT)
             + " decision="
             + decision);
+    if (l.subscribable()) {
+      IncomingMode mode =
+          incomingMode == LayerConfig.Incoming.STEAL ? IncomingMode.STEAL : IncomingMode.MIRROR;
+      String error = subscriber.subscribe(remotePort, mode);
+      if (error != null) {
+        listening.remove(boundPort, l);
+        return HookResult.bypass(HookResult.Reason.REMOTE_REFUSED);
+      }
+    }
     return decision;
+  }
+
+  /** A server socket bound to {@code localPort} was closed: stop its subscription, if any. */
+  public void onListenClosed(int localPort) {
+    Listening l = listening.remove(localPort);
+    if (l == null) {
+      return;
+    }
+    log.info("listen port=" + localPort + " closed");
+    if (l.subscribable()) {
+      subscriber.unsubscribe(l.remotePort());
+    }
   }
 
   /** Every port seen bound so far, by local port. */

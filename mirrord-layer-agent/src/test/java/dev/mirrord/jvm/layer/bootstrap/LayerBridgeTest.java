@@ -28,6 +28,11 @@ class LayerBridgeTest {
         throw toThrow;
       }
     }
+
+    @Override
+    public void onListenClosed(int localPort) {
+      calls.add("closed " + localPort);
+    }
   }
 
   @AfterEach

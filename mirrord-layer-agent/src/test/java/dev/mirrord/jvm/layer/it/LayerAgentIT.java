@@ -58,7 +58,7 @@ class LayerAgentIT {
       return List.of();
     }
     return Files.readAllLines(logFile()).stream()
-        .filter(l -> l.contains(" listen port="))
+        .filter(l -> l.contains(" listen port=") && !l.endsWith(" closed"))
         .collect(Collectors.toList());
   }
 
@@ -125,8 +125,15 @@ class LayerAgentIT {
                             + " address=127.0.0.1 ephemeral=false remotePort=80 mode=mirror"
                             + " decision=HANDLED"));
 
+    assertThat(agent.received(dev.mirrord.jvm.protocol.Tcp.PortSubscribe.class))
+        .as("only the fixed port is subscribed, under its mapped remote port")
+        .containsExactly(
+            new dev.mirrord.jvm.protocol.Tcp.PortSubscribe(
+                80, dev.mirrord.jvm.protocol.IncomingMode.MIRROR));
     String log = Files.readString(logFile());
     assertThat(log)
+        .contains("listen port=" + fixed + " closed")
+        .contains("subscribed target port 80 (MIRROR)")
         .contains("connected to mirrord at 127.0.0.1:" + agent.port())
         .contains("hooked java.net.ServerSocket")
         .contains(

@@ -130,4 +130,76 @@ class ListenOpsTest {
                         "listen port=45000 requested=0 address=127.0.0.1 ephemeral=true"
                             + " remotePort=45000 mode=mirror decision=bypass:EPHEMERAL_PORT"));
   }
+
+  /** Records subscribe/unsubscribe calls; refuses the ports in {@code refuse}. */
+  static final class RecordingPortSubscriber implements PortSubscriber {
+    final java.util.List<String> calls = new java.util.ArrayList<>();
+    final Set<Integer> refuse;
+
+    RecordingPortSubscriber(Set<Integer> refuse) {
+      this.refuse = refuse;
+    }
+
+    @Override
+    public String subscribe(int remotePort, dev.mirrord.jvm.protocol.IncomingMode mode) {
+      calls.add("subscribe " + remotePort + " " + mode);
+      return refuse.contains(remotePort) ? "port " + remotePort + " is already stolen" : null;
+    }
+
+    @Override
+    public void unsubscribe(int remotePort) {
+      calls.add("unsubscribe " + remotePort);
+    }
+  }
+
+  @Test
+  void aHandledListenSubscribesTheMappedRemotePortInTheSessionMode() {
+    RecordingPortSubscriber sub = new RecordingPortSubscriber(Set.of());
+    ListenOps ops =
+        new ListenOps(LayerConfig.Incoming.STEAL, Map.of(8080, 80), Set.of(), LayerLog.discard(), sub);
+
+    ops.onListen(new InetSocketAddress(8080), 8080);
+    ops.onListen(new InetSocketAddress(9090), 9090);
+    ops.onListen(new InetSocketAddress(0), 41234);
+
+    assertThat(sub.calls).containsExactly("subscribe 80 STEAL", "subscribe 9090 STEAL");
+  }
+
+  @Test
+  void closingAListenerUnsubscribesOnceAndOnlyWhatWasSubscribed() {
+    RecordingPortSubscriber sub = new RecordingPortSubscriber(Set.of());
+    ListenOps ops =
+        new ListenOps(LayerConfig.Incoming.MIRROR, Map.of(), Set.of(7000), LayerLog.discard(), sub);
+    ops.onListen(new InetSocketAddress(8080), 8080);
+    ops.onListen(new InetSocketAddress(7000), 7000);
+
+    ops.onListenClosed(8080);
+    ops.onListenClosed(8080);
+    ops.onListenClosed(7000);
+    ops.onListenClosed(1234);
+
+    assertThat(sub.calls).containsExactly("subscribe 8080 MIRROR", "unsubscribe 8080");
+    assertThat(ops.listening()).isEmpty();
+  }
+
+  @Test
+  void aRefusedSubscriptionIsABypassAndNotRecorded() {
+    RecordingPortSubscriber sub = new RecordingPortSubscriber(Set.of(8080));
+    ListenOps ops =
+        new ListenOps(LayerConfig.Incoming.STEAL, Map.of(), Set.of(), LayerLog.discard(), sub);
+
+    HookResult r = ops.onListen(new InetSocketAddress(8080), 8080);
+
+    assertThat(r.reason()).isEqualTo(HookResult.Reason.REMOTE_REFUSED);
+    ops.onListenClosed(8080);
+    assertThat(sub.calls).containsExactly("subscribe 8080 STEAL");
+  }
+
+  @Test
+  void theJdwpListenerPortIsParsed() {
+    assertThat(ListenOps.jdwpPort("dt_socket:5005")).isEqualTo(5005);
+    assertThat(ListenOps.jdwpPort("dt_socket:127.0.0.1:8000")).isEqualTo(8000);
+    assertThat(ListenOps.jdwpPort(null)).isEqualTo(-1);
+    assertThat(ListenOps.jdwpPort("garbage")).isEqualTo(-1);
+  }
 }

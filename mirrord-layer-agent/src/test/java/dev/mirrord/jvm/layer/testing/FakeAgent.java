@@ -173,6 +173,9 @@ public final class FakeAgent implements AutoCloseable {
       } else if (msg instanceof Target.EnvRequest r) {
         ctx.writeAndFlush(
             new Target.EnvResponse(r.requestId(), RemoteResult.ok(Map.of("FAKE_ENV", "1"))));
+      } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.PortSubscribe s) {
+        ctx.writeAndFlush(
+            new dev.mirrord.jvm.protocol.Tcp.PortSubscribeResult(s.port(), RemoteResult.ok(s.port())));
       }
     }
 

@@ -26,7 +26,8 @@ public final class ProtocolPipeline {
   private ProtocolPipeline() {}
 
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
-    p.addLast("frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4, true));
+    p.addLast(
+        "frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true));
     p.addLast("framePrepender", new LengthFieldPrepender(4));
     p.addLast("messageCodec", new MessageCodec(side));
     p.addLast("idle", new IdleStateHandler(READER_IDLE_SECONDS, WRITER_IDLE_SECONDS, 0));

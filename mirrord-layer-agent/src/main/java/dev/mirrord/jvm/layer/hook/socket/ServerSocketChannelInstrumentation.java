@@ -28,6 +28,9 @@ public final class ServerSocketChannelInstrumentation implements TypeInstrumenta
   private final AsmVisitorWrapper bindAdvice =
       Advice.to(BindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class, int.class)));
 
+  private final AsmVisitorWrapper closeAdvice =
+      Advice.to(CloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0)));
+
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
     return named("sun.nio.ch.ServerSocketChannelImpl");
@@ -35,7 +38,7 @@ public final class ServerSocketChannelInstrumentation implements TypeInstrumenta
 
   @Override
   public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
-    return builder.visit(bindAdvice);
+    return builder.visit(bindAdvice).visit(closeAdvice);
   }
 
   /** Runs only when {@code bind} returned normally (its lock is released by then). */
@@ -48,6 +51,21 @@ public final class ServerSocketChannelInstrumentation implements TypeInstrumenta
         throws Exception {
       if (!BypassGuard.active()) {
         LayerBridge.onListen(requested, LayerBridge.portOf(self.getLocalAddress()));
+      }
+    }
+  }
+
+  /**
+   * {@code implCloseSelectableChannel} runs once, after the channel is marked closed (so {@code
+   * getLocalAddress()} would throw): the bound address is read from the field itself.
+   */
+  static final class CloseAdvice {
+    private CloseAdvice() {}
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    static void exit(@Advice.FieldValue(value = "localAddress", readOnly = true) Object local) {
+      if (!BypassGuard.active()) {
+        LayerBridge.onListenClosed(LayerBridge.portOf((SocketAddress) local));
       }
     }
   }

@@ -28,6 +28,9 @@ public final class ServerSocketInstrumentation implements TypeInstrumentation {
   private final AsmVisitorWrapper bindAdvice =
       Advice.to(BindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class, int.class)));
 
+  private final AsmVisitorWrapper closeAdvice =
+      Advice.to(CloseAdvice.class).on(named("close").and(takesArguments(0)));
+
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
     return named("java.net.ServerSocket");
@@ -35,7 +38,7 @@ public final class ServerSocketInstrumentation implements TypeInstrumentation {
 
   @Override
   public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
-    return builder.visit(bindAdvice);
+    return builder.visit(bindAdvice).visit(closeAdvice);
   }
 
   /** Runs only when {@code bind} returned normally. */
@@ -46,6 +49,23 @@ public final class ServerSocketInstrumentation implements TypeInstrumentation {
     static void exit(@Advice.This ServerSocket self, @Advice.Argument(0) SocketAddress requested) {
       if (!BypassGuard.active()) {
         LayerBridge.onListen(requested, self.getLocalPort());
+      }
+    }
+  }
+
+  /** Reads the port before {@code close} (it is still bound) and reports it after. */
+  static final class CloseAdvice {
+    private CloseAdvice() {}
+
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    static int enter(@Advice.This ServerSocket self) {
+      return self.isClosed() ? -1 : self.getLocalPort();
+    }
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    static void exit(@Advice.Enter int port) {
+      if (port > 0 && !BypassGuard.active()) {
+        LayerBridge.onListenClosed(port);
       }
     }
   }

@@ -1,0 +1,384 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import dev.mirrord.jvm.cli.UserNotices;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.IncomingMode;
+import dev.mirrord.jvm.protocol.Payload;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
+import dev.mirrord.jvm.protocol.Tcp;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntUnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Incoming traffic on the CLI side (the role of mirrord's intproxy incoming proxy). Layers
+ * subscribe target ports through here; for every connection the agent announces, the CLI opens a
+ * real TCP connection to the app's local listener ({@code 127.0.0.1:<local port>}) and relays:
+ *
+ * <ul>
+ *   <li><b>steal</b>: both ways, with half-close, reset and back-pressure ({@code Tcp.Flow}) both
+ *       ways: a slow app pauses the target's client, a slow agent link pauses the app;
+ *   <li><b>mirror</b>: the target's bytes to the app, in order; the app's answers are read and
+ *       dropped.
+ * </ul>
+ *
+ * All state is touched on the proxy's one event loop.
+ */
+final class IncomingProxy {
+  private static final Logger logger = LoggerFactory.getLogger(IncomingProxy.class);
+
+  /** Mirrored bytes buffered while the app's socket cannot take them; past this, the copy is cut. */
+  static final int MIRROR_BUFFER_LIMIT = 32 * 1024 * 1024;
+
+  private final EventLoopGroup group;
+  private final IntUnaryOperator localPortFor;
+  private final UserNotices notices;
+  private volatile Channel agent;
+
+  /** Target port → the layer that subscribed it. */
+  private final Map<Integer, Subscription> subscriptions = new ConcurrentHashMap<>();
+
+  /** Answers to forward: target port → the layer waiting for PortSubscribeResult. */
+  private final Map<Integer, LayerConnectionHandler> pendingSubscribes = new ConcurrentHashMap<>();
+
+  private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
+
+  private record Subscription(int targetPort, int localPort, IncomingMode mode, LayerConnectionHandler layer) {}
+
+  IncomingProxy(EventLoopGroup group, IntUnaryOperator localPortFor, UserNotices notices) {
+    this.group = group;
+    this.localPortFor = localPortFor;
+    this.notices = notices;
+  }
+
+  void agentConnected(Channel channel) {
+    this.agent = channel;
+  }
+
+  /** Handles a layer's incoming-family message; false if it is not one. */
+  boolean fromLayer(LayerConnectionHandler layer, Object msg) {
+    if (msg instanceof Tcp.PortSubscribe sub) {
+      Channel ch = agent;
+      if (ch == null || !ch.isActive()) {
+        layer.deliver(new Tcp.PortSubscribeResult(sub.port(),
+            RemoteResult.err(new ResponseError.RemoteIo(0, "no connection to the mirrord agent"))));
+        return true;
+      }
+      Subscription existing = subscriptions.get(sub.port());
+      if (existing != null && existing.layer() != layer) {
+        layer.deliver(new Tcp.PortSubscribeResult(sub.port(),
+            RemoteResult.err(new ResponseError.PortAlreadyStolen(sub.port()))));
+        notices.error("port " + sub.port() + " is already subscribed by another JVM of this session ("
+            + existing.layer().describe() + "); close that listener first");
+        return true;
+      }
+      pendingSubscribes.put(sub.port(), layer);
+      subscriptions.put(sub.port(),
+          new Subscription(sub.port(), localPortFor.applyAsInt(sub.port()), sub.mode(), layer));
+      ch.writeAndFlush(sub);
+      return true;
+    }
+    if (msg instanceof Tcp.PortUnsubscribe unsub) {
+      Subscription s = subscriptions.get(unsub.port());
+      if (s != null && s.layer() == layer) {
+        subscriptions.remove(unsub.port());
+        send(unsub);
+        logger.info("target port {} unsubscribed by {}", unsub.port(), layer.describe());
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Handles an agent message of the incoming family; false if it is not one. */
+  boolean fromAgent(AgentMessage msg) {
+    if (msg instanceof Tcp.PortSubscribeResult r) {
+      LayerConnectionHandler layer = pendingSubscribes.remove(r.port());
+      Subscription s = subscriptions.get(r.port());
+      if (r.result().isOk()) {
+        if (s != null) {
+          logger.info("{} target port {} → local port {} for {}",
+              s.mode() == IncomingMode.STEAL ? "stealing" : "mirroring", r.port(), s.localPort(),
+              s.layer().describe());
+        }
+      } else {
+        subscriptions.remove(r.port());
+        ResponseError e = ((RemoteResult.Err<Integer>) r.result()).error();
+        notices.error(e.describe() + (e instanceof ResponseError.PortAlreadyStolen
+            ? "; stop the other mirrord session first" : ""));
+      }
+      if (layer != null) {
+        layer.deliver(r);
+      }
+      return true;
+    }
+    if (msg instanceof Tcp.NewConnection nc) {
+      newConnection(nc);
+      return true;
+    }
+    long id;
+    if (msg instanceof Tcp.Data d) {
+      id = d.connectionId();
+    } else if (msg instanceof Tcp.Shutdown s) {
+      id = s.connectionId();
+    } else if (msg instanceof Tcp.Close c) {
+      id = c.connectionId();
+    } else if (msg instanceof Tcp.Flow f) {
+      id = f.connectionId();
+    } else {
+      return false;
+    }
+    Relay relay = relays.get(id);
+    if (relay != null) {
+      relay.fromAgent(msg);
+    } else {
+      logger.debug("{} for unknown connection {}", msg.getClass().getSimpleName(), id);
+    }
+    return true;
+  }
+
+  /** A layer went away: its ports are released in the target. */
+  void layerClosed(LayerConnectionHandler layer) {
+    pendingSubscribes.values().removeIf(l -> l == layer);
+    for (Subscription s : new ArrayList<>(subscriptions.values())) {
+      if (s.layer() == layer) {
+        subscriptions.remove(s.targetPort());
+        send(new Tcp.PortUnsubscribe(s.targetPort()));
+        logger.info("target port {} released: {} disconnected", s.targetPort(), layer.describe());
+      }
+    }
+  }
+
+  /** The agent link is gone: every relay ends. */
+  void agentLost() {
+    agent = null;
+    for (Relay r : relays.values()) {
+      r.local.close();
+    }
+    subscriptions.clear();
+    pendingSubscribes.clear();
+  }
+
+  /** The agent link's writability changed: pause or resume reading the app's stolen sockets. */
+  void agentWritabilityChanged() {
+    for (Relay r : relays.values()) {
+      r.local.eventLoop().execute(r::updateAutoRead);
+    }
+  }
+
+  private void newConnection(Tcp.NewConnection nc) {
+    Subscription s = subscriptions.get(nc.targetPort());
+    if (s == null) {
+      logger.debug("connection {} to unsubscribed port {}; refused", nc.connectionId(), nc.targetPort());
+      if (nc.mode() == IncomingMode.STEAL) {
+        send(new Tcp.Close(nc.connectionId(), true));
+      }
+      return;
+    }
+    Relay relay = new Relay(nc);
+    relays.put(nc.connectionId(), relay);
+    ChannelFuture f =
+        new Bootstrap()
+            .group(group)
+            .channel(NioSocketChannel.class)
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+            .handler(relay)
+            .connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.localPort()));
+    relay.local = f.channel();
+    f.addListener(done -> {
+      if (done.isSuccess()) {
+        relay.connected();
+      } else {
+        logger.warn("cannot reach the app on local port {} for a {} connection from {}:{}: {}",
+            s.localPort(), nc.mode().name().toLowerCase(java.util.Locale.ROOT), nc.sourceAddress(),
+            nc.sourcePort(), done.cause().getMessage());
+        relays.remove(nc.connectionId());
+        if (nc.mode() == IncomingMode.STEAL) {
+          send(new Tcp.Close(nc.connectionId(), true));
+        }
+      }
+    });
+    logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
+        nc.connectionId(), nc.sourceAddress(), nc.sourcePort(), nc.targetPort(), s.localPort());
+  }
+
+  private void send(Object msg) {
+    Channel ch = agent;
+    if (ch != null && ch.isActive()) {
+      ch.writeAndFlush(msg);
+    }
+  }
+
+  private boolean agentWritable() {
+    Channel ch = agent;
+    return ch == null || ch.isWritable();
+  }
+
+  /** One incoming connection: the agent's side by id, the app's side as a local socket. */
+  private final class Relay extends ChannelInboundHandlerAdapter {
+    final Tcp.NewConnection nc;
+    final boolean steal;
+    Channel local;
+    boolean connected;
+    boolean pausedByAgent;
+    boolean closeSent;
+    /** What the agent sent before the local connect finished. */
+    final Queue<Object> early = new ArrayDeque<>();
+    long earlyBytes;
+
+    Relay(Tcp.NewConnection nc) {
+      this.nc = nc;
+      this.steal = nc.mode() == IncomingMode.STEAL;
+    }
+
+    void connected() {
+      connected = true;
+      Object m;
+      while ((m = early.poll()) != null) {
+        apply(m);
+      }
+      updateAutoRead();
+    }
+
+    void fromAgent(Object msg) {
+      local.eventLoop().execute(() -> {
+        if (!connected) {
+          early.add(msg);
+          if (msg instanceof Tcp.Data d) {
+            earlyBytes += d.bytes().size();
+            if (!steal && earlyBytes > MIRROR_BUFFER_LIMIT) {
+              cutMirror("app did not accept the connection in time");
+            }
+          }
+          return;
+        }
+        apply(msg);
+      });
+    }
+
+    private void apply(Object msg) {
+      if (msg instanceof Tcp.Data d) {
+        local.writeAndFlush(Unpooled.wrappedBuffer(d.bytes().unsafeArray()));
+        if (!steal && !local.isWritable()
+            && local.unsafe().outboundBuffer() != null
+            && local.unsafe().outboundBuffer().totalPendingWriteBytes() > MIRROR_BUFFER_LIMIT) {
+          cutMirror("the app reads too slowly");
+        }
+      } else if (msg instanceof Tcp.Shutdown) {
+        local.writeAndFlush(Unpooled.EMPTY_BUFFER)
+            .addListener(f -> ((SocketChannel) local).shutdownOutput());
+      } else if (msg instanceof Tcp.Close c) {
+        closeSent = true;
+        relays.remove(nc.connectionId());
+        if (c.reset()) {
+          local.config().setOption(ChannelOption.SO_LINGER, 0);
+          local.close();
+        } else {
+          local.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> local.close());
+        }
+      } else if (msg instanceof Tcp.Flow f) {
+        pausedByAgent = f.paused();
+        updateAutoRead();
+      }
+    }
+
+    private void cutMirror(String why) {
+      logger.warn("mirrored connection {} from {}:{} cut: {}", nc.connectionId(), nc.sourceAddress(),
+          nc.sourcePort(), why);
+      relays.remove(nc.connectionId());
+      early.clear();
+      local.close();
+    }
+
+    void updateAutoRead() {
+      if (connected && local.isActive()) {
+        boolean read = !steal || (!pausedByAgent && agentWritable());
+        local.config().setAutoRead(read);
+        if (read) {
+          local.read();
+        }
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf buf = (ByteBuf) msg;
+      try {
+        if (!steal) {
+          return; // mirror: the app's answer goes nowhere
+        }
+        while (buf.isReadable()) {
+          int n = Math.min(buf.readableBytes(), Tcp.MAX_CHUNK);
+          byte[] bytes = new byte[n];
+          buf.readBytes(bytes);
+          send(new Tcp.Data(nc.connectionId(), Payload.wrap(bytes)));
+        }
+      } finally {
+        buf.release();
+      }
+      if (!agentWritable()) {
+        local.config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (steal) {
+        send(new Tcp.Flow(nc.connectionId(), !local.isWritable()));
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent && steal) {
+        send(new Tcp.Shutdown(nc.connectionId()));
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      relays.remove(nc.connectionId());
+      if (steal && !closeSent) {
+        closeSent = true;
+        send(new Tcp.Close(nc.connectionId(), false));
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      logger.debug("local side of connection {}: {}", nc.connectionId(), cause.toString());
+      relays.remove(nc.connectionId());
+      if (steal && !closeSent) {
+        closeSent = true;
+        send(new Tcp.Close(nc.connectionId(), true));
+      }
+      ctx.close();
+    }
+  }
+}

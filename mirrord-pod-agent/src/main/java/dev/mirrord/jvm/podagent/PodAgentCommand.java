@@ -1,0 +1,273 @@
+package dev.mirrord.jvm.podagent;
+
+import dev.mirrord.jvm.podagent.env.TargetEnv;
+import dev.mirrord.jvm.podagent.session.SessionContext;
+import dev.mirrord.jvm.podagent.target.AgentNetns;
+import dev.mirrord.jvm.podagent.target.TargetProcess;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mirrord-agent --target-pid N --listen unix:/path [--token T] [--accept-timeout S]
+ * [--log-file F] [-v]}.
+ *
+ * <p>Checks that the target exists (else exit 3) and that its environ is readable (else exit 4),
+ * starts {@link AgentServer}, prints {@code MIRRORD_AGENT_READY <address>} as the only line on
+ * stdout, then serves until {@link AgentLifecycle} says to exit. Every failure is one line on
+ * stderr starting with {@code mirrord-agent:}, never a stack trace.
+ *
+ * <p>The token should come from the environment ({@value #TOKEN_ENV}): a command line is visible to
+ * every user through {@code /proc/N/cmdline}. {@code --token} wins when both are given.
+ */
+@Command(
+    name = "mirrord-agent",
+    mixinStandardHelpOptions = true,
+    versionProvider = PodAgentCommand.Version.class,
+    description =
+        "The mirrord pod agent: serves one mirrord CLI from inside the target's network namespace."
+            + " Start it under nsenter --net=/proc/N/ns/net, with stdin a pipe the CLI holds.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:normal exit (stdin closed, the CLI disconnected, or accept timeout)",
+      "1:unexpected failure (e.g. cannot listen)",
+      "2:bad usage",
+      "3:target pid does not exist",
+      "4:not permitted to inspect the target (run as root)"
+    })
+public final class PodAgentCommand implements Callable<Integer> {
+  private static final Logger logger = LoggerFactory.getLogger(PodAgentCommand.class);
+
+  /** Environment variable with the session token. */
+  public static final String TOKEN_ENV = "MIRRORD_AGENT_TOKEN";
+
+  /** The stdout line announcing the agent listens; followed by a space and the address. */
+  public static final String READY_PREFIX = "MIRRORD_AGENT_READY";
+
+  @Option(
+      names = "--target-pid",
+      required = true,
+      paramLabel = "PID",
+      description = "pid of the target process (as seen by the agent)")
+  int targetPid;
+
+  @Option(
+      names = "--listen",
+      paramLabel = "ADDRESS",
+      defaultValue = "tcp:127.0.0.1:0",
+      converter = ListenAddress.Converter.class,
+      description = "unix:/path/agent.sock or tcp:HOST:PORT (default: ${DEFAULT-VALUE})")
+  ListenAddress listen;
+
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description =
+          "session token clients must present; prefer the " + TOKEN_ENV + " environment variable")
+  String token;
+
+  @Option(
+      names = "--accept-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
+      description =
+          "exit if no client authenticates within this time; 0 waits forever"
+              + " (default: ${DEFAULT-VALUE})")
+  int acceptTimeoutSeconds;
+
+  @Option(
+      names = "--log-file",
+      paramLabel = "FILE",
+      description = "log here (INFO) instead of stderr (WARN)")
+  Path logFile;
+
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "log at DEBUG")
+  boolean verbose;
+
+  @Spec CommandSpec spec;
+
+  private final Function<String, String> env;
+  private final InputStream stdin;
+
+  public PodAgentCommand() {
+    this(System::getenv, System.in);
+  }
+
+  /** For tests: a fake environment and stdin. */
+  PodAgentCommand(Function<String, String> env, InputStream stdin) {
+    this.env = env;
+    this.stdin = stdin;
+  }
+
+  /** The command line used by {@link PodAgentMain}: usage errors are one line, no help dump. */
+  public static CommandLine newCommandLine() {
+    return configure(new CommandLine(new PodAgentCommand()));
+  }
+
+  static CommandLine configure(CommandLine cl) {
+    return cl.setParameterExceptionHandler(
+            (ex, args) -> {
+              ex.getCommandLine()
+                  .getErr()
+                  .println("mirrord-agent: " + ex.getMessage() + " (see --help)");
+              ex.getCommandLine().getErr().flush();
+              return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+            })
+        .setExecutionExceptionHandler(
+            (ex, cmd, parseResult) -> {
+              cmd.getErr().println("mirrord-agent: unexpected failure: " + ex);
+              cmd.getErr().flush();
+              logger.error("unexpected failure", ex);
+              return ExitCodes.FAILURE;
+            });
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      return run();
+    } catch (AgentException e) {
+      err.println("mirrord-agent: " + e.getMessage());
+      err.flush();
+      if (logFile != null) {
+        // Without a log file the logs go to stderr, where the line above already is.
+        logger.error("{}", e.getMessage());
+      }
+      return e.exitCode();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return ExitCodes.FAILURE;
+    }
+  }
+
+  private int run() throws AgentException, InterruptedException {
+    String sessionToken = resolveToken();
+    if (acceptTimeoutSeconds < 0) {
+      throw new AgentException(ExitCodes.USAGE, "--accept-timeout must be 0 or more");
+    }
+    if (targetPid <= 0) {
+      throw new AgentException(ExitCodes.USAGE, "--target-pid must be a positive pid");
+    }
+    LogSetup.configure(logFile, verbose);
+    TargetProcess target = checkTarget(TargetProcess.of(targetPid));
+    logger.info(
+        "mirrord agent {} (protocol {}) for target pid {}, serving from netns {}",
+        Version.agentVersion(),
+        ProtocolVersion.CURRENT,
+        targetPid,
+        netnsDescription());
+
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    lifecycle.installShutdownHook();
+    try {
+      ExecutorService blockingWork =
+          Executors.newFixedThreadPool(
+              2, Thread.ofPlatform().daemon().name("mirrord-agent-blocking-", 0).factory());
+      lifecycle.onCleanup(
+          "stop blocking executor",
+          () -> {
+            blockingWork.shutdownNow();
+            awaitQuietly(blockingWork);
+          });
+      SessionContext context =
+          new SessionContext(sessionToken, Version.agentVersion(), target, blockingWork, lifecycle);
+      AgentServer server = AgentServer.start(listen, context);
+      lifecycle.onCleanup("close server on " + server.boundAddress(), server::close);
+
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(READY_PREFIX + " " + server.boundAddress());
+      out.flush();
+
+      lifecycle.watchStdin(stdin);
+      lifecycle.startAcceptTimer(Duration.ofSeconds(acceptTimeoutSeconds));
+      String reason = lifecycle.awaitExit();
+      logger.debug("exit requested: {}", reason);
+      return ExitCodes.OK;
+    } finally {
+      lifecycle.cleanUp();
+    }
+  }
+
+  private String resolveToken() throws AgentException {
+    String t = token != null ? token : env.apply(TOKEN_ENV);
+    if (t == null || t.isEmpty()) {
+      throw new AgentException(
+          ExitCodes.USAGE, "no session token: set " + TOKEN_ENV + " (preferred) or pass --token");
+    }
+    return t;
+  }
+
+  /** Exit 3 when the pid is gone, 4 when we may not read its environ. */
+  static TargetProcess checkTarget(TargetProcess target) throws AgentException {
+    if (!target.exists()) {
+      throw new AgentException(
+          ExitCodes.TARGET_NOT_FOUND, "target pid " + target.pid() + " does not exist");
+    }
+    RemoteResult<Map<String, String>> env = TargetEnv.read(target);
+    if (env instanceof RemoteResult.Err<Map<String, String>> e) {
+      String where = "cannot read " + target.environ() + " of target pid " + target.pid();
+      if (e.error() instanceof ResponseError.NotFound) {
+        throw new AgentException(
+            ExitCodes.TARGET_NOT_FOUND,
+            where + ": it exited or is a kernel thread; target a running user process");
+      }
+      String why =
+          e.error() instanceof ResponseError.Forbidden ? "permission denied" : e.error().describe();
+      throw new AgentException(
+          ExitCodes.NOT_PERMITTED, where + " (" + why + "); run the agent as root");
+    }
+    return target;
+  }
+
+  private static String netnsDescription() {
+    try {
+      return "net:[" + AgentNetns.inode() + "]";
+    } catch (Exception e) {
+      return "unknown (" + e + ")";
+    }
+  }
+
+  private static void awaitQuietly(ExecutorService executor) {
+    try {
+      executor.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** {@code --version}, and the agent version in {@code HelloOk}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    static String agentVersion() {
+      return Objects.requireNonNullElse(
+          PodAgentCommand.class.getPackage().getImplementationVersion(), "dev");
+    }
+
+    @Override
+    public String[] getVersion() {
+      return new String[] {
+        "mirrord-agent " + agentVersion() + " (protocol " + ProtocolVersion.CURRENT + ")"
+      };
+    }
+  }
+}

@@ -1,0 +1,13 @@
+package dev.mirrord.jvm.podagent;
+
+/**
+ * {@code java -jar mirrord-pod-agent.jar ...}: runs {@link PodAgentCommand} and exits with its
+ * code.
+ */
+public final class PodAgentMain {
+  private PodAgentMain() {}
+
+  public static void main(String[] args) {
+    System.exit(PodAgentCommand.newCommandLine().execute(args));
+  }
+}

@@ -1,0 +1,34 @@
+package dev.mirrord.jvm.podagent.session;
+
+import dev.mirrord.jvm.podagent.target.TargetProcess;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * What every {@link ClientSession} of one agent shares.
+ *
+ * @param token the session token a client's {@code Hello} must carry
+ * @param agentVersion this build's version, sent in {@code HelloOk}
+ * @param target the process the agent serves
+ * @param blockingWork runs file reads and other blocking work off the event loops
+ * @param listener told about authentication and disconnects (the agent's lifecycle)
+ */
+public record SessionContext(
+    String token,
+    String agentVersion,
+    TargetProcess target,
+    Executor blockingWork,
+    SessionListener listener) {
+  public SessionContext {
+    Objects.requireNonNull(token, "token");
+    Objects.requireNonNull(agentVersion, "agentVersion");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(blockingWork, "blockingWork");
+    Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
+  public String toString() {
+    return "SessionContext[target=" + target + ", agentVersion=" + agentVersion + "]";
+  }
+}

@@ -1,0 +1,184 @@
+package dev.mirrord.jvm.podagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.mirrord.jvm.podagent.target.TargetProcess;
+import dev.mirrord.jvm.protocol.Target;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+class PodAgentCommandTest {
+  private static final String SELF_PID = Long.toString(ProcessHandle.current().pid());
+
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int execute(CommandLine cl, String... args) {
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    return cl.execute(args);
+  }
+
+  private int execute(String... args) {
+    return execute(new CommandLine(new PodAgentCommand()), args);
+  }
+
+  private CommandLine withEnv(Map<String, String> env, InputStream stdin) {
+    return PodAgentCommand.configure(new CommandLine(new PodAgentCommand(env::get, stdin)));
+  }
+
+  private static String nonexistentPid() throws Exception {
+    // Pids are always below pid_max.
+    return new String(TargetProcess.readProcFile(Path.of("/proc/sys/kernel/pid_max"))).strip();
+  }
+
+  @Test
+  void missingTargetPidIsUsageError() {
+    assertThat(execute("--token", "t")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("--target-pid");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "--listen=bogus",
+        "--listen=unix:relative",
+        "--target-pid=abc",
+        "--accept-timeout=soon",
+        "--no-such-option"
+      })
+  void badUsageIsExit2AndOneLineWithoutStackTrace(String bad) {
+    int code =
+        execute(
+            withEnv(Map.of("MIRRORD_AGENT_TOKEN", "t"), InputStream.nullInputStream()),
+            "--target-pid",
+            SELF_PID,
+            bad);
+    assertThat(code).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString().lines()).hasSize(1).first().asString().startsWith("mirrord-agent: ");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void plainCommandLineAlsoGivesExit2OnBadUsage() {
+    assertThat(execute("--target-pid", SELF_PID, "--listen", "udp:1.2.3.4:5"))
+        .isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("expected unix:/path or tcp:HOST:PORT");
+  }
+
+  @Test
+  void missingTokenIsUsageErrorNamingTheEnvironmentVariable() {
+    int code = execute(withEnv(Map.of(), InputStream.nullInputStream()), "--target-pid", SELF_PID);
+    assertThat(code).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString())
+        .isEqualTo(
+            "mirrord-agent: no session token: set MIRRORD_AGENT_TOKEN (preferred) or pass --token"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void negativeAcceptTimeoutIsUsageError() {
+    assertThat(execute("--target-pid", SELF_PID, "--token", "t", "--accept-timeout", "-1"))
+        .isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString().lines()).hasSize(1);
+  }
+
+  @Test
+  void unknownPidIsExit3WithOneLine() throws Exception {
+    String pid = nonexistentPid();
+    assertThat(execute("--target-pid", pid, "--token", "t"))
+        .as(err::toString)
+        .isEqualTo(ExitCodes.TARGET_NOT_FOUND);
+    assertThat(err.toString())
+        .isEqualTo("mirrord-agent: target pid " + pid + " does not exist" + System.lineSeparator());
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void kernelThreadTargetIsExit3() throws Exception {
+    Path comm = Path.of("/proc/2/comm");
+    assumeTrue(
+        Files.exists(comm)
+            && new String(TargetProcess.readProcFile(comm)).strip().equals("kthreadd"),
+        "pid 2 is kthreadd (not in a pid namespace)");
+    assertThat(execute("--target-pid", "2", "--token", "t")).isEqualTo(ExitCodes.TARGET_NOT_FOUND);
+    assertThat(err.toString().lines()).singleElement().asString().contains("kernel thread");
+  }
+
+  @Test
+  void helpAndVersionGoToStdoutWithExit0() {
+    assertThat(execute("--version")).isZero();
+    assertThat(out.toString()).startsWith("mirrord-agent ").contains("protocol 1.0");
+  }
+
+  @Test
+  void servesUntilTheCliDisconnectsThenExits0(@TempDir Path dir) throws Exception {
+    Path socket = dir.resolve("agent.sock");
+    PipedOutputStream cliEnd = new PipedOutputStream();
+    CommandLine cl = withEnv(Map.of("MIRRORD_AGENT_TOKEN", "s3cret"), new PipedInputStream(cliEnd));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () ->
+                execute(
+                    cl,
+                    "--target-pid",
+                    SELF_PID,
+                    "--listen",
+                    "unix:" + socket,
+                    "--log-file",
+                    dir.resolve("agent.log").toString()));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("\n"));
+    assertThat(out.toString())
+        .isEqualTo("MIRRORD_AGENT_READY unix:" + socket + System.lineSeparator());
+    assertThat(Files.getPosixFilePermissions(socket)).hasToString("[OWNER_READ, OWNER_WRITE]");
+    try (TestClient cli = TestClient.connect(java.net.UnixDomainSocketAddress.of(socket))) {
+      cli.handshake("s3cret");
+      cli.send(new Target.TargetInfoRequest(5));
+      assertThat(cli.receive(Target.TargetInfo.class).pid()).isEqualTo(Integer.parseInt(SELF_PID));
+    }
+    assertThat(exit.get(5, TimeUnit.SECONDS)).isEqualTo(ExitCodes.OK);
+    assertThat(socket).doesNotExist();
+    assertThat(err.toString()).isEmpty();
+    assertThat(Files.readString(dir.resolve("agent.log")))
+        .contains("authenticated")
+        .contains("exiting: the CLI's connection closed");
+    cliEnd.close();
+  }
+
+  @Test
+  void exitsWhenNobodyAuthenticatesWithinTheAcceptTimeout() throws Exception {
+    PipedOutputStream cliEnd = new PipedOutputStream();
+    CommandLine cl = withEnv(Map.of("MIRRORD_AGENT_TOKEN", "t"), new PipedInputStream(cliEnd));
+    long start = System.nanoTime();
+    int code = execute(cl, "--target-pid", SELF_PID, "--accept-timeout", "1");
+    assertThat(code).isEqualTo(ExitCodes.OK);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(out.toString()).startsWith("MIRRORD_AGENT_READY tcp:127.0.0.1:");
+    cliEnd.close();
+  }
+
+  @Test
+  void exitsAtOnceWhenStdinIsAlreadyClosed() {
+    CommandLine cl = withEnv(Map.of(), new ByteArrayInputStream(new byte[0]));
+    assertThat(execute(cl, "--target-pid", SELF_PID, "--token", "t")).isEqualTo(ExitCodes.OK);
+  }
+}
