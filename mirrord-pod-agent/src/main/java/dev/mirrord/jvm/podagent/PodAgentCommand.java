@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.podagent;
 
+import dev.mirrord.jvm.podagent.incoming.IncomingTasks;
 import dev.mirrord.jvm.podagent.env.TargetEnv;
 import dev.mirrord.jvm.podagent.session.SessionContext;
 import dev.mirrord.jvm.podagent.target.AgentNetns;
@@ -92,6 +93,28 @@ public final class PodAgentCommand implements Callable<Integer> {
           "exit if no client authenticates within this time; 0 waits forever"
               + " (default: ${DEFAULT-VALUE})")
   int acceptTimeoutSeconds;
+
+  @Option(
+      names = "--no-flush-connections",
+      description =
+          "steal mode: leave connections established before the steal on the target's server"
+              + " (default: they are flushed so keep-alive clients reconnect into the steal)")
+  boolean noFlushConnections;
+
+  @Option(
+      names = "--hand-back-grace",
+      paramLabel = "SECONDS",
+      defaultValue = "3",
+      description =
+          "steal mode: after a port is handed back, connections in flight may finish within this"
+              + " time (default: ${DEFAULT-VALUE})")
+  int handBackGraceSeconds;
+
+  @Option(
+      names = "--session-id",
+      paramLabel = "ID",
+      description = "the CLI's session id, for naming this agent's iptables chains")
+  String sessionId;
 
   @Option(
       names = "--log-file",
@@ -190,10 +213,21 @@ public final class PodAgentCommand implements Callable<Integer> {
             blockingWork.shutdownNow();
             awaitQuietly(blockingWork);
           });
+      if (handBackGraceSeconds < 0) {
+        throw new AgentException(ExitCodes.USAGE, "--hand-back-grace must be 0 or more");
+      }
+      IncomingTasks incoming =
+          new IncomingTasks(
+              sessionId != null ? sessionId : Long.toHexString(System.nanoTime()),
+              new IncomingTasks.StealSettings(
+                  !noFlushConnections, Duration.ofSeconds(handBackGraceSeconds), ownGid()));
       SessionContext context =
-          new SessionContext(sessionToken, Version.agentVersion(), target, blockingWork, lifecycle);
+          new SessionContext(
+              sessionToken, Version.agentVersion(), target, blockingWork, lifecycle, incoming);
       AgentServer server = AgentServer.start(listen, context);
       lifecycle.onCleanup("close server on " + server.boundAddress(), server::close);
+      // Registered after the server, so it runs before it: the rules go first on every exit path.
+      lifecycle.onCleanup("remove steal rules, stop capture", incoming::close);
 
       PrintWriter out = spec.commandLine().getOut();
       out.println(READY_PREFIX + " " + server.boundAddress());
@@ -207,6 +241,20 @@ public final class PodAgentCommand implements Callable<Integer> {
     } finally {
       lifecycle.cleanUp();
     }
+  }
+
+  /** This process's real group id (from /proc/self/status), or 0 if unknown. */
+  static int ownGid() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("Gid:")) {
+          return Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      logger.debug("cannot read own gid: {}", e.toString());
+    }
+    return 0;
   }
 
   private String resolveToken() throws AgentException {

@@ -122,6 +122,8 @@ public final class LocalAgentLauncher implements AgentLauncher {
             AgentAddress.unix(request.socketPath()),
             "--accept-timeout",
             Integer.toString(ACCEPT_TIMEOUT_SECONDS),
+            "--session-id",
+            String.valueOf(request.socketPath().toAbsolutePath().getParent().getFileName()),
             "--log-file",
             request.logFile().toAbsolutePath().toString()));
     if (request.verbose()) {

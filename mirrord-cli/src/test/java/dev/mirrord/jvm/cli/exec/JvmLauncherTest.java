@@ -130,7 +130,6 @@ class JvmLauncherTest {
   void unimplementedFeaturesEachGetOneWarning() {
     assertThat(FeatureSupport.warnings(MirrordConfig.DEFAULTS))
         .containsExactly(
-            "incoming traffic mirroring is not implemented yet; traffic stays local",
             "outgoing TCP through the target is not implemented yet; traffic stays local",
             "outgoing UDP through the target is not implemented yet; traffic stays local",
             "remote DNS is not implemented yet; traffic stays local");

@@ -175,6 +175,7 @@ public final class FakePodAgent implements AutoCloseable {
         case "--token" -> token = args[++i];
         case "--accept-timeout" -> acceptTimeout = Integer.parseInt(args[++i]);
         case "--log-file" -> logFile = Path.of(args[++i]);
+        case "--session-id" -> i++;
         case "-v" -> {}
         case "--fake-exit" -> {
           System.err.println("fake agent: failing on purpose");

@@ -104,7 +104,9 @@ class LocalAgentLauncherTest {
         .isEqualTo(
             "tok3n|--target-pid 42 --listen unix:"
                 + request.socketPath()
-                + " --accept-timeout 30 --log-file "
+                + " --accept-timeout 30 --session-id "
+                + request.socketPath().toAbsolutePath().getParent().getFileName()
+                + " --log-file "
                 + request.logFile());
   }
 

@@ -123,7 +123,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       state = State.ESTABLISHED;
       peer = "'" + hello.peer() + "' " + peer;
       targetApi = new TargetApi(context.target(), context.blockingWork(), this::reply);
-      incomingApi = new IncomingApi(peer, this::reply);
+      incomingApi =
+          new IncomingApi(peer, this::reply, () -> channel, context.incoming(), context.blockingWork());
       ProtocolVersion negotiated = ours.negotiate(hello.version());
       ctx.writeAndFlush(new Session.HelloOk(negotiated, context.agentVersion()));
       authenticated = true;
@@ -160,6 +161,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (incomingApi != null) {
+      incomingApi.writabilityChanged();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
       drop(ctx, "nothing received for a while (reader idle)");
@@ -189,6 +198,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       logger.info("client {} disconnected", peer);
     } else {
       logger.debug("connection from {} closed", peer);
+    }
+    if (incomingApi != null) {
+      incomingApi.closed();
     }
     context.listener().onClosed(this);
     super.channelInactive(ctx);

@@ -1,58 +1,207 @@
 package dev.mirrord.jvm.podagent.session;
 
+import dev.mirrord.jvm.podagent.incoming.IncomingTasks;
+import dev.mirrord.jvm.podagent.sniffer.FlowKey;
+import dev.mirrord.jvm.podagent.sniffer.SnifferSubscriber;
+import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
+import dev.mirrord.jvm.podagent.stealer.StealClient;
+import dev.mirrord.jvm.podagent.stealer.TcpStealer;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.IncomingMode;
+import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
-import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Tcp;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client's incoming-TCP family (mirror and steal). Not implemented yet: {@code PortSubscribe}
- * is answered with {@code NotImplemented}; other Tcp messages are logged and ignored, and the
- * client gets one {@code AgentLog} warning about it.
+ * One client's incoming-TCP family. {@code PortSubscribe} in steal mode goes to the shared {@link
+ * TcpStealer}, in mirror mode to the shared {@link TcpSniffer}; both run iptables or open sockets,
+ * so (un)subscribing happens on the blocking executor, never on the event loop. Stolen connections'
+ * {@code Data/Shutdown/Close/Flow} go to the stealer; mirrored connections take nothing from the
+ * client.
+ *
+ * <p>Back-pressure: a stolen connection stops reading when this client's channel is not writable;
+ * a mirrored one cannot slow the target down, so when more than {@link #MIRROR_BACKLOG_LIMIT} bytes
+ * wait for this client, new mirrored data of a connection cuts it ({@code Close(reset)}) instead
+ * of buffering without bound.
  */
-final class IncomingApi {
+final class IncomingApi implements StealClient, SnifferSubscriber {
   private static final Logger logger = LoggerFactory.getLogger(IncomingApi.class);
 
   /** The feature name in {@link ResponseError.NotImplemented}. */
   static final String FEATURE = "incoming traffic (mirror/steal)";
 
+  static final long MIRROR_BACKLOG_LIMIT = 64L * 1024 * 1024;
+
   private final String peer;
   private final Consumer<AgentMessage> replies;
-  private boolean warned;
+  private final Supplier<Channel> channel;
+  private final IncomingTasks tasks;
+  private final Executor blocking;
+  private final Set<Integer> mirrored = ConcurrentHashMap.newKeySet();
+  private final Map<Long, Boolean> cutMirrors = new ConcurrentHashMap<>();
 
-  IncomingApi(String peer, Consumer<AgentMessage> replies) {
+  IncomingApi(
+      String peer,
+      Consumer<AgentMessage> replies,
+      Supplier<Channel> channel,
+      IncomingTasks tasks,
+      Executor blocking) {
     this.peer = peer;
     this.replies = replies;
+    this.channel = channel;
+    this.tasks = tasks;
+    this.blocking = blocking;
   }
 
   void handle(ClientMessage message) {
-    if (message instanceof Tcp.PortSubscribe subscribe) {
-      logger.info(
-          "{} asked for {} on port {}: not implemented yet",
-          peer,
-          subscribe.mode().name().toLowerCase(java.util.Locale.ROOT),
-          subscribe.port());
-      replies.accept(
-          new Tcp.PortSubscribeResult(
-              subscribe.port(), RemoteResult.err(new ResponseError.NotImplemented(FEATURE))));
+    if (message instanceof Tcp.PortSubscribe s) {
+      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), subscribe(s))));
+    } else if (message instanceof Tcp.PortUnsubscribe u) {
+      blocking.execute(() -> unsubscribe(u.port()));
+    } else if (message instanceof Tcp.Data
+        || message instanceof Tcp.Shutdown
+        || message instanceof Tcp.Close
+        || message instanceof Tcp.Flow) {
+      if (tasks != null) {
+        tasks.existingStealer().ifPresent(st -> st.fromClient(this, message));
+      }
+    }
+  }
+
+  private RemoteResult<Integer> subscribe(Tcp.PortSubscribe s) {
+    if (tasks == null) {
+      return RemoteResult.err(new ResponseError.NotImplemented(FEATURE));
+    }
+    try {
+      if (s.mode() == IncomingMode.STEAL) {
+        return tasks.stealer().subscribe(s.port(), this);
+      }
+      tasks.sniffer().subscribe(s.port(), this);
+      mirrored.add(s.port());
+      logger.info("{} mirrors port {}", peer, s.port());
+      return RemoteResult.ok(s.port());
+    } catch (IOException | RuntimeException e) {
+      logger.error("{}: cannot {} port {}: {}", peer, s.mode().name().toLowerCase(java.util.Locale.ROOT),
+          s.port(), e.getMessage());
+      return RemoteResult.err(new ResponseError.RemoteIo(0, String.valueOf(e.getMessage())));
+    }
+  }
+
+  private void unsubscribe(int port) {
+    if (tasks == null) {
       return;
     }
-    logger.debug("{} sent {}; ignored ({} not implemented)", peer, message, FEATURE);
-    if (!warned) {
-      warned = true;
-      replies.accept(
-          new Session.AgentLog(
-              Session.AgentLog.Level.WARN,
-              "this mirrord agent does not implement "
-                  + FEATURE
-                  + "; ignoring "
-                  + message.getClass().getSimpleName()
-                  + " and similar messages"));
+    tasks.existingStealer().ifPresent(st -> st.unsubscribe(port, this));
+    if (mirrored.remove(port)) {
+      tasks.existingSniffer().ifPresent(sn -> {
+        try {
+          sn.unsubscribe(port, this);
+        } catch (IOException e) {
+          logger.warn("{}: unsubscribing mirrored port {}: {}", peer, port, e.getMessage());
+        }
+      });
     }
+  }
+
+  /** The client is gone: its stolen ports go back to the target, its mirrors stop. */
+  void closed() {
+    if (tasks == null) {
+      return;
+    }
+    blocking.execute(() -> {
+      tasks.existingStealer().ifPresent(st -> st.clientGone(this));
+      tasks.existingSniffer().ifPresent(sn -> {
+        try {
+          sn.unsubscribeAll(this);
+        } catch (IOException e) {
+          logger.debug("{}: unsubscribe all: {}", peer, e.getMessage());
+        }
+      });
+      mirrored.clear();
+    });
+  }
+
+  void writabilityChanged() {
+    if (tasks != null) {
+      tasks.existingStealer().ifPresent(st -> st.clientWritabilityChanged(this));
+    }
+  }
+
+  // StealClient
+
+  @Override
+  public void send(AgentMessage message) {
+    replies.accept(message);
+  }
+
+  @Override
+  public boolean writable() {
+    Channel ch = channel.get();
+    return ch == null || ch.isWritable();
+  }
+
+  @Override
+  public String name() {
+    return peer;
+  }
+
+  // SnifferSubscriber (called on the sniffer thread; never blocks)
+
+  @Override
+  public void newConnection(long connectionId, FlowKey flow) {
+    replies.accept(
+        new Tcp.NewConnection(
+            connectionId,
+            IncomingMode.MIRROR,
+            flow.destinationPort(),
+            flow.sourceAddress().getHostAddress(),
+            flow.sourcePort(),
+            flow.destinationAddress().getHostAddress(),
+            flow.destinationPort()));
+  }
+
+  @Override
+  public void data(long connectionId, byte[] bytes) {
+    if (cutMirrors.containsKey(connectionId)) {
+      return;
+    }
+    if (backlog() > MIRROR_BACKLOG_LIMIT) {
+      cutMirrors.put(connectionId, Boolean.TRUE);
+      logger.warn("{} reads too slowly: mirrored connection {} cut ({} bytes waiting)", peer,
+          connectionId, backlog());
+      replies.accept(new Tcp.Close(connectionId, true));
+      return;
+    }
+    // The array is shared between subscribers and never modified: no copy needed.
+    replies.accept(new Tcp.Data(connectionId, Payload.wrap(bytes)));
+  }
+
+  @Override
+  public void closed(long connectionId, boolean reset) {
+    if (cutMirrors.remove(connectionId) == null) {
+      replies.accept(new Tcp.Close(connectionId, reset));
+    }
+  }
+
+  private long backlog() {
+    Channel ch = channel.get();
+    if (ch == null) {
+      return 0;
+    }
+    ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+    return out == null ? 0 : out.totalPendingWriteBytes();
   }
 }

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.podagent.session;
 
+import dev.mirrord.jvm.podagent.incoming.IncomingTasks;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -12,13 +13,26 @@ import java.util.concurrent.Executor;
  * @param target the process the agent serves
  * @param blockingWork runs file reads and other blocking work off the event loops
  * @param listener told about authentication and disconnects (the agent's lifecycle)
+ * @param incoming the shared steal/mirror tasks, or {@code null} if this agent offers none
  */
 public record SessionContext(
     String token,
     String agentVersion,
     TargetProcess target,
     Executor blockingWork,
-    SessionListener listener) {
+    SessionListener listener,
+    IncomingTasks incoming) {
+
+  /** A context without incoming traffic (tests of the other families). */
+  public SessionContext(
+      String token,
+      String agentVersion,
+      TargetProcess target,
+      Executor blockingWork,
+      SessionListener listener) {
+    this(token, agentVersion, target, blockingWork, listener, null);
+  }
+
   public SessionContext {
     Objects.requireNonNull(token, "token");
     Objects.requireNonNull(agentVersion, "agentVersion");

@@ -1,0 +1,147 @@
+package dev.mirrord.jvm.podagent.incoming;
+
+import dev.mirrord.jvm.podagent.iptables.ChainNames;
+import dev.mirrord.jvm.podagent.iptables.ExecIpTables;
+import dev.mirrord.jvm.podagent.iptables.IpTables;
+import dev.mirrord.jvm.podagent.iptables.IpTablesGuard;
+import dev.mirrord.jvm.podagent.iptables.IpTablesRedirector;
+import dev.mirrord.jvm.podagent.sniffer.AfPacketSource;
+import dev.mirrord.jvm.podagent.sniffer.TcpFlowTracker;
+import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
+import dev.mirrord.jvm.podagent.stealer.ConntrackFlush;
+import dev.mirrord.jvm.podagent.stealer.TcpStealer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the agent's shared incoming tasks. Each is created on first use (an agent that never steals
+ * touches no iptables rule; one that never mirrors opens no packet socket) and all are closed by
+ * {@link #close}, which the agent's lifecycle runs on every exit path. Thread-safe.
+ */
+public final class IncomingTasks implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(IncomingTasks.class);
+
+  /** How the agent steals; from its command line. */
+  public record StealSettings(boolean flushConnections, Duration handBackGrace, int agentGid) {}
+
+  private final String sessionId;
+  private final StealSettings settings;
+  private EventLoopGroup stealLoops;
+  private IpTablesRedirector redirector;
+  private IpTablesGuard guard;
+  private TcpStealer stealer;
+  private TcpSniffer sniffer;
+  private boolean closed;
+
+  public IncomingTasks(String sessionId, StealSettings settings) {
+    this.sessionId = sessionId;
+    this.settings = settings;
+  }
+
+  /** The stealer, created (with its iptables chains' guard) on first call. Blocking. */
+  public synchronized TcpStealer stealer() throws IOException {
+    check();
+    if (stealer == null) {
+      List<IpTables> families = new ArrayList<>();
+      ExecIpTables.detect(false).ifPresent(families::add);
+      if (families.isEmpty()) {
+        throw new IOException("iptables is not installed in the agent's environment (apt-get install iptables)");
+      }
+      if (Files.exists(Path.of("/proc/net/if_inet6"))) {
+        ExecIpTables.detect(true).ifPresent(families::add);
+      }
+      ChainNames chains = ChainNames.forAgent(ProcessHandle.current().pid(), sessionId);
+      redirector =
+          new IpTablesRedirector(families, chains, settings.agentGid(), IncomingTasks::isLiveAgent);
+      redirector.sweepLeftovers();
+      guard = IpTablesGuard.start(families, chains);
+      stealLoops =
+          new MultiThreadIoEventLoopGroup(
+              1, new DefaultThreadFactory("mirrord-steal", true), NioIoHandler.newFactory());
+      stealer =
+          new TcpStealer(
+              stealLoops,
+              redirector,
+              settings.flushConnections() ? ConntrackFlush.create() : port -> {},
+              settings.handBackGrace());
+      logger.info("stealer ready: chains {} / {} with {}", chains.input(), chains.output(),
+          families.stream().map(IpTables::name).toList());
+    }
+    return stealer;
+  }
+
+  /** The sniffer, created (opening the packet socket) on first call. Blocking. */
+  public synchronized TcpSniffer sniffer() throws IOException {
+    check();
+    if (sniffer == null) {
+      sniffer = TcpSniffer.start(AfPacketSource.open(), TcpFlowTracker.Config.defaults());
+      logger.info("sniffer ready");
+    }
+    return sniffer;
+  }
+
+  /** The stealer if one was created. */
+  public synchronized Optional<TcpStealer> existingStealer() {
+    return Optional.ofNullable(stealer);
+  }
+
+  /** The sniffer if one was created. */
+  public synchronized Optional<TcpSniffer> existingSniffer() {
+    return Optional.ofNullable(sniffer);
+  }
+
+  /**
+   * Whether {@code pid} is a live mirrord agent: a chain named after a dead one (or after a pid now
+   * used by something else) is a leftover.
+   */
+  static boolean isLiveAgent(long pid) {
+    try {
+      byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+      return new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).contains("mirrord-pod-agent");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Rules first (the target serves again at once), then sockets and threads. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (stealer != null) {
+      stealer.close();
+    }
+    if (redirector != null) {
+      redirector.close();
+    }
+    if (guard != null) {
+      guard.close();
+    }
+    if (stealLoops != null) {
+      stealLoops.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+    if (sniffer != null) {
+      sniffer.close();
+    }
+  }
+
+  private void check() throws IOException {
+    if (closed) {
+      throw new IOException("the agent is shutting down");
+    }
+  }
+}

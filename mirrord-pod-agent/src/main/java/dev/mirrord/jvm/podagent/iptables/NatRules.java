@@ -1,0 +1,124 @@
+package dev.mirrord.jvm.podagent.iptables;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Builds {@code iptables-restore} scripts for the nat table and reads {@code iptables-save}
+ * output. Pure functions: every rule we add is spelled here once.
+ */
+public final class NatRules {
+  private NatRules() {}
+
+  /** Creates both chains and jumps to them first thing in PREROUTING and OUTPUT. */
+  public static String install(ChainNames c, int agentGid) {
+    StringBuilder s = new StringBuilder("*nat\n");
+    s.append(':').append(c.input()).append(" - [0:0]\n");
+    s.append(':').append(c.output()).append(" - [0:0]\n");
+    if (agentGid > 0) {
+      // The agent's own connections (outgoing traffic made for the user's app) must never loop back.
+      s.append("-A ").append(c.output()).append(" -m owner --gid-owner ").append(agentGid)
+          .append(" -j RETURN\n");
+    }
+    s.append("-I PREROUTING 1 -j ").append(c.input()).append('\n');
+    s.append("-I OUTPUT 1 -j ").append(c.output()).append('\n');
+    return s.append("COMMIT\n").toString();
+  }
+
+  /** Redirects new TCP connections to {@code port} in the target to the agent's {@code toPort}. */
+  public static String redirect(ChainNames c, int port, int toPort) {
+    return "*nat\n" + "-A " + inRule(c, port, toPort) + "\n" + "-A " + outRule(c, port, toPort) + "\n"
+        + "COMMIT\n";
+  }
+
+  /** Undoes {@link #redirect}. */
+  public static String unredirect(ChainNames c, int port, int toPort) {
+    return "*nat\n" + "-D " + inRule(c, port, toPort) + "\n" + "-D " + outRule(c, port, toPort) + "\n"
+        + "COMMIT\n";
+  }
+
+  private static String inRule(ChainNames c, int port, int toPort) {
+    return c.input() + " -p tcp -m tcp --dport " + port + " -j REDIRECT --to-ports " + toPort;
+  }
+
+  private static String outRule(ChainNames c, int port, int toPort) {
+    return c.output() + " -o lo -p tcp -m tcp --dport " + port + " -j REDIRECT --to-ports " + toPort;
+  }
+
+  /** Our chains present in an {@code iptables-save -t nat} output. */
+  public static Set<ChainNames> chainsIn(String save) {
+    Set<ChainNames> out = new LinkedHashSet<>();
+    for (String line : save.split("\n")) {
+      if (line.startsWith(":" + ChainNames.PREFIX)) {
+        ChainNames.parse(line.substring(1, line.indexOf(' ') > 0 ? line.indexOf(' ') : line.length()))
+            .ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** Target ports redirected by {@code c} in an {@code iptables-save -t nat} output. */
+  public static Set<Integer> redirectedPorts(String save, ChainNames c) {
+    Set<Integer> ports = new LinkedHashSet<>();
+    String prefix = "-A " + c.input() + " ";
+    for (String line : save.split("\n")) {
+      if (line.startsWith(prefix)) {
+        String[] w = line.split("\\s+");
+        for (int i = 0; i + 1 < w.length; i++) {
+          if (w[i].equals("--dport")) {
+            ports.add(Integer.parseInt(w[i + 1]));
+          }
+        }
+      }
+    }
+    return ports;
+  }
+
+  /**
+   * A script that removes every chain matching {@code which} and every rule jumping to it, built
+   * from what {@code save} shows is there; {@code null} when there is nothing to remove.
+   */
+  public static String removal(String save, Predicate<ChainNames> which) {
+    Set<String> chains = new LinkedHashSet<>();
+    for (ChainNames c : chainsIn(save)) {
+      if (which.test(c)) {
+        chains.add(c.input());
+        chains.add(c.output());
+      }
+    }
+    Set<String> present = new LinkedHashSet<>();
+    for (String line : save.split("\n")) {
+      if (line.startsWith(":")) {
+        present.add(line.substring(1).split("\\s+")[0]);
+      }
+    }
+    chains.retainAll(present);
+    if (chains.isEmpty()) {
+      return null;
+    }
+    List<String> deletes = new ArrayList<>();
+    for (String line : save.split("\n")) {
+      if (line.startsWith("-A ")) {
+        String[] w = line.split("\\s+");
+        boolean ownChain = chains.contains(w[1]);
+        boolean jumpsToOurs = false;
+        for (int i = 0; i + 1 < w.length; i++) {
+          if ((w[i].equals("-j") || w[i].equals("-g")) && chains.contains(w[i + 1])) {
+            jumpsToOurs = true;
+          }
+        }
+        if (jumpsToOurs && !ownChain) {
+          deletes.add("-D " + line.substring(3));
+        }
+      }
+    }
+    StringBuilder s = new StringBuilder("*nat\n");
+    deletes.forEach(d -> s.append(d).append('\n'));
+    chains.forEach(c -> s.append("-F ").append(c).append('\n'));
+    chains.forEach(c -> s.append("-X ").append(c).append('\n'));
+    return s.append("COMMIT\n").toString();
+  }
+}

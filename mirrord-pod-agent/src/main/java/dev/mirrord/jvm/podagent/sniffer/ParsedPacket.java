@@ -1,0 +1,19 @@
+package dev.mirrord.jvm.podagent.sniffer;
+
+/** What {@link TcpSegment#parse} made of a captured packet: a segment, or why it was skipped. */
+sealed interface ParsedPacket permits TcpSegment, ParsedPacket.Skipped {
+
+  /** Why a packet isn't a usable TCP segment. */
+  enum Skipped implements ParsedPacket {
+    /** Neither IPv4 nor IPv6. */
+    NOT_IP,
+    /** IP but another transport. */
+    NOT_TCP,
+    /** An IPv4 fragment: not reassembled, TCP stacks set DF and size segments to the path MTU. */
+    FRAGMENT,
+    /** IPv6 with extension headers before TCP (rare for TCP; not walked). */
+    IPV6_EXTENSION_HEADERS,
+    /** Lengths that don't add up. */
+    MALFORMED
+  }
+}

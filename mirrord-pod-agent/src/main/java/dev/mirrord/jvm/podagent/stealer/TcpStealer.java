@@ -1,0 +1,359 @@
+package dev.mirrord.jvm.podagent.stealer;
+
+import dev.mirrord.jvm.podagent.iptables.PortRedirector;
+import dev.mirrord.jvm.protocol.IncomingMode;
+import dev.mirrord.jvm.protocol.Payload;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
+import dev.mirrord.jvm.protocol.Tcp;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one stealer of an agent. Per stolen port: a listener of the agent's own on an ephemeral
+ * port, and a redirect from the target port to it; so the original port of every accepted
+ * connection is known from the listener that accepted it, with no {@code SO_ORIGINAL_DST}.
+ *
+ * <p>Order matters for hand-back: on unsubscribe the redirect goes first (new connections reach
+ * the target's own server at once), then connections in flight may finish within the grace period,
+ * then they are closed.
+ *
+ * <p>Threads: subscribe/unsubscribe run iptables, so callers run them on {@code blocking}
+ * (never on an event loop); relaying runs on the Netty event loops.
+ */
+public final class TcpStealer implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(TcpStealer.class);
+
+  /** Stolen connection ids carry this bit so they never collide with mirrored ones. */
+  public static final long ID_BIT = 1L << 62;
+
+  private final EventLoopGroup group;
+  private final PortRedirector redirector;
+  private final FlushConnections flush;
+  private final Duration grace;
+  private final Map<Integer, StolenPort> ports = new ConcurrentHashMap<>();
+  private final Map<Long, StolenConnection> connections = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private volatile boolean closed;
+
+  /** What removes the target's established flows to a port once it is redirected. */
+  @FunctionalInterface
+  public interface FlushConnections {
+    void flush(int port);
+  }
+
+  public TcpStealer(
+      EventLoopGroup group, PortRedirector redirector, FlushConnections flush, Duration grace) {
+    this.group = group;
+    this.redirector = redirector;
+    this.flush = flush;
+    this.grace = grace;
+  }
+
+  private record StolenPort(int port, StealClient owner, Channel listener) {}
+
+  /** Steals {@code port} for {@code client}. Blocking: run it off the event loops. */
+  public synchronized RemoteResult<Integer> subscribe(int port, StealClient client) {
+    if (closed) {
+      return RemoteResult.err(new ResponseError.NotFound("stealer closed"));
+    }
+    StolenPort existing = ports.get(port);
+    if (existing != null) {
+      if (existing.owner() == client) {
+        return RemoteResult.ok(port);
+      }
+      return RemoteResult.err(new ResponseError.PortAlreadyStolen(port));
+    }
+    try {
+      if (redirector.portsStolenByOthers().contains(port)) {
+        return RemoteResult.err(new ResponseError.PortAlreadyStolen(port));
+      }
+    } catch (IOException e) {
+      logger.warn("could not list other sessions' stolen ports: {}", e.getMessage());
+    }
+    Channel listener;
+    try {
+      listener = listen(port, client);
+    } catch (Exception e) {
+      return RemoteResult.err(new ResponseError.RemoteIo(0, "agent listener for port " + port + ": " + e));
+    }
+    int agentPort = ((InetSocketAddress) listener.localAddress()).getPort();
+    try {
+      redirector.redirect(port, agentPort);
+    } catch (IOException | RuntimeException e) {
+      listener.close();
+      logger.error("could not redirect port {}: {}", port, e.getMessage());
+      return RemoteResult.err(new ResponseError.Forbidden("iptables redirect of port " + port + " failed: " + e.getMessage()));
+    }
+    ports.put(port, new StolenPort(port, client, listener));
+    try {
+      flush.flush(port);
+    } catch (RuntimeException e) {
+      logger.warn("could not flush established connections to port {}: {}", port, e.getMessage());
+    }
+    logger.info("stealing port {} for {} (agent port {})", port, client.name(), agentPort);
+    return RemoteResult.ok(port);
+  }
+
+  /** Stops stealing {@code port} if {@code client} owns it. Blocking. */
+  public synchronized void unsubscribe(int port, StealClient client) {
+    StolenPort p = ports.get(port);
+    if (p == null || p.owner() != client) {
+      return;
+    }
+    release(p, true);
+  }
+
+  /** The client is gone: release its ports and close its connections now. Blocking. */
+  public synchronized void clientGone(StealClient client) {
+    for (StolenPort p : new ArrayList<>(ports.values())) {
+      if (p.owner() == client) {
+        release(p, false);
+      }
+    }
+    for (StolenConnection c : new ArrayList<>(connections.values())) {
+      if (c.owner == client) {
+        c.channel.close();
+      }
+    }
+  }
+
+  private void release(StolenPort p, boolean graceful) {
+    ports.remove(p.port());
+    int agentPort = ((InetSocketAddress) p.listener().localAddress()).getPort();
+    try {
+      redirector.unredirect(p.port(), agentPort);
+    } catch (IOException | RuntimeException e) {
+      logger.error("could not remove the redirect of port {}: {}", p.port(), e.getMessage());
+    }
+    p.listener().close();
+    List<StolenConnection> inFlight = new ArrayList<>();
+    for (StolenConnection c : connections.values()) {
+      if (c.targetPort == p.port()) {
+        inFlight.add(c);
+      }
+    }
+    logger.info("handed port {} back to the target ({} connections in flight)", p.port(), inFlight.size());
+    if (!inFlight.isEmpty()) {
+      long delay = graceful ? grace.toMillis() : 0;
+      group.schedule(() -> inFlight.forEach(c -> c.channel.close()), delay, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** A message from a client for one of its stolen connections. */
+  public void fromClient(StealClient client, Object message) {
+    long id;
+    if (message instanceof Tcp.Data d) {
+      id = d.connectionId();
+    } else if (message instanceof Tcp.Shutdown s) {
+      id = s.connectionId();
+    } else if (message instanceof Tcp.Close c) {
+      id = c.connectionId();
+    } else if (message instanceof Tcp.Flow f) {
+      id = f.connectionId();
+    } else {
+      return;
+    }
+    StolenConnection c = connections.get(id);
+    if (c == null || c.owner != client) {
+      logger.debug("{} for unknown stolen connection {}", message.getClass().getSimpleName(), id);
+      return;
+    }
+    // On the stolen channel's own loop, in arrival order: Data before Shutdown before Close.
+    c.channel.eventLoop().execute(() -> c.fromClient(message));
+  }
+
+  /** The client's connection became (un)writable: pause or resume reading its stolen sockets. */
+  public void clientWritabilityChanged(StealClient client) {
+    for (StolenConnection c : connections.values()) {
+      if (c.owner == client) {
+        c.channel.eventLoop().execute(c::updateAutoRead);
+      }
+    }
+  }
+
+  public boolean owns(long connectionId) {
+    return (connectionId & ID_BIT) != 0;
+  }
+
+  public java.util.Set<Integer> stolenPorts() {
+    return java.util.Set.copyOf(ports.keySet());
+  }
+
+  private Channel listen(int port, StealClient client) throws InterruptedException {
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    StealClient owner = ownerOf(port);
+                    if (owner == null) {
+                      ch.close();
+                      return;
+                    }
+                    StolenConnection c = new StolenConnection(ids.incrementAndGet() | ID_BIT, port, owner, ch);
+                    ch.pipeline().addLast(c);
+                  }
+                });
+    return b.bind(new InetSocketAddress(0)).sync().channel();
+  }
+
+  private StealClient ownerOf(int port) {
+    StolenPort p = ports.get(port);
+    return p == null ? null : p.owner();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (StolenPort p : new ArrayList<>(ports.values())) {
+      release(p, false);
+    }
+    connections.values().forEach(c -> c.channel.close());
+  }
+
+  /** One stolen connection: the real client's socket in the target, relayed to a client session. */
+  private final class StolenConnection extends ChannelInboundHandlerAdapter {
+    final long id;
+    final int targetPort;
+    final StealClient owner;
+    final Channel channel;
+    /** Set by the client's {@code Flow(paused)}: its local socket can take no more. */
+    volatile boolean pausedByClient;
+    boolean closeSent;
+
+    StolenConnection(long id, int targetPort, StealClient owner, Channel channel) {
+      this.id = id;
+      this.targetPort = targetPort;
+      this.owner = owner;
+      this.channel = channel;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      connections.put(id, this);
+      InetSocketAddress src = (InetSocketAddress) channel.remoteAddress();
+      InetSocketAddress dst = (InetSocketAddress) channel.localAddress();
+      owner.send(
+          new Tcp.NewConnection(
+              id,
+              IncomingMode.STEAL,
+              targetPort,
+              src.getAddress().getHostAddress(),
+              src.getPort(),
+              dst.getAddress().getHostAddress(),
+              targetPort));
+      updateAutoRead();
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf buf = (ByteBuf) msg;
+      try {
+        while (buf.isReadable()) {
+          int n = Math.min(buf.readableBytes(), Tcp.MAX_CHUNK);
+          byte[] bytes = new byte[n];
+          buf.readBytes(bytes);
+          owner.send(new Tcp.Data(id, Payload.wrap(bytes)));
+        }
+      } finally {
+        buf.release();
+      }
+      if (!owner.writable()) {
+        channel.config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        owner.send(new Tcp.Shutdown(id));
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      owner.send(new Tcp.Flow(id, !channel.isWritable()));
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      connections.remove(id);
+      if (!closeSent) {
+        closeSent = true;
+        owner.send(new Tcp.Close(id, false));
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      logger.debug("stolen connection {}: {}", id, cause.toString());
+      connections.remove(id);
+      if (!closeSent) {
+        closeSent = true;
+        owner.send(new Tcp.Close(id, true));
+      }
+      ctx.close();
+    }
+
+    void updateAutoRead() {
+      channel.config().setAutoRead(!pausedByClient && owner.writable());
+    }
+
+    void fromClient(Object message) {
+      if (message instanceof Tcp.Data d) {
+        channel.writeAndFlush(Unpooled.wrappedBuffer(d.bytes().unsafeArray()));
+      } else if (message instanceof Tcp.Shutdown) {
+        if (channel instanceof SocketChannel sc) {
+          // shutdownOutput fails writes still queued: wait for the data sent before it.
+          channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> sc.shutdownOutput());
+        }
+      } else if (message instanceof Tcp.Close c) {
+        closeSent = true;
+        if (c.reset()) {
+          channel.config().setOption(ChannelOption.SO_LINGER, 0);
+          channel.close();
+        } else {
+          channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
+        }
+      } else if (message instanceof Tcp.Flow f) {
+        pausedByClient = f.paused();
+        updateAutoRead();
+      }
+    }
+  }
+
+}

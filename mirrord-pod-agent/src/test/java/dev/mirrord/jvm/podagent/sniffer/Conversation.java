@@ -1,0 +1,94 @@
+package dev.mirrord.jvm.podagent.sniffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One TCP connection's packets, in stream offsets: offset 0 is the first payload byte (sequence
+ * number {@code isn + 1}).
+ */
+final class Conversation {
+  final String client;
+  final int clientPort;
+  final String server;
+  final int serverPort;
+  final int isn;
+  final FlowKey key;
+
+  Conversation(String client, int clientPort, String server, int serverPort, int isn) {
+    this.client = client;
+    this.clientPort = clientPort;
+    this.server = server;
+    this.serverPort = serverPort;
+    this.isn = isn;
+    this.key = new FlowKey(TestPackets.ip(client), clientPort, TestPackets.ip(server), serverPort);
+  }
+
+  private TestPackets.Tcp fromClient() {
+    return TestPackets.tcp(client, clientPort, server, serverPort);
+  }
+
+  private TestPackets.Tcp fromServer() {
+    return TestPackets.tcp(server, serverPort, client, clientPort).seq(777);
+  }
+
+  int seqAt(long offset) {
+    return (int) (isn + 1 + offset);
+  }
+
+  byte[] syn() {
+    return fromClient().seq(isn).flags(TcpSegment.SYN).build();
+  }
+
+  byte[] synWithData(String data) {
+    return fromClient().seq(isn).flags(TcpSegment.SYN).payload(bytes(data)).build();
+  }
+
+  byte[] synAck() {
+    return fromServer().ack(isn + 1).flags(TcpSegment.SYN | TcpSegment.ACK).build();
+  }
+
+  byte[] data(long offset, byte[] payload) {
+    return fromClient()
+        .seq(seqAt(offset))
+        .flags(TcpSegment.ACK | TcpSegment.PSH)
+        .payload(payload)
+        .build();
+  }
+
+  byte[] data(long offset, String payload) {
+    return data(offset, bytes(payload));
+  }
+
+  byte[] dataFin(long offset, String payload) {
+    return fromClient()
+        .seq(seqAt(offset))
+        .flags(TcpSegment.ACK | TcpSegment.FIN)
+        .payload(bytes(payload))
+        .build();
+  }
+
+  byte[] fin(long offset) {
+    return fromClient().seq(seqAt(offset)).flags(TcpSegment.ACK | TcpSegment.FIN).build();
+  }
+
+  byte[] rst(long offset) {
+    return fromClient().seq(seqAt(offset)).flags(TcpSegment.RST).build();
+  }
+
+  /** The server acknowledging every client byte before {@code offset}. */
+  byte[] serverAck(long offset) {
+    return fromServer().ack(seqAt(offset)).flags(TcpSegment.ACK).build();
+  }
+
+  byte[] serverFin(long ackOffset) {
+    return fromServer().ack(seqAt(ackOffset)).flags(TcpSegment.ACK | TcpSegment.FIN).build();
+  }
+
+  byte[] serverRst() {
+    return fromServer().flags(TcpSegment.RST).build();
+  }
+
+  static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}

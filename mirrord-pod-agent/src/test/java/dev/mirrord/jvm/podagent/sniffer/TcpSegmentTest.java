@@ -1,0 +1,125 @@
+package dev.mirrord.jvm.podagent.sniffer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class TcpSegmentTest {
+
+  private static TcpSegment parseTcp(byte[] packet) {
+    ParsedPacket parsed = TcpSegment.parse(packet, packet.length);
+    assertThat(parsed).isInstanceOf(TcpSegment.class);
+    return (TcpSegment) parsed;
+  }
+
+  private static String payload(TcpSegment segment) {
+    return new String(segment.payload(0, segment.payloadLength()), StandardCharsets.UTF_8);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}, IP options {2} words, TCP options {3} words")
+  @CsvSource({
+    "10.0.0.2, 10.0.0.1, 0, 0",
+    "10.0.0.2, 10.0.0.1, 3, 0",
+    "10.0.0.2, 10.0.0.1, 10, 10",
+    "fd00::2, fd00::1, 0, 0",
+    "fd00::2, fd00::1, 0, 3",
+  })
+  void parsesAddressesPortsSequenceFlagsAndPayload(
+      String source, String destination, int ipOptions, int tcpOptions) {
+    byte[] packet =
+        TestPackets.tcp(source, 40001, destination, 8080)
+            .seq(0xfffffff0)
+            .ack(0x01020304)
+            .flags(TcpSegment.ACK | TcpSegment.PSH)
+            .ipOptions(ipOptions)
+            .tcpOptions(tcpOptions)
+            .payload("hello".getBytes(StandardCharsets.UTF_8))
+            .build();
+    TcpSegment segment = parseTcp(packet);
+
+    assertThat(segment.key())
+        .isEqualTo(new FlowKey(TestPackets.ip(source), 40001, TestPackets.ip(destination), 8080));
+    assertThat(segment.seq()).isEqualTo(0xfffffff0);
+    assertThat(segment.ack()).isEqualTo(0x01020304);
+    assertThat(segment.has(TcpSegment.PSH)).isTrue();
+    assertThat(segment.has(TcpSegment.SYN)).isFalse();
+    assertThat(payload(segment)).isEqualTo("hello");
+  }
+
+  @Test
+  void ignoresLinkLayerPaddingAfterTheIpPacket() {
+    byte[] padded = TestPackets.tcp("10.0.0.2", 40001, "10.0.0.1", 8080).padding(6).build();
+    assertThat(parseTcp(padded).payloadLength()).isZero();
+
+    byte[] padded6 =
+        TestPackets.tcp("fd00::2", 40001, "fd00::1", 8080)
+            .payload(new byte[] {1, 2})
+            .padding(10)
+            .build();
+    assertThat(parseTcp(padded6).payloadLength()).isEqualTo(2);
+  }
+
+  @Test
+  void skipsFragments() {
+    byte[] first = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).fragment(true, 0).build();
+    byte[] later = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).fragment(false, 100).build();
+    assertThat(TcpSegment.parse(first, first.length)).isEqualTo(ParsedPacket.Skipped.FRAGMENT);
+    assertThat(TcpSegment.parse(later, later.length)).isEqualTo(ParsedPacket.Skipped.FRAGMENT);
+  }
+
+  @Test
+  void skipsIpv6ExtensionHeadersAndOtherTransports() {
+    byte[] hopByHop = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(0).build();
+    byte[] udp6 = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).protocol(17).build();
+    byte[] udp4 = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).protocol(17).build();
+    assertThat(TcpSegment.parse(hopByHop, hopByHop.length))
+        .isEqualTo(ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS);
+    assertThat(TcpSegment.parse(udp6, udp6.length)).isEqualTo(ParsedPacket.Skipped.NOT_TCP);
+    assertThat(TcpSegment.parse(udp4, udp4.length)).isEqualTo(ParsedPacket.Skipped.NOT_TCP);
+    byte[] arp = {0x00, 0x01, 0x08, 0x00, 6, 4, 0, 1};
+    assertThat(TcpSegment.parse(arp, arp.length)).isEqualTo(ParsedPacket.Skipped.NOT_IP);
+  }
+
+  @Test
+  void rejectsLengthsThatDontAddUp() {
+    byte[] good = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).payload(new byte[10]).build();
+
+    assertThat(TcpSegment.parse(good, 0)).isEqualTo(ParsedPacket.Skipped.MALFORMED);
+    assertThat(TcpSegment.parse(good, 19)).isEqualTo(ParsedPacket.Skipped.MALFORMED);
+    assertThat(TcpSegment.parse(good, good.length - 1))
+        .as("IP total length beyond the capture")
+        .isEqualTo(ParsedPacket.Skipped.MALFORMED);
+
+    byte[] badIhl = good.clone();
+    badIhl[0] = 0x44;
+    assertThat(TcpSegment.parse(badIhl, badIhl.length)).isEqualTo(ParsedPacket.Skipped.MALFORMED);
+
+    byte[] badDataOffset = good.clone();
+    badDataOffset[20 + 12] = (byte) 0xf0; // 60-byte TCP header in a 30-byte segment
+    assertThat(TcpSegment.parse(badDataOffset, badDataOffset.length))
+        .isEqualTo(ParsedPacket.Skipped.MALFORMED);
+
+    byte[] tinyDataOffset = good.clone();
+    tinyDataOffset[20 + 12] = 0x40;
+    assertThat(TcpSegment.parse(tinyDataOffset, tinyDataOffset.length))
+        .isEqualTo(ParsedPacket.Skipped.MALFORMED);
+
+    byte[] v6 = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).build();
+    assertThat(TcpSegment.parse(v6, 39)).isEqualTo(ParsedPacket.Skipped.MALFORMED);
+    assertThat(TcpSegment.parse(v6, v6.length - 1)).isEqualTo(ParsedPacket.Skipped.MALFORMED);
+  }
+
+  @Test
+  void bigTcpIpv4SuperPacketUsesTheCapturedLength() {
+    byte[] payload = new byte[70_000];
+    Arrays.fill(payload, (byte) 'x');
+    byte[] packet = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).payload(payload).build();
+    packet[2] = 0; // BIG TCP: total length 0, the real one is the skb's
+    packet[3] = 0;
+    assertThat(parseTcp(packet).payloadLength()).isEqualTo(70_000);
+  }
+}
