@@ -19,7 +19,7 @@ class MirrordCommandTest {
   void versionNamesBuildAndProtocol() {
     CliRun r = CliRun.run(env(), "--version");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).isEqualTo("mirrord-jvm 0.1.0-SNAPSHOT (protocol 1.0)" + System.lineSeparator());
+    assertThat(r.out()).isEqualTo("mirrord-jvm 0.1.0-SNAPSHOT (protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ")" + System.lineSeparator());
     assertThat(r.err()).isEmpty();
   }
 

@@ -5,7 +5,9 @@ import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.SocketPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import java.lang.instrument.Instrumentation;
@@ -35,7 +37,11 @@ public final class LayerInstaller {
 
   /** The hooks this build installs. */
   public static List<TypeInstrumentation> instrumentations() {
-    return List.of(new ServerSocketInstrumentation(), new ServerSocketChannelInstrumentation());
+    return List.of(
+        new ServerSocketInstrumentation(),
+        new ServerSocketChannelInstrumentation(),
+        new AcceptedPeerInstrumentation(),
+        new SocketPeerInstrumentation());
   }
 
   /**

@@ -4,7 +4,11 @@ import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.InetAddresses;
 import dev.mirrord.jvm.layer.socket.ListenOps;
+import dev.mirrord.jvm.layer.socket.PeerOps;
+import dev.mirrord.jvm.protocol.Tcp;
+import java.net.InetSocketAddress;
 import dev.mirrord.jvm.layer.transport.HandshakeException;
 import dev.mirrord.jvm.layer.transport.ProxyConnection;
 import dev.mirrord.jvm.layer.transport.ProxyPortSubscriber;
@@ -120,7 +124,19 @@ final class LayerStartup {
 
     ListenOps listenOps =
         new ListenOps(config, log, new ProxyPortSubscriber(connection, log));
-    LayerBridge.register(new RoutingHooks(listenOps, log));
+    PeerOps peerOps = new PeerOps(listenOps::isSubscribed, log);
+    connection.onMessage(
+        m -> {
+          if (m instanceof Tcp.IncomingPeer) {
+            Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
+            peerOps.record(
+                p.localPort(),
+                p.sourcePort() == 0
+                    ? null
+                    : new InetSocketAddress(InetAddresses.forLiteral(p.sourceAddress()), p.sourcePort()));
+          }
+        });
+    LayerBridge.register(new RoutingHooks(listenOps, peerOps, log));
     try {
       List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();
       LayerInstaller.install(inst, hooks, log);

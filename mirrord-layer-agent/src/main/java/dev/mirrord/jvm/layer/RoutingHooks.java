@@ -3,6 +3,8 @@ package dev.mirrord.jvm.layer;
 import dev.mirrord.jvm.layer.bootstrap.LayerHooks;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.ListenOps;
+import dev.mirrord.jvm.layer.socket.PeerOps;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -11,10 +13,12 @@ import java.net.SocketAddress;
  */
 final class RoutingHooks implements LayerHooks {
   private final ListenOps listenOps;
+  private final PeerOps peerOps;
   private final LayerLog log;
 
-  RoutingHooks(ListenOps listenOps, LayerLog log) {
+  RoutingHooks(ListenOps listenOps, PeerOps peerOps, LayerLog log) {
     this.listenOps = listenOps;
+    this.peerOps = peerOps;
     this.log = log;
   }
 
@@ -33,6 +37,16 @@ final class RoutingHooks implements LayerHooks {
       listenOps.onListenClosed(localPort);
     } catch (Throwable t) {
       log.error("listen-close hook failed for port " + localPort, t);
+    }
+  }
+
+  @Override
+  public InetSocketAddress realPeer(int appLocalPort, InetSocketAddress seen) {
+    try {
+      return peerOps.realPeer(appLocalPort, seen);
+    } catch (Throwable t) {
+      log.error("peer hook failed for " + seen, t);
+      return null;
     }
   }
 }

@@ -126,7 +126,7 @@ class PodAgentCommandTest {
   @Test
   void helpAndVersionGoToStdoutWithExit0() {
     assertThat(execute("--version")).isZero();
-    assertThat(out.toString()).startsWith("mirrord-agent ").contains("protocol 1.0");
+    assertThat(out.toString()).startsWith("mirrord-agent ").contains("protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT);
   }
 
   @Test

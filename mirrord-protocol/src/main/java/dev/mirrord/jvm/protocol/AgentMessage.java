@@ -10,6 +10,7 @@ public sealed interface AgentMessage extends Message
         Target.EnvResponse,
         Tcp.PortSubscribeResult,
         Tcp.NewConnection,
+        Tcp.IncomingPeer,
         Tcp.Data,
         Tcp.Shutdown,
         Tcp.Close,

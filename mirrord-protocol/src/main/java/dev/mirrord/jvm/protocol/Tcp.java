@@ -42,6 +42,24 @@ public final class Tcp {
       int destinationPort)
       implements AgentMessage {}
 
+  /**
+   * CLI to layer only (since 1.1): the app's socket whose peer port is {@code localPort} (the CLI's
+   * end of a relayed connection on loopback) really comes from {@code sourceAddress:sourcePort}, so
+   * the layer can show the app the real client as the peer. An empty {@code sourceAddress} (and
+   * port 0) means the relay closed: forget the mapping.
+   */
+  public record IncomingPeer(int localPort, String sourceAddress, int sourcePort)
+      implements AgentMessage {
+    public IncomingPeer {
+      checkPort(localPort);
+    }
+
+    /** The relay through {@code localPort} closed. */
+    public static IncomingPeer forget(int localPort) {
+      return new IncomingPeer(localPort, "", 0);
+    }
+  }
+
   /** Bytes of one connection, in order. */
   public record Data(long connectionId, Payload bytes) implements ClientMessage, AgentMessage {}
 

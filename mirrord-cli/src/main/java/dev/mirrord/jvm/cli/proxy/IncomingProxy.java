@@ -195,9 +195,12 @@ final class IncomingProxy {
       }
       return;
     }
-    Relay relay = new Relay(nc);
+    Relay relay = new Relay(nc, s.layer());
     relays.put(nc.connectionId(), relay);
-    ChannelFuture f =
+    InetSocketAddress app = new InetSocketAddress(InetAddress.getLoopbackAddress(), s.localPort());
+    // Bind first, tell the layer which real client this loopback port stands for, then connect:
+    // the app's accept() sees the real peer (see the layer's PeerOps).
+    ChannelFuture bound =
         new Bootstrap()
             .group(group)
             .channel(NioSocketChannel.class)
@@ -206,23 +209,37 @@ final class IncomingProxy {
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
             .handler(relay)
-            .connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.localPort()));
-    relay.local = f.channel();
-    f.addListener(done -> {
-      if (done.isSuccess()) {
-        relay.connected();
-      } else {
-        logger.warn("cannot reach the app on local port {} for a {} connection from {}:{}: {}",
-            s.localPort(), nc.mode().name().toLowerCase(java.util.Locale.ROOT), nc.sourceAddress(),
-            nc.sourcePort(), done.cause().getMessage());
-        relays.remove(nc.connectionId());
-        if (nc.mode() == IncomingMode.STEAL) {
-          send(new Tcp.Close(nc.connectionId(), true));
-        }
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    relay.local = bound.channel();
+    bound.addListener(b -> {
+      if (!b.isSuccess()) {
+        failed(relay, s, b.cause());
+        return;
       }
+      relay.cliPort = ((InetSocketAddress) relay.local.localAddress()).getPort();
+      s.layer().deliver(new Tcp.IncomingPeer(relay.cliPort, nc.sourceAddress(), nc.sourcePort()));
+      relay.local.connect(app).addListener(done -> {
+        if (done.isSuccess()) {
+          relay.connected();
+        } else {
+          failed(relay, s, done.cause());
+        }
+      });
     });
     logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
         nc.connectionId(), nc.sourceAddress(), nc.sourcePort(), nc.targetPort(), s.localPort());
+  }
+
+  private void failed(Relay relay, Subscription s, Throwable cause) {
+    Tcp.NewConnection nc = relay.nc;
+    logger.warn("cannot reach the app on local port {} for a {} connection from {}:{}: {}",
+        s.localPort(), nc.mode().name().toLowerCase(java.util.Locale.ROOT), nc.sourceAddress(),
+        nc.sourcePort(), cause.getMessage());
+    relays.remove(nc.connectionId());
+    relay.local.close();
+    if (nc.mode() == IncomingMode.STEAL) {
+      send(new Tcp.Close(nc.connectionId(), true));
+    }
   }
 
   private void send(Object msg) {
@@ -240,8 +257,10 @@ final class IncomingProxy {
   /** One incoming connection: the agent's side by id, the app's side as a local socket. */
   private final class Relay extends ChannelInboundHandlerAdapter {
     final Tcp.NewConnection nc;
+    final LayerConnectionHandler layer;
     final boolean steal;
     Channel local;
+    int cliPort;
     boolean connected;
     boolean pausedByAgent;
     boolean closeSent;
@@ -249,8 +268,9 @@ final class IncomingProxy {
     final Queue<Object> early = new ArrayDeque<>();
     long earlyBytes;
 
-    Relay(Tcp.NewConnection nc) {
+    Relay(Tcp.NewConnection nc, LayerConnectionHandler layer) {
       this.nc = nc;
+      this.layer = layer;
       this.steal = nc.mode() == IncomingMode.STEAL;
     }
 
@@ -363,6 +383,9 @@ final class IncomingProxy {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       relays.remove(nc.connectionId());
+      if (cliPort > 0) {
+        layer.deliver(Tcp.IncomingPeer.forget(cliPort));
+      }
       if (steal && !closeSent) {
         closeSent = true;
         send(new Tcp.Close(nc.connectionId(), false));

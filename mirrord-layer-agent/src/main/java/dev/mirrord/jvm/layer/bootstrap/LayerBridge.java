@@ -1,6 +1,8 @@
 package dev.mirrord.jvm.layer.bootstrap;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketAddress;
 
 /**
@@ -50,6 +52,65 @@ public final class LayerBridge {
     } catch (Throwable ignored) {
       // The hooks log their own failures; whatever escapes must not reach the app.
     }
+  }
+
+  /**
+   * For {@code SocketChannelImpl.remoteAddress()/getRemoteAddress()}: the relayed connection's real
+   * peer instead of the CLI's loopback address; {@code remote} itself otherwise.
+   */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static SocketAddress peerFor(SocketAddress local, SocketAddress remote) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || !isLoopback(remote)) {
+      return remote;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      InetSocketAddress real = h.realPeer(portOf(local), (InetSocketAddress) remote);
+      return real != null ? real : remote;
+    } catch (Throwable ignored) {
+      return remote;
+    }
+  }
+
+  /** For {@code Socket.getInetAddress()}: see {@link #peerFor(SocketAddress, SocketAddress)}. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static InetAddress peerAddressFor(Socket socket, InetAddress address) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || address == null || !address.isLoopbackAddress()) {
+      return address;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      InetSocketAddress real =
+          h.realPeer(socket.getLocalPort(), new InetSocketAddress(address, socket.getPort()));
+      return real != null ? real.getAddress() : address;
+    } catch (Throwable ignored) {
+      return address;
+    }
+  }
+
+  /** For {@code Socket.getPort()}: see {@link #peerFor(SocketAddress, SocketAddress)}. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static int peerPortFor(Socket socket, int port) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || port <= 0) {
+      return port;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      InetAddress address = socket.getInetAddress();
+      if (address == null || !address.isLoopbackAddress()) {
+        return port;
+      }
+      InetSocketAddress real = h.realPeer(socket.getLocalPort(), new InetSocketAddress(address, port));
+      return real != null ? real.getPort() : port;
+    } catch (Throwable ignored) {
+      return port;
+    }
+  }
+
+  private static boolean isLoopback(SocketAddress a) {
+    return a instanceof InetSocketAddress
+        && ((InetSocketAddress) a).getAddress() != null
+        && ((InetSocketAddress) a).getAddress().isLoopbackAddress();
   }
 
   /** The port of an {@link InetSocketAddress}, or -1 for any other address (or {@code null}). */

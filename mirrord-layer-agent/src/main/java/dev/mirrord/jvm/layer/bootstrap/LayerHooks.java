@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.layer.bootstrap;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -23,4 +24,14 @@ public interface LayerHooks {
 
   /** A bound server socket on {@code localPort} was closed. */
   void onListenClosed(int localPort);
+
+  /**
+   * The real peer of an accepted connection, when it was relayed by mirrord: the app sees the
+   * target's client, not the CLI's loopback socket.
+   *
+   * @param appLocalPort the accepted socket's local port (the app's listening port)
+   * @param seen the peer as the JDK knows it
+   * @return the real peer, or {@code null} to keep {@code seen}
+   */
+  InetSocketAddress realPeer(int appLocalPort, InetSocketAddress seen);
 }

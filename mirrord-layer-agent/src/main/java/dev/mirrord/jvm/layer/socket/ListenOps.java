@@ -168,6 +168,12 @@ public final class ListenOps {
     }
   }
 
+  /** Whether the app listens on {@code localPort} with the target's traffic subscribed. */
+  public boolean isSubscribed(int localPort) {
+    Listening l = listening.get(localPort);
+    return l != null && l.subscribable();
+  }
+
   /** Every port seen bound so far, by local port. */
   public Map<Integer, Listening> listening() {
     return new TreeMap<>(listening);

@@ -33,6 +33,27 @@ class LayerBridgeTest {
     public void onListenClosed(int localPort) {
       calls.add("closed " + localPort);
     }
+
+    @Override
+    public java.net.InetSocketAddress realPeer(int appLocalPort, java.net.InetSocketAddress seen) {
+      calls.add("peer " + appLocalPort + " " + seen.getPort());
+      return seen.getPort() == 40000 ? new java.net.InetSocketAddress("198.18.0.100", 5555) : null;
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void relayedLoopbackPeersAreReplacedOthersStay() {
+    RecordingHooks h = new RecordingHooks();
+    LayerBridge.register(h);
+    java.net.InetSocketAddress local = new java.net.InetSocketAddress("127.0.0.1", 8080);
+    java.net.InetSocketAddress relayed = new java.net.InetSocketAddress("127.0.0.1", 40000);
+    java.net.InetSocketAddress other = new java.net.InetSocketAddress("127.0.0.1", 40001);
+    java.net.InetSocketAddress remote = new java.net.InetSocketAddress("198.18.0.7", 40000);
+    assertThat(LayerBridge.peerFor(local, relayed))
+        .isEqualTo(new java.net.InetSocketAddress("198.18.0.100", 5555));
+    assertThat(LayerBridge.peerFor(local, other)).isSameAs(other);
+    assertThat(LayerBridge.peerFor(local, remote)).as("not loopback: never asked").isSameAs(remote);
+    assertThat(h.calls).containsExactly("peer 8080 40000", "peer 8080 40001");
   }
 
   @AfterEach

@@ -192,7 +192,7 @@ class LayerAgentIT {
     assertThat(r.stderr())
         .containsExactly(
             "mirrord: layer disabled: mirrord rejected this layer: bad session token"
-                + " (CLI protocol 1.0, layer protocol 1.0) (see " + logFile() + ")");
+                + " (CLI protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ", layer protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ") (see " + logFile() + ")");
     assertThat(value(r, "mirrord.layer.connected")).isEqualTo("null");
     assertThat(value(r, "done")).isEqualTo("true");
     assertThat(listenLines()).as("unhooked").isEmpty();

@@ -76,7 +76,7 @@ class ProxyConnectionTest {
             () -> ProxyConnection.open("127.0.0.1", agent.port(), hello("wrong"), TIMEOUT, log))
         .isInstanceOf(HandshakeException.class)
         .hasMessage(
-            "mirrord rejected this layer: bad session token (CLI protocol 1.0, layer protocol 1.0)");
+            "mirrord rejected this layer: bad session token (CLI protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ", layer protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ")");
   }
 
   @Test

@@ -142,6 +142,13 @@ public final class WireTags {
           Wire.writeString(b, m.destinationAddress());
           b.writeShort(m.destinationPort());
         });
+    agent(0x8103, Tcp.IncomingPeer.class,
+        b -> new Tcp.IncomingPeer(Wire.readPort(b), Wire.readString(b), b.readUnsignedShort()),
+        (b, m) -> {
+          b.writeShort(m.localPort());
+          Wire.writeString(b, m.sourceAddress());
+          b.writeShort(m.sourcePort());
+        });
     verifyRoots();
   }
 

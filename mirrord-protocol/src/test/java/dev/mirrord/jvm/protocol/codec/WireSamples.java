@@ -72,6 +72,8 @@ public final class WireSamples {
             "port_subscribe_result_unimplemented",
             new Tcp.PortSubscribeResult(
                 82, RemoteResult.err(new ResponseError.NotImplemented("mirror")))),
+        new Sample("incoming_peer", new Tcp.IncomingPeer(43210, "198.18.0.100", 51234)),
+        new Sample("incoming_peer_forget", Tcp.IncomingPeer.forget(43210)),
         new Sample(
             "new_connection",
             new Tcp.NewConnection(

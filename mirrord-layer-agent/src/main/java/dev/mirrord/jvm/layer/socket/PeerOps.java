@@ -1,0 +1,67 @@
+package dev.mirrord.jvm.layer.socket;
+
+import dev.mirrord.jvm.layer.internal.LayerLog;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntPredicate;
+
+/**
+ * The real peers of connections the CLI relays to the app. The CLI connects to the app from
+ * {@code 127.0.0.1:<port>} and tells the layer (a {@code Tcp.IncomingPeer}) which target client
+ * that port stands for, before it connects; the hooks then show the app that client as the peer,
+ * as if the connection had reached it directly.
+ *
+ * <p>The message and the connection travel separately, so a lookup for a relayed port that is not
+ * known yet waits a little ({@link #WAIT_MILLIS}); only for sockets accepted on a subscribed port,
+ * so the app's own loopback connections never wait.
+ */
+public final class PeerOps {
+  static final long WAIT_MILLIS = 50;
+
+  private final Map<Integer, InetSocketAddress> peers = new ConcurrentHashMap<>();
+  private final IntPredicate subscribedLocalPort;
+  private final LayerLog log;
+
+  public PeerOps(IntPredicate subscribedLocalPort, LayerLog log) {
+    this.subscribedLocalPort = subscribedLocalPort;
+    this.log = log;
+  }
+
+  /** The CLI's socket on {@code cliPort} relays {@code real}; {@code null} forgets it. */
+  public void record(int cliPort, InetSocketAddress real) {
+    if (real == null) {
+      peers.remove(cliPort);
+    } else {
+      peers.put(cliPort, real);
+    }
+    synchronized (this) {
+      notifyAll();
+    }
+  }
+
+  /** The real peer for an accepted socket, or {@code null} if it was not relayed by mirrord. */
+  public InetSocketAddress realPeer(int appLocalPort, InetSocketAddress seen) {
+    InetSocketAddress real = peers.get(seen.getPort());
+    if (real != null || !subscribedLocalPort.test(appLocalPort)) {
+      return real;
+    }
+    long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000;
+    synchronized (this) {
+      while ((real = peers.get(seen.getPort())) == null) {
+        long left = (deadline - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          log.debug("no relayed peer for " + seen + " on local port " + appLocalPort);
+          return null;
+        }
+        try {
+          wait(left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+    }
+    return real;
+  }
+}
