@@ -126,6 +126,7 @@ class AgentDecoderFuzzTest {
         new Tcp.PortSubscribeResult(80, RemoteResult.ok(80)),
         new Tcp.PortSubscribeResult(81, RemoteResult.err(new ResponseError.PortAlreadyStolen(81))),
         new Tcp.NewConnection(9, IncomingMode.MIRROR, 80, "10.0.0.1", 5555, "10.0.0.2", 80),
+        new Tcp.IncomingPeer(40000, "10.0.0.1", 5555),
         new Tcp.Data(9, Payload.copyOf(bytes)),
         new Tcp.Shutdown(9),
         new Tcp.Close(9, true),

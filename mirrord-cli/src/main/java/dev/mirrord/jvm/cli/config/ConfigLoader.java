@@ -245,6 +245,16 @@ public final class ConfigLoader {
         throw configError(where.apply("target") + " (" + e.getMessage() + "); fix the value");
       }
     }
+    if (cfg.incoming() != null
+        && cfg.incoming().handBackGraceSeconds() != null
+        && (cfg.incoming().handBackGraceSeconds() < 0 || cfg.incoming().handBackGraceSeconds() > 3600)) {
+      throw new MirrordException(
+          ExitCode.CONFIG,
+          where.apply("incoming.hand_back_grace_seconds")
+              + ": "
+              + cfg.incoming().handBackGraceSeconds()
+              + " (0-3600 seconds); fix the value");
+    }
     if (cfg.incoming() != null && cfg.incoming().ignorePorts() != null) {
       for (Integer p : cfg.incoming().ignorePorts()) {
         if (p == null || p < 1 || p > 65535) {

@@ -39,7 +39,7 @@ public record MirrordConfig(
           null,
           null,
           null,
-          new Incoming(IncomingMode.MIRROR, List.of(), List.of()),
+          new Incoming(IncomingMode.MIRROR, List.of(), List.of(), true, Incoming.DEFAULT_HAND_BACK_GRACE_SECONDS),
           new Outgoing(true, true),
           new Dns(true),
           new Env(true, List.of(), List.of()),
@@ -51,17 +51,40 @@ public record MirrordConfig(
   public record Incoming(
       @JsonProperty("mode") IncomingMode mode,
       @JsonProperty("port_map") List<PortMapping> portMap,
-      @JsonProperty("ignore_ports") List<Integer> ignorePorts) {
+      @JsonProperty("ignore_ports") List<Integer> ignorePorts,
+      @JsonProperty("flush_connections") Boolean flushConnections,
+      @JsonProperty("hand_back_grace_seconds") Integer handBackGraceSeconds) {
+    /** Steal: seconds connections in flight may finish after a port is handed back. */
+    public static final int DEFAULT_HAND_BACK_GRACE_SECONDS = 3;
+
     public Incoming {
       portMap = copy(portMap);
       ignorePorts = copy(ignorePorts);
+    }
+
+    public Incoming(IncomingMode mode, List<PortMapping> portMap, List<Integer> ignorePorts) {
+      this(mode, portMap, ignorePorts, null, null);
+    }
+
+    /** Steal: whether connections opened before the steal are flushed (default true). */
+    public boolean flushes() {
+      return flushConnections == null || flushConnections;
+    }
+
+    /** Steal: the hand-back grace period in seconds. */
+    public int graceSeconds() {
+      return handBackGraceSeconds == null ? DEFAULT_HAND_BACK_GRACE_SECONDS : handBackGraceSeconds;
     }
 
     Incoming overlay(Incoming o) {
       return o == null
           ? this
           : new Incoming(
-              pick(mode, o.mode), pick(portMap, o.portMap), pick(ignorePorts, o.ignorePorts));
+              pick(mode, o.mode),
+              pick(portMap, o.portMap),
+              pick(ignorePorts, o.ignorePorts),
+              pick(flushConnections, o.flushConnections),
+              pick(handBackGraceSeconds, o.handBackGraceSeconds));
     }
   }
 

@@ -95,7 +95,13 @@ public final class ExecSession {
           p.launcher()
               .launch(
                   new AgentRequest(
-                      p.target(), dir.agentSocket(), dir.token(), siblingLog("agent"), p.config().isVerbose()));
+                      p.target(),
+                      dir.agentSocket(),
+                      dir.token(),
+                      siblingLog("agent"),
+                      p.config().isVerbose(),
+                      p.config().incoming().flushes(),
+                      p.config().incoming().graceSeconds()));
       proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
       await(proxy.connectAgent(agent.address()), "the agent handshake");
 

@@ -9,7 +9,18 @@ import java.util.Objects;
  * local targets), the session token it must require, its log file and verbosity.
  */
 public record AgentRequest(
-    TargetSpec target, Path socketPath, String token, Path logFile, boolean verbose) {
+    TargetSpec target,
+    Path socketPath,
+    String token,
+    Path logFile,
+    boolean verbose,
+    boolean flushConnections,
+    int handBackGraceSeconds) {
+  /** Steal defaults: flush connections opened before the steal, 3 s hand-back grace. */
+  public AgentRequest(TargetSpec target, Path socketPath, String token, Path logFile, boolean verbose) {
+    this(target, socketPath, token, logFile, verbose, true, 3);
+  }
+
   public AgentRequest {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(socketPath, "socketPath");

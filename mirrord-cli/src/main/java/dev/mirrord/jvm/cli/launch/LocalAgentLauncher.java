@@ -126,6 +126,12 @@ public final class LocalAgentLauncher implements AgentLauncher {
             String.valueOf(request.socketPath().toAbsolutePath().getParent().getFileName()),
             "--log-file",
             request.logFile().toAbsolutePath().toString()));
+    if (!request.flushConnections()) {
+      command.add("--no-flush-connections");
+    }
+    if (request.handBackGraceSeconds() != 3) {
+      command.addAll(List.of("--hand-back-grace", Integer.toString(request.handBackGraceSeconds())));
+    }
     if (request.verbose()) {
       command.add("-v");
     }

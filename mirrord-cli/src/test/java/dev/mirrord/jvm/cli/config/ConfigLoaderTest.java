@@ -119,7 +119,7 @@ class ConfigLoaderTest {
   void unknownNestedKeyIsNamedWithItsPath() throws IOException {
     Path f = file("{\"incoming\": {\"mod\": \"steal\"}}");
     assertThatThrownBy(() -> ConfigLoader.readFile(f))
-        .hasMessageContaining("unknown key 'incoming.mod' (known: ignore_ports, mode, port_map)");
+        .hasMessageContaining("unknown key 'incoming.mod' (known: flush_connections, hand_back_grace_seconds, ignore_ports, mode, port_map)");
   }
 
   @ParameterizedTest
@@ -193,5 +193,15 @@ class ConfigLoaderTest {
   @Test
   void commaListDropsBlanks() {
     assertThat(ConfigLoader.commaList(" a, ,b ,")).isEqualTo(List.of("a", "b"));
+  }
+
+  @Test
+  void stealSettingsComeFromTheFileWithDefaultsOtherwise() throws IOException {
+    Path f = file("{\"incoming\": {\"flush_connections\": false, \"hand_back_grace_seconds\": 0}}");
+    MirrordConfig.Incoming in = ConfigLoader.readFile(f).incoming();
+    assertThat(in.flushes()).isFalse();
+    assertThat(in.graceSeconds()).isZero();
+    assertThat(MirrordConfig.DEFAULTS.incoming().flushes()).isTrue();
+    assertThat(MirrordConfig.DEFAULTS.incoming().graceSeconds()).isEqualTo(3);
   }
 }

@@ -139,7 +139,9 @@ class ClientSessionTest {
                 + major
                 + "."
                 + minor
-                + ", agent 1.0; use the same mirrord version for CLI and agent");
+                + ", agent "
+                + ProtocolVersion.CURRENT
+                + "; use the same mirrord version for CLI and agent");
     assertThat(ch.isOpen()).isFalse();
     assertThat(events).containsExactly("closed");
   }
