@@ -6,6 +6,7 @@ import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.NettyEpollInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.SocketPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketInstrumentation;
@@ -37,11 +38,13 @@ public final class LayerInstaller {
 
   /** The hooks this build installs. */
   public static List<TypeInstrumentation> instrumentations() {
-    return List.of(
-        new ServerSocketInstrumentation(),
-        new ServerSocketChannelInstrumentation(),
-        new AcceptedPeerInstrumentation(),
-        new SocketPeerInstrumentation());
+    List<TypeInstrumentation> all = new java.util.ArrayList<>();
+    all.add(new ServerSocketInstrumentation());
+    all.add(new ServerSocketChannelInstrumentation());
+    all.add(new AcceptedPeerInstrumentation());
+    all.add(new SocketPeerInstrumentation());
+    all.addAll(NettyEpollInstrumentation.all());
+    return List.copyOf(all);
   }
 
   /**

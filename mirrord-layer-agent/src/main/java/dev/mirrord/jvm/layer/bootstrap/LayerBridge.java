@@ -107,6 +107,28 @@ public final class LayerBridge {
     }
   }
 
+  /**
+   * The bound port of a Netty server channel of the app's own Netty (any version), read through
+   * its public {@code localAddress()}; -1 if {@code channel} is no bound server channel.
+   */
+  public static int nettyServerPort(Object channel) {
+    if (channel == null || !channel.getClass().getName().endsWith("ServerSocketChannel")) {
+      return -1;
+    }
+    return portOf(nettyLocalAddress(channel));
+  }
+
+  /** {@code channel.localAddress()} of an app's Netty channel, or {@code null}. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static SocketAddress nettyLocalAddress(Object channel) {
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      Object a = channel.getClass().getMethod("localAddress").invoke(channel);
+      return a instanceof SocketAddress ? (SocketAddress) a : null;
+    } catch (Throwable t) {
+      return null;
+    }
+  }
+
   private static boolean isLoopback(SocketAddress a) {
     return a instanceof InetSocketAddress
         && ((InetSocketAddress) a).getAddress() != null

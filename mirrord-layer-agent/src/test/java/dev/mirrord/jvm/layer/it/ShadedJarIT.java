@@ -151,4 +151,49 @@ class ShadedJarIT {
         .noneMatch(l -> l.startsWith("mirrord:"))
         .noneMatch(l -> l.contains("dev.mirrord.jvm.layer"));
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("dev.mirrord.jvm.layer.testing.ChildJvm#jdks")
+  void anAppOnItsOwnNettyEpollTransportHasItsListenSubscribedAndReleased(String name, Path jdk)
+      throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    Path libs = Path.of(System.getProperty("mirrord.it.epollLibs", "target/it-epoll-libs"));
+    List<Path> cp = new ArrayList<>();
+    cp.add(ChildJvm.testClasses());
+    try (Stream<Path> jars = Files.list(libs)) {
+      jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(cp::add);
+    }
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+
+    ChildJvm.Result r;
+    List<dev.mirrord.jvm.protocol.ClientMessage> received;
+    try (FakeAgent agent = FakeAgent.start()) {
+      Path session = SessionFile.write(dir, agent.port(), Map.of("incoming.mode", "steal"));
+      r = ChildJvm.run(
+          jdk, session.toString(), cp, dev.mirrord.jvm.layer.testapp.EpollServerApp.class,
+          List.of(Integer.toString(port)), dir);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> !agent.received(dev.mirrord.jvm.protocol.Tcp.PortUnsubscribe.class).isEmpty()
+              || !r.stdout().contains("done=true"));
+      received = agent.received();
+    }
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout())
+        .as(r.toString())
+        .contains(
+            "epoll.available=true",
+            "channel=io.netty.channel.epoll.EpollServerSocketChannel",
+            "bound=" + port,
+            "done=true");
+    assertThat(received)
+        .as("bind in native code subscribed, close released")
+        .contains(
+            new dev.mirrord.jvm.protocol.Tcp.PortSubscribe(port, dev.mirrord.jvm.protocol.IncomingMode.STEAL),
+            new dev.mirrord.jvm.protocol.Tcp.PortUnsubscribe(port));
+  }
 }
