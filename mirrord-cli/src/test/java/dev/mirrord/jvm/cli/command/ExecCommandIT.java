@@ -130,7 +130,7 @@ class ExecCommandIT {
   void incompatibleAgentIsExit7NamingBothVersions() {
     CliRun r = CliRun.run(env(Map.of(), "--fake-protocol", "5.0"), "exec", "-t", self, "--", "java", "-version");
     assertThat(r.code()).isEqualTo(7);
-    assertThat(r.errLines().getLast()).startsWith("mirrord: error: the mirrord agent speaks protocol 5.0 but this CLI speaks 1.0");
+    assertThat(r.errLines().getLast()).startsWith("mirrord: error: the mirrord agent speaks protocol 5.0 but this CLI speaks " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT);
     assertThat(sessionDirs()).isEmpty();
     await().atMost(Duration.ofSeconds(10)).until(() -> fakeAgents().findAny().isEmpty());
   }
