@@ -291,10 +291,13 @@ public final class LocalAgentLauncher implements AgentLauncher {
   }
 
   /**
-   * {@code [setsid] nsenter --net=/proc/N/ns/net -- <java> -jar <agent jar>}.
+   * {@code [setsid] nsenter --net=/proc/N/ns/net --setgid=71 -- <java> -jar <agent jar>}.
    *
    * @throws MirrordException INSTALLATION if nsenter or the agent jar is missing
    */
+  /** The agent's group id (as mirrord's agent), which its iptables OUTPUT rules exempt. */
+  static final int AGENT_GID = 71;
+
   static List<String> nsenterPrefix(CliEnvironment environment, int pid) {
     String path = environment.env().getOrDefault("PATH", "");
     Path nsenter = which("nsenter", path);
@@ -323,6 +326,8 @@ public final class LocalAgentLauncher implements AgentLauncher {
         List.of(
             nsenter.toString(),
             "--net=/proc/" + pid + "/ns/net",
+            // A group of its own: steal rules in OUTPUT skip the agent's own connections by it.
+            "--setgid=" + AGENT_GID,
             "--",
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-jar",
