@@ -18,7 +18,9 @@ public final class HttpGetApp {
       System.err.println("usage: HttpGetApp URL");
       System.exit(2);
     }
-    try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
+    // No try-with-resources: HttpClient is AutoCloseable only since JDK 21, and the apps are compiled for 17.
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    try {
       HttpRequest request = HttpRequest.newBuilder(URI.create(args[0])).timeout(Duration.ofSeconds(10)).GET().build();
       HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
       System.out.println("status=" + response.statusCode());

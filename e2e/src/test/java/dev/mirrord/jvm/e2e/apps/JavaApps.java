@@ -1,9 +1,12 @@
 package dev.mirrord.jvm.e2e.apps;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** Command lines that start a test main in a child JVM (this JVM's java, the e2e test classes as classpath). */
 public final class JavaApps {
@@ -20,6 +23,47 @@ public final class JavaApps {
     cmd.add(main.getName());
     cmd.addAll(List.of(args));
     return cmd;
+  }
+
+  /**
+   * {@code <JDK 17 java> -cp <e2e test classes> <main> args...}: the apps are compiled for 17 (the layer's floor), and
+   * tests run them on 17 to prove the layer works there.
+   */
+  public static List<String> command17(Class<?> main, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java17().toString());
+    cmd.add("-cp");
+    cmd.add(testClasses().toString());
+    cmd.add(main.getName());
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /**
+   * A JDK 17 {@code java}: {@code MIRRORD_E2E_JAVA17} if set, else Debian's {@code
+   * /usr/lib/jvm/java-17-openjdk-amd64}, else the first {@code /usr/lib/jvm/*17*}.
+   *
+   * @throws IllegalStateException if there is none
+   */
+  public static Path java17() {
+    String configured = System.getenv("MIRRORD_E2E_JAVA17");
+    if (configured != null && !configured.isBlank()) {
+      return Path.of(configured);
+    }
+    Path debian = Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin/java");
+    if (Files.isExecutable(debian)) {
+      return debian;
+    }
+    try (Stream<Path> jvms = Files.list(Path.of("/usr/lib/jvm"))) {
+      return jvms.filter(d -> d.getFileName().toString().contains("17"))
+          .map(d -> d.resolve("bin/java"))
+          .filter(Files::isExecutable)
+          .sorted()
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException("no JDK 17 under /usr/lib/jvm; set MIRRORD_E2E_JAVA17"));
+    } catch (IOException e) {
+      throw new IllegalStateException("no JDK 17 (" + e + "); set MIRRORD_E2E_JAVA17", e);
+    }
   }
 
   public static Path javaExecutable() {

@@ -217,14 +217,16 @@ final class IncomingProxy {
         return;
       }
       relay.cliPort = ((InetSocketAddress) relay.local.localAddress()).getPort();
-      s.layer().deliver(new Tcp.IncomingPeer(relay.cliPort, nc.sourceAddress(), nc.sourcePort()));
-      relay.local.connect(app).addListener(done -> {
-        if (done.isSuccess()) {
-          relay.connected();
-        } else {
-          failed(relay, s, done.cause());
-        }
-      });
+      // Connect once the layer's socket has the message (it is then read before, or while, the
+      // app accepts; PeerOps waits for it if the app is faster).
+      s.layer().deliver(new Tcp.IncomingPeer(relay.cliPort, nc.sourceAddress(), nc.sourcePort()),
+          () -> relay.local.connect(app).addListener(done -> {
+            if (done.isSuccess()) {
+              relay.connected();
+            } else {
+              failed(relay, s, done.cause());
+            }
+          }));
     });
     logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
         nc.connectionId(), nc.sourceAddress(), nc.sourcePort(), nc.targetPort(), s.localPort());

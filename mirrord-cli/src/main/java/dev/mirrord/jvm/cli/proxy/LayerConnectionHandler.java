@@ -134,6 +134,16 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
         .addListener(ChannelFutureListener.CLOSE);
   }
 
+  /** Writes {@code message}, then runs {@code then} (whether or not the write succeeded). */
+  void deliver(AgentMessage message, Runnable then) {
+    Channel ch = channel;
+    if (ch != null && ch.isActive()) {
+      ch.writeAndFlush(message).addListener(f -> then.run());
+    } else {
+      then.run();
+    }
+  }
+
   @Override
   public void deliver(AgentMessage answer) {
     Channel ch = channel;

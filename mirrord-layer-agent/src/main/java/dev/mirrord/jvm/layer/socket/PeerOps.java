@@ -12,14 +12,19 @@ import java.util.function.IntPredicate;
  * that port stands for, before it connects; the hooks then show the app that client as the peer,
  * as if the connection had reached it directly.
  *
- * <p>The message and the connection travel separately, so a lookup for a relayed port that is not
- * known yet waits a little ({@link #WAIT_MILLIS}); only for sockets accepted on a subscribed port,
- * so the app's own loopback connections never wait.
+ * <p>The message and the connection travel separately (the CLI connects once the message is
+ * written, but the layer may not have read it yet), so a lookup for a port that is not known yet
+ * waits up to {@link #WAIT_MILLIS}; only for sockets accepted on a subscribed port, so the app's
+ * own loopback connections never wait, and only once per port: a miss is remembered for {@link
+ * #MISS_MEMORY_MILLIS}, so an app that asks for the peer many times pays at most once.
  */
 public final class PeerOps {
-  static final long WAIT_MILLIS = 50;
+  static final long WAIT_MILLIS = 1000;
+  static final long MISS_MEMORY_MILLIS = 10_000;
 
   private final Map<Integer, InetSocketAddress> peers = new ConcurrentHashMap<>();
+  /** Ports looked up in vain, with the time of the miss (System.nanoTime). */
+  private final Map<Integer, Long> misses = new ConcurrentHashMap<>();
   private final IntPredicate subscribedLocalPort;
   private final LayerLog log;
 
@@ -34,6 +39,7 @@ public final class PeerOps {
       peers.remove(cliPort);
     } else {
       peers.put(cliPort, real);
+      misses.remove(cliPort);
     }
     synchronized (this) {
       notifyAll();
@@ -46,12 +52,17 @@ public final class PeerOps {
     if (real != null || !subscribedLocalPort.test(appLocalPort)) {
       return real;
     }
+    Long missedAt = misses.get(seen.getPort());
+    if (missedAt != null && System.nanoTime() - missedAt < MISS_MEMORY_MILLIS * 1_000_000) {
+      return null;
+    }
     long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000;
     synchronized (this) {
       while ((real = peers.get(seen.getPort())) == null) {
         long left = (deadline - System.nanoTime()) / 1_000_000;
         if (left <= 0) {
           log.debug("no relayed peer for " + seen + " on local port " + appLocalPort);
+          misses.put(seen.getPort(), System.nanoTime());
           return null;
         }
         try {

@@ -29,6 +29,22 @@ class PeerOpsTest {
   }
 
   @Test
+  void aMissWaitsOnceThenIsRemembered() {
+    PeerOps ops = new PeerOps(port -> port == 8080, LayerLog.discard());
+    InetSocketAddress local = new InetSocketAddress("127.0.0.1", 40000);
+    long t0 = System.nanoTime();
+    assertThat(ops.realPeer(8080, local)).isNull();
+    long first = System.nanoTime() - t0;
+    t0 = System.nanoTime();
+    assertThat(ops.realPeer(8080, local)).isNull();
+    long second = System.nanoTime() - t0;
+    assertThat(first).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(PeerOps.WAIT_MILLIS));
+    assertThat(second).isLessThan(TimeUnit.MILLISECONDS.toNanos(PeerOps.WAIT_MILLIS));
+    ops.record(40000, REAL);
+    assertThat(ops.realPeer(8080, local)).as("a late answer still counts").isEqualTo(REAL);
+  }
+
+  @Test
   void aLookupThatRacesTheMessageGetsTheAnswerWhenItArrives() throws Exception {
     PeerOps ops = new PeerOps(port -> port == 8080, LayerLog.discard());
     CompletableFuture<InetSocketAddress> f =

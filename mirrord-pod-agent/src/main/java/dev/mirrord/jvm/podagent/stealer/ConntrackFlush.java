@@ -38,18 +38,34 @@ public final class ConntrackFlush implements TcpStealer.FlushConnections {
 
   @Override
   public void flush(int port) {
+    String p = Integer.toString(port);
+    // Two shapes of entry belong to a flow that still reaches the target's own server:
+    // - client -> target:port, answered from port (reply source port = port). A connection that is
+    //   already redirected has the agent's port there: deleting its entry would strip the reverse
+    //   NAT from its replies (they would leave from the agent's port and be dropped by the client),
+    //   breaking a connection the steal already owns.
+    // - target:port -> client: a namespace with no conntrack user tracks nothing until our first
+    //   REDIRECT rule appears; a flow whose first packet after that is the server's (an answer, an
+    //   ACK) is picked up mid-stream the other way round, and its client packets then match the
+    //   entry's reply direction, which the nat table never sees: without this delete such a
+    //   keep-alive connection stayed on the target for good (seen in the e2e lab).
+    delete(port, List.of("--orig-port-dst", p, "--reply-port-src", p));
+    delete(port, List.of("--orig-port-src", p, "--reply-port-dst", p));
+  }
+
+  private void delete(int port, List<String> filter) {
+    List<String> cmd = new java.util.ArrayList<>(List.of(conntrack, "-D", "-p", "tcp"));
+    cmd.addAll(filter);
+    cmd.addAll(List.of("--state", "ESTABLISHED"));
     try {
-      Process p =
-          new ProcessBuilder(conntrack, "-D", "-p", "tcp", "--dport", Integer.toString(port),
-                  "--state", "ESTABLISHED")
-              .redirectErrorStream(true)
-              .start();
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes()).strip();
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
       }
       // conntrack exits 1 when nothing matched; that is the common case, not an error.
-      logger.info("flushed established connections to port {}: {}", port, out.isEmpty() ? "none" : out);
+      logger.info("flushed established connections to port {} ({}): {}", port, String.join(" ", filter),
+          out.isEmpty() ? "none" : out);
     } catch (IOException e) {
       logger.warn("conntrack failed for port {}: {}", port, e.getMessage());
     } catch (InterruptedException e) {

@@ -99,14 +99,18 @@ public final class TcpStealer implements AutoCloseable {
       return RemoteResult.err(new ResponseError.RemoteIo(0, "agent listener for port " + port + ": " + e));
     }
     int agentPort = ((InetSocketAddress) listener.localAddress()).getPort();
+    // Registered before the redirect: connections redirected while the rules are still being
+    // added (IPv4 is live before IPv6 is done) must find their owner, not be closed unowned.
+    StolenPort stolen = new StolenPort(port, client, listener);
+    ports.put(port, stolen);
     try {
       redirector.redirect(port, agentPort);
     } catch (IOException | RuntimeException e) {
+      ports.remove(port, stolen);
       listener.close();
       logger.error("could not redirect port {}: {}", port, e.getMessage());
       return RemoteResult.err(new ResponseError.Forbidden("iptables redirect of port " + port + " failed: " + e.getMessage()));
     }
-    ports.put(port, new StolenPort(port, client, listener));
     try {
       flush.flush(port);
     } catch (RuntimeException e) {

@@ -1,0 +1,58 @@
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+
+/**
+ * The app of scripts/demo.sh: an ordinary Java program that knows nothing about mirrord. Run it as
+ * {@code java demo/DemoApp.java [PORT]} (the source launcher is a JVM, so under {@code mirrord exec} it gets the
+ * layer). It prints what it sees of mirrord (system properties the layer sets, an environment variable imported from
+ * the target), then serves HTTP on PORT (default 8080), answering {@code hello from your local JVM} and printing one
+ * line per request it receives. Plain JDK 17+, no dependencies.
+ */
+public final class DemoApp {
+  private DemoApp() {}
+
+  public static void main(String[] args) throws IOException {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 8080;
+    say("running on java " + System.getProperty("java.version") + ", pid " + ProcessHandle.current().pid());
+    say("mirrord.layer.connected = " + System.getProperty("mirrord.layer.connected", "(not set: no mirrord layer)"));
+    say("mirrord.target.pid      = " + System.getProperty("mirrord.target.pid", "-"));
+    say("mirrord.target.hostname = " + System.getProperty("mirrord.target.hostname", "-"));
+    say("mirrord.target.netns    = " + System.getProperty("mirrord.target.netns", "-")
+        + "   (this process itself runs in netns " + ownNetns() + ")");
+    say("env POD_NAME            = " + System.getenv().getOrDefault("POD_NAME", "-") + "   (imported from the target)");
+
+    HttpServer server = HttpServer.create(new InetSocketAddress(port), 50);
+    server.setExecutor(Executors.newFixedThreadPool(4));
+    server.createContext("/", exchange -> {
+      say("received " + exchange.getRequestMethod() + " " + exchange.getRequestURI()
+          + " from " + exchange.getRemoteAddress().getAddress().getHostAddress());
+      byte[] body = "hello from your local JVM\n".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    say("listening on port " + port);
+  }
+
+  private static void say(String line) {
+    System.out.println("DemoApp: " + line);
+    System.out.flush();
+  }
+
+  private static String ownNetns() {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString().replaceAll("\\D", "");
+    } catch (IOException | UnsupportedOperationException e) {
+      return "?";
+    }
+  }
+}
