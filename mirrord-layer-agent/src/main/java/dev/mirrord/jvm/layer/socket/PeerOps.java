@@ -22,7 +22,15 @@ public final class PeerOps {
   static final long WAIT_MILLIS = 1000;
   static final long MISS_MEMORY_MILLIS = 10_000;
 
+  /**
+   * How long a relay's mapping outlives the relay: a mirrored request is often fully received (and
+   * its relay closed) before the app's server thread asks who sent it.
+   */
+  static final long LINGER_MILLIS = 60_000;
+
   private final Map<Integer, InetSocketAddress> peers = new ConcurrentHashMap<>();
+  /** Relay ports whose relay closed, with the time it did (System.nanoTime). */
+  private final Map<Integer, Long> closedAt = new ConcurrentHashMap<>();
   /** Ports looked up in vain, with the time of the miss (System.nanoTime). */
   private final Map<Integer, Long> misses = new ConcurrentHashMap<>();
   private final IntPredicate subscribedLocalPort;
@@ -35,12 +43,23 @@ public final class PeerOps {
 
   /** The CLI's socket on {@code cliPort} relays {@code real}; {@code null} forgets it. */
   public void record(int cliPort, InetSocketAddress real) {
+    log.debug("relay port " + cliPort + (real == null ? " closed" : " stands for " + real));
+    long now = System.nanoTime();
     if (real == null) {
-      peers.remove(cliPort);
+      closedAt.put(cliPort, now);
     } else {
       peers.put(cliPort, real);
+      closedAt.remove(cliPort);
       misses.remove(cliPort);
     }
+    // Forget relays closed long ago (their ports may be reused by anything).
+    closedAt.entrySet().removeIf(e -> {
+      if (now - e.getValue() > LINGER_MILLIS * 1_000_000) {
+        peers.remove(e.getKey());
+        return true;
+      }
+      return false;
+    });
     synchronized (this) {
       notifyAll();
     }
@@ -48,6 +67,10 @@ public final class PeerOps {
 
   /** The real peer for an accepted socket, or {@code null} if it was not relayed by mirrord. */
   public InetSocketAddress realPeer(int appLocalPort, InetSocketAddress seen) {
+    Long closed = closedAt.get(seen.getPort());
+    if (closed != null && System.nanoTime() - closed > LINGER_MILLIS * 1_000_000) {
+      return null;
+    }
     InetSocketAddress real = peers.get(seen.getPort());
     if (real != null || !subscribedLocalPort.test(appLocalPort)) {
       return real;
