@@ -5,6 +5,8 @@ import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
+import dev.mirrord.jvm.layer.hook.dns.NameServiceInstrumentation;
+import dev.mirrord.jvm.layer.hook.dns.ResolverInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.NettyEpollInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
@@ -44,6 +46,8 @@ public final class LayerInstaller {
     all.add(new AcceptedPeerInstrumentation());
     all.add(new SocketPeerInstrumentation());
     all.addAll(NettyEpollInstrumentation.all());
+    all.add(new NameServiceInstrumentation());
+    all.add(new ResolverInstrumentation());
     return List.copyOf(all);
   }
 

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
+import dev.mirrord.jvm.layer.dns.DnsOps;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.InetAddresses;
@@ -11,6 +12,7 @@ import dev.mirrord.jvm.protocol.Tcp;
 import java.net.InetSocketAddress;
 import dev.mirrord.jvm.layer.transport.HandshakeException;
 import dev.mirrord.jvm.layer.transport.ProxyConnection;
+import dev.mirrord.jvm.layer.transport.ProxyDnsResolver;
 import dev.mirrord.jvm.layer.transport.ProxyPortSubscriber;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
@@ -136,7 +138,9 @@ final class LayerStartup {
                     : new InetSocketAddress(InetAddresses.forLiteral(p.sourceAddress()), p.sourcePort()));
           }
         });
-    LayerBridge.register(new RoutingHooks(listenOps, peerOps, log));
+    DnsOps dnsOps =
+        new DnsOps(config.dnsRemote(), ownHostname(log), new ProxyDnsResolver(connection), log);
+    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, log));
     try {
       List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();
       LayerInstaller.install(inst, hooks, log);
@@ -159,6 +163,38 @@ final class LayerStartup {
         .closeFuture()
         .thenRun(() -> System.setProperty("mirrord.layer.connected", "false"));
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+  }
+
+  /**
+   * This machine's host name, which stays local (so {@code InetAddress.getLocalHost()} keeps
+   * working): Linux's {@code /proc/sys/kernel/hostname}, else {@code HOSTNAME}/{@code
+   * COMPUTERNAME}, else the JDK's (a local lookup, inside the guard, before any hook exists).
+   */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  static String ownHostname(LayerLog log) {
+    try {
+      java.nio.file.Path proc = java.nio.file.Path.of("/proc/sys/kernel/hostname");
+      if (java.nio.file.Files.isReadable(proc)) {
+        String name = java.nio.file.Files.readString(proc).trim();
+        if (!name.isEmpty()) {
+          return name;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot read /proc/sys/kernel/hostname: " + e);
+    }
+    for (String env : new String[] {"HOSTNAME", "COMPUTERNAME"}) {
+      String name = System.getenv(env);
+      if (name != null && !name.isBlank()) {
+        return name.trim();
+      }
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException | RuntimeException e) {
+      log.debug("own host name unknown: " + e);
+      return null;
+    }
   }
 
   private static void fail(LayerLog log, String reason) {

@@ -1,11 +1,14 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.bootstrap.LayerHooks;
+import dev.mirrord.jvm.layer.dns.DnsOps;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.ListenOps;
 import dev.mirrord.jvm.layer.socket.PeerOps;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 
 /**
  * The {@link LayerHooks} the layer registers with {@code LayerBridge}: routes each hook to the ops
@@ -14,12 +17,26 @@ import java.net.SocketAddress;
 final class RoutingHooks implements LayerHooks {
   private final ListenOps listenOps;
   private final PeerOps peerOps;
+  private final DnsOps dnsOps;
   private final LayerLog log;
 
-  RoutingHooks(ListenOps listenOps, PeerOps peerOps, LayerLog log) {
+  RoutingHooks(ListenOps listenOps, PeerOps peerOps, DnsOps dnsOps, LayerLog log) {
     this.listenOps = listenOps;
     this.peerOps = peerOps;
+    this.dnsOps = dnsOps;
     this.log = log;
+  }
+
+  @Override
+  public InetAddress[] lookup(String host, int characteristics) throws UnknownHostException {
+    try {
+      return dnsOps.lookup(host, characteristics);
+    } catch (UnknownHostException e) {
+      throw e;
+    } catch (Throwable t) {
+      log.error("dns hook failed for " + host + "; the JDK resolves it locally", t);
+      return null;
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.podagent;
 
+import dev.mirrord.jvm.podagent.dns.DnsWorker;
 import dev.mirrord.jvm.podagent.incoming.IncomingTasks;
 import dev.mirrord.jvm.podagent.env.TargetEnv;
 import dev.mirrord.jvm.podagent.session.SessionContext;
@@ -221,9 +222,11 @@ public final class PodAgentCommand implements Callable<Integer> {
               sessionId != null ? sessionId : Long.toHexString(System.nanoTime()),
               new IncomingTasks.StealSettings(
                   !noFlushConnections, Duration.ofSeconds(handBackGraceSeconds), ownGid()));
+      DnsWorker dns = new DnsWorker(target);
+      lifecycle.onCleanup("stop the resolver", dns::close);
       SessionContext context =
           new SessionContext(
-              sessionToken, Version.agentVersion(), target, blockingWork, lifecycle, incoming);
+              sessionToken, Version.agentVersion(), target, blockingWork, lifecycle, incoming, dns);
       AgentServer server = AgentServer.start(listen, context);
       lifecycle.onCleanup("close server on " + server.boundAddress(), server::close);
       // Registered after the server, so it runs before it: the rules go first on every exit path.

@@ -8,6 +8,7 @@ import dev.mirrord.jvm.podagent.session.ClientSession;
 import dev.mirrord.jvm.podagent.session.SessionContext;
 import dev.mirrord.jvm.podagent.session.SessionListener;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
@@ -130,7 +131,10 @@ class AgentDecoderFuzzTest {
         new Tcp.Data(9, Payload.copyOf(bytes)),
         new Tcp.Shutdown(9),
         new Tcp.Close(9, true),
-        new Tcp.Flow(9, false));
+        new Tcp.Flow(9, false),
+        new Dns.LookupRequest(10, "postgres", Dns.ANY),
+        new Dns.LookupResponse(10, RemoteResult.ok(List.of("198.18.0.20", "fd00::20"))),
+        new Dns.LookupResponse(11, RemoteResult.err(new ResponseError.NotFound("nope"))));
   }
 
   private static byte[] body(Message m) {

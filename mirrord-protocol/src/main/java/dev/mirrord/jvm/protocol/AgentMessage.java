@@ -8,6 +8,7 @@ public sealed interface AgentMessage extends Message
         Session.AgentLog,
         Target.TargetInfo,
         Target.EnvResponse,
+        Dns.LookupResponse,
         Tcp.PortSubscribeResult,
         Tcp.NewConnection,
         Tcp.IncomingPeer,

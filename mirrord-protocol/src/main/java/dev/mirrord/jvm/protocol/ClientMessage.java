@@ -6,6 +6,7 @@ public sealed interface ClientMessage extends Message
         Session.Ping,
         Target.TargetInfoRequest,
         Target.EnvRequest,
+        Dns.LookupRequest,
         Tcp.PortSubscribe,
         Tcp.PortUnsubscribe,
         Tcp.Data,

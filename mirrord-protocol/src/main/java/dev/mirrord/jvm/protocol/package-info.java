@@ -6,7 +6,7 @@
  *
  * <p>All records sit in this one package because sealed hierarchies outside a named module must
  * stay inside one package; the families are the nested types of {@link
- * dev.mirrord.jvm.protocol.Session}, {@link dev.mirrord.jvm.protocol.Target} and {@link
- * dev.mirrord.jvm.protocol.Tcp}.
+ * dev.mirrord.jvm.protocol.Session}, {@link dev.mirrord.jvm.protocol.Target}, {@link
+ * dev.mirrord.jvm.protocol.Tcp} and {@link dev.mirrord.jvm.protocol.Dns}.
  */
 package dev.mirrord.jvm.protocol;

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.cli.proxy;
 
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Target;
@@ -47,8 +48,19 @@ public record RequestFamily<Q extends ClientMessage, A extends AgentMessage>(
           (a, id) -> new Target.EnvResponse(id, a.env()),
           (id, error) -> new Target.EnvResponse(id, RemoteResult.err(error)));
 
+  public static final RequestFamily<Dns.LookupRequest, Dns.LookupResponse> DNS_LOOKUP =
+      new RequestFamily<>(
+          "dns lookup",
+          Dns.LookupRequest.class,
+          Dns.LookupRequest::requestId,
+          (q, id) -> new Dns.LookupRequest(id, q.host(), q.family()),
+          Dns.LookupResponse.class,
+          Dns.LookupResponse::requestId,
+          (a, id) -> new Dns.LookupResponse(id, a.addresses()),
+          (id, error) -> new Dns.LookupResponse(id, RemoteResult.err(error)));
+
   /** Every correlated family the proxy routes. */
-  public static final List<RequestFamily<?, ?>> ALL = List.of(TARGET_INFO, ENV);
+  public static final List<RequestFamily<?, ?>> ALL = List.of(TARGET_INFO, ENV, DNS_LOOKUP);
 
   /** The family whose request type {@code msg} is, or null. */
   public static RequestFamily<?, ?> forRequest(ClientMessage msg) {

@@ -131,8 +131,7 @@ class JvmLauncherTest {
     assertThat(FeatureSupport.warnings(MirrordConfig.DEFAULTS))
         .containsExactly(
             "outgoing TCP through the target is not implemented yet; traffic stays local",
-            "outgoing UDP through the target is not implemented yet; traffic stays local",
-            "remote DNS is not implemented yet; traffic stays local");
+            "outgoing UDP through the target is not implemented yet; traffic stays local");
     MirrordConfig quiet =
         MirrordConfig.DEFAULTS.overlay(
             new MirrordConfig(

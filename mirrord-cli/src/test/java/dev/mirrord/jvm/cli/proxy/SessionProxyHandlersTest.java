@@ -10,6 +10,7 @@ import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.UserNotices;
 import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
@@ -99,6 +100,41 @@ class SessionProxyHandlersTest {
     assertThat(b.<Object>readOutbound()).isEqualTo(new Target.EnvResponse(2, RemoteResult.ok(Map.of("WHO", "b"))));
     assertThat(b.<Object>readOutbound()).isEqualTo(new Target.TargetInfo(1, 22, 7, "host-b", List.of("10.0.0.2")));
     assertThat(router.pendingCount()).isZero();
+  }
+
+  @Test
+  void dnsLookupsOfTwoLayersAreRemappedAndRoutedBack() {
+    EmbeddedChannel a = layer("layer pid=1 a");
+    EmbeddedChannel b = layer("layer pid=2 b");
+
+    a.writeInbound(new Dns.LookupRequest(5, "svc", Dns.ANY));
+    b.writeInbound(new Dns.LookupRequest(5, "nope", Dns.IPV4));
+    Dns.LookupRequest qa = agent.readOutbound();
+    Dns.LookupRequest qb = agent.readOutbound();
+    assertThat(qa.requestId()).isNotEqualTo(qb.requestId());
+    assertThat(qa.host()).isEqualTo("svc");
+    assertThat(qb.family()).isEqualTo(Dns.IPV4);
+
+    agent.writeInbound(new Dns.LookupResponse(qb.requestId(), RemoteResult.err(new ResponseError.NotFound("nope"))));
+    agent.writeInbound(new Dns.LookupResponse(qa.requestId(), RemoteResult.ok(List.of("198.18.0.20"))));
+
+    assertThat(a.<Object>readOutbound()).isEqualTo(new Dns.LookupResponse(5, RemoteResult.ok(List.of("198.18.0.20"))));
+    assertThat(b.<Object>readOutbound())
+        .isEqualTo(new Dns.LookupResponse(5, RemoteResult.err(new ResponseError.NotFound("nope"))));
+    assertThat(router.pendingCount()).isZero();
+  }
+
+  @Test
+  void aDnsLookupInFlightWhenTheAgentGoesIsAnsweredWithRemoteIo() {
+    EmbeddedChannel a = layer("layer pid=1 a");
+    a.writeInbound(new Dns.LookupRequest(3, "svc", Dns.ANY));
+    assertThat(agent.<Object>readOutbound()).isInstanceOf(Dns.LookupRequest.class);
+
+    agent.close();
+
+    Dns.LookupResponse r = a.readOutbound();
+    assertThat(r.requestId()).isEqualTo(3);
+    assertThat(((RemoteResult.Err<?>) r.addresses()).error()).isInstanceOf(ResponseError.RemoteIo.class);
   }
 
   @Test

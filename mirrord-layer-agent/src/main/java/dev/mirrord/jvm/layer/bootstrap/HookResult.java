@@ -25,7 +25,11 @@ public final class HookResult {
     /** The layer failed while deciding; see the layer log. */
     ERROR,
     /** The CLI or agent refused (e.g. the port is stolen by another session). */
-    REMOTE_REFUSED
+    REMOTE_REFUSED,
+    /** A name that always means this machine ({@code localhost}, its own host name, an IP literal). */
+    LOCAL_NAME,
+    /** The CLI or agent speaks a protocol version without this feature. */
+    UNSUPPORTED_BY_PEER
   }
 
   /** The layer takes care of the call. */

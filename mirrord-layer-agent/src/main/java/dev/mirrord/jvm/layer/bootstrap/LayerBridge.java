@@ -4,6 +4,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.util.stream.Stream;
 
 /**
  * Static entry points called by advice inlined into JDK classes. Each one forwards to the
@@ -13,6 +15,9 @@ import java.net.SocketAddress;
  */
 public final class LayerBridge {
   private static volatile LayerHooks hooks;
+
+  /** {@code InetAddressResolver.LookupPolicy#characteristics()} (JDK 18+), found on first use. */
+  private static volatile java.lang.reflect.Method policyCharacteristics;
 
   private LayerBridge() {}
 
@@ -104,6 +109,57 @@ public final class LayerBridge {
       return real != null ? real.getPort() : port;
     } catch (Throwable ignored) {
       return port;
+    }
+  }
+
+  /**
+   * For JDK 17's {@code InetAddress$PlatformNameService#lookupAllHostAddr(String)}: the target's
+   * answer, or {@code null} to let the JDK resolve {@code host} itself. Throws only the {@link
+   * UnknownHostException} of a name the target does not know; any other failure means {@code null}.
+   */
+  public static InetAddress[] lookupAllHostAddr(String host) throws UnknownHostException {
+    return lookup(host, -1);
+  }
+
+  /**
+   * For JDK 18+'s {@code InetAddress$PlatformResolver#lookupByName(String, LookupPolicy)}: as
+   * {@link #lookupAllHostAddr}, with the family and order of {@code lookupPolicy}.
+   */
+  public static Stream<InetAddress> lookupByName(String host, Object lookupPolicy)
+      throws UnknownHostException {
+    InetAddress[] answer = lookup(host, characteristicsOf(lookupPolicy));
+    return answer == null ? null : java.util.Arrays.stream(answer);
+  }
+
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  private static InetAddress[] lookup(String host, int characteristics)
+      throws UnknownHostException {
+    LayerHooks h = hooks;
+    if (h == null || host == null || BypassGuard.active()) {
+      return null;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      return h.lookup(host, characteristics);
+    } catch (UnknownHostException e) {
+      throw e;
+    } catch (Throwable ignored) {
+      return null; // the hooks log their own failures; the JDK resolves the name itself
+    }
+  }
+
+  private static int characteristicsOf(Object lookupPolicy) {
+    if (lookupPolicy == null) {
+      return -1;
+    }
+    try {
+      java.lang.reflect.Method m = policyCharacteristics;
+      if (m == null) {
+        m = lookupPolicy.getClass().getMethod("characteristics");
+        policyCharacteristics = m;
+      }
+      return ((Integer) m.invoke(lookupPolicy)).intValue();
+    } catch (Throwable t) {
+      return -1;
     }
   }
 

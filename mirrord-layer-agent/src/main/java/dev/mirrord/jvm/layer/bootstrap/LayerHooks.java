@@ -1,7 +1,9 @@
 package dev.mirrord.jvm.layer.bootstrap;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 
 /**
  * What the layer does when a hooked JDK method runs. The layer registers one implementation with
@@ -34,4 +36,17 @@ public interface LayerHooks {
    * @return the real peer, or {@code null} to keep {@code seen}
    */
   InetSocketAddress realPeer(int appLocalPort, InetSocketAddress seen);
+
+  /**
+   * The JDK's name service is asked for the addresses of {@code host} (below its cache).
+   *
+   * @param characteristics the JDK 18+ {@code InetAddressResolver.LookupPolicy} bits (1 IPv4, 2
+   *     IPv6, 4 IPv4 first, 8 IPv6 first), or -1 on JDK 17 (no policy: the JVM's {@code
+   *     java.net.prefer*} properties apply)
+   * @return the addresses, or {@code null} to let the JDK resolve {@code host} itself
+   * @throws UnknownHostException the name does not resolve in the target: the app sees this
+   */
+  default InetAddress[] lookup(String host, int characteristics) throws UnknownHostException {
+    return null;
+  }
 }

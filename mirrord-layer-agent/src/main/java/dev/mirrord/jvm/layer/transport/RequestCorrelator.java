@@ -2,6 +2,7 @@ package dev.mirrord.jvm.layer.transport;
 
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
@@ -19,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   Session.Ping(nonce)         Pong(nonce)                     ping/nonce
  *   Target.TargetInfoRequest(id) TargetInfo(id)                 request/id
  *   Target.EnvRequest(id)       EnvResponse(id)                 request/id
+ *   Dns.LookupRequest(id)       LookupResponse(id)              request/id
  *   Tcp.PortSubscribe(port)     PortSubscribeResult(port)       port/port
  * </pre>
  *
@@ -62,6 +64,10 @@ final class RequestCorrelator {
     } else if (m instanceof Target.EnvRequest r) {
       return new Key("request", r.requestId());
     } else if (m instanceof Target.EnvResponse r) {
+      return new Key("request", r.requestId());
+    } else if (m instanceof Dns.LookupRequest r) {
+      return new Key("request", r.requestId());
+    } else if (m instanceof Dns.LookupResponse r) {
       return new Key("request", r.requestId());
     } else if (m instanceof Tcp.PortSubscribe s) {
       return new Key("port", s.port());

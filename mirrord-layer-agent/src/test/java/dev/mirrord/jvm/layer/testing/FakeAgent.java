@@ -2,8 +2,10 @@ package dev.mirrord.jvm.layer.testing;
 
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
@@ -32,7 +34,8 @@ import java.util.stream.Collectors;
  * 127.0.0.1 speaking the protocol on the agent side. By default it answers {@code Hello} with
  * {@code HelloOk} (if the token is {@link #TOKEN}, else {@code HelloRejected} and close), {@code
  * TargetInfoRequest} with a canned {@code TargetInfo}, {@code EnvRequest} with a canned env and
- * {@code Ping} with {@code Pong}; it records every message it receives.
+ * {@code Ping} with {@code Pong}, {@code LookupRequest} from {@link #DNS_RECORDS}; it records every
+ * message it receives.
  */
 public final class FakeAgent implements AutoCloseable {
   public static final String TOKEN = "fake-token-0123456789";
@@ -41,6 +44,12 @@ public final class FakeAgent implements AutoCloseable {
   public static final String TARGET_HOSTNAME = "fake-pod-7d4b9";
   public static final List<String> TARGET_ADDRESSES = List.of("10.244.0.17");
   public static final String CLI_VERSION = "fake-cli 0.0.1";
+  /** What the fake target's DNS knows (any other name is {@code NotFound}). */
+  public static final Map<String, List<String>> DNS_RECORDS =
+      Map.of(
+          "svc", List.of("198.18.0.20"),
+          "postgres.default.svc.cluster.local", List.of("198.18.0.20"),
+          "dual", List.of("198.18.0.30", "fd00::30"));
 
   private final EventLoopGroup group =
       new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -173,6 +182,14 @@ public final class FakeAgent implements AutoCloseable {
       } else if (msg instanceof Target.EnvRequest r) {
         ctx.writeAndFlush(
             new Target.EnvResponse(r.requestId(), RemoteResult.ok(Map.of("FAKE_ENV", "1"))));
+      } else if (msg instanceof Dns.LookupRequest q) {
+        List<String> known = DNS_RECORDS.get(q.host());
+        ctx.writeAndFlush(
+            new Dns.LookupResponse(
+                q.requestId(),
+                known != null
+                    ? RemoteResult.ok(known)
+                    : RemoteResult.err(new ResponseError.NotFound(q.host()))));
       } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.PortSubscribe s) {
         ctx.writeAndFlush(
             new dev.mirrord.jvm.protocol.Tcp.PortSubscribeResult(s.port(), RemoteResult.ok(s.port())));

@@ -1,7 +1,9 @@
 package dev.mirrord.jvm.podagent.session;
 
+import dev.mirrord.jvm.podagent.dns.DnsApi;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
@@ -28,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * the same major; otherwise the client gets {@code HelloRejected} (or, for any other first message,
  * nothing) and the connection closes. After the handshake each family goes to this client's own
  * API: {@code Ping} is answered here, the Target family by {@link TargetApi}, the Tcp family by
- * {@link IncomingApi}.
+ * {@link IncomingApi}, the Dns family by {@link DnsApi}.
  *
  * <p>A bad frame (garbage, oversize, unknown tag) closes this connection only, with one WARN line
  * naming the peer and the reason. So does a reader-idle period of 60 s.
@@ -49,6 +51,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
   private String peer = "unconnected peer";
   private TargetApi targetApi;
   private IncomingApi incomingApi;
+  private DnsApi dnsApi;
 
   private volatile Channel channel;
   private volatile boolean authenticated;
@@ -125,6 +128,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       targetApi = new TargetApi(context.target(), context.blockingWork(), this::reply);
       incomingApi =
           new IncomingApi(peer, this::reply, () -> channel, context.incoming(), context.blockingWork());
+      dnsApi = new DnsApi(context.dns(), this::reply);
       ProtocolVersion negotiated = ours.negotiate(hello.version());
       ctx.writeAndFlush(new Session.HelloOk(negotiated, context.agentVersion()));
       authenticated = true;
@@ -141,6 +145,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         targetApi.handle(request);
       } else if (message instanceof Target.EnvRequest request) {
         targetApi.handle(request);
+      } else if (message instanceof Dns.LookupRequest request) {
+        dnsApi.handle(request);
       } else if (message instanceof Tcp.PortSubscribe
           || message instanceof Tcp.PortUnsubscribe
           || message instanceof Tcp.Data

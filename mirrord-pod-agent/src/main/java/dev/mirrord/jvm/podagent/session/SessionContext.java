@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.podagent.session;
 
+import dev.mirrord.jvm.podagent.dns.DnsWorker;
 import dev.mirrord.jvm.podagent.incoming.IncomingTasks;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
 import java.util.Objects;
@@ -14,6 +15,7 @@ import java.util.concurrent.Executor;
  * @param blockingWork runs file reads and other blocking work off the event loops
  * @param listener told about authentication and disconnects (the agent's lifecycle)
  * @param incoming the shared steal/mirror tasks, or {@code null} if this agent offers none
+ * @param dns the shared resolver, or {@code null} if this agent offers none
  */
 public record SessionContext(
     String token,
@@ -21,7 +23,8 @@ public record SessionContext(
     TargetProcess target,
     Executor blockingWork,
     SessionListener listener,
-    IncomingTasks incoming) {
+    IncomingTasks incoming,
+    DnsWorker dns) {
 
   /** A context without incoming traffic (tests of the other families). */
   public SessionContext(
@@ -30,7 +33,18 @@ public record SessionContext(
       TargetProcess target,
       Executor blockingWork,
       SessionListener listener) {
-    this(token, agentVersion, target, blockingWork, listener, null);
+    this(token, agentVersion, target, blockingWork, listener, null, null);
+  }
+
+  /** A context without DNS (tests of the other families). */
+  public SessionContext(
+      String token,
+      String agentVersion,
+      TargetProcess target,
+      Executor blockingWork,
+      SessionListener listener,
+      IncomingTasks incoming) {
+    this(token, agentVersion, target, blockingWork, listener, incoming, null);
   }
 
   public SessionContext {

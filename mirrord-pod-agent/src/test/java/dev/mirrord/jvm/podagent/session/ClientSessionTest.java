@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
 import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
@@ -216,6 +217,42 @@ class ClientSessionTest {
     assertThat(env.env()).isInstanceOf(RemoteResult.Err.class);
     assertThat(((RemoteResult.Err<Map<String, String>>) env.env()).error())
         .isInstanceOf(ResponseError.NotFound.class);
+  }
+
+  @Test
+  void aLookupIsAnsweredFromTheTargetsHostsFileByTheSharedWorker(@TempDir Path proc) throws Exception {
+    TargetProcess target = TargetProcess.under(proc, 4242);
+    java.nio.file.Files.createDirectories(target.hosts().getParent());
+    java.nio.file.Files.writeString(target.hosts(), "10.1.2.3 myhost\n");
+    java.nio.file.Files.writeString(target.resolvConf(), "nameserver 127.0.0.1\n");
+    try (dev.mirrord.jvm.podagent.dns.DnsWorker dns = new dev.mirrord.jvm.podagent.dns.DnsWorker(target)) {
+      EmbeddedChannel ch =
+          new EmbeddedChannel(
+              new ClientSession(
+                  new SessionContext(TOKEN, "9.9.9", target, Runnable::run, recording, null, dns)));
+      ch.writeInbound(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "cli"));
+      ch.readOutbound();
+      ch.writeInbound(new Dns.LookupRequest(5, "myhost", Dns.IPV4));
+      Object[] answer = new Object[1];
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(
+              () -> {
+                ch.runPendingTasks();
+                answer[0] = ch.readOutbound();
+                return answer[0] != null;
+              });
+      assertThat(answer[0]).isEqualTo(new Dns.LookupResponse(5, RemoteResult.ok(List.of("10.1.2.3"))));
+    }
+  }
+
+  @Test
+  void aLookupIsNotImplementedByAnAgentWithoutAResolver() {
+    EmbeddedChannel ch = established();
+    ch.writeInbound(new Dns.LookupRequest(6, "svc", Dns.ANY));
+    assertThat(ch.<Object>readOutbound())
+        .isEqualTo(
+            new Dns.LookupResponse(6, RemoteResult.err(new ResponseError.NotImplemented("remote DNS"))));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.protocol.codec;
 
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Session;
@@ -148,6 +149,21 @@ public final class WireTags {
           b.writeShort(m.localPort());
           Wire.writeString(b, m.sourceAddress());
           b.writeShort(m.sourcePort());
+        });
+
+    // DNS family 0x0300.. (since 1.2)
+    client(0x0301, Dns.LookupRequest.class,
+        b -> new Dns.LookupRequest(b.readLong(), Wire.readString(b), b.readUnsignedByte()),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          Wire.writeString(b, m.host());
+          b.writeByte(m.family());
+        });
+    agent(0x8301, Dns.LookupResponse.class,
+        b -> new Dns.LookupResponse(b.readLong(), Wire.readResult(b, Wire::readStringList)),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          Wire.writeResult(b, m.addresses(), Wire::writeStringList);
         });
     verifyRoots();
   }

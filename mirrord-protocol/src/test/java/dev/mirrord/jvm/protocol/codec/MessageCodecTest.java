@@ -185,6 +185,15 @@ class MessageCodecTest {
   }
 
   @Test
+  void a_dns_lookup_with_an_unknown_address_family_is_a_corrupt_frame() {
+    assertThatThrownBy(() -> new dev.mirrord.jvm.protocol.Dns.LookupRequest(1, "svc", 5))
+        .isInstanceOf(IllegalArgumentException.class);
+    byte[] frame = frameOf(new dev.mirrord.jvm.protocol.Dns.LookupRequest(1, "svc", 4), Side.CLIENT);
+    frame[frame.length - 1] = 5;
+    assertCorrupt(frame, "address family");
+  }
+
+  @Test
   void hello_never_prints_its_token() {
     assertThat(new Session.Hello(ProtocolVersion.CURRENT, "s3cret", "x").toString())
         .doesNotContain("s3cret");

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.protocol.codec;
 
+import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
@@ -77,6 +78,18 @@ public final class WireSamples {
         new Sample(
             "new_connection",
             new Tcp.NewConnection(
-                3, IncomingMode.MIRROR, 8080, "198.18.0.100", 51234, "198.18.0.10", 8080)));
+                3, IncomingMode.MIRROR, 8080, "198.18.0.100", 51234, "198.18.0.10", 8080)),
+        new Sample("dns_lookup_request", new Dns.LookupRequest(11, "postgres", Dns.ANY)),
+        new Sample("dns_lookup_request_ipv6", new Dns.LookupRequest(12, "svc.default.svc", Dns.IPV6)),
+        new Sample(
+            "dns_lookup_response_ok",
+            new Dns.LookupResponse(11, RemoteResult.ok(List.of("198.18.0.20", "fd00::20")))),
+        new Sample(
+            "dns_lookup_response_notfound",
+            new Dns.LookupResponse(13, RemoteResult.err(new ResponseError.NotFound("nope")))),
+        new Sample(
+            "dns_lookup_response_io",
+            new Dns.LookupResponse(
+                14, RemoteResult.err(new ResponseError.RemoteIo(0, "timed out: 198.18.0.53")))));
   }
 }

@@ -1,0 +1,170 @@
+package dev.mirrord.jvm.podagent.dns;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The resolver against a temporary resolv.conf + hosts and a DNS server on 127.0.0.1. */
+class DnsWorkerTest {
+  private static final String SEARCH = "default.svc.cluster.local svc.cluster.local cluster.local";
+
+  @TempDir Path dir;
+  FakeDnsServer server;
+  DnsWorker worker;
+
+  @BeforeEach
+  void start() throws Exception {
+    server =
+        new FakeDnsServer()
+            .record("svc.default.svc.cluster.local.", "198.18.0.20")
+            .record("postgres.default.svc.cluster.local.", "198.18.0.20", "fd00::20")
+            .record("redis.svc.cluster.local.", "198.18.0.21")
+            .record("myhost.", "198.18.0.99")
+            .failing("broken.")
+            .silent("slow.");
+    Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n10.1.2.3 myhost myalias\n");
+    resolvConf("nameserver 127.0.0.1\nsearch " + SEARCH + "\noptions ndots:5 timeout:1 attempts:1\n");
+    worker = new DnsWorker(dir.resolve("resolv.conf"), dir.resolve("hosts"), server.port());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    worker.close();
+    server.close();
+  }
+
+  private void resolvConf(String text) throws Exception {
+    Files.writeString(dir.resolve("resolv.conf"), text);
+  }
+
+  private RemoteResult<List<String>> lookup(String host, int family) throws Exception {
+    return worker.lookup(host, family).get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aShortNameResolvesThroughTheFirstSearchDomain() throws Exception {
+    assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+    assertThat(server.questions).containsExactly("svc.default.svc.cluster.local./A");
+  }
+
+  @Test
+  void laterSearchDomainsAreTriedAfterNxdomain() throws Exception {
+    assertThat(lookup("redis", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.21")));
+    assertThat(server.questions)
+        .containsExactly("redis.default.svc.cluster.local./A", "redis.svc.cluster.local./A");
+  }
+
+  @Test
+  void aNameWithFewerDotsThanNdotsTriesTheSearchListBeforeTheAbsoluteName() throws Exception {
+    assertThat(lookup("postgres.default.svc.cluster.local", Dns.IPV4))
+        .isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+    assertThat(server.questions.get(0))
+        .isEqualTo("postgres.default.svc.cluster.local.default.svc.cluster.local./A");
+    assertThat(server.questions).last().isEqualTo("postgres.default.svc.cluster.local./A");
+  }
+
+  @Test
+  void withNdotsOneADottedNameIsTriedAsIsFirst() throws Exception {
+    resolvConf("nameserver 127.0.0.1\nsearch " + SEARCH + "\noptions ndots:1 timeout:1 attempts:1\n");
+    assertThat(lookup("postgres.default.svc.cluster.local", Dns.IPV4))
+        .isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+    assertThat(server.questions).containsExactly("postgres.default.svc.cluster.local./A");
+  }
+
+  @Test
+  void anyFamilyGivesIpv4ThenIpv6AndEachFamilyOnlyItsOwn() throws Exception {
+    String fqdn = "postgres.default.svc.cluster.local.";
+    assertThat(lookup(fqdn, Dns.ANY)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20", "fd00:0:0:0:0:0:0:20")));
+    assertThat(lookup(fqdn, Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+    assertThat(lookup(fqdn, Dns.IPV6)).isEqualTo(RemoteResult.ok(List.of("fd00:0:0:0:0:0:0:20")));
+  }
+
+  @Test
+  void nxdomainEverywhereIsNotFound() throws Exception {
+    assertThat(lookup("nope", Dns.ANY)).isEqualTo(RemoteResult.err(new ResponseError.NotFound("nope")));
+    assertThat(server.questions)
+        .contains(
+            "nope.default.svc.cluster.local./A",
+            "nope.svc.cluster.local./A",
+            "nope.cluster.local./A",
+            "nope./A",
+            "nope./AAAA");
+  }
+
+  @Test
+  void aKnownNameWithoutAddressesOfTheFamilyIsNotFound() throws Exception {
+    assertThat(lookup("svc.default.svc.cluster.local.", Dns.IPV6))
+        .isEqualTo(RemoteResult.err(new ResponseError.NotFound("svc.default.svc.cluster.local.")));
+  }
+
+  @Test
+  void theHostsFileWinsOverDns() throws Exception {
+    assertThat(lookup("myhost", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.1.2.3")));
+    assertThat(lookup("myalias", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.1.2.3")));
+    assertThat(server.questions).noneMatch(q -> q.startsWith("myhost") || q.startsWith("myalias"));
+  }
+
+  @Test
+  void aServerFailureIsRemoteIo() throws Exception {
+    RemoteResult<List<String>> r = lookup("broken.", Dns.IPV4);
+    assertThat(r).isInstanceOf(RemoteResult.Err.class);
+    assertThat(((RemoteResult.Err<List<String>>) r).error()).isInstanceOf(ResponseError.RemoteIo.class);
+  }
+
+  @Test
+  void aSilentServerTimesOutAsRemoteIoWithinTheConfiguredTimeout() throws Exception {
+    long t0 = System.nanoTime();
+    RemoteResult<List<String>> r = lookup("slow.", Dns.IPV4);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(8));
+    assertThat(r).isInstanceOf(RemoteResult.Err.class);
+    ResponseError e = ((RemoteResult.Err<List<String>>) r).error();
+    assertThat(e).isInstanceOf(ResponseError.RemoteIo.class);
+    assertThat(e.describe()).contains("slow.");
+  }
+
+  @Test
+  void withoutANameserverLineTheLocalHostIsAskedAsLibcDoes() throws Exception {
+    resolvConf("search " + SEARCH + "\n");
+    assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+  }
+
+  @Test
+  void resolvConfOptionsAreParsedWithTheirCaps() throws Exception {
+    ResolvConf c =
+        ResolvConf.parse(
+            ("# comment\nnameserver 198.18.0.53\nnameserver 10.0.0.1\nsearch a.b c.d\n"
+                    + "options ndots:3 timeout:99 attempts:0 rotate\n")
+                .getBytes());
+    assertThat(c.servers()).extracting(s -> s.getAddress().getHostAddress())
+        .containsExactly("198.18.0.53", "10.0.0.1");
+    assertThat(c.searchPath()).extracting(Object::toString).containsExactly("a.b.", "c.d.");
+    assertThat(c.ndots()).isEqualTo(3);
+    assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void dnsApiAnswersWithTheRequestIdAndNotImplementedWithoutAWorker() throws Exception {
+    LinkedBlockingQueue<AgentMessage> replies = new LinkedBlockingQueue<>();
+    new DnsApi(worker, replies::add).handle(new Dns.LookupRequest(7, "svc", Dns.ANY));
+    assertThat(replies.poll(20, TimeUnit.SECONDS))
+        .isEqualTo(new Dns.LookupResponse(7, RemoteResult.ok(List.of("198.18.0.20"))));
+    new DnsApi(null, replies::add).handle(new Dns.LookupRequest(8, "svc", Dns.ANY));
+    assertThat(replies.poll(1, TimeUnit.SECONDS))
+        .isEqualTo(
+            new Dns.LookupResponse(8, RemoteResult.err(new ResponseError.NotImplemented("remote DNS"))));
+  }
+}
