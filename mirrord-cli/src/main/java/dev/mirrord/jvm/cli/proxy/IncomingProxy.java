@@ -50,6 +50,9 @@ final class IncomingProxy {
   /** Mirrored bytes buffered while the app's socket cannot take them; past this, the copy is cut. */
   static final int MIRROR_BUFFER_LIMIT = 32 * 1024 * 1024;
 
+  /** How long a mirrored connection whose remote flow ended may take to finish with the app. */
+  static final long MIRROR_DRAIN_SECONDS = 60;
+
   private final EventLoopGroup group;
   private final IntUnaryOperator localPortFor;
   private final UserNotices notices;
@@ -266,6 +269,8 @@ final class IncomingProxy {
     boolean connected;
     boolean pausedByAgent;
     boolean closeSent;
+    /** Mirror: the remote flow ended; our side is half-closed and we wait for the app to close. */
+    boolean draining;
     /** What the agent sent before the local connect finished. */
     final Queue<Object> early = new ArrayDeque<>();
     long earlyBytes;
@@ -315,9 +320,26 @@ final class IncomingProxy {
       } else if (msg instanceof Tcp.Close c) {
         closeSent = true;
         relays.remove(nc.connectionId());
-        if (c.reset()) {
+        if (c.reset() && steal) {
           local.config().setOption(ChannelOption.SO_LINGER, 0);
           local.close();
+        } else if (!steal) {
+          // Mirror: the app may not have read everything yet (a mirrored copy lags behind the
+          // target). Closing now would answer its next response with a RST, and the RST makes its
+          // kernel discard the requests it has not read. So: half-close, keep reading (and
+          // dropping) its answers, and close once the app closes, or after a bound. A reset of the
+          // remote flow is handled the same way: the requests captured before it reached the
+          // target, and their copies must reach the app too (clients such as wrk end with a RST
+          // whenever an answer is still unread).
+          draining = true;
+          local.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (local.isActive()) {
+              ((SocketChannel) local).shutdownOutput();
+            }
+          });
+          local.eventLoop().schedule(() -> {
+            local.close();
+          }, MIRROR_DRAIN_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         } else {
           local.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> local.close());
         }
@@ -378,6 +400,8 @@ final class IncomingProxy {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent && steal) {
         send(new Tcp.Shutdown(nc.connectionId()));
+      } else if (evt instanceof ChannelInputShutdownEvent && draining) {
+        ctx.close(); // the app is done with the mirrored copy
       }
       ctx.fireUserEventTriggered(evt);
     }

@@ -18,6 +18,11 @@ public final class NatRules {
     StringBuilder s = new StringBuilder("*nat\n");
     s.append(':').append(c.input()).append(" - [0:0]\n");
     s.append(':').append(c.output()).append(" - [0:0]\n");
+    // A no-op that keeps connection tracking on in this namespace for as long as the chains exist.
+    // A pod usually has no other conntrack user: when our last REDIRECT rule went, the kernel would
+    // stop tracking, and the replies of connections still being relayed (hand-back grace period,
+    // closing) would leave from the agent's port un-NATed: lost, the clients hanging until a timeout.
+    s.append("-A ").append(c.input()).append(" -m conntrack --ctstate INVALID -j RETURN\n");
     if (agentGid > 0) {
       // The agent's own connections (outgoing traffic made for the user's app) must never loop back.
       s.append("-A ").append(c.output()).append(" -m owner --gid-owner ").append(agentGid)

@@ -242,7 +242,18 @@ public final class TcpStealer implements AutoCloseable {
     for (StolenPort p : new ArrayList<>(ports.values())) {
       release(p, false);
     }
-    connections.values().forEach(c -> c.channel.close());
+    // Wait (bounded) until the sockets are closed: the caller removes the iptables chains next,
+    // and a FIN or RST sent after that would leave un-NATed and never reach its client.
+    List<io.netty.channel.ChannelFuture> closing = new ArrayList<>();
+    connections.values().forEach(c -> closing.add(c.channel.close()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    for (io.netty.channel.ChannelFuture f : closing) {
+      try {
+        f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (io.netty.util.concurrent.BlockingOperationException e) {
+        return; // called on an event loop: cannot wait there; the closes are queued already
+      }
+    }
   }
 
   /** One stolen connection: the real client's socket in the target, relayed to a client session. */

@@ -47,6 +47,7 @@ class NatRulesTest {
         "*nat",
         ":MIRRORD_IN_4242_ab12 - [0:0]",
         ":MIRRORD_OUT_4242_ab12 - [0:0]",
+        "-A MIRRORD_IN_4242_ab12 -m conntrack --ctstate INVALID -j RETURN",
         "-A MIRRORD_OUT_4242_ab12 -m owner --gid-owner 71 -j RETURN",
         "-I PREROUTING 1 -j MIRRORD_IN_4242_ab12",
         "-I OUTPUT 1 -j MIRRORD_OUT_4242_ab12",
