@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# bench/lib.sh — shared by the bench/*.sh scripts (source it; not a benchmark itself).
+#
+# Gives a benchmark: a JDK 25, fresh jars and the e2e test apps (built with Maven if missing or stale), wrk (apt-get
+# install if missing), a private netns lab (scripts/lab.sh up, owned by this shell; torn down on exit, also on Ctrl-C)
+# plus a "dev" namespace <prefix>-local (loopback only) where mirrord and the local app run, and helpers to start
+# processes in namespaces and to wait for their output. Every process a bench starts lives inside the lab's
+# namespaces, so the teardown (lab.sh down) kills them all. Traffic stays inside the lab (198.18.0.0/24) or on a
+# namespace's loopback.
+set -euo pipefail
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_JAVA_HOME=$("$BENCH_ROOT/scripts/java-home.sh")
+BENCH_JAVA="$BENCH_JAVA_HOME/bin/java"
+BENCH_LAB=""
+BENCH_WORK=""
+# JVM flags of the CLI: bin/mirrord's by default (fast start, C1 only); CLI_FLAGS="-XX:+UseSerialGC" for full JIT.
+read -r -a BENCH_CLI_FLAGS <<<"${CLI_FLAGS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto}"
+
+bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+bench_die() { bench_log "error: $*"; exit 1; }
+
+# Machine facts for the results (docs/PERFORMANCE.md).
+bench_machine() {
+  local cpu
+  cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+  printf '%s, %s cores, %s GiB RAM, kernel %s, %s' "${cpu:-unknown CPU}" "$(nproc)" \
+    "$(awk '/MemTotal/ {printf "%d", $2/1048576}' /proc/meminfo)" "$(uname -r)" \
+    "$("$BENCH_JAVA" -version 2>&1 | head -1)"
+}
+
+# Builds the three jars and the e2e test classes (the apps) when missing or older than any of their sources.
+bench_build() {
+  local stamp="$BENCH_ROOT/e2e/target/test-classes/dev/mirrord/jvm/e2e/apps/BulkSinkApp.class" stale="" m
+  for m in mirrord-cli mirrord-layer-agent mirrord-pod-agent; do
+    [[ -f "$BENCH_ROOT/$m/target/$m.jar" ]] || stale="$m.jar missing"
+  done
+  [[ -f $stamp ]] || stale=${stale:-"test apps missing"}
+  if [[ -z $stale ]]; then
+    for m in mirrord-protocol mirrord-cli mirrord-layer-agent mirrord-pod-agent; do
+      if [[ -n $(find "$BENCH_ROOT/$m/src/main" -newer "$BENCH_ROOT/$m/target/$m.jar" -print -quit 2>/dev/null) ]] \
+        || [[ -n $(find "$BENCH_ROOT/$m/src/main" -newer "$BENCH_ROOT/mirrord-cli/target/mirrord-cli.jar" -print -quit) ]]; then
+        stale="$m changed"
+      fi
+    done
+    [[ -n $(find "$BENCH_ROOT/e2e/src/test/java/dev/mirrord/jvm/e2e/apps" -newer "$stamp" -print -quit) ]] && stale="test apps changed"
+  fi
+  if [[ -n $stale ]]; then
+    bench_log "building jars and test apps ($stale; about a minute)"
+    (cd "$BENCH_ROOT" && JAVA_HOME="$BENCH_JAVA_HOME" MAVEN_OPTS="--sun-misc-unsafe-memory-access=allow" \
+      mvn -B -ntp -q -DskipTests -Dmaven.test.skip.exec=true -pl e2e -am package) >&2
+  fi
+}
+
+bench_need_wrk() {
+  if ! command -v wrk >/dev/null 2>&1; then
+    bench_log "installing wrk (apt-get)"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+  fi
+}
+
+# Creates the lab and the dev namespace; sets BENCH_LAB, BENCH_POD_PID, BENCH_WORK; copies the jars into BENCH_WORK
+# (a rebuild during the run cannot swap classes under a running CLI or agent).
+bench_lab_up() {
+  [[ $(id -u) -eq 0 ]] || bench_die "needs root (network namespaces); run with sudo"
+  BENCH_LAB="mjl$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+  BENCH_WORK=$(mktemp -d "/tmp/mirrord-bench-$BENCH_LAB.XXXX")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  "$BENCH_ROOT/scripts/lab.sh" up --prefix "$BENCH_LAB" --owner-pid $$ >"$BENCH_WORK/lab.env" 2>"$BENCH_WORK/lab.log" \
+    || bench_die "lab.sh up failed; see $BENCH_WORK/lab.log"
+  BENCH_POD_PID=$(sed -n 's/^MIRRORD_LAB_POD_PID=//p' "$BENCH_WORK/lab.env")
+  ip netns add "$BENCH_LAB-local"
+  ip -n "$BENCH_LAB-local" link set lo up
+  mkdir -p "$BENCH_WORK/jars"
+  for m in mirrord-cli mirrord-layer-agent mirrord-pod-agent; do cp "$BENCH_ROOT/$m/target/$m.jar" "$BENCH_WORK/jars/"; done
+  bench_log "lab $BENCH_LAB up (pod pid $BENCH_POD_PID); logs in $BENCH_WORK"
+}
+
+bench_cleanup() {
+  local rc=$?
+  if [[ -n $BENCH_LAB ]]; then
+    "$BENCH_ROOT/scripts/lab.sh" down --prefix "$BENCH_LAB" >/dev/null 2>>"$BENCH_WORK/lab.log" || true
+    bench_log "lab $BENCH_LAB down; logs kept in $BENCH_WORK"
+  fi
+  exit $rc
+}
+
+# bench_ns NODE -> namespace name (pod|svc|dns|client|local)
+bench_ns() { printf '%s-%s' "$BENCH_LAB" "$1"; }
+
+# Java command for an e2e app: bench_app_cmd MAIN ARGS... (prints one word per line; use with mapfile)
+bench_app_cmd() {
+  local main=$1
+  shift
+  printf '%s\n' "$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto -cp "$BENCH_ROOT/e2e/target/test-classes" \
+    "dev.mirrord.jvm.e2e.apps.$main" "$@"
+}
+
+# bench_start NAME NODE CMD... : starts CMD in the node's namespace in the background, output to $BENCH_WORK/NAME.{out,err};
+# prints the pid (ip netns exec execs, so it is CMD's pid).
+bench_start() {
+  local name=$1 node=$2
+  shift 2
+  setsid ip netns exec "$(bench_ns "$node")" "$@" </dev/null >"$BENCH_WORK/$name.out" 2>"$BENCH_WORK/$name.err" &
+  local pid=$!
+  disown "$pid" 2>/dev/null || true
+  echo "$pid"
+}
+
+# bench_mirrord NAME FLAGS... -- APPCMD... : mirrord exec in the dev namespace (SIGINT restored for the CLI and app).
+bench_mirrord() {
+  local name=$1
+  shift
+  local -a flags=()
+  while [[ $1 != -- ]]; do flags+=("$1"); shift; done
+  shift
+  MIRRORD_LOG_FILE="$BENCH_WORK/$name-mirrord.log" setsid ip netns exec "$(bench_ns local)" \
+    perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!"' -- \
+    "$BENCH_JAVA" "${BENCH_CLI_FLAGS[@]}" \
+    -Dmirrord.layer.jar="$BENCH_WORK/jars/mirrord-layer-agent.jar" -Dmirrord.agent.jar="$BENCH_WORK/jars/mirrord-pod-agent.jar" \
+    -jar "$BENCH_WORK/jars/mirrord-cli.jar" exec "${flags[@]}" --target "pid/$BENCH_POD_PID" -- "$@" \
+    </dev/null >"$BENCH_WORK/$name.out" 2>"$BENCH_WORK/$name.err" &
+  local pid=$!
+  disown "$pid" 2>/dev/null || true
+  echo "$pid"
+}
+
+# bench_stop PID [SIGNAL]: signal (default INT) and wait up to 15 s for the exit, then SIGKILL.
+bench_stop() {
+  local i
+  kill -"${2:-INT}" "$1" 2>/dev/null || return 0
+  for ((i = 0; i < 150; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  bench_log "pid $1 did not exit within 15 s of SIG${2:-INT}; killing it"
+  kill -KILL "$1" 2>/dev/null || true
+}
+
+# bench_wait_line FILE REGEX SECONDS
+bench_wait_line() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    if grep -qE "$2" "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  bench_die "no /$2/ in $1 within $3 s"
+}
+
+# The agent of a mirrord CLI pid: its descendant running mirrord-pod-agent.jar.
+bench_agent_pid() {
+  local p
+  for p in $(pgrep -P "$1") ; do
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q mirrord-pod-agent.jar; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# CPU seconds (user+system) used so far by a pid.
+bench_cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
+# wrk output -> "REQUESTS RPS P50_US P99_US ERRORS"
+bench_parse_wrk() {
+  awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return (v + 0) * 1000; if (v ~ /s$/) return (v + 0) * 1000000; return v + 0 }
+    / 50%/ { p50 = us($2) } / 99%/ { p99 = us($2) }
+    /requests in/ { req = $1 } /Requests\/sec/ { rps = $2 }
+    /Socket errors/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 } /Non-2xx/ { err += $5 }
+    END { printf "%d %.0f %.0f %.0f %d\n", req, rps, p50, p99, err }'
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# bench/steal.sh — steal mode against its baselines, in one run (issue 5's benchmark). Not a test: prints a table.
+#
+#   sudo bench/steal.sh                 DURATION=20 CONNECTIONS=16 THREADS=2 BULK_MIB=1024 to change the defaults
+#
+# The same local server (ShaHttpServerApp, a JDK HttpServer; GET answers "hello from local: GET /") is measured with
+# wrk keep-alive, from the lab's client namespace where a path exists:
+#   (a)  direct, loopback: wrk in the dev namespace -> 127.0.0.1:8080 (no network, no relay)
+#   (a') direct, lab network: the same server run in the pod namespace, wrk client ns -> 198.18.0.10:8082 (one veth
+#        hop each way, no relay) — the fair "direct" for (b) and (c), which cross the same network
+#   (b)  two-hop socat relay chain: client ns -> socat in the pod ns (:8081) -> unix socket -> socat in the dev ns ->
+#        127.0.0.1:8080: the shape of mirrord's path (agent in the pod ns, CLI in the dev ns, unix socket between)
+#   (c)  mirrord steal: the server under `mirrord exec --tcp-steal` on 8080; wrk client ns -> 198.18.0.10:8080
+# Each is warmed up (WARMUP seconds of wrk) before it is measured. Then 1 GiB bulk upload (BulkSinkApp: reads to EOF,
+# reports bytes and ms from first byte to EOF): direct loopback, direct lab network, and stolen.
+source "$(dirname "$0")/lib.sh"
+
+DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-5}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+BULK_MIB=${BULK_MIB:-1024}
+
+bench_build
+bench_need_wrk
+bench_lab_up
+POD_IP=198.18.0.10
+declare -A ROW
+
+# wrk_run LABEL NODE URL -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
+wrk_run() {
+  local label=$1 node=$2 url=$3
+  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" \
+    >"$BENCH_WORK/wrk-$label.txt" 2>&1
+  ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
+  bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
+}
+
+# bulk_run LABEL NODE HOST PORT -> BULK[LABEL]="BYTES MILLIS MBPS"
+declare -A BULK
+bulk_run() {
+  local label=$1 node=$2 host=$3 port=$4 out
+  out=$(ip netns exec "$(bench_ns "$node")" bash -c \
+    "head -c $((BULK_MIB * 1024 * 1024)) /dev/zero | socat -t 120 -T 120 - TCP:$host:$port" 2>"$BENCH_WORK/bulk-$label.err")
+  local bytes millis
+  bytes=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$out")
+  millis=$(sed -n 's/.*millis=\([0-9]*\).*/\1/p' <<<"$out")
+  [[ -n $bytes && $bytes -eq $((BULK_MIB * 1024 * 1024)) ]] || bench_die "bulk $label: sink answered [$out]"
+  BULK[$label]="$bytes $millis $(awk -v b="$bytes" -v m="$millis" 'BEGIN { printf "%.0f", b / 1048576 / (m / 1000) }')"
+  bench_log "bulk $label: ${BULK[$label]} (bytes ms MiB/s)"
+}
+
+mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp 8080 local 3600 quiet)
+mapfile -t POD_SERVER < <(bench_app_cmd ShaHttpServerApp 8082 local 3600 quiet)
+
+# (a) and (b): the plain server in the dev namespace.
+plain=$(bench_start server-plain local "${SERVER[@]}")
+bench_wait_line "$BENCH_WORK/server-plain.out" '^sha-http.listening' 30
+wrk_run a_direct_loopback local "http://127.0.0.1:8080/"
+# (a') the same server in the pod namespace, reached over the lab network.
+bench_start server-pod pod "${POD_SERVER[@]}" >/dev/null
+bench_wait_line "$BENCH_WORK/server-pod.out" '^sha-http.listening' 30
+wrk_run a2_direct_network client "http://$POD_IP:8082/"
+# (b) socat chain: pod ns TCP :8081 -> unix socket -> dev ns -> 127.0.0.1:8080
+SOCK="$BENCH_WORK/relay.sock"
+bench_start relay-local local socat "UNIX-LISTEN:$SOCK,fork,mode=600" TCP:127.0.0.1:8080 >/dev/null
+for _ in $(seq 50); do [[ -S $SOCK ]] && break; sleep 0.1; done
+bench_start relay-pod pod socat TCP-LISTEN:8081,fork,reuseaddr,nodelay "UNIX-CONNECT:$SOCK" >/dev/null
+sleep 0.5
+wrk_run b_socat_chain client "http://$POD_IP:8081/"
+bench_stop "$plain" TERM
+
+# (c) mirrord steal.
+cli=$(bench_mirrord steal --tcp-steal -- "${SERVER[@]}")
+bench_wait_line "$BENCH_WORK/steal.out" '^sha-http.listening' 60
+agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
+cpu0=$(bench_cpu_seconds "$agent")
+wrk_run c_mirrord_steal client "http://$POD_IP:8080/"
+AGENT_CPU=$(awk -v a="$cpu0" -v b="$(bench_cpu_seconds "$agent")" -v t="$((WARMUP + DURATION))" \
+  'BEGIN { printf "%.0f %% of one core", 100 * (b - a) / t }')
+AGENT_RSS=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$agent/status")
+bench_stop "$cli"
+
+# Bulk: direct loopback, direct lab network, stolen.
+mapfile -t SINK < <(bench_app_cmd BulkSinkApp 9000 3600)
+sink=$(bench_start sink-local local "${SINK[@]}")
+bench_wait_line "$BENCH_WORK/sink-local.out" '^bulk.listening' 30
+bulk_run direct_loopback local 127.0.0.1 9000
+bulk_run direct_loopback local 127.0.0.1 9000
+bench_stop "$sink" TERM
+bench_start sink-pod pod "${SINK[@]}" >/dev/null
+bench_wait_line "$BENCH_WORK/sink-pod.out" '^bulk.listening' 30
+bulk_run direct_network client "$POD_IP" 9000
+bulk_run direct_network client "$POD_IP" 9000
+# The pod's own sink keeps listening on 9000: steal takes the port over.
+cli=$(bench_mirrord steal-bulk --tcp-steal -- "${SINK[@]}")
+bench_wait_line "$BENCH_WORK/steal-bulk.out" '^bulk.listening' 60
+bulk_run mirrord_steal client "$POD_IP" 9000
+bulk_run mirrord_steal client "$POD_IP" 9000
+bench_stop "$cli"
+
+# Results.
+read -r _ A_RPS A_P50 A_P99 A_ERR <<<"${ROW[a_direct_loopback]}"
+read -r _ N_RPS N_P50 N_P99 N_ERR <<<"${ROW[a2_direct_network]}"
+read -r _ B_RPS B_P50 B_P99 B_ERR <<<"${ROW[b_socat_chain]}"
+read -r _ C_RPS C_P50 C_P99 C_ERR <<<"${ROW[c_mirrord_steal]}"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+echo
+echo "## bench/steal.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $(bench_machine)"
+echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after a ${WARMUP}s warm-up), keep-alive GET; server: JDK HttpServer (ShaHttpServerApp)"
+echo
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path" "req/s" "p50 µs" "p99 µs" "errors"
+printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-----------" "-----------" "--------"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(a) direct, loopback (dev ns)" "$A_RPS" "$A_P50" "$A_P99" "$A_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(a') direct, lab network (pod ns)" "$N_RPS" "$N_P50" "$N_P99" "$N_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(b) socat chain, 2 hops" "$B_RPS" "$B_P50" "$B_P99" "$B_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(c) mirrord steal" "$C_RPS" "$C_P50" "$C_P99" "$C_ERR"
+echo
+echo "steal / socat chain req/s: $(ratio "$C_RPS" "$B_RPS") (goal >= 1.0)"
+echo "steal added p50 vs (a'): $((C_P50 - N_P50)) µs, vs (a): $((C_P50 - A_P50)) µs (goal <= 150 µs)"
+echo "steal p99 / (a') p99: $(ratio "$C_P99" "$N_P99")"
+echo "agent during (c) (warm-up + run): $AGENT_CPU, peak RSS $AGENT_RSS MiB"
+echo
+printf '| %-30s | %12s | %8s | %8s |\n' "${BULK_MIB} MiB upload" "bytes" "ms" "MiB/s"
+printf '|%s|%s|%s|%s|\n' "--------------------------------" "--------------" "----------" "----------"
+for k in direct_loopback direct_network mirrord_steal; do
+  read -r by ms mbps <<<"${BULK[$k]}"
+  printf '| %-30s | %12s | %8s | %8s |\n' "$k (last of 2)" "$by" "$ms" "$mbps"
+done
+read -r _ _ BL <<<"${BULK[direct_loopback]}"
+read -r _ _ BN <<<"${BULK[direct_network]}"
+read -r _ _ BS <<<"${BULK[mirrord_steal]}"
+echo
+echo "bulk steal / direct network: $(ratio "$BS" "$BN"), steal / direct loopback: $(ratio "$BS" "$BL") (goal >= 0.6)"
