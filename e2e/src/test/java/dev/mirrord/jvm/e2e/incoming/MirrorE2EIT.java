@@ -155,7 +155,7 @@ class MirrorE2EIT {
         long mirrored = s.stdout().lines().filter(l -> l.startsWith(ShaHttpServerApp.REQUEST_PREFIX)).count();
         assertThat(mirrored).as("requests mirrored before the kill").isGreaterThan(0);
         if (victim != Victim.APP) {
-          Awaitility.await("the agent exits").atMost(Duration.ofSeconds(5))
+          Awaitility.await("the agent exits").atMost(Duration.ofSeconds(10))
               .until(() -> !IncomingLab.alive(s.agentPid()));
           assertThat(in.mirrordProcessesInPod()).isEmpty();
         }

@@ -125,7 +125,7 @@ class StealCleanupE2EIT {
         long handBack = within(killedAt, HAND_BACK_LIMIT_MILLIS, "the pod answering a new connection",
             () -> in.curlPod(POD_PORT, "/back" + i, Duration.ofMillis(500)).startsWith("hello from pod: GET /back"));
         long rulesGone = within(killedAt, 2000, "no MIRRORD rule in the pod", () -> in.mirrordRules().isEmpty());
-        long processesGone = within(killedAt, 5000, "the agent and its watchdog exiting",
+        long processesGone = within(killedAt, 10_000, "the agent and its watchdog exiting",
             () -> !IncomingLab.alive(s.agentPid()) && !IncomingLab.alive(s.watchdogPid())
                 && in.mirrordProcessesInPod().isEmpty());
         boolean orphan = false;

@@ -112,7 +112,7 @@ class StealE2EIT {
 
           Awaitility.await("no MIRRORD rule left").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
               .untilAsserted(() -> assertThat(in.mirrordRules()).isEmpty());
-          Awaitility.await("agent and watchdog gone").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+          Awaitility.await("agent and watchdog gone").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
               .untilAsserted(() -> {
                 assertThat(IncomingLab.alive(s.agentPid())).as("agent alive").isFalse();
                 assertThat(IncomingLab.alive(s.watchdogPid())).as("watchdog alive").isFalse();
