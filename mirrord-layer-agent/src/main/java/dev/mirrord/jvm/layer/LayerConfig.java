@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.OutgoingFilter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,7 +22,8 @@ import java.util.Set;
  * <p>Required keys: {@code proxy.host}, {@code proxy.port}, {@code token}, {@code log.file}. Optional
  * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
- * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code session.id=}. Every error names the key
+ * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
+ * entries, see {@link OutgoingFilter}), {@code session.id=}. Every error names the key
  * and the file.
  */
 public record LayerConfig(
@@ -37,6 +39,7 @@ public record LayerConfig(
     boolean outgoingTcp,
     boolean outgoingUdp,
     boolean dnsRemote,
+    OutgoingFilter outgoingFilter,
     String sessionId) {
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
@@ -78,6 +81,8 @@ public record LayerConfig(
         + outgoingUdp
         + ", dnsRemote="
         + dnsRemote
+        + ", outgoingFilter="
+        + outgoingFilter
         + ", session="
         + sessionId
         + "]";
@@ -121,9 +126,11 @@ public record LayerConfig(
     boolean tcp = p.bool("outgoing.tcp", true);
     boolean udp = p.bool("outgoing.udp", true);
     boolean dns = p.bool("dns.remote", true);
+    OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
     return new LayerConfig(
-        file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, session);
+        file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
+        session);
   }
 
   private static String describe(Exception e) {
@@ -234,6 +241,27 @@ public record LayerConfig(
         }
       }
       return map;
+    }
+
+    OutgoingFilter filter(String localKey, String remoteKey) throws LayerConfigException {
+      java.util.List<String> local = list(localKey);
+      java.util.List<String> remote = list(remoteKey);
+      try {
+        return OutgoingFilter.of(local, remote);
+      } catch (IllegalArgumentException e) {
+        throw bad(local.isEmpty() ? remoteKey : localKey, e.getMessage());
+      }
+    }
+
+    /** A comma-separated list; entries are trimmed, empty ones dropped. */
+    java.util.List<String> list(String key) {
+      java.util.List<String> out = new java.util.ArrayList<>();
+      for (String e : optional(key, "").split(",")) {
+        if (!e.isBlank()) {
+          out.add(e.trim());
+        }
+      }
+      return out;
     }
 
     Set<Integer> portList(String key) throws LayerConfigException {

@@ -9,6 +9,7 @@ import dev.mirrord.jvm.layer.hook.dns.NameServiceInstrumentation;
 import dev.mirrord.jvm.layer.hook.dns.ResolverInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.NettyEpollInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.OutgoingInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.SocketPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketInstrumentation;
@@ -46,6 +47,7 @@ public final class LayerInstaller {
     all.add(new AcceptedPeerInstrumentation());
     all.add(new SocketPeerInstrumentation());
     all.addAll(NettyEpollInstrumentation.all());
+    all.addAll(OutgoingInstrumentation.all());
     all.add(new NameServiceInstrumentation());
     all.add(new ResolverInstrumentation());
     return List.copyOf(all);
@@ -78,6 +80,8 @@ public final class LayerInstaller {
                       ClassLoader loader,
                       JavaModule module,
                       java.security.ProtectionDomain pd) -> ti.transform(b));
+      // Not terminal (Byte Buddy's default): several instrumentations may hook one class (e.g.
+      // SocketChannelImpl's peer and connect), and every matching one applies.
     }
     return builder.installOn(inst);
   }

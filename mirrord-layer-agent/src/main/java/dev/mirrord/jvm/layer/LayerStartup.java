@@ -7,11 +7,13 @@ import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.InetAddresses;
 import dev.mirrord.jvm.layer.socket.ListenOps;
+import dev.mirrord.jvm.layer.socket.OutgoingOps;
 import dev.mirrord.jvm.layer.socket.PeerOps;
 import dev.mirrord.jvm.protocol.Tcp;
 import java.net.InetSocketAddress;
 import dev.mirrord.jvm.layer.transport.HandshakeException;
 import dev.mirrord.jvm.layer.transport.ProxyConnection;
+import dev.mirrord.jvm.layer.transport.ProxyConnector;
 import dev.mirrord.jvm.layer.transport.ProxyDnsResolver;
 import dev.mirrord.jvm.layer.transport.ProxyPortSubscriber;
 import dev.mirrord.jvm.protocol.AgentMessage;
@@ -140,7 +142,17 @@ final class LayerStartup {
         });
     DnsOps dnsOps =
         new DnsOps(config.dnsRemote(), ownHostname(log), new ProxyDnsResolver(connection), log);
-    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, log));
+    OutgoingOps outgoingOps =
+        new OutgoingOps(
+            config.outgoingTcp(),
+            config.outgoingUdp(),
+            config.dnsRemote(),
+            config.outgoingFilter(),
+            ListenOps.jdwpPorts(),
+            new ProxyConnector(connection),
+            peerOps,
+            log);
+    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, log));
     try {
       List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();
       LayerInstaller.install(inst, hooks, log);

@@ -4,7 +4,9 @@ import dev.mirrord.jvm.layer.bootstrap.LayerHooks;
 import dev.mirrord.jvm.layer.dns.DnsOps;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.ListenOps;
+import dev.mirrord.jvm.layer.socket.OutgoingOps;
 import dev.mirrord.jvm.layer.socket.PeerOps;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -18,13 +20,53 @@ final class RoutingHooks implements LayerHooks {
   private final ListenOps listenOps;
   private final PeerOps peerOps;
   private final DnsOps dnsOps;
+  private final OutgoingOps outgoingOps;
   private final LayerLog log;
 
-  RoutingHooks(ListenOps listenOps, PeerOps peerOps, DnsOps dnsOps, LayerLog log) {
+  RoutingHooks(
+      ListenOps listenOps, PeerOps peerOps, DnsOps dnsOps, OutgoingOps outgoingOps, LayerLog log) {
     this.listenOps = listenOps;
     this.peerOps = peerOps;
     this.dnsOps = dnsOps;
+    this.outgoingOps = outgoingOps;
     this.log = log;
+  }
+
+  @Override
+  public InetSocketAddress connectTarget(int protocol, InetSocketAddress requested, int timeoutMillis)
+      throws IOException {
+    try {
+      return outgoingOps.connect(protocol == UDP, requested, timeoutMillis);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      log.error("outgoing hook failed for " + requested + "; it connects locally", t);
+      return null;
+    }
+  }
+
+  @Override
+  public InetSocketAddress datagramTarget(InetSocketAddress target) {
+    try {
+      return outgoingOps.datagramTarget(target);
+    } catch (Throwable t) {
+      log.warn("DNS query to " + target + " stays local: " + t);
+      return null;
+    }
+  }
+
+  @Override
+  public InetSocketAddress datagramPeer(InetSocketAddress seen) {
+    return outgoingOps.datagramPeer(seen);
+  }
+
+  @Override
+  public void datagramClosed(InetSocketAddress remote) {
+    try {
+      outgoingOps.datagramClosed(remote);
+    } catch (Throwable t) {
+      log.error("datagram close hook failed for " + remote, t);
+    }
   }
 
   @Override

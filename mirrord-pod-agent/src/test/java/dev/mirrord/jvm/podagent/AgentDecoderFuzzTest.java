@@ -9,6 +9,7 @@ import dev.mirrord.jvm.podagent.session.SessionContext;
 import dev.mirrord.jvm.podagent.session.SessionListener;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
 import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
@@ -133,6 +134,9 @@ class AgentDecoderFuzzTest {
         new Tcp.Close(9, true),
         new Tcp.Flow(9, false),
         new Dns.LookupRequest(10, "postgres", Dns.ANY),
+        new Outgoing.ConnectRequest(12, Outgoing.Protocol.TCP, "198.18.0.20", 5432, 0),
+        new Outgoing.ConnectResponse(12, RemoteResult.ok(
+            new Outgoing.Connected(Outgoing.ID_BIT | 3, "198.18.0.10", 40000))),
         new Dns.LookupResponse(10, RemoteResult.ok(List.of("198.18.0.20", "fd00::20"))),
         new Dns.LookupResponse(11, RemoteResult.err(new ResponseError.NotFound("nope"))));
   }

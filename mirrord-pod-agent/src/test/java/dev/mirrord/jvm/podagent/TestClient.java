@@ -90,6 +90,12 @@ final class TestClient implements AutoCloseable {
     return type.cast(m);
   }
 
+  AgentMessage receiveAny() throws InterruptedException {
+    AgentMessage m = inbox.poll(10, TimeUnit.SECONDS);
+    assertThat(m).as("next message from the agent").isNotNull();
+    return m;
+  }
+
   Session.HelloOk handshake(String token) throws InterruptedException {
     send(new Session.Hello(ProtocolVersion.CURRENT, token, "test client"));
     return receive(Session.HelloOk.class);

@@ -9,6 +9,7 @@ public sealed interface AgentMessage extends Message
         Target.TargetInfo,
         Target.EnvResponse,
         Dns.LookupResponse,
+        Outgoing.ConnectResponse,
         Tcp.PortSubscribeResult,
         Tcp.NewConnection,
         Tcp.IncomingPeer,

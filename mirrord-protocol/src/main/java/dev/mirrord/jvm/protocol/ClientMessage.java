@@ -7,6 +7,7 @@ public sealed interface ClientMessage extends Message
         Target.TargetInfoRequest,
         Target.EnvRequest,
         Dns.LookupRequest,
+        Outgoing.ConnectRequest,
         Tcp.PortSubscribe,
         Tcp.PortUnsubscribe,
         Tcp.Data,

@@ -30,7 +30,12 @@ public final class FeatureSupport {
 
   /** Delivered end to end by this build. */
   static final Set<Feature> IMPLEMENTED =
-      EnumSet.of(Feature.INCOMING_MIRROR, Feature.INCOMING_STEAL, Feature.REMOTE_DNS);
+      EnumSet.of(
+          Feature.INCOMING_MIRROR,
+          Feature.INCOMING_STEAL,
+          Feature.OUTGOING_TCP,
+          Feature.OUTGOING_UDP,
+          Feature.REMOTE_DNS);
 
   private FeatureSupport() {}
 

@@ -31,24 +31,27 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
   private final String token;
   private final RequestRouter router;
   private final IncomingProxy incoming;
+  private final OutgoingProxy outgoing;
   private final UserNotices notices;
   private final BooleanSupplier closing;
   private final CompletableFuture<Session.HelloOk> handshake = new CompletableFuture<>();
   private long nextPing = 1;
 
   AgentConnectionHandler(String token, RequestRouter router, UserNotices notices, BooleanSupplier closing) {
-    this(token, router, null, notices, closing);
+    this(token, router, null, null, notices, closing);
   }
 
   AgentConnectionHandler(
       String token,
       RequestRouter router,
       IncomingProxy incoming,
+      OutgoingProxy outgoing,
       UserNotices notices,
       BooleanSupplier closing) {
     this.token = Objects.requireNonNull(token, "token");
     this.router = Objects.requireNonNull(router, "router");
     this.incoming = incoming;
+    this.outgoing = outgoing;
     this.notices = Objects.requireNonNull(notices, "notices");
     this.closing = Objects.requireNonNull(closing, "closing");
   }
@@ -77,6 +80,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
         if (incoming != null) {
           incoming.agentConnected(ctx.channel());
         }
+        if (outgoing != null) {
+          outgoing.agentConnected(ctx.channel());
+        }
         handshake.complete(ok);
       } else if (msg instanceof Session.HelloRejected rejected) {
         handshake.completeExceptionally(rejection(rejected));
@@ -93,6 +99,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       return;
     }
     if (msg instanceof Session.Pong) {
+      return;
+    }
+    if (outgoing != null && outgoing.fromAgent(msg)) {
       return;
     }
     if (incoming != null && incoming.fromAgent(msg)) {
@@ -147,6 +156,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       if (incoming != null) {
         incoming.agentLost();
       }
+      if (outgoing != null) {
+        outgoing.agentLost();
+      }
       if (!closing.getAsBoolean()) {
         notices.warn(LOST_WARNING);
       } else {
@@ -174,6 +186,9 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (incoming != null) {
       incoming.agentWritabilityChanged();
+    }
+    if (outgoing != null) {
+      outgoing.agentWritabilityChanged();
     }
     super.channelWritabilityChanged(ctx);
   }

@@ -37,6 +37,7 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
   private final byte[] token;
   private final RequestRouter router;
   private final IncomingProxy incoming;
+  private final OutgoingProxy outgoing;
   private final Supplier<ProtocolVersion> agentProtocol;
   private volatile Channel channel;
   private volatile String peer = "layer (before Hello)";
@@ -47,14 +48,19 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
    *     a layer's session cannot use more than the agent speaks
    */
   LayerConnectionHandler(String token, RequestRouter router, Supplier<ProtocolVersion> agentProtocol) {
-    this(token, router, null, agentProtocol);
+    this(token, router, null, null, agentProtocol);
   }
 
   LayerConnectionHandler(
-      String token, RequestRouter router, IncomingProxy incoming, Supplier<ProtocolVersion> agentProtocol) {
+      String token,
+      RequestRouter router,
+      IncomingProxy incoming,
+      OutgoingProxy outgoing,
+      Supplier<ProtocolVersion> agentProtocol) {
     this.token = Objects.requireNonNull(token, "token").getBytes(StandardCharsets.UTF_8);
     this.router = Objects.requireNonNull(router, "router");
     this.incoming = incoming;
+    this.outgoing = outgoing;
     this.agentProtocol = Objects.requireNonNull(agentProtocol, "agentProtocol");
   }
 
@@ -85,6 +91,8 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
       ctx.writeAndFlush(new Session.Pong(ping.nonce()));
     } else if (msg instanceof Session.Hello) {
       logger.warn("{} sent a second Hello; ignored", peer);
+    } else if (outgoing != null && outgoing.fromLayer(this, msg)) {
+      // outgoing traffic: connected in the target, relayed through a loopback endpoint
     } else if (router.fromClient(this, msg)) {
       // forwarded to the agent
     } else if (incoming != null && incoming.fromLayer(this, msg)) {
@@ -162,6 +170,9 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
     router.targetClosed(this);
     if (incoming != null) {
       incoming.layerClosed(this);
+    }
+    if (outgoing != null) {
+      outgoing.layerClosed(this);
     }
     if (greeted) {
       logger.info("layer '{}' disconnected", peer);

@@ -3,6 +3,7 @@ package dev.mirrord.jvm.cli.proxy;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Target;
@@ -59,8 +60,20 @@ public record RequestFamily<Q extends ClientMessage, A extends AgentMessage>(
           (a, id) -> new Dns.LookupResponse(id, a.addresses()),
           (id, error) -> new Dns.LookupResponse(id, RemoteResult.err(error)));
 
+  public static final RequestFamily<Outgoing.ConnectRequest, Outgoing.ConnectResponse> OUTGOING_CONNECT =
+      new RequestFamily<>(
+          "outgoing connect",
+          Outgoing.ConnectRequest.class,
+          Outgoing.ConnectRequest::requestId,
+          (q, id) -> new Outgoing.ConnectRequest(id, q.protocol(), q.address(), q.port(), q.timeoutMillis()),
+          Outgoing.ConnectResponse.class,
+          Outgoing.ConnectResponse::requestId,
+          (a, id) -> new Outgoing.ConnectResponse(id, a.result()),
+          (id, error) -> new Outgoing.ConnectResponse(id, RemoteResult.err(error)));
+
   /** Every correlated family the proxy routes. */
-  public static final List<RequestFamily<?, ?>> ALL = List.of(TARGET_INFO, ENV, DNS_LOOKUP);
+  public static final List<RequestFamily<?, ?>> ALL =
+      List.of(TARGET_INFO, ENV, DNS_LOOKUP, OUTGOING_CONNECT);
 
   /** The family whose request type {@code msg} is, or null. */
   public static RequestFamily<?, ?> forRequest(ClientMessage msg) {

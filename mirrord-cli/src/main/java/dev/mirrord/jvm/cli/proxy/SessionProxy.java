@@ -50,6 +50,7 @@ public final class SessionProxy implements AutoCloseable {
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final RequestRouter router = new RequestRouter();
   private final IncomingProxy incoming;
+  private final OutgoingProxy outgoing;
   private volatile Channel listener;
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
   private volatile boolean closing;
@@ -61,6 +62,7 @@ public final class SessionProxy implements AutoCloseable {
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("mirrord-proxy", true), NioIoHandler.newFactory());
     this.incoming = new IncomingProxy(group, localPortFor, notices);
+    this.outgoing = new OutgoingProxy(group, router);
   }
 
   /** Binds the layer listener on an ephemeral loopback port; target ports map to themselves. */
@@ -97,7 +99,7 @@ public final class SessionProxy implements AutoCloseable {
                     ProtocolPipeline.install(
                         ch.pipeline(),
                         Side.AGENT,
-                        new LayerConnectionHandler(token, router, incoming, () -> agentProtocol));
+                        new LayerConnectionHandler(token, router, incoming, outgoing, () -> agentProtocol));
                   }
                 })
             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
@@ -119,7 +121,7 @@ public final class SessionProxy implements AutoCloseable {
    *     (PROTOCOL on {@code HelloRejected}, AGENT_FAILED if the connection fails)
    */
   public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address) {
-    AgentConnectionHandler handler = new AgentConnectionHandler(token, router, incoming, notices, () -> closing);
+    AgentConnectionHandler handler = new AgentConnectionHandler(token, router, incoming, outgoing, notices, () -> closing);
     Class<? extends Channel> type =
         address instanceof UnixDomainSocketAddress ? NioDomainSocketChannel.class : NioSocketChannel.class;
     CompletableFuture<Session.HelloOk> result = new CompletableFuture<>();

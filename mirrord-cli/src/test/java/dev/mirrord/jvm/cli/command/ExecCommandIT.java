@@ -79,7 +79,7 @@ class ExecCommandIT {
     assertThat(r.code()).as(r.err()).isEqualTo(7);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).doesNotContain("error").doesNotContain("Exception");
-    assertThat(r.errLines()).allMatch(l -> l.startsWith("mirrord: warning: ") && l.endsWith("is not implemented yet; traffic stays local"));
+    assertThat(r.errLines()).noneMatch(l -> l.contains("not implemented yet"));
 
     List<String> lines = Files.readAllLines(out);
     assertThat(lines.get(0)).matches("JTO=-Dfrom.user=1 -javaagent:" + layerJar + "=" + tmp + "/mirrord-[0-9a-f]{8}/session.properties");

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.layer.bootstrap;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -110,6 +111,154 @@ public final class LayerBridge {
     } catch (Throwable ignored) {
       return port;
     }
+  }
+
+  /**
+   * For a TCP connect ({@code Socket.connect}, {@code SocketChannelImpl.connect/blockingConnect},
+   * async channels, Netty epoll): the address to connect to instead, or {@code remote} itself.
+   * Throws only the {@link IOException} of a connect that failed in the target.
+   */
+  public static SocketAddress connectTcp(SocketAddress remote, int timeoutMillis) throws IOException {
+    return connect(LayerHooks.TCP, remote, timeoutMillis);
+  }
+
+  /** For {@code DatagramChannelImpl.connect}: see {@link #connectTcp}. */
+  public static SocketAddress connectUdp(SocketAddress remote) throws IOException {
+    return connect(LayerHooks.UDP, remote, 0);
+  }
+
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  private static SocketAddress connect(int protocol, SocketAddress remote, int timeoutMillis)
+      throws IOException {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || !(remote instanceof InetSocketAddress)) {
+      return remote;
+    }
+    InetSocketAddress isa = (InetSocketAddress) remote;
+    if (isa.isUnresolved() || isa.getAddress().isLoopbackAddress()) {
+      return remote;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      InetSocketAddress instead = h.connectTarget(protocol, isa, timeoutMillis);
+      return instead != null ? instead : remote;
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable ignored) {
+      return remote; // the hooks log their own failures
+    }
+  }
+
+  /** For {@code DatagramChannelImpl.send(ByteBuffer, SocketAddress)}: where to send instead. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static SocketAddress datagramTarget(SocketAddress target) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || !(target instanceof InetSocketAddress)
+        || ((InetSocketAddress) target).isUnresolved()
+        || ((InetSocketAddress) target).getAddress().isLoopbackAddress()) {
+      return target;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      InetSocketAddress instead = h.datagramTarget((InetSocketAddress) target);
+      return instead != null ? instead : target;
+    } catch (Throwable ignored) {
+      return target;
+    }
+  }
+
+  /** For a datagram socket's peer or a received datagram's sender: the address the app used. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static SocketAddress datagramPeer(SocketAddress seen) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || !isLoopback(seen)) {
+      return seen;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      InetSocketAddress real = h.datagramPeer((InetSocketAddress) seen);
+      return real != null ? real : seen;
+    } catch (Throwable ignored) {
+      return seen;
+    }
+  }
+
+  /** {@link #datagramPeer} for a {@code DatagramPacket} the app received: fixes its sender. */
+  public static void fixDatagramSender(java.net.DatagramPacket packet) {
+    if (packet == null || hooks == null || BypassGuard.active()) {
+      return;
+    }
+    try {
+      SocketAddress seen = packet.getSocketAddress();
+      SocketAddress real = datagramPeer(seen);
+      if (real != seen) {
+        packet.setSocketAddress(real);
+      }
+    } catch (Throwable ignored) {
+      // an unset packet address: nothing to fix
+    }
+  }
+
+  /**
+   * For a send to {@code target} on a datagram channel whose (JDK-side) peer is {@code connected}:
+   * a connected channel sending to the address the app connected to sends to its loopback
+   * endpoint; an unconnected one may send a DNS query to the target's name server ({@link
+   * #datagramTarget}).
+   */
+  public static SocketAddress datagramSendTarget(SocketAddress connected, SocketAddress target) {
+    if (hooks == null || BypassGuard.active() || target == null) {
+      return target;
+    }
+    if (connected != null) {
+      return !connected.equals(target) && datagramPeer(connected).equals(target) ? connected : target;
+    }
+    return datagramTarget(target);
+  }
+
+  /**
+   * For {@code DatagramSocket.send(p)} (the NIO adaptor): points {@code p} where {@link
+   * #datagramSendTarget} says and returns the address to put back after the send, or {@code null}.
+   */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static SocketAddress swapPacketTarget(java.net.DatagramSocket socket, java.net.DatagramPacket p) {
+    if (hooks == null || BypassGuard.active() || p == null || p.getAddress() == null) {
+      return null;
+    }
+    try {
+      SocketAddress target = p.getSocketAddress();
+      SocketAddress connected;
+      try (BypassGuard.Scope g = BypassGuard.enter()) {
+        connected = socket.getRemoteSocketAddress(); // as the JDK knows it
+      }
+      SocketAddress instead = datagramSendTarget(connected, target);
+      if (instead != null && !instead.equals(target)) {
+        p.setSocketAddress(instead);
+        return target;
+      }
+    } catch (Throwable ignored) {
+      // leave the packet alone
+    }
+    return null;
+  }
+
+  /** A datagram socket whose peer is {@code remote} closed. */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static void datagramClosed(SocketAddress remote) {
+    LayerHooks h = hooks;
+    if (h == null || BypassGuard.active() || !isLoopback(remote)) {
+      return;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      h.datagramClosed((InetSocketAddress) remote);
+    } catch (Throwable ignored) {
+      // logged by the hooks
+    }
+  }
+
+  /** Nanoseconds (as {@code SocketChannelImpl.blockingConnect} takes them) to a millisecond timeout. */
+  public static int nanosToTimeout(long nanos) {
+    if (nanos <= 0 || nanos == Long.MAX_VALUE) {
+      return 0;
+    }
+    long millis = Math.max(1, nanos / 1_000_000);
+    return millis > Integer.MAX_VALUE ? 0 : (int) millis;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.layer.bootstrap;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -49,4 +50,46 @@ public interface LayerHooks {
   default InetAddress[] lookup(String host, int characteristics) throws UnknownHostException {
     return null;
   }
+
+  /** {@link #connectTarget} protocol: a TCP connect. */
+  int TCP = 1;
+
+  /** {@link #connectTarget} protocol: a datagram socket's connect. */
+  int UDP = 2;
+
+  /**
+   * The app connects a socket ({@link #TCP}) or a datagram socket ({@link #UDP}) to {@code
+   * requested}.
+   *
+   * @param timeoutMillis the app's connect timeout, 0 if none
+   * @return the loopback endpoint to connect to instead (the flow then runs through the target), or
+   *     {@code null} to connect locally as asked
+   * @throws IOException the connect failed in the target: the app sees this, as it would there
+   */
+  default InetSocketAddress connectTarget(int protocol, InetSocketAddress requested, int timeoutMillis)
+      throws IOException {
+    return null;
+  }
+
+  /**
+   * An unconnected datagram socket sends to {@code target}.
+   *
+   * @return where to send instead (a DNS query goes to the target's name server), or {@code null}
+   */
+  default InetSocketAddress datagramTarget(InetSocketAddress target) {
+    return null;
+  }
+
+  /**
+   * The peer a datagram socket reports ({@code getRemoteAddress()}, a received datagram's sender).
+   *
+   * @return the address the app asked for, when {@code seen} is a loopback endpoint of a flow
+   *     mirrord runs, else {@code null}
+   */
+  default InetSocketAddress datagramPeer(InetSocketAddress seen) {
+    return null;
+  }
+
+  /** A datagram socket connected to {@code remote} (as the JDK knows it) was closed. */
+  default void datagramClosed(InetSocketAddress remote) {}
 }

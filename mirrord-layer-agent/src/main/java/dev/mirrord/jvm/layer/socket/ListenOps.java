@@ -85,6 +85,11 @@ public final class ListenOps {
     return all;
   }
 
+  /** The JDWP listener port of this JVM, if any: it stays local in every direction. */
+  public static Set<Integer> jdwpPorts() {
+    return withJdwp(Set.of());
+  }
+
   /** The port of a {@code sun.jdwp.listenerAddress} value such as {@code dt_socket:5005}. */
   static int jdwpPort(String listenerAddress) {
     if (listenerAddress == null) {

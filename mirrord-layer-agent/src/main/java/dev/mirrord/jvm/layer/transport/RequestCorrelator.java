@@ -4,6 +4,7 @@ import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.Tcp;
@@ -21,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   Target.TargetInfoRequest(id) TargetInfo(id)                 request/id
  *   Target.EnvRequest(id)       EnvResponse(id)                 request/id
  *   Dns.LookupRequest(id)       LookupResponse(id)              request/id
+ *   Outgoing.ConnectRequest(id) ConnectResponse(id)             request/id
  *   Tcp.PortSubscribe(port)     PortSubscribeResult(port)       port/port
  * </pre>
  *
@@ -68,6 +70,10 @@ final class RequestCorrelator {
     } else if (m instanceof Dns.LookupRequest r) {
       return new Key("request", r.requestId());
     } else if (m instanceof Dns.LookupResponse r) {
+      return new Key("request", r.requestId());
+    } else if (m instanceof Outgoing.ConnectRequest r) {
+      return new Key("request", r.requestId());
+    } else if (m instanceof Outgoing.ConnectResponse r) {
       return new Key("request", r.requestId());
     } else if (m instanceof Tcp.PortSubscribe s) {
       return new Key("port", s.port());

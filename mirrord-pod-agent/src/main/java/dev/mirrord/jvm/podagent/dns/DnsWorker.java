@@ -100,6 +100,22 @@ public final class DnsWorker implements AutoCloseable {
         .exceptionally(e -> RemoteResult.err(ioError(host, unwrap(e))));
   }
 
+  /**
+   * The first name server of the target's {@code resolv.conf} (blocking file read: call off the
+   * event loop), as libc picks it; the local host's port 53 when there is none.
+   */
+  public InetSocketAddress primaryNameServer() throws IOException {
+    List<InetSocketAddress> servers;
+    try {
+      servers = ResolvConf.parse(Files.readAllBytes(resolvConf)).servers();
+    } catch (NoSuchFileException e) {
+      servers = List.of();
+    }
+    InetAddress address =
+        servers.isEmpty() ? InetAddress.getLoopbackAddress() : servers.get(0).getAddress();
+    return new InetSocketAddress(address, serverPort);
+  }
+
   private LookupSession session(String host) {
     ResolvConf conf;
     try {

@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.podagent.session;
 
 import dev.mirrord.jvm.podagent.dns.DnsApi;
+import dev.mirrord.jvm.podagent.outgoing.OutgoingApi;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Dns;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * the same major; otherwise the client gets {@code HelloRejected} (or, for any other first message,
  * nothing) and the connection closes. After the handshake each family goes to this client's own
  * API: {@code Ping} is answered here, the Target family by {@link TargetApi}, the Tcp family by
- * {@link IncomingApi}, the Dns family by {@link DnsApi}.
+ * {@link IncomingApi}, the Dns family by {@link DnsApi}, the
+ * Outgoing family (and stream messages of outgoing ids) by {@link OutgoingApi}.
  *
  * <p>A bad frame (garbage, oversize, unknown tag) closes this connection only, with one WARN line
  * naming the peer and the reason. So does a reader-idle period of 60 s.
@@ -52,6 +54,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
   private TargetApi targetApi;
   private IncomingApi incomingApi;
   private DnsApi dnsApi;
+  private OutgoingApi outgoingApi;
 
   private volatile Channel channel;
   private volatile boolean authenticated;
@@ -129,6 +132,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       incomingApi =
           new IncomingApi(peer, this::reply, () -> channel, context.incoming(), context.blockingWork());
       dnsApi = new DnsApi(context.dns(), this::reply);
+      outgoingApi =
+          new OutgoingApi(peer, this::reply, () -> channel, context.blockingWork(), context.dns());
       ProtocolVersion negotiated = ours.negotiate(hello.version());
       ctx.writeAndFlush(new Session.HelloOk(negotiated, context.agentVersion()));
       authenticated = true;
@@ -147,6 +152,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         targetApi.handle(request);
       } else if (message instanceof Dns.LookupRequest request) {
         dnsApi.handle(request);
+      } else if (OutgoingApi.handles(message)) {
+        outgoingApi.handle(message);
       } else if (message instanceof Tcp.PortSubscribe
           || message instanceof Tcp.PortUnsubscribe
           || message instanceof Tcp.Data
@@ -170,6 +177,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (incomingApi != null) {
       incomingApi.writabilityChanged();
+    }
+    if (outgoingApi != null) {
+      outgoingApi.writabilityChanged();
     }
     super.channelWritabilityChanged(ctx);
   }
@@ -207,6 +217,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     if (incomingApi != null) {
       incomingApi.closed();
+    }
+    if (outgoingApi != null) {
+      outgoingApi.closed();
     }
     context.listener().onClosed(this);
     super.channelInactive(ctx);

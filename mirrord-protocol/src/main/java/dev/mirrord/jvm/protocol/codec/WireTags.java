@@ -5,6 +5,7 @@ import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.Tcp;
@@ -151,6 +152,29 @@ public final class WireTags {
           b.writeShort(m.sourcePort());
         });
 
+    // Outgoing family 0x0200.. (since 1.3); its bytes travel as Tcp.Data/Shutdown/Close/Flow
+    client(0x0201, Outgoing.ConnectRequest.class,
+        b -> new Outgoing.ConnectRequest(b.readLong(), outgoingProtocol(b.readUnsignedByte()),
+            Wire.readString(b), Wire.readPort(b), b.readInt()),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          b.writeByte(m.protocol().code);
+          Wire.writeString(b, m.address());
+          b.writeShort(m.port());
+          b.writeInt(m.timeoutMillis());
+        });
+    agent(0x8201, Outgoing.ConnectResponse.class,
+        b -> new Outgoing.ConnectResponse(b.readLong(), Wire.readResult(b,
+            x -> new Outgoing.Connected(x.readLong(), Wire.readString(x), x.readUnsignedShort()))),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          Wire.writeResult(b, m.result(), (x, c) -> {
+            x.writeLong(c.connectionId());
+            Wire.writeString(x, c.localAddress());
+            x.writeShort(c.localPort());
+          });
+        });
+
     // DNS family 0x0300.. (since 1.2)
     client(0x0301, Dns.LookupRequest.class,
         b -> new Dns.LookupRequest(b.readLong(), Wire.readString(b), b.readUnsignedByte()),
@@ -224,6 +248,14 @@ public final class WireTags {
   private static IncomingMode mode(int code) {
     try {
       return IncomingMode.ofCode(code);
+    } catch (IllegalArgumentException e) {
+      throw new CorruptedFrameException(e.getMessage());
+    }
+  }
+
+  private static Outgoing.Protocol outgoingProtocol(int code) {
+    try {
+      return Outgoing.Protocol.ofCode(code);
     } catch (IllegalArgumentException e) {
       throw new CorruptedFrameException(e.getMessage());
     }

@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.protocol.codec;
 
 import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
@@ -90,6 +91,21 @@ public final class WireSamples {
         new Sample(
             "dns_lookup_response_io",
             new Dns.LookupResponse(
-                14, RemoteResult.err(new ResponseError.RemoteIo(0, "timed out: 198.18.0.53")))));
+                14, RemoteResult.err(new ResponseError.RemoteIo(0, "timed out: 198.18.0.53")))),
+        new Sample(
+            "outgoing_connect_request",
+            new Outgoing.ConnectRequest(21, Outgoing.Protocol.TCP, "198.18.0.20", 5432, 3000)),
+        new Sample(
+            "outgoing_connect_request_dns",
+            new Outgoing.ConnectRequest(22, Outgoing.Protocol.DNS_UDP, "10.255.255.53", 53, 0)),
+        new Sample(
+            "outgoing_connect_response_ok",
+            new Outgoing.ConnectResponse(21, RemoteResult.ok(
+                new Outgoing.Connected(Outgoing.ID_BIT | 7, "198.18.0.10", 41234)))),
+        new Sample(
+            "outgoing_connect_response_refused",
+            new Outgoing.ConnectResponse(23, RemoteResult.err(new ResponseError.RemoteIo(
+                Outgoing.ECONNREFUSED, "Connection refused: 198.18.0.20:5433")))),
+        new Sample("outgoing_data", new Tcp.Data(Outgoing.ID_BIT | 7, Payload.wrap(new byte[] {1, 2, 3}))));
   }
 }

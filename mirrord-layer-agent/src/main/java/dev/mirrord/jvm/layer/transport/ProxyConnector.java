@@ -1,0 +1,58 @@
+package dev.mirrord.jvm.layer.transport;
+
+import dev.mirrord.jvm.layer.socket.OutgoingOps;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Outgoing;
+import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.Tcp;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** {@link OutgoingOps.Connector} over the CLI connection: one {@code ConnectRequest} per connect. */
+public final class ProxyConnector implements OutgoingOps.Connector {
+  private final ProxyConnection connection;
+
+  public ProxyConnector(ProxyConnection connection) {
+    this.connection = connection;
+  }
+
+  @Override
+  public boolean available() {
+    return connection.isOpen() && connection.negotiated().compareTo(Outgoing.SINCE) >= 0;
+  }
+
+  @Override
+  public RemoteResult<Outgoing.Connected> connect(
+      Outgoing.Protocol protocol, InetSocketAddress to, int timeoutMillis, int waitMillis)
+      throws IOException {
+    CompletableFuture<AgentMessage> answer =
+        connection.request(new Outgoing.ConnectRequest(connection.nextRequestId(), protocol,
+            to.getAddress().getHostAddress(), to.getPort(), timeoutMillis));
+    AgentMessage m;
+    try {
+      m = answer.get(waitMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      answer.cancel(false);
+      throw new SocketTimeoutException("no answer from mirrord in " + waitMillis + " ms");
+    } catch (ExecutionException e) {
+      throw new IOException(ProxyConnection.describe(e.getCause()), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while connecting through mirrord");
+    }
+    if (!(m instanceof Outgoing.ConnectResponse)) {
+      throw new IOException("unexpected answer to ConnectRequest: " + m);
+    }
+    return ((Outgoing.ConnectResponse) m).result();
+  }
+
+  @Override
+  public void closeFlow(long connectionId) {
+    connection.send(new Tcp.Close(connectionId, false));
+  }
+}
