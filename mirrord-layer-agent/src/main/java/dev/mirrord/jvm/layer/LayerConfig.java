@@ -1,7 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
-import dev.mirrord.jvm.layer.socket.OutgoingFilter;
+import dev.mirrord.jvm.protocol.OutgoingFilter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

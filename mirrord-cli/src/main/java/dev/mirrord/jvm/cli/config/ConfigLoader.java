@@ -266,6 +266,17 @@ public final class ConfigLoader {
     if (cfg.incoming() != null && hasNull(cfg.incoming().portMap())) {
       throw configError(where.apply("incoming.port_map") + ": null (expected \"LOCAL:REMOTE\"); fix the value");
     }
+    if (cfg.outgoing() != null && cfg.outgoing().filter() != null) {
+      MirrordConfig.Filter f = cfg.outgoing().filter();
+      String key = f.local().isEmpty() ? "outgoing.filter.remote" : "outgoing.filter.local";
+      try {
+        dev.mirrord.jvm.protocol.OutgoingFilter.of(f.local(), f.remote());
+      } catch (IllegalArgumentException e) {
+        throw configError(where.apply(key) + ": " + e.getMessage() + "; fix the value");
+      } catch (NullPointerException e) {
+        throw configError(where.apply(key) + ": null in the list; remove it");
+      }
+    }
     if (cfg.env() != null) {
       for (var list : Arrays.asList(cfg.env().include(), cfg.env().exclude())) {
         if (hasNull(list)) {

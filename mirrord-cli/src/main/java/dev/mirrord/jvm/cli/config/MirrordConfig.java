@@ -117,9 +117,37 @@ public record MirrordConfig(
 
   /** Outgoing connections made by the app: through the target (true) or local (false). */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Outgoing(@JsonProperty("tcp") Boolean tcp, @JsonProperty("udp") Boolean udp) {
+  public record Outgoing(
+      @JsonProperty("tcp") Boolean tcp,
+      @JsonProperty("udp") Boolean udp,
+      @JsonProperty("filter") Filter filter) {
+    public Outgoing(Boolean tcp, Boolean udp) {
+      this(tcp, udp, null);
+    }
+
     Outgoing overlay(Outgoing o) {
-      return o == null ? this : new Outgoing(pick(tcp, o.tcp), pick(udp, o.udp));
+      return o == null
+          ? this
+          : new Outgoing(pick(tcp, o.tcp), pick(udp, o.udp), pick(filter, o.filter));
+    }
+
+    /** The filter, or an empty one. */
+    public Filter filterOrEmpty() {
+      return filter == null ? new Filter(List.of(), List.of()) : filter;
+    }
+  }
+
+  /**
+   * Which destinations go through the target (as mirrord's {@code outgoing.filter}): {@code remote}
+   * lists the only ones that do, {@code local} the ones that stay local; at most one is set. Entries:
+   * {@code [tcp://|udp://]<host|ip|cidr>[:port]}.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Filter(
+      @JsonProperty("local") List<String> local, @JsonProperty("remote") List<String> remote) {
+    public Filter {
+      local = local == null ? List.of() : copy(local);
+      remote = remote == null ? List.of() : copy(remote);
     }
   }
 

@@ -138,6 +138,13 @@ public final class JvmLauncher {
     p.setProperty("outgoing.tcp", Boolean.toString(config.outgoing().tcp()));
     p.setProperty("outgoing.udp", Boolean.toString(config.outgoing().udp()));
     p.setProperty("dns.remote", Boolean.toString(config.dns().remote()));
+    MirrordConfig.Filter filter = config.outgoing().filterOrEmpty();
+    if (!filter.local().isEmpty()) {
+      p.setProperty("outgoing.filter.local", String.join(",", filter.local()));
+    }
+    if (!filter.remote().isEmpty()) {
+      p.setProperty("outgoing.filter.remote", String.join(",", filter.remote()));
+    }
     return p;
   }
 

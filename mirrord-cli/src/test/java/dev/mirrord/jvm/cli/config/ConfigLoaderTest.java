@@ -116,6 +116,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void outgoingFilterIsReadAndBadEntriesAreNamed() throws IOException {
+    Path good = file("{\"outgoing\": {\"filter\": {\"remote\": [\"postgres:5432\", \"10.0.0.0/8\"]}}}");
+    MirrordConfig cfg = ConfigLoader.readFile(good);
+    assertThat(cfg.outgoing().filter().remote()).containsExactly("postgres:5432", "10.0.0.0/8");
+    assertThat(cfg.outgoing().filter().local()).isEmpty();
+
+    Path bad = file("{\"outgoing\": {\"filter\": {\"local\": [\"10.0.0.0/99\"]}}}");
+    assertThatThrownBy(() -> ConfigLoader.readFile(bad))
+        .isInstanceOfSatisfying(
+            MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
+        .hasMessageContaining("outgoing.filter.local")
+        .hasMessageContaining("'10.0.0.0/99'");
+
+    Path both = file("{\"outgoing\": {\"filter\": {\"local\": [\"a\"], \"remote\": [\"b\"]}}}");
+    assertThatThrownBy(() -> ConfigLoader.readFile(both)).hasMessageContaining("either 'local' or 'remote'");
+  }
+
+  @Test
   void unknownNestedKeyIsNamedWithItsPath() throws IOException {
     Path f = file("{\"incoming\": {\"mod\": \"steal\"}}");
     assertThatThrownBy(() -> ConfigLoader.readFile(f))

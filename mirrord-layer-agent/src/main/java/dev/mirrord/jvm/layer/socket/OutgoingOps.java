@@ -2,6 +2,7 @@ package dev.mirrord.jvm.layer.socket;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.protocol.Outgoing;
+import dev.mirrord.jvm.protocol.OutgoingFilter;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import java.io.IOException;

@@ -1,5 +1,6 @@
-package dev.mirrord.jvm.layer.socket;
+package dev.mirrord.jvm.protocol;
 
+import io.netty.util.NetUtil;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -8,7 +9,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * mirrord's {@code outgoing.filter}: which destinations go through the target. At most one of the
+ * mirrord's {@code outgoing.filter} (the CLI validates it, the layer applies it): which destinations go through the target. At most one of the
  * two lists is set (as in mirrord): {@code remote} — only matching destinations go remote; {@code
  * local} — matching destinations stay local. An entry is {@code [tcp://|udp://]<what>[:port]}
  * where {@code what} is a host name (as the app named it), an IP address ({@code [v6]} with a
@@ -116,10 +117,8 @@ public final class OutgoingFilter {
         }
       }
       if (addr.matches("[0-9.]+") || addr.contains(":")) {
-        byte[] net;
-        try {
-          net = InetAddresses.forLiteral(addr).getAddress();
-        } catch (IllegalArgumentException e) {
+        byte[] net = NetUtil.createByteArrayFromIpAddressString(addr);
+        if (net == null) {
           throw bad(raw);
         }
         int bits = net.length * 8;
