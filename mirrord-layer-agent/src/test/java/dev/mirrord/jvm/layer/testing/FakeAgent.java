@@ -56,6 +56,9 @@ public final class FakeAgent implements AutoCloseable {
   private final List<ClientMessage> received = new CopyOnWriteArrayList<>();
   private final List<Channel> clients = new CopyOnWriteArrayList<>();
   private final Set<Class<?>> ignored = new java.util.concurrent.CopyOnWriteArraySet<>();
+  /** Outgoing routes: "ip:port" → the loopback endpoint the fake CLI answers with, or an errno. */
+  private final Map<String, Object> outgoing = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong outgoingIds = new java.util.concurrent.atomic.AtomicLong();
   private volatile String rejectReason;
   private volatile boolean closeAfterTargetInfo;
   private Channel server;
@@ -98,6 +101,18 @@ public final class FakeAgent implements AutoCloseable {
   /** Closes each connection right after sending its {@code TargetInfo}. */
   public FakeAgent closeAfterTargetInfo() {
     this.closeAfterTargetInfo = true;
+    return this;
+  }
+
+  /** A {@code ConnectRequest} to {@code ip:port} is answered with {@code endpoint} (a local server). */
+  public FakeAgent route(String ipPort, java.net.InetSocketAddress endpoint) {
+    outgoing.put(ipPort, endpoint);
+    return this;
+  }
+
+  /** A {@code ConnectRequest} to {@code ip:port} fails in the "target" with {@code errno}. */
+  public FakeAgent failConnect(String ipPort, int errno) {
+    outgoing.put(ipPort, errno);
     return this;
   }
 
@@ -190,6 +205,18 @@ public final class FakeAgent implements AutoCloseable {
                 known != null
                     ? RemoteResult.ok(known)
                     : RemoteResult.err(new ResponseError.NotFound(q.host()))));
+      } else if (msg instanceof dev.mirrord.jvm.protocol.Outgoing.ConnectRequest c) {
+        Object route = outgoing.get(c.address() + ":" + c.port());
+        RemoteResult<dev.mirrord.jvm.protocol.Outgoing.Connected> result;
+        if (route instanceof java.net.InetSocketAddress e) {
+          result = RemoteResult.ok(new dev.mirrord.jvm.protocol.Outgoing.Connected(
+              dev.mirrord.jvm.protocol.Outgoing.ID_BIT | outgoingIds.incrementAndGet(),
+              e.getAddress().getHostAddress(), e.getPort()));
+        } else {
+          int errno = route instanceof Integer i ? i : dev.mirrord.jvm.protocol.Outgoing.ECONNREFUSED;
+          result = RemoteResult.err(new ResponseError.RemoteIo(errno, "fake: " + c.address()));
+        }
+        ctx.writeAndFlush(new dev.mirrord.jvm.protocol.Outgoing.ConnectResponse(c.requestId(), result));
       } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.PortSubscribe s) {
         ctx.writeAndFlush(
             new dev.mirrord.jvm.protocol.Tcp.PortSubscribeResult(s.port(), RemoteResult.ok(s.port())));

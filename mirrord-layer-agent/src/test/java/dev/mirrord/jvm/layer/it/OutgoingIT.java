@@ -1,0 +1,176 @@
+package dev.mirrord.jvm.layer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.mirrord.jvm.layer.testapp.ConnectProbeApp;
+import dev.mirrord.jvm.layer.testing.ChildJvm;
+import dev.mirrord.jvm.layer.testing.FakeAgent;
+import dev.mirrord.jvm.layer.testing.SessionFile;
+import dev.mirrord.jvm.protocol.Outgoing;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Outgoing connects in a child JVM (JDK 17 and the build's JDK) against FakeAgent, which plays the
+ * CLI: it answers each {@code ConnectRequest} with the loopback endpoint of an echo server of this
+ * test, or with the errno of a failed connect. So every byte stays on loopback: the destinations
+ * (198.18.0.x) are never dialled; the child's connects are rewritten to the endpoints.
+ */
+class OutgoingIT {
+  private static final String JDKS = "dev.mirrord.jvm.layer.testing.ChildJvm#jdks";
+
+  @TempDir Path dir;
+  private FakeAgent agent;
+  private ServerSocket tcpEcho;
+  private DatagramSocket udpEcho;
+  private Thread echoThreads;
+
+  @BeforeEach
+  void start() throws Exception {
+    agent = FakeAgent.start();
+    tcpEcho = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    udpEcho = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+    Thread tcp = daemon(() -> {
+      while (!tcpEcho.isClosed()) {
+        try {
+          Socket s = tcpEcho.accept();
+          daemon(() -> echo(s));
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    daemon(() -> {
+      byte[] buf = new byte[2048];
+      while (!udpEcho.isClosed()) {
+        try {
+          DatagramPacket p = new DatagramPacket(buf, buf.length);
+          udpEcho.receive(p);
+          udpEcho.send(new DatagramPacket(p.getData(), p.getLength(), p.getSocketAddress()));
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    echoThreads = tcp;
+    InetSocketAddress tcpEnd = (InetSocketAddress) tcpEcho.getLocalSocketAddress();
+    agent.route("198.18.0.20:9000", tcpEnd)
+        .route("198.18.0.20:9001", (InetSocketAddress) udpEcho.getLocalSocketAddress())
+        .failConnect("198.18.0.20:9999", Outgoing.ECONNREFUSED)
+        .failConnect("198.18.0.21:9000", Outgoing.EHOSTUNREACH)
+        .failConnect("198.18.0.22:9000", Outgoing.ETIMEDOUT);
+  }
+
+  private static Thread daemon(Runnable r) {
+    Thread t = new Thread(r, "echo");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void echo(Socket s) {
+    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+      in.transferTo(out);
+    } catch (Exception ignored) {
+      // the probe closed
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    tcpEcho.close();
+    udpEcho.close();
+    echoThreads.join(2000);
+    agent.close();
+  }
+
+  private ChildJvm.Result run(Path jdk, Map<String, String> session, String... probes) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    return ChildJvm.run(
+        jdk,
+        List.of(),
+        SessionFile.write(dir, agent.port(), session).toString(),
+        List.of(ChildJvm.testClasses()),
+        ConnectProbeApp.class,
+        List.of(probes),
+        dir);
+  }
+
+  private static String value(ChildJvm.Result r, String key) {
+    return r.stdout().stream()
+        .filter(l -> l.startsWith(key + "="))
+        .map(l -> l.substring(key.length() + 1))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + key + " in\n" + r));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void everyKindOfConnectGoesThroughTheTargetAndReportsTheAddressItAskedFor(String name, Path jdk)
+      throws Exception {
+    ChildJvm.Result r = run(jdk, Map.of(),
+        "socket:198.18.0.20:9000", "channel:198.18.0.20:9000", "async:198.18.0.20:9000",
+        "udp:198.18.0.20:9001", "dchannel:198.18.0.20:9001");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).as(r.toString()).isEmpty();
+    assertThat(value(r, "socket:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000 port=9000");
+    assertThat(value(r, "channel:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000");
+    assertThat(value(r, "async:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000");
+    assertThat(value(r, "udp:198.18.0.20:9001"))
+        .isEqualTo("ping peer=/198.18.0.20:9001 from=/198.18.0.20:9001");
+    assertThat(value(r, "dchannel:198.18.0.20:9001")).isEqualTo("ping peer=/198.18.0.20:9001");
+    assertThat(agent.received(Outgoing.ConnectRequest.class))
+        .extracting(c -> c.protocol() + " " + c.address() + ":" + c.port())
+        .containsExactly("TCP 198.18.0.20:9000", "TCP 198.18.0.20:9000", "TCP 198.18.0.20:9000",
+            "UDP 198.18.0.20:9001", "UDP 198.18.0.20:9001");
+    assertThat(agent.received(Outgoing.ConnectRequest.class).get(0).timeoutMillis())
+        .as("the app's connect timeout travels").isEqualTo(2000);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void failuresInTheTargetAreTheJdksOwnExceptions(String name, Path jdk) throws Exception {
+    ChildJvm.Result r = run(jdk, Map.of(),
+        "socket:198.18.0.20:9999", "channel:198.18.0.20:9999", "socket:198.18.0.21:9000",
+        "socket:198.18.0.22:9000", "channel:198.18.0.22:9000");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(value(r, "socket:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
+    assertThat(value(r, "channel:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
+    assertThat(value(r, "socket:198.18.0.21:9000")).isEqualTo("java.net.NoRouteToHostException: No route to host");
+    assertThat(value(r, "socket:198.18.0.22:9000")).isEqualTo("java.net.SocketTimeoutException: Connect timed out");
+    assertThat(value(r, "channel:198.18.0.22:9000")).isEqualTo("java.net.ConnectException: Connection timed out");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void loopbackStaysLocalAndAFilterKeepsMatchingDestinationsOffTheTarget(String name, Path jdk)
+      throws Exception {
+    int echoPort = tcpEcho.getLocalPort();
+    ChildJvm.Result r = run(jdk, Map.of("outgoing.filter.local", "198.18.0.20:9999"),
+        "socket:127.0.0.1:" + echoPort, "socket:198.18.0.20:9000");
+
+    assertThat(value(r, "socket:127.0.0.1:" + echoPort)).startsWith("ping peer=/127.0.0.1:" + echoPort);
+    assertThat(value(r, "socket:198.18.0.20:9000")).startsWith("ping peer=/198.18.0.20:9000");
+    assertThat(agent.received(Outgoing.ConnectRequest.class))
+        .extracting(c -> c.address() + ":" + c.port())
+        .containsExactly("198.18.0.20:9000");
+  }
+}
