@@ -173,4 +173,24 @@ class OutgoingIT {
         .extracting(c -> c.address() + ":" + c.port())
         .containsExactly("198.18.0.20:9000");
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void anAppsOwnNettyEpollConnectGoesThroughTheTarget(String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    Path libs = Path.of(System.getProperty("mirrord.it.epollLibs", "target/it-epoll-libs"));
+    List<Path> cp = new java.util.ArrayList<>();
+    cp.add(ChildJvm.testClasses());
+    try (java.util.stream.Stream<Path> jars = Files.list(libs)) {
+      jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(cp::add);
+    }
+    ChildJvm.Result r = ChildJvm.run(jdk, SessionFile.write(dir, agent.port(), Map.of()).toString(), cp,
+        dev.mirrord.jvm.layer.testapp.EpollClientApp.class, List.of("198.18.0.20:9000"), dir);
+
+    assertThat(r.stdout()).as(r.toString())
+        .contains("epoll.available=true", "echo=ping", "peer=/198.18.0.20:9000", "done=true");
+    assertThat(agent.received(Outgoing.ConnectRequest.class))
+        .extracting(c -> c.address() + ":" + c.port())
+        .containsExactly("198.18.0.20:9000");
+  }
 }
