@@ -345,7 +345,7 @@ cmd_up() {
   mapfile -d '' -t srv < <(node_server svc)
   spawn "$st" svc-http "$(ns_name "$p" svc)" "${srv[@]}" env -i MIRRORD_LAB_NODE=svc PATH=/usr/bin:/bin \
     socat -T 10 "TCP-LISTEN:$SVC_HTTP_PORT,fork,reuseaddr" "EXEC:$st/http-reply.sh" >/dev/null
-  spawn "$st" svc-tcp-echo "$(ns_name "$p" svc)" socat -T 30 "TCP-LISTEN:$SVC_TCP_ECHO_PORT,fork,reuseaddr" PIPE >/dev/null
+  spawn "$st" svc-tcp-echo "$(ns_name "$p" svc)" socat -T 30 "TCP-LISTEN:$SVC_TCP_ECHO_PORT,fork,reuseaddr,backlog=128" PIPE >/dev/null
   spawn "$st" svc-udp-echo "$(ns_name "$p" svc)" socat -T 5 "UDP-RECVFROM:$SVC_UDP_ECHO_PORT,fork" PIPE >/dev/null
   # Bulk sink: reads each connection to EOF (the client's half-close), answers the byte count ("N\n"), closes.
   spawn "$st" svc-sink "$(ns_name "$p" svc)" socat -b 262144 -t 5 -T 60 \
