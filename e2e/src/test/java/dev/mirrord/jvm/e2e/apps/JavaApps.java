@@ -45,8 +45,13 @@ public final class JavaApps {
    * OutgoingApp}.
    */
   public static List<String> libraryCommand17(Class<?> main, String... args) {
+    return libraryCommand(java17(), main, args);
+  }
+
+  /** Like {@link #libraryCommand17} with the {@code java} executable {@code java}. */
+  public static List<String> libraryCommand(Path java, Class<?> main, String... args) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(java17().toString());
+    cmd.add(java.toString());
     cmd.add("-cp");
     cmd.add(appClasspath());
     cmd.add(main.getName());

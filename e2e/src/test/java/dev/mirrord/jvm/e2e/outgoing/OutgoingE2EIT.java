@@ -34,9 +34,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Outgoing TCP/UDP through the pod and DNS in the pod's context (issue 6), with {@link OutgoingApp} on JDK 17:
+ * Outgoing TCP/UDP through the pod and DNS in the pod's context (issue 6), with {@link OutgoingApp} on JDK 17 (and
+ * under mirrord on JDK 25 too):
  * a JDBC query (PostgreSQL driver, {@code jdbc:postgresql://postgres:5432/app}), Redis SET/GET (Jedis, {@code
  * redis:6379}), an {@code HttpClient} GET ({@code http://svc:8080/}), TCP echo by {@code Socket} and non-blocking
  * {@code SocketChannel} ({@code svc:9000}), connected-UDP echo by {@code DatagramSocket} and {@code DatagramChannel}
@@ -136,9 +139,12 @@ class OutgoingE2EIT {
    * the pod's namespace, the names resolve through the pod's resolv.conf, the Netty resolver's own UDP query to the
    * cluster DNS is answered, and the app's sockets report the addresses it asked for, never a local relay's.
    */
-  @Test
-  void underMirrordEveryCheckPassesAsInsideThePod(NetnsLab lab) {
-    MirrordResult r = mirrord(lab, "all", List.of());
+  @ParameterizedTest(name = "on JDK {0}")
+  @ValueSource(ints = {17, 25})
+  void underMirrordEveryCheckPassesAsInsideThePod(int jdk, NetnsLab lab) {
+    // 17: the layer hooks resolution itself; 18+: it may use the InetAddressResolverProvider SPI (issue 6, item 4).
+    Path java = jdk == 17 ? JavaApps.java17() : JavaApps.javaExecutable(); // the build's JDK: 25 (enforcer)
+    MirrordResult r = mirrord(lab, "all-jdk" + jdk, List.of(), app(java));
 
     assertThat(results(r.stdout())).as("%s", r).containsExactlyEntriesOf(IN_THE_POD);
     assertThat(r.stdout()).as("no socket reports a local relay\n%s", r).doesNotContain("127.0.0.1").doesNotContain("0:0:0:0:0:0:0:1");
@@ -185,6 +191,11 @@ class OutgoingE2EIT {
   /** {@code <JDK 17 java> -cp <test classes + client jars> OutgoingApp checks…}. */
   private static List<String> app(String... checks) {
     return JavaApps.libraryCommand17(OutgoingApp.class, checks);
+  }
+
+  /** Like {@link #app(String...)} (all checks) on the JDK of {@code java}. */
+  private static List<String> app(Path java) {
+    return JavaApps.libraryCommand(java, OutgoingApp.class);
   }
 
   /** The dev namespace {@code <prefix>-dev}: loopback only, resolv.conf pointing at 127.0.0.1; created once per lab. */
@@ -240,6 +251,10 @@ class OutgoingE2EIT {
    * {@code <dir>}); waits for the end.
    */
   private static MirrordResult mirrord(NetnsLab lab, String name, List<String> flags, String... checks) {
+    return mirrord(lab, name, flags, app(checks));
+  }
+
+  private static MirrordResult mirrord(NetnsLab lab, String name, List<String> flags, List<String> app) {
     String ns = devNamespace(lab);
     Path dir = lab.logDir().resolve(String.format(Locale.ROOT, "outgoing-%02d-%s", RUNS.incrementAndGet(), name));
     try {
@@ -253,7 +268,7 @@ class OutgoingE2EIT {
         bin().toString(), "exec", "--target", "pid/" + lab.podPid()));
     cmd.addAll(flags);
     cmd.add("--");
-    cmd.addAll(app(checks));
+    cmd.addAll(app);
     try (LabProcess p = lab.exec(ns, Map.of(), cmd)) {
       int exit = p.waitFor(RUN);
       return new MirrordResult(exit, p.stdout(), p.stderr(), dir, ns, nsBefore);
