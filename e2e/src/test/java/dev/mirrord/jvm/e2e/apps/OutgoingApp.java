@@ -65,7 +65,12 @@ import redis.clients.jedis.Jedis;
  *                                                             198.18.0.53:53 for svc.default.svc.cluster.local
  * </pre>
  *
- * A failed check prints {@code <check> failed <root cause class>: <its message> (<outer class> > … > <root class>)}
+ * Error probes, run only when named: {@code refused} (svc:9009, where nothing listens: {@code ConnectException}),
+ * {@code noroute} (198.18.0.99:9000, an address on the lab's /24 that nobody has: {@code NoRouteToHostException}
+ * after the ARP timeout, about 3 s), {@code timeout} (the same with a 500 ms connect timeout: {@code
+ * SocketTimeoutException}). They "fail" by design: what matters is that the error is the one the pod would get.
+ *
+ * <p>A failed check prints {@code <check> failed <root cause class>: <its message> (<outer class> > … > <root class>)}
  * (the chain follows causes, or the first suppressed exception where there is no cause).
  * Every check is bounded by {@value #TIMEOUT_MS} ms (connect and read). Exit code 0 only if every selected check
  * passed, else 1; 2 for an unknown check name.
@@ -100,6 +105,10 @@ public final class OutgoingApp {
     all.put("udp", OutgoingApp::udp);
     all.put("udpchannel", OutgoingApp::udpChannel);
     all.put("netty", OutgoingApp::netty);
+    // Error probes (not in the default set): each is expected to fail, with the error the pod itself would see.
+    all.put("refused", () -> connectProbe(new InetSocketAddress("svc", 9009), TIMEOUT_MS));
+    all.put("noroute", () -> connectProbe(new InetSocketAddress("198.18.0.99", 9000), TIMEOUT_MS));
+    all.put("timeout", () -> connectProbe(new InetSocketAddress("198.18.0.99", 9000), 500));
     List<String> selected = new ArrayList<>();
     for (String a : args) {
       if (a.startsWith("--netty-dns=")) {
@@ -112,7 +121,7 @@ public final class OutgoingApp {
       }
     }
     if (selected.isEmpty()) {
-      selected.addAll(all.keySet());
+      selected.addAll(CHECKS);
     }
     boolean allOk = true;
     for (String name : selected) {
@@ -130,6 +139,14 @@ public final class OutgoingApp {
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
     System.exit(allOk ? 0 : 1);
+  }
+
+  /** A plain connect with {@code timeoutMs}; returns "connected" (which a probe should never print). */
+  static String connectProbe(InetSocketAddress to, int timeoutMs) throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.connect(to, timeoutMs);
+      return "connected remote=" + socket.getRemoteSocketAddress();
+    }
   }
 
   static String dns() throws Exception {

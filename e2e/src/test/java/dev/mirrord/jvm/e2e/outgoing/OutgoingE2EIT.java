@@ -97,6 +97,13 @@ class OutgoingE2EIT {
       "udpchannel", "UnresolvedAddressException",
       "netty", "SocketException");
 
+  /** OutgoingApp's error probes and the root cause each gets inside the pod. */
+  private static final Map<String, String> ERROR_PROBES = orderedMap(
+      "refused", "ConnectException",
+      // timeout before noroute: while 198.18.0.99's neighbour entry is still being resolved, not yet FAILED
+      "timeout", "SocketTimeoutException",
+      "noroute", "NoRouteToHostException");
+
   /** The checks that open connections (all but the two lookups). */
   private static final List<String> CONNECTIONS =
       List.of("jdbc", "redis", "http", "tcp", "tcpchannel", "udp", "udpchannel");
@@ -149,6 +156,22 @@ class OutgoingE2EIT {
     assertThat(results(r.stdout())).as("%s", r).containsExactlyEntriesOf(IN_THE_POD);
     assertThat(r.stdout()).as("no socket reports a local relay\n%s", r).doesNotContain("127.0.0.1").doesNotContain("0:0:0:0:0:0:0:1");
     assertThat(r.exitCode()).as("%s", r).isZero();
+    assertNothingLeft(lab, r);
+  }
+
+  /**
+   * (iii, errors) A connect made through the pod fails as it fails in the pod: refused → {@code ConnectException}, an
+   * address nobody has → {@code NoRouteToHostException}, and the app's own connect timeout is honoured → {@code
+   * SocketTimeoutException} (issue 6, item 1: "Errors are faithful").
+   */
+  @Test
+  void underMirrordConnectErrorsAreThePodsErrors(NetnsLab lab) {
+    ExecResult inPod = lab.run(Node.POD, RUN, app(ERROR_PROBES.keySet().toArray(String[]::new)).toArray(String[]::new));
+    assertThat(failureRoots(inPod)).as("in the pod: %s", inPod).containsExactlyEntriesOf(ERROR_PROBES);
+
+    MirrordResult r = mirrord(lab, "errors", List.of(), ERROR_PROBES.keySet().toArray(String[]::new));
+
+    assertThat(failureRoots(r)).as("%s", r).containsExactlyEntriesOf(ERROR_PROBES);
     assertNothingLeft(lab, r);
   }
 
