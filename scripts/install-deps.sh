@@ -4,8 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Tools the e2e netns lab (scripts/lab.sh) and the pod agent use.
-PACKAGES=(iproute2 iptables conntrack util-linux socat dnsmasq-base curl procps psmisc netcat-openbsd maven)
+# Tools the e2e netns lab (scripts/lab.sh) and the pod agent use. postgresql and redis-server are servers of
+# `lab.sh up --with-db` (started by hand inside the lab, never as the packages' own services: see below).
+PACKAGES=(iproute2 iptables conntrack util-linux socat dnsmasq-base curl procps psmisc netcat-openbsd maven
+  postgresql redis-server)
+# Packages whose Debian service must never run on the host (the lab starts its own servers in its namespaces).
+NO_SERVICE=(postgresql redis-server)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,9 +33,32 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   fi
   echo "install-deps: installing ${missing[*]}"
   apt_update_once
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  # Keep the packages' services from starting during the install: a policy-rc.d that denies every start (as in
+  # Docker images), only for the length of the install and only if the machine has none of its own.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# scripts/install-deps.sh: no service starts during this install\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    own_policy=1
+  fi
+  rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null || rc=$?
+  [[ $own_policy -eq 0 ]] || rm -f "$policy"
+  [[ $rc -eq 0 ]] || exit $rc
 else
   echo "install-deps: packages present (${PACKAGES[*]})"
+fi
+
+# The Debian services of the lab's servers stay off: not enabled at boot (where systemd runs) and not running now.
+if [[ $(id -u) -eq 0 ]]; then
+  for svc in "${NO_SERVICE[@]}"; do
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+      systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/$svc ]]; then
+      "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # JDK 25: JAVA_HOME if 25+, else /usr/lib/jvm/*25*; else temurin-25-jdk if apt knows it.

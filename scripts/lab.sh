@@ -8,7 +8,9 @@
 #   namespace   address          what runs there
 #   P-br        (none)           Linux bridge br0; one veth per node (v-pod, v-svc, v-dns, v-client)
 #   P-pod       198.18.0.10/24   the target "pod": HTTP on :8080 ("hello from pod"), hostname pod, own env
-#   P-svc       198.18.0.20/24   a second pod with services: HTTP :8080, TCP echo :9000, UDP echo :9001
+#   P-svc       198.18.0.20/24   a second pod with services: HTTP :8080, TCP echo :9000, UDP echo :9001, TCP sink :9002
+#                                (reads to EOF, answers the byte count, closes); with --with-db also PostgreSQL :5432
+#                                (database `app`, user postgres, trust auth from 198.18.0.0/24) and Redis :6379
 #   P-dns       198.18.0.53/24   dnsmasq, the cluster DNS (cluster.local only, never forwards)
 #   P-client    198.18.0.100/24  a caller from outside the pod (curl from here to 198.18.0.10:8080)
 #
@@ -20,14 +22,21 @@
 # made the lab, or for `up` without --owner-pid, the pod's server process). Every `up` first sweeps labs whose owner is
 # gone: it kills every process inside their namespaces, deletes the namespaces, /etc/netns/P-* and the run files.
 #
+# --with-db costs about 1-3 s more (initdb + postgres start), so it is opt-in. PostgreSQL runs as user postgres from
+# a data dir under the lab's run dir (/run/mirrord-lab/P/pg, deleted with the lab), in its own IPC namespace (a
+# SIGKILLed postgres leaves no SysV shared memory behind); Redis keeps nothing on disk. Neither touches the Debian
+# services of their packages (those stay stopped; scripts/install-deps.sh makes sure they never start).
+#
 # Usage:
-#   lab.sh up [--prefix P] [--owner-pid PID]   create a lab; prints KEY=VALUE lines (eval-able), e.g. MIRRORD_LAB_POD_PID
+#   lab.sh up [--prefix P] [--owner-pid PID] [--with-db]
+#                                              create a lab; prints KEY=VALUE lines (eval-able), e.g. MIRRORD_LAB_POD_PID
 #   lab.sh down [--prefix P | --all]           delete a lab (default: the last one made by `up` without --owner-pid)
 #   lab.sh keep --prefix P                     hand a lab to its pod process (it then outlives the JVM that made it)
 #   lab.sh status                              list labs, owners, pod pids
 #   lab.sh sweep                               delete labs whose owner is gone
 #   lab.sh exec NODE [--prefix P] -- CMD...    run CMD in a node (pod|svc|dns|client|br), e.g. exec client -- curl -s pod:8080
-# Needs root, iproute2, util-linux (setsid, unshare, flock), socat, dnsmasq-base.
+# Needs root, iproute2, util-linux (setsid, unshare, flock, setpriv), socat, dnsmasq-base; with --with-db also
+# postgresql (initdb, postgres, psql; MIRRORD_LAB_PG_BIN overrides /usr/lib/postgresql/<newest>/bin) and redis-server.
 set -euo pipefail
 
 RUN_DIR="${MIRRORD_LAB_RUN_DIR:-/run/mirrord-lab}"
@@ -51,6 +60,10 @@ POD_HTTP_PORT=8080
 SVC_HTTP_PORT=8080
 SVC_TCP_ECHO_PORT=9000
 SVC_UDP_ECHO_PORT=9001
+SVC_SINK_PORT=9002
+SVC_POSTGRES_PORT=5432
+SVC_POSTGRES_DB=app
+SVC_REDIS_PORT=6379
 # The pod's server runs with exactly this environment (what the agent reads from /proc/<pid>/environ).
 POD_ENV=(
   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -161,14 +174,73 @@ sweep_locked() {
   done
 }
 
-# Wait (bounded) until something listens on a port in a namespace. $1 ns, $2 t|u, $3 port
+# Wait (bounded) until something listens on a port in a namespace. $1 ns, $2 t|u, $3 port [$4 seconds, default 5]
 wait_listen() {
-  local i
-  for ((i = 0; i < 100; i++)); do
+  local i secs="${4:-5}"
+  for ((i = 0; i < secs * 20; i++)); do
     if [[ -n "$(ip netns exec "$1" ss -Hln"$2" "sport = :$3" 2>/dev/null)" ]]; then return 0; fi
     sleep 0.05
   done
-  die "nothing listens on $2 port $3 in $1 after 5 s"
+  die "nothing listens on $2 port $3 in $1 after $secs s"
+}
+
+# The PostgreSQL server binaries: MIRRORD_LAB_PG_BIN, else the newest /usr/lib/postgresql/<version>/bin.
+pg_bin() {
+  if [[ -n "${MIRRORD_LAB_PG_BIN:-}" ]]; then printf '%s' "$MIRRORD_LAB_PG_BIN"; return 0; fi
+  local d
+  d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)
+  [[ -n "$d" && -x "$d/postgres" && -x "$d/initdb" ]] || die "no PostgreSQL under /usr/lib/postgresql; run scripts/install-deps.sh as root"
+  printf '%s' "$d"
+}
+
+# PostgreSQL and Redis in the svc node (lab.sh up --with-db). $1 state dir, $2 svc namespace. Prints nothing.
+start_db() {
+  local st="$1" ns="$2" bin pg
+  bin=$(pg_bin)
+  command -v redis-server >/dev/null 2>&1 || die "missing 'redis-server'; run scripts/install-deps.sh as root"
+  id postgres >/dev/null 2>&1 || die "no user 'postgres' (the postgresql package makes it); run scripts/install-deps.sh"
+  pg="$st/pg"
+  mkdir -p "$pg/data" "$pg/sock"
+  chown -R postgres:postgres "$pg"
+  chmod 0700 "$pg/data"
+  # Never the cluster of the Debian service (/var/lib/postgresql): a data dir of this lab only.
+  setpriv --reuid=postgres --regid=postgres --init-groups --reset-env "$bin/initdb" -D "$pg/data" -U postgres \
+    -A trust -E UTF8 --locale=C --no-sync --no-instructions >"$st/initdb.log" 2>&1 \
+    || die "initdb failed; see $st/initdb.log"
+  cat >>"$pg/data/postgresql.conf" <<CONF
+# mirrord lab: the svc node's address only; socket in the lab's run dir; a throwaway database (no durability).
+listen_addresses = '${NODE_IP[svc]}'
+port = $SVC_POSTGRES_PORT
+unix_socket_directories = '$pg/sock'
+dynamic_shared_memory_type = sysv
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 16MB
+max_connections = 20
+logging_collector = off
+CONF
+  printf 'local all all trust\nhost all all %s/%s trust\n' "${NODE_IP[svc]%.*}.0" "$NET_BITS" >"$pg/data/pg_hba.conf"
+  # Own IPC namespace: SysV segments die with the lab's processes, even after SIGKILL.
+  spawn "$st" svc-postgres "$ns" unshare --ipc -- \
+    setpriv --reuid=postgres --regid=postgres --init-groups --reset-env "$bin/postgres" -D "$pg/data" >/dev/null
+
+  mkdir -p "$st/redis"
+  spawn "$st" svc-redis "$ns" redis-server --bind "${NODE_IP[svc]}" --port "$SVC_REDIS_PORT" --save '' \
+    --appendonly no --protected-mode no --daemonize no --supervised no --dir "$st/redis" --logfile '' >/dev/null
+
+  wait_listen "$ns" t "$SVC_REDIS_PORT"
+  wait_listen "$ns" t "$SVC_POSTGRES_PORT" 30
+  local i
+  for ((i = 0; i < 100; i++)); do
+    if ip netns exec "$ns" setpriv --reuid=postgres --regid=postgres --init-groups --reset-env "$bin/psql" \
+      -h "$pg/sock" -p "$SVC_POSTGRES_PORT" -U postgres -d postgres -qAtc "CREATE DATABASE $SVC_POSTGRES_DB" \
+      >>"$st/createdb.log" 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "could not create database $SVC_POSTGRES_DB; see $st/createdb.log and $st/svc-postgres.log"
 }
 
 # Start a daemon in a namespace, in its own session (process group), detached from us. Prints its pid.
@@ -207,11 +279,12 @@ node_server() { # node -> prefix of a command line for spawn
 }
 
 cmd_up() {
-  local p="" owner="" t0 node ns dir st out
+  local p="" owner="" with_db="" t0 node ns dir st out
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --prefix) p="$2"; shift 2 ;;
       --owner-pid) owner="$2"; shift 2 ;;
+      --with-db) with_db=1; shift ;;
       --quiet) QUIET=1; shift ;;
       *) die "up: unknown argument $1" ;;
     esac
@@ -272,8 +345,12 @@ cmd_up() {
   mapfile -d '' -t srv < <(node_server svc)
   spawn "$st" svc-http "$(ns_name "$p" svc)" "${srv[@]}" env -i MIRRORD_LAB_NODE=svc PATH=/usr/bin:/bin \
     socat -T 10 "TCP-LISTEN:$SVC_HTTP_PORT,fork,reuseaddr" "EXEC:$st/http-reply.sh" >/dev/null
-  spawn "$st" svc-tcp-echo "$(ns_name "$p" svc)" socat -T 30 "TCP-LISTEN:$SVC_TCP_ECHO_PORT,fork,reuseaddr" PIPE >/dev/null
+  spawn "$st" svc-tcp-echo "$(ns_name "$p" svc)" socat -T 30 "TCP-LISTEN:$SVC_TCP_ECHO_PORT,fork,reuseaddr,backlog=128" PIPE >/dev/null
   spawn "$st" svc-udp-echo "$(ns_name "$p" svc)" socat -T 5 "UDP-RECVFROM:$SVC_UDP_ECHO_PORT,fork" PIPE >/dev/null
+  # Bulk sink: reads each connection to EOF (the client's half-close), answers the byte count ("N\n"), closes.
+  spawn "$st" svc-sink "$(ns_name "$p" svc)" socat -b 262144 -t 5 -T 60 \
+    "TCP-LISTEN:$SVC_SINK_PORT,fork,reuseaddr,backlog=64" "SYSTEM:exec wc -c" >/dev/null
+  if [[ -n "$with_db" ]]; then start_db "$st" "$(ns_name "$p" svc)"; fi
 
   # The target pod's server: the long-running process whose pid the agent targets.
   local pod_pid
@@ -285,6 +362,7 @@ cmd_up() {
   wait_listen "$(ns_name "$p" svc)" t "$SVC_HTTP_PORT"
   wait_listen "$(ns_name "$p" svc)" t "$SVC_TCP_ECHO_PORT"
   wait_listen "$(ns_name "$p" svc)" u "$SVC_UDP_ECHO_PORT"
+  wait_listen "$(ns_name "$p" svc)" t "$SVC_SINK_PORT"
   wait_listen "$(ns_name "$p" pod)" t "$POD_HTTP_PORT"
   kill -0 "$pod_pid" 2>/dev/null || die "pod server died; see $st/pod-http.log"
 
@@ -303,7 +381,19 @@ MIRRORD_LAB_POD_HTTP_PORT=$POD_HTTP_PORT
 MIRRORD_LAB_SVC_HTTP_PORT=$SVC_HTTP_PORT
 MIRRORD_LAB_SVC_TCP_ECHO_PORT=$SVC_TCP_ECHO_PORT
 MIRRORD_LAB_SVC_UDP_ECHO_PORT=$SVC_UDP_ECHO_PORT
+MIRRORD_LAB_SVC_SINK_PORT=$SVC_SINK_PORT
+MIRRORD_LAB_SVC_SINK_ADDR=${NODE_IP[svc]}:$SVC_SINK_PORT
 MIRRORD_LAB_NS_BR=$br"
+  if [[ -n "$with_db" ]]; then
+    out+="
+MIRRORD_LAB_SVC_POSTGRES_PORT=$SVC_POSTGRES_PORT
+MIRRORD_LAB_SVC_POSTGRES_ADDR=${NODE_IP[svc]}:$SVC_POSTGRES_PORT
+MIRRORD_LAB_SVC_POSTGRES_DB=$SVC_POSTGRES_DB
+MIRRORD_LAB_SVC_POSTGRES_USER=postgres
+MIRRORD_LAB_SVC_POSTGRES_DATA=$st/pg/data
+MIRRORD_LAB_SVC_REDIS_PORT=$SVC_REDIS_PORT
+MIRRORD_LAB_SVC_REDIS_ADDR=${NODE_IP[svc]}:$SVC_REDIS_PORT"
+  fi
   for node in "${NODES[@]}"; do
     out+="
 MIRRORD_LAB_NS_${node^^}=$(ns_name "$p" "$node")

@@ -40,6 +40,43 @@ public final class JavaApps {
   }
 
   /**
+   * Like {@link #command17}, with the third-party jars of the e2e module on the classpath too ({@link
+   * #appClasspath()}): for apps that use real client libraries (PostgreSQL driver, Jedis, Netty), e.g. {@link
+   * OutgoingApp}.
+   */
+  public static List<String> libraryCommand17(Class<?> main, String... args) {
+    return libraryCommand(java17(), main, args);
+  }
+
+  /** Like {@link #libraryCommand17} with the {@code java} executable {@code java}. */
+  public static List<String> libraryCommand(Path java, Class<?> main, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java.toString());
+    cmd.add("-cp");
+    cmd.add(appClasspath());
+    cmd.add(main.getName());
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /**
+   * The e2e test classes plus every third-party test jar (not our module jars), as listed in {@code
+   * target/app-classpath.txt} by the dependency plugin at {@code generate-test-resources} (the test JVM's own class
+   * path may be a manifest-only jar).
+   *
+   * @throws IllegalStateException if that file is missing (build the module with Maven first)
+   */
+  public static String appClasspath() {
+    Path list = testClasses().resolveSibling("app-classpath.txt");
+    try {
+      String jars = Files.readString(list).strip();
+      return jars.isEmpty() ? testClasses().toString() : testClasses() + java.io.File.pathSeparator + jars;
+    } catch (IOException e) {
+      throw new IllegalStateException("no " + list + " (written by `mvn -pl e2e generate-test-resources`): " + e, e);
+    }
+  }
+
+  /**
    * A JDK 17 {@code java}: {@code MIRRORD_E2E_JAVA17} if set, else Debian's {@code
    * /usr/lib/jvm/java-17-openjdk-amd64}, else the first {@code /usr/lib/jvm/*17*}.
    *

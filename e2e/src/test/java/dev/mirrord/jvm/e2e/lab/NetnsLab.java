@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -30,8 +31,10 @@ import java.util.stream.Stream;
  *
  * <pre>
  *   client 198.18.0.100 ─┐                      ┌─ pod 198.18.0.10   HTTP :8080 "hello from pod: GET /x" (podPid)
- *                        ├── br0 (in P-br) ──────┼─ svc 198.18.0.20   HTTP :8080, TCP echo :9000, UDP echo :9001
- *   dns  198.18.0.53 ────┘   dnsmasq: *.cluster.local only, NXDOMAIN otherwise, never forwards
+ *                        ├── br0 (in P-br) ──────┼─ svc 198.18.0.20   HTTP :8080, TCP echo :9000, UDP echo :9001,
+ *   dns  198.18.0.53 ────┘                       │                    TCP sink :9002 (answers the byte count)
+ *        dnsmasq: *.cluster.local only,          └─ (with {@link Option#DATABASES}) PostgreSQL :5432 db "app",
+ *        NXDOMAIN otherwise, never forwards                           Redis :6379 on svc
  * </pre>
  *
  * Namespaces are named {@code <prefix>-pod} etc., with {@code prefix = mjl<6 hex>}. pod, svc and client see their own
@@ -56,6 +59,21 @@ public final class NetnsLab implements AutoCloseable {
 
     Node(String key) {
       this.key = key;
+    }
+  }
+
+  /** Extras of {@code lab.sh up}; each costs start-up time, so a test class asks for what it needs. */
+  public enum Option {
+    /**
+     * {@code --with-db}: PostgreSQL (database {@code app}, user {@code postgres}, trust auth from the lab's /24) on
+     * svc:5432 and Redis on svc:6379, reachable by the cluster names {@code postgres} and {@code redis}. About 1–3 s.
+     */
+    DATABASES("--with-db");
+
+    private final String flag;
+
+    Option(String flag) {
+      this.flag = flag;
     }
   }
 
@@ -88,6 +106,16 @@ public final class NetnsLab implements AutoCloseable {
    * Privileges#canManageNetns()} is false or {@code lab.sh up} fails.
    */
   public static NetnsLab create() {
+    return create(Set.of());
+  }
+
+  /** Like {@link #create()}, with the extras {@code options} (e.g. {@link Option#DATABASES}). */
+  public static NetnsLab create(Option first, Option... more) {
+    Set<Option> options = EnumSet.of(first, more);
+    return create(options);
+  }
+
+  private static NetnsLab create(Set<Option> options) {
     if (!Privileges.canManageNetns()) {
       throw new IllegalStateException("netns lab unavailable: " + Privileges.reason());
     }
@@ -101,7 +129,10 @@ public final class NetnsLab implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     long t0 = System.nanoTime();
-    ScriptRun up = script(logDir, "up", "--prefix", prefix, "--owner-pid", Long.toString(ProcessHandle.current().pid()));
+    List<String> upArgs = new ArrayList<>(
+        List.of("up", "--prefix", prefix, "--owner-pid", Long.toString(ProcessHandle.current().pid())));
+    options.forEach(o -> upArgs.add(o.flag));
+    ScriptRun up = script(logDir, upArgs.toArray(String[]::new));
     if (up.exitCode() != 0) {
       script(logDir, "down", "--prefix", prefix);
       throw new IllegalStateException("scripts/lab.sh up failed (exit " + up.exitCode() + "), log " + logDir.resolve("lab.log")
@@ -160,6 +191,30 @@ public final class NetnsLab implements AutoCloseable {
 
   public int svcUdpEchoPort() {
     return Integer.parseInt(required(labEnv, "MIRRORD_LAB_SVC_UDP_ECHO_PORT"));
+  }
+
+  /** The svc node's bulk sink: reads a connection to EOF, then answers the byte count ({@code "N\n"}) and closes. */
+  public int svcSinkPort() {
+    return Integer.parseInt(required(labEnv, "MIRRORD_LAB_SVC_SINK_PORT"));
+  }
+
+  /** Whether this lab was made with {@link Option#DATABASES}. */
+  public boolean hasDatabases() {
+    return labEnv.containsKey("MIRRORD_LAB_SVC_POSTGRES_PORT");
+  }
+
+  /** PostgreSQL on svc ({@link Option#DATABASES} only): database {@link #svcPostgresDb()}, user {@code postgres}. */
+  public int svcPostgresPort() {
+    return Integer.parseInt(required(labEnv, "MIRRORD_LAB_SVC_POSTGRES_PORT"));
+  }
+
+  public String svcPostgresDb() {
+    return required(labEnv, "MIRRORD_LAB_SVC_POSTGRES_DB");
+  }
+
+  /** Redis on svc ({@link Option#DATABASES} only). */
+  public int svcRedisPort() {
+    return Integer.parseInt(required(labEnv, "MIRRORD_LAB_SVC_REDIS_PORT"));
   }
 
   /** Inode of a node's network namespace ({@code /proc/<pid>/ns/net} of processes inside it shows the same). */

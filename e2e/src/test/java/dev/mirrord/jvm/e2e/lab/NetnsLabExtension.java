@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * <ul>
  *   <li>disables the class, with {@link Privileges#reason()}, when the lab cannot run here;
  *   <li>injects one {@link NetnsLab} per test class into test method parameters (created lazily, closed after all);
+ *       a class annotated {@link WithDatabases @WithDatabases} gets it with {@link NetnsLab.Option#DATABASES};
  *   <li>marks that lab failed when a test fails, so {@code MIRRORD_E2E_PRESERVE_FAILED=1} keeps it for debugging.
  * </ul>
  */
@@ -35,7 +36,9 @@ public final class NetnsLabExtension implements ExecutionCondition, ParameterRes
 
   @Override
   public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-    return classStore(extensionContext).getOrComputeIfAbsent(NetnsLab.class, k -> NetnsLab.create(), NetnsLab.class);
+    boolean databases = extensionContext.getRequiredTestClass().isAnnotationPresent(WithDatabases.class);
+    return classStore(extensionContext).getOrComputeIfAbsent(NetnsLab.class,
+        k -> databases ? NetnsLab.create(NetnsLab.Option.DATABASES) : NetnsLab.create(), NetnsLab.class);
   }
 
   @Override

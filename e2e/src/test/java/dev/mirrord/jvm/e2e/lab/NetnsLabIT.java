@@ -55,6 +55,45 @@ class NetnsLabIT {
   }
 
   @Test
+  void svcSinkCountsWhatItReadsUntilTheClientsHalfClose(NetnsLab lab) {
+    ExecResult sink = lab.run(Node.POD, SHORT, "sh", "-c",
+        "head -c 1048576 /dev/zero | nc -N -w5 svc " + lab.svcSinkPort());
+    assertThat(sink.stdout()).as("%s", sink).isEqualTo("1048576\n");
+  }
+
+  /** A lab of its own (the class's lab has no databases): PostgreSQL and Redis answer, by cluster name, and go. */
+  @Test
+  void withDatabasesPostgresAndRedisAnswerInsideTheSvcNamespaceAndLeaveNothing() {
+    NetnsLab lab = NetnsLab.create(NetnsLab.Option.DATABASES);
+    Path stateDir = lab.stateDir();
+    try (lab) {
+      assertThat(lab.hasDatabases()).isTrue();
+      String svcIp = lab.ip(Node.SVC);
+      ExecResult sql = lab.run(Node.SVC, SHORT, "psql", "-h", svcIp, "-p", Integer.toString(lab.svcPostgresPort()),
+          "-U", "postgres", "-d", lab.svcPostgresDb(), "-qAtc", "select 40 + 2");
+      assertThat(sql.stdout()).as("%s", sql).isEqualTo("42\n");
+      ExecResult redis = lab.run(Node.SVC, SHORT, "redis-cli", "-h", svcIp, "-p", Integer.toString(lab.svcRedisPort()),
+          "ping");
+      assertThat(redis.stdout()).as("%s", redis).isEqualTo("PONG\n");
+
+      // From the pod, by the names the pod uses (search domains): what the outgoing tests rely on.
+      ExecResult podSql = lab.run(Node.POD, SHORT, "psql", "-h", "postgres", "-U", "postgres", "-d", "app", "-qAtc",
+          "select current_database()");
+      assertThat(podSql.stdout()).as("%s", podSql).isEqualTo("app\n");
+      ExecResult podRedis = lab.run(Node.POD, SHORT, "redis-cli", "-h", "redis", "ping");
+      assertThat(podRedis.stdout()).as("%s", podRedis).isEqualTo("PONG\n");
+
+      // Only on the svc address: nothing listens on the node's loopback.
+      ExecResult listeners = lab.run(Node.SVC, SHORT, "ss", "-Hltn");
+      assertThat(listeners.stdout()).contains(svcIp + ":5432").contains(svcIp + ":6379")
+          .doesNotContain("127.0.0.1:5432").doesNotContain("0.0.0.0:5432").doesNotContain("0.0.0.0:6379");
+      assertThat(stateDir.resolve("pg/data/PG_VERSION")).exists();
+    }
+    assertThat(lab.leftovers()).isEmpty();
+    assertThat(stateDir).as("data dir deleted").doesNotExist();
+  }
+
+  @Test
   void podResolvesClusterNamesThroughItsOwnResolvConf(NetnsLab lab) {
     ExecResult svc = lab.run(Node.POD, SHORT, "getent", "hosts", "svc");
     assertThat(svc.exitCode()).as("%s", svc).isZero();
