@@ -180,14 +180,31 @@ public final class LayerBridge {
     }
   }
 
-  /** {@link #datagramPeer} for a {@code DatagramPacket} the app received: fixes its sender. */
+  /**
+   * The sender of a datagram the app received: {@link #datagramPeer} without the host name, as the
+   * JDK reports a sender (a bare address).
+   */
+  public static SocketAddress datagramSender(SocketAddress seen) {
+    SocketAddress real = datagramPeer(seen);
+    if (real == seen || !(real instanceof InetSocketAddress)) {
+      return seen;
+    }
+    InetSocketAddress isa = (InetSocketAddress) real;
+    try {
+      return new InetSocketAddress(InetAddress.getByAddress(isa.getAddress().getAddress()), isa.getPort());
+    } catch (UnknownHostException e) {
+      return real;
+    }
+  }
+
+  /** {@link #datagramSender} for a {@code DatagramPacket} the app received: fixes its sender. */
   public static void fixDatagramSender(java.net.DatagramPacket packet) {
     if (packet == null || hooks == null || BypassGuard.active()) {
       return;
     }
     try {
       SocketAddress seen = packet.getSocketAddress();
-      SocketAddress real = datagramPeer(seen);
+      SocketAddress real = datagramSender(seen);
       if (real != seen) {
         packet.setSocketAddress(real);
       }

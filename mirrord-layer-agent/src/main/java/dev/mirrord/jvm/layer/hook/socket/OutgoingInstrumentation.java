@@ -69,7 +69,7 @@ public final class OutgoingInstrumentation {
                 .on(named("connect").and(takesArgument(0, SocketAddress.class))),
             Advice.to(DatagramPeerAdvice.class)
                 .on(named("remoteAddress").or(named("getRemoteAddress")).and(takesArguments(0))),
-            Advice.to(DatagramPeerAdvice.class)
+            Advice.to(DatagramSenderAdvice.class)
                 .on(named("receive").and(takesArguments(ByteBuffer.class)).and(returns(SocketAddress.class))),
             Advice.to(DatagramSendAdvice.class)
                 .on(named("send").and(takesArguments(ByteBuffer.class, SocketAddress.class))),
@@ -177,6 +177,17 @@ public final class OutgoingInstrumentation {
         @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) SocketAddress remote) {
       if (remote != null && !BypassGuard.active()) {
         remote = LayerBridge.datagramPeer(remote);
+      }
+    }
+  }
+
+  static final class DatagramSenderAdvice {
+    private DatagramSenderAdvice() {}
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    static void exit(@Advice.Return(readOnly = false) SocketAddress sender) {
+      if (sender != null && !BypassGuard.active()) {
+        sender = LayerBridge.datagramSender(sender);
       }
     }
   }
