@@ -7,6 +7,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -245,6 +246,7 @@ final class OutgoingProxy {
             .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
             .childHandler(new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {

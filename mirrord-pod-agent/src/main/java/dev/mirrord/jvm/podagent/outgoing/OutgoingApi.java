@@ -8,6 +8,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -173,6 +174,7 @@ public final class OutgoingApi {
     int timeout = r.timeoutMillis() > 0 ? r.timeoutMillis() : DEFAULT_CONNECT_TIMEOUT_MILLIS;
     Bootstrap b = new Bootstrap().group(clientChannel.eventLoop()).handler(flow)
         .option(ChannelOption.AUTO_READ, false);
+    b.option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK);
     if (tcp) {
       b.channel(NioSocketChannel.class)
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeout)

@@ -6,6 +6,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -212,6 +213,7 @@ public final class TcpStealer implements AutoCloseable {
             .channel(NioServerSocketChannel.class)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.protocol.codec;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -23,9 +24,19 @@ public final class ProtocolPipeline {
   /** Writer idle after which a Ping should be sent. */
   public static final int WRITER_IDLE_SECONDS = 15;
 
+  /**
+   * Write-buffer water marks for protocol connections and for the sockets relayed over them.
+   * Netty's default (32/64 KiB) is one {@code Tcp.Data} chunk: every chunk would flip writability,
+   * and each flip of a relayed socket costs a {@code Tcp.Flow} round trip across three processes.
+   * With room for several chunks in flight, pauses happen only when a side really falls behind.
+   */
+  public static final WriteBufferWaterMark WATER_MARK =
+      new WriteBufferWaterMark(1024 * 1024, 4 * 1024 * 1024);
+
   private ProtocolPipeline() {}
 
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
+    p.channel().config().setWriteBufferWaterMark(WATER_MARK);
     p.addLast(
         "frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true));
     p.addLast("framePrepender", new LengthFieldPrepender(4));
