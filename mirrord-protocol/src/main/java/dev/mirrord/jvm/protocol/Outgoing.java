@@ -25,8 +25,11 @@ public final class Outgoing {
   /** The first protocol version with this family. */
   public static final ProtocolVersion SINCE = new ProtocolVersion(1, 3);
 
-  /** Set in every outgoing connection id. */
-  public static final long ID_BIT = 1L << 62;
+  /**
+   * Set in every outgoing connection id. The agent's id spaces: mirrored connections count from 1,
+   * stolen ones carry {@link Tcp#STEAL_ID_BIT} (bit 62), outgoing ones this bit (61).
+   */
+  public static final long ID_BIT = 1L << 61;
 
   public static final int ECONNREFUSED = 111;
   public static final int ENETUNREACH = 101;

@@ -9,6 +9,9 @@ package dev.mirrord.jvm.protocol;
 public final class Tcp {
   private Tcp() {}
 
+  /** Set in the ids of stolen connections (mirrored ones count from 1; see {@code Outgoing.ID_BIT}). */
+  public static final long STEAL_ID_BIT = 1L << 62;
+
   /** Largest {@link Data} payload a peer sends; bigger writes are cut into chunks. */
   public static final int MAX_CHUNK = 64 * 1024;
 

@@ -85,7 +85,7 @@ final class OutgoingProxy {
       // The app closed a UDP socket (TCP sockets end through their own relay).
       Flow f = flows.get(c.connectionId());
       if (f != null) {
-        f.local.close();
+        f.closeLocal();
       }
       return true;
     }
@@ -102,7 +102,7 @@ final class OutgoingProxy {
     if (f == null) {
       logger.debug("{} for unknown outgoing connection {}", msg.getClass().getSimpleName(), Long.toHexString(id));
     } else {
-      f.local.eventLoop().execute(() -> f.fromAgent(msg));
+      f.endpoint.eventLoop().execute(() -> f.fromAgent(msg));
     }
     return true;
   }
@@ -111,7 +111,7 @@ final class OutgoingProxy {
   void layerClosed(LayerConnectionHandler layer) {
     for (Flow f : flows.values()) {
       if (f.layer == layer && !f.tcp) {
-        f.local.close();
+        f.closeLocal();
       }
     }
   }
@@ -121,14 +121,14 @@ final class OutgoingProxy {
     agent = null;
     for (Flow f : flows.values()) {
       f.closeSent = true;
-      f.local.close();
+      f.closeLocal();
     }
     flows.clear();
   }
 
   void agentWritabilityChanged() {
     for (Flow f : flows.values()) {
-      f.local.eventLoop().execute(f::updateAutoRead);
+      f.endpoint.eventLoop().execute(f::updateAutoRead);
     }
   }
 
@@ -233,6 +233,15 @@ final class OutgoingProxy {
       this.request = request;
       this.layer = layer;
       this.tcp = request.protocol() == Outgoing.Protocol.TCP;
+    }
+
+    /** Closes the app-facing side: the socket, or the listener if the app has not connected yet. */
+    void closeLocal() {
+      Channel ch = local;
+      (ch != null ? ch : endpoint).close();
+      if (ch == null) {
+        flows.remove(id);
+      }
     }
 
     ChannelFuture open() {
@@ -364,7 +373,7 @@ final class OutgoingProxy {
     }
 
     void updateAutoRead() {
-      if (connected && local.isActive()) {
+      if (connected && local != null && local.isActive()) {
         boolean read = !pausedByAgent && agentWritable();
         local.config().setAutoRead(read);
         if (read) {

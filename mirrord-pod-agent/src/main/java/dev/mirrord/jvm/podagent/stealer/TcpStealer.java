@@ -47,7 +47,7 @@ public final class TcpStealer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(TcpStealer.class);
 
   /** Stolen connection ids carry this bit so they never collide with mirrored ones. */
-  public static final long ID_BIT = 1L << 62;
+  public static final long ID_BIT = Tcp.STEAL_ID_BIT;
 
   private final EventLoopGroup group;
   private final PortRedirector redirector;
