@@ -57,7 +57,7 @@ class ConfigLoaderTest {
             "MIRRORD_LOG_FILE", "/tmp/env.log");
     MirrordConfig flags =
         new MirrordConfig(
-            "pid/3", null, null, null, null, new MirrordConfig.Dns(false), null, null, true);
+            "pid/3", null, null, null, null, new MirrordConfig.Dns(false), null, null, true, null);
 
     MirrordConfig cfg = new ConfigLoader(env).load(f, flags);
 
