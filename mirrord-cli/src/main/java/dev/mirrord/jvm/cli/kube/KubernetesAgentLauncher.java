@@ -49,7 +49,8 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
   private static final Logger logger = LoggerFactory.getLogger(KubernetesAgentLauncher.class);
 
   static final String READY_PREFIX = "MIRRORD_AGENT_READY ";
-  static final int IDLE_TIMEOUT_SECONDS = 60;
+  /** After the CLI's connection closes, the agent waits this long for another client, then exits. */
+  static final int IDLE_TIMEOUT_SECONDS = 10;
   static final int TTL_SECONDS_AFTER_FINISHED = 30;
   static final Set<String> IMAGE_PULL_FAILURES =
       Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable");
