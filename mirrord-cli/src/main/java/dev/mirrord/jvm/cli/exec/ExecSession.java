@@ -168,7 +168,7 @@ public final class ExecSession {
       }
       throw new MirrordException(
           ExitCode.AGENT_FAILED,
-          "the mirrord agent failed on " + what + " (" + e.getCause() + "); see " + siblingLog("agent"),
+          "the mirrord agent failed on " + what + " (" + e.getCause() + "); see " + agentLog(),
           e.getCause());
     } catch (TimeoutException e) {
       future.cancel(false);
@@ -179,8 +179,15 @@ public final class ExecSession {
               + " within "
               + AGENT_TIMEOUT.toSeconds()
               + " s; see "
-              + siblingLog("agent"));
+              + agentLog());
     }
+  }
+
+  /** Where the agent's log is: its file for local agents, a kubectl command for agents in a cluster. */
+  private String agentLog() {
+    RunningAgent a = agent;
+    String hint = a == null ? null : a.logHint();
+    return hint != null ? hint : siblingLog("agent").toString();
   }
 
   /** {@code <log dir>/mirrord-<session>-<what>.log}, next to the CLI's log file. */

@@ -185,7 +185,12 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
       }
       step("port-forward " + forward.localAddress() + " -> pod/" + forwardPod + ":" + agentPod.port(), t0);
       done = true;
-      return new KubeRunningAgent(connection, placement, forward, "agent " + placement.describe() + " for " + target.describe());
+      return new KubeRunningAgent(
+          connection,
+          placement,
+          forward,
+          "agent " + placement.describe() + " for " + target.describe(),
+          "kubectl logs " + agentPod.pod() + " -c " + placement.container() + " -n " + placement.namespace());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       throw calls.translate("use", "the Kubernetes API", connection.namespace(), e);
     } finally {
@@ -478,13 +483,25 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
     private final Placement placement;
     private final Forward forward;
     private final String description;
+    private final String logHint;
     private boolean closed;
 
-    KubeRunningAgent(KubeClientFactory.Connection connection, Placement placement, Forward forward, String description) {
+    KubeRunningAgent(
+        KubeClientFactory.Connection connection,
+        Placement placement,
+        Forward forward,
+        String description,
+        String logHint) {
       this.connection = connection;
       this.placement = placement;
       this.forward = forward;
       this.description = description;
+      this.logHint = logHint;
+    }
+
+    @Override
+    public String logHint() {
+      return logHint;
     }
 
     @Override

@@ -105,12 +105,13 @@ class KubernetesAgentLauncherTest {
   }
 
   @Test
-  void startsTheJobWaitsForTheReadyLineAndForwardsToTheTargetPod() {
+  void startsTheJobWaitsForTheReadyLineAndForwardsToTheTargetPod() throws InterruptedException {
     create(client, agentPod(running()));
 
     RunningAgent agent = launcher("pod/web-1", agent(5, false)).launch(request());
 
     assertThat(agent.address()).isEqualTo(new InetSocketAddress("127.0.0.1", 40000));
+    assertThat(agent.logHint()).isEqualTo("kubectl logs mirrord-agent-abc123-x7k2p -c mirrord-agent -n shop");
     assertThat(forwards).containsExactly("shop/web-1:41234");
     Job job = job();
     assertThat(job).isNotNull();
@@ -126,8 +127,14 @@ class KubernetesAgentLauncherTest {
 
     agent.close();
 
+    var delete = server.getLastRequest();
+    assertThat(delete.getMethod()).isEqualTo("DELETE");
+    assertThat(delete.getPath()).isEqualTo("/apis/batch/v1/namespaces/shop/jobs/mirrord-agent-abc123");
+    assertThat(delete.getBody().readUtf8()).contains("\"propagationPolicy\":\"Background\"");
     assertThat(job()).isNull();
     assertThat(forwards).endsWith("closed");
+    agent.close(); // idempotent
+    assertThat(server.getLastRequest().getPath()).isEqualTo(delete.getPath());
   }
 
   @Test
