@@ -213,7 +213,9 @@ class PodAgentCommandTest {
     String address = out.toString().strip().substring("MIRRORD_AGENT_READY tcp:".length());
     int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     try (TestClient intruder = TestClient.connect(new java.net.InetSocketAddress("127.0.0.1", port))) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> intruder.handshake("guess")).isNotNull();
+      intruder.send(new dev.mirrord.jvm.protocol.Session.Hello(dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT, "guess", "intruder"));
+      assertThat(intruder.receive(dev.mirrord.jvm.protocol.Session.HelloRejected.class).reason()).isEqualTo("bad session token");
+      assertThat(intruder.awaitClosed(Duration.ofSeconds(5))).isTrue();
     }
     // nobody authenticated: the accept timeout ends the agent
     assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(ExitCodes.OK);
