@@ -43,6 +43,71 @@ class ContainerIdAgentIT {
   }
 
   @Test
+  void sigtermToTheWrapperStopsTheAgentItStarted() throws Exception {
+    String id = HexFormat.of().formatHex(randomBytes(32));
+    Path cgroup = PIDS.resolve("mirrord-it-term.slice").resolve("crio-" + id + ".scope");
+    Process container = new ProcessBuilder("unshare", "--net", "--", "sleep", "120").start();
+    Process agent = null;
+    try {
+      Files.createDirectories(cgroup);
+      Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(container.pid()));
+      Path socket = dir.resolve("agent.sock");
+      agent = startAgent("cri-o://" + id, socket, "tok");
+      assertThat(readyLine(agent)).isEqualTo("MIRRORD_AGENT_READY unix:" + socket);
+      List<ProcessHandle> inner = agent.toHandle().descendants().toList();
+      assertThat(inner).isNotEmpty();
+
+      agent.destroy(); // SIGTERM, as when the Job is deleted
+
+      assertThat(agent.waitFor(15, TimeUnit.SECONDS)).isTrue();
+      for (ProcessHandle h : inner) {
+        assertThat(h.onExit().get(15, TimeUnit.SECONDS).isAlive()).isFalse();
+      }
+      assertThat(socket).doesNotExist();
+    } finally {
+      if (agent != null) {
+        agent.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        agent.destroyForcibly();
+        agent.waitFor(10, TimeUnit.SECONDS);
+      }
+      container.destroyForcibly();
+      container.waitFor(10, TimeUnit.SECONDS);
+      Files.deleteIfExists(cgroup);
+      Files.deleteIfExists(cgroup.getParent());
+    }
+  }
+
+  private Process startAgent(String containerId, Path socket, String token) throws IOException {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                List.of(
+                    javaExecutable(), "-jar", JAR.toString(),
+                    "--container-id", containerId,
+                    "--listen", "unix:" + socket,
+                    "--no-stdin", "--accept-timeout", "20"))
+            .redirectError(dir.resolve("agent.err").toFile());
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    pb.environment().put("MIRRORD_AGENT_TOKEN", token);
+    return pb.start();
+  }
+
+  private String readyLine(Process agent) throws Exception {
+    BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
+    String line =
+        CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return out.readLine();
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                })
+            .get(30, TimeUnit.SECONDS);
+    assertThat(line).as("stderr: %s", Files.readString(dir.resolve("agent.err"))).isNotNull();
+    return line;
+  }
+
+  @Test
   void containerIdIsResolvedToThePidAndTheAgentServesFromItsNetworkNamespace() throws Exception {
     String id = HexFormat.of().formatHex(randomBytes(32));
     Path cgroup = PIDS.resolve("mirrord-it.slice").resolve("cri-containerd-" + id + ".scope");
