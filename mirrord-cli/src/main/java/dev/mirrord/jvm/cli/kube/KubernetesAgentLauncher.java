@@ -183,7 +183,7 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
             "cannot port-forward to pod " + forwardPod + " port " + agentPod.port() + " (" + e.getMessage() + "); check RBAC create pods/portforward in namespace " + target.namespace(),
             e);
       }
-      step("port-forward " + forward.localAddress() + " -> pod/" + forwardPod + ":" + agentPod.port(), t0);
+      step("port-forward " + show(forward.localAddress()) + " -> pod/" + forwardPod + ":" + agentPod.port(), t0);
       done = true;
       return new KubeRunningAgent(
           connection,
@@ -208,6 +208,14 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
         }
       }
     }
+  }
+
+  /** {@code 127.0.0.1:40000}, not {@code /127.0.0.1:40000}. */
+  static String show(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
+    return String.valueOf(address);
   }
 
   private void step(String what, long startNanos) {

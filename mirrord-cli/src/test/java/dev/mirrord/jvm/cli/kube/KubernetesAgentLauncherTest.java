@@ -123,7 +123,7 @@ class KubernetesAgentLauncherTest {
     assertThat(lines.get(0)).matches("mirrord: resolved pod/web-1/container/app in namespace shop on node node-1 \\(\\d+\\.\\d s\\)");
     assertThat(lines.get(1)).matches("mirrord: started the agent \\(job/mirrord-agent-abc123 in namespace shop, image registry.example/agent:1\\) \\(\\d+\\.\\d s\\)");
     assertThat(lines.get(2)).matches("mirrord: agent ready in pod mirrord-agent-abc123-x7k2p, listening on 41234 \\(\\d+\\.\\d s\\)");
-    assertThat(lines.get(3)).matches("mirrord: port-forward /127.0.0.1:40000 -> pod/web-1:41234 \\(\\d+\\.\\d s\\)");
+    assertThat(lines.get(3)).matches("mirrord: port-forward 127.0.0.1:40000 -> pod/web-1:41234 \\(\\d+\\.\\d s\\)");
 
     agent.close();
 
