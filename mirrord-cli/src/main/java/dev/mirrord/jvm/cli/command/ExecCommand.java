@@ -119,6 +119,9 @@ public final class ExecCommand implements Callable<Integer> {
     if (!target.isKubernetes() && (config.namespace() != null || config.context() != null)) {
       warnings.add("--namespace and --context only apply to Kubernetes targets; ignored for " + target.describe());
     }
+    if (!target.isKubernetes() && config.agent() != null && config.agent().isEphemeral()) {
+      warnings.add("--ephemeral (agent.ephemeral) only applies to Kubernetes targets; ignored for " + target.describe());
+    }
     warnings.addAll(FeatureSupport.warnings(config));
     if (!JvmLauncher.looksLikeJvm(cmd)) {
       warnings.add(

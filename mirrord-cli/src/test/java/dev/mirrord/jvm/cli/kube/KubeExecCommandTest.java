@@ -103,6 +103,15 @@ class KubeExecCommandTest {
   }
 
   @Test
+  void knownContextIsUsed() throws IOException {
+    CliRun r = CliRun.run(env(mockKubeconfig("shop", "staging")), "exec", "--context", "staging", "--pod-name", "web", "--", "java");
+
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.errLines()).containsExactly(
+        "mirrord: error: pod web not found in namespace shop; there are no pods in namespace shop, check -n (mirrord ls -n NS)");
+  }
+
+  @Test
   void kubeconfigVariableNamingNoFileIsAConfigError() {
     CliRun r = CliRun.run(env(Map.of("KUBECONFIG", tmp.resolve("missing").toString())), "exec", "--pod-name", "web", "--", "java");
 
