@@ -103,7 +103,12 @@ public final class ExecSession {
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
       proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
-      await(proxy.connectAgent(agent.address()), "the agent handshake");
+      try {
+        await(proxy.connectAgent(agent.address()), "the agent handshake");
+      } catch (MirrordException e) {
+        // the transport may know better (e.g. a port-forward the API server refused)
+        throw agent.explain(e);
+      }
 
       Target.TargetInfo info =
           await(proxy.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class), "target info");

@@ -73,6 +73,11 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
   public interface Forward extends AutoCloseable {
     SocketAddress localAddress();
 
+    /** What failed so far on the API server's side of the forward (fabric8 opens it per connection). */
+    default List<Throwable> errors() {
+      return List.of();
+    }
+
     @Override
     void close();
   }
@@ -189,6 +194,9 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
           connection,
           placement,
           forward,
+          calls,
+          target.namespace(),
+          "pod/" + forwardPod + ":" + agentPod.port(),
           "agent " + placement.describe() + " for " + target.describe(),
           "kubectl logs " + agentPod.pod() + " -c " + placement.container() + " -n " + placement.namespace());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
@@ -422,6 +430,13 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
       }
 
       @Override
+      public List<Throwable> errors() {
+        List<Throwable> all = new java.util.ArrayList<>(f.getServerThrowables());
+        all.addAll(f.getClientThrowables());
+        return all;
+      }
+
+      @Override
       public void close() {
         try {
           f.close();
@@ -490,6 +505,9 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
     private final KubeClientFactory.Connection connection;
     private final Placement placement;
     private final Forward forward;
+    private final KubeCalls calls;
+    private final String forwardNamespace;
+    private final String forwardTarget;
     private final String description;
     private final String logHint;
     private boolean closed;
@@ -498,13 +516,45 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
         KubeClientFactory.Connection connection,
         Placement placement,
         Forward forward,
+        KubeCalls calls,
+        String forwardNamespace,
+        String forwardTarget,
         String description,
         String logHint) {
       this.connection = connection;
       this.placement = placement;
       this.forward = forward;
+      this.calls = calls;
+      this.forwardNamespace = forwardNamespace;
+      this.forwardTarget = forwardTarget;
       this.description = description;
       this.logHint = logHint;
+    }
+
+    /** A refused port-forward (RBAC, pod gone, nothing listening) instead of a bare connection error. */
+    @Override
+    public MirrordException explain(MirrordException failure) {
+      List<Throwable> errors = forward.errors();
+      if (errors.isEmpty()) {
+        return failure;
+      }
+      for (Throwable t : errors) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+          if (c instanceof io.fabric8.kubernetes.client.KubernetesClientException k && k.getCode() > 0) {
+            return calls.translate("create", "pods/portforward", forwardNamespace, k);
+          }
+        }
+      }
+      Throwable first = errors.get(0);
+      return new MirrordException(
+          ExitCode.AGENT_FAILED,
+          "the port-forward to "
+              + forwardTarget
+              + " failed ("
+              + KubeClientFactory.oneLine(first)
+              + "); check that the pod still runs and see "
+              + logHint,
+          first);
     }
 
     @Override

@@ -16,6 +16,14 @@ public interface RunningAgent extends AutoCloseable {
     return null;
   }
 
+  /**
+   * A clearer error for a failed connection or handshake, if the way to the agent knows what went
+   * wrong (a refused port-forward); else {@code failure} itself.
+   */
+  default dev.mirrord.jvm.cli.MirrordException explain(dev.mirrord.jvm.cli.MirrordException failure) {
+    return failure;
+  }
+
   @Override
   void close();
 }

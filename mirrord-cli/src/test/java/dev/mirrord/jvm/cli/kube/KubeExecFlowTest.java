@@ -48,6 +48,8 @@ class KubeExecFlowTest {
   final List<String> forwards = new CopyOnWriteArrayList<>();
   volatile FakePodAgent agent;
   volatile boolean controllerRunning = true;
+  /** When set, the "API server" refuses the port-forward: nothing listens, and this is the error. */
+  volatile Throwable refuseForward;
 
   @AfterEach
   void stop() {
@@ -86,6 +88,24 @@ class KubeExecFlowTest {
 
   KubernetesAgentLauncher.Forward forward(KubernetesClient kube, String ns, String pod, int port) throws IOException {
     forwards.add(ns + "/" + pod + ":" + port);
+    if (refuseForward != null) {
+      return new KubernetesAgentLauncher.Forward() {
+        @Override
+        public SocketAddress localAddress() {
+          return UnixDomainSocketAddress.of(tmp.resolve("nothing-listens.sock"));
+        }
+
+        @Override
+        public List<Throwable> errors() {
+          return List.of(refuseForward);
+        }
+
+        @Override
+        public void close() {
+          forwards.add("closed");
+        }
+      };
+    }
     Job job = kube.batch().v1().jobs().inNamespace(ns).list().getItems().get(0);
     String token =
         job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
@@ -162,6 +182,23 @@ class KubeExecFlowTest {
             l -> assertThat(l).startsWith("mirrord: agent ready in pod mirrord-agent-").contains("listening on 41234"),
             l -> assertThat(l).startsWith("mirrord: port-forward " + tmp.resolve("forward.sock") + " -> pod/web-1:41234 ("));
     assertThat(forwards).containsExactly("shop/web-1:41234", "closed");
+    assertThat(client.batch().v1().jobs().inNamespace("shop").list().getItems()).isEmpty();
+  }
+
+  @Test
+  void refusedPortForwardIsOneRbacLineAndTheJobIsDeleted() throws IOException {
+    create(client, runningPod("shop", "web-1", "app"));
+    startJobController();
+    refuseForward =
+        new io.fabric8.kubernetes.client.KubernetesClientException(
+            new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(403).withReason("Forbidden").build());
+
+    CliRun r = CliRun.run(env(), "exec", "--pod-name", "web-1", "--no-outgoing", "--", "bash", "-c", "exit 0");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(4);
+    assertThat(r.errLines()).last().isEqualTo(
+        "mirrord: error: the Kubernetes API forbids you to create pods/portforward in namespace shop; ask your cluster admin for that RBAC permission (check: kubectl auth can-i create pods/portforward -n shop)");
+    assertThat(r.errLines()).filteredOn(l -> l.startsWith("mirrord: error: ")).hasSize(1);
     assertThat(client.batch().v1().jobs().inNamespace("shop").list().getItems()).isEmpty();
   }
 }

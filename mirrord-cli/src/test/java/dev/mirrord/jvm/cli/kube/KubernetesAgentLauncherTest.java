@@ -46,6 +46,7 @@ class KubernetesAgentLauncherTest {
 
   final StringWriter err = new StringWriter();
   final List<String> forwards = new ArrayList<>();
+  final List<Throwable> forwardErrors = new ArrayList<>();
   String agentLog = "mirrord-agent: starting\nMIRRORD_AGENT_READY tcp:127.0.0.1:41234\n";
 
   static final String SESSION = "abc123";
@@ -68,6 +69,11 @@ class KubernetesAgentLauncherTest {
             @Override
             public SocketAddress localAddress() {
               return new InetSocketAddress("127.0.0.1", 40000);
+            }
+
+            @Override
+            public List<Throwable> errors() {
+              return forwardErrors;
             }
 
             @Override
@@ -135,6 +141,30 @@ class KubernetesAgentLauncherTest {
     assertThat(forwards).endsWith("closed");
     agent.close(); // idempotent
     assertThat(server.getLastRequest().getPath()).isEqualTo(delete.getPath());
+  }
+
+  @Test
+  void refusedPortForwardExplainsAFailedHandshake() {
+    create(client, agentPod(running()));
+    RunningAgent agent = launcher("pod/web-1", agent(5, false)).launch(request());
+    var bare = new dev.mirrord.jvm.cli.MirrordException(ExitCode.AGENT_FAILED, "cannot connect to the mirrord agent");
+    try {
+      assertThat(agent.explain(bare)).isSameAs(bare);
+
+      forwardErrors.add(new java.io.IOException("connection reset"));
+      assertThat(agent.explain(bare))
+          .satisfies(e -> assertThat(e.exitCode()).isEqualTo(ExitCode.AGENT_FAILED))
+          .hasMessage("the port-forward to pod/web-1:41234 failed (connection reset); check that the pod still runs and see kubectl logs mirrord-agent-abc123-x7k2p -c mirrord-agent -n shop");
+
+      forwardErrors.add(
+          new io.fabric8.kubernetes.client.KubernetesClientException(
+              new StatusBuilder().withCode(403).withReason("Forbidden").withMessage("pods \"web-1\" is forbidden").build()));
+      assertThat(agent.explain(bare))
+          .satisfies(e -> assertThat(e.exitCode()).isEqualTo(ExitCode.NOT_PERMITTED))
+          .hasMessage("the Kubernetes API forbids you to create pods/portforward in namespace shop; ask your cluster admin for that RBAC permission (check: kubectl auth can-i create pods/portforward -n shop)");
+    } finally {
+      agent.close();
+    }
   }
 
   @Test
