@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -16,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the Kubernetes client the way kubectl finds its cluster: the first existing file of
- * {@code KUBECONFIG} (a {@code :}-separated list), else {@code ~/.kube/config}, else the in-cluster
+ * Builds the Kubernetes client the way kubectl finds its cluster: a file of {@code KUBECONFIG} (a
+ * {@code :}-separated list; the first that defines {@code --context}, else the first existing
+ * one; files are not merged), else {@code ~/.kube/config}, else the in-cluster
  * service account (when {@code KUBERNETES_SERVICE_HOST} is set). {@code --context} picks a context
  * of that file; {@code -n} wins over the context's namespace, which wins over {@code default}.
  *
@@ -62,7 +65,7 @@ public final class KubeClientFactory {
   public static Connection connect(Map<String, String> env, String context, String namespace) {
     Config config;
     String source;
-    File kubeconfig = kubeconfigFile(env);
+    File kubeconfig = kubeconfigFile(env, context);
     if (kubeconfig != null) {
       source = kubeconfig.getPath();
       try {
@@ -99,21 +102,45 @@ public final class KubeClientFactory {
     return new Connection(client, ns, source);
   }
 
-  /** The first existing file of KUBECONFIG, else ~/.kube/config if it exists, else null. */
-  static File kubeconfigFile(Map<String, String> env) {
+  /**
+   * The kubeconfig file to use: of the existing files in KUBECONFIG, the first that defines {@code
+   * context} (or simply the first, without a context; kubectl would merge them, this picks one);
+   * else ~/.kube/config if it exists; else null.
+   */
+  static File kubeconfigFile(Map<String, String> env, String context) {
     String list = env.get("KUBECONFIG");
     if (!blank(list)) {
+      List<File> files = new ArrayList<>();
       for (String entry : list.split(File.pathSeparator)) {
         if (!entry.isBlank() && Files.isRegularFile(Path.of(entry.strip()))) {
-          return new File(entry.strip());
+          files.add(new File(entry.strip()));
         }
       }
-      throw new MirrordException(
-          ExitCode.CONFIG,
-          "KUBECONFIG=" + list + " names no existing file; fix or unset it");
+      if (files.isEmpty()) {
+        throw new MirrordException(
+            ExitCode.CONFIG,
+            "KUBECONFIG=" + list + " names no existing file; fix or unset it");
+      }
+      if (context != null) {
+        for (File f : files) {
+          if (definesContext(f, context)) {
+            return f;
+          }
+        }
+      }
+      return files.get(0);
     }
     Path home = homeConfig(env);
     return home != null && Files.isRegularFile(home) ? home.toFile() : null;
+  }
+
+  private static boolean definesContext(File file, String context) {
+    try {
+      Config c = Config.fromKubeconfig(null, file);
+      return c.getContexts() != null && c.getContexts().stream().anyMatch(n -> context.equals(n.getName()));
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private static Path homeConfig(Map<String, String> env) {

@@ -112,6 +112,19 @@ class KubeExecCommandTest {
   }
 
   @Test
+  void contextIsLookedUpInEveryKubeconfigFileOfTheList() throws IOException {
+    Path unreachable = kubeconfig(tmp, "https://127.0.0.1:1", "shop");
+    Path mock = kubeconfig(tmp, client.getMasterUrl().toString(), "shop", "staging");
+    String list = tmp.resolve("missing") + ":" + unreachable + ":" + mock;
+
+    CliRun first = CliRun.run(env(Map.of("KUBECONFIG", list)), "exec", "--pod-name", "web", "--", "java");
+    CliRun staging = CliRun.run(env(Map.of("KUBECONFIG", list)), "exec", "--context", "staging", "--pod-name", "web", "--", "java");
+
+    assertThat(first.code()).as(first.err()).isEqualTo(10); // no --context: the first existing file
+    assertThat(staging.code()).as(staging.err()).isEqualTo(3); // the file that defines staging
+  }
+
+  @Test
   void kubeconfigVariableNamingNoFileIsAConfigError() {
     CliRun r = CliRun.run(env(Map.of("KUBECONFIG", tmp.resolve("missing").toString())), "exec", "--pod-name", "web", "--", "java");
 
