@@ -242,6 +242,14 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
 
     String describe();
 
+    /**
+     * Why no agent pod exists yet, if the cluster said so (a Job whose pod is refused: Pod Security,
+     * quota); null if unknown. Best effort: never throws.
+     */
+    default String podCreationFailure(KubernetesClient kube) {
+      return null;
+    }
+
     /** Idempotent; never throws. */
     void remove(KubernetesClient kube);
   }
@@ -263,7 +271,18 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
                 .inNamespace(t.namespace())
                 .withName(t.pod())
                 .ephemeralContainers()
-                .edit(p -> EphemeralAgentFactory.withAgent(p, params)));
+                .edit(
+                    p -> {
+                      if (Boolean.TRUE.equals(p.getSpec().getShareProcessNamespace())) {
+                        notices.warn(
+                            "pod "
+                                + t.pod()
+                                + " shares one process namespace: PID 1 there is the pause process, not "
+                                + t.container()
+                                + ", so the environment and DNS files come from the wrong process; drop --ephemeral to use the agent Job");
+                      }
+                      return EphemeralAgentFactory.withAgent(p, params);
+                    }));
     return new EphemeralPlacement(t.namespace(), t.pod(), params.agentName());
   }
 
@@ -276,6 +295,18 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
     String lastState = "not created yet";
     while (true) {
       Pod pod = placement.findPod(kube, calls);
+      if (pod == null) {
+        String refused = placement.podCreationFailure(kube);
+        if (refused != null) {
+          throw new MirrordException(
+              ExitCode.AGENT_FAILED,
+              "the agent Job cannot create its pod ("
+                  + oneLine(refused)
+                  + "); the agent needs hostPID and the capabilities "
+                  + String.join(", ", AgentJobFactory.CAPABILITIES)
+                  + ": set agent.namespace to a namespace whose Pod Security level is privileged, or use --ephemeral");
+        }
+      }
       if (pod != null) {
         ContainerStatus status = agentStatus(pod, placement.container());
         lastState = describe(status);
@@ -461,6 +492,23 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
     @Override
     public String container() {
       return AgentLabels.AGENT_NAME;
+    }
+
+    /** The latest {@code FailedCreate} warning event of the Job (Pod Security, quota, admission webhooks). */
+    @Override
+    public String podCreationFailure(KubernetesClient kube) {
+      try {
+        return kube.v1().events().inNamespace(namespace).list().getItems().stream()
+            .filter(e -> e.getInvolvedObject() != null && job.equals(e.getInvolvedObject().getName()))
+            .filter(e -> "Job".equals(e.getInvolvedObject().getKind()))
+            .filter(e -> "FailedCreate".equals(e.getReason()))
+            .reduce((a, b) -> b)
+            .map(io.fabric8.kubernetes.api.model.Event::getMessage)
+            .orElse(null);
+      } catch (RuntimeException e) {
+        logger.debug("cannot read the events of job/{}: {}", job, e.toString());
+        return null;
+      }
     }
 
     @Override

@@ -203,6 +203,24 @@ class KubernetesAgentLauncherTest {
   }
 
   @Test
+  void jobWhosePodIsRefusedFailsFastWithTheReason() {
+    String refusal =
+        "Error creating: pods \"mirrord-agent-abc123-x7k2p\" is forbidden: violates PodSecurity \"baseline:latest\": host namespaces (hostPID=true), non-default capabilities (container \"mirrord-agent\" must not include \"NET_ADMIN\", \"NET_RAW\", \"SYS_ADMIN\", \"SYS_PTRACE\" in securityContext.capabilities.add)";
+    create(client,
+        new io.fabric8.kubernetes.api.model.EventBuilder()
+            .withNewMetadata().withName(JOB + ".1").withNamespace("shop").endMetadata()
+            .withNewInvolvedObject().withKind("Job").withName(JOB).withNamespace("shop").endInvolvedObject()
+            .withType("Warning").withReason("FailedCreate").withMessage(refusal)
+            .build());
+    long t0 = System.nanoTime();
+
+    expectError(() -> launcher("pod/web-1", agent(30, false)).launch(request()), ExitCode.AGENT_FAILED,
+        "the agent Job cannot create its pod (" + refusal + "); the agent needs hostPID and the capabilities NET_ADMIN, NET_RAW, SYS_ADMIN, SYS_PTRACE: set agent.namespace to a namespace whose Pod Security level is privileged, or use --ephemeral");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+    assertThat(job()).isNull();
+  }
+
+  @Test
   void agentThatExitsEarlyGivesItsExitCodeMeaningAndLastLogLines() {
     agentLog = "mirrord-agent: no process of container containerd://0123 on this node\n";
     create(client, agentPod(new ContainerStatusBuilder().withNewState().withNewTerminated().withExitCode(3).withReason("Error").endTerminated().endState()));
@@ -262,7 +280,23 @@ class KubernetesAgentLauncherTest {
     assertThat(forwards).containsExactly("shop/web-1:41234");
     assertThat(job()).isNull();
     assertThat(err.toString()).contains("started the agent (ephemeral container mirrord-agent-abc123 in pod/web-1");
+    assertThat(err.toString()).doesNotContain("warning");
     agent.close();
+  }
+
+  @Test
+  void ephemeralInAPodSharingItsProcessNamespaceWarns() {
+    Pod shared =
+        new PodBuilder(runningPod("shop", "web-1", "app"))
+            .editSpec().withShareProcessNamespace(true).endSpec()
+            .editStatus().withEphemeralContainerStatuses(running().withName(JOB).build()).endStatus().build();
+    server.expect().get().withPath("/api/v1/namespaces/shop/pods/web-1").andReturn(200, shared).always();
+    server.expect().patch().withPath("/api/v1/namespaces/shop/pods/web-1/ephemeralcontainers").andReturn(200, shared).always();
+
+    launcher("pod/web-1", agent(5, true)).launch(request()).close();
+
+    assertThat(err.toString()).contains(
+        "mirrord: warning: pod web-1 shares one process namespace: PID 1 there is the pause process, not app, so the environment and DNS files come from the wrong process; drop --ephemeral to use the agent Job");
   }
 
   @Test
