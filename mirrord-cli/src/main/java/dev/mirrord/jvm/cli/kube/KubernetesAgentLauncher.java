@@ -166,6 +166,12 @@ public final class KubernetesAgentLauncher implements AgentLauncher {
               request.flushConnections(),
               request.handBackGraceSeconds());
 
+      if (MirrordConfig.Agent.DEFAULT_IMAGE.equals(params.image())) {
+        notices.warn(
+            "agent.image is not set; trying "
+                + params.image()
+                + ", which is not published yet: build mirrord-pod-agent/Dockerfile, push it and set agent.image (or MIRRORD_AGENT_IMAGE)");
+      }
       t0 = System.nanoTime();
       placement = ephemeral ? startEphemeral(kube, calls, params) : startJob(kube, calls, params);
       Placement started = placement;

@@ -183,6 +183,8 @@ class KubeExecFlowTest {
             l -> assertThat(l).startsWith("mirrord: port-forward " + tmp.resolve("forward.sock") + " -> pod/web-1:41234 ("));
     assertThat(forwards).containsExactly("shop/web-1:41234", "closed");
     assertThat(client.batch().v1().jobs().inNamespace("shop").list().getItems()).isEmpty();
+    assertThat(r.errLines()).contains(
+        "mirrord: warning: agent.image is not set; trying ghcr.io/mirrord-jvm/mirrord-pod-agent:latest, which is not published yet: build mirrord-pod-agent/Dockerfile, push it and set agent.image (or MIRRORD_AGENT_IMAGE)");
   }
 
   @Test
