@@ -1,6 +1,9 @@
 package dev.mirrord.jvm.cli;
 
+import dev.mirrord.jvm.cli.config.MirrordConfig;
 import dev.mirrord.jvm.cli.config.TargetSpec;
+import dev.mirrord.jvm.cli.kube.KubeClientFactory;
+import dev.mirrord.jvm.cli.kube.KubernetesAgentLauncher;
 import dev.mirrord.jvm.cli.launch.AgentLauncher;
 import dev.mirrord.jvm.cli.launch.LocalAgentLauncher;
 import java.nio.file.Path;
@@ -24,6 +27,36 @@ public record CliEnvironment(
   @FunctionalInterface
   public interface AgentLaunchers {
     AgentLauncher forTarget(TargetSpec target, CliEnvironment environment);
+
+    /**
+     * With the merged config (namespace, context, {@code agent.*}) and the user's notice channel
+     * (progress lines); the default ignores both.
+     */
+    default AgentLauncher forTarget(
+        TargetSpec target, CliEnvironment environment, MirrordConfig config, UserNotices notices) {
+      return forTarget(target, environment);
+    }
+  }
+
+  /** The real launchers: the pid launcher for {@code pid/N}, the Kubernetes one for the rest. */
+  static final class DefaultAgentLaunchers implements AgentLaunchers {
+    @Override
+    public AgentLauncher forTarget(TargetSpec target, CliEnvironment environment) {
+      return defaultLauncher(target, environment);
+    }
+
+    @Override
+    public AgentLauncher forTarget(
+        TargetSpec target, CliEnvironment environment, MirrordConfig config, UserNotices notices) {
+      if (target instanceof TargetSpec.Pid) {
+        return LocalAgentLauncher.forThisHost(environment);
+      }
+      return KubernetesAgentLauncher.create(
+          () -> KubeClientFactory.connect(environment.env(), config.context(), config.namespace()),
+          new KubernetesAgentLauncher.Settings(
+              target, config.agent(), environment.owner(), java.time.Duration.ofMillis(500)),
+          notices);
+    }
   }
 
   public CliEnvironment {
@@ -41,18 +74,36 @@ public record CliEnvironment(
         System.getenv(),
         props,
         Path.of(System.getProperty("java.io.tmpdir")),
-        CliEnvironment::defaultLauncher,
+        new DefaultAgentLaunchers(),
         true);
   }
 
-  /** {@code pid/N}: the pod agent under nsenter; Kubernetes targets are not built yet. */
+  /**
+   * Without config: {@code pid/N} only (the pod agent under nsenter). Kubernetes targets need the
+   * merged config; {@link DefaultAgentLaunchers} builds their launcher.
+   */
   public static AgentLauncher defaultLauncher(TargetSpec target, CliEnvironment environment) {
     if (target instanceof TargetSpec.Pid) {
       return LocalAgentLauncher.forThisHost(environment);
     }
-    throw new MirrordException(
-        ExitCode.NOT_SUPPORTED_HERE,
-        "Kubernetes targets are not implemented yet in this build; use --target pid/N");
+    return new DefaultAgentLaunchers()
+        .forTarget(
+            target,
+            environment,
+            MirrordConfig.DEFAULTS,
+            new UserNotices(new java.io.PrintWriter(System.err, true)));
+  }
+
+  /** {@code user@host} for the agent's owner annotation. */
+  public String owner() {
+    String user = systemProperties.getOrDefault("user.name", env.getOrDefault("USER", "unknown"));
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException | RuntimeException e) {
+      host = env.getOrDefault("HOSTNAME", "unknown");
+    }
+    return user + "@" + host;
   }
 
   public CliEnvironment withAgentLaunchers(AgentLaunchers launchers) {

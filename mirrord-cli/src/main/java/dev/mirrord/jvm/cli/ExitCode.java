@@ -11,7 +11,10 @@ public enum ExitCode {
   USAGE(2),
   /** The target (pid, pod…) does not exist. */
   TARGET_NOT_FOUND(3),
-  /** Missing privilege (root to enter another process's network namespace). */
+  /**
+   * Missing privilege: root to enter another process's network namespace, or an RBAC permission on
+   * the Kubernetes API.
+   */
   NOT_PERMITTED(4),
   /** The agent could not be started, did not get ready, or failed its handshake in time. */
   AGENT_FAILED(5),
@@ -19,10 +22,12 @@ public enum ExitCode {
   CONFIG(6),
   /** The agent speaks an incompatible protocol, or broke it. */
   PROTOCOL(7),
-  /** The request is valid but this build cannot do it (Kubernetes targets for now). */
+  /** The request is valid but this build cannot do it. */
   NOT_SUPPORTED_HERE(8),
   /** The installation is incomplete: a jar or a helper tool (nsenter) is missing. */
   INSTALLATION(9),
+  /** The Kubernetes API server cannot be reached (wrong context, VPN down, cluster gone). */
+  CLUSTER_UNREACHABLE(10),
   /** A bug in mirrord; the log file has the stack trace. */
   INTERNAL(70),
   /** The user's command exists but could not be executed (as in shells). */

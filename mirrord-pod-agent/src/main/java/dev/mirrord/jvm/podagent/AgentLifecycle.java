@@ -23,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * authenticated client's connection closes; nobody authenticates within the accept timeout. On
  * SIGTERM/SIGINT the JVM's shutdown hook runs the same clean-up.
  *
+ * <p>With an idle timeout ({@link #setIdleTimeout}, the agent's {@code --idle-timeout}, used in a
+ * cluster where stdin is no liveness signal), the last authenticated client's disconnect does not
+ * end the agent at once: it exits when no client has authenticated again within that time. A
+ * laptop that vanishes without closing its connection is noticed by the protocol's read-idle
+ * timeout first, so the agent outlives its CLI by at most that plus the idle timeout.
+ *
  * <p>Every clean-up action (close the server, delete the socket file, later: remove iptables rules)
  * is registered here through {@link #onCleanup}, runs at most once, in reverse order of
  * registration, and a failing action does not stop the others. {@link #cleanUp()} may be called any
@@ -35,6 +41,11 @@ public final class AgentLifecycle implements SessionListener {
   private final AtomicReference<ClientSession> firstClient = new AtomicReference<>();
   private final Deque<Cleanup> cleanups = new ArrayDeque<>();
   private final AtomicBoolean hookInstalled = new AtomicBoolean();
+  private final java.util.Set<ClientSession> authenticated =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicLong idleGeneration =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile Duration idleTimeout = Duration.ZERO;
 
   private record Cleanup(String name, Runnable action, AtomicBoolean done) {
     void runOnce() {
@@ -153,8 +164,38 @@ public final class AgentLifecycle implements SessionListener {
             });
   }
 
+  /**
+   * Zero (the default): the first authenticated client is the CLI and its disconnect ends the
+   * agent. Positive: the agent exits once no client has been connected for this long.
+   */
+  public void setIdleTimeout(Duration timeout) {
+    this.idleTimeout = timeout.isNegative() ? Duration.ZERO : timeout;
+  }
+
+  private void startIdleTimer() {
+    long generation = idleGeneration.incrementAndGet();
+    Duration timeout = idleTimeout;
+    Thread.ofPlatform()
+        .daemon()
+        .name("mirrord-agent-idle-timer")
+        .start(
+            () -> {
+              try {
+                if (awaitExit(timeout) == null
+                    && idleGeneration.get() == generation
+                    && authenticated.isEmpty()) {
+                  requestExit("no client connected for " + timeout.toSeconds() + " s");
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+  }
+
   @Override
   public void onAuthenticated(ClientSession session) {
+    authenticated.add(session);
+    idleGeneration.incrementAndGet();
     if (firstClient.compareAndSet(null, session)) {
       logger.debug("{} is the CLI: the agent exits when it disconnects", session.peer());
     }
@@ -162,6 +203,14 @@ public final class AgentLifecycle implements SessionListener {
 
   @Override
   public void onClosed(ClientSession session) {
+    boolean wasAuthenticated = authenticated.remove(session);
+    if (!idleTimeout.isZero()) {
+      if (wasAuthenticated && authenticated.isEmpty()) {
+        logger.info("last client gone ({}); exiting unless one connects within {} s", session.peer(), idleTimeout.toSeconds());
+        startIdleTimer();
+      }
+      return;
+    }
     if (firstClient.get() == session) {
       requestExit("the CLI's connection closed (" + session.peer() + ")");
     }

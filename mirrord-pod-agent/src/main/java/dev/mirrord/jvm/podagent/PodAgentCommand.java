@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code mirrord-agent --target-pid N --listen unix:/path [--token T] [--accept-timeout S]
- * [--log-file F] [-v]}.
+ * {@code mirrord-agent (--target-pid N | --container-id RUNTIME://ID) --listen unix:/path
+ * [--token T] [--accept-timeout S] [--idle-timeout S] [--no-stdin] [--log-file F] [-v]}.
  *
  * <p>Checks that the target exists (else exit 3) and that its environ is readable (else exit 4),
  * starts {@link AgentServer}, prints {@code MIRRORD_AGENT_READY <address>} as the only line on
@@ -49,10 +49,10 @@ import picocli.CommandLine.Spec;
             + " Start it under nsenter --net=/proc/N/ns/net, with stdin a pipe the CLI holds.",
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-      "0:normal exit (stdin closed, the CLI disconnected, or accept timeout)",
+      "0:normal exit (stdin closed, the CLI disconnected, accept or idle timeout)",
       "1:unexpected failure (e.g. cannot listen)",
       "2:bad usage",
-      "3:target pid does not exist",
+      "3:target pid (or container) does not exist",
       "4:not permitted to inspect the target (run as root)"
     })
 public final class PodAgentCommand implements Callable<Integer> {
@@ -66,10 +66,34 @@ public final class PodAgentCommand implements Callable<Integer> {
 
   @Option(
       names = "--target-pid",
-      required = true,
       paramLabel = "PID",
       description = "pid of the target process (as seen by the agent)")
   int targetPid;
+
+  @Option(
+      names = "--container-id",
+      paramLabel = "ID",
+      description =
+          "instead of --target-pid: the target container's ID as Kubernetes reports it"
+              + " (containerd://…, cri-o://…, docker://…); the agent finds its PID through"
+              + " /proc/*/cgroup (needs hostPID) and re-runs itself with --target-pid under"
+              + " nsenter --net=/proc/PID/ns/net")
+  String containerId;
+
+  @Option(
+      names = "--no-stdin",
+      description =
+          "stdin is not a liveness pipe (in a pod it is closed or absent): do not exit on its EOF")
+  boolean noStdin;
+
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
+      description =
+          "exit when no client has been connected for this long; 0: exit as soon as the first"
+              + " client (the CLI) disconnects (default: ${DEFAULT-VALUE})")
+  int idleTimeoutSeconds;
 
   @Option(
       names = "--listen",
@@ -132,6 +156,7 @@ public final class PodAgentCommand implements Callable<Integer> {
 
   private final Function<String, String> env;
   private final InputStream stdin;
+  private final Path procRoot;
 
   public PodAgentCommand() {
     this(System::getenv, System.in);
@@ -139,8 +164,14 @@ public final class PodAgentCommand implements Callable<Integer> {
 
   /** For tests: a fake environment and stdin. */
   PodAgentCommand(Function<String, String> env, InputStream stdin) {
+    this(env, stdin, Path.of("/proc"));
+  }
+
+  /** For tests: a fake environment, stdin and {@code /proc} (for {@code --container-id}). */
+  PodAgentCommand(Function<String, String> env, InputStream stdin, Path procRoot) {
     this.env = env;
     this.stdin = stdin;
+    this.procRoot = procRoot;
   }
 
   /** The command line used by {@link PodAgentMain}: usage errors are one line, no help dump. */
@@ -190,8 +221,19 @@ public final class PodAgentCommand implements Callable<Integer> {
     if (acceptTimeoutSeconds < 0) {
       throw new AgentException(ExitCodes.USAGE, "--accept-timeout must be 0 or more");
     }
+    if (idleTimeoutSeconds < 0) {
+      throw new AgentException(ExitCodes.USAGE, "--idle-timeout must be 0 or more");
+    }
+    if (containerId != null && targetPid != 0) {
+      throw new AgentException(ExitCodes.USAGE, "give --target-pid or --container-id, not both");
+    }
+    if (containerId != null) {
+      return NetnsReexec.run(
+          containerId, spec.commandLine().getParseResult().originalArgs(), procRoot);
+    }
     if (targetPid <= 0) {
-      throw new AgentException(ExitCodes.USAGE, "--target-pid must be a positive pid");
+      throw new AgentException(
+          ExitCodes.USAGE, "--target-pid must be a positive pid (or give --container-id)");
     }
     LogSetup.configure(logFile, verbose);
     TargetProcess target = checkTarget(TargetProcess.of(targetPid));
@@ -236,7 +278,10 @@ public final class PodAgentCommand implements Callable<Integer> {
       out.println(READY_PREFIX + " " + server.boundAddress());
       out.flush();
 
-      lifecycle.watchStdin(stdin);
+      if (!noStdin) {
+        lifecycle.watchStdin(stdin);
+      }
+      lifecycle.setIdleTimeout(Duration.ofSeconds(idleTimeoutSeconds));
       lifecycle.startAcceptTimer(Duration.ofSeconds(acceptTimeoutSeconds));
       String reason = lifecycle.awaitExit();
       logger.debug("exit requested: {}", reason);

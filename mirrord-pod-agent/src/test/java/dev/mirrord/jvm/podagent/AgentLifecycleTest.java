@@ -113,4 +113,37 @@ class AgentLifecycleTest {
     lifecycle.requestExit("two");
     assertThat(lifecycle.awaitExit()).isEqualTo("one");
   }
+
+  @Test
+  void withAnIdleTimeoutTheLastClientsDisconnectStartsTheCountdown() throws Exception {
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    lifecycle.setIdleTimeout(Duration.ofMillis(300));
+    ClientSession cli = session();
+    lifecycle.onAuthenticated(cli);
+    lifecycle.onClosed(cli);
+    assertThat(lifecycle.awaitExit(Duration.ofMillis(100))).isNull();
+    assertThat(lifecycle.awaitExit(Duration.ofSeconds(5))).startsWith("no client connected for");
+  }
+
+  @Test
+  void aClientAuthenticatingWithinTheIdleTimeoutKeepsTheAgent() throws Exception {
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    lifecycle.setIdleTimeout(Duration.ofMillis(300));
+    ClientSession first = session();
+    ClientSession second = session();
+    lifecycle.onAuthenticated(first);
+    lifecycle.onClosed(first);
+    lifecycle.onAuthenticated(second);
+    assertThat(lifecycle.awaitExit(Duration.ofMillis(800))).isNull();
+    lifecycle.onClosed(second);
+    assertThat(lifecycle.awaitExit(Duration.ofSeconds(5))).startsWith("no client connected for");
+  }
+
+  @Test
+  void unauthenticatedConnectionsNeverStartTheIdleCountdown() throws Exception {
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    lifecycle.setIdleTimeout(Duration.ofMillis(100));
+    lifecycle.onClosed(session());
+    assertThat(lifecycle.awaitExit(Duration.ofMillis(400))).isNull();
+  }
 }

@@ -181,4 +181,74 @@ class PodAgentCommandTest {
     CommandLine cl = withEnv(Map.of(), new ByteArrayInputStream(new byte[0]));
     assertThat(execute(cl, "--target-pid", SELF_PID, "--token", "t")).isEqualTo(ExitCodes.OK);
   }
+
+  @Test
+  void tcpListenWithNoStdinServesAClientOverTcpAndExitsAfterTheIdleTimeout() throws Exception {
+    // In a pod: stdin is closed (no liveness pipe), the agent listens on TCP for the port-forward.
+    CommandLine cl = withEnv(Map.of("MIRRORD_AGENT_TOKEN", "s3cret"), new ByteArrayInputStream(new byte[0]));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () -> execute(cl, "--target-pid", SELF_PID, "--listen", "tcp:127.0.0.1:0", "--no-stdin", "--idle-timeout", "1"));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("\n"));
+    String address = out.toString().strip().substring("MIRRORD_AGENT_READY tcp:".length());
+    int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    try (TestClient cli = TestClient.connect(new java.net.InetSocketAddress("127.0.0.1", port))) {
+      cli.handshake("s3cret");
+      cli.send(new Target.TargetInfoRequest(5));
+      assertThat(cli.receive(Target.TargetInfo.class).pid()).isEqualTo(Integer.parseInt(SELF_PID));
+    }
+    long closed = System.nanoTime();
+    assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(ExitCodes.OK);
+    assertThat(Duration.ofNanos(System.nanoTime() - closed)).isGreaterThan(Duration.ofMillis(800));
+  }
+
+  @Test
+  void wrongTokenOverTcpIsRefused() throws Exception {
+    CommandLine cl = withEnv(Map.of("MIRRORD_AGENT_TOKEN", "s3cret"), new ByteArrayInputStream(new byte[0]));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () -> execute(cl, "--target-pid", SELF_PID, "--listen", "tcp:127.0.0.1:0", "--no-stdin", "--accept-timeout", "2"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("\n"));
+    String address = out.toString().strip().substring("MIRRORD_AGENT_READY tcp:".length());
+    int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    try (TestClient intruder = TestClient.connect(new java.net.InetSocketAddress("127.0.0.1", port))) {
+      intruder.send(new dev.mirrord.jvm.protocol.Session.Hello(dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT, "guess", "intruder"));
+      assertThat(intruder.receive(dev.mirrord.jvm.protocol.Session.HelloRejected.class).reason()).isEqualTo("bad session token");
+      assertThat(intruder.awaitClosed(Duration.ofSeconds(5))).isTrue();
+    }
+    // nobody authenticated: the accept timeout ends the agent
+    assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(ExitCodes.OK);
+  }
+
+  @Test
+  void containerIdWithoutAnyProcessOfItIsExit3(@TempDir Path proc) throws Exception {
+    CommandLine cl =
+        PodAgentCommand.configure(
+            new CommandLine(new PodAgentCommand(Map.of("MIRRORD_AGENT_TOKEN", "t")::get, InputStream.nullInputStream(), proc)));
+    String id = "containerd://" + "ab".repeat(32);
+
+    assertThat(execute(cl, "--container-id", id, "--no-stdin")).isEqualTo(ExitCodes.TARGET_NOT_FOUND);
+    assertThat(err.toString())
+        .isEqualTo("mirrord-agent: no process of container " + id + " in " + proc
+            + "; the agent must run on the target's node with hostPID: true" + System.lineSeparator());
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void malformedContainerIdIsUsageError() {
+    assertThat(execute("--container-id", "containerd://nope", "--token", "t")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString().lines()).singleElement().asString().startsWith("mirrord-agent: bad --container-id: ");
+  }
+
+  @Test
+  void containerIdAndTargetPidTogetherIsUsageError() {
+    assertThat(execute("--container-id", "ab".repeat(32), "--target-pid", SELF_PID, "--token", "t")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("not both");
+  }
+
+  @Test
+  void negativeIdleTimeoutIsUsageError() {
+    assertThat(execute("--target-pid", SELF_PID, "--token", "t", "--idle-timeout", "-1")).isEqualTo(ExitCodes.USAGE);
+  }
 }

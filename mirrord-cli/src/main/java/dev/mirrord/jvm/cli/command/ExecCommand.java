@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
     versionProvider = dev.mirrord.jvm.cli.VersionInfo.class,
     description = {
       "Run <command> with its JVMs' network traffic and environment taken from the target.",
-      "Example: mirrord exec --target pid/4242 -- java -jar app.jar"
+      "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
+      "         mirrord exec --pod-name web -n shop -- java -jar app.jar"
     },
     footer = {
       "",
@@ -46,9 +47,12 @@ import picocli.CommandLine.Spec;
       "Variables: MIRRORD_TARGET, MIRRORD_TARGET_NAMESPACE, MIRRORD_KUBE_CONTEXT, MIRRORD_INCOMING_MODE,",
       "  MIRRORD_TCP_STEAL, MIRRORD_PORT_MAP, MIRRORD_IGNORE_PORTS, MIRRORD_NO_OUTGOING, MIRRORD_NO_TCP_OUTGOING,",
       "  MIRRORD_NO_UDP_OUTGOING, MIRRORD_NO_REMOTE_DNS, MIRRORD_NO_ENV, MIRRORD_ENV_INCLUDE, MIRRORD_ENV_EXCLUDE,",
-      "  MIRRORD_LOG_FILE, MIRRORD_VERBOSE.",
+      "  MIRRORD_LOG_FILE, MIRRORD_VERBOSE, MIRRORD_AGENT_IMAGE, MIRRORD_AGENT_NAMESPACE,",
+      "  MIRRORD_AGENT_STARTUP_TIMEOUT, MIRRORD_AGENT_EPHEMERAL.",
+      "Kubernetes: kubeconfig from KUBECONFIG, else ~/.kube/config, else the in-cluster service account.",
       "Exit status: the command's own (128+signal if killed); mirrord's errors: 2 usage, 3 target not found,",
-      "  4 not permitted, 5 agent failed, 6 config, 7 protocol, 8 not supported here, 9 installation."
+      "  4 not permitted, 5 agent failed, 6 config, 7 protocol, 8 not supported here, 9 installation,",
+      "  10 Kubernetes API unreachable."
     })
 public final class ExecCommand implements Callable<Integer> {
 
@@ -89,16 +93,16 @@ public final class ExecCommand implements Callable<Integer> {
             networkOptions.dns(),
             envOptions.env(),
             loggingOptions.logFile(),
-            loggingOptions.verbose());
+            loggingOptions.verbose(),
+            targetOptions.agent());
     CliEnvironment environment = parent.environment();
     MirrordConfig config = new ConfigLoader(environment.env()).load(configFile, flags);
     TargetSpec target = config.targetSpec();
     if (target == null) {
       throw new MirrordException(
           ExitCode.USAGE,
-          "no target given; pass --target pid/N (or set \"target\" in the config file, or MIRRORD_TARGET)");
+          "no target given; pass --target pid/N, --target pod/NAME or --target targetless (or set \"target\" in the config file, or MIRRORD_TARGET)");
     }
-    AgentLauncher launcher = environment.agentLaunchers().forTarget(target, environment);
     Path layerJar = layerJar(environment);
 
     String sessionId = SessionDir.newId();
@@ -109,10 +113,14 @@ public final class ExecCommand implements Callable<Integer> {
     LogSetup.configure(logFile, config.isVerbose());
 
     UserNotices notices = new UserNotices(spec.commandLine().getErr());
+    AgentLauncher launcher = environment.agentLaunchers().forTarget(target, environment, config, notices);
     // shown once the session is up, so that a failing start prints only its error line
     List<String> warnings = new ArrayList<>();
     if (!target.isKubernetes() && (config.namespace() != null || config.context() != null)) {
       warnings.add("--namespace and --context only apply to Kubernetes targets; ignored for " + target.describe());
+    }
+    if (!target.isKubernetes() && config.agent() != null && config.agent().isEphemeral()) {
+      warnings.add("--ephemeral (agent.ephemeral) only applies to Kubernetes targets; ignored for " + target.describe());
     }
     warnings.addAll(FeatureSupport.warnings(config));
     if (!JvmLauncher.looksLikeJvm(cmd)) {

@@ -7,7 +7,8 @@ package dev.mirrord.jvm.cli.config;
  */
 public enum ConfigEnvVar {
   MIRRORD_CONFIG_FILE("path of the config file when -f is not given"),
-  MIRRORD_TARGET("like --target: pid/N, pod/NAME[/container/C], deployment/NAME"),
+  MIRRORD_TARGET(
+      "like --target: pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless"),
   MIRRORD_TARGET_NAMESPACE("like --namespace"),
   MIRRORD_KUBE_CONTEXT("like --context"),
   MIRRORD_INCOMING_MODE("incoming.mode: mirror, steal or off"),
@@ -22,7 +23,11 @@ public enum ConfigEnvVar {
   MIRRORD_ENV_INCLUDE("like --env-include, comma list of globs"),
   MIRRORD_ENV_EXCLUDE("like --env-exclude, comma list of globs"),
   MIRRORD_LOG_FILE("like --log-file"),
-  MIRRORD_VERBOSE("true: like -v");
+  MIRRORD_VERBOSE("true: like -v"),
+  MIRRORD_AGENT_IMAGE("agent.image: the pod agent's container image"),
+  MIRRORD_AGENT_NAMESPACE("agent.namespace: where the agent Job runs (default: the target's)"),
+  MIRRORD_AGENT_STARTUP_TIMEOUT("agent.startup_timeout: seconds the agent may take to get ready"),
+  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)");
 
   /** One line for help texts. */
   public final String help;

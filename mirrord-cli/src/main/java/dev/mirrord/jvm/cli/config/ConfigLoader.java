@@ -220,7 +220,8 @@ public final class ConfigLoader {
             dns,
             envCfg,
             get(MIRRORD_LOG_FILE),
-            bool(MIRRORD_VERBOSE) ? Boolean.TRUE : null);
+            bool(MIRRORD_VERBOSE) ? Boolean.TRUE : null,
+            agentFromEnv());
     if (cfg.target() != null) {
       try {
         TargetSpec.parse(cfg.target());
@@ -229,6 +230,28 @@ public final class ConfigLoader {
       }
     }
     return cfg;
+  }
+
+  private MirrordConfig.Agent agentFromEnv() {
+    Integer timeout = null;
+    String t = get(MIRRORD_AGENT_STARTUP_TIMEOUT);
+    if (t != null) {
+      try {
+        timeout = Integer.parseInt(t);
+      } catch (NumberFormatException e) {
+        throw envError(MIRRORD_AGENT_STARTUP_TIMEOUT, t, "expected a number of seconds");
+      }
+      if (timeout < 1 || timeout > 3600) {
+        throw envError(MIRRORD_AGENT_STARTUP_TIMEOUT, t, "1-3600 seconds");
+      }
+    }
+    Boolean ephemeral = bool(MIRRORD_AGENT_EPHEMERAL) ? Boolean.TRUE : null;
+    String image = get(MIRRORD_AGENT_IMAGE);
+    String namespace = get(MIRRORD_AGENT_NAMESPACE);
+    if (image == null && namespace == null && timeout == null && ephemeral == null) {
+      return null;
+    }
+    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral);
   }
 
   /** Splits a comma list, dropping blanks. */
@@ -254,6 +277,18 @@ public final class ConfigLoader {
               + ": "
               + cfg.incoming().handBackGraceSeconds()
               + " (0-3600 seconds); fix the value");
+    }
+    if (cfg.agent() != null
+        && cfg.agent().startupTimeout() != null
+        && (cfg.agent().startupTimeout() < 1 || cfg.agent().startupTimeout() > 3600)) {
+      throw configError(
+          where.apply("agent.startup_timeout")
+              + ": "
+              + cfg.agent().startupTimeout()
+              + " (1-3600 seconds); fix the value");
+    }
+    if (cfg.agent() != null && cfg.agent().image() != null && cfg.agent().image().isBlank()) {
+      throw configError(where.apply("agent.image") + ": empty (expected an image reference); fix the value");
     }
     if (cfg.incoming() != null && cfg.incoming().ignorePorts() != null) {
       for (Integer p : cfg.incoming().ignorePorts()) {

@@ -14,8 +14,8 @@ import java.util.Locale;
  *
  * <p>Every field may be null: a null means "not set at this level". {@link ConfigLoader} overlays
  * the levels (defaults &lt; file &lt; {@code MIRRORD_*} env &lt; flags) with {@link #overlay}; after
- * that only {@code target}, {@code namespace}, {@code context} and {@code log_file} can still be
- * null. Lists replace lower levels' lists, they are not appended.
+ * that only {@code target}, {@code namespace}, {@code context}, {@code log_file} and {@code
+ * agent.namespace} can still be null. Lists replace lower levels' lists, they are not appended.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MirrordConfig(
@@ -27,11 +27,12 @@ public record MirrordConfig(
     @JsonProperty("dns") Dns dns,
     @JsonProperty("env") Env env,
     @JsonProperty("log_file") String logFile,
-    @JsonProperty("verbose") Boolean verbose) {
+    @JsonProperty("verbose") Boolean verbose,
+    @JsonProperty("agent") Agent agent) {
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
-      new MirrordConfig(null, null, null, null, null, null, null, null, null);
+      new MirrordConfig(null, null, null, null, null, null, null, null, null, null);
 
   /** The lowest level: what mirrord does when nobody says otherwise. */
   public static final MirrordConfig DEFAULTS =
@@ -44,7 +45,9 @@ public record MirrordConfig(
           new Dns(true),
           new Env(true, List.of(), List.of()),
           null,
-          false);
+          false,
+          new Agent(
+              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false));
 
   /** Incoming traffic to the target's ports. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -180,6 +183,46 @@ public record MirrordConfig(
     }
   }
 
+  /**
+   * The pod agent on Kubernetes targets: its image, the namespace of its Job (default: the
+   * target's), how long it may take to get ready, and whether it runs as an ephemeral container in
+   * the target pod instead of a Job.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Agent(
+      @JsonProperty("image") String image,
+      @JsonProperty("namespace") String namespace,
+      @JsonProperty("startup_timeout") Integer startupTimeout,
+      @JsonProperty("ephemeral") Boolean ephemeral) {
+    /** The image built from mirrord-pod-agent/Dockerfile; no registry hosts it yet. */
+    public static final String DEFAULT_IMAGE = "ghcr.io/mirrord-jvm/mirrord-pod-agent:latest";
+
+    public static final int DEFAULT_STARTUP_TIMEOUT_SECONDS = 60;
+
+    /** Seconds the agent may take from creation to its ready line. */
+    public int startupTimeoutSeconds() {
+      return startupTimeout == null ? DEFAULT_STARTUP_TIMEOUT_SECONDS : startupTimeout;
+    }
+
+    public boolean isEphemeral() {
+      return Boolean.TRUE.equals(ephemeral);
+    }
+
+    public String imageOrDefault() {
+      return image == null ? DEFAULT_IMAGE : image;
+    }
+
+    Agent overlay(Agent o) {
+      return o == null
+          ? this
+          : new Agent(
+              pick(image, o.image),
+              pick(namespace, o.namespace),
+              pick(startupTimeout, o.startupTimeout),
+              pick(ephemeral, o.ephemeral));
+    }
+  }
+
   /** This level with every field that {@code higher} sets replaced by {@code higher}'s value. */
   public MirrordConfig overlay(MirrordConfig higher) {
     if (higher == null) {
@@ -194,7 +237,8 @@ public record MirrordConfig(
         dns == null ? higher.dns : dns.overlay(higher.dns),
         env == null ? higher.env : env.overlay(higher.env),
         pick(logFile, higher.logFile),
-        pick(verbose, higher.verbose));
+        pick(verbose, higher.verbose),
+        agent == null ? higher.agent : agent.overlay(higher.agent));
   }
 
   /** The parsed target, or null if none is set. */
@@ -213,7 +257,7 @@ public record MirrordConfig(
 
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
-        target, namespace, context, incoming, outgoing, dns, env, file, verbose);
+        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */

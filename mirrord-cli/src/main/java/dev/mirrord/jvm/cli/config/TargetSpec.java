@@ -4,12 +4,14 @@ import java.util.Objects;
 
 /**
  * What {@code --target} names. Syntax: {@code pid/N}, {@code pod/NAME[/container/C]}, {@code
- * deployment/NAME[/container/C]} ({@code deploy/} is accepted too).
+ * deployment/NAME[/container/C]} ({@code deploy/} is accepted too), {@code
+ * statefulset/NAME[/container/C]} ({@code sts/} too), or {@code targetless} (no target: outgoing
+ * traffic and DNS from an agent pod of its own).
  */
 public sealed interface TargetSpec {
 
   /** The syntax, for error messages. */
-  String SYNTAX = "pod/NAME[/container/C], deployment/NAME or pid/N";
+  String SYNTAX = "pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless or pid/N";
 
   /** Canonical text form, e.g. {@code pid/42}. */
   String describe();
@@ -57,6 +59,31 @@ public sealed interface TargetSpec {
     }
   }
 
+  /** A stateful set: one of its running pods is picked. */
+  record StatefulSet(String name, String container) implements TargetSpec {
+    public StatefulSet {
+      Objects.requireNonNull(name, "name");
+    }
+
+    @Override
+    public String describe() {
+      return "statefulset/" + name + (container == null ? "" : "/container/" + container);
+    }
+  }
+
+  /** No target: the agent runs in a pod of its own (outgoing traffic and DNS only). */
+  record Targetless() implements TargetSpec {
+    @Override
+    public String describe() {
+      return "targetless";
+    }
+  }
+
+  /** The container the target names, or null; the pod-like records override it. */
+  default String container() {
+    return null;
+  }
+
   /**
    * Parses the {@code --target} syntax.
    *
@@ -64,6 +91,9 @@ public sealed interface TargetSpec {
    */
   static TargetSpec parse(String text) {
     String t = text == null ? "" : text.strip();
+    if (t.equals("targetless")) {
+      return new Targetless();
+    }
     String[] parts = t.split("/", -1);
     for (String p : parts) {
       if (p.isEmpty()) {
@@ -84,9 +114,14 @@ public sealed interface TargetSpec {
     }
     boolean pod = parts[0].equals("pod");
     boolean deployment = parts[0].equals("deployment") || parts[0].equals("deploy");
-    if ((pod || deployment) && (parts.length == 2 || (parts.length == 4 && parts[2].equals("container")))) {
+    boolean statefulSet = parts[0].equals("statefulset") || parts[0].equals("sts");
+    if ((pod || deployment || statefulSet)
+        && (parts.length == 2 || (parts.length == 4 && parts[2].equals("container")))) {
       String container = parts.length == 4 ? parts[3] : null;
-      return pod ? new Pod(parts[1], container) : new Deployment(parts[1], container);
+      if (pod) {
+        return new Pod(parts[1], container);
+      }
+      return deployment ? new Deployment(parts[1], container) : new StatefulSet(parts[1], container);
     }
     throw bad(text);
   }

@@ -103,7 +103,12 @@ public final class ExecSession {
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
       proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
-      await(proxy.connectAgent(agent.address()), "the agent handshake");
+      try {
+        await(proxy.connectAgent(agent.address()), "the agent handshake");
+      } catch (MirrordException e) {
+        // the transport may know better (e.g. a port-forward the API server refused)
+        throw agent.explain(e);
+      }
 
       Target.TargetInfo info =
           await(proxy.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class), "target info");
@@ -168,7 +173,7 @@ public final class ExecSession {
       }
       throw new MirrordException(
           ExitCode.AGENT_FAILED,
-          "the mirrord agent failed on " + what + " (" + e.getCause() + "); see " + siblingLog("agent"),
+          "the mirrord agent failed on " + what + " (" + e.getCause() + "); see " + agentLog(),
           e.getCause());
     } catch (TimeoutException e) {
       future.cancel(false);
@@ -179,8 +184,15 @@ public final class ExecSession {
               + " within "
               + AGENT_TIMEOUT.toSeconds()
               + " s; see "
-              + siblingLog("agent"));
+              + agentLog());
     }
+  }
+
+  /** Where the agent's log is: its file for local agents, a kubectl command for agents in a cluster. */
+  private String agentLog() {
+    RunningAgent a = agent;
+    String hint = a == null ? null : a.logHint();
+    return hint != null ? hint : siblingLog("agent").toString();
   }
 
   /** {@code <log dir>/mirrord-<session>-<what>.log}, next to the CLI's log file. */

@@ -11,6 +11,19 @@ public interface RunningAgent extends AutoCloseable {
   /** For logs, e.g. {@code "agent pid 1234 for pid/42"}. */
   String describe();
 
+  /** Where to read the agent's log, if not the session's agent log file (e.g. a kubectl command). */
+  default String logHint() {
+    return null;
+  }
+
+  /**
+   * A clearer error for a failed connection or handshake, if the way to the agent knows what went
+   * wrong (a refused port-forward); else {@code failure} itself.
+   */
+  default dev.mirrord.jvm.cli.MirrordException explain(dev.mirrord.jvm.cli.MirrordException failure) {
+    return failure;
+  }
+
   @Override
   void close();
 }

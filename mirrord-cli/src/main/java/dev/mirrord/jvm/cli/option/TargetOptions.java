@@ -11,7 +11,8 @@ public final class TargetOptions {
   @Option(
       names = {"-t", "--target"},
       paramLabel = "TARGET",
-      description = "pid/N, pod/NAME[/container/C] or deployment/NAME.")
+      description =
+          "pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME or targetless.")
   String target;
 
   @Option(names = "--pod-name", paramLabel = "NAME", description = "Same as --target pod/NAME.")
@@ -25,6 +26,12 @@ public final class TargetOptions {
 
   @Option(names = "--context", paramLabel = "CTX", description = "Kubernetes context to use.")
   String context;
+
+  @Option(
+      names = "--ephemeral",
+      description =
+          "Run the agent as an ephemeral container in the target pod instead of a Job (agent.ephemeral).")
+  boolean ephemeral;
 
   /**
    * The target the flags name, validated, or null if none.
@@ -55,5 +62,10 @@ public final class TargetOptions {
 
   public String context() {
     return context;
+  }
+
+  /** The agent settings the flags set, or null. */
+  public dev.mirrord.jvm.cli.config.MirrordConfig.Agent agent() {
+    return ephemeral ? new dev.mirrord.jvm.cli.config.MirrordConfig.Agent(null, null, null, true) : null;
   }
 }

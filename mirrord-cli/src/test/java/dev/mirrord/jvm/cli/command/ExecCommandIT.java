@@ -96,6 +96,22 @@ class ExecCommandIT {
   }
 
   @Test
+  void kubernetesOnlySettingsAreIgnoredWithOneWarningEachForAPidTarget() {
+    CliRun r =
+        CliRun.run(
+            env(Map.of("MIRRORD_INCOMING_MODE", "off")),
+            "exec", "--target", self, "--no-outgoing", "--no-remote-dns", "-n", "shop", "--ephemeral", "--",
+            "bash", "-c", "exit 0");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.errLines())
+        .filteredOn(l -> l.contains("Kubernetes"))
+        .containsExactly(
+            "mirrord: warning: --namespace and --context only apply to Kubernetes targets; ignored for " + self,
+            "mirrord: warning: --ephemeral (agent.ephemeral) only applies to Kubernetes targets; ignored for " + self);
+  }
+
+  @Test
   void noEnvImportsNothingAndNonJvmCommandsAreFlagged() throws IOException {
     CliRun r =
         CliRun.run(

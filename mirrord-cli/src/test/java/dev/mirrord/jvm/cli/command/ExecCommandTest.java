@@ -81,14 +81,14 @@ class ExecCommandTest {
 
   static Stream<Arguments> otherErrors() {
     return Stream.of(
-        Arguments.of(List.of("--target", "pod/web", "--", "java"), Map.of(), 8,
-            "Kubernetes targets are not implemented yet in this build; use --target pid/N"),
-        Arguments.of(List.of("--pod-name", "web", "--", "java"), Map.of(), 8,
-            "Kubernetes targets are not implemented yet in this build; use --target pid/N"),
-        Arguments.of(List.of("--target", "deployment/api/container/app", "--", "java"), Map.of(), 8,
-            "Kubernetes targets are not implemented yet in this build; use --target pid/N"),
-        Arguments.of(List.of("--", "java"), Map.of("MIRRORD_TARGET", "pod/web"), 8,
-            "Kubernetes targets are not implemented yet in this build; use --target pid/N"),
+        Arguments.of(List.of("--target", "pod/web", "--", "java"), Map.of(), 6,
+            "no Kubernetes configuration: KUBECONFIG is not set, ~/.kube/config does not exist and this is not a pod; "),
+        Arguments.of(List.of("--pod-name", "web", "--", "java"), Map.of(), 6,
+            "no Kubernetes configuration: KUBECONFIG is not set, ~/.kube/config does not exist and this is not a pod; "),
+        Arguments.of(List.of("--target", "deployment/api/container/app", "--", "java"), Map.of(), 6,
+            "no Kubernetes configuration: KUBECONFIG is not set, ~/.kube/config does not exist and this is not a pod; "),
+        Arguments.of(List.of("--", "java"), Map.of("MIRRORD_TARGET", "pod/web"), 6,
+            "no Kubernetes configuration: KUBECONFIG is not set, "),
         Arguments.of(List.of("-t", "pid/1", "--", "java"), Map.of("MIRRORD_TCP_STEAL", "maybe"), 6,
             "bad value in environment variable MIRRORD_TCP_STEAL='maybe' (expected true or false); fix or unset it"),
         Arguments.of(List.of("--", "java"), Map.of("MIRRORD_TARGET", "pid/x"), 6,

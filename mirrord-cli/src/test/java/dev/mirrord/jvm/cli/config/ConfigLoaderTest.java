@@ -57,7 +57,7 @@ class ConfigLoaderTest {
             "MIRRORD_LOG_FILE", "/tmp/env.log");
     MirrordConfig flags =
         new MirrordConfig(
-            "pid/3", null, null, null, null, new MirrordConfig.Dns(false), null, null, true);
+            "pid/3", null, null, null, null, new MirrordConfig.Dns(false), null, null, true, null);
 
     MirrordConfig cfg = new ConfigLoader(env).load(f, flags);
 
@@ -155,6 +155,9 @@ class ConfigLoaderTest {
         "{\"target\": \"node/x\"}                    | 'target'        | pod/NAME",
         "{\"verbose\": 1}                            | 'verbose'       | true or false",
         "[]                                          | the top level   | a JSON object",
+        "{\"agent\": {\"startup_timeout\": 0}}     | 'agent.startup_timeout' | 1-3600 seconds",
+        "{\"agent\": {\"image\": \" \"}}           | 'agent.image'   | expected an image reference",
+        "{\"agent\": {\"ephemeral\": \"yes\"}}      | 'agent.ephemeral' | true or false",
       })
   void badValuesNameFileKeyAndExpectation(String json, String key, String expected) throws IOException {
     Path f = file(json);
@@ -192,6 +195,9 @@ class ConfigLoaderTest {
         "MIRRORD_IGNORE_PORTS  | 70000   | 1-65535",
         "MIRRORD_INCOMING_MODE | copy    | mirror, steal or off",
         "MIRRORD_TARGET        | pid/-1  | positive",
+        "MIRRORD_AGENT_STARTUP_TIMEOUT | soon | expected a number of seconds",
+        "MIRRORD_AGENT_STARTUP_TIMEOUT | 4000 | 1-3600 seconds",
+        "MIRRORD_AGENT_EPHEMERAL | maybe | expected true or false",
       })
   void badEnvValuesNameTheVariableAndValue(String var, String value, String expected) {
     assertThatThrownBy(() -> new ConfigLoader(Map.of(var, value)).load(null, MirrordConfig.EMPTY))
@@ -221,5 +227,35 @@ class ConfigLoaderTest {
     assertThat(in.graceSeconds()).isZero();
     assertThat(MirrordConfig.DEFAULTS.incoming().flushes()).isTrue();
     assertThat(MirrordConfig.DEFAULTS.incoming().graceSeconds()).isEqualTo(3);
+  }
+
+  @Test
+  void agentSettingsHaveDefaultsAndFollowTheLevels() throws IOException {
+    MirrordConfig.Agent defaults = new ConfigLoader(Map.of()).load(null, MirrordConfig.EMPTY).agent();
+    assertThat(defaults.imageOrDefault()).isEqualTo(MirrordConfig.Agent.DEFAULT_IMAGE);
+    assertThat(defaults.namespace()).isNull();
+    assertThat(defaults.startupTimeoutSeconds()).isEqualTo(60);
+    assertThat(defaults.isEphemeral()).isFalse();
+
+    Path f = file("{\"agent\": {\"image\": \"reg/agent:1\", \"namespace\": \"mirrord\", \"startup_timeout\": 90}}");
+    Map<String, String> env = Map.of("MIRRORD_AGENT_STARTUP_TIMEOUT", "120", "MIRRORD_AGENT_IMAGE", "reg/agent:2");
+    MirrordConfig flags =
+        new MirrordConfig(null, null, null, null, null, null, null, null, null, new MirrordConfig.Agent(null, null, null, true));
+
+    MirrordConfig.Agent agent = new ConfigLoader(env).load(f, flags).agent();
+
+    assertThat(agent).isEqualTo(new MirrordConfig.Agent("reg/agent:2", "mirrord", 120, true));
+  }
+
+  @Test
+  void agentEnvVariablesAreReadTogether() {
+    Map<String, String> env =
+        Map.of(
+            "MIRRORD_AGENT_IMAGE", "reg/agent:3",
+            "MIRRORD_AGENT_NAMESPACE", "ops",
+            "MIRRORD_AGENT_STARTUP_TIMEOUT", "30",
+            "MIRRORD_AGENT_EPHEMERAL", "yes");
+    assertThat(new ConfigLoader(env).fromEnv().agent()).isEqualTo(new MirrordConfig.Agent("reg/agent:3", "ops", 30, true));
+    assertThat(new ConfigLoader(Map.of()).fromEnv().agent()).isNull();
   }
 }

@@ -20,8 +20,19 @@ class TargetSpecTest {
     assertThat(TargetSpec.parse("pid/42").isKubernetes()).isFalse();
   }
 
+  @Test
+  void parsesStatefulSetsAndTargetless() {
+    assertThat(TargetSpec.parse("statefulset/db")).isEqualTo(new TargetSpec.StatefulSet("db", null));
+    assertThat(TargetSpec.parse("sts/db/container/pg")).isEqualTo(new TargetSpec.StatefulSet("db", "pg"));
+    assertThat(TargetSpec.parse("sts/db/container/pg").describe()).isEqualTo("statefulset/db/container/pg");
+    assertThat(TargetSpec.parse(" targetless ")).isEqualTo(new TargetSpec.Targetless());
+    assertThat(TargetSpec.parse("targetless").isKubernetes()).isTrue();
+    assertThat(TargetSpec.parse("targetless").container()).isNull();
+    assertThat(TargetSpec.parse("deploy/api/container/app").container()).isEqualTo("app");
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"", "pid", "pid/", "pid/x", "pid/0", "pod", "pod/", "pod/a/b", "svc/x", "pod/a/container/"})
+  @ValueSource(strings = {"", "pid", "pid/", "pid/x", "pid/0", "pod", "pod/", "pod/a/b", "svc/x", "pod/a/container/", "targetless/x", "statefulset/", "sts/a/b"})
   void rejectsBadSyntaxWithTheExpectedForms(String text) {
     assertThatThrownBy(() -> TargetSpec.parse(text))
         .isInstanceOf(IllegalArgumentException.class)

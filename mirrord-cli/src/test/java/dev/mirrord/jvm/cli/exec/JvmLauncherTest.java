@@ -106,7 +106,7 @@ class JvmLauncherTest {
                 new MirrordConfig.Dns(false),
                 null,
                 null,
-                true));
+                true, null));
 
     Properties p = JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg);
 
@@ -140,7 +140,7 @@ class JvmLauncherTest {
                 new MirrordConfig.Dns(false),
                 null,
                 null,
-                null));
+                null, null));
     assertThat(FeatureSupport.warnings(quiet)).isEmpty();
   }
 

@@ -1,0 +1,33 @@
+package dev.mirrord.jvm.podagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NetnsReexecTest {
+
+  @Test
+  void containerIdBecomesTargetPidUnderNsenterAndEverythingElseIsKept() {
+    List<String> cmd =
+        NetnsReexec.command(
+            4242,
+            List.of("--container-id", "containerd://abc", "--listen", "tcp:127.0.0.1:0", "--no-stdin", "-v"),
+            "/opt/java/bin/java",
+            "/opt/mirrord/mirrord-pod-agent.jar");
+
+    assertThat(cmd)
+        .containsExactly(
+            "nsenter", "--net=/proc/4242/ns/net", "--setgid=71", "--",
+            "/opt/java/bin/java", "-cp", "/opt/mirrord/mirrord-pod-agent.jar", "dev.mirrord.jvm.podagent.PodAgentMain",
+            "--target-pid", "4242",
+            "--listen", "tcp:127.0.0.1:0", "--no-stdin", "-v");
+  }
+
+  @Test
+  void equalsFormIsRemovedToo() {
+    assertThat(NetnsReexec.command(7, List.of("--container-id=docker://abc", "--idle-timeout", "10"), "java", "cp"))
+        .endsWith("--target-pid", "7", "--idle-timeout", "10")
+        .doesNotContain("--container-id=docker://abc");
+  }
+}
