@@ -75,6 +75,23 @@ public final class Tcp {
   /** Back-pressure: the sender cannot take more data for this connection until resumed. */
   public record Flow(long connectionId, boolean paused) implements ClientMessage, AgentMessage {}
 
+  /**
+   * The connection id of a stream message ({@link Data}, {@link Shutdown}, {@link Close}, {@link
+   * Flow}); 0 for any other message (no connection has id 0).
+   */
+  public static long connectionIdOf(Message m) {
+    if (m instanceof Data d) {
+      return d.connectionId();
+    } else if (m instanceof Shutdown s) {
+      return s.connectionId();
+    } else if (m instanceof Close c) {
+      return c.connectionId();
+    } else if (m instanceof Flow f) {
+      return f.connectionId();
+    }
+    return 0;
+  }
+
   static void checkPort(int port) {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);

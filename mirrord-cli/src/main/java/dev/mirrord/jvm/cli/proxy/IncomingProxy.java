@@ -140,16 +140,8 @@ final class IncomingProxy {
       newConnection(nc);
       return true;
     }
-    long id;
-    if (msg instanceof Tcp.Data d) {
-      id = d.connectionId();
-    } else if (msg instanceof Tcp.Shutdown s) {
-      id = s.connectionId();
-    } else if (msg instanceof Tcp.Close c) {
-      id = c.connectionId();
-    } else if (msg instanceof Tcp.Flow f) {
-      id = f.connectionId();
-    } else {
+    long id = Tcp.connectionIdOf(msg);
+    if (id == 0) {
       return false;
     }
     Relay relay = relays.get(id);

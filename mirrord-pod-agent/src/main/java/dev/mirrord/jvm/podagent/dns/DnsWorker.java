@@ -116,10 +116,55 @@ public final class DnsWorker implements AutoCloseable {
     return new InetSocketAddress(address, serverPort);
   }
 
+  /** The session of the last lookup, reused while both files stay the same (see {@link #session}). */
+  private record CachedSession(byte[] resolvConf, Object hostsStamp, LookupSession session) {}
+
+  private volatile CachedSession cached;
+
+  /**
+   * A session for the target's current files. dnsjava's resolvers and sessions are meant to live
+   * long (a fresh one per lookup costs milliseconds); so the last one is reused as long as
+   * resolv.conf has the same bytes and /etc/hosts the same size and modification time. Its answers
+   * are not cached ({@code clearCaches}), and its callbacks run on this worker's threads, not on the
+   * common fork-join pool (one thread on a two-core pod).
+   */
   private LookupSession session(String host) {
+    byte[] confBytes;
+    try {
+      confBytes = Files.readAllBytes(resolvConf);
+    } catch (NoSuchFileException e) {
+      confBytes = null;
+    } catch (IOException e) {
+      throw new CompletionException(new IOException("cannot read " + resolvConf + ": " + e, e));
+    }
+    Object hostsStamp = hostsStamp();
+    CachedSession c = cached;
+    if (c != null && java.util.Arrays.equals(c.resolvConf(), confBytes)
+        && java.util.Objects.equals(c.hostsStamp(), hostsStamp)) {
+      return c.session();
+    }
+    LookupSession fresh = newSession(host, confBytes);
+    cached = new CachedSession(confBytes, hostsStamp, fresh);
+    return fresh;
+  }
+
+  private Object hostsStamp() {
+    try {
+      java.nio.file.attribute.BasicFileAttributes a =
+          Files.readAttributes(hosts, java.nio.file.attribute.BasicFileAttributes.class);
+      return List.of(a.size(), a.lastModifiedTime().toMillis(), String.valueOf(a.fileKey()));
+    } catch (IOException e) {
+      return "missing";
+    }
+  }
+
+  private LookupSession newSession(String host, byte[] confBytes) {
     ResolvConf conf;
     try {
-      conf = ResolvConf.parse(Files.readAllBytes(resolvConf));
+      if (confBytes == null) {
+        throw new NoSuchFileException(resolvConf.toString());
+      }
+      conf = ResolvConf.parse(confBytes);
     } catch (NoSuchFileException e) {
       // As libc: no resolv.conf means the local name server, no search list.
       conf = new ResolvConf(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 53)),
@@ -149,6 +194,7 @@ public final class DnsWorker implements AutoCloseable {
         .ndots(conf.ndots())
         .clearCaches()
         .hostsFileParser(new HostsFileParser(hosts, false))
+        .executor(fileReads)
         .build();
   }
 

@@ -9,19 +9,19 @@ import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.NetUtil;
@@ -91,7 +91,7 @@ public final class OutgoingApi {
     if (message instanceof Outgoing.ConnectRequest) {
       return true;
     }
-    long id = connectionId(message);
+    long id = Tcp.connectionIdOf(message);
     return id != 0 && Outgoing.isOutgoing(id);
   }
 
@@ -100,18 +100,18 @@ public final class OutgoingApi {
       connect(request);
       return;
     }
-    Flow flow = flows.get(connectionId(message));
+    Flow flow = flows.get(Tcp.connectionIdOf(message));
     if (flow == null) {
       logger.debug("{}: {} for unknown outgoing connection", peer, message.getClass().getSimpleName());
       return;
     }
-    flow.ch.eventLoop().execute(() -> flow.fromClient(message));
+    flow.channel().eventLoop().execute(() -> flow.fromPeer(message));
   }
 
   /** The client connection's writability changed: resume or pause reading every remote socket. */
   public void writabilityChanged() {
     for (Flow f : flows.values()) {
-      f.ch.eventLoop().execute(f::updateAutoRead);
+      f.channel().eventLoop().execute(f::updateAutoRead);
     }
   }
 
@@ -119,8 +119,7 @@ public final class OutgoingApi {
   public void closed() {
     closed = true;
     for (Flow f : new ArrayList<>(flows.values())) {
-      f.closeSent = true;
-      f.ch.close();
+      f.channel().eventLoop().execute(f::abandon);
     }
     flows.clear();
   }
@@ -170,9 +169,9 @@ public final class OutgoingApi {
     }
     long id = Outgoing.ID_BIT | NEXT_ID.getAndIncrement();
     boolean tcp = r.protocol() == Outgoing.Protocol.TCP;
-    Flow flow = new Flow(id, tcp, remote);
+    Flow flow = tcp ? new TcpFlow(id, remote) : new DatagramFlow(id, remote);
     int timeout = r.timeoutMillis() > 0 ? r.timeoutMillis() : DEFAULT_CONNECT_TIMEOUT_MILLIS;
-    Bootstrap b = new Bootstrap().group(clientChannel.eventLoop()).handler(flow)
+    Bootstrap b = new Bootstrap().group(clientChannel.eventLoop()).handler((ChannelHandler) flow)
         .option(ChannelOption.AUTO_READ, false);
     b.option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK);
     if (tcp) {
@@ -185,7 +184,6 @@ public final class OutgoingApi {
     }
     long start = System.nanoTime();
     ChannelFuture f = b.connect(remote);
-    flow.ch = f.channel();
     f.addListener(done -> {
       if (!done.isSuccess()) {
         ResponseError error = errorFor(done.cause(), remote);
@@ -194,16 +192,16 @@ public final class OutgoingApi {
         return;
       }
       if (closed) {
-        flow.ch.close();
+        f.channel().close();
         return;
       }
       flows.put(id, flow);
-      InetSocketAddress local = (InetSocketAddress) flow.ch.localAddress();
+      InetSocketAddress local = (InetSocketAddress) f.channel().localAddress();
       logger.info("{}: {} {} → {} as connection {} ({} µs)", peer, r.protocol(), local, remote,
           Long.toHexString(id), (System.nanoTime() - start) / 1000);
       answer(r, RemoteResult.ok(new Outgoing.Connected(
           id, local.getAddress().getHostAddress(), local.getPort())));
-      flow.updateAutoRead();
+      flow.attach(f.channel());
     });
   }
 
@@ -244,64 +242,92 @@ public final class OutgoingApi {
     return new ResponseError.RemoteIo(errno, text + ": " + where);
   }
 
-  private static long connectionId(ClientMessage m) {
-    if (m instanceof Tcp.Data d) {
-      return d.connectionId();
-    } else if (m instanceof Tcp.Shutdown s) {
-      return s.connectionId();
-    } else if (m instanceof Tcp.Close c) {
-      return c.connectionId();
-    } else if (m instanceof Tcp.Flow f) {
-      return f.connectionId();
-    }
-    return 0;
+  /** A flow of this client: TCP ({@link TcpFlow}) or UDP ({@link DatagramFlow}). */
+  private interface Flow {
+    Channel channel();
+
+    void attach(Channel ch);
+
+    void fromPeer(Message m);
+
+    void updateAutoRead();
+
+    void abandon();
   }
 
-  /** One remote socket; all state is touched on its event loop. */
-  private final class Flow extends ChannelInboundHandlerAdapter {
-    final long id;
-    final boolean tcp;
-    final InetSocketAddress remote;
-    Channel ch;
-    boolean pausedByClient;
-    boolean closeSent;
+  private final TcpRelay.Peer clientPeer = new TcpRelay.Peer() {
+    @Override
+    public void send(Message message) {
+      replies.accept((AgentMessage) message);
+    }
 
-    Flow(long id, boolean tcp, InetSocketAddress remote) {
-      this.id = id;
-      this.tcp = tcp;
+    @Override
+    public boolean writable() {
+      return clientWritable();
+    }
+  };
+
+  /** A TCP connection in the target, relayed by the shared {@link TcpRelay}. */
+  private final class TcpFlow extends TcpRelay implements Flow {
+    final InetSocketAddress remote;
+
+    TcpFlow(long id, InetSocketAddress remote) {
+      super(id, clientPeer);
       this.remote = remote;
     }
 
-    void fromClient(ClientMessage m) {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      logger.debug("{}: outgoing connection {} to {}: {}", peer, Long.toHexString(id()), remote,
+          cause.toString());
+      super.exceptionCaught(ctx, cause);
+    }
+
+    @Override
+    protected void ended() {
+      flows.remove(id());
+      logger.debug("{}: outgoing connection {} to {} closed", peer, Long.toHexString(id()), remote);
+    }
+  }
+
+  /** A connected datagram socket in the target: each {@code Tcp.Data} is one datagram. */
+  private final class DatagramFlow extends ChannelInboundHandlerAdapter implements Flow {
+    final long id;
+    final InetSocketAddress remote;
+    Channel ch;
+    boolean pausedByClient;
+
+    DatagramFlow(long id, InetSocketAddress remote) {
+      this.id = id;
+      this.remote = remote;
+    }
+
+    @Override
+    public Channel channel() {
+      return ch;
+    }
+
+    @Override
+    public void attach(Channel channel) {
+      ch = channel;
+      updateAutoRead();
+    }
+
+    @Override
+    public void fromPeer(Message m) {
       if (m instanceof Tcp.Data d) {
-        ByteBuf bytes = Unpooled.wrappedBuffer(d.bytes().unsafeArray());
-        if (tcp) {
-          ch.writeAndFlush(bytes);
-        } else {
-          ch.writeAndFlush(new DatagramPacket(bytes, remote));
-        }
-      } else if (m instanceof Tcp.Shutdown && tcp) {
-        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-          if (ch.isActive()) {
-            ((SocketChannel) ch).shutdownOutput();
-          }
-        });
-      } else if (m instanceof Tcp.Close c) {
-        closeSent = true;
+        ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d.bytes().unsafeArray()), remote));
+      } else if (m instanceof Tcp.Close) {
         flows.remove(id);
-        if (c.reset() && tcp) {
-          ch.config().setOption(ChannelOption.SO_LINGER, 0);
-          ch.close();
-        } else {
-          ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        }
+        ch.close();
       } else if (m instanceof Tcp.Flow f) {
         pausedByClient = f.paused();
         updateAutoRead();
       }
     }
 
-    void updateAutoRead() {
+    @Override
+    public void updateAutoRead() {
       if (ch.isActive()) {
         boolean read = !pausedByClient && clientWritable();
         ch.config().setAutoRead(read);
@@ -312,20 +338,17 @@ public final class OutgoingApi {
     }
 
     @Override
+    public void abandon() {
+      ch.close();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       try {
-        ByteBuf buf = msg instanceof DatagramPacket p ? p.content() : (ByteBuf) msg;
-        if (!tcp) {
-          byte[] datagram = new byte[buf.readableBytes()];
-          buf.readBytes(datagram);
-          replies.accept(new Tcp.Data(id, Payload.wrap(datagram)));
-        } else {
-          while (buf.isReadable()) {
-            byte[] chunk = new byte[Math.min(buf.readableBytes(), Tcp.MAX_CHUNK)];
-            buf.readBytes(chunk);
-            replies.accept(new Tcp.Data(id, Payload.wrap(chunk)));
-          }
-        }
+        ByteBuf buf = ((DatagramPacket) msg).content();
+        byte[] datagram = new byte[buf.readableBytes()];
+        buf.readBytes(datagram);
+        replies.accept(new Tcp.Data(id, Payload.wrap(datagram)));
       } finally {
         ReferenceCountUtil.release(msg);
       }
@@ -335,45 +358,18 @@ public final class OutgoingApi {
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (tcp) {
-        replies.accept(new Tcp.Flow(id, !ctx.channel().isWritable()));
-      }
-      ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) {
-        replies.accept(new Tcp.Shutdown(id));
-      }
-      ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      flows.remove(id);
-      if (!closeSent) {
-        closeSent = true;
+      if (flows.remove(id) != null) {
         replies.accept(new Tcp.Close(id, false));
       }
-      logger.debug("{}: outgoing connection {} to {} closed", peer, Long.toHexString(id), remote);
       ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      logger.debug("{}: outgoing connection {} to {}: {}", peer, Long.toHexString(id), remote,
+      // e.g. ICMP port unreachable: the app's connected socket stays usable, as locally
+      logger.debug("{}: outgoing datagrams {} to {}: {}", peer, Long.toHexString(id), remote,
           cause.toString());
-      if (!tcp) {
-        return; // e.g. ICMP port unreachable: the app's connected socket stays usable, as locally
-      }
-      flows.remove(id);
-      if (!closeSent) {
-        closeSent = true;
-        replies.accept(new Tcp.Close(id, true));
-      }
-      ctx.close();
     }
   }
 }

@@ -2,21 +2,17 @@ package dev.mirrord.jvm.podagent.stealer;
 
 import dev.mirrord.jvm.podagent.iptables.PortRedirector;
 import dev.mirrord.jvm.protocol.IncomingMode;
-import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
@@ -167,17 +163,9 @@ public final class TcpStealer implements AutoCloseable {
   }
 
   /** A message from a client for one of its stolen connections. */
-  public void fromClient(StealClient client, Object message) {
-    long id;
-    if (message instanceof Tcp.Data d) {
-      id = d.connectionId();
-    } else if (message instanceof Tcp.Shutdown s) {
-      id = s.connectionId();
-    } else if (message instanceof Tcp.Close c) {
-      id = c.connectionId();
-    } else if (message instanceof Tcp.Flow f) {
-      id = f.connectionId();
-    } else {
+  public void fromClient(StealClient client, dev.mirrord.jvm.protocol.Message message) {
+    long id = Tcp.connectionIdOf(message);
+    if (id == 0) {
       return;
     }
     StolenConnection c = connections.get(id);
@@ -186,7 +174,7 @@ public final class TcpStealer implements AutoCloseable {
       return;
     }
     // On the stolen channel's own loop, in arrival order: Data before Shutdown before Close.
-    c.channel.eventLoop().execute(() -> c.fromClient(message));
+    c.channel.eventLoop().execute(() -> c.fromPeer(message));
   }
 
   /** The client's connection became (un)writable: pause or resume reading its stolen sockets. */
@@ -259,17 +247,23 @@ public final class TcpStealer implements AutoCloseable {
   }
 
   /** One stolen connection: the real client's socket in the target, relayed to a client session. */
-  private final class StolenConnection extends ChannelInboundHandlerAdapter {
-    final long id;
+  private final class StolenConnection extends TcpRelay {
     final int targetPort;
     final StealClient owner;
     final Channel channel;
-    /** Set by the client's {@code Flow(paused)}: its local socket can take no more. */
-    volatile boolean pausedByClient;
-    boolean closeSent;
 
     StolenConnection(long id, int targetPort, StealClient owner, Channel channel) {
-      this.id = id;
+      super(id, new TcpRelay.Peer() {
+        @Override
+        public void send(dev.mirrord.jvm.protocol.Message message) {
+          owner.send((dev.mirrord.jvm.protocol.AgentMessage) message);
+        }
+
+        @Override
+        public boolean writable() {
+          return owner.writable();
+        }
+      });
       this.targetPort = targetPort;
       this.owner = owner;
       this.channel = channel;
@@ -277,100 +271,31 @@ public final class TcpStealer implements AutoCloseable {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      connections.put(id, this);
+      connections.put(id(), this);
       InetSocketAddress src = (InetSocketAddress) channel.remoteAddress();
       InetSocketAddress dst = (InetSocketAddress) channel.localAddress();
       owner.send(
           new Tcp.NewConnection(
-              id,
+              id(),
               IncomingMode.STEAL,
               targetPort,
               src.getAddress().getHostAddress(),
               src.getPort(),
               dst.getAddress().getHostAddress(),
               targetPort));
-      updateAutoRead();
+      attach(channel);
       ctx.fireChannelActive();
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf buf = (ByteBuf) msg;
-      try {
-        while (buf.isReadable()) {
-          int n = Math.min(buf.readableBytes(), Tcp.MAX_CHUNK);
-          byte[] bytes = new byte[n];
-          buf.readBytes(bytes);
-          owner.send(new Tcp.Data(id, Payload.wrap(bytes)));
-        }
-      } finally {
-        buf.release();
-      }
-      if (!owner.writable()) {
-        channel.config().setAutoRead(false);
-      }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) {
-        owner.send(new Tcp.Shutdown(id));
-      }
-      ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      owner.send(new Tcp.Flow(id, !channel.isWritable()));
-      ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      connections.remove(id);
-      if (!closeSent) {
-        closeSent = true;
-        owner.send(new Tcp.Close(id, false));
-      }
-      ctx.fireChannelInactive();
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      logger.debug("stolen connection {}: {}", id, cause.toString());
-      connections.remove(id);
-      if (!closeSent) {
-        closeSent = true;
-        owner.send(new Tcp.Close(id, true));
-      }
-      ctx.close();
+      logger.debug("stolen connection {}: {}", id(), cause.toString());
+      super.exceptionCaught(ctx, cause);
     }
 
-    void updateAutoRead() {
-      channel.config().setAutoRead(!pausedByClient && owner.writable());
-    }
-
-    void fromClient(Object message) {
-      if (message instanceof Tcp.Data d) {
-        channel.writeAndFlush(Unpooled.wrappedBuffer(d.bytes().unsafeArray()));
-      } else if (message instanceof Tcp.Shutdown) {
-        if (channel instanceof SocketChannel sc) {
-          // shutdownOutput fails writes still queued: wait for the data sent before it.
-          channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> sc.shutdownOutput());
-        }
-      } else if (message instanceof Tcp.Close c) {
-        closeSent = true;
-        if (c.reset()) {
-          channel.config().setOption(ChannelOption.SO_LINGER, 0);
-          channel.close();
-        } else {
-          channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
-        }
-      } else if (message instanceof Tcp.Flow f) {
-        pausedByClient = f.paused();
-        updateAutoRead();
-      }
+    @Override
+    protected void ended() {
+      connections.remove(id());
     }
   }
-
 }

@@ -111,6 +111,17 @@ class DnsWorkerTest {
   }
 
   @Test
+  void aRewrittenResolvConfOrHostsFileIsUsedByTheNextLookup() throws Exception {
+    assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+    resolvConf("nameserver 127.0.0.1\nsearch svc.cluster.local\noptions ndots:5 timeout:1 attempts:1\n");
+    assertThat(lookup("redis", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.21")));
+    assertThat(server.questions).contains("redis.svc.cluster.local./A")
+        .doesNotContain("redis.default.svc.cluster.local./A");
+    Files.writeString(dir.resolve("hosts"), "10.9.9.9 svc\n");
+    assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.9.9.9")));
+  }
+
+  @Test
   void theHostsFileWinsOverDns() throws Exception {
     assertThat(lookup("myhost", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.1.2.3")));
     assertThat(lookup("myalias", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.1.2.3")));
