@@ -13,7 +13,7 @@ public final class Tcp {
   public static final long STEAL_ID_BIT = 1L << 62;
 
   /** Largest {@link Data} payload a peer sends; bigger writes are cut into chunks. */
-  public static final int MAX_CHUNK = 64 * 1024;
+  public static final int MAX_CHUNK = 256 * 1024;
 
   public record PortSubscribe(int port, IncomingMode mode) implements ClientMessage {
     public PortSubscribe {

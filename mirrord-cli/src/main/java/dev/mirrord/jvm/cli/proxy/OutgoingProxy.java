@@ -155,29 +155,66 @@ final class OutgoingProxy {
     }
   };
 
-  /** Where the agent's answer to one layer's request goes: here first, then to the layer. */
+  /**
+   * Where the agent's answer to one layer's request goes: here first, then to the layer. For TCP
+   * the loopback listener is bound while the agent connects (off the critical path); it is closed
+   * again if the connect fails.
+   */
   private final class Answer implements ReplyTarget {
     final LayerConnectionHandler layer;
     final Outgoing.ConnectRequest request;
+    final ChannelFuture listener;
+    TcpFlow flow;
 
     Answer(LayerConnectionHandler layer, Outgoing.ConnectRequest request) {
       this.layer = layer;
       this.request = request;
+      this.listener = request.protocol() == Outgoing.Protocol.TCP ? bindListener() : null;
+    }
+
+    private ChannelFuture bindListener() {
+      return new ServerBootstrap()
+          .group(group)
+          .channel(NioServerSocketChannel.class)
+          .option(ChannelOption.SO_BACKLOG, 1)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
+          .childHandler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              TcpFlow f = flow;
+              if (f == null || f.channel() != null) {
+                ch.close(); // one connection per flow, and only once the layer was told
+                return;
+              }
+              f.accepted(ch);
+            }
+          })
+          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     }
 
     @Override
     public void deliver(AgentMessage msg) {
       Outgoing.ConnectResponse r = (Outgoing.ConnectResponse) msg;
       if (!r.result().isOk()) {
+        if (listener != null) {
+          listener.channel().close();
+        }
         layer.deliver(r);
         return;
       }
       Outgoing.Connected c = r.result().value();
-      Flow flow = request.protocol() == Outgoing.Protocol.TCP
-          ? new TcpFlow(c.connectionId(), request, layer)
-          : new DatagramFlow(c.connectionId(), request, layer);
-      flows.put(c.connectionId(), flow);
-      ChannelFuture bound = flow.open();
+      Flow f;
+      if (listener != null) {
+        flow = new TcpFlow(c.connectionId(), request, layer, listener);
+        f = flow;
+      } else {
+        f = new DatagramFlow(c.connectionId(), request, layer);
+      }
+      flows.put(c.connectionId(), f);
+      ChannelFuture bound = f.open();
       bound.addListener(b -> {
         if (!b.isSuccess()) {
           logger.warn("cannot open a loopback endpoint for {} {}:{}: {}", request.protocol(),
@@ -230,13 +267,16 @@ final class OutgoingProxy {
   private final class TcpFlow extends TcpRelay implements Flow {
     final Outgoing.ConnectRequest request;
     final LayerConnectionHandler layer;
-    Channel listener;
+    final ChannelFuture bind;
+    final Channel listener;
     int listenerPort;
 
-    TcpFlow(long id, Outgoing.ConnectRequest request, LayerConnectionHandler layer) {
+    TcpFlow(long id, Outgoing.ConnectRequest request, LayerConnectionHandler layer, ChannelFuture bind) {
       super(id, agentPeer);
       this.request = request;
       this.layer = layer;
+      this.bind = bind;
+      this.listener = bind.channel();
     }
 
     @Override
@@ -249,37 +289,23 @@ final class OutgoingProxy {
       return listener.eventLoop();
     }
 
+    /** The listener, bound while the agent connected: ready once that bind completes. */
     @Override
     public ChannelFuture open() {
-      ChannelFuture f = new ServerBootstrap()
-          .group(group)
-          .channel(NioServerSocketChannel.class)
-          .option(ChannelOption.SO_BACKLOG, 1)
-          .childOption(ChannelOption.AUTO_READ, false)
-          .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
-          .childHandler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              if (channel() != null) {
-                ch.close(); // one connection per flow
-                return;
-              }
-              listener.close();
-              ch.pipeline().addLast(TcpFlow.this);
-              ch.eventLoop().execute(() -> attach(ch));
-            }
-          })
-          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      listener = f.channel();
-      f.addListener(b -> {
+      bind.addListener(b -> {
         if (b.isSuccess()) {
           listenerPort = ((InetSocketAddress) listener.localAddress()).getPort();
           listener.eventLoop().schedule(this::acceptTimedOut, ACCEPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         }
       });
-      return f;
+      return bind;
+    }
+
+    /** The app's connection: the listener's one. */
+    void accepted(Channel ch) {
+      listener.close();
+      ch.pipeline().addLast(this);
+      ch.eventLoop().execute(() -> attach(ch));
     }
 
     private void acceptTimedOut() {

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.protocol.codec;
 
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
@@ -15,7 +16,7 @@ import io.netty.handler.timeout.IdleStateHandler;
  * hostile peer cannot make us hold more than that per connection.
  */
 public final class ProtocolPipeline {
-  /** Largest frame body, tag included. A {@code Tcp.Data} chunk is at most 64 KiB. */
+  /** Largest frame body, tag included. A {@code Tcp.Data} chunk is at most 256 KiB ({@code Tcp.MAX_CHUNK}). */
   public static final int MAX_FRAME = 1024 * 1024;
 
   /** Reader idle (no frame at all, not even a Pong) after which the session may be closed. */
@@ -33,10 +34,19 @@ public final class ProtocolPipeline {
   public static final WriteBufferWaterMark WATER_MARK =
       new WriteBufferWaterMark(1024 * 1024, 4 * 1024 * 1024);
 
+  /**
+   * Socket reads of up to {@link dev.mirrord.jvm.protocol.Tcp#MAX_CHUNK} for protocol connections and
+   * relayed sockets (Netty's default stops at 64 KiB): fewer, larger frames, fewer wake-ups of the
+   * three processes a relayed byte crosses.
+   */
+  public static final AdaptiveRecvByteBufAllocator RECV_ALLOCATOR =
+      new AdaptiveRecvByteBufAllocator(4096, 64 * 1024, dev.mirrord.jvm.protocol.Tcp.MAX_CHUNK);
+
   private ProtocolPipeline() {}
 
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
     p.channel().config().setWriteBufferWaterMark(WATER_MARK);
+    p.channel().config().setRecvByteBufAllocator(RECV_ALLOCATOR);
     p.addLast(
         "frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true));
     p.addLast("framePrepender", new LengthFieldPrepender(4));

@@ -68,6 +68,7 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
   /** The socket is connected: apply what the peer sent so far and start reading. */
   public final void attach(Channel socket) {
     channel = socket;
+    socket.config().setRecvByteBufAllocator(dev.mirrord.jvm.protocol.codec.ProtocolPipeline.RECV_ALLOCATOR);
     attached = true;
     Message m;
     while ((m = early.poll()) != null) {
