@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.e2e.incoming;
 
+import dev.mirrord.jvm.e2e.lab.HostCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mirrord.jvm.e2e.apps.JavaApps;
@@ -265,27 +266,10 @@ final class IncomingLab {
     }
   }
 
-  /** Runs a short command in the root namespace; returns stdout; fails the test on a non-zero exit. */
   static String host(String... cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(15, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError(String.join(" ", cmd) + " timed out");
-      }
-      if (p.exitValue() != 0) {
-        throw new AssertionError(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+    return HostCommand.run(cmd);
   }
+
 
   /** {@code kill -SIGNAL pid} (negative pid: a process group); errors ignored (the process may be gone). */
   static void kill(String signal, long pid) {

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.e2e.outgoing;
 
+import dev.mirrord.jvm.e2e.lab.HostCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mirrord.jvm.e2e.apps.JavaApps;
@@ -407,27 +408,10 @@ class OutgoingE2EIT {
     }
   }
 
-  /** A short command in this JVM's namespace; its stdout; fails the test on a non-zero exit. */
   private static String host(String... cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(15, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError(String.join(" ", cmd) + " timed out");
-      }
-      if (p.exitValue() != 0) {
-        throw new AssertionError(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+    return HostCommand.run(cmd);
   }
+
 
   private static String read(Path file) {
     try {

@@ -56,13 +56,6 @@ class DnsIT {
         dir);
   }
 
-  private static String value(ChildJvm.Result r, String key) {
-    return r.stdout().stream()
-        .filter(l -> l.startsWith(key + "="))
-        .map(l -> l.substring(key.length() + 1))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + key + " in\n" + r));
-  }
 
   private List<String> asked() {
     return agent.received(Dns.LookupRequest.class).stream().map(Dns.LookupRequest::host).toList();
@@ -82,14 +75,14 @@ class DnsIT {
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stderr()).as(r.toString()).isEmpty();
-    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("true");
-    assertThat(value(r, "svc")).isEqualTo("198.18.0.20");
-    assertThat(value(r, "postgres.default.svc.cluster.local")).isEqualTo("198.18.0.20");
-    assertThat(value(r, "nope")).isEqualTo("UnknownHostException");
-    assertThat(value(r, "nope.message")).startsWith("nope: Name or service not known");
-    assertThat(value(r, "localhost")).contains("127.0.0.1");
-    assertThat(value(r, host)).doesNotContain("Exception");
-    assertThat(value(r, "getLocalHost")).startsWith(host + "/").doesNotContain("Exception");
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
+    assertThat(r.value("svc")).isEqualTo("198.18.0.20");
+    assertThat(r.value("postgres.default.svc.cluster.local")).isEqualTo("198.18.0.20");
+    assertThat(r.value("nope")).isEqualTo("UnknownHostException");
+    assertThat(r.value("nope.message")).startsWith("nope: Name or service not known");
+    assertThat(r.value("localhost")).contains("127.0.0.1");
+    assertThat(r.value(host)).doesNotContain("Exception");
+    assertThat(r.value("getLocalHost")).startsWith(host + "/").doesNotContain("Exception");
     assertThat(asked())
         .as("localhost and the host name never reach the target")
         .containsExactlyInAnyOrder("svc", "postgres.default.svc.cluster.local", "nope");
@@ -103,10 +96,10 @@ class DnsIT {
   void theJvmsAddressPreferencesChooseFamilyAndOrder(String name, Path jdk) throws Exception {
     ChildJvm.Result v6first =
         run(jdk, List.of("-Djava.net.preferIPv6Addresses=true"), Map.of(), "dual");
-    assertThat(value(v6first, "dual")).as(v6first.toString()).isEqualTo("fd00:0:0:0:0:0:0:30,198.18.0.30");
+    assertThat(v6first.value("dual")).as(v6first.toString()).isEqualTo("fd00:0:0:0:0:0:0:30,198.18.0.30");
 
     ChildJvm.Result v4only = run(jdk, List.of("-Djava.net.preferIPv4Stack=true"), Map.of(), "dual");
-    assertThat(value(v4only, "dual")).as(v4only.toString()).isEqualTo("198.18.0.30");
+    assertThat(v4only.value("dual")).as(v4only.toString()).isEqualTo("198.18.0.30");
     assertThat(agent.received(Dns.LookupRequest.class))
         .extracting(Dns.LookupRequest::family)
         .containsExactly(Dns.ANY, Dns.IPV4);
@@ -120,11 +113,11 @@ class DnsIT {
     ChildJvm.Result remote = run(java, List.of(), Map.of(), "svc");
     ChildJvm.Result local = run(java, List.of(), Map.of("dns.remote", "false"), "svc", "localhost");
 
-    assertThat(value(remote, "svc")).as(remote.toString()).isEqualTo("198.18.0.20");
-    assertThat(value(local, "mirrord.layer.connected")).isEqualTo("true");
-    assertThat(value(local, "svc")).as(local.toString()).isEqualTo("10.9.9.9");
-    assertThat(value(local, "localhost")).contains("127.0.0.1");
-    assertThat(value(local, "getLocalHost")).doesNotContain("Exception");
+    assertThat(remote.value("svc")).as(remote.toString()).isEqualTo("198.18.0.20");
+    assertThat(local.value("mirrord.layer.connected")).isEqualTo("true");
+    assertThat(local.value("svc")).as(local.toString()).isEqualTo("10.9.9.9");
+    assertThat(local.value("localhost")).contains("127.0.0.1");
+    assertThat(local.value("getLocalHost")).doesNotContain("Exception");
     assertThat(asked()).as("only the dns.remote=true run asked").containsExactly("svc");
   }
 

@@ -68,13 +68,6 @@ class LayerAgentIT {
     }
   }
 
-  private static String value(ChildJvm.Result r, String key) {
-    return r.stdout().stream()
-        .filter(l -> l.startsWith(key + "="))
-        .map(l -> l.substring(key.length() + 1))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + key + " in\n" + r));
-  }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
@@ -87,8 +80,8 @@ class LayerAgentIT {
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(7);
     assertThat(r.stderr()).as("the layer prints nothing when all is well").isEmpty();
-    int ssPort = Integer.parseInt(value(r, "serverSocket.port"));
-    int chPort = Integer.parseInt(value(r, "channel.port"));
+    int ssPort = Integer.parseInt(r.value("serverSocket.port"));
+    int chPort = Integer.parseInt(r.value("channel.port"));
     assertThat(r.stdout())
         .as("stdout holds the app's lines only")
         .containsExactly(
@@ -167,7 +160,7 @@ class LayerAgentIT {
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stderr()).isEmpty();
-    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("true");
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
     assertThat(Files.readString(logFile())).contains("bootstrap classes: appended ");
     assertThat(listenLines()).hasSize(2);
   }
@@ -179,7 +172,7 @@ class LayerAgentIT {
     ChildJvm.Result r = runProbe(jdk, session(Map.of()).toString(), "return");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("true");
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
     assertThat(r.stderr()).isEmpty();
   }
 
@@ -193,8 +186,8 @@ class LayerAgentIT {
         .containsExactly(
             "mirrord: layer disabled: mirrord rejected this layer: bad session token"
                 + " (CLI protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ", layer protocol " + dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT + ") (see " + logFile() + ")");
-    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("null");
-    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("null");
+    assertThat(r.value("done")).isEqualTo("true");
     assertThat(listenLines()).as("unhooked").isEmpty();
     assertThat(Files.readString(logFile())).contains("layer disabled: mirrord rejected this layer");
   }
@@ -213,8 +206,8 @@ class LayerAgentIT {
         .startsWith("mirrord: layer disabled: cannot connect to mirrord at 127.0.0.1:" + closed + ": ")
         .contains("refused")
         .endsWith("(see " + logFile() + ")");
-    assertThat(value(r, "mirrord.layer.connected")).isEqualTo("null");
-    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("null");
+    assertThat(r.value("done")).isEqualTo("true");
     assertThat(listenLines()).isEmpty();
   }
 
@@ -230,7 +223,7 @@ class LayerAgentIT {
     assertThat(r.stderr().get(0))
         .startsWith("mirrord: layer disabled: cannot read session file /no/such/dir/session-")
         .contains("NoSuchFileException");
-    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(r.value("done")).isEqualTo("true");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -258,10 +251,10 @@ class LayerAgentIT {
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(5);
     // The fake closes right after TargetInfo: the app may start before or after the loss.
-    assertThat(value(r, "mirrord.layer.connected")).isIn("true", "false");
-    assertThat(value(r, "mirrord.target.pid")).isEqualTo("" + FakeAgent.TARGET_PID);
-    assertThat(value(r, "after.connected")).isEqualTo("false");
-    assertThat(value(r, "done")).isEqualTo("true");
+    assertThat(r.value("mirrord.layer.connected")).isIn("true", "false");
+    assertThat(r.value("mirrord.target.pid")).isEqualTo("" + FakeAgent.TARGET_PID);
+    assertThat(r.value("after.connected")).isEqualTo("false");
+    assertThat(r.value("done")).isEqualTo("true");
     assertThat(r.stderr()).isEmpty();
     assertThat(Files.readString(logFile())).contains("lost; the app keeps running");
   }

@@ -112,13 +112,6 @@ class OutgoingIT {
         dir);
   }
 
-  private static String value(ChildJvm.Result r, String key) {
-    return r.stdout().stream()
-        .filter(l -> l.startsWith(key + "="))
-        .map(l -> l.substring(key.length() + 1))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + key + " in\n" + r));
-  }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
@@ -130,12 +123,12 @@ class OutgoingIT {
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stderr()).as(r.toString()).isEmpty();
-    assertThat(value(r, "socket:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000 port=9000");
-    assertThat(value(r, "channel:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000");
-    assertThat(value(r, "async:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000");
-    assertThat(value(r, "udp:198.18.0.20:9001"))
+    assertThat(r.value("socket:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000 port=9000");
+    assertThat(r.value("channel:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000");
+    assertThat(r.value("async:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000");
+    assertThat(r.value("udp:198.18.0.20:9001"))
         .isEqualTo("ping peer=/198.18.0.20:9001 from=/198.18.0.20:9001");
-    assertThat(value(r, "dchannel:198.18.0.20:9001")).isEqualTo("ping peer=/198.18.0.20:9001");
+    assertThat(r.value("dchannel:198.18.0.20:9001")).isEqualTo("ping peer=/198.18.0.20:9001");
     assertThat(agent.received(Outgoing.ConnectRequest.class))
         .extracting(c -> c.protocol() + " " + c.address() + ":" + c.port())
         .containsExactly("TCP 198.18.0.20:9000", "TCP 198.18.0.20:9000", "TCP 198.18.0.20:9000",
@@ -152,11 +145,11 @@ class OutgoingIT {
         "socket:198.18.0.22:9000", "channel:198.18.0.22:9000");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(value(r, "socket:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
-    assertThat(value(r, "channel:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
-    assertThat(value(r, "socket:198.18.0.21:9000")).isEqualTo("java.net.NoRouteToHostException: No route to host");
-    assertThat(value(r, "socket:198.18.0.22:9000")).isEqualTo("java.net.SocketTimeoutException: Connect timed out");
-    assertThat(value(r, "channel:198.18.0.22:9000")).isEqualTo("java.net.ConnectException: Connection timed out");
+    assertThat(r.value("socket:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
+    assertThat(r.value("channel:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
+    assertThat(r.value("socket:198.18.0.21:9000")).isEqualTo("java.net.NoRouteToHostException: No route to host");
+    assertThat(r.value("socket:198.18.0.22:9000")).isEqualTo("java.net.SocketTimeoutException: Connect timed out");
+    assertThat(r.value("channel:198.18.0.22:9000")).isEqualTo("java.net.ConnectException: Connection timed out");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -167,8 +160,8 @@ class OutgoingIT {
     ChildJvm.Result r = run(jdk, Map.of("outgoing.filter.local", "198.18.0.20:9999"),
         "socket:127.0.0.1:" + echoPort, "socket:198.18.0.20:9000");
 
-    assertThat(value(r, "socket:127.0.0.1:" + echoPort)).startsWith("ping peer=/127.0.0.1:" + echoPort);
-    assertThat(value(r, "socket:198.18.0.20:9000")).startsWith("ping peer=/198.18.0.20:9000");
+    assertThat(r.value("socket:127.0.0.1:" + echoPort)).startsWith("ping peer=/127.0.0.1:" + echoPort);
+    assertThat(r.value("socket:198.18.0.20:9000")).startsWith("ping peer=/198.18.0.20:9000");
     assertThat(agent.received(Outgoing.ConnectRequest.class))
         .extracting(c -> c.address() + ":" + c.port())
         .containsExactly("198.18.0.20:9000");

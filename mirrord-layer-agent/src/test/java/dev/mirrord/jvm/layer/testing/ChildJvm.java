@@ -18,6 +18,15 @@ public final class ChildJvm {
 
   /** What a child run left behind. */
   public record Result(int exitCode, List<String> stdout, List<String> stderr) {
+    /** The value of the first {@code key=value} line of stdout; fails the test if there is none. */
+    public String value(String key) {
+      return stdout.stream()
+          .filter(l -> l.startsWith(key + "="))
+          .map(l -> l.substring(key.length() + 1))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("no " + key + " in\n" + this));
+    }
+
     @Override
     public String toString() {
       return "exit " + exitCode + "\n--- stdout\n" + String.join("\n", stdout)
