@@ -11,7 +11,8 @@ import java.util.concurrent.Executors;
  * The app of scripts/demo.sh: an ordinary Java program that knows nothing about mirrord. Run it as
  * {@code java demo/DemoApp.java [PORT]} (the source launcher is a JVM, so under {@code mirrord exec} it gets the
  * layer). It prints what it sees of mirrord (system properties the layer sets, an environment variable imported from
- * the target), then serves HTTP on PORT (default 8080), answering {@code hello from your local JVM} and printing one
+ * the target) and, under mirrord, the answer of an outgoing call to {@code http://svc:8080/} by the cluster's
+ * short name (resolved and connected from inside the pod), then serves HTTP on PORT (default 8080), answering {@code hello from your local JVM} and printing one
  * line per request it receives. Plain JDK 17+, no dependencies.
  */
 public final class DemoApp {
@@ -26,6 +27,9 @@ public final class DemoApp {
     say("mirrord.target.netns    = " + System.getProperty("mirrord.target.netns", "-")
         + "   (this process itself runs in netns " + ownNetns() + ")");
     say("env POD_NAME            = " + System.getenv().getOrDefault("POD_NAME", "-") + "   (imported from the target)");
+    if ("true".equals(System.getProperty("mirrord.layer.connected"))) {
+      callService("http://svc:8080/from-local-app");
+    }
 
     HttpServer server = HttpServer.create(new InetSocketAddress(port), 50);
     server.setExecutor(Executors.newFixedThreadPool(4));
@@ -41,6 +45,21 @@ public final class DemoApp {
     });
     server.start();
     say("listening on port " + port);
+  }
+
+  /** An outgoing call by the cluster's short name: resolved and connected from inside the pod by mirrord. */
+  private static void callService(String url) {
+    try {
+      java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+          .connectTimeout(java.time.Duration.ofSeconds(5)).build();
+      java.net.http.HttpResponse<String> r = client.send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+              .timeout(java.time.Duration.ofSeconds(5)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      say("outgoing GET " + url + " -> " + r.statusCode() + " " + r.body().strip());
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      say("outgoing GET " + url + " failed: " + e);
+    }
   }
 
   private static void say(String line) {

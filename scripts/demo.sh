@@ -150,6 +150,8 @@ if start_mirrord mirror "${PORT_MAP[@]}"; then
   check "the layer is connected" grep -q 'mirrord.layer.connected = true' "$APP_LOG"
   check "the agent answers from the pod's netns (inode $POD_NETNS)" grep -q "mirrord.target.netns    = $POD_NETNS " "$APP_LOG"
   check "the app got the pod's environment (POD_NAME)" grep -q 'env POD_NAME            = pod ' "$APP_LOG"
+  check "the app reached svc:8080 by its cluster name, through the pod (outgoing + DNS)" \
+    grep -q 'outgoing GET http://svc:8080/from-local-app -> 200 hello from svc' "$APP_LOG"
   say ""
   say "\$ curl http://$MIRRORD_LAB_IP_POD:$MIRRORD_LAB_POD_HTTP_PORT/mirrored   (from the client)"
   answer=$(client_get /mirrored)
