@@ -141,12 +141,16 @@ class OutgoingIT {
   @MethodSource(JDKS)
   void failuresInTheTargetAreTheJdksOwnExceptions(String name, Path jdk) throws Exception {
     ChildJvm.Result r = run(jdk, Map.of(),
-        "socket:198.18.0.20:9999", "channel:198.18.0.20:9999", "socket:198.18.0.21:9000",
+        "socket:198.18.0.20:9999", "channel:198.18.0.20:9999", "async:198.18.0.20:9999",
+        "socket:198.18.0.21:9000",
         "socket:198.18.0.22:9000", "channel:198.18.0.22:9000");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.value("socket:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
     assertThat(r.value("channel:198.18.0.20:9999")).isEqualTo("java.net.ConnectException: Connection refused");
+    assertThat(r.value("async:198.18.0.20:9999"))
+        .as("an async connect fails through its future, as the JDK's own")
+        .isEqualTo("java.net.ConnectException: Connection refused");
     assertThat(r.value("socket:198.18.0.21:9000")).isEqualTo("java.net.NoRouteToHostException: No route to host");
     assertThat(r.value("socket:198.18.0.22:9000")).isEqualTo("java.net.SocketTimeoutException: Connect timed out");
     assertThat(r.value("channel:198.18.0.22:9000")).isEqualTo("java.net.ConnectException: Connection timed out");

@@ -67,7 +67,13 @@ public final class ConnectProbeApp {
       }
       case "async": {
         try (AsynchronousSocketChannel c = AsynchronousSocketChannel.open()) {
-          c.connect(to).get(5, TimeUnit.SECONDS);
+          java.util.concurrent.Future<Void> connected;
+          try {
+            connected = c.connect(to);
+          } catch (Exception e) { // also a checked exception thrown past the signature
+            throw new IllegalStateException("connect() itself threw " + e, e); // not the JDK's way
+          }
+          connected.get(5, TimeUnit.SECONDS);
           c.write(ByteBuffer.wrap(ping)).get(5, TimeUnit.SECONDS);
           ByteBuffer b = ByteBuffer.allocate(5);
           while (b.hasRemaining() && c.read(b).get(5, TimeUnit.SECONDS) >= 0) {}

@@ -56,7 +56,7 @@ public final class OutgoingInstrumentation {
             Advice.to(BlockingConnectAdvice.class)
                 .on(named("blockingConnect").and(takesArguments(SocketAddress.class, long.class)))),
         simple("sun.nio.ch.UnixAsynchronousSocketChannelImpl",
-            Advice.to(ChannelConnectAdvice.class)
+            Advice.to(AsyncConnectAdvice.class)
                 .on(named("implConnect").and(takesArguments(3)))),
         simple("sun.nio.ch.AsynchronousSocketChannelImpl",
             Advice.to(AsyncPeerAdvice.class)
@@ -141,6 +141,46 @@ public final class OutgoingInstrumentation {
         throws IOException {
       if (!BypassGuard.active()) {
         remote = LayerBridge.connectTcp(remote, LayerBridge.nanosToTimeout(nanos));
+      }
+    }
+  }
+
+  /**
+   * An async connect that failed in the target fails as the JDK's own would: the handler's {@code
+   * failed} (called on the connecting thread) or a failed future; the JDK method is skipped.
+   */
+  static final class AsyncConnectAdvice {
+    private AsyncConnectAdvice() {}
+
+    @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
+    static Throwable enter(@Advice.Argument(value = 0, readOnly = false) SocketAddress remote) {
+      if (BypassGuard.active()) {
+        return null;
+      }
+      try {
+        remote = LayerBridge.connectTcp(remote, 0);
+        return null;
+      } catch (IOException e) {
+        return e;
+      }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    @Advice.OnMethodExit
+    static void exit(
+        @Advice.Enter Throwable failure,
+        @Advice.Argument(1) Object attachment,
+        @Advice.Argument(2) java.nio.channels.CompletionHandler handler,
+        @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object result) {
+      if (failure != null) {
+        if (handler != null) {
+          handler.failed(failure, attachment);
+          result = null;
+        } else {
+          java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+          f.completeExceptionally(failure);
+          result = f;
+        }
       }
     }
   }
