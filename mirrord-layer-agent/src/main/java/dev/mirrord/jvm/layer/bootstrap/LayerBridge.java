@@ -135,7 +135,7 @@ public final class LayerBridge {
       return remote;
     }
     InetSocketAddress isa = (InetSocketAddress) remote;
-    if (isa.isUnresolved() || isa.getAddress().isLoopbackAddress()) {
+    if (isa.isUnresolved() || (isa.getAddress().isLoopbackAddress() && !isDns(protocol, isa))) {
       return remote;
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
@@ -148,14 +148,22 @@ public final class LayerBridge {
     }
   }
 
+  /**
+   * A DNS query over UDP (port 53), which goes to the target's name server even when the app
+   * sends it to a loopback resolver (e.g. systemd-resolved's 127.0.0.53 from the local resolv.conf).
+   */
+  private static boolean isDns(int protocol, InetSocketAddress to) {
+    return protocol == LayerHooks.UDP && to.getPort() == 53;
+  }
+
   /** For {@code DatagramChannelImpl.send(ByteBuffer, SocketAddress)}: where to send instead. */
   @SuppressWarnings("try") // the guard scope is entered for its effect
   public static SocketAddress datagramTarget(SocketAddress target) {
     LayerHooks h = hooks;
     if (h == null || BypassGuard.active() || !(target instanceof InetSocketAddress)
         || ((InetSocketAddress) target).isUnresolved()
-        || ((InetSocketAddress) target).getAddress().isLoopbackAddress()) {
-      return target;
+        || !isDns(LayerHooks.UDP, (InetSocketAddress) target)) {
+      return target; // only DNS queries: unconnected UDP stays local otherwise
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
       InetSocketAddress instead = h.datagramTarget((InetSocketAddress) target);

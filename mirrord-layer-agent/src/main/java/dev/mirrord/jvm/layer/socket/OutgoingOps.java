@@ -27,9 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       loopback endpoint the CLI opened for that flow, and reports the address it asked for
  *       ({@link PeerOps} for TCP, {@link #datagramPeer} for UDP). A failure in the target is the
  *       exception the JDK throws for that errno.
- *   <li>DNS queries the app sends itself (an unconnected datagram to port 53, e.g. Netty's {@code
- *       DnsNameResolver}) go to the target's name server when {@code dns.remote} is on; the answer
- *       comes back with the sender the app sent to.
+ *   <li>DNS queries the app sends itself (a datagram to port 53 of any address, loopback included,
+ *       e.g. Netty's {@code DnsNameResolver} asking systemd-resolved's 127.0.0.53) go to the target's
+ *       name server when {@code dns.remote} is on; the answer comes back with the sender the app
+ *       sent to.
  * </ul>
  */
 public final class OutgoingOps {
@@ -98,7 +99,8 @@ public final class OutgoingOps {
   public InetSocketAddress connect(boolean isUdp, InetSocketAddress to, int timeoutMillis)
       throws IOException {
     Outgoing.Protocol protocol;
-    if (isUdp && to.getPort() == 53 && dns && routable(to)) {
+    if (isUdp && to.getPort() == 53 && dns && !to.isUnresolved()) {
+      // DNS goes to the target's name server, whatever resolver (even a loopback one) the app asked.
       protocol = Outgoing.Protocol.DNS_UDP;
     } else if (!(isUdp ? udp : tcp) || !routable(to) || localPorts.contains(to.getPort())
         || !filter.remote(isUdp, to)) {
@@ -147,7 +149,7 @@ public final class OutgoingOps {
 
   /** An unconnected datagram to {@code target}: a DNS query goes to the target's name server. */
   public InetSocketAddress datagramTarget(InetSocketAddress target) throws IOException {
-    if (target.getPort() != 53 || !dns || !routable(target)) {
+    if (target.getPort() != 53 || !dns || target.isUnresolved()) {
       return null;
     }
     InetSocketAddress relay = dnsRelays.get(target);

@@ -72,6 +72,7 @@ class OutgoingIT {
     InetSocketAddress tcpEnd = (InetSocketAddress) tcpEcho.getLocalSocketAddress();
     agent.route("198.18.0.20:9000", tcpEnd)
         .route("198.18.0.20:9001", (InetSocketAddress) udpEcho.getLocalSocketAddress())
+        .route("127.0.0.153:53", (InetSocketAddress) udpEcho.getLocalSocketAddress())
         .failConnect("198.18.0.20:9999", Outgoing.ECONNREFUSED)
         .failConnect("198.18.0.21:9000", Outgoing.EHOSTUNREACH)
         .failConnect("198.18.0.22:9000", Outgoing.ETIMEDOUT);
@@ -135,6 +136,23 @@ class OutgoingIT {
             "UDP 198.18.0.20:9001", "UDP 198.18.0.20:9001");
     assertThat(agent.received(Outgoing.ConnectRequest.class).get(0).timeoutMillis())
         .as("the app's connect timeout travels").isEqualTo(2000);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aDnsQueryToALoopbackResolverGoesToTheTargetsNameServer(String name, Path jdk) throws Exception {
+    ChildJvm.Result r = run(jdk, Map.of(), "dns:127.0.0.153:53", "dns:127.0.0.153:53");
+
+    // FakeAgent "is" the target's name server here: it echoes the query back.
+    assertThat(r.value("dns:127.0.0.153:53")).as(r.toString()).isEqualTo("ping from=/127.0.0.153:53");
+    assertThat(agent.received(Outgoing.ConnectRequest.class))
+        .as("one relay per resolver address, reused by later queries")
+        .extracting(c -> c.protocol() + " " + c.address() + ":" + c.port())
+        .containsExactly("DNS_UDP 127.0.0.153:53");
+
+    ChildJvm.Result local = run(jdk, Map.of("dns.remote", "false"), "dns:127.0.0.153:53");
+    assertThat(local.value("dns:127.0.0.153:53")).isEqualTo("no answer");
+    assertThat(agent.received(Outgoing.ConnectRequest.class)).hasSize(1);
   }
 
   @ParameterizedTest(name = "{0}")

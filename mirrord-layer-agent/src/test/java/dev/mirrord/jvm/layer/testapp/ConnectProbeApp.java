@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Connects to each {@code kind:ip:port} argument (kind: socket, channel, async, udp, dchannel),
+ * Connects to each {@code kind:ip:port} argument (kind: socket, channel, async, udp, dchannel, dns: an unconnected datagram),
  * writes a line, reads the echo and prints {@code <arg>=<echo> peer=<reported peer>}, or {@code
  * <arg>=<ExceptionClass>: <message>}; then {@code done=true}.
  */
@@ -99,6 +99,20 @@ public final class ConnectProbeApp {
           d.socket().setSoTimeout(5000);
           d.read(b);
           return text(b.array(), b.position()) + " peer=" + d.getRemoteAddress();
+        }
+      }
+      case "dns": {
+        try (DatagramChannel d = DatagramChannel.open()) {
+          d.send(ByteBuffer.wrap(ping), to); // unconnected, as a resolver does
+          d.configureBlocking(false);
+          ByteBuffer b = ByteBuffer.allocate(64);
+          java.net.SocketAddress from = null;
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+          while (from == null && System.nanoTime() < deadline) {
+            from = d.receive(b);
+            Thread.sleep(5);
+          }
+          return from == null ? "no answer" : text(b.array(), b.position()) + " from=" + from;
         }
       }
       default:
