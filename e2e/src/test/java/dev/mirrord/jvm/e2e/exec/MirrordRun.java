@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.e2e.exec;
 
 import dev.mirrord.jvm.e2e.lab.LabPaths;
+import dev.mirrord.jvm.e2e.lab.LabProcess;
 import dev.mirrord.jvm.e2e.lab.NetnsLab;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,13 +39,15 @@ final class MirrordRun implements AutoCloseable {
   private static boolean built;
 
   private final String description;
-  private final Process process;
   private final Path dir;
+  private final LabProcess process;
 
   private MirrordRun(String description, Process process, Path dir) {
     this.description = description;
-    this.process = process;
     this.dir = dir;
+    this.process = new LabProcess(description, process, dir.resolve("stdout"), dir.resolve("stderr"),
+        () -> "--- mirrord.log (" + dir + "):\n" + LabProcess.tail(cliLog())
+            + "--- agent log:\n" + LabProcess.tail(agentLogText()));
   }
 
   /** {@code repo/bin/mirrord}. */
@@ -176,23 +179,15 @@ final class MirrordRun implements AutoCloseable {
 
   /** Waits for the exit and returns the code; {@link AssertionError} with all output if it takes longer. */
   int waitFor(Duration timeout) {
-    try {
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError(description + " still running after " + timeout + "\n" + outputForHumans());
-      }
-      return process.exitValue();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted waiting for " + description, e);
-    }
+    return process.waitFor(timeout);
   }
 
   String stdout() {
-    return read(dir.resolve("stdout"));
+    return process.stdout();
   }
 
   String stderr() {
-    return read(dir.resolve("stderr"));
+    return process.stderr();
   }
 
   /** The CLI's log file ({@code MIRRORD_LOG_FILE}); empty if it was not written there. */
@@ -214,26 +209,7 @@ final class MirrordRun implements AutoCloseable {
 
   /** Polls stdout until {@code regex} matches; fails with the output if the run exits first or time runs out. */
   Matcher awaitStdout(String regex, Duration timeout) {
-    Pattern pattern = Pattern.compile(regex, Pattern.MULTILINE);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Matcher m = pattern.matcher(stdout());
-      if (m.find()) {
-        return m;
-      }
-      if (!process.isAlive()) {
-        m = pattern.matcher(stdout());
-        if (m.find()) {
-          return m;
-        }
-        throw new AssertionError(
-            description + " exited (" + process.exitValue() + ") before printing /" + regex + "/\n" + outputForHumans());
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(description + " did not print /" + regex + "/ within " + timeout + "\n" + outputForHumans());
-      }
-      sleep(25);
-    }
+    return process.awaitStdout(regex, timeout);
   }
 
   /** The session id, once the CLI has logged {@code session <id> in <dir>}. */
@@ -263,27 +239,14 @@ final class MirrordRun implements AutoCloseable {
   }
 
   String outputForHumans() {
-    StringBuilder s = new StringBuilder();
-    s.append("--- ").append(description).append(" (").append(dir).append(")\n");
-    s.append("--- stdout:\n").append(tail(stdout()));
-    s.append("--- stderr:\n").append(tail(stderr()));
-    s.append("--- mirrord.log:\n").append(tail(cliLog()));
-    s.append("--- agent log:\n").append(tail(agentLogText()));
-    return s.toString();
+    return process.outputForHumans();
   }
 
   /** Kills the CLI's process group (the CLI and the app it started) and any descendant; never throws. */
   @Override
   public void close() {
     // the group outlives its leader: after a kill -9 of the CLI the app is still in it
-    SessionChecks.kill("KILL", -pid());
-    process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
-    try {
-      process.waitFor(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    process.close();
   }
 
   @Override
@@ -291,24 +254,7 @@ final class MirrordRun implements AutoCloseable {
     return description;
   }
 
-  private static String tail(String s) {
-    return (s.length() > 6000 ? "…" + s.substring(s.length() - 6000) : s) + (s.isEmpty() || s.endsWith("\n") ? "" : "\n");
-  }
-
   static String read(Path file) {
-    try {
-      return Files.exists(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+    return LabProcess.read(file);
   }
 }

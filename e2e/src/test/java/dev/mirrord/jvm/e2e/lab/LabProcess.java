@@ -20,12 +20,27 @@ public final class LabProcess implements AutoCloseable {
   private final Process process;
   private final Path stdoutFile;
   private final Path stderrFile;
+  private final java.util.function.Supplier<String> moreOutput;
 
   LabProcess(String description, Process process, Path stdoutFile, Path stderrFile) {
+    this(description, process, stdoutFile, stderrFile, () -> "");
+  }
+
+  /**
+   * A started process whose stdout and stderr go to these files; {@code moreOutput} adds to {@link
+   * #outputForHumans()} (e.g. other logs of the run).
+   */
+  public LabProcess(
+      String description,
+      Process process,
+      Path stdoutFile,
+      Path stderrFile,
+      java.util.function.Supplier<String> moreOutput) {
     this.description = description;
     this.process = process;
     this.stdoutFile = stdoutFile;
     this.stderrFile = stderrFile;
+    this.moreOutput = moreOutput;
   }
 
   /** Pid of the command itself ({@code setsid} and {@code ip netns exec} exec into it) and of its process group. */
@@ -125,7 +140,22 @@ public final class LabProcess implements AutoCloseable {
 
   public String outputForHumans() {
     return "--- " + description + " stdout (" + stdoutFile + "):\n" + tail(stdout())
-        + "--- stderr (" + stderrFile + "):\n" + tail(stderr());
+        + "--- stderr (" + stderrFile + "):\n" + tail(stderr()) + moreOutput.get();
+  }
+
+  /** The last few KiB of {@code s}, ending with a newline. */
+  public static String tail(String s) {
+    return (s.length() > 6000 ? "…" + s.substring(s.length() - 6000) : s)
+        + (s.isEmpty() || s.endsWith("\n") ? "" : "\n");
+  }
+
+  /** A file's text, or "" if it does not exist. */
+  public static String read(Path file) {
+    try {
+      return Files.exists(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Override
@@ -144,18 +174,6 @@ public final class LabProcess implements AutoCloseable {
       // The group may be gone already; destroyForcibly below still covers the process itself.
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static String tail(String s) {
-    return (s.length() > 4000 ? "…" + s.substring(s.length() - 4000) : s) + (s.endsWith("\n") ? "" : "\n");
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.exists(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 
