@@ -2,6 +2,7 @@ package dev.mirrord.jvm.protocol.codec;
 
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
@@ -42,11 +43,24 @@ public final class ProtocolPipeline {
   public static final AdaptiveRecvByteBufAllocator RECV_ALLOCATOR =
       new AdaptiveRecvByteBufAllocator(4096, 64 * 1024, dev.mirrord.jvm.protocol.Tcp.MAX_CHUNK);
 
+  /** Send/receive buffer asked for unix-socket protocol connections (the kernel caps it at wmem_max). */
+  public static final int UNIX_SOCKET_BUFFER = 4 * 1024 * 1024;
+
   private ProtocolPipeline() {}
 
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
     p.channel().config().setWriteBufferWaterMark(WATER_MARK);
     p.channel().config().setRecvByteBufAllocator(RECV_ALLOCATOR);
+    if (p.channel() instanceof io.netty.channel.socket.nio.NioDomainSocketChannel) {
+      // A unix socket's default send buffer (net.core.wmem_default, ~208 KiB) is smaller than one frame of a
+      // 256 KiB chunk: every frame would wait for the reader. TCP sockets keep the kernel's autotuning.
+      try {
+        p.channel().config().setOption(ChannelOption.SO_SNDBUF, UNIX_SOCKET_BUFFER);
+        p.channel().config().setOption(ChannelOption.SO_RCVBUF, UNIX_SOCKET_BUFFER);
+      } catch (RuntimeException e) {
+        // capped or refused by the kernel: the defaults still work, only slower
+      }
+    }
     p.addLast(
         "frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true));
     p.addLast("framePrepender", new LengthFieldPrepender(4));
