@@ -94,15 +94,7 @@ class ContainerIdAgentIT {
   private String readyLine(Process agent) throws Exception {
     BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
     String line =
-        CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return out.readLine();
-                  } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                  }
-                })
-            .get(30, TimeUnit.SECONDS);
+        readLineWithin30s(out);
     assertThat(line).as("stderr: %s", Files.readString(dir.resolve("agent.err"))).isNotNull();
     return line;
   }
@@ -133,15 +125,7 @@ class ContainerIdAgentIT {
       agent = pb.start();
       BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
       String ready =
-          CompletableFuture.supplyAsync(
-                  () -> {
-                    try {
-                      return out.readLine();
-                    } catch (IOException e) {
-                      throw new java.io.UncheckedIOException(e);
-                    }
-                  })
-              .get(30, TimeUnit.SECONDS);
+          readLineWithin30s(out);
       assertThat(ready).as("stderr: %s", Files.readString(dir.resolve("agent.err"))).isEqualTo("MIRRORD_AGENT_READY unix:" + socket);
 
       try (TestClient cli = TestClient.connect(UnixDomainSocketAddress.of(socket))) {
@@ -178,5 +162,18 @@ class ContainerIdAgentIT {
 
   private static String javaExecutable() {
     return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  /** The next line of {@code out}, waiting at most 30 s (the agent prints its ready line once listening). */
+  private static String readLineWithin30s(BufferedReader out) throws Exception {
+    return CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return out.readLine();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            })
+        .get(30, TimeUnit.SECONDS);
   }
 }

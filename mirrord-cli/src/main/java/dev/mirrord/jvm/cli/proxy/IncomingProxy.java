@@ -57,7 +57,7 @@ final class IncomingProxy {
   private final EventLoopGroup group;
   private final IntUnaryOperator localPortFor;
   private final UserNotices notices;
-  private volatile Channel agent;
+  private final AgentLink agent = new AgentLink();
 
   /** Target port → the layer that subscribed it. */
   private final Map<Integer, Subscription> subscriptions = new ConcurrentHashMap<>();
@@ -76,14 +76,13 @@ final class IncomingProxy {
   }
 
   void agentConnected(Channel channel) {
-    this.agent = channel;
+    agent.connected(channel);
   }
 
   /** Handles a layer's incoming-family message; false if it is not one. */
   boolean fromLayer(LayerConnectionHandler layer, Object msg) {
     if (msg instanceof Tcp.PortSubscribe sub) {
-      Channel ch = agent;
-      if (ch == null || !ch.isActive()) {
+      if (!agent.active()) {
         layer.deliver(new Tcp.PortSubscribeResult(sub.port(),
             RemoteResult.err(new ResponseError.RemoteIo(0, "no connection to the mirrord agent"))));
         return true;
@@ -99,14 +98,14 @@ final class IncomingProxy {
       pendingSubscribes.put(sub.port(), layer);
       subscriptions.put(sub.port(),
           new Subscription(sub.port(), localPortFor.applyAsInt(sub.port()), sub.mode(), layer));
-      ch.writeAndFlush(sub);
+      agent.send(sub);
       return true;
     }
     if (msg instanceof Tcp.PortUnsubscribe unsub) {
       Subscription s = subscriptions.get(unsub.port());
       if (s != null && s.layer() == layer) {
         subscriptions.remove(unsub.port());
-        send(unsub);
+        agent.send(unsub);
         logger.info("target port {} unsubscribed by {}", unsub.port(), layer.describe());
       }
       return true;
@@ -159,7 +158,7 @@ final class IncomingProxy {
     for (Subscription s : new ArrayList<>(subscriptions.values())) {
       if (s.layer() == layer) {
         subscriptions.remove(s.targetPort());
-        send(new Tcp.PortUnsubscribe(s.targetPort()));
+        agent.send(new Tcp.PortUnsubscribe(s.targetPort()));
         logger.info("target port {} released: {} disconnected", s.targetPort(), layer.describe());
       }
     }
@@ -167,7 +166,7 @@ final class IncomingProxy {
 
   /** The agent link is gone: every relay ends. */
   void agentLost() {
-    agent = null;
+    agent.lost();
     for (Relay r : relays.values()) {
       r.local.close();
     }
@@ -187,7 +186,7 @@ final class IncomingProxy {
     if (s == null) {
       logger.debug("connection {} to unsubscribed port {}; refused", nc.connectionId(), nc.targetPort());
       if (nc.mode() == IncomingMode.STEAL) {
-        send(new Tcp.Close(nc.connectionId(), true));
+        agent.send(new Tcp.Close(nc.connectionId(), true));
       }
       return;
     }
@@ -237,20 +236,8 @@ final class IncomingProxy {
     relays.remove(nc.connectionId());
     relay.local.close();
     if (nc.mode() == IncomingMode.STEAL) {
-      send(new Tcp.Close(nc.connectionId(), true));
+      agent.send(new Tcp.Close(nc.connectionId(), true));
     }
-  }
-
-  private void send(Object msg) {
-    Channel ch = agent;
-    if (ch != null && ch.isActive()) {
-      ch.writeAndFlush(msg);
-    }
-  }
-
-  private boolean agentWritable() {
-    Channel ch = agent;
-    return ch == null || ch.isWritable();
   }
 
   /** One incoming connection: the agent's side by id, the app's side as a local socket. */
@@ -353,7 +340,7 @@ final class IncomingProxy {
 
     void updateAutoRead() {
       if (connected && local.isActive()) {
-        boolean read = !steal || (!pausedByAgent && agentWritable());
+        boolean read = !steal || (!pausedByAgent && agent.writable());
         local.config().setAutoRead(read);
         if (read) {
           local.read();
@@ -372,12 +359,12 @@ final class IncomingProxy {
           int n = Math.min(buf.readableBytes(), Tcp.MAX_CHUNK);
           byte[] bytes = new byte[n];
           buf.readBytes(bytes);
-          send(new Tcp.Data(nc.connectionId(), Payload.wrap(bytes)));
+          agent.send(new Tcp.Data(nc.connectionId(), Payload.wrap(bytes)));
         }
       } finally {
         buf.release();
       }
-      if (!agentWritable()) {
+      if (!agent.writable()) {
         local.config().setAutoRead(false);
       }
     }
@@ -385,7 +372,7 @@ final class IncomingProxy {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
       if (steal) {
-        send(new Tcp.Flow(nc.connectionId(), !local.isWritable()));
+        agent.send(new Tcp.Flow(nc.connectionId(), !local.isWritable()));
       }
       ctx.fireChannelWritabilityChanged();
     }
@@ -393,7 +380,7 @@ final class IncomingProxy {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent && steal) {
-        send(new Tcp.Shutdown(nc.connectionId()));
+        agent.send(new Tcp.Shutdown(nc.connectionId()));
       } else if (evt instanceof ChannelInputShutdownEvent && draining) {
         ctx.close(); // the app is done with the mirrored copy
       }
@@ -408,7 +395,7 @@ final class IncomingProxy {
       }
       if (steal && !closeSent) {
         closeSent = true;
-        send(new Tcp.Close(nc.connectionId(), false));
+        agent.send(new Tcp.Close(nc.connectionId(), false));
       }
       ctx.fireChannelInactive();
     }
@@ -419,7 +406,7 @@ final class IncomingProxy {
       relays.remove(nc.connectionId());
       if (steal && !closeSent) {
         closeSent = true;
-        send(new Tcp.Close(nc.connectionId(), true));
+        agent.send(new Tcp.Close(nc.connectionId(), true));
       }
       ctx.close();
     }

@@ -59,7 +59,7 @@ final class OutgoingProxy {
   
   private final EventLoopGroup group;
   private final RequestRouter router;
-  private volatile Channel agent;
+  private final AgentLink agent = new AgentLink();
   private final Map<Long, Flow> flows = new ConcurrentHashMap<>();
 
   OutgoingProxy(EventLoopGroup group, RequestRouter router) {
@@ -68,7 +68,7 @@ final class OutgoingProxy {
   }
 
   void agentConnected(Channel channel) {
-    this.agent = channel;
+    agent.connected(channel);
   }
 
   /** Handles a layer's outgoing-family message; false if it is not one. */
@@ -114,7 +114,7 @@ final class OutgoingProxy {
 
   /** The agent link is gone: every flow ends. */
   void agentLost() {
-    agent = null;
+    agent.lost();
     for (Flow f : flows.values()) {
       f.loop().execute(f::abandon);
     }
@@ -130,30 +130,6 @@ final class OutgoingProxy {
   int openFlows() {
     return flows.size();
   }
-
-  private void send(Message msg) {
-    Channel ch = agent;
-    if (ch != null && ch.isActive()) {
-      ch.writeAndFlush(msg);
-    }
-  }
-
-  private boolean agentWritable() {
-    Channel ch = agent;
-    return ch == null || ch.isWritable();
-  }
-
-  private final TcpRelay.Peer agentPeer = new TcpRelay.Peer() {
-    @Override
-    public void send(Message message) {
-      OutgoingProxy.this.send(message);
-    }
-
-    @Override
-    public boolean writable() {
-      return agentWritable();
-    }
-  };
 
   /**
    * Where the agent's answer to one layer's request goes: here first, then to the layer. For TCP
@@ -220,7 +196,7 @@ final class OutgoingProxy {
           logger.warn("cannot open a loopback endpoint for {} {}:{}: {}", request.protocol(),
               request.address(), request.port(), b.cause().toString());
           flows.remove(c.connectionId());
-          send(new Tcp.Close(c.connectionId(), true));
+          agent.send(new Tcp.Close(c.connectionId(), true));
           layer.deliver(new Outgoing.ConnectResponse(r.requestId(), RemoteResult.err(
               new ResponseError.RemoteIo(0, "mirrord CLI: " + b.cause().getMessage()))));
           return;
@@ -272,7 +248,7 @@ final class OutgoingProxy {
     int listenerPort;
 
     TcpFlow(long id, Outgoing.ConnectRequest request, LayerConnectionHandler layer, ChannelFuture bind) {
-      super(id, agentPeer);
+      super(id, agent);
       this.request = request;
       this.layer = layer;
       this.bind = bind;
@@ -313,7 +289,7 @@ final class OutgoingProxy {
         logger.info("the app did not connect for outgoing {}:{} within {} s; closed",
             request.address(), request.port(), ACCEPT_TIMEOUT_SECONDS);
         listener.close();
-        send(new Tcp.Close(id(), true));
+        agent.send(new Tcp.Close(id(), true));
         layer.deliver(Tcp.IncomingPeer.forget(listenerPort));
       }
     }
@@ -414,7 +390,7 @@ final class OutgoingProxy {
     @Override
     public void updateAutoRead() {
       if (socket.isActive()) {
-        boolean read = !pausedByAgent && agentWritable();
+        boolean read = !pausedByAgent && agent.writable();
         socket.config().setAutoRead(read);
         if (read) {
           socket.read();
@@ -446,11 +422,11 @@ final class OutgoingProxy {
           }
           dnsSenders.put(((datagram[0] & 0xff) << 8) | (datagram[1] & 0xff), p.sender());
         }
-        send(new Tcp.Data(id, Payload.wrap(datagram)));
+        agent.send(new Tcp.Data(id, Payload.wrap(datagram)));
       } finally {
         p.release();
       }
-      if (!agentWritable()) {
+      if (!agent.writable()) {
         ctx.channel().config().setAutoRead(false);
       }
     }
@@ -458,7 +434,7 @@ final class OutgoingProxy {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (flows.remove(id) != null) {
-        send(new Tcp.Close(id, false));
+        agent.send(new Tcp.Close(id, false));
       }
       ctx.fireChannelInactive();
     }
