@@ -8,6 +8,7 @@ import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.relay.EventLoops;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -177,7 +178,7 @@ final class IncomingProxy {
   /** The agent link's writability changed: pause or resume reading the app's stolen sockets. */
   void agentWritabilityChanged() {
     for (Relay r : relays.values()) {
-      r.local.eventLoop().execute(r::updateAutoRead);
+      EventLoops.run(r.local.eventLoop(), r::updateAutoRead);
     }
   }
 
@@ -272,7 +273,7 @@ final class IncomingProxy {
     }
 
     void fromAgent(Object msg) {
-      local.eventLoop().execute(() -> {
+      EventLoops.run(local.eventLoop(), () -> {
         if (!connected) {
           early.add(msg);
           if (msg instanceof Tcp.Data d) {

@@ -10,6 +10,7 @@ import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.relay.EventLoops;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -98,7 +99,7 @@ final class OutgoingProxy {
     if (f == null) {
       logger.debug("{} for unknown outgoing connection {}", msg.getClass().getSimpleName(), Long.toHexString(id));
     } else {
-      f.loop().execute(() -> f.fromPeer(msg));
+      EventLoops.run(f.loop(), () -> f.fromPeer(msg));
     }
     return true;
   }
@@ -123,7 +124,7 @@ final class OutgoingProxy {
 
   void agentWritabilityChanged() {
     for (Flow f : flows.values()) {
-      f.loop().execute(f::updateAutoRead);
+      EventLoops.run(f.loop(), f::updateAutoRead);
     }
   }
 

@@ -142,8 +142,12 @@ public final class OutgoingOps {
     } else {
       peers.record(c.localPort(), to);
     }
-    log.info("outgoing " + protocol + " " + to + " through the target via " + endpoint + " ("
-        + micros + " µs)");
+    // DEBUG: this runs in the app's thread, inside its connect; a line per connection at INFO is
+    // a file write on every connect of a busy app.
+    if (log.isDebugEnabled()) {
+      log.debug("outgoing " + protocol + " " + to + " through the target via " + endpoint + " ("
+          + micros + " µs)");
+    }
     return endpoint;
   }
 

@@ -10,6 +10,7 @@ import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.relay.EventLoops;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -105,13 +106,13 @@ public final class OutgoingApi {
       logger.debug("{}: {} for unknown outgoing connection", peer, message.getClass().getSimpleName());
       return;
     }
-    flow.channel().eventLoop().execute(() -> flow.fromPeer(message));
+    EventLoops.run(flow.channel().eventLoop(), () -> flow.fromPeer(message));
   }
 
   /** The client connection's writability changed: resume or pause reading every remote socket. */
   public void writabilityChanged() {
     for (Flow f : flows.values()) {
-      f.channel().eventLoop().execute(f::updateAutoRead);
+      EventLoops.run(f.channel().eventLoop(), f::updateAutoRead);
     }
   }
 
@@ -197,11 +198,13 @@ public final class OutgoingApi {
       }
       flows.put(id, flow);
       InetSocketAddress local = (InetSocketAddress) f.channel().localAddress();
-      logger.info("{}: {} {} → {} as connection {} ({} µs)", peer, r.protocol(), local, remote,
-          Long.toHexString(id), (System.nanoTime() - start) / 1000);
       answer(r, RemoteResult.ok(new Outgoing.Connected(
           id, local.getAddress().getHostAddress(), local.getPort())));
       flow.attach(f.channel());
+      // After the answer (the app waits for it), and at DEBUG: one line per connection is not
+      // something a cluster admin acts on.
+      logger.debug("{}: {} {} → {} as connection {} ({} µs)", peer, r.protocol(), local, remote,
+          Long.toHexString(id), (System.nanoTime() - start) / 1000);
     });
   }
 

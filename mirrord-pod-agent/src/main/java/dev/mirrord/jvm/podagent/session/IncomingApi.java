@@ -154,6 +154,11 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   }
 
   @Override
+  public io.netty.channel.EventLoop eventLoop() {
+    return channel.get().eventLoop();
+  }
+
+  @Override
   public String name() {
     return peer;
   }

@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.podagent.stealer;
 
 import dev.mirrord.jvm.protocol.AgentMessage;
+import io.netty.channel.EventLoop;
 
 /**
  * The stealer's view of one client session: where its connections' messages go, and whether that
@@ -13,6 +14,12 @@ public interface StealClient {
 
   /** Whether the client's connection can take more data now. */
   boolean writable();
+
+  /**
+   * The event loop of the client's connection. The stealer serves this client's stolen sockets on
+   * it, so relaying a chunk is a direct call both ways, never a hand-off between threads.
+   */
+  EventLoop eventLoop();
 
   /** A name for logs. */
   String name();

@@ -6,6 +6,7 @@ import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.relay.EventLoops;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -37,7 +38,11 @@ import org.slf4j.LoggerFactory;
  * then they are closed.
  *
  * <p>Threads: subscribe/unsubscribe run iptables, so callers run them on {@code blocking}
- * (never on an event loop); relaying runs on the Netty event loops.
+ * (never on an event loop). A stolen port's listener and every connection it accepts live on the
+ * event loop of the owning client's connection ({@link StealClient#eventLoop}): a chunk goes from
+ * the stolen socket to the client's connection (and back) in one call on one thread, with no task
+ * hand-off and no wake-up of another thread per message. {@code group} only runs the hand-back
+ * timers.
  */
 public final class TcpStealer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(TcpStealer.class);
@@ -173,15 +178,16 @@ public final class TcpStealer implements AutoCloseable {
       logger.debug("{} for unknown stolen connection {}", message.getClass().getSimpleName(), id);
       return;
     }
-    // On the stolen channel's own loop, in arrival order: Data before Shutdown before Close.
-    c.channel.eventLoop().execute(() -> c.fromPeer(message));
+    // On the stolen channel's own loop, in arrival order: Data before Shutdown before Close. That
+    // is the client connection's loop, so this is normally a direct call.
+    EventLoops.run(c.channel.eventLoop(), () -> c.fromPeer(message));
   }
 
   /** The client's connection became (un)writable: pause or resume reading its stolen sockets. */
   public void clientWritabilityChanged(StealClient client) {
     for (StolenConnection c : connections.values()) {
       if (c.owner == client) {
-        c.channel.eventLoop().execute(c::updateAutoRead);
+        EventLoops.run(c.channel.eventLoop(), c::updateAutoRead);
       }
     }
   }
@@ -197,7 +203,7 @@ public final class TcpStealer implements AutoCloseable {
   private Channel listen(int port, StealClient client) throws InterruptedException {
     ServerBootstrap b =
         new ServerBootstrap()
-            .group(group)
+            .group(client.eventLoop())
             .channel(NioServerSocketChannel.class)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)

@@ -7,11 +7,17 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 
 /**
- * The one place that installs protocol handlers, in this order: frame decoder, length prepender,
- * {@link MessageCodec}, idle detection, then the caller's session handler.
+ * The one place that installs protocol handlers, in this order: flush consolidation, frame decoder,
+ * length prepender, {@link MessageCodec}, idle detection, then the caller's session handler.
+ *
+ * <p>Flushes are consolidated ({@link FlushConsolidationHandler}): every sender may {@code
+ * writeAndFlush} one message, but the socket is written once per event-loop turn (or per read
+ * batch of this connection), so the chunks that many relayed sockets read in one turn leave in one
+ * {@code writev} instead of one system call each.
  *
  * <p>The frame decoder rejects any frame larger than {@link #MAX_FRAME} before buffering it, so a
  * hostile peer cannot make us hold more than that per connection.
@@ -46,11 +52,19 @@ public final class ProtocolPipeline {
   /** Send/receive buffer asked for unix-socket protocol connections (the kernel caps it at wmem_max). */
   public static final int UNIX_SOCKET_BUFFER = 4 * 1024 * 1024;
 
+  /** Flushes coalesced into one before the socket is written regardless of the event-loop turn. */
+  static final int FLUSH_CONSOLIDATION_LIMIT = 64;
+
   private ProtocolPipeline() {}
 
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
     p.channel().config().setWriteBufferWaterMark(WATER_MARK);
     p.channel().config().setRecvByteBufAllocator(RECV_ALLOCATOR);
+    if (p.channel() instanceof io.netty.channel.socket.SocketChannel) {
+      // Every message is a request, an answer or a chunk someone waits for: never hold one back
+      // for Nagle (the layer–CLI connection is TCP on loopback; a Kubernetes agent listens on TCP).
+      p.channel().config().setOption(ChannelOption.TCP_NODELAY, true);
+    }
     if (p.channel() instanceof io.netty.channel.socket.nio.NioDomainSocketChannel) {
       // A unix socket's default send buffer (net.core.wmem_default, ~208 KiB) is smaller than one frame of a
       // 256 KiB chunk: every frame would wait for the reader. TCP sockets keep the kernel's autotuning.
@@ -61,6 +75,7 @@ public final class ProtocolPipeline {
         // capped or refused by the kernel: the defaults still work, only slower
       }
     }
+    p.addLast("flushConsolidation", new FlushConsolidationHandler(FLUSH_CONSOLIDATION_LIMIT, true));
     p.addLast(
         "frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true));
     p.addLast("framePrepender", new LengthFieldPrepender(4));
