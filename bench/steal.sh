@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/steal.sh — steal mode against its baselines, in one run (issue 5's benchmark). Not a test: prints a table.
 #
-#   sudo bench/steal.sh                 DURATION=20 CONNECTIONS=16 THREADS=2 BULK_MIB=1024 to change the defaults
+#   sudo bench/steal.sh                 DURATION=20 CONNECTIONS=16 THREADS=2 BULK_MIB=1024 PACED_CONNECTIONS=4
+#                                       PACED_DELAY_MS=2 BULK_BLOCK=131072 to change the defaults
 #
 # The same local server (ShaHttpServerApp, a JDK HttpServer; GET answers "hello from local: GET /") is measured with
 # wrk keep-alive, from the lab's client namespace where a path exists:
@@ -11,8 +12,11 @@
 #   (b)  two-hop socat relay chain: client ns -> socat in the pod ns (:8081) -> unix socket -> socat in the dev ns ->
 #        127.0.0.1:8080: the shape of mirrord's path (agent in the pod ns, CLI in the dev ns, unix socket between)
 #   (c)  mirrord steal: the server under `mirrord exec --tcp-steal` on 8080; wrk client ns -> 198.18.0.10:8080
-# Each is warmed up (WARMUP seconds of wrk) before it is measured. Then 1 GiB bulk upload (BulkSinkApp: reads to EOF,
-# reports bytes and ms from first byte to EOF): direct loopback, direct lab network, and stolen.
+# Each is warmed up (WARMUP seconds of wrk) before it is measured. A closed-loop wrk saturates the two cores, so its p50
+# is mostly queueing (Little's law: connections / req/s); the latency a path adds is also measured paced: for (a'), (b)
+# and (c), PACED_CONNECTIONS connections that each wait PACED_DELAY_MS between requests (wrk's Lua delay()), far below
+# saturation. Then 1 GiB bulk upload (socat with BULK_BLOCK-byte reads and writes into BulkSinkApp, which reads to EOF
+# and reports bytes and ms from first byte to EOF): direct loopback, direct lab network, and stolen.
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-20}
@@ -20,6 +24,9 @@ WARMUP=${WARMUP:-5}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 BULK_MIB=${BULK_MIB:-1024}
+BULK_BLOCK=${BULK_BLOCK:-131072}
+PACED_CONNECTIONS=${PACED_CONNECTIONS:-4}
+PACED_DELAY_MS=${PACED_DELAY_MS:-2}
 
 bench_build
 bench_need_wrk
@@ -37,12 +44,22 @@ wrk_run() {
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
 }
 
+# wrk_paced LABEL NODE URL -> ROW[LABEL]: PACED_CONNECTIONS connections, PACED_DELAY_MS between requests on each
+wrk_paced() {
+  local label=$1 node=$2 url=$3 script="$BENCH_WORK/paced.lua"
+  printf 'function delay()\n  return %s\nend\n' "$PACED_DELAY_MS" >"$script"
+  ip netns exec "$(bench_ns "$node")" wrk -t1 -c"$PACED_CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url" \
+    >"$BENCH_WORK/wrk-$label.txt" 2>&1
+  ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
+  bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
+}
+
 # bulk_run LABEL NODE HOST PORT -> BULK[LABEL]="BYTES MILLIS MBPS"
 declare -A BULK
 bulk_run() {
   local label=$1 node=$2 host=$3 port=$4 out
   out=$(ip netns exec "$(bench_ns "$node")" bash -c \
-    "head -c $((BULK_MIB * 1024 * 1024)) /dev/zero | socat -t 120 -T 120 - TCP:$host:$port" 2>"$BENCH_WORK/bulk-$label.err")
+    "head -c $((BULK_MIB * 1024 * 1024)) /dev/zero | socat -b $BULK_BLOCK -t 120 -T 120 - TCP:$host:$port" 2>"$BENCH_WORK/bulk-$label.err")
   local bytes millis
   bytes=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$out")
   millis=$(sed -n 's/.*millis=\([0-9]*\).*/\1/p' <<<"$out")
@@ -62,6 +79,7 @@ wrk_run a_direct_loopback local "http://127.0.0.1:8080/"
 bench_start server-pod pod "${POD_SERVER[@]}" >/dev/null
 bench_wait_line "$BENCH_WORK/server-pod.out" '^sha-http.listening' 30
 wrk_run a2_direct_network client "http://$POD_IP:8082/"
+wrk_paced a2_paced client "http://$POD_IP:8082/"
 # (b) socat chain: pod ns TCP :8081 -> unix socket -> dev ns -> 127.0.0.1:8080
 SOCK="$BENCH_WORK/relay.sock"
 bench_start relay-local local socat "UNIX-LISTEN:$SOCK,fork,mode=600" TCP:127.0.0.1:8080 >/dev/null
@@ -69,6 +87,7 @@ for _ in $(seq 50); do [[ -S $SOCK ]] && break; sleep 0.1; done
 bench_start relay-pod pod socat TCP-LISTEN:8081,fork,reuseaddr,nodelay "UNIX-CONNECT:$SOCK" >/dev/null
 sleep 0.5
 wrk_run b_socat_chain client "http://$POD_IP:8081/"
+wrk_paced b_paced client "http://$POD_IP:8081/"
 bench_stop "$plain" TERM
 
 # (c) mirrord steal.
@@ -77,6 +96,7 @@ bench_wait_line "$BENCH_WORK/steal.out" '^sha-http.listening' 60
 agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
 cpu0=$(bench_cpu_seconds "$agent")
 wrk_run c_mirrord_steal client "http://$POD_IP:8080/"
+wrk_paced c_paced client "http://$POD_IP:8080/"
 AGENT_CPU=$(awk -v a="$cpu0" -v b="$(bench_cpu_seconds "$agent")" -v t="$((WARMUP + DURATION))" \
   'BEGIN { printf "%.0f %% of one core", 100 * (b - a) / t }')
 AGENT_RSS=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$agent/status")
@@ -105,6 +125,9 @@ read -r _ A_RPS A_P50 A_P99 A_ERR <<<"${ROW[a_direct_loopback]}"
 read -r _ N_RPS N_P50 N_P99 N_ERR <<<"${ROW[a2_direct_network]}"
 read -r _ B_RPS B_P50 B_P99 B_ERR <<<"${ROW[b_socat_chain]}"
 read -r _ C_RPS C_P50 C_P99 C_ERR <<<"${ROW[c_mirrord_steal]}"
+read -r _ NP_RPS NP_P50 NP_P99 NP_ERR <<<"${ROW[a2_paced]}"
+read -r _ BP_RPS BP_P50 BP_P99 BP_ERR <<<"${ROW[b_paced]}"
+read -r _ CP_RPS CP_P50 CP_P99 CP_ERR <<<"${ROW[c_paced]}"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 echo
 echo "## bench/steal.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -122,6 +145,14 @@ echo
 echo "steal / socat chain req/s: $(ratio "$C_RPS" "$B_RPS") (goal >= 1.0)"
 echo "steal added p50 vs (a'): $((C_P50 - N_P50)) µs, vs (a): $((C_P50 - A_P50)) µs (goal <= 150 µs)"
 echo "steal p99 / (a') p99: $(ratio "$C_P99" "$N_P99")"
+echo
+echo "paced: wrk -t1 -c$PACED_CONNECTIONS -d${DURATION}s, ${PACED_DELAY_MS} ms between requests on each connection"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path (paced)" "req/s" "p50 µs" "p99 µs" "errors"
+printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-----------" "-----------" "--------"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(a') direct, lab network (pod ns)" "$NP_RPS" "$NP_P50" "$NP_P99" "$NP_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(b) socat chain, 2 hops" "$BP_RPS" "$BP_P50" "$BP_P99" "$BP_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(c) mirrord steal" "$CP_RPS" "$CP_P50" "$CP_P99" "$CP_ERR"
+echo "paced: steal added p50 vs (a'): $((CP_P50 - NP_P50)) µs (goal <= 150 µs); socat chain added: $((BP_P50 - NP_P50)) µs"
 echo "agent during (c) (warm-up + run): $AGENT_CPU, peak RSS $AGENT_RSS MiB"
 echo
 printf '| %-30s | %12s | %8s | %8s |\n' "${BULK_MIB} MiB upload" "bytes" "ms" "MiB/s"

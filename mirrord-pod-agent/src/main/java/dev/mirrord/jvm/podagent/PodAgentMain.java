@@ -8,6 +8,7 @@ public final class PodAgentMain {
   private PodAgentMain() {}
 
   public static void main(String[] args) {
+    dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
     System.exit(PodAgentCommand.newCommandLine().execute(args));
   }
 }
