@@ -33,6 +33,11 @@ final class AgentLink implements TcpRelay.Peer {
     }
   }
 
+  @Override
+  public void sendData(long id, io.netty.buffer.ByteBuf bytes) {
+    dev.mirrord.jvm.protocol.codec.MessageCodec.writeData(channel, id, bytes);
+  }
+
   /** Whether the connection can take more now (true while there is none: nothing waits on it). */
   @Override
   public boolean writable() {

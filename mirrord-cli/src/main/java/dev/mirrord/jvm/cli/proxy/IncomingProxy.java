@@ -357,10 +357,7 @@ final class IncomingProxy {
           return; // mirror: the app's answer goes nowhere
         }
         while (buf.isReadable()) {
-          int n = Math.min(buf.readableBytes(), Tcp.MAX_CHUNK);
-          byte[] bytes = new byte[n];
-          buf.readBytes(bytes);
-          agent.send(new Tcp.Data(nc.connectionId(), Payload.wrap(bytes)));
+          agent.sendData(nc.connectionId(), buf.readRetainedSlice(Math.min(buf.readableBytes(), Tcp.MAX_CHUNK)));
         }
       } finally {
         buf.release();

@@ -8,6 +8,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.MessageCodec;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
@@ -262,6 +263,11 @@ public final class OutgoingApi {
     @Override
     public void send(Message message) {
       replies.accept((AgentMessage) message);
+    }
+
+    @Override
+    public void sendData(long id, ByteBuf bytes) {
+      MessageCodec.writeData(client.get(), id, bytes);
     }
 
     @Override

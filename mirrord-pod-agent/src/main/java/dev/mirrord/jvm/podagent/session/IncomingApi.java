@@ -148,6 +148,11 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   }
 
   @Override
+  public void sendData(long id, io.netty.buffer.ByteBuf bytes) {
+    dev.mirrord.jvm.protocol.codec.MessageCodec.writeData(channel.get(), id, bytes);
+  }
+
+  @Override
   public boolean writable() {
     Channel ch = channel.get();
     return ch == null || ch.isWritable();

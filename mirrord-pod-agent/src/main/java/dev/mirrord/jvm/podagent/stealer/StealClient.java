@@ -12,6 +12,19 @@ public interface StealClient {
   /** Sends {@code message} to the client; called on Netty event loops, never blocks. */
   void send(AgentMessage message);
 
+  /**
+   * Sends {@code Tcp.Data(id, bytes)} to the client without copying the bytes where it can; takes
+   * ownership of {@code bytes}.
+   */
+  default void sendData(long id, io.netty.buffer.ByteBuf bytes) {
+    try {
+      send(new dev.mirrord.jvm.protocol.Tcp.Data(id,
+          dev.mirrord.jvm.protocol.Payload.wrap(io.netty.buffer.ByteBufUtil.getBytes(bytes))));
+    } finally {
+      bytes.release();
+    }
+  }
+
   /** Whether the client's connection can take more data now. */
   boolean writable();
 

@@ -266,6 +266,11 @@ public final class TcpStealer implements AutoCloseable {
         }
 
         @Override
+        public void sendData(long id, io.netty.buffer.ByteBuf bytes) {
+          owner.sendData(id, bytes);
+        }
+
+        @Override
         public boolean writable() {
           return owner.writable();
         }

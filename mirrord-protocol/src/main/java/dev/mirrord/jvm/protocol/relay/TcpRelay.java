@@ -38,6 +38,19 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
 
     /** Whether the protocol connection to the peer can take more now. */
     boolean writable();
+
+    /**
+     * Sends {@code Tcp.Data(id, bytes)}; takes ownership of {@code bytes}. Peers that own a
+     * protocol channel write it with {@code MessageCodec.writeData} (no copy); this default copies
+     * the bytes into a message.
+     */
+    default void sendData(long id, ByteBuf bytes) {
+      try {
+        send(new Tcp.Data(id, Payload.wrap(io.netty.buffer.ByteBufUtil.getBytes(bytes))));
+      } finally {
+        bytes.release();
+      }
+    }
   }
 
   private final long id;
@@ -164,9 +177,7 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
     ByteBuf buf = (ByteBuf) msg;
     try {
       while (buf.isReadable()) {
-        byte[] chunk = new byte[Math.min(buf.readableBytes(), Tcp.MAX_CHUNK)];
-        buf.readBytes(chunk);
-        peer.send(new Tcp.Data(id, Payload.wrap(chunk)));
+        peer.sendData(id, buf.readRetainedSlice(Math.min(buf.readableBytes(), Tcp.MAX_CHUNK)));
       }
     } finally {
       buf.release();

@@ -86,6 +86,49 @@ class MessageCodecTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} bytes")
+  @org.junit.jupiter.params.provider.ValueSource(
+      ints = {1, MessageCodec.COPY_BELOW - 1, MessageCodec.COPY_BELOW, Tcp.MAX_CHUNK})
+  void a_data_frame_built_around_a_buffer_is_the_same_frame_as_the_encoded_message(int size) {
+    byte[] bytes = new byte[size];
+    new java.util.Random(size).nextBytes(bytes);
+    Tcp.Data message = new Tcp.Data(0x4000_0000_0000_0007L, dev.mirrord.jvm.protocol.Payload.copyOf(bytes));
+
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ProtocolPipeline.install(ch.pipeline(), Side.AGENT, new ChannelInboundHandlerAdapter());
+    ByteBuf source = ch.alloc().directBuffer(size + 2).writeByte(0xAA).writeBytes(bytes).writeByte(0xBB);
+    source.skipBytes(1);
+    ByteBuf chunk = source.readRetainedSlice(size);
+    source.release();
+    MessageCodec.writeData(ch, message.connectionId(), chunk);
+    ByteBuf out = Unpooled.buffer();
+    for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+      out.writeBytes(b);
+      b.release();
+    }
+    assertThat(ByteBufUtil.getBytes(out)).isEqualTo(frameOf(message, Side.AGENT));
+    assertThat(chunk.refCnt()).isZero();
+
+    EmbeddedChannel receiver = receiving(Side.CLIENT);
+    receiver.writeInbound(out);
+    assertThat((Object) receiver.readInbound()).isEqualTo(message);
+    assertThat(receiver.finish()).isFalse();
+    assertThat(ch.finish()).isFalse();
+  }
+
+  @Test
+  void writing_data_to_a_closed_connection_releases_the_bytes() {
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ProtocolPipeline.install(ch.pipeline(), Side.AGENT, new ChannelInboundHandlerAdapter());
+    ch.close();
+    ByteBuf chunk = Unpooled.directBuffer(8).writeLong(1);
+    MessageCodec.writeData(ch, 7, chunk);
+    assertThat(chunk.refCnt()).isZero();
+    ByteBuf other = Unpooled.directBuffer(1).writeByte(1);
+    MessageCodec.writeData(null, 7, other);
+    assertThat(other.refCnt()).isZero();
+  }
+
   @Test
   void many_frames_fed_byte_by_byte_come_out_in_order() {
     List<Message> sent = new ArrayList<>();
