@@ -258,10 +258,12 @@ public final class TcpSniffer implements AutoCloseable {
     if (dropped > 0 || truncated > 0) {
       logger.warn(
           "packet capture lost {} packets in the last 30 s ({} dropped by the kernel, {}"
-              + " too large; totals: {} received, {} dropped); mirrored connections may be cut",
+              + " too large, ring full {} times; totals: {} received, {} dropped); mirrored"
+              + " connections may be cut",
           dropped + truncated,
           dropped,
           truncated,
+          stats.ringFreezes() - loggedStats.ringFreezes(),
           stats.received(),
           stats.dropped());
     } else {
