@@ -22,6 +22,12 @@ import org.slf4j.LoggerFactory;
  *  PacketSource ──▶ thread "mirrord-sniffer" ──▶ TcpFlowTracker ──▶ SnifferSubscriber × N
  * </pre>
  *
+ * <p>Data is handed out per batch: the bytes of one connection read in a row (what the source had
+ * queued, e.g. one ring block, at most {@value #MAX_BATCH_PACKETS} packets) go to its subscribers
+ * as one {@code data} call of at most {@link TcpFlowTracker.Config#maxChunk} bytes, before anything
+ * else about that connection. Under load a keep-alive connection sends several requests per batch,
+ * and each call costs a message to the client; when the capture is idle a batch is one packet.
+ *
  * <p>Subscribing takes effect for connections whose SYN is captured after {@link #subscribe}
  * returns; connections already open are not mirrored. After {@link #unsubscribe} the subscriber
  * gets no further call for that port, not even {@code closed}. Every {@code 30 s} the kernel's
@@ -35,6 +41,9 @@ public final class TcpSniffer implements AutoCloseable {
 
   /** How long a read waits: bounds how late the thread notices {@link #close}. */
   static final long POLL_MILLIS = 100;
+
+  /** Packets read before held data is handed out, however busy the capture is. */
+  static final int MAX_BATCH_PACKETS = 256;
 
   private static final long EXPIRE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long STATS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -51,12 +60,15 @@ public final class TcpSniffer implements AutoCloseable {
 
   // Sniffer thread only.
   private final Map<FlowKey, ActiveFlow> activeFlows = new HashMap<>();
+  private final List<ActiveFlow> flowsWithHeldData = new ArrayList<>();
+  private final int maxChunk;
   private long nextConnectionId = 1;
   private PacketSource.Stats loggedStats = PacketSource.Stats.ZERO;
   private volatile TcpFlowTracker.Counters counters;
 
   private TcpSniffer(PacketSource source, TcpFlowTracker.Config config) {
     this.source = source;
+    this.maxChunk = config.maxChunk();
     this.tracker = new TcpFlowTracker(config, new Dispatcher());
     this.counters = tracker.counters();
     this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
@@ -196,12 +208,15 @@ public final class TcpSniffer implements AutoCloseable {
     long lastExpire = System.nanoTime();
     long lastStats = lastExpire;
     int failures = 0;
+    int batch = 0;
     while (running) {
       CapturedPacket packet;
       try {
-        packet = source.next(POLL_MILLIS);
+        // While data is held, only take what is queued already: the batch ends when that runs out.
+        packet = source.next(flowsWithHeldData.isEmpty() ? POLL_MILLIS : 0);
         failures = 0;
       } catch (IOException | RuntimeException e) {
+        handOutHeldData();
         if (!running) {
           break;
         }
@@ -228,6 +243,10 @@ public final class TcpSniffer implements AutoCloseable {
           logger.warn("failed to process a captured packet; skipped", e);
         }
       }
+      if (packet == null || ++batch >= MAX_BATCH_PACKETS) {
+        handOutHeldData();
+        batch = 0;
+      }
       long now = System.nanoTime();
       if (now - lastExpire >= EXPIRE_EVERY_NANOS) {
         lastExpire = now;
@@ -239,7 +258,43 @@ public final class TcpSniffer implements AutoCloseable {
         logStats();
       }
     }
+    handOutHeldData();
     logger.debug("{} stopped", THREAD_NAME);
+  }
+
+  /** Ends the batch: every connection's held bytes go to its subscribers. */
+  private void handOutHeldData() {
+    for (ActiveFlow active : flowsWithHeldData) {
+      active.listed = false;
+      handOut(active);
+    }
+    flowsWithHeldData.clear();
+  }
+
+  /** Gives {@code active}'s held bytes, as one array, to its subscribers that are still active. */
+  private void handOut(ActiveFlow active) {
+    if (active.heldBytes == 0) {
+      return;
+    }
+    byte[] bytes;
+    if (active.held.size() == 1) {
+      bytes = active.held.getFirst();
+    } else {
+      bytes = new byte[active.heldBytes];
+      int at = 0;
+      for (byte[] piece : active.held) {
+        System.arraycopy(piece, 0, bytes, at, piece.length);
+        at += piece.length;
+      }
+    }
+    active.held.clear();
+    active.heldBytes = 0;
+    Map<Integer, List<Subscription>> current = subscriptions;
+    for (Subscription s : active.subscribers) {
+      if (s.activeIn(current)) {
+        call(s, () -> s.subscriber.data(active.connectionId, bytes));
+      }
+    }
   }
 
   private void logStats() {
@@ -324,8 +379,24 @@ public final class TcpSniffer implements AutoCloseable {
     }
   }
 
-  /** A flow that was handed to subscribers: its id and who got it. */
-  private record ActiveFlow(long connectionId, List<Subscription> subscribers) {}
+  /** A flow that was handed to subscribers: its id, who got it, and its bytes of this batch. */
+  private static final class ActiveFlow {
+    final long connectionId;
+    final List<Subscription> subscribers;
+
+    /** Bytes read in this batch, not handed out yet, in stream order. */
+    final List<byte[]> held = new ArrayList<>(4);
+
+    int heldBytes;
+
+    /** In {@link #flowsWithHeldData}. */
+    boolean listed;
+
+    ActiveFlow(long connectionId, List<Subscription> subscribers) {
+      this.connectionId = connectionId;
+      this.subscribers = subscribers;
+    }
+  }
 
   /** Turns tracker events into subscriber calls, on the sniffer thread. */
   private final class Dispatcher implements TcpFlowTracker.Listener {
@@ -349,11 +420,14 @@ public final class TcpSniffer implements AutoCloseable {
       if (active == null) {
         return;
       }
-      Map<Integer, List<Subscription>> current = subscriptions;
-      for (Subscription s : active.subscribers) {
-        if (s.activeIn(current)) {
-          call(s, () -> s.subscriber.data(active.connectionId, bytes));
-        }
+      if (active.heldBytes + bytes.length > maxChunk) {
+        handOut(active);
+      }
+      active.held.add(bytes);
+      active.heldBytes += bytes.length;
+      if (!active.listed) {
+        active.listed = true;
+        flowsWithHeldData.add(active);
       }
     }
 
@@ -376,6 +450,7 @@ public final class TcpSniffer implements AutoCloseable {
       if (active == null) {
         return;
       }
+      handOut(active); // its last bytes come before the end (it stays listed, with nothing held)
       Map<Integer, List<Subscription>> current = subscriptions;
       for (Subscription s : active.subscribers) {
         if (s.activeIn(current)) {
