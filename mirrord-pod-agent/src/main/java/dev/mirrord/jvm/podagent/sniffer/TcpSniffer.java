@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Subscribing takes effect for connections whose SYN is captured after {@link #subscribe}
  * returns; connections already open are not mirrored. After {@link #unsubscribe} the subscriber
- * gets no further call for that port, not even {@code closed}. Every {@code 30 s} the kernel's
- * counters are read and logged if they changed (dropped packets at WARN: mirrored streams may then
- * be incomplete).
+ * gets no further call for that port, not even {@code closed}. Every {@code 30 s}, and when the
+ * thread stops, the kernel's counters are read and logged if they changed (dropped packets at WARN:
+ * mirrored streams may then be incomplete).
  */
 public final class TcpSniffer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(TcpSniffer.class);
@@ -64,6 +64,7 @@ public final class TcpSniffer implements AutoCloseable {
   private final int maxChunk;
   private long nextConnectionId = 1;
   private PacketSource.Stats loggedStats = PacketSource.Stats.ZERO;
+  private long loggedStatsNanos = System.nanoTime();
   private volatile TcpFlowTracker.Counters counters;
 
   private TcpSniffer(PacketSource source, TcpFlowTracker.Config config) {
@@ -255,10 +256,11 @@ public final class TcpSniffer implements AutoCloseable {
       }
       if (now - lastStats >= STATS_EVERY_NANOS) {
         lastStats = now;
-        logStats();
+        logStats(now);
       }
     }
     handOutHeldData();
+    logStats(System.nanoTime()); // the last window too: a short session may lose packets unseen
     logger.debug("{} stopped", THREAD_NAME);
   }
 
@@ -297,7 +299,7 @@ public final class TcpSniffer implements AutoCloseable {
     }
   }
 
-  private void logStats() {
+  private void logStats(long now) {
     PacketSource.Stats stats;
     try {
       stats = source.stats();
@@ -312,10 +314,11 @@ public final class TcpSniffer implements AutoCloseable {
     long truncated = stats.truncated() - loggedStats.truncated();
     if (dropped > 0 || truncated > 0) {
       logger.warn(
-          "packet capture lost {} packets in the last 30 s ({} dropped by the kernel, {}"
+          "packet capture lost {} packets in the last {} s ({} dropped by the kernel, {}"
               + " too large, ring full {} times; totals: {} received, {} dropped); mirrored"
               + " connections may be cut",
           dropped + truncated,
+          TimeUnit.NANOSECONDS.toSeconds(now - loggedStatsNanos + 500_000_000L),
           dropped,
           truncated,
           stats.ringFreezes() - loggedStats.ringFreezes(),
@@ -329,6 +332,7 @@ public final class TcpSniffer implements AutoCloseable {
           counters);
     }
     loggedStats = stats;
+    loggedStatsNanos = now;
   }
 
   private void pause() {
