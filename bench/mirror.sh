@@ -69,9 +69,11 @@ for DELAY in $DELAYS; do
   done
   RSS=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$agent/status")
   agentlog=$(ls "$BENCH_WORK"/mirrord-*-agent.log -t | head -1)
-  DROPS=$(grep -h 'packet capture lost' "$agentlog" | sed -E 's/.*lost ([0-9]+) packets.*totals: ([0-9]+) received.*/\1 of \2/' | tail -1 || true)
-  CUT=$(grep -cE 'connection [0-9]+ (from [^ ]+ )?cut' "$agentlog" "$BENCH_WORK/mirror-$n-mirrord.log" 2>/dev/null | awk -F: '{s += $2} END {print s + 0}' || true)
   bench_stop "$cli"
+  # Read once the agent is gone: it logs the capture's losses every 30 s and for the last window when it stops.
+  DROPS=$(grep -h 'packet capture lost' "$agentlog" | sed -E 's/.*lost ([0-9]+) packets.*totals: ([0-9]+) received.*/\1 \2/' \
+    | awk '{ lost += $1; total = $2 } END { if (NR) printf "%d of %d", lost, total }' || true)
+  CUT=$(grep -cE 'connection [0-9]+ (from [^ ]+ )?cut' "$agentlog" "$BENCH_WORK/mirror-$n-mirrord.log" 2>/dev/null | awk -F: '{s += $2} END {print s + 0}' || true)
   bench_log "delay $DELAY: mirrored: $M_REQ requests, $M_RPS req/s, p50 $M_P50 µs, p99 $M_P99 µs; app got $got"
 
   wrk_run "base2-$DELAY" "$DURATION" "$DELAY"

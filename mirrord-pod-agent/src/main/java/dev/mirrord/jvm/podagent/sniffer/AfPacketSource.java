@@ -6,6 +6,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Captures IP packets of every interface of the current network namespace from an {@code
@@ -13,7 +16,12 @@ import java.util.Set;
  * starts at the IP header), through FFM downcalls to libc. Needs {@code CAP_NET_RAW} and {@code
  * --enable-native-access}.
  *
- * <p>Each packet comes with its {@code struct sockaddr_ll} (20 bytes, filled by {@code recvfrom}):
+ * <p>Packets are read from a {@code TPACKET_V3} ring mapped into this process ({@link RxRing}: no
+ * system call per packet, 64 MiB for bursts). Where the kernel refuses the ring, {@link #open()}
+ * logs that once and falls back to one {@code recvfrom} per packet with an {@value
+ * #DEFAULT_RECEIVE_BUFFER}-byte socket buffer, which overflows under a flood. Either way each
+ * packet comes with its {@code struct sockaddr_ll} (20 bytes; filled by {@code recvfrom}, or stored
+ * after the ring's packet header):
  *
  * <pre>
  *  0         2            4              8          10        11       12            20
@@ -28,11 +36,17 @@ import java.util.Set;
  * outgoing packets are kept: they carry the target server's FIN, RST and ACKs, which tell the
  * tracker when a flow ends or when the capture lost bytes.
  *
- * <p>Reads wait with {@code SO_RCVTIMEO} so the reading thread can notice it should stop; packets
- * larger than {@value #BUFFER_SIZE} bytes (only possible with BIG TCP) are counted as truncated and
- * skipped, since a cut segment can't be reassembled.
+ * <p>Reads wait at most the given timeout ({@code poll} on the ring, {@code SO_RCVTIMEO} for {@code
+ * recvfrom}) so the reading thread can notice it should stop; packets larger than {@value
+ * #BUFFER_SIZE} bytes (only possible with BIG TCP) are counted as truncated and skipped, since a
+ * cut segment can't be reassembled.
  */
 public final class AfPacketSource implements PacketSource {
+  private static final Logger logger = LoggerFactory.getLogger(AfPacketSource.class);
+
+  /** The fallback is logged once per agent, not once per socket. */
+  private static final AtomicBoolean RING_FAILURE_LOGGED = new AtomicBoolean();
+
   /** Read buffer: a GSO/GRO super-packet is at most 64 KiB, BIG TCP up to 512 KiB. */
   static final int BUFFER_SIZE = 256 * 1024;
 
@@ -55,9 +69,14 @@ public final class AfPacketSource implements PacketSource {
   private final Object lock = new Object();
 
   private volatile int fd;
+
+  /** The mapped receive ring, or {@code null} when packets are read with {@code recvfrom}. */
+  private volatile RxRing ring;
+
   private long readTimeoutMillis = -1;
   private long totalReceived;
   private long totalDropped;
+  private long totalFreezes;
   private volatile long truncated;
 
   private AfPacketSource(int fd) {
@@ -65,14 +84,55 @@ public final class AfPacketSource implements PacketSource {
   }
 
   /**
-   * Opens the socket with {@link #DEFAULT_RECEIVE_BUFFER}; it captures nothing until {@link
-   * #setPorts}.
+   * Opens the socket with a receive ring, or, where the kernel refuses it, with a {@link
+   * #DEFAULT_RECEIVE_BUFFER} for {@code recvfrom}; it captures nothing until {@link #setPorts}.
    */
   public static AfPacketSource open() throws IOException {
-    return open(DEFAULT_RECEIVE_BUFFER);
+    AfPacketSource source = openSocket();
+    try {
+      source.ring = RxRing.map(source.fd);
+      return source;
+    } catch (IOException | RuntimeException e) {
+      if (RING_FAILURE_LOGGED.compareAndSet(false, true)) {
+        logger.warn(
+            "no TPACKET_V3 receive ring ({}); capturing with one recvfrom per packet, which may"
+                + " drop packets under load",
+            e.getMessage());
+      }
+    }
+    try {
+      source.setReceiveBuffer(DEFAULT_RECEIVE_BUFFER);
+      return source;
+    } catch (IOException | RuntimeException e) {
+      source.close();
+      throw e;
+    }
   }
 
-  public static AfPacketSource open(int receiveBufferBytes) throws IOException {
+  /** Opens the socket without a ring: one {@code recvfrom} per packet. */
+  public static AfPacketSource openRecvfrom(int receiveBufferBytes) throws IOException {
+    AfPacketSource source = openSocket();
+    try {
+      source.setReceiveBuffer(receiveBufferBytes);
+      return source;
+    } catch (IOException | RuntimeException e) {
+      source.close();
+      throw e;
+    }
+  }
+
+  /** Whether packets come from the mapped ring (else from {@code recvfrom}). */
+  public boolean usesRing() {
+    return ring != null;
+  }
+
+  /** Ring blocks read so far (0 without a ring), for tests. */
+  long ringBlocksReleased() {
+    RxRing mapped = ring;
+    return mapped == null ? 0 : mapped.blocksReleased();
+  }
+
+  private static AfPacketSource openSocket() throws IOException {
     int fd;
     try (Arena call = Arena.ofConfined()) {
       MemorySegment state = Libc.newCallState(call);
@@ -89,10 +149,10 @@ public final class AfPacketSource implements PacketSource {
     AfPacketSource source = new AfPacketSource(fd);
     try {
       // The socket captures everything from socket() until a filter is attached: attach the
-      // drop-all program first, then throw away what slipped in meanwhile.
+      // drop-all program first, then throw away what slipped in meanwhile (before any ring
+      // exists, so it is all in the socket's queue).
       source.setPorts(Set.of());
       source.drain();
-      source.setReceiveBuffer(receiveBufferBytes);
       return source;
     } catch (IOException | RuntimeException e) {
       source.close();
@@ -105,6 +165,10 @@ public final class AfPacketSource implements PacketSource {
     int socket = fd;
     if (socket < 0) {
       throw new IOException("capture socket closed");
+    }
+    RxRing mapped = ring;
+    if (mapped != null) {
+      return mapped.next(timeoutMillis);
     }
     int flags = Libc.MSG_TRUNC;
     if (timeoutMillis <= 0) {
@@ -162,28 +226,37 @@ public final class AfPacketSource implements PacketSource {
 
   /**
    * Reads {@code PACKET_STATISTICS}. The kernel resets its counters on every read, so they are
-   * summed here; its {@code tp_packets} already includes {@code tp_drops}.
+   * summed here; its {@code tp_packets} already includes {@code tp_drops}. With a ring the kernel
+   * fills the longer {@code tpacket_stats_v3}, whose {@code tp_freeze_q_cnt} counts the times every
+   * block was the reader's.
    *
    * <pre>
-   *  struct tpacket_stats { u32 tp_packets; u32 tp_drops; }
+   *  struct tpacket_stats    { u32 tp_packets; u32 tp_drops; }
+   *  struct tpacket_stats_v3 { u32 tp_packets; u32 tp_drops; u32 tp_freeze_q_cnt; }
    * </pre>
    */
   @Override
   public Stats stats() throws IOException {
     synchronized (lock) {
       int socket = openFd();
+      RxRing mapped = ring;
+      int size = mapped != null ? 12 : 8;
       try (Arena call = Arena.ofConfined()) {
         MemorySegment state = Libc.newCallState(call);
-        MemorySegment value = call.allocate(8, 4);
+        MemorySegment value = call.allocate(12, 4);
         MemorySegment length = call.allocate(ValueLayout.JAVA_INT);
-        length.set(ValueLayout.JAVA_INT, 0, 8);
+        length.set(ValueLayout.JAVA_INT, 0, size);
         if (Libc.getsockopt(state, socket, Libc.SOL_PACKET, Libc.PACKET_STATISTICS, value, length)
             != 0) {
           throw Libc.failure("getsockopt(PACKET_STATISTICS)", state);
         }
         totalReceived += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 0));
         totalDropped += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 4));
-        return new Stats(totalReceived, totalDropped, truncated);
+        if (mapped != null) {
+          totalFreezes += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 8));
+        }
+        long cut = truncated + (mapped != null ? mapped.truncated() : 0);
+        return new Stats(totalReceived, totalDropped, cut, totalFreezes);
       }
     }
   }
@@ -196,6 +269,10 @@ public final class AfPacketSource implements PacketSource {
         return;
       }
       fd = -1;
+      RxRing mapped = ring;
+      if (mapped != null) {
+        mapped.close(); // unmapped before the socket goes, which frees the ring's pages
+      }
       try (Arena call = Arena.ofConfined()) {
         Libc.close(Libc.newCallState(call), socket);
       }

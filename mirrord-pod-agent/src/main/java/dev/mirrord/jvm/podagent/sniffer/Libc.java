@@ -29,7 +29,16 @@ final class Libc {
   static final int SO_ATTACH_FILTER = 26;
   static final int SO_RCVBUFFORCE = 33;
   static final int SOL_PACKET = 263;
+  static final int PACKET_RX_RING = 5;
   static final int PACKET_STATISTICS = 6;
+  static final int PACKET_VERSION = 10;
+  static final int TPACKET_V3 = 2;
+  static final int PROT_READ = 1;
+  static final int PROT_WRITE = 2;
+  static final int MAP_SHARED = 1;
+  static final long MAP_FAILED = -1L;
+  static final short POLLIN = 0x1;
+  static final short POLLERR = 0x8;
   static final int MSG_DONTWAIT = 0x40;
   static final int MSG_TRUNC = 0x20;
   static final int EINTR = 4;
@@ -56,6 +65,15 @@ final class Libc {
           "recvfrom",
           FunctionDescriptor.of(
               JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+  private static final MethodHandle MMAP =
+      downcall(
+          "mmap",
+          FunctionDescriptor.of(
+              ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+  private static final MethodHandle MUNMAP =
+      downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+  private static final MethodHandle POLL =
+      downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
   private static final MethodHandle CLOSE =
       downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle STRERROR =
@@ -132,6 +150,33 @@ final class Libc {
       return (long) RECVFROM.invokeExact(state, fd, buffer, length, flags, address, addressLength);
     } catch (Throwable t) {
       throw new IllegalStateException("recvfrom downcall", t);
+    }
+  }
+
+  /** {@code mmap(NULL, length, prot, flags, fd, offset)}; a zero-length segment at the mapping. */
+  static MemorySegment mmap(
+      MemorySegment state, long length, int prot, int flags, int fd, long offset) {
+    try {
+      return (MemorySegment)
+          MMAP.invokeExact(state, MemorySegment.NULL, length, prot, flags, fd, offset);
+    } catch (Throwable t) {
+      throw new IllegalStateException("mmap downcall", t);
+    }
+  }
+
+  static int munmap(MemorySegment state, MemorySegment address, long length) {
+    try {
+      return (int) MUNMAP.invokeExact(state, address, length);
+    } catch (Throwable t) {
+      throw new IllegalStateException("munmap downcall", t);
+    }
+  }
+
+  static int poll(MemorySegment state, MemorySegment fds, long count, int timeoutMillis) {
+    try {
+      return (int) POLL.invokeExact(state, fds, count, timeoutMillis);
+    } catch (Throwable t) {
+      throw new IllegalStateException("poll downcall", t);
     }
   }
 

@@ -31,10 +31,15 @@ public interface PacketSource extends AutoCloseable {
 
   /**
    * Counters of the capture socket. {@code received} includes {@code dropped} (packets that passed
-   * the filter but found the socket's receive buffer full); {@code truncated} counts packets larger
-   * than the read buffer, skipped by the source.
+   * the filter but found the socket's receive buffer or ring full); {@code truncated} counts
+   * packets larger than the read buffer or a ring block, skipped by the source; {@code ringFreezes}
+   * the times the kernel found every block of a receive ring still unread (0 without a ring).
    */
-  record Stats(long received, long dropped, long truncated) {
-    public static final Stats ZERO = new Stats(0, 0, 0);
+  record Stats(long received, long dropped, long truncated, long ringFreezes) {
+    public static final Stats ZERO = new Stats(0, 0, 0, 0);
+
+    public Stats(long received, long dropped, long truncated) {
+      this(received, dropped, truncated, 0);
+    }
   }
 }

@@ -9,39 +9,66 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The classic BPF program attached to the capture socket: it keeps TCP packets whose source or
- * destination port is subscribed and drops everything else in the kernel, so the JVM never copies
- * the pod's other traffic. The socket is {@code SOCK_DGRAM}, so offset 0 is the IP header; the
- * link-layer protocol comes from the ancillary load {@code SKF_AD_PROTOCOL} (in host order).
+ * The classic BPF program attached to the capture socket: it keeps TCP segments whose source or
+ * destination port is subscribed and that carry payload or one of SYN, FIN, RST, and drops
+ * everything else in the kernel, so the JVM never copies the pod's other traffic nor the pure ACKs
+ * of the subscribed connections (about half of their packets in request/response traffic). The
+ * socket is {@code SOCK_DGRAM}, so offset 0 is the IP header; the link-layer protocol comes from
+ * the ancillary load {@code SKF_AD_PROTOCOL} (in host order).
  *
  * <pre>
  *  0  ld   proto                 ; A = skb->protocol (ancillary, k = SKF_AD_OFF + SKF_AD_PROTOCOL)
- *  1  jeq  #0x0800   → 2 : 8     ; IPv4?
+ *  1  jeq  #0x0800   → 2 : 10    ; IPv4?
  *  2  ldb  [9]                   ; IPv4 protocol
- *  3  jeq  #6        → 4 : 13    ; TCP?
+ *  3  jeq  #6        → 4 : 16    ; TCP?
  *  4  ldh  [6]                   ; flags | fragment offset
- *  5  jset #0x1fff   → 13 : 6    ; a non-first fragment has no TCP header: drop
+ *  5  jset #0x1fff   → 16 : 6    ; a non-first fragment has no TCP header: drop
  *  6  ldxb {@literal 4*([0]&0xf)}  ; X = IHL * 4, so IPv4 options are skipped
- *  7  ja   14
- *  8  jeq  #0x86dd   → 9 : 13    ; IPv6?
- *  9  ldb  [6]                   ; next header
- * 10  jeq  #6        → 11 : 13   ; TCP right after the fixed header (no extension headers)
- * 11  ldx  #40
- * 12  ja   14
- * 13  ret  #0                    ; drop
- * 14  ldh  [x + 0]               ; TCP source port
- *     jeq  #p1 → next : skip 1 ; ret #-1    ; one pair per port, so every jump is short
+ *  7  ldh  [2]                   ; total length
+ *  8  sub  x                     ; A = TCP header + payload
+ *  9  ja   17
+ * 10  jeq  #0x86dd   → 11 : 16   ; IPv6?
+ * 11  ldb  [6]                   ; next header
+ * 12  jeq  #6        → 13 : 16   ; TCP right after the fixed header (no extension headers)
+ * 13  ldx  #40
+ * 14  ldh  [4]                   ; payload length = TCP header + payload
+ * 15  ja   17
+ * 16  ret  #0                    ; drop
+ * 17  st   M[0]                  ; M[0] = TCP segment length
+ * 18  ldh  [x + 0]               ; TCP source port
+ *     jeq  #p1 → next : skip 1 ; ja SEGMENT   ; a pair per port: conditional jumps stay short
  *     ...
  *     ldh  [x + 2]               ; TCP destination port
- *     jeq  #p1 → next : skip 1 ; ret #-1
+ *     jeq  #p1 → next : skip 1 ; ja SEGMENT
  *     ...
  *     ret  #0
+ * SEGMENT:
+ *     ldb  [x + 13]              ; TCP flags
+ *     jset #0x07 → ACCEPT : next ; SYN, FIN or RST: always kept
+ *     ldb  [x + 12]              ; data offset in the high nibble, in 32-bit words
+ *     rsh  #4
+ *     lsh  #2
+ *     tax                        ; X = TCP header length
+ *     ld   M[0]
+ *     sub  x                     ; A = payload length
+ *     jeq  #0   → next : ACCEPT
+ *     ret  #0                    ; a pure ACK: drop
+ * ACCEPT:
+ *     ret  #-1
  * </pre>
  *
  * <p>A packet too short for a load makes the kernel end the program with 0 (drop). The source port
- * is matched as well as the destination so the target server's FIN/RST/ACK segments reach the
- * tracker. An empty port set compiles to the single instruction {@code ret #0}. Each port costs
- * four instructions and the kernel allows 4096, hence {@link #MAX_PORTS}.
+ * is matched as well as the destination so the target server's FIN/RST segments and its ACKs
+ * (carried by its answers) reach the tracker. An IP length of 0 (a BIG TCP super-packet, whose
+ * length only the capture knows) makes the computed payload length wrap around, so such packets are
+ * kept: they always carry data. An empty port set compiles to the single instruction {@code ret
+ * #0}. Each port costs four instructions and the kernel allows 4096, hence {@link #MAX_PORTS}.
+ *
+ * <p>Why dropping pure ACKs loses nothing the {@link TcpFlowTracker} needs: a client's pure ACK
+ * changes nothing in its stream. A server's pure ACK served only to notice early that the capture
+ * lost client bytes; the same ACK number rides on the server's next answer, FIN or RST (all kept),
+ * and a hole that no server segment reveals still ends the flow after {@link
+ * TcpFlowTracker.Config#gapTimeout}. Bytes after a hole were never delivered either way.
  */
 public final class TcpPortFilter {
   public static final int MAX_PORTS = 1000;
@@ -49,6 +76,8 @@ public final class TcpPortFilter {
   // Opcode pieces of <linux/filter.h> (classic BPF).
   static final int BPF_LD = 0x00;
   static final int BPF_LDX = 0x01;
+  static final int BPF_ST = 0x02;
+  static final int BPF_ALU = 0x04;
   static final int BPF_JMP = 0x05;
   static final int BPF_RET = 0x06;
   static final int BPF_W = 0x00;
@@ -57,11 +86,22 @@ public final class TcpPortFilter {
   static final int BPF_IMM = 0x00;
   static final int BPF_ABS = 0x20;
   static final int BPF_IND = 0x40;
+  static final int BPF_MEM = 0x60;
   static final int BPF_MSH = 0xa0;
   static final int BPF_JA = 0x00;
   static final int BPF_JEQ = 0x10;
   static final int BPF_JSET = 0x40;
   static final int BPF_K = 0x00;
+  static final int BPF_X = 0x08;
+  static final int BPF_SUB = 0x10;
+  static final int BPF_LSH = 0x60;
+  static final int BPF_RSH = 0x70;
+  static final int BPF_TAX = 0x00;
+  static final int BPF_MISC = 0x07;
+
+  /** TCP flags that are kept even without payload: FIN, SYN, RST. */
+  static final int KEPT_FLAGS = TcpSegment.FIN | TcpSegment.SYN | TcpSegment.RST;
+
   static final int SKF_AD_OFF = -0x1000;
   static final int SKF_AD_PROTOCOL = 0;
 
@@ -114,27 +154,49 @@ public final class TcpPortFilter {
       }
     }
     program.add(Instruction.stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL)); // 0
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 6)); // 1 → 2 : 8
+    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 8)); // 1 → 2 : 10
     program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_ABS, 9)); // 2
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 9)); // 3 → 4 : 13
+    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 12)); // 3 → 4 : 16
     program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_ABS, 6)); // 4
-    program.add(Instruction.jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 7, 0)); // 5 → 13 : 6
+    program.add(Instruction.jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 10, 0)); // 5 → 16 : 6
     program.add(Instruction.stmt(BPF_LDX | BPF_B | BPF_MSH, 0)); // 6
-    program.add(Instruction.stmt(BPF_JMP | BPF_JA, 6)); // 7 → 14
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 4)); // 8 → 9 : 13
-    program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_ABS, 6)); // 9
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 2)); // 10 → 11 : 13
-    program.add(Instruction.stmt(BPF_LDX | BPF_W | BPF_IMM, 40)); // 11
-    program.add(Instruction.stmt(BPF_JMP | BPF_JA, 1)); // 12 → 14
-    program.add(Instruction.stmt(BPF_RET | BPF_K, 0)); // 13
+    program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_ABS, 2)); // 7
+    program.add(Instruction.stmt(BPF_ALU | BPF_SUB | BPF_X, 0)); // 8
+    program.add(Instruction.stmt(BPF_JMP | BPF_JA, 7)); // 9 → 17
+    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 5)); // 10 → 11 : 16
+    program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_ABS, 6)); // 11
+    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 3)); // 12 → 13 : 16
+    program.add(Instruction.stmt(BPF_LDX | BPF_W | BPF_IMM, 40)); // 13
+    program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_ABS, 4)); // 14
+    program.add(Instruction.stmt(BPF_JMP | BPF_JA, 1)); // 15 → 17
+    program.add(Instruction.stmt(BPF_RET | BPF_K, 0)); // 16
+    program.add(Instruction.stmt(BPF_ST, 0)); // 17
+    // The port matches jump to SEGMENT, after all of them: 2 instructions per port and side, one
+    // load per side, the final drop.
+    int segment = program.size() + 2 * (1 + 2 * sorted.size()) + 1;
     for (int portOffset : new int[] {0, 2}) {
       program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_IND, portOffset));
       for (int port : sorted) {
         program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1));
-        program.add(Instruction.stmt(BPF_RET | BPF_K, ACCEPT));
+        int ja = program.size();
+        program.add(Instruction.stmt(BPF_JMP | BPF_JA, segment - (ja + 1)));
       }
     }
     program.add(Instruction.stmt(BPF_RET | BPF_K, 0));
+    if (program.size() != segment) {
+      throw new IllegalStateException("SEGMENT at " + program.size() + ", not " + segment);
+    }
+    program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_IND, 13)); // SEGMENT
+    program.add(Instruction.jump(BPF_JMP | BPF_JSET | BPF_K, KEPT_FLAGS, 8, 0)); // → ACCEPT
+    program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_IND, 12));
+    program.add(Instruction.stmt(BPF_ALU | BPF_RSH | BPF_K, 4));
+    program.add(Instruction.stmt(BPF_ALU | BPF_LSH | BPF_K, 2));
+    program.add(Instruction.stmt(BPF_MISC | BPF_TAX, 0));
+    program.add(Instruction.stmt(BPF_LD | BPF_W | BPF_MEM, 0));
+    program.add(Instruction.stmt(BPF_ALU | BPF_SUB | BPF_X, 0));
+    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1)); // → drop : ACCEPT
+    program.add(Instruction.stmt(BPF_RET | BPF_K, 0));
+    program.add(Instruction.stmt(BPF_RET | BPF_K, ACCEPT)); // ACCEPT
     return program;
   }
 

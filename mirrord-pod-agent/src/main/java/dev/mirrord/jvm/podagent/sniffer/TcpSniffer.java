@@ -22,11 +22,17 @@ import org.slf4j.LoggerFactory;
  *  PacketSource ──▶ thread "mirrord-sniffer" ──▶ TcpFlowTracker ──▶ SnifferSubscriber × N
  * </pre>
  *
+ * <p>Data is handed out per batch: the bytes of one connection read in a row (what the source had
+ * queued, e.g. one ring block, at most {@value #MAX_BATCH_PACKETS} packets) go to its subscribers
+ * as one {@code data} call of at most {@link TcpFlowTracker.Config#maxChunk} bytes, before anything
+ * else about that connection. Under load a keep-alive connection sends several requests per batch,
+ * and each call costs a message to the client; when the capture is idle a batch is one packet.
+ *
  * <p>Subscribing takes effect for connections whose SYN is captured after {@link #subscribe}
  * returns; connections already open are not mirrored. After {@link #unsubscribe} the subscriber
- * gets no further call for that port, not even {@code closed}. Every {@code 30 s} the kernel's
- * counters are read and logged if they changed (dropped packets at WARN: mirrored streams may then
- * be incomplete).
+ * gets no further call for that port, not even {@code closed}. Every {@code 30 s}, and when the
+ * thread stops, the kernel's counters are read and logged if they changed (dropped packets at WARN:
+ * mirrored streams may then be incomplete).
  */
 public final class TcpSniffer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(TcpSniffer.class);
@@ -35,6 +41,9 @@ public final class TcpSniffer implements AutoCloseable {
 
   /** How long a read waits: bounds how late the thread notices {@link #close}. */
   static final long POLL_MILLIS = 100;
+
+  /** Packets read before held data is handed out, however busy the capture is. */
+  static final int MAX_BATCH_PACKETS = 256;
 
   private static final long EXPIRE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long STATS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -51,12 +60,16 @@ public final class TcpSniffer implements AutoCloseable {
 
   // Sniffer thread only.
   private final Map<FlowKey, ActiveFlow> activeFlows = new HashMap<>();
+  private final List<ActiveFlow> flowsWithHeldData = new ArrayList<>();
+  private final int maxChunk;
   private long nextConnectionId = 1;
   private PacketSource.Stats loggedStats = PacketSource.Stats.ZERO;
+  private long loggedStatsNanos = System.nanoTime();
   private volatile TcpFlowTracker.Counters counters;
 
   private TcpSniffer(PacketSource source, TcpFlowTracker.Config config) {
     this.source = source;
+    this.maxChunk = config.maxChunk();
     this.tracker = new TcpFlowTracker(config, new Dispatcher());
     this.counters = tracker.counters();
     this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
@@ -196,12 +209,15 @@ public final class TcpSniffer implements AutoCloseable {
     long lastExpire = System.nanoTime();
     long lastStats = lastExpire;
     int failures = 0;
+    int batch = 0;
     while (running) {
       CapturedPacket packet;
       try {
-        packet = source.next(POLL_MILLIS);
+        // While data is held, only take what is queued already: the batch ends when that runs out.
+        packet = source.next(flowsWithHeldData.isEmpty() ? POLL_MILLIS : 0);
         failures = 0;
       } catch (IOException | RuntimeException e) {
+        handOutHeldData();
         if (!running) {
           break;
         }
@@ -228,6 +244,10 @@ public final class TcpSniffer implements AutoCloseable {
           logger.warn("failed to process a captured packet; skipped", e);
         }
       }
+      if (packet == null || ++batch >= MAX_BATCH_PACKETS) {
+        handOutHeldData();
+        batch = 0;
+      }
       long now = System.nanoTime();
       if (now - lastExpire >= EXPIRE_EVERY_NANOS) {
         lastExpire = now;
@@ -236,13 +256,50 @@ public final class TcpSniffer implements AutoCloseable {
       }
       if (now - lastStats >= STATS_EVERY_NANOS) {
         lastStats = now;
-        logStats();
+        logStats(now);
       }
     }
+    handOutHeldData();
+    logStats(System.nanoTime()); // the last window too: a short session may lose packets unseen
     logger.debug("{} stopped", THREAD_NAME);
   }
 
-  private void logStats() {
+  /** Ends the batch: every connection's held bytes go to its subscribers. */
+  private void handOutHeldData() {
+    for (ActiveFlow active : flowsWithHeldData) {
+      active.listed = false;
+      handOut(active);
+    }
+    flowsWithHeldData.clear();
+  }
+
+  /** Gives {@code active}'s held bytes, as one array, to its subscribers that are still active. */
+  private void handOut(ActiveFlow active) {
+    if (active.heldBytes == 0) {
+      return;
+    }
+    byte[] bytes;
+    if (active.held.size() == 1) {
+      bytes = active.held.getFirst();
+    } else {
+      bytes = new byte[active.heldBytes];
+      int at = 0;
+      for (byte[] piece : active.held) {
+        System.arraycopy(piece, 0, bytes, at, piece.length);
+        at += piece.length;
+      }
+    }
+    active.held.clear();
+    active.heldBytes = 0;
+    Map<Integer, List<Subscription>> current = subscriptions;
+    for (Subscription s : active.subscribers) {
+      if (s.activeIn(current)) {
+        call(s, () -> s.subscriber.data(active.connectionId, bytes));
+      }
+    }
+  }
+
+  private void logStats(long now) {
     PacketSource.Stats stats;
     try {
       stats = source.stats();
@@ -257,11 +314,14 @@ public final class TcpSniffer implements AutoCloseable {
     long truncated = stats.truncated() - loggedStats.truncated();
     if (dropped > 0 || truncated > 0) {
       logger.warn(
-          "packet capture lost {} packets in the last 30 s ({} dropped by the kernel, {}"
-              + " too large; totals: {} received, {} dropped); mirrored connections may be cut",
+          "packet capture lost {} packets in the last {} s ({} dropped by the kernel, {}"
+              + " too large, ring full {} times; totals: {} received, {} dropped); mirrored"
+              + " connections may be cut",
           dropped + truncated,
+          TimeUnit.NANOSECONDS.toSeconds(now - loggedStatsNanos + 500_000_000L),
           dropped,
           truncated,
+          stats.ringFreezes() - loggedStats.ringFreezes(),
           stats.received(),
           stats.dropped());
     } else {
@@ -272,6 +332,7 @@ public final class TcpSniffer implements AutoCloseable {
           counters);
     }
     loggedStats = stats;
+    loggedStatsNanos = now;
   }
 
   private void pause() {
@@ -322,8 +383,24 @@ public final class TcpSniffer implements AutoCloseable {
     }
   }
 
-  /** A flow that was handed to subscribers: its id and who got it. */
-  private record ActiveFlow(long connectionId, List<Subscription> subscribers) {}
+  /** A flow that was handed to subscribers: its id, who got it, and its bytes of this batch. */
+  private static final class ActiveFlow {
+    final long connectionId;
+    final List<Subscription> subscribers;
+
+    /** Bytes read in this batch, not handed out yet, in stream order. */
+    final List<byte[]> held = new ArrayList<>(4);
+
+    int heldBytes;
+
+    /** In {@link #flowsWithHeldData}. */
+    boolean listed;
+
+    ActiveFlow(long connectionId, List<Subscription> subscribers) {
+      this.connectionId = connectionId;
+      this.subscribers = subscribers;
+    }
+  }
 
   /** Turns tracker events into subscriber calls, on the sniffer thread. */
   private final class Dispatcher implements TcpFlowTracker.Listener {
@@ -347,11 +424,14 @@ public final class TcpSniffer implements AutoCloseable {
       if (active == null) {
         return;
       }
-      Map<Integer, List<Subscription>> current = subscriptions;
-      for (Subscription s : active.subscribers) {
-        if (s.activeIn(current)) {
-          call(s, () -> s.subscriber.data(active.connectionId, bytes));
-        }
+      if (active.heldBytes + bytes.length > maxChunk) {
+        handOut(active);
+      }
+      active.held.add(bytes);
+      active.heldBytes += bytes.length;
+      if (!active.listed) {
+        active.listed = true;
+        flowsWithHeldData.add(active);
       }
     }
 
@@ -374,6 +454,7 @@ public final class TcpSniffer implements AutoCloseable {
       if (active == null) {
         return;
       }
+      handOut(active); // its last bytes come before the end (it stays listed, with nothing held)
       Map<Integer, List<Subscription>> current = subscriptions;
       for (Subscription s : active.subscribers) {
         if (s.activeIn(current)) {

@@ -6,7 +6,8 @@
  * <pre>
  *  PacketSource ──IP packets──▶ TcpSniffer thread "mirrord-sniffer" ──▶ TcpFlowTracker
  *  (AfPacketSource: AF_PACKET      (one per agent, in the target netns)      (per-flow reassembly:
- *   + cBPF TcpPortFilter)                   │                                  order, dups, gaps)
+ *   + cBPF TcpPortFilter                    │                                  order, dups, gaps)
+ *   + TPACKET_V3 RxRing)                    │
  *                                           ▼ opened / data / closed / dropped
  *                          SnifferSubscriber × N  (one per client per port: SnifferApi)
  * </pre>
@@ -14,8 +15,10 @@
  * <ul>
  *   <li>{@link dev.mirrord.jvm.podagent.sniffer.PacketSource}: where IP packets come from. {@link
  *       dev.mirrord.jvm.podagent.sniffer.AfPacketSource} opens an {@code AF_PACKET} socket through
- *       {@code java.lang.foreign} and lets the kernel drop everything but TCP to or from the
- *       subscribed ports ({@link dev.mirrord.jvm.podagent.sniffer.TcpPortFilter}).
+ *       {@code java.lang.foreign}, lets the kernel drop everything but TCP to or from the
+ *       subscribed ports and their pure ACKs ({@link
+ *       dev.mirrord.jvm.podagent.sniffer.TcpPortFilter}), and reads what is left from a mapped
+ *       receive ring ({@link dev.mirrord.jvm.podagent.sniffer.RxRing}).
  *   <li>{@link dev.mirrord.jvm.podagent.sniffer.TcpFlowTracker}: parses IPv4/IPv6 + TCP ({@link
  *       dev.mirrord.jvm.podagent.sniffer.TcpSegment}) and turns segments into in-order streams,
  *       with bounded memory. Single-threaded.

@@ -80,6 +80,17 @@ final class Conversation {
     return fromServer().ack(seqAt(offset)).flags(TcpSegment.ACK).build();
   }
 
+  /**
+   * The server answering {@code payload}, acknowledging every client byte before {@code offset}.
+   */
+  byte[] serverData(long ackOffset, String payload) {
+    return fromServer()
+        .ack(seqAt(ackOffset))
+        .flags(TcpSegment.ACK | TcpSegment.PSH)
+        .payload(bytes(payload))
+        .build();
+  }
+
   byte[] serverFin(long ackOffset) {
     return fromServer().ack(seqAt(ackOffset)).flags(TcpSegment.ACK | TcpSegment.FIN).build();
   }

@@ -14,12 +14,16 @@ final class RecordingSubscriber implements SnifferSubscriber {
   final Map<Long, ByteArrayOutputStream> streams = new ConcurrentHashMap<>();
   final Map<Long, FlowKey> flows = new ConcurrentHashMap<>();
 
+  /** Every call in order, data included ({@code "data <id> <text>"}). */
+  final List<String> events = new CopyOnWriteArrayList<>();
+
   @Override
   public void newConnection(long connectionId, FlowKey flow) {
     threads.add(Thread.currentThread().getName());
     flows.put(connectionId, flow);
     streams.put(connectionId, new ByteArrayOutputStream());
     calls.add("new " + connectionId + " " + flow);
+    events.add("new " + connectionId);
   }
 
   @Override
@@ -29,12 +33,14 @@ final class RecordingSubscriber implements SnifferSubscriber {
     synchronized (stream) {
       stream.writeBytes(bytes);
     }
+    events.add("data " + connectionId + " " + new String(bytes, StandardCharsets.UTF_8));
   }
 
   @Override
   public void closed(long connectionId, boolean reset) {
     threads.add(Thread.currentThread().getName());
     calls.add((reset ? "reset " : "closed ") + connectionId);
+    events.add((reset ? "reset " : "closed ") + connectionId);
   }
 
   String text(long connectionId) {

@@ -12,8 +12,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,13 +24,15 @@ import java.util.concurrent.TimeUnit;
  * fact; logs on stderr.
  *
  * <ul>
- *   <li>{@code capture PORT COUNT TIMEOUT_S}: serves TCP on PORT (reads to EOF, then closes), and
- *       mirrors it with a real {@link AfPacketSource} + {@link TcpSniffer}. Prints {@code READY},
- *       then {@code SERVED len sha256} per served connection and {@code CAPTURED id len sha256
- *       reset} per mirrored one, then {@code STATS received dropped truncated} and exits once COUNT
- *       of each were seen (or after TIMEOUT_S).
- *   <li>{@code send HOST PORT SEED COUNT SIZE}: COUNT concurrent connections, connection i sending
- *       SIZE bytes of {@code new Random(SEED + i)}; prints {@code SENT i len sha256}.
+ *   <li>{@code capture PORT COUNT TIMEOUT_S [ring|recvfrom]}: serves TCP on PORT (reads to EOF,
+ *       then closes), and mirrors it with a real {@link AfPacketSource} (its receive ring, the
+ *       default, or {@code recvfrom}) + {@link TcpSniffer}. Prints {@code SOURCE ring|recvfrom},
+ *       {@code READY}, then {@code SERVED len sha256} per served connection and {@code CAPTURED id
+ *       len sha256 reset} per mirrored one, then {@code STATS received dropped truncated
+ *       ringFreezes ringBlocks} and exits once COUNT of each were seen (or after TIMEOUT_S).
+ *   <li>{@code send HOST PORT SEED COUNT SIZE [PAUSE_MS]}: COUNT concurrent connections, connection
+ *       i sending SIZE bytes of {@code new Random(SEED + i)}, pausing PAUSE_MS after every 64 KiB
+ *       (default 0); prints {@code SENT i len sha256}.
  *   <li>{@code bench PORT CONNECTIONS WRITES WRITE_SIZE}: capture, and send from the same JVM over
  *       loopback with TCP_NODELAY small writes; prints packet rate and kernel counters.
  * </ul>
@@ -39,14 +43,19 @@ final class SnifferProbe {
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "capture" ->
-          capture(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+          capture(
+              Integer.parseInt(args[1]),
+              Integer.parseInt(args[2]),
+              Integer.parseInt(args[3]),
+              args.length > 4 ? args[4] : "ring");
       case "send" ->
           send(
               args[1],
               Integer.parseInt(args[2]),
               Long.parseLong(args[3]),
               Integer.parseInt(args[4]),
-              Integer.parseInt(args[5]));
+              Integer.parseInt(args[5]),
+              args.length > 6 ? Integer.parseInt(args[6]) : 0);
       case "bench" ->
           bench(
               Integer.parseInt(args[1]),
@@ -80,48 +89,78 @@ final class SnifferProbe {
     System.out.flush();
   }
 
-  /** Hashes each mirrored stream and prints it when the connection ends. */
+  /**
+   * Hashes each mirrored stream and prints it when the connection ends. The hashing runs on a
+   * thread of its own, as a real subscriber hands its work over (to a Netty channel) and returns:
+   * the capture thread only queues.
+   */
   private static final class HashingSubscriber implements SnifferSubscriber {
     private final Map<Long, MessageDigest> digests = new ConcurrentHashMap<>();
     private final Map<Long, Long> lengths = new ConcurrentHashMap<>();
     private final CountDownLatch done;
     private final boolean hash;
 
+    /** capture thread --subscriber calls--> hashing thread */
+    private final BlockingQueue<Runnable> hashingWork = new LinkedBlockingQueue<>();
+
     HashingSubscriber(int expected, boolean hash) {
       this.done = new CountDownLatch(expected);
       this.hash = hash;
+      Thread.ofPlatform()
+          .daemon()
+          .name("probe-hashing")
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    hashingWork.take().run();
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
     }
 
     @Override
     public void newConnection(long connectionId, FlowKey flow) {
-      digests.put(connectionId, digest());
-      lengths.put(connectionId, 0L);
+      hashingWork.add(
+          () -> {
+            digests.put(connectionId, digest());
+            lengths.put(connectionId, 0L);
+          });
     }
 
     @Override
     public void data(long connectionId, byte[] bytes) {
-      if (hash) {
-        digests.get(connectionId).update(bytes);
-      }
-      lengths.merge(connectionId, (long) bytes.length, Long::sum);
+      hashingWork.add(
+          () -> {
+            if (hash) {
+              digests.get(connectionId).update(bytes);
+            }
+            lengths.merge(connectionId, (long) bytes.length, Long::sum);
+          });
     }
 
     @Override
     public void closed(long connectionId, boolean reset) {
-      println(
-          "CAPTURED "
-              + connectionId
-              + " "
-              + lengths.remove(connectionId)
-              + " "
-              + HexFormat.of().formatHex(digests.remove(connectionId).digest())
-              + " "
-              + reset);
-      done.countDown();
+      hashingWork.add(
+          () -> {
+            println(
+                "CAPTURED "
+                    + connectionId
+                    + " "
+                    + lengths.remove(connectionId)
+                    + " "
+                    + HexFormat.of().formatHex(digests.remove(connectionId).digest())
+                    + " "
+                    + reset);
+            done.countDown();
+          });
     }
   }
 
-  private static void capture(int port, int count, int timeoutSeconds) throws Exception {
+  private static void capture(int port, int count, int timeoutSeconds, String mode)
+      throws Exception {
     CountDownLatch served = new CountDownLatch(count);
     ServerSocket server = new ServerSocket();
     server.bind(new InetSocketAddress(port), 128); // the wildcard: IPv4 and IPv6
@@ -140,15 +179,31 @@ final class SnifferProbe {
               }
             });
     HashingSubscriber subscriber = new HashingSubscriber(count, true);
-    try (TcpSniffer sniffer =
-        TcpSniffer.start(AfPacketSource.open(), TcpFlowTracker.Config.defaults())) {
+    AfPacketSource source =
+        switch (mode) {
+          case "ring" -> AfPacketSource.open();
+          case "recvfrom" -> AfPacketSource.openRecvfrom(AfPacketSource.DEFAULT_RECEIVE_BUFFER);
+          default -> throw new IllegalArgumentException(mode);
+        };
+    println("SOURCE " + (source.usesRing() ? "ring" : "recvfrom"));
+    try (TcpSniffer sniffer = TcpSniffer.start(source, TcpFlowTracker.Config.defaults())) {
       sniffer.subscribe(port, subscriber);
       println("READY");
       boolean all =
           subscriber.done.await(timeoutSeconds, TimeUnit.SECONDS)
               & served.await(timeoutSeconds, TimeUnit.SECONDS);
       PacketSource.Stats stats = sniffer.sourceStats();
-      println("STATS " + stats.received() + " " + stats.dropped() + " " + stats.truncated());
+      println(
+          "STATS "
+              + stats.received()
+              + " "
+              + stats.dropped()
+              + " "
+              + stats.truncated()
+              + " "
+              + stats.ringFreezes()
+              + " "
+              + source.ringBlocksReleased());
       println("COUNTERS " + sniffer.counters());
       println(all ? "DONE" : "TIMEOUT");
     }
@@ -173,7 +228,8 @@ final class SnifferProbe {
     }
   }
 
-  private static void send(String host, int port, long seed, int count, int size) throws Exception {
+  private static void send(String host, int port, long seed, int count, int size, int pauseMillis)
+      throws Exception {
     InetAddress address = InetAddress.getByName(host);
     Thread[] senders = new Thread[count];
     for (int i = 0; i < count; i++) {
@@ -190,6 +246,9 @@ final class SnifferProbe {
                       // Several writes, so the stream is many segments even on loopback.
                       for (int at = 0; at < bytes.length; at += 7_000) {
                         out.write(bytes, at, Math.min(7_000, bytes.length - at));
+                        if (pauseMillis > 0 && (at + 7_000) / 65_536 != at / 65_536) {
+                          Thread.sleep(pauseMillis);
+                        }
                       }
                       socket.shutdownOutput();
                       while (socket.getInputStream().read() >= 0) {
@@ -198,6 +257,8 @@ final class SnifferProbe {
                       println("SENT " + index + " " + bytes.length + " " + sha256(bytes));
                     } catch (IOException e) {
                       println("SEND-ERROR " + index + " " + e);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
                     }
                   });
     }

@@ -221,6 +221,28 @@ class TcpFlowTrackerTest {
   }
 
   @Test
+  void theServersAnswerRevealsBytesTheCaptureMissedAsItsPureAckWould() {
+    // The kernel filter drops pure ACKs (TcpPortFilter); the ACK number rides on the answer.
+    feed(c.syn(), c.synAck(), c.data(0, "abc"), c.data(6, "ghi"));
+    assertThat(listener.events).containsExactly("opened " + c.key);
+
+    feed(c.serverData(9, "HTTP/1.1 200 OK\r\n"));
+
+    assertThat(listener.text(c.key)).isEqualTo("abc");
+    assertThat(listener.events.getLast())
+        .isEqualTo("dropped " + c.key + ": the server acknowledged 6 bytes the capture never saw");
+  }
+
+  @Test
+  void aLostLastSegmentIsRevealedByTheServersFin() {
+    feed(c.syn(), c.synAck(), c.data(0, "abc"));
+
+    feed(c.serverFin(6)); // "def" never captured, and no pure ACK from the server either
+
+    assertThat(listener.events.getLast()).startsWith("dropped " + c.key);
+  }
+
+  @Test
   void idleFlowsExpire() {
     feed(c.syn(), c.data(0, "abc"));
     tracker.expire(now + TimeUnit.MINUTES.toNanos(10) - 1);

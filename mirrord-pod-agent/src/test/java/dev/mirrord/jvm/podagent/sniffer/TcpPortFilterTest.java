@@ -19,6 +19,22 @@ class TcpPortFilterTest {
     return CbpfInterpreter.run(TcpPortFilter.compile(ports), packet, etherType) != 0;
   }
 
+  /** A segment with one byte of payload: the filter's port tests see it whatever its flags. */
+  private static TestPackets.Tcp tcp(
+      String source, int sourcePort, String destination, int destinationPort) {
+    return TestPackets.tcp(source, sourcePort, destination, destinationPort)
+        .payload(new byte[] {'x'});
+  }
+
+  private static TestPackets.Tcp pureAck(
+      String source, int sourcePort, String destination, int destinationPort) {
+    return TestPackets.tcp(source, sourcePort, destination, destinationPort).flags(TcpSegment.ACK);
+  }
+
+  private static int etherTypeOf(String address) {
+    return address.contains(":") ? IPV6 : IPV4;
+  }
+
   private static String clientOf(String server) {
     return server.contains(":") ? "fd00::2" : "10.0.0.2";
   }
@@ -30,20 +46,16 @@ class TcpPortFilterTest {
     String client = clientOf(server);
     Set<Integer> ports = Set.of(80, 8080);
 
-    assertThat(accepts(ports, TestPackets.tcp(client, 40000, server, 8080).build(), etherType))
+    assertThat(accepts(ports, tcp(client, 40000, server, 8080).build(), etherType))
         .as("client to subscribed port")
         .isTrue();
-    assertThat(accepts(ports, TestPackets.tcp(server, 80, client, 40000).build(), etherType))
+    assertThat(accepts(ports, tcp(server, 80, client, 40000).build(), etherType))
         .as("server from subscribed port")
         .isTrue();
-    assertThat(accepts(ports, TestPackets.tcp(client, 40000, server, 9090).build(), etherType))
+    assertThat(accepts(ports, tcp(client, 40000, server, 9090).build(), etherType))
         .as("other port")
         .isFalse();
-    assertThat(
-            accepts(
-                ports,
-                TestPackets.tcp(client, 40000, server, 8080).protocol(17).build(),
-                etherType))
+    assertThat(accepts(ports, tcp(client, 40000, server, 8080).protocol(17).build(), etherType))
         .as("UDP to a subscribed port")
         .isFalse();
   }
@@ -51,41 +63,38 @@ class TcpPortFilterTest {
   @Test
   void usesTheIpv4HeaderLengthSoOptionsDontHidePorts() {
     for (int words = 0; words <= 10; words++) {
-      byte[] toPort = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).ipOptions(words).build();
-      byte[] otherPort =
-          TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 9999).ipOptions(words).build();
+      byte[] toPort = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).ipOptions(words).build();
+      byte[] otherPort = tcp("10.0.0.2", 40000, "10.0.0.1", 9999).ipOptions(words).build();
       assertThat(accepts(Set.of(8080), toPort, IPV4)).as("options words %d", words).isTrue();
       assertThat(accepts(Set.of(8080), otherPort, IPV4)).as("options words %d", words).isFalse();
     }
     // With 1 word of options, the bytes at offset 20..23 are NOPs (0x0101 = 257): a filter that
     // assumed a 20-byte header would read port 257 there.
-    byte[] trap = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 9999).ipOptions(1).build();
+    byte[] trap = tcp("10.0.0.2", 40000, "10.0.0.1", 9999).ipOptions(1).build();
     assertThat(accepts(Set.of(257), trap, IPV4)).isFalse();
   }
 
   @Test
   void dropsNonFirstFragmentsButLetsFirstFragmentsThrough() {
-    byte[] first = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).fragment(true, 0).build();
-    byte[] later =
-        TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).fragment(false, 185).build();
+    byte[] first = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).fragment(true, 0).build();
+    byte[] later = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).fragment(false, 185).build();
     assertThat(accepts(Set.of(8080), first, IPV4)).isTrue();
     assertThat(accepts(Set.of(8080), later, IPV4)).isFalse();
   }
 
   @Test
   void dropsIpv6WithExtensionHeadersAndOtherEtherTypes() {
-    byte[] hopByHop =
-        TestPackets.tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(0).build();
+    byte[] hopByHop = tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(0).build();
     assertThat(accepts(Set.of(8080), hopByHop, IPV6)).isFalse();
 
-    byte[] tcp = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
+    byte[] tcp = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
     assertThat(accepts(Set.of(8080), tcp, 0x0806)).as("ARP").isFalse();
     assertThat(accepts(Set.of(8080), tcp, IPV6)).as("IPv4 bytes labelled IPv6").isFalse();
   }
 
   @Test
   void dropsTruncatedPackets() {
-    byte[] full = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
+    byte[] full = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
     byte[] cut = java.util.Arrays.copyOf(full, 22); // the destination port is missing
     assertThat(accepts(Set.of(8080), cut, IPV4)).isFalse();
     assertThat(accepts(Set.of(8080), new byte[0], IPV4)).isFalse();
@@ -94,13 +103,13 @@ class TcpPortFilterTest {
   @Test
   void emptySetDropsEverything() {
     assertThat(TcpPortFilter.compile(Set.of())).hasSize(1);
-    byte[] tcp = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
+    byte[] tcp = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
     assertThat(accepts(Set.of(), tcp, IPV4)).isFalse();
   }
 
   @Test
   void acceptedPacketsAreKeptWhole() {
-    byte[] tcp = TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
+    byte[] tcp = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
     assertThat(CbpfInterpreter.run(TcpPortFilter.compile(Set.of(8080)), tcp, IPV4)).isEqualTo(-1);
   }
 
@@ -111,10 +120,9 @@ class TcpPortFilterTest {
     List<TcpPortFilter.Instruction> program = TcpPortFilter.compile(many);
     CbpfInterpreter.validate(program);
     assertThat(program.size()).isLessThanOrEqualTo(4096);
-    byte[] last = TestPackets.tcp("fd00::2", 40000, "fd00::1", TcpPortFilter.MAX_PORTS).build();
+    byte[] last = tcp("fd00::2", 40000, "fd00::1", TcpPortFilter.MAX_PORTS).build();
     assertThat(CbpfInterpreter.run(program, last, IPV6)).isNotZero();
-    byte[] beyond =
-        TestPackets.tcp("fd00::2", 40000, "fd00::1", TcpPortFilter.MAX_PORTS + 1).build();
+    byte[] beyond = tcp("fd00::2", 40000, "fd00::1", TcpPortFilter.MAX_PORTS + 1).build();
     // The client port 40000 isn't in the set either.
     assertThat(CbpfInterpreter.run(program, beyond, IPV6)).isZero();
 
@@ -136,10 +144,113 @@ class TcpPortFilterTest {
           .isEqualTo((short) program.size());
       var filter =
           fprog.get(java.lang.foreign.ValueLayout.ADDRESS, 8).reinterpret(8L * program.size());
-      // Instruction 1: jeq #0x0800, jt 0, jf 6.
+      // Instruction 1: jeq #0x0800, jt 0, jf 8.
       assertThat(filter.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8)).isEqualTo((short) 0x15);
-      assertThat(filter.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 11)).isEqualTo((byte) 6);
+      assertThat(filter.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 11)).isEqualTo((byte) 8);
       assertThat(filter.get(java.lang.foreign.ValueLayout.JAVA_INT, 12)).isEqualTo(0x0800);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"10.0.0.1", "fd00::1"})
+  void dropsPureAcksInBothDirections(String server) {
+    int etherType = etherTypeOf(server);
+    String client = clientOf(server);
+    Set<Integer> ports = Set.of(8080);
+    for (int tcpOptionWords = 0; tcpOptionWords <= 10; tcpOptionWords++) {
+      byte[] clientAck = pureAck(client, 40000, server, 8080).tcpOptions(tcpOptionWords).build();
+      byte[] serverAck = pureAck(server, 8080, client, 40000).tcpOptions(tcpOptionWords).build();
+      assertThat(accepts(ports, clientAck, etherType))
+          .as("client's pure ACK, %d option words", tcpOptionWords)
+          .isFalse();
+      assertThat(accepts(ports, serverAck, etherType))
+          .as("server's pure ACK, %d option words", tcpOptionWords)
+          .isFalse();
+    }
+  }
+
+  @Test
+  void dropsPureAcksWhateverTheIpv4OptionsAndEthernetPadding() {
+    for (int words = 0; words <= 10; words++) {
+      byte[] ack = pureAck("10.0.0.2", 40000, "10.0.0.1", 8080).ipOptions(words).build();
+      byte[] padded =
+          pureAck("10.0.0.2", 40000, "10.0.0.1", 8080).ipOptions(words).padding(6).build();
+      byte[] oneByte =
+          pureAck("10.0.0.2", 40000, "10.0.0.1", 8080)
+              .ipOptions(words)
+              .tcpOptions(3)
+              .payload(new byte[] {'x'})
+              .build();
+      assertThat(accepts(Set.of(8080), ack, IPV4)).as("option words %d", words).isFalse();
+      assertThat(accepts(Set.of(8080), padded, IPV4))
+          .as("padding is no payload; option words %d", words)
+          .isFalse();
+      assertThat(accepts(Set.of(8080), oneByte, IPV4)).as("option words %d", words).isTrue();
+    }
+    byte[] paddedV6 = pureAck("fd00::2", 40000, "fd00::1", 8080).padding(6).build();
+    assertThat(accepts(Set.of(8080), paddedV6, IPV6)).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"10.0.0.1", "fd00::1"})
+  void keepsSynFinAndRstWithoutPayloadAndAnyDataSegment(String server) {
+    int etherType = etherTypeOf(server);
+    String client = clientOf(server);
+    Set<Integer> ports = Set.of(8080);
+    int[] kept = {
+      TcpSegment.SYN,
+      TcpSegment.SYN | TcpSegment.ACK,
+      TcpSegment.FIN | TcpSegment.ACK,
+      TcpSegment.RST,
+      TcpSegment.RST | TcpSegment.ACK
+    };
+    for (int flags : kept) {
+      byte[] fromClient = pureAck(client, 40000, server, 8080).flags(flags).tcpOptions(2).build();
+      byte[] fromServer = pureAck(server, 8080, client, 40000).flags(flags).build();
+      assertThat(accepts(ports, fromClient, etherType)).as("flags 0x%x", flags).isTrue();
+      assertThat(accepts(ports, fromServer, etherType)).as("flags 0x%x", flags).isTrue();
+    }
+    for (int length : new int[] {1, 2, 1400}) {
+      byte[] data =
+          pureAck(server, 8080, client, 40000)
+              .flags(TcpSegment.ACK | TcpSegment.PSH)
+              .payload(new byte[length])
+              .build();
+      assertThat(accepts(ports, data, etherType)).as("%d payload bytes", length).isTrue();
+    }
+    byte[] ackToOtherPort = pureAck(client, 40000, server, 9090).payload(new byte[10]).build();
+    assertThat(accepts(ports, ackToOtherPort, etherType)).isFalse();
+  }
+
+  @Test
+  void keepsBigTcpSuperPacketsWhoseIpLengthIsZero() {
+    byte[] ipv4 = pureAck("10.0.0.2", 40000, "10.0.0.1", 8080).build();
+    ipv4[2] = 0;
+    ipv4[3] = 0;
+    assertThat(accepts(Set.of(8080), ipv4, IPV4)).isTrue();
+    byte[] ipv6 = pureAck("fd00::2", 40000, "fd00::1", 8080).build();
+    ipv6[4] = 0;
+    ipv6[5] = 0;
+    assertThat(accepts(Set.of(8080), ipv6, IPV6)).isTrue();
+  }
+
+  @Test
+  void everyPortOfALargeSetIsMatchedOnBothSides() {
+    Set<Integer> ports = IntStream.rangeClosed(100, 400).boxed().collect(Collectors.toSet());
+    List<TcpPortFilter.Instruction> program = TcpPortFilter.compile(ports);
+    CbpfInterpreter.validate(program);
+    for (int port = 99; port <= 401; port++) {
+      boolean subscribed = ports.contains(port);
+      byte[] toPort = tcp("10.0.0.2", 40000, "10.0.0.1", port).build();
+      byte[] fromPort = tcp("10.0.0.1", port, "10.0.0.2", 40000).build();
+      byte[] ack = pureAck("10.0.0.1", port, "10.0.0.2", 40000).build();
+      assertThat(CbpfInterpreter.run(program, toPort, IPV4) != 0)
+          .as("to %d", port)
+          .isEqualTo(subscribed);
+      assertThat(CbpfInterpreter.run(program, fromPort, IPV4) != 0)
+          .as("from %d", port)
+          .isEqualTo(subscribed);
+      assertThat(CbpfInterpreter.run(program, ack, IPV4)).as("pure ACK from %d", port).isZero();
     }
   }
 }

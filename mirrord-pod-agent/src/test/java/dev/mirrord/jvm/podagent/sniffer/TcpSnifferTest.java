@@ -132,7 +132,9 @@ class TcpSnifferTest {
   void aDroppedFlowIsClosedWithReset() throws IOException {
     RecordingSubscriber subscriber = new RecordingSubscriber();
     sniffer.subscribe(8080, subscriber);
-    inject(c.syn(), c.data(0, "abc"), c.serverAck(6));
+    // The kernel filter drops the server's pure ACKs; its answer carries the same ACK number.
+    assertThat(source.inject(c.serverAck(6))).isFalse();
+    inject(c.syn(), c.data(0, "abc"), c.serverData(6, "HTTP/1.1 200 OK"));
     await().atMost(Duration.ofSeconds(5)).until(() -> subscriber.calls.contains("reset 1"));
   }
 
@@ -161,6 +163,45 @@ class TcpSnifferTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> healthy.calls.contains("closed 1"));
     assertThat(healthy.text(1)).isEqualTo("abc");
     assertThat(sniffer.ports()).containsExactly(8080);
+  }
+
+  @Test
+  void segmentsOfOneConnectionReadTogetherAreHandedOutAsOneCallBeforeItsEnd() throws IOException {
+    RecordingSubscriber subscriber = new RecordingSubscriber();
+    sniffer.subscribe(8080, subscriber);
+    Conversation d = new Conversation("10.2.0.3", 40001, "10.2.0.1", 8080, 500);
+    inject(c.syn(), d.syn());
+    await().atMost(Duration.ofSeconds(5)).until(() -> subscriber.events.size() == 2);
+
+    source.injectBatch(
+        c.data(0, "GET /a "),
+        d.data(0, "GET /b "),
+        c.data(7, "GET /c "),
+        c.serverData(14, "HTTP/1.1 200 OK"),
+        d.data(7, "GET /d "),
+        c.fin(14),
+        d.data(14, "GET /e "));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> subscriber.events.size() == 5);
+    assertThat(subscriber.events)
+        .containsExactly(
+            "new 1", "new 2", "data 1 GET /a GET /c ", "closed 1", "data 2 GET /b GET /d GET /e ");
+  }
+
+  @Test
+  void aBatchIsHandedOutInCallsOfAtMostMaxChunkBytes() throws IOException {
+    FakePacketSource small = new FakePacketSource();
+    try (TcpSniffer chunked =
+        TcpSniffer.start(small, TcpFlowTracker.Config.defaults().withMaxChunk(8))) {
+      RecordingSubscriber subscriber = new RecordingSubscriber();
+      chunked.subscribe(8080, subscriber);
+      small.inject(c.syn());
+
+      small.injectBatch(c.data(0, "abc"), c.data(3, "def"), c.data(6, "gh"), c.data(8, "ijklm"));
+
+      await().atMost(Duration.ofSeconds(5)).until(() -> subscriber.text(1).length() == 13);
+      assertThat(subscriber.events).containsExactly("new 1", "data 1 abcdefgh", "data 1 ijklm");
+    }
   }
 
   @Test
