@@ -40,6 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Name;
@@ -74,7 +75,7 @@ public final class DnsWorker implements AutoCloseable {
 
   private final Path resolvConf;
   private final Path hosts;
-  private final int serverPort;
+  private final UnaryOperator<InetSocketAddress> serverAddress;
 
   /** fileChecks --TargetFiles--> every loop's {@link LoopResolvers}: the files as last read. */
   private volatile TargetFiles files;
@@ -100,9 +101,14 @@ public final class DnsWorker implements AutoCloseable {
    * a server on an ephemeral loopback port). Reads both files once, here (blocking).
    */
   DnsWorker(Path resolvConf, Path hosts, int serverPort) {
+    this(resolvConf, hosts, s -> new InetSocketAddress(s.getAddress(), serverPort));
+  }
+
+  /** Resolves with these files, sending to {@code serverAddress} of each name server (tests). */
+  DnsWorker(Path resolvConf, Path hosts, UnaryOperator<InetSocketAddress> serverAddress) {
     this.resolvConf = resolvConf;
     this.hosts = hosts;
-    this.serverPort = serverPort;
+    this.serverAddress = serverAddress;
     this.files = TargetFiles.read(resolvConf, hosts, null);
     logger.debug("target's resolver: {}", files);
     this.fileChecks =
@@ -177,8 +183,7 @@ public final class DnsWorker implements AutoCloseable {
     if (current.confError() != null) {
       throw new IOException(current.confError());
     }
-    InetAddress address = current.conf().servers().get(0).getAddress();
-    return new InetSocketAddress(address, serverPort);
+    return serverAddress.apply(current.conf().servers().get(0));
   }
 
   /** On {@code loop}: the resolver of the current files, then the first attempt. */
@@ -330,7 +335,7 @@ public final class DnsWorker implements AutoCloseable {
       ResolvConf conf = files.conf();
       List<InetSocketAddress> servers = new ArrayList<>();
       for (InetSocketAddress s : conf.servers()) {
-        servers.add(new InetSocketAddress(s.getAddress(), serverPort));
+        servers.add(serverAddress.apply(s));
       }
       List<String> search = new ArrayList<>();
       for (Name n : conf.searchPath()) {

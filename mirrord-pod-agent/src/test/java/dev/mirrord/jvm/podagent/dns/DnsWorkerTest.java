@@ -209,6 +209,43 @@ class DnsWorkerTest {
   }
 
   @Test
+  void aSilentServerIsAskedAgainForEachAttempt() throws Exception {
+    resolvConf("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n");
+    restartWorker();
+    RemoteResult<List<String>> r = lookup("slow.", Dns.IPV4);
+    assertThat(((RemoteResult.Err<List<String>>) r).error()).isInstanceOf(ResponseError.RemoteIo.class);
+    assertThat(server.questions).containsExactly("slow./A", "slow./A");
+  }
+
+  @Test
+  void theNameServersAreAskedInFileOrderAndALaterOneAnswersWhenTheFirstIsSilent() throws Exception {
+    // 198.18.0.1 stands for a socket on 127.0.0.1 that never answers (the queries stay on loopback).
+    // Two loopback servers on one port would trip an assertion of Netty's (both map to ::1).
+    try (java.net.DatagramSocket silent =
+        new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+      resolvConf("nameserver 198.18.0.1\nnameserver 127.0.0.1\nsearch " + SEARCH
+          + "\noptions ndots:5 timeout:1 attempts:1\n");
+      worker.close();
+      worker =
+          new DnsWorker(
+              dir.resolve("resolv.conf"),
+              dir.resolve("hosts"),
+              s ->
+                  new java.net.InetSocketAddress(
+                      "127.0.0.1",
+                      s.getAddress().getHostAddress().equals("198.18.0.1")
+                          ? silent.getLocalPort()
+                          : server.port()));
+      long t0 = System.nanoTime();
+      assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+      assertThat(Duration.ofNanos(System.nanoTime() - t0))
+          .as("the silent first server had its 1 s")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+      assertThat(server.questions).containsExactly("svc.default.svc.cluster.local./A");
+    }
+  }
+
+  @Test
   void withoutANameserverLineTheLocalHostIsAskedAsLibcDoes() throws Exception {
     resolvConf("search " + SEARCH + "\n");
     restartWorker();
