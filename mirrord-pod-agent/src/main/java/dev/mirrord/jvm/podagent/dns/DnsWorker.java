@@ -43,7 +43,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xbill.DNS.Name;
 
 /**
  * The agent's resolver, shared by every client: resolves a name as the target would — its {@code
@@ -337,16 +336,12 @@ public final class DnsWorker implements AutoCloseable {
       for (InetSocketAddress s : conf.servers()) {
         servers.add(serverAddress.apply(s));
       }
-      List<String> search = new ArrayList<>();
-      for (Name n : conf.searchPath()) {
-        search.add(n.toString(true));
-      }
       return new DnsNameResolverBuilder(loop)
           .datagramChannelType(NioDatagramChannel.class)
           // A truncated answer is asked again over TCP, as libc does.
           .socketChannelType(NioSocketChannel.class)
           .nameServerProvider(new SequentialDnsServerAddressStreamProvider(servers))
-          .searchDomains(search)
+          .searchDomains(conf.searchPath())
           .ndots(conf.ndots())
           .queryTimeoutMillis(conf.timeout().toMillis())
           .maxQueriesPerResolve(Math.max(16, 4 * servers.size()))

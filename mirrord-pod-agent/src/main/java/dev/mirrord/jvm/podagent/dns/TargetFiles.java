@@ -62,7 +62,7 @@ record TargetFiles(
     if (bytes != null && error == null) {
       try {
         conf = ResolvConf.parse(bytes);
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         error = "cannot parse " + resolvConf + ": " + e;
       }
     }

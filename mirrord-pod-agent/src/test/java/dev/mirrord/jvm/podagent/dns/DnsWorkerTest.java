@@ -261,10 +261,26 @@ class DnsWorkerTest {
                 .getBytes());
     assertThat(c.servers()).extracting(s -> s.getAddress().getHostAddress())
         .containsExactly("198.18.0.53", "10.0.0.1");
-    assertThat(c.searchPath()).extracting(Object::toString).containsExactly("a.b.", "c.d.");
+    assertThat(c.searchPath()).containsExactly("a.b", "c.d");
     assertThat(c.ndots()).isEqualTo(3);
     assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void resolvConfKeepsThreeNameServersAndTheLastSearchOrDomainLineAsLibcDoes() {
+    ResolvConf c =
+        ResolvConf.parse(
+            ("nameserver 10.0.0.1\nnameserver fd00::53\n; comment\nnameserver 10.0.0.3\n"
+                    + "nameserver 10.0.0.4\nnameserver not-an-address\nsearch a.b c.d.\ndomain e.f\n"
+                    + "options ndots:99\n")
+                .getBytes());
+    assertThat(c.servers()).extracting(s -> s.getAddress().getHostAddress())
+        .containsExactly("10.0.0.1", "fd00:0:0:0:0:0:0:53", "10.0.0.3");
+    assertThat(c.searchPath()).containsExactly("e.f");
+    assertThat(c.ndots()).isEqualTo(15);
+    assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.attempts()).isEqualTo(2);
   }
 
   @Test
