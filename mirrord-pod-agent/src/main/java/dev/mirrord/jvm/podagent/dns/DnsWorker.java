@@ -63,8 +63,12 @@ import org.slf4j.LoggerFactory;
  * <p>Queries leave from the agent's network namespace, which is the target's (the agent runs under
  * {@code nsenter --net}). A name that does not exist (NXDOMAIN) or has no address of the asked
  * family is {@code NotFound(host)}; a server failure (SERVFAIL), a timeout or a socket error is
- * {@code RemoteIo}. Netty does not report other rcodes (REFUSED, NOTIMP) of the last server: those
- * end as {@code NotFound} too.
+ * {@code RemoteIo}. Where Netty's resolver differs from glibc: other rcodes of the last server
+ * (REFUSED, NOTIMP) are not reported and end as {@code NotFound}; a SERVFAIL for one search domain
+ * moves on to the next one (glibc reports "try again" at the end); {@code ndots:0} skips the search
+ * list (glibc tries it after the name as given); a non-authoritative NXDOMAIN or an empty answer is
+ * asked of the next server too. Answers of the A and AAAA queries of one name are combined, IPv4
+ * first for {@code ANY}.
  */
 public final class DnsWorker implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(DnsWorker.class);
