@@ -32,7 +32,8 @@ import java.util.Locale;
  *
  * The address family and order follow the JVM: the JDK 18+ lookup policy, or on JDK 17 {@code
  * java.net.preferIPv4Stack} (IPv4 only) and {@code java.net.preferIPv6Addresses} ({@code true}:
- * IPv6 first, {@code system}: the target's order, else IPv4 first). Each lookup is one log line.
+ * IPv6 first, {@code system}: the target's order, else IPv4 first). Each lookup the target answers
+ * is one DEBUG line; bypasses for lack of a peer and mirrord's own failures are INFO/WARN.
  */
 public final class DnsOps {
   /** {@code InetAddressResolver.LookupPolicy} characteristics (JDK 18+; the values are spec). */
@@ -128,8 +129,10 @@ public final class DnsOps {
     if (!answer.isOk()) {
       ResponseError error = ((RemoteResult.Err<List<String>>) answer).error();
       if (error instanceof ResponseError.NotFound || error instanceof ResponseError.RemoteIo) {
-        log.info("dns host=" + host + " family=" + family + " decision=HANDLED answer=" + error.describe()
-            + " in " + ms + " ms");
+        if (log.isDebugEnabled()) {
+          log.debug("dns host=" + host + " family=" + family + " decision=HANDLED answer="
+              + error.describe() + " in " + ms + " ms");
+        }
         throw unknownHost(host, error);
       }
       log.warn("dns host=" + host + " decision=bypass:" + HookResult.Reason.REMOTE_REFUSED
@@ -137,8 +140,12 @@ public final class DnsOps {
       return null;
     }
     InetAddress[] addresses = order(host, answer.value(), chars);
-    log.info("dns host=" + host + " family=" + family + " decision=HANDLED answer="
-        + answer.value() + " in " + ms + " ms");
+    // DEBUG, not INFO: one line per lookup is nothing to act on, and writing it is a file write in
+    // the app's thread, inside the lookup it times.
+    if (log.isDebugEnabled()) {
+      log.debug("dns host=" + host + " family=" + family + " decision=HANDLED answer="
+          + answer.value() + " in " + ms + " ms");
+    }
     if (addresses.length == 0) {
       throw unknownHost(host, new ResponseError.NotFound(host));
     }

@@ -131,7 +131,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       targetApi = new TargetApi(context.target(), context.blockingWork(), this::reply);
       incomingApi =
           new IncomingApi(peer, this::reply, () -> channel, context.incoming(), context.blockingWork());
-      dnsApi = new DnsApi(context.dns(), this::reply);
+      dnsApi = new DnsApi(context.dns(), this::reply, ctx.channel().eventLoop());
       outgoingApi =
           new OutgoingApi(peer, this::reply, () -> channel, context.blockingWork(), context.dns());
       ProtocolVersion negotiated = ours.negotiate(hello.version());

@@ -1,15 +1,21 @@
 package dev.mirrord.jvm.podagent.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -17,16 +23,23 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The resolver against a temporary resolv.conf + hosts and a DNS server on 127.0.0.1. */
+/**
+ * The resolver against a temporary resolv.conf + hosts and a DNS server on 127.0.0.1, asked from a
+ * real NIO event loop as a client connection's would be.
+ */
 class DnsWorkerTest {
   private static final String SEARCH = "default.svc.cluster.local svc.cluster.local cluster.local";
 
   @TempDir Path dir;
   FakeDnsServer server;
   DnsWorker worker;
+  EventLoopGroup group;
+  EventLoop loop;
 
   @BeforeEach
   void start() throws Exception {
+    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    loop = group.next();
     server =
         new FakeDnsServer()
             .record("svc.default.svc.cluster.local.", "198.18.0.20")
@@ -44,6 +57,13 @@ class DnsWorkerTest {
   void stop() throws Exception {
     worker.close();
     server.close();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+  }
+
+  /** A worker that reads the files now (the running one sees changes only at its next check). */
+  private void restartWorker() {
+    worker.close();
+    worker = new DnsWorker(dir.resolve("resolv.conf"), dir.resolve("hosts"), server.port());
   }
 
   private void resolvConf(String text) throws Exception {
@@ -51,7 +71,27 @@ class DnsWorkerTest {
   }
 
   private RemoteResult<List<String>> lookup(String host, int family) throws Exception {
-    return worker.lookup(host, family).get(20, TimeUnit.SECONDS);
+    return worker.lookup(host, family, loop).get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aLookupAskedOnTheClientsLoopIsAnsweredOnThatLoop() throws Exception {
+    CompletableFuture<String> answeredOn = new CompletableFuture<>();
+    CompletableFuture<RemoteResult<List<String>>> answer = new CompletableFuture<>();
+    loop.execute(
+        () ->
+            worker
+                .lookup("svc", Dns.ANY, loop)
+                .thenAccept(
+                    r -> {
+                      answeredOn.complete(Thread.currentThread().getName());
+                      answer.complete(r);
+                    }));
+    assertThat(answer.get(20, TimeUnit.SECONDS)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+    String loopThread = loop.submit(() -> Thread.currentThread().getName()).get(5, TimeUnit.SECONDS);
+    assertThat(answeredOn.get(5, TimeUnit.SECONDS)).isEqualTo(loopThread);
+    assertThat(server.questions)
+        .containsExactlyInAnyOrder("svc.default.svc.cluster.local./A", "svc.default.svc.cluster.local./AAAA");
   }
 
   @Test
@@ -79,6 +119,7 @@ class DnsWorkerTest {
   @Test
   void withNdotsOneADottedNameIsTriedAsIsFirst() throws Exception {
     resolvConf("nameserver 127.0.0.1\nsearch " + SEARCH + "\noptions ndots:1 timeout:1 attempts:1\n");
+    restartWorker();
     assertThat(lookup("postgres.default.svc.cluster.local", Dns.IPV4))
         .isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
     assertThat(server.questions).containsExactly("postgres.default.svc.cluster.local./A");
@@ -111,14 +152,35 @@ class DnsWorkerTest {
   }
 
   @Test
-  void aRewrittenResolvConfOrHostsFileIsUsedByTheNextLookup() throws Exception {
+  void aRewrittenResolvConfOrHostsFileIsUsedWithinTheFileCheckPeriod() throws Exception {
     assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
     resolvConf("nameserver 127.0.0.1\nsearch svc.cluster.local\noptions ndots:5 timeout:1 attempts:1\n");
-    assertThat(lookup("redis", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.21")));
-    assertThat(server.questions).contains("redis.svc.cluster.local./A")
-        .doesNotContain("redis.default.svc.cluster.local./A");
+    await()
+        .atMost(DnsWorker.FILE_CHECK_PERIOD.multipliedBy(10))
+        .untilAsserted(
+            () -> {
+              server.questions.clear();
+              assertThat(lookup("redis", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.21")));
+              assertThat(server.questions).containsExactly("redis.svc.cluster.local./A");
+            });
     Files.writeString(dir.resolve("hosts"), "10.9.9.9 svc\n");
-    assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.9.9.9")));
+    await()
+        .atMost(DnsWorker.FILE_CHECK_PERIOD.multipliedBy(10))
+        .untilAsserted(
+            () -> assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.9.9.9"))));
+  }
+
+  @Test
+  void thePrimaryNameServerIsTheFirstOfTheCurrentResolvConf() throws Exception {
+    assertThat(worker.primaryNameServer())
+        .isEqualTo(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+    resolvConf("nameserver 198.18.0.53\nnameserver 127.0.0.1\n");
+    await()
+        .atMost(DnsWorker.FILE_CHECK_PERIOD.multipliedBy(10))
+        .untilAsserted(
+            () ->
+                assertThat(worker.primaryNameServer())
+                    .isEqualTo(new java.net.InetSocketAddress("198.18.0.53", server.port())));
   }
 
   @Test
@@ -147,8 +209,46 @@ class DnsWorkerTest {
   }
 
   @Test
+  void aSilentServerIsAskedAgainForEachAttempt() throws Exception {
+    resolvConf("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n");
+    restartWorker();
+    RemoteResult<List<String>> r = lookup("slow.", Dns.IPV4);
+    assertThat(((RemoteResult.Err<List<String>>) r).error()).isInstanceOf(ResponseError.RemoteIo.class);
+    assertThat(server.questions).containsExactly("slow./A", "slow./A");
+  }
+
+  @Test
+  void theNameServersAreAskedInFileOrderAndALaterOneAnswersWhenTheFirstIsSilent() throws Exception {
+    // 198.18.0.1 stands for a socket on 127.0.0.1 that never answers (the queries stay on loopback).
+    // Two loopback servers on one port would trip an assertion of Netty's (both map to ::1).
+    try (java.net.DatagramSocket silent =
+        new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+      resolvConf("nameserver 198.18.0.1\nnameserver 127.0.0.1\nsearch " + SEARCH
+          + "\noptions ndots:5 timeout:1 attempts:1\n");
+      worker.close();
+      worker =
+          new DnsWorker(
+              dir.resolve("resolv.conf"),
+              dir.resolve("hosts"),
+              s ->
+                  new java.net.InetSocketAddress(
+                      "127.0.0.1",
+                      s.getAddress().getHostAddress().equals("198.18.0.1")
+                          ? silent.getLocalPort()
+                          : server.port()));
+      long t0 = System.nanoTime();
+      assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
+      assertThat(Duration.ofNanos(System.nanoTime() - t0))
+          .as("the silent first server had its 1 s")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+      assertThat(server.questions).containsExactly("svc.default.svc.cluster.local./A");
+    }
+  }
+
+  @Test
   void withoutANameserverLineTheLocalHostIsAskedAsLibcDoes() throws Exception {
     resolvConf("search " + SEARCH + "\n");
+    restartWorker();
     assertThat(lookup("svc", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("198.18.0.20")));
   }
 
@@ -161,19 +261,35 @@ class DnsWorkerTest {
                 .getBytes());
     assertThat(c.servers()).extracting(s -> s.getAddress().getHostAddress())
         .containsExactly("198.18.0.53", "10.0.0.1");
-    assertThat(c.searchPath()).extracting(Object::toString).containsExactly("a.b.", "c.d.");
+    assertThat(c.searchPath()).containsExactly("a.b", "c.d");
     assertThat(c.ndots()).isEqualTo(3);
     assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.attempts()).isEqualTo(1);
   }
 
   @Test
+  void resolvConfKeepsThreeNameServersAndTheLastSearchOrDomainLineAsLibcDoes() {
+    ResolvConf c =
+        ResolvConf.parse(
+            ("nameserver 10.0.0.1\nnameserver fd00::53\n; comment\nnameserver 10.0.0.3\n"
+                    + "nameserver 10.0.0.4\nnameserver not-an-address\nsearch a.b c.d.\ndomain e.f\n"
+                    + "options ndots:99\n")
+                .getBytes());
+    assertThat(c.servers()).extracting(s -> s.getAddress().getHostAddress())
+        .containsExactly("10.0.0.1", "fd00:0:0:0:0:0:0:53", "10.0.0.3");
+    assertThat(c.searchPath()).containsExactly("e.f");
+    assertThat(c.ndots()).isEqualTo(15);
+    assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.attempts()).isEqualTo(2);
+  }
+
+  @Test
   void dnsApiAnswersWithTheRequestIdAndNotImplementedWithoutAWorker() throws Exception {
     LinkedBlockingQueue<AgentMessage> replies = new LinkedBlockingQueue<>();
-    new DnsApi(worker, replies::add).handle(new Dns.LookupRequest(7, "svc", Dns.ANY));
+    new DnsApi(worker, replies::add, loop).handle(new Dns.LookupRequest(7, "svc", Dns.ANY));
     assertThat(replies.poll(20, TimeUnit.SECONDS))
         .isEqualTo(new Dns.LookupResponse(7, RemoteResult.ok(List.of("198.18.0.20"))));
-    new DnsApi(null, replies::add).handle(new Dns.LookupRequest(8, "svc", Dns.ANY));
+    new DnsApi(null, replies::add, loop).handle(new Dns.LookupRequest(8, "svc", Dns.ANY));
     assertThat(replies.poll(1, TimeUnit.SECONDS))
         .isEqualTo(
             new Dns.LookupResponse(8, RemoteResult.err(new ResponseError.NotImplemented("remote DNS"))));

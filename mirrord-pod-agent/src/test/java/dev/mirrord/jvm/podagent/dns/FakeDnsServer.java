@@ -69,7 +69,14 @@ final class FakeDnsServer implements AutoCloseable {
       try {
         DatagramPacket p = new DatagramPacket(buf, buf.length);
         socket.receive(p);
-        Message query = new Message(java.util.Arrays.copyOf(p.getData(), p.getLength()));
+        Message query;
+        try {
+          query = new Message(java.util.Arrays.copyOf(p.getData(), p.getLength()));
+        } catch (IOException e) {
+          // Recorded, so a test sees a query this server could not read instead of a silent loss.
+          questions.add("unparseable: " + e.getMessage());
+          continue;
+        }
         byte[] answer = answer(query);
         if (answer != null) {
           socket.send(new DatagramPacket(answer, answer.length, p.getSocketAddress()));
