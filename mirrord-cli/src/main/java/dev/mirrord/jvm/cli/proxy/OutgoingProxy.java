@@ -75,7 +75,12 @@ final class OutgoingProxy {
   /** Handles a layer's outgoing-family message; false if it is not one. */
   boolean fromLayer(LayerConnectionHandler layer, ClientMessage msg) {
     if (msg instanceof Outgoing.ConnectRequest request) {
-      router.fromClient(new Answer(layer, request), request);
+      Answer answer = new Answer(layer, request);
+      router.fromClient(answer, request);
+      // Queued behind the request's flush: binding costs ~65 µs of this loop, the agent's connect
+      // takes longer, so the listener is ready before the answer comes back (measured per hop with
+      // timestamps in all three processes: the bind had been on the critical path).
+      group.execute(answer::bindListener);
       return true;
     }
     if (msg instanceof Tcp.Close c && Outgoing.isOutgoing(c.connectionId())) {
@@ -140,17 +145,23 @@ final class OutgoingProxy {
   private final class Answer implements ReplyTarget {
     final LayerConnectionHandler layer;
     final Outgoing.ConnectRequest request;
-    final ChannelFuture listener;
+    /** The loopback listener (TCP only), bound by {@link #bindListener}. */
+    ChannelFuture listener;
     TcpFlow flow;
+    /** The answer came (a forward that fails is answered before {@link #bindListener} runs). */
+    boolean answered;
 
     Answer(LayerConnectionHandler layer, Outgoing.ConnectRequest request) {
       this.layer = layer;
       this.request = request;
-      this.listener = request.protocol() == Outgoing.Protocol.TCP ? bindListener() : null;
     }
 
-    private ChannelFuture bindListener() {
-      return new ServerBootstrap()
+    /** Binds the TCP flow's loopback listener; called on the proxy's loop right after forwarding. */
+    void bindListener() {
+      if (request.protocol() != Outgoing.Protocol.TCP || listener != null || answered) {
+        return;
+      }
+      listener = new ServerBootstrap()
           .group(group)
           .channel(NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, 1)
@@ -175,6 +186,10 @@ final class OutgoingProxy {
     @Override
     public void deliver(AgentMessage msg) {
       Outgoing.ConnectResponse r = (Outgoing.ConnectResponse) msg;
+      if (r.result().isOk()) {
+        bindListener(); // in case the answer came before the listener was asked for
+      }
+      answered = true;
       if (!r.result().isOk()) {
         if (listener != null) {
           listener.channel().close();
