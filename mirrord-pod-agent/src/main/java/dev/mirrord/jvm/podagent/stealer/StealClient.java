@@ -17,12 +17,7 @@ public interface StealClient {
    * ownership of {@code bytes}.
    */
   default void sendData(long id, io.netty.buffer.ByteBuf bytes) {
-    try {
-      send(new dev.mirrord.jvm.protocol.Tcp.Data(id,
-          dev.mirrord.jvm.protocol.Payload.wrap(io.netty.buffer.ByteBufUtil.getBytes(bytes))));
-    } finally {
-      bytes.release();
-    }
+    send(dev.mirrord.jvm.protocol.relay.TcpRelay.copiedData(id, bytes));
   }
 
   /** Whether the client's connection can take more data now. */

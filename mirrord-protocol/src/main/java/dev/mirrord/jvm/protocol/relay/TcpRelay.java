@@ -45,11 +45,16 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
      * the bytes into a message.
      */
     default void sendData(long id, ByteBuf bytes) {
-      try {
-        send(new Tcp.Data(id, Payload.wrap(io.netty.buffer.ByteBufUtil.getBytes(bytes))));
-      } finally {
-        bytes.release();
-      }
+      send(copiedData(id, bytes));
+    }
+  }
+
+  /** {@code Tcp.Data(id, <a copy of bytes>)}; releases {@code bytes}. */
+  public static Tcp.Data copiedData(long id, ByteBuf bytes) {
+    try {
+      return new Tcp.Data(id, Payload.wrap(io.netty.buffer.ByteBufUtil.getBytes(bytes)));
+    } finally {
+      bytes.release();
     }
   }
 

@@ -1,0 +1,162 @@
+package dev.mirrord.jvm.podagent.stealer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mirrord.jvm.podagent.iptables.PortRedirector;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Payload;
+import dev.mirrord.jvm.protocol.Tcp;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stealer's threading contract, with a redirector that only records (no iptables): a stolen
+ * port's connections live on the owning client's event loop, so every message to and from the
+ * client is handled on that one thread, and a socket's bytes reach the client as its read buffer.
+ */
+class TcpStealerTest {
+  private final EventLoopGroup stealerLoops =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup clientLoops =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+
+  @AfterEach
+  void stop() {
+    stealerLoops.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    clientLoops.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  @Test
+  void stolenConnectionsRunOnTheClientsLoopAndRelayBothWays() throws Exception {
+    AtomicInteger agentPort = new AtomicInteger();
+    PortRedirector recording =
+        new PortRedirector() {
+          @Override
+          public void redirect(int targetPort, int port) {
+            agentPort.set(port);
+          }
+
+          @Override
+          public void unredirect(int targetPort, int port) {}
+
+          @Override
+          public Set<Integer> portsStolenByOthers() {
+            return Set.of();
+          }
+
+          @Override
+          public void close() {}
+        };
+    EventLoop loop = clientLoops.next();
+    RecordingClient client = new RecordingClient(loop);
+    TcpStealer stealer = new TcpStealer(stealerLoops, recording, port -> {}, Duration.ZERO);
+    try {
+      assertThat(stealer.subscribe(8080, client).isOk()).isTrue();
+
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
+        s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.received().length() >= 18);
+        assertThat(client.received()).isEqualTo("GET / HTTP/1.1\r\n\r\n");
+        assertThat(client.offLoop).isEmpty();
+        assertThat(client.viaSendData.get()).isPositive();
+
+        long id = client.connectionId();
+        byte[] answer = "HTTP/1.1 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        loop.execute(() -> stealer.fromClient(client, new Tcp.Data(id, Payload.copyOf(answer))));
+        loop.execute(() -> stealer.fromClient(client, new Tcp.Close(id, false)));
+        assertThat(readAll(s.getInputStream())).isEqualTo(answer);
+      }
+    } finally {
+      stealer.close();
+    }
+  }
+
+  private static byte[] readAll(InputStream in) throws java.io.IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    in.transferTo(out);
+    return out.toByteArray();
+  }
+
+  /** Records what the stealer sends, and any call made off the client's loop. */
+  private static final class RecordingClient implements StealClient {
+    final EventLoop loop;
+    final List<AgentMessage> sent = new CopyOnWriteArrayList<>();
+    final List<String> offLoop = new CopyOnWriteArrayList<>();
+    final StringBuffer bytes = new StringBuffer();
+    final AtomicInteger viaSendData = new AtomicInteger();
+
+    RecordingClient(EventLoop loop) {
+      this.loop = loop;
+    }
+
+    private void check(String what) {
+      if (!loop.inEventLoop()) {
+        offLoop.add(what + " on " + Thread.currentThread().getName());
+      }
+    }
+
+    @Override
+    public void send(AgentMessage message) {
+      check(message.getClass().getSimpleName());
+      sent.add(message);
+      if (message instanceof Tcp.Data d) {
+        bytes.append(new String(d.bytes().unsafeArray(), StandardCharsets.US_ASCII));
+      }
+    }
+
+    @Override
+    public void sendData(long id, ByteBuf data) {
+      check("sendData");
+      viaSendData.incrementAndGet();
+      try {
+        bytes.append(new String(ByteBufUtil.getBytes(data), StandardCharsets.US_ASCII));
+      } finally {
+        data.release();
+      }
+    }
+
+    @Override
+    public boolean writable() {
+      return true;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+      return loop;
+    }
+
+    @Override
+    public String name() {
+      return "test client";
+    }
+
+    String received() {
+      return bytes.toString();
+    }
+
+    long connectionId() {
+      return sent.stream()
+          .filter(m -> m instanceof Tcp.NewConnection)
+          .map(m -> ((Tcp.NewConnection) m).connectionId())
+          .findFirst()
+          .orElseThrow();
+    }
+  }
+}
