@@ -14,6 +14,14 @@
 # (VmHWM). wrk2 (fixed request rate) is not in Debian; instead each connection waits DELAY ms between its requests
 # (wrk's Lua delay() hook), which fixes the offered rate at about CONNECTIONS x 1000 / (DELAY + latency) req/s. The
 # three runs are repeated for every DELAY in DELAYS; DELAY 0 is a closed-loop flood (as fast as the pod answers).
+#
+# PIN splits the two cores as the product splits machines, so that the pod's latency ratio measures what mirroring
+# costs the pod rather than the local app's own work (it answers every mirrored request too) competing with the
+# pod's server. PIN=2 (default): the pod's server and wrk (its clients) on CPU 0; the agent, the mirrord CLI and the
+# local app on CPU 1 — a node whose agent runs on another core than the pod's server, as on any multi-core node; the
+# capture's kernel work (the packet copy into the ring) still runs on the pod's CPU. PIN=1: the agent too on CPU 0
+# (re-pinned once it runs, since it starts as the CLI's child): a node with one core for the pod and the agent.
+# PIN=0: every process on both cores.
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-30}
@@ -21,6 +29,8 @@ WARMUP=${WARMUP:-20}
 DELAYS=${DELAYS:-"5 1 0"}
 CONNECTIONS=${CONNECTIONS:-8}
 THREADS=${THREADS:-2}
+PIN=${PIN:-2}
+if [[ $PIN == 1 || $PIN == 2 ]]; then NODE_CPU=(taskset -c 0); else NODE_CPU=(); fi
 POD_IP=198.18.0.10
 PORT=8081
 
@@ -31,13 +41,13 @@ bench_lab_up
 wrk_run() { # LABEL SECONDS DELAY_MS
   local script="$BENCH_WORK/delay-$3.lua"
   printf 'function delay()\n  return %s\nend\n' "$3" >"$script"
-  ip netns exec "$(bench_ns client)" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2s" --latency -s "$script" \
+  "${NODE_CPU[@]}" ip netns exec "$(bench_ns client)" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2s" --latency -s "$script" \
     "http://$POD_IP:$PORT/" >"$BENCH_WORK/wrk-$1.txt" 2>&1
 }
 
 mapfile -t POD < <(bench_app_cmd ShaHttpServerApp "$PORT" pod 3600 quiet)
 mapfile -t APP < <(bench_app_cmd ShaHttpServerApp "$PORT" local 3600)
-bench_start pod-server pod "${POD[@]}" >/dev/null
+bench_start pod-server pod "${NODE_CPU[@]}" "${POD[@]}" >/dev/null
 bench_wait_line "$BENCH_WORK/pod-server.out" '^sha-http.listening' 30
 wrk_run warmup "$WARMUP" 0
 
@@ -51,9 +61,10 @@ for DELAY in $DELAYS; do
   read -r B1_REQ B1_RPS B1_P50 B1_P99 B1_ERR < <(bench_parse_wrk <"$BENCH_WORK/wrk-base1-$DELAY.txt")
   bench_log "delay $DELAY: baseline 1: $B1_REQ requests, $B1_RPS req/s, p50 $B1_P50 µs, p99 $B1_P99 µs"
 
-  cli=$(bench_mirrord "mirror-$n" -- "${APP[@]}")
+  cli=$( [[ ${#NODE_CPU[@]} -gt 0 ]] && taskset -cp 1 "$BASHPID" >/dev/null; bench_mirrord "mirror-$n" -- "${APP[@]}")
   bench_wait_line "$BENCH_WORK/mirror-$n.out" '^sha-http.listening' 60
   agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
+  [[ $PIN == 1 ]] && taskset -a -cp 0 "$agent" >/dev/null
   cpu0=$(bench_cpu_seconds "$agent")
   wrk_run "mirrored-$DELAY" "$DURATION" "$DELAY"
   cpu1=$(bench_cpu_seconds "$agent")
@@ -93,6 +104,13 @@ echo
 echo "## bench/mirror.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine)"
 echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
+if [[ $PIN == 1 ]]; then
+  echo "PIN=1: pod server, agent and wrk on CPU 0; mirrord CLI and the local app on CPU 1"
+elif [[ $PIN == 2 ]]; then
+  echo "PIN=2: pod server and wrk on CPU 0; agent, mirrord CLI and the local app on CPU 1"
+else
+  echo "PIN=0: every process on both cores"
+fi
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency with a per-connection delay, keep-alive GET to the pod (JDK HttpServer); ${WARMUP}s warm-up first"
 echo
 echo "| delay  | run       | requests |   req/s |  p50 µs |  p99 µs | errs |"
