@@ -100,20 +100,19 @@ public final class AfPacketSource implements PacketSource {
             e.getMessage());
       }
     }
-    try {
-      source.setReceiveBuffer(DEFAULT_RECEIVE_BUFFER);
-      return source;
-    } catch (IOException | RuntimeException e) {
-      source.close();
-      throw e;
-    }
+    return withReceiveBuffer(source, DEFAULT_RECEIVE_BUFFER);
   }
 
   /** Opens the socket without a ring: one {@code recvfrom} per packet. */
   public static AfPacketSource openRecvfrom(int receiveBufferBytes) throws IOException {
-    AfPacketSource source = openSocket();
+    return withReceiveBuffer(openSocket(), receiveBufferBytes);
+  }
+
+  /** Sets the {@code recvfrom} socket buffer of a fresh source; closes it if that fails. */
+  private static AfPacketSource withReceiveBuffer(AfPacketSource source, int bytes)
+      throws IOException {
     try {
-      source.setReceiveBuffer(receiveBufferBytes);
+      source.setReceiveBuffer(bytes);
       return source;
     } catch (IOException | RuntimeException e) {
       source.close();

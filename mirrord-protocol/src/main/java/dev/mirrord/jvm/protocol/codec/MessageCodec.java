@@ -41,7 +41,7 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
    * growing a 256-byte buffer by doubling, which copies a large chunk about ten times.
    */
   static int sizeHint(Message msg) {
-    return msg instanceof dev.mirrord.jvm.protocol.Tcp.Data d ? 2 + 8 + 4 + d.bytes().size() : 256;
+    return msg instanceof dev.mirrord.jvm.protocol.Tcp.Data d ? DATA_HEADER_SIZE + d.bytes().size() : 256;
   }
 
   /** Writes {@code u16 tag | body} of {@code msg} into {@code buf}. */
@@ -51,6 +51,9 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
     buf.writeShort(e.tag());
     e.writer().accept(buf, msg);
   }
+
+  /** A {@code Tcp.Data} frame body before its bytes: u16 tag, u64 connection id, u32 length. */
+  private static final int DATA_HEADER_SIZE = 2 + 8 + 4;
 
   /** Chunks below this are copied next to their header; larger ones are sent in place. */
   static final int COPY_BELOW = 4096;
@@ -64,9 +67,8 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
    */
   public static ByteBuf encodeData(ByteBufAllocator alloc, long connectionId, ByteBuf bytes) {
     int n = bytes.readableBytes();
-    int headerSize = 2 + 8 + 4;
     if (n < COPY_BELOW) {
-      ByteBuf frame = alloc.buffer(headerSize + n);
+      ByteBuf frame = alloc.buffer(DATA_HEADER_SIZE + n);
       try {
         writeDataHeader(frame, connectionId, n);
         frame.writeBytes(bytes);
@@ -75,7 +77,7 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
       }
       return frame;
     }
-    ByteBuf header = alloc.buffer(headerSize);
+    ByteBuf header = alloc.buffer(DATA_HEADER_SIZE);
     writeDataHeader(header, connectionId, n);
     return alloc.compositeBuffer(2).addComponents(true, header, bytes);
   }
