@@ -61,7 +61,7 @@ public final class AgentServer implements AutoCloseable {
           new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-              ProtocolPipeline.install(ch.pipeline(), Side.AGENT, new ClientSession(context));
+              ProtocolPipeline.installRelaying(ch.pipeline(), Side.AGENT, new ClientSession(context));
             }
           };
       if (listen instanceof ListenAddress.Unix unix) {

@@ -7,6 +7,7 @@ import dev.mirrord.jvm.cli.VersionInfo;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.timeout.IdleState;
@@ -65,6 +66,24 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     ctx.writeAndFlush(new Session.Hello(ProtocolVersion.CURRENT, token, VersionInfo.peerName()));
     super.channelActive(ctx);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof DataFrame data) {
+      // Tcp.Data of a relayed connection (ProtocolPipeline.installRelaying): no copy into a record.
+      if (handshake.isDone() && outgoing != null && outgoing.fromAgent(data)) {
+        return;
+      }
+      if (handshake.isDone() && incoming != null) {
+        incoming.fromAgent(data);
+        return;
+      }
+      logger.debug("agent sent {}, which nothing here relays; dropped", data);
+      data.release();
+      return;
+    }
+    super.channelRead(ctx, msg);
   }
 
   @Override

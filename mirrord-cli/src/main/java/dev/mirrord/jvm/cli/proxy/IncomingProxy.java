@@ -7,6 +7,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
 import io.netty.bootstrap.Bootstrap;
@@ -153,6 +154,17 @@ final class IncomingProxy {
     return true;
   }
 
+  /** {@code Tcp.Data} from the agent as a {@link DataFrame}, for a mirrored or stolen connection; takes ownership. */
+  void fromAgent(DataFrame data) {
+    Relay relay = relays.get(data.connectionId());
+    if (relay != null) {
+      relay.fromAgent(data);
+    } else {
+      logger.debug("data for unknown connection {}", data.connectionId());
+      data.release();
+    }
+  }
+
   /** A layer went away: its ports are released in the target. */
   void layerClosed(LayerConnectionHandler layer) {
     pendingSubscribes.values().removeIf(l -> l == layer);
@@ -236,6 +248,10 @@ final class IncomingProxy {
         nc.sourcePort(), cause.getMessage());
     relays.remove(nc.connectionId());
     relay.local.close();
+    EventLoops.run(relay.local.eventLoop(), () -> {
+      relay.early.forEach(DataFrame::discard);
+      relay.early.clear();
+    });
     if (nc.mode() == IncomingMode.STEAL) {
       agent.send(new Tcp.Close(nc.connectionId(), true));
     }
@@ -274,10 +290,15 @@ final class IncomingProxy {
 
     void fromAgent(Object msg) {
       EventLoops.run(local.eventLoop(), () -> {
+        if (!connected && !local.isOpen()) {
+          DataFrame.discard(msg); // the local side failed or was cut
+          return;
+        }
         if (!connected) {
           early.add(msg);
-          if (msg instanceof Tcp.Data d) {
-            earlyBytes += d.bytes().size();
+          int size = DataFrame.dataSize(msg);
+          if (size > 0) {
+            earlyBytes += size;
             if (!steal && earlyBytes > MIRROR_BUFFER_LIMIT) {
               cutMirror("app did not accept the connection in time");
             }
@@ -289,8 +310,9 @@ final class IncomingProxy {
     }
 
     private void apply(Object msg) {
-      if (msg instanceof Tcp.Data d) {
-        local.writeAndFlush(Unpooled.wrappedBuffer(d.bytes().unsafeArray()));
+      if (msg instanceof DataFrame || msg instanceof Tcp.Data) {
+        local.writeAndFlush(msg instanceof DataFrame f ? f.content()
+            : Unpooled.wrappedBuffer(((Tcp.Data) msg).bytes().unsafeArray()));
         if (!steal && !local.isWritable()
             && local.unsafe().outboundBuffer() != null
             && local.unsafe().outboundBuffer().totalPendingWriteBytes() > MIRROR_BUFFER_LIMIT) {
@@ -335,6 +357,7 @@ final class IncomingProxy {
       logger.warn("mirrored connection {} from {}:{} cut: {}", nc.connectionId(), nc.sourceAddress(),
           nc.sourcePort(), why);
       relays.remove(nc.connectionId());
+      early.forEach(DataFrame::discard);
       early.clear();
       local.close();
     }

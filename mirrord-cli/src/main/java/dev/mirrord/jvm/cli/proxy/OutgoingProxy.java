@@ -9,6 +9,7 @@ import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
 import io.netty.bootstrap.Bootstrap;
@@ -105,6 +106,22 @@ final class OutgoingProxy {
       logger.debug("{} for unknown outgoing connection {}", msg.getClass().getSimpleName(), Long.toHexString(id));
     } else {
       EventLoops.run(f.loop(), () -> f.fromPeer(msg));
+    }
+    return true;
+  }
+
+  /** {@code Tcp.Data} from the agent as a {@link DataFrame}; false if its id is not outgoing. */
+  boolean fromAgent(DataFrame data) {
+    long id = data.connectionId();
+    if (!Outgoing.isOutgoing(id)) {
+      return false;
+    }
+    Flow f = flows.get(id);
+    if (f == null) {
+      logger.debug("data for unknown outgoing connection {}", Long.toHexString(id));
+      data.release();
+    } else {
+      EventLoops.run(f.loop(), () -> f.fromPeer(data));
     }
     return true;
   }
@@ -241,7 +258,8 @@ final class OutgoingProxy {
 
     EventLoop loop();
 
-    void fromPeer(Message m);
+    /** A {@code Tcp.Data/Shutdown/Close/Flow} or a {@link DataFrame} (owned from here on). */
+    void fromPeer(Object m);
 
     void updateAutoRead();
 
@@ -377,7 +395,8 @@ final class OutgoingProxy {
     }
 
     @Override
-    public void fromPeer(Message m) {
+    public void fromPeer(Object message) {
+      Message m = DataFrame.asMessage(message);
       if (m instanceof Tcp.Data d) {
         byte[] datagram = d.bytes().unsafeArray();
         InetSocketAddress to = answerTarget(datagram);

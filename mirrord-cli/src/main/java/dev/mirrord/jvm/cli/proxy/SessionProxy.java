@@ -134,7 +134,7 @@ public final class SessionProxy implements AutoCloseable {
               @Override
               protected void initChannel(Channel ch) {
                 channels.add(ch);
-                ProtocolPipeline.install(ch.pipeline(), Side.CLIENT, handler);
+                ProtocolPipeline.installRelaying(ch.pipeline(), Side.CLIENT, handler);
               }
             })
         .connect(address)

@@ -8,6 +8,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.MessageCodec;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.Message;
@@ -108,6 +109,17 @@ public final class OutgoingApi {
       return;
     }
     EventLoops.run(flow.channel().eventLoop(), () -> flow.fromPeer(message));
+  }
+
+  /** The bytes of an outgoing flow ({@code Tcp.Data} as a {@link DataFrame}); takes ownership. */
+  public void handleData(DataFrame data) {
+    Flow flow = flows.get(data.connectionId());
+    if (flow == null) {
+      logger.debug("{}: data for unknown outgoing connection", peer);
+      data.release();
+      return;
+    }
+    EventLoops.run(flow.channel().eventLoop(), () -> flow.fromPeer(data));
   }
 
   /** The client connection's writability changed: resume or pause reading every remote socket. */
@@ -252,7 +264,8 @@ public final class OutgoingApi {
 
     void attach(Channel ch);
 
-    void fromPeer(Message m);
+    /** A {@code Tcp.Data/Shutdown/Close/Flow} or a {@link DataFrame} (owned from here on). */
+    void fromPeer(Object m);
 
     void updateAutoRead();
 
@@ -323,8 +336,10 @@ public final class OutgoingApi {
     }
 
     @Override
-    public void fromPeer(Message m) {
-      if (m instanceof Tcp.Data d) {
+    public void fromPeer(Object m) {
+      if (m instanceof DataFrame f) {
+        ch.writeAndFlush(new DatagramPacket(f.content(), remote));
+      } else if (m instanceof Tcp.Data d) {
         ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d.bytes().unsafeArray()), remote));
       } else if (m instanceof Tcp.Close) {
         flows.remove(id);

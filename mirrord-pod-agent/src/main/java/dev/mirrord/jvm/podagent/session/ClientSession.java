@@ -5,10 +5,12 @@ import dev.mirrord.jvm.podagent.outgoing.OutgoingApi;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -96,6 +98,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof DataFrame data) {
+      dispatchData(ctx, data);
+      return;
+    }
     if (!(msg instanceof ClientMessage message)) {
       ReferenceCountUtil.release(msg);
       drop(ctx, "unexpected " + msg.getClass().getSimpleName() + " in the pipeline");
@@ -139,6 +145,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       authenticated = true;
       logger.info("client {} authenticated (protocol {})", peer, negotiated);
       context.listener().onAuthenticated(this);
+    }
+  }
+
+  /** {@code Tcp.Data} of a stolen or outgoing connection (see {@code ProtocolPipeline.installRelaying}). */
+  private void dispatchData(ChannelHandlerContext ctx, DataFrame data) {
+    if (state != State.ESTABLISHED) {
+      data.release();
+      if (state == State.AWAITING_HELLO) {
+        drop(ctx, "sent Data before Hello");
+      }
+      return;
+    }
+    try {
+      if (Outgoing.isOutgoing(data.connectionId())) {
+        outgoingApi.handleData(data);
+      } else {
+        incomingApi.handleData(data);
+      }
+    } catch (RejectedExecutionException e) {
+      logger.debug("{}: dropping {} during shutdown", peer, data);
     }
   }
 

@@ -13,6 +13,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import java.io.IOException;
@@ -78,6 +79,17 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       if (tasks != null) {
         tasks.existingStealer().ifPresent(st -> st.fromClient(this, message));
       }
+    }
+  }
+
+  /** The bytes of a stolen connection ({@code Tcp.Data} as a {@link DataFrame}); takes ownership. */
+  void handleData(DataFrame data) {
+    java.util.Optional<dev.mirrord.jvm.podagent.stealer.TcpStealer> stealer =
+        tasks == null ? java.util.Optional.empty() : tasks.existingStealer();
+    if (stealer.isPresent()) {
+      stealer.get().fromClient(this, data);
+    } else {
+      data.release();
     }
   }
 

@@ -5,6 +5,7 @@ import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
@@ -167,15 +168,17 @@ public final class TcpStealer implements AutoCloseable {
     }
   }
 
-  /** A message from a client for one of its stolen connections. */
-  public void fromClient(StealClient client, dev.mirrord.jvm.protocol.Message message) {
-    long id = Tcp.connectionIdOf(message);
-    if (id == 0) {
-      return;
-    }
-    StolenConnection c = connections.get(id);
+  /**
+   * A message from a client for one of its stolen connections: {@code Tcp.Data/Shutdown/Close/Flow}
+   * or a {@link DataFrame} (owned from here on).
+   */
+  public void fromClient(StealClient client, Object message) {
+    long id = message instanceof DataFrame f ? f.connectionId()
+        : Tcp.connectionIdOf((dev.mirrord.jvm.protocol.Message) message);
+    StolenConnection c = id == 0 ? null : connections.get(id);
     if (c == null || c.owner != client) {
       logger.debug("{} for unknown stolen connection {}", message.getClass().getSimpleName(), id);
+      DataFrame.discard(message);
       return;
     }
     // On the stolen channel's own loop, in arrival order: Data before Shutdown before Close. That

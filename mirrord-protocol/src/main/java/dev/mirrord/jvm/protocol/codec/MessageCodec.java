@@ -15,9 +15,20 @@ import java.util.List;
  */
 public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> {
   private final Side side;
+  private final boolean dataFrames;
 
   public MessageCodec(Side side) {
+    this(side, false);
+  }
+
+  /**
+   * With {@code dataFrames}, a received {@code Tcp.Data} becomes a {@link DataFrame} holding a
+   * slice of the frame instead of a record with a copy of its bytes (for the processes that relay
+   * them: see {@link ProtocolPipeline#installRelaying}).
+   */
+  public MessageCodec(Side side, boolean dataFrames) {
     this.side = side;
+    this.dataFrames = dataFrames;
   }
 
   @Override
@@ -33,7 +44,31 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
+    if (dataFrames && frame.readableBytes() >= 2 && frame.getUnsignedShort(frame.readerIndex()) == DATA_TAG) {
+      out.add(decodeDataFrame(frame));
+      return;
+    }
     out.add(decode(frame, side));
+  }
+
+  /**
+   * A {@code Tcp.Data} frame body as a {@link DataFrame} around a retained slice of {@code frame};
+   * the same checks as {@link #decode(ByteBuf, Side)} (the tag travels both ways).
+   */
+  static DataFrame decodeDataFrame(ByteBuf frame) {
+    if (frame.readableBytes() < DATA_HEADER_SIZE) {
+      throw new CorruptedFrameException("Data: frame of " + frame.readableBytes() + " bytes is shorter than its header");
+    }
+    frame.skipBytes(2);
+    long id = frame.readLong();
+    int n = frame.readInt();
+    if (n < 0 || n > frame.readableBytes()) {
+      throw new CorruptedFrameException("Data: length " + n + " but " + frame.readableBytes() + " bytes left");
+    }
+    if (n < frame.readableBytes()) {
+      throw new CorruptedFrameException("Data: " + (frame.readableBytes() - n) + " trailing bytes");
+    }
+    return new DataFrame(id, frame.readRetainedSlice(n));
   }
 
   /**

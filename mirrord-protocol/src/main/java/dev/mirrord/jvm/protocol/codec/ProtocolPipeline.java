@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -57,7 +58,25 @@ public final class ProtocolPipeline {
 
   private ProtocolPipeline() {}
 
+  /** Installs the handlers; every received message is a {@code Message} record. */
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
+    install(p, side, session, false);
+  }
+
+  /**
+   * As {@link #install}, for the processes that relay bytes (the agent's client connections, the
+   * CLI's agent connection): a received {@code Tcp.Data} reaches {@code session} as a {@link
+   * DataFrame}, a slice of the received bytes that the relay writes to its socket as it is, and the
+   * frame decoder collects a frame that spans several reads as a composite of those reads instead
+   * of copying each into one buffer. A chunk then crosses the process with no copy of its own: no
+   * {@code byte[]} to allocate, zero and fill, and no copy back into a direct buffer to write it.
+   * {@code session} must handle (or release) every {@code DataFrame}.
+   */
+  public static void installRelaying(ChannelPipeline p, Side side, ChannelHandler session) {
+    install(p, side, session, true);
+  }
+
+  private static void install(ChannelPipeline p, Side side, ChannelHandler session, boolean relaying) {
     p.channel().config().setWriteBufferWaterMark(WATER_MARK);
     p.channel().config().setRecvByteBufAllocator(RECV_ALLOCATOR);
     if (p.channel() instanceof io.netty.channel.socket.SocketChannel) {
@@ -76,10 +95,13 @@ public final class ProtocolPipeline {
       }
     }
     p.addLast("flushConsolidation", new FlushConsolidationHandler(FLUSH_CONSOLIDATION_LIMIT, true));
-    p.addLast(
-        "frameDecoder", new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true));
+    LengthFieldBasedFrameDecoder frames = new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true);
+    if (relaying) {
+      frames.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+    }
+    p.addLast("frameDecoder", frames);
     p.addLast("framePrepender", new LengthFieldPrepender(4));
-    p.addLast("messageCodec", new MessageCodec(side));
+    p.addLast("messageCodec", new MessageCodec(side, relaying));
     p.addLast("idle", new IdleStateHandler(READER_IDLE_SECONDS, WRITER_IDLE_SECONDS, 0));
     p.addLast("session", session);
   }

@@ -3,6 +3,7 @@ package dev.mirrord.jvm.protocol.relay;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -66,7 +67,7 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
   private boolean pausedEarly;
   private boolean closeSent;
   private boolean ended;
-  private final ArrayDeque<Message> early = new ArrayDeque<>();
+  private final ArrayDeque<Object> early = new ArrayDeque<>();
   private long earlyBytes;
 
   public TcpRelay(long id, Peer peer) {
@@ -88,7 +89,7 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
     channel = socket;
     socket.config().setRecvByteBufAllocator(dev.mirrord.jvm.protocol.codec.ProtocolPipeline.RECV_ALLOCATOR);
     attached = true;
-    Message m;
+    Object m;
     while ((m = early.poll()) != null) {
       apply(m);
     }
@@ -101,12 +102,20 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
     updateAutoRead();
   }
 
-  /** A {@code Tcp.Data/Shutdown/Close/Flow} from the peer for this id. */
-  public final void fromPeer(Message m) {
+  /**
+   * A {@code Tcp.Data/Shutdown/Close/Flow} or a {@link DataFrame} from the peer for this id; takes
+   * ownership of a {@code DataFrame}.
+   */
+  public final void fromPeer(Object m) {
+    if (ended) {
+      DataFrame.discard(m); // the socket is gone (or never came)
+      return;
+    }
     if (!attached) {
       early.add(m);
-      if (m instanceof Tcp.Data d) {
-        earlyBytes += d.bytes().size();
+      int size = DataFrame.dataSize(m);
+      if (size > 0) {
+        earlyBytes += size;
         if (earlyBytes > EARLY_PAUSE_BYTES && !pausedEarly) {
           pausedEarly = true;
           peer.send(new Tcp.Flow(id, true));
@@ -132,7 +141,6 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
   /** The peer is gone: close the socket without telling it. */
   public final void abandon() {
     closeSent = true;
-    early.clear();
     if (channel != null) {
       channel.close();
     }
@@ -145,13 +153,17 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
   private void end() {
     if (!ended) {
       ended = true;
+      early.forEach(DataFrame::discard);
+      early.clear();
       ended();
     }
   }
 
-  private void apply(Message m) {
+  private void apply(Object m) {
     Channel ch = channel;
-    if (m instanceof Tcp.Data d) {
+    if (m instanceof DataFrame f) {
+      ch.writeAndFlush(f.content());
+    } else if (m instanceof Tcp.Data d) {
       ch.writeAndFlush(Unpooled.wrappedBuffer(d.bytes().unsafeArray()));
     } else if (m instanceof Tcp.Shutdown) {
       // shutdownOutput fails writes still queued: wait for the data sent before it.

@@ -116,6 +116,88 @@ class MessageCodecTest {
     assertThat(ch.finish()).isFalse();
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("samples")
+  void a_relaying_connection_decodes_every_sample_at_every_split_point(WireSamples.Sample s) {
+    byte[] frame = frameOf(s.message(), Side.AGENT);
+    for (Side receiver : receiversOf(s.message())) {
+      for (int split = 0; split < frame.length; split++) {
+        EmbeddedChannel ch = relaying(receiver);
+        ch.writeInbound(Unpooled.wrappedBuffer(frame, 0, split));
+        assertThat((Object) ch.readInbound()).isNull();
+        ch.writeInbound(Unpooled.wrappedBuffer(frame, split, frame.length - split));
+        Object got = ch.readInbound();
+        if (s.message() instanceof Tcp.Data d) {
+          assertThat(got).isInstanceOf(DataFrame.class);
+          assertThat(((DataFrame) got).connectionId()).isEqualTo(d.connectionId());
+          assertThat(((DataFrame) got).toMessage()).isEqualTo(s.message());
+        } else {
+          assertThat(got).isEqualTo(s.message());
+        }
+        assertThat(ch.finish()).isFalse();
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} bytes")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 4095, 65_536, Tcp.MAX_CHUNK})
+  void a_relaying_connection_hands_on_data_as_slices_of_what_it_read_and_frees_them_on_release(int size) {
+    java.util.Random random = new java.util.Random(size);
+    List<byte[]> chunks = new ArrayList<>();
+    ByteBuf wire = Unpooled.buffer();
+    for (int i = 0; i < 3; i++) {
+      byte[] bytes = new byte[size];
+      random.nextBytes(bytes);
+      chunks.add(bytes);
+      wire.writeBytes(frameOf(new Tcp.Data(i + 1, dev.mirrord.jvm.protocol.Payload.copyOf(bytes)), Side.AGENT));
+      wire.writeBytes(frameOf(new Tcp.Flow(i + 1, true), Side.AGENT));
+    }
+    EmbeddedChannel ch = relaying(Side.CLIENT);
+    // Split as a socket would: pieces that cut frames anywhere, each a pooled direct read buffer.
+    List<ByteBuf> reads = new ArrayList<>();
+    while (wire.isReadable()) {
+      int n = Math.min(wire.readableBytes(), 1 + random.nextInt(Math.max(1, size / 2 + 64)));
+      ByteBuf read = ch.alloc().directBuffer(n).writeBytes(wire, n);
+      reads.add(read);
+      ch.writeInbound(read);
+    }
+    wire.release();
+    for (int i = 0; i < 3; i++) {
+      DataFrame f = ch.readInbound();
+      assertThat(f.connectionId()).isEqualTo(i + 1);
+      assertThat(ByteBufUtil.getBytes(f.content())).isEqualTo(chunks.get(i));
+      f.release();
+      assertThat((Object) ch.readInbound()).isEqualTo(new Tcp.Flow(i + 1, true));
+    }
+    assertThat(ch.finish()).isFalse();
+    assertThat(reads).as("every read buffer freed once its frames are released")
+        .allMatch(b -> b.refCnt() == 0);
+  }
+
+  @Test
+  void a_relaying_connection_rejects_malformed_data_frames() {
+    ByteBuf header = Unpooled.buffer().writeShort(0x0103).writeLong(7);
+    byte[] shortHeader = frameBytes(ByteBufUtil.getBytes(header));
+    byte[] longer = frameBytes(ByteBufUtil.getBytes(header.copy().writeInt(5).writeBytes(new byte[4])));
+    byte[] trailing = frameBytes(ByteBufUtil.getBytes(header.copy().writeInt(2).writeBytes(new byte[4])));
+    byte[] negative = frameBytes(ByteBufUtil.getBytes(header.copy().writeInt(-1)));
+    header.release();
+    for (byte[] frame : List.of(shortHeader, longer, trailing, negative)) {
+      EmbeddedChannel ch = relaying(Side.AGENT);
+      assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(frame)))
+          .isInstanceOf(DecoderException.class)
+          .hasMessageContaining("Data: ");
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  private static byte[] frameBytes(byte[] body) {
+    ByteBuf b = Unpooled.buffer().writeInt(body.length).writeBytes(body);
+    byte[] bytes = ByteBufUtil.getBytes(b);
+    b.release();
+    return bytes;
+  }
+
   @Test
   void writing_data_to_a_closed_connection_releases_the_bytes() {
     EmbeddedChannel ch = new EmbeddedChannel();
@@ -268,6 +350,17 @@ class MessageCodecTest {
       r.add(Side.CLIENT);
     }
     return r;
+  }
+
+  private static EmbeddedChannel relaying(Side side) {
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ProtocolPipeline.installRelaying(ch.pipeline(), side, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        ctx.fireChannelRead(msg);
+      }
+    });
+    return ch;
   }
 
   private static EmbeddedChannel receiving(Side side) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -127,5 +128,37 @@ class TcpRelayTest {
     assertThat(sent).containsExactly(new Tcp.Close(5, true));
     assertThat(ch.isOpen()).isFalse();
     assertThat(ends).isEqualTo(1);
+  }
+
+  @Test
+  void aDataFrameIsWrittenToTheSocketAsItIsEarlyOrLate() {
+    TcpRelay r = relay(6);
+    EmbeddedChannel ch = new EmbeddedChannel(r);
+    ByteBuf early = Unpooled.directBuffer(8).writeLong(1);
+    ByteBuf late = Unpooled.directBuffer(8).writeLong(2);
+    r.fromPeer(new DataFrame(6, early));
+    r.attach(ch);
+    r.fromPeer(new DataFrame(6, late));
+
+    assertThat((Object) ch.readOutbound()).as("no copy").isSameAs(early);
+    assertThat((Object) ch.readOutbound()).isSameAs(late);
+    early.release();
+    late.release();
+  }
+
+  @Test
+  void framesKeptForASocketThatNeverComesAndFramesAfterTheEndAreReleased() {
+    TcpRelay r = relay(8);
+    EmbeddedChannel ch = new EmbeddedChannel(r);
+    ByteBuf kept = Unpooled.directBuffer(4).writeInt(1);
+    r.fromPeer(new DataFrame(8, kept));
+    r.abandon();
+    assertThat(kept.refCnt()).isZero();
+    assertThat(ends).isEqualTo(1);
+
+    ByteBuf after = Unpooled.directBuffer(4).writeInt(2);
+    r.fromPeer(new DataFrame(8, after));
+    assertThat(after.refCnt()).isZero();
+    assertThat((Object) ch.readOutbound()).isNull();
   }
 }
