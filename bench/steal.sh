@@ -108,6 +108,16 @@ sink=$(bench_start sink-local local "${SINK[@]}")
 bench_wait_line "$BENCH_WORK/sink-local.out" '^bulk.listening' 30
 bulk_run direct_loopback local 127.0.0.1 9000
 bulk_run direct_loopback local 127.0.0.1 9000
+# The socat chain of (b) in front of the same sink: what the shape of the path costs with the least work per byte.
+BSOCK="$BENCH_WORK/bulk-relay.sock"
+bl=$(bench_start bulk-relay-local local socat -b "$BULK_BLOCK" "UNIX-LISTEN:$BSOCK,fork,mode=600" TCP:127.0.0.1:9000)
+for _ in $(seq 50); do [[ -S $BSOCK ]] && break; sleep 0.1; done
+bp=$(bench_start bulk-relay-pod pod socat -b "$BULK_BLOCK" TCP-LISTEN:8083,fork,reuseaddr "UNIX-CONNECT:$BSOCK")
+sleep 0.5
+bulk_run socat_chain client "$POD_IP" 8083
+bulk_run socat_chain client "$POD_IP" 8083
+bench_stop "$bp" TERM
+bench_stop "$bl" TERM
 bench_stop "$sink" TERM
 bench_start sink-pod pod "${SINK[@]}" >/dev/null
 bench_wait_line "$BENCH_WORK/sink-pod.out" '^bulk.listening' 30
@@ -117,7 +127,15 @@ bulk_run direct_network client "$POD_IP" 9000
 cli=$(bench_mirrord steal-bulk --tcp-steal -- "${SINK[@]}")
 bench_wait_line "$BENCH_WORK/steal-bulk.out" '^bulk.listening' 60
 bulk_run mirrord_steal client "$POD_IP" 9000
+# CPU per GiB of each relay process during the second (measured) run: robust where a busy machine blurs MiB/s.
+agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
+app=$(pgrep -P "$cli" | while read -r p; do [[ $p != "$agent" ]] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q BulkSinkApp && echo "$p"; done | head -1)
+c0="$(bench_cpu_seconds "$agent") $(bench_cpu_seconds "$cli") $(bench_cpu_seconds "${app:-$cli}")"
 bulk_run mirrord_steal client "$POD_IP" 9000
+c1="$(bench_cpu_seconds "$agent") $(bench_cpu_seconds "$cli") $(bench_cpu_seconds "${app:-$cli}")"
+BULK_CPU=$(awk -v a="$c0" -v b="$c1" -v g="$(awk -v m="$BULK_MIB" 'BEGIN { print m / 1024 }')" 'BEGIN {
+  split(a, x, " "); split(b, y, " ")
+  printf "agent %.2f s, CLI %.2f s, app %.2f s", (y[1] - x[1]) / g, (y[2] - x[2]) / g, (y[3] - x[3]) / g }')
 bench_stop "$cli"
 
 # Results.
@@ -157,12 +175,15 @@ echo "agent during (c) (warm-up + run): $AGENT_CPU, peak RSS $AGENT_RSS MiB"
 echo
 printf '| %-30s | %12s | %8s | %8s |\n' "${BULK_MIB} MiB upload" "bytes" "ms" "MiB/s"
 printf '|%s|%s|%s|%s|\n' "--------------------------------" "--------------" "----------" "----------"
-for k in direct_loopback direct_network mirrord_steal; do
+for k in direct_loopback direct_network socat_chain mirrord_steal; do
   read -r by ms mbps <<<"${BULK[$k]}"
   printf '| %-30s | %12s | %8s | %8s |\n' "$k (last of 2)" "$by" "$ms" "$mbps"
 done
 read -r _ _ BL <<<"${BULK[direct_loopback]}"
 read -r _ _ BN <<<"${BULK[direct_network]}"
 read -r _ _ BS <<<"${BULK[mirrord_steal]}"
+read -r _ _ BC <<<"${BULK[socat_chain]}"
 echo
+echo "CPU per GiB stolen (user+system): $BULK_CPU"
+echo "bulk socat chain / direct network: $(ratio "$BC" "$BN"), / direct loopback: $(ratio "$BC" "$BL"); steal / socat chain: $(ratio "$BS" "$BC")"
 echo "bulk steal / direct network: $(ratio "$BS" "$BN"), steal / direct loopback: $(ratio "$BS" "$BL") (goal >= 0.6)"
