@@ -48,6 +48,10 @@ final class BlockingConnectionPool implements AutoCloseable {
   private final Opener opener;
   private final Consumer<? super AgentMessage> unsolicited;
   private final LayerLog log;
+  /**
+   * app threads (release) --idle connection--> app threads (take) and the sweep; most recently used
+   * first. Whoever removes a connection owns it until it puts it back.
+   */
   private final Deque<BlockingProxyConnection> idle = new ConcurrentLinkedDeque<>();
   /** Connections open, idle or in use. */
   private final AtomicInteger open = new AtomicInteger();
