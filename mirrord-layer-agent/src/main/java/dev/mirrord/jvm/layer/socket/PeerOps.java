@@ -4,6 +4,7 @@ import dev.mirrord.jvm.layer.internal.LayerLog;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 
 /**
@@ -31,6 +32,9 @@ public final class PeerOps {
   private final Map<Integer, InetSocketAddress> peers = new ConcurrentHashMap<>();
   /** Relay ports whose relay closed, with the time it did (System.nanoTime). */
   private final Map<Integer, Long> closedAt = new ConcurrentHashMap<>();
+  private static final long PURGE_INTERVAL_NANOS = 1_000_000_000L;
+  /** When {@link #closedAt} was last purged of relays past their linger (System.nanoTime). */
+  private final AtomicLong lastPurge = new AtomicLong(System.nanoTime());
   /** Ports looked up in vain, with the time of the miss (System.nanoTime). */
   private final Map<Integer, Long> misses = new ConcurrentHashMap<>();
   private final IntPredicate subscribedLocalPort;
@@ -52,14 +56,19 @@ public final class PeerOps {
       closedAt.remove(cliPort);
       misses.remove(cliPort);
     }
-    // Forget relays closed long ago (their ports may be reused by anything).
-    closedAt.entrySet().removeIf(e -> {
-      if (now - e.getValue() > LINGER_MILLIS * 1_000_000) {
-        peers.remove(e.getKey());
-        return true;
-      }
-      return false;
-    });
+    // Forget relays closed long ago (their ports may be reused by anything). At most once a second:
+    // every flow's end is recorded here, on a busy app's connect path, and lookups check the linger
+    // themselves.
+    long last = lastPurge.get();
+    if (now - last > PURGE_INTERVAL_NANOS && lastPurge.compareAndSet(last, now)) {
+      closedAt.entrySet().removeIf(e -> {
+        if (now - e.getValue() > LINGER_MILLIS * 1_000_000) {
+          peers.remove(e.getKey());
+          return true;
+        }
+        return false;
+      });
+    }
     synchronized (this) {
       notifyAll();
     }

@@ -15,6 +15,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +39,11 @@ import java.util.function.Consumer;
  *   <li>{@link #onMessage} registers a listener for unsolicited messages (new connections, data,
  *       agent logs), called on the event loop: it must not block.
  * </ul>
+ *
+ * <p>An app's TCP connects do not go through the event loop: the app's thread writes its {@code
+ * ConnectRequest} and reads the answer itself, on a {@link BlockingConnectionPool} connection
+ * opened (and handshaked) next to this one; what the CLI sends on those that answers nothing goes
+ * to the same listeners.
  *
  * <p>It knows nothing about which JDK method was hooked. A {@code Ping} goes out whenever nothing
  * was written for {@code ProtocolPipeline.WRITER_IDLE_SECONDS}. Losing the connection is logged and
@@ -67,11 +73,22 @@ public final class ProxyConnection implements AutoCloseable {
   private volatile Channel channel;
   private volatile boolean closing;
   private volatile Session.HelloOk helloOk;
+  private final BlockingConnectionPool connectPool;
 
-  private ProxyConnection(LayerLog log, String peer, EventLoopGroup group) {
+  private ProxyConnection(
+      LayerLog log, String host, int port, Session.Hello hello, EventLoopGroup group) {
     this.log = log;
-    this.peer = peer;
+    this.peer = host + ":" + port;
     this.group = group;
+    // Tagged in the CLI's log; the same token and version as this connection's.
+    Session.Hello connectHello =
+        new Session.Hello(hello.version(), hello.token(), hello.peer() + " (connects)");
+    this.connectPool =
+        new BlockingConnectionPool(
+            deadline ->
+                BlockingProxyConnection.open(new InetSocketAddress(host, port), connectHello, deadline),
+            this::unsolicited,
+            log);
   }
 
   /**
@@ -85,10 +102,17 @@ public final class ProxyConnection implements AutoCloseable {
     NettyLogBridge.install(log);
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(1, new LayerThreadFactory(), NioIoHandler.newFactory());
-    ProxyConnection c = new ProxyConnection(log, host + ":" + port, group);
+    ProxyConnection c = new ProxyConnection(log, host, port, hello, group);
     try {
       c.connect(host, port, deadline);
       c.handshake(hello, deadline);
+      c.channel
+          .eventLoop()
+          .scheduleAtFixedRate(
+              c.connectPool::sweep,
+              BlockingConnectionPool.SWEEP_MILLIS,
+              BlockingConnectionPool.SWEEP_MILLIS,
+              TimeUnit.MILLISECONDS);
       return c;
     } catch (HandshakeException e) {
       c.close();
@@ -236,6 +260,11 @@ public final class ProxyConnection implements AutoCloseable {
     return helloOk.agentVersion();
   }
 
+  /** The connections the app's threads make their TCP connects on. */
+  BlockingConnectionPool connectPool() {
+    return connectPool;
+  }
+
   /** Where the CLI listens, as {@code host:port}. */
   public String peer() {
     return peer;
@@ -245,6 +274,7 @@ public final class ProxyConnection implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    connectPool.close();
     Channel ch = channel;
     if (ch != null) {
       ch.close();
@@ -262,9 +292,16 @@ public final class ProxyConnection implements AutoCloseable {
   // ---- called by ProxySessionHandler on the event loop ----
 
   void received(AgentMessage msg) {
-    if (correlator.complete(msg)) {
-      return;
+    if (!correlator.complete(msg)) {
+      unsolicited(msg);
     }
+  }
+
+  /**
+   * A message that answers no request, from this connection (on the event loop) or one of the
+   * {@link #connectPool}'s (on an app thread or the event loop).
+   */
+  void unsolicited(AgentMessage msg) {
     if (msg instanceof Session.AgentLog l) {
       log.log(levelOf(l.level()), "agent: " + l.message(), null);
     } else if (msg instanceof Session.Pong) {
@@ -318,6 +355,7 @@ public final class ProxyConnection implements AutoCloseable {
     }
     IOException gone = new IOException("connection to the mirrord CLI closed");
     closeFuture.complete(null);
+    connectPool.close();
     correlator.failAll(gone);
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }

@@ -13,7 +13,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** {@link OutgoingOps.Connector} over the CLI connection: one {@code ConnectRequest} per connect. */
+/**
+ * {@link OutgoingOps.Connector} over the CLI connection: one {@code ConnectRequest} per connect.
+ *
+ * <p>A TCP connect is asked on the app's own thread, on a connection of the {@link
+ * BlockingConnectionPool} (no hand-off to the layer's event loop and back: two thread wake-ups of
+ * the ~10 that a connect through the target costs); when the pool has none to give, through the
+ * main connection as before. UDP and DNS flows always use the main connection: the CLI ends them
+ * when the connection that opened them closes, which must be the layer's own.
+ */
 public final class ProxyConnector implements OutgoingOps.Connector {
   private final ProxyConnection connection;
 
@@ -30,12 +38,24 @@ public final class ProxyConnector implements OutgoingOps.Connector {
   public RemoteResult<Outgoing.Connected> connect(
       Outgoing.Protocol protocol, InetSocketAddress to, int timeoutMillis, int waitMillis)
       throws IOException {
-    CompletableFuture<AgentMessage> answer =
-        connection.request(new Outgoing.ConnectRequest(connection.nextRequestId(), protocol,
-            to.getAddress().getHostAddress(), to.getPort(), timeoutMillis));
+    Outgoing.ConnectRequest request = new Outgoing.ConnectRequest(connection.nextRequestId(),
+        protocol, to.getAddress().getHostAddress(), to.getPort(), timeoutMillis);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+    if (protocol == Outgoing.Protocol.TCP) {
+      Outgoing.ConnectResponse r;
+      try {
+        r = connection.connectPool().connect(request, deadline);
+      } catch (SocketTimeoutException e) {
+        throw new SocketTimeoutException("no answer from mirrord in " + waitMillis + " ms");
+      }
+      if (r != null) {
+        return r.result();
+      }
+    }
+    CompletableFuture<AgentMessage> answer = connection.request(request);
     AgentMessage m;
     try {
-      m = answer.get(waitMillis, TimeUnit.MILLISECONDS);
+      m = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       answer.cancel(false);
       throw new SocketTimeoutException("no answer from mirrord in " + waitMillis + " ms");

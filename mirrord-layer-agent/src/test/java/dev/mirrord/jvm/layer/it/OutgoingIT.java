@@ -8,6 +8,7 @@ import dev.mirrord.jvm.layer.testing.ChildJvm;
 import dev.mirrord.jvm.layer.testing.FakeAgent;
 import dev.mirrord.jvm.layer.testing.SessionFile;
 import dev.mirrord.jvm.protocol.Outgoing;
+import dev.mirrord.jvm.protocol.Session;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
@@ -75,7 +76,22 @@ class OutgoingIT {
         .route("127.0.0.153:53", (InetSocketAddress) udpEcho.getLocalSocketAddress())
         .failConnect("198.18.0.20:9999", Outgoing.ECONNREFUSED)
         .failConnect("198.18.0.21:9000", Outgoing.EHOSTUNREACH)
-        .failConnect("198.18.0.22:9000", Outgoing.ETIMEDOUT);
+        .failConnect("198.18.0.22:9000", Outgoing.ETIMEDOUT)
+        // answered after the app's wait (its 2 s timeout + 2 s), with an answer that must not count
+        .failConnect("198.18.0.23:9000", Outgoing.ECONNREFUSED)
+        .answerConnectAfter("198.18.0.23:9000", 4_500)
+        // a slow connect that is still waiting when that late answer comes
+        .route("198.18.0.24:9000", tcpEnd)
+        .answerConnectAfter("198.18.0.24:9000", 1_000);
+  }
+
+  /** The peer name of the layer's connections for connects (its main one's, tagged). */
+  private static boolean connects(String peer) {
+    return peer.endsWith(" (connects)");
+  }
+
+  private long connectsConnections() {
+    return agent.peersOf(Session.Hello.class).stream().filter(OutgoingIT::connects).count();
   }
 
   private static Thread daemon(Runnable r) {
@@ -207,5 +223,81 @@ class OutgoingIT {
     assertThat(agent.received(Outgoing.ConnectRequest.class))
         .extracting(c -> c.address() + ":" + c.port())
         .containsExactly("198.18.0.20:9000");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void tcpConnectsAreAskedOnTheAppThreadsOwnConnectionUdpOnesOnTheMainOne(String name, Path jdk)
+      throws Exception {
+    ChildJvm.Result r = run(jdk, Map.of(),
+        "socket:198.18.0.20:9000", "socket:198.18.0.20:9000", "channel:198.18.0.20:9000",
+        "async:198.18.0.20:9000", "udp:198.18.0.20:9001", "socket:198.18.0.20:9000");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(String.join("\n", r.stdout())).as(r.toString()).doesNotContain("Exception");
+    List<String> peers = agent.peersOf(Outgoing.ConnectRequest.class);
+    assertThat(peers).hasSize(6);
+    assertThat(peers.get(4)).as("UDP flows end with the connection that opened them: the main one")
+        .doesNotEndWith("(connects)");
+    assertThat(List.of(peers.get(0), peers.get(1), peers.get(2), peers.get(3), peers.get(5)))
+        .allMatch(OutgoingIT::connects);
+    assertThat(connectsConnections()).as("one thread connecting in turn needs one connection")
+        .isEqualTo(1);
+    assertThat(agent.received(Session.Hello.class)).extracting(Session.Hello::token)
+        .as("each connection does the handshake").containsOnly(FakeAgent.TOKEN).hasSize(2);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aConnectAnsweredTooLateTimesOutAndItsAnswerNeverCountsForTheNextConnect(String name, Path jdk)
+      throws Exception {
+    long start = System.nanoTime();
+    ChildJvm.Result r = run(jdk, Map.of(),
+        "socket:198.18.0.23:9000", "socket:198.18.0.24:9000", "socket:198.18.0.20:9000");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.value("socket:198.18.0.23:9000")).as(r.toString())
+        .isEqualTo("java.net.SocketTimeoutException: Connect timed out");
+    assertThat(System.nanoTime() - start).as("the app's 2 s timeout + 2 s margin")
+        .isGreaterThan(4_000_000_000L);
+    assertThat(r.value("socket:198.18.0.24:9000"))
+        .as("the late refusal arrives while this one waits (0.5 s into its 1 s), and is not its answer")
+        .isEqualTo("ping peer=/198.18.0.24:9000 port=9000");
+    assertThat(r.value("socket:198.18.0.20:9000")).isEqualTo("ping peer=/198.18.0.20:9000 port=9000");
+    assertThat(agent.peersOf(Outgoing.ConnectRequest.class)).hasSize(3).allMatch(OutgoingIT::connects);
+    assertThat(connectsConnections()).as("a timed-out connection stays in use").isEqualTo(1);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aConnectionTheCliDropsUnderARequestIsReplacedWithoutFailingTheConnect(String name, Path jdk)
+      throws Exception {
+    agent.dropConnectRequest(2);
+    ChildJvm.Result r = run(jdk, Map.of(),
+        "socket:198.18.0.20:9000", "socket:198.18.0.20:9000", "socket:198.18.0.20:9000");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(String.join("\n", r.stdout())).as(r.toString()).doesNotContain("Exception");
+    assertThat(r.stdout().stream().filter(l -> l.equals(
+        "socket:198.18.0.20:9000=ping peer=/198.18.0.20:9000 port=9000"))).hasSize(3);
+    assertThat(agent.peersOf(Outgoing.ConnectRequest.class)).as("the dropped one asked again")
+        .hasSize(4).allMatch(OutgoingIT::connects);
+    assertThat(connectsConnections()).isEqualTo(2);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void anIdleConnectionTheCliClosedIsReplacedWithoutFailingTheConnect(String name, Path jdk)
+      throws Exception {
+    agent.closeAfterConnectAnswer(1);
+    ChildJvm.Result r = run(jdk, Map.of(),
+        "socket:198.18.0.20:9000", "pause:-:100", "socket:198.18.0.20:9000");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout().stream().filter(l -> l.equals(
+        "socket:198.18.0.20:9000=ping peer=/198.18.0.20:9000 port=9000"))).as(r.toString()).hasSize(2);
+    assertThat(agent.peersOf(Outgoing.ConnectRequest.class)).as("nothing lost on the closed one")
+        .hasSize(2).allMatch(OutgoingIT::connects);
+    assertThat(connectsConnections()).isEqualTo(2);
   }
 }

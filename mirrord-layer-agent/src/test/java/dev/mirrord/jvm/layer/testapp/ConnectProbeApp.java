@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Connects to each {@code kind:ip:port} argument (kind: socket, channel, async, udp, dchannel, dns: an unconnected datagram),
  * writes a line, reads the echo and prints {@code <arg>=<echo> peer=<reported peer>}, or {@code
- * <arg>=<ExceptionClass>: <message>}; then {@code done=true}.
+ * <arg>=<ExceptionClass>: <message>}; {@code pause:-:<millis>} sleeps; then {@code done=true}.
  */
 public final class ConnectProbeApp {
   private ConnectProbeApp() {}
@@ -24,6 +24,10 @@ public final class ConnectProbeApp {
     System.out.println("mirrord.layer.connected=" + System.getProperty("mirrord.layer.connected"));
     for (String arg : args) {
       String[] p = arg.split(":");
+      if (p[0].equals("pause")) {
+        Thread.sleep(Long.parseLong(p[2]));
+        continue;
+      }
       InetSocketAddress to = new InetSocketAddress(p[1], Integer.parseInt(p[2]));
       try {
         System.out.println(arg + "=" + probe(p[0], to));

@@ -54,6 +54,13 @@ public final class FakeAgent implements AutoCloseable {
   private final EventLoopGroup group =
       new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final List<ClientMessage> received = new CopyOnWriteArrayList<>();
+  private final List<Received> receivedFrom = new CopyOnWriteArrayList<>();
+  /** Connect routes whose answer is written this many milliseconds late. */
+  private final Map<String, Long> connectDelays = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger connectRequests =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final Set<Integer> dropConnectRequests = new java.util.concurrent.CopyOnWriteArraySet<>();
+  private final Set<Integer> closeAfterConnectAnswers = new java.util.concurrent.CopyOnWriteArraySet<>();
   private final List<Channel> clients = new CopyOnWriteArrayList<>();
   private final Set<Class<?>> ignored = new java.util.concurrent.CopyOnWriteArraySet<>();
   /** Outgoing routes: "ip:port" → the loopback endpoint the fake CLI answers with, or an errno. */
@@ -116,6 +123,56 @@ public final class FakeAgent implements AutoCloseable {
     return this;
   }
 
+  /** The answer to a {@code ConnectRequest} to {@code ip:port} is written {@code millis} late. */
+  public FakeAgent answerConnectAfter(String ipPort, long millis) {
+    connectDelays.put(ipPort, millis);
+    return this;
+  }
+
+  /**
+   * The {@code nth} {@code ConnectRequest} (from 1, over all connections) is not answered: its
+   * connection is closed instead (a CLI dropping the connection under a request).
+   */
+  public FakeAgent dropConnectRequest(int nth) {
+    dropConnectRequests.add(nth);
+    return this;
+  }
+
+  /** The connection that sent the {@code nth} {@code ConnectRequest} is closed after its answer. */
+  public FakeAgent closeAfterConnectAnswer(int nth) {
+    closeAfterConnectAnswers.add(nth);
+    return this;
+  }
+
+  /** A message received and the {@code Hello} peer name of the connection it came on. */
+  public record Received(String peer, ClientMessage message) {}
+
+  /** Every message received, with the connection's {@code Hello} peer ("" before Hello). */
+  public List<Received> receivedFrom() {
+    return List.copyOf(receivedFrom);
+  }
+
+  /** The peers of the connections each message of {@code type} came on, in order. */
+  public List<String> peersOf(Class<? extends ClientMessage> type) {
+    return receivedFrom.stream()
+        .filter(r -> type.isInstance(r.message()))
+        .map(Received::peer)
+        .collect(Collectors.toList());
+  }
+
+  /** Sends {@code msg} on the connections whose {@code Hello} peer ends with {@code peerSuffix}. */
+  public void sendTo(String peerSuffix, AgentMessage msg) {
+    for (Channel c : clients) {
+      String peer = c.attr(PEER).get();
+      if (peer != null && peer.endsWith(peerSuffix)) {
+        c.writeAndFlush(msg);
+      }
+    }
+  }
+
+  private static final io.netty.util.AttributeKey<String> PEER =
+      io.netty.util.AttributeKey.valueOf("fakeAgentPeer");
+
   public int port() {
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
@@ -160,6 +217,11 @@ public final class FakeAgent implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+      if (msg instanceof Session.Hello h) {
+        ctx.channel().attr(PEER).set(h.peer());
+      }
+      String peer = ctx.channel().attr(PEER).get();
+      receivedFrom.add(new Received(peer == null ? "" : peer, msg));
       received.add(msg);
       if (ignored.contains(msg.getClass())) {
         return;
@@ -206,6 +268,11 @@ public final class FakeAgent implements AutoCloseable {
                     ? RemoteResult.ok(known)
                     : RemoteResult.err(new ResponseError.NotFound(q.host()))));
       } else if (msg instanceof dev.mirrord.jvm.protocol.Outgoing.ConnectRequest c) {
+        int nth = connectRequests.incrementAndGet();
+        if (dropConnectRequests.contains(nth)) {
+          ctx.close();
+          return;
+        }
         Object route = outgoing.get(c.address() + ":" + c.port());
         RemoteResult<dev.mirrord.jvm.protocol.Outgoing.Connected> result;
         if (route instanceof java.net.InetSocketAddress e) {
@@ -216,7 +283,19 @@ public final class FakeAgent implements AutoCloseable {
           int errno = route instanceof Integer i ? i : dev.mirrord.jvm.protocol.Outgoing.ECONNREFUSED;
           result = RemoteResult.err(new ResponseError.RemoteIo(errno, "fake: " + c.address()));
         }
-        ctx.writeAndFlush(new dev.mirrord.jvm.protocol.Outgoing.ConnectResponse(c.requestId(), result));
+        var answer = new dev.mirrord.jvm.protocol.Outgoing.ConnectResponse(c.requestId(), result);
+        Runnable write = () -> {
+          var f = ctx.writeAndFlush(answer);
+          if (closeAfterConnectAnswers.contains(nth)) {
+            f.addListener(ChannelFutureListener.CLOSE);
+          }
+        };
+        Long delay = connectDelays.get(c.address() + ":" + c.port());
+        if (delay != null) {
+          ctx.executor().schedule(write, delay, TimeUnit.MILLISECONDS);
+        } else {
+          write.run();
+        }
       } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.PortSubscribe s) {
         ctx.writeAndFlush(
             new dev.mirrord.jvm.protocol.Tcp.PortSubscribeResult(s.port(), RemoteResult.ok(s.port())));
