@@ -51,10 +51,11 @@ public final class SessionProxy implements AutoCloseable {
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
   private volatile boolean closing;
 
-  private SessionProxy(String token, UserNotices notices, IntUnaryOperator localPortFor) {
+  private SessionProxy(
+      String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
     this.token = Objects.requireNonNull(token, "token");
     this.notices = Objects.requireNonNull(notices, "notices");
-    this.transport = Transport.preferred();
+    this.transport = Objects.requireNonNull(transport, "transport");
     this.group = transport.newGroup(1, new DefaultThreadFactory("mirrord-proxy", true));
     this.incoming = new IncomingProxy(group, localPortFor, notices);
     this.outgoing = new OutgoingProxy(group, router);
@@ -71,7 +72,13 @@ public final class SessionProxy implements AutoCloseable {
    * @param localPortFor the app's local port for a target port ({@code --port-map} inverted)
    */
   public static SessionProxy start(String token, UserNotices notices, IntUnaryOperator localPortFor) {
-    SessionProxy proxy = new SessionProxy(token, notices, localPortFor);
+    return start(token, notices, localPortFor, Transport.preferred());
+  }
+
+  /** As {@link #start(String, UserNotices, IntUnaryOperator)}, on {@code transport} (tests). */
+  static SessionProxy start(
+      String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
+    SessionProxy proxy = new SessionProxy(token, notices, localPortFor, transport);
     try {
       proxy.bind();
       return proxy;
@@ -102,6 +109,11 @@ public final class SessionProxy implements AutoCloseable {
             .channel();
     channels.add(listener);
     logger.info("session proxy listening on {} ({})", listener.localAddress(), transport);
+  }
+
+  /** The transport of the proxy's event loop, and so of all its sockets. */
+  Transport transport() {
+    return Transport.of(group);
   }
 
   /** The port layers connect to ({@code proxy.port} in the session file). */
