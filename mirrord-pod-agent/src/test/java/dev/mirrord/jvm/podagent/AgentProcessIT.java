@@ -466,7 +466,7 @@ class AgentProcessIT {
             Agent.builder(
                     List.of("nsenter", nsenter, "--"),
                     dir.resolve("agent.err"),
-                    Map.of("MIRRORD_AGENT_TOKEN", "t", Transport.ENV, "auto"),
+                    Map.of("MIRRORD_AGENT_TOKEN", "t", Transport.ENV, "epoll"),
                     "--target-pid",
                     Integer.toString(target.pid()),
                     "--listen",

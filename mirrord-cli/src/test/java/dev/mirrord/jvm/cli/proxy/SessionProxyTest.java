@@ -3,7 +3,6 @@ package dev.mirrord.jvm.cli.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
@@ -59,11 +58,10 @@ class SessionProxyTest {
   }
 
   @Test
-  void theProxyRunsOnNativeEpollWhenItLoads() throws Exception {
-    assumeTrue(Transport.requested() == null, "no -Dmirrord.transport / MIRRORD_TRANSPORT given");
+  void theProxyRunsOnTheProcesssTransportAndEpollLoadsFromTheFatJarsLibrary() throws Exception {
     assertThat(Epoll.isAvailable()).as("%s", Epoll.unavailabilityCause()).isTrue();
     proxy = SessionProxy.start(TOKEN, notices);
-    assertThat(proxy.transport()).isEqualTo(Transport.EPOLL);
+    assertThat(proxy.transport()).isEqualTo(Transport.preferred());
   }
 
   /** Unix socket to the agent and TCP to the layers, on either transport. */
