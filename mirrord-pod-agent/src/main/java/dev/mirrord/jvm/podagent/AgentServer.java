@@ -4,15 +4,13 @@ import dev.mirrord.jvm.podagent.session.ClientSession;
 import dev.mirrord.jvm.podagent.session.SessionContext;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.codec.Side;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -55,7 +53,8 @@ public final class AgentServer implements AutoCloseable {
    */
   public static AgentServer start(ListenAddress listen, SessionContext context)
       throws AgentException {
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    Transport transport = Transport.preferred();
+    EventLoopGroup group = transport.newGroup(2, new DefaultThreadFactory("mirrord-agent"));
     try {
       ChannelInitializer<Channel> initializer =
           new ChannelInitializer<>() {
@@ -65,18 +64,18 @@ public final class AgentServer implements AutoCloseable {
             }
           };
       if (listen instanceof ListenAddress.Unix unix) {
-        return bindUnix(group, unix, initializer);
+        return bindUnix(transport, group, unix, initializer);
       }
       ListenAddress.Tcp tcp = (ListenAddress.Tcp) listen;
       Channel ch =
-          bootstrap(group, NioServerSocketChannel.class, initializer)
+          bootstrap(group, transport.serverSocketChannel(), initializer)
               .bind(tcp.socketAddress())
               .syncUninterruptibly()
               .channel();
       InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
       ListenAddress actual =
           new ListenAddress.Tcp(bound.getAddress().getHostAddress(), bound.getPort());
-      logger.info("listening on {}", actual);
+      logger.info("listening on {} ({})", actual, transport);
       return new AgentServer(group, ch, actual);
     } catch (AgentException e) {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -88,7 +87,10 @@ public final class AgentServer implements AutoCloseable {
   }
 
   private static AgentServer bindUnix(
-      EventLoopGroup group, ListenAddress.Unix unix, ChannelInitializer<Channel> initializer)
+      Transport transport,
+      EventLoopGroup group,
+      ListenAddress.Unix unix,
+      ChannelInitializer<Channel> initializer)
       throws AgentException, IOException {
     Path path = unix.path();
     removeStaleSocket(path);
@@ -99,8 +101,8 @@ public final class AgentServer implements AutoCloseable {
                 + ".tmp"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     Channel ch =
-        bootstrap(group, NioServerDomainSocketChannel.class, initializer)
-            .bind(UnixDomainSocketAddress.of(temporary))
+        bootstrap(group, transport.serverDomainSocketChannel(), initializer)
+            .bind(transport.address(UnixDomainSocketAddress.of(temporary)))
             .syncUninterruptibly()
             .channel();
     try {
@@ -111,7 +113,7 @@ public final class AgentServer implements AutoCloseable {
       Files.deleteIfExists(temporary);
       throw e;
     }
-    logger.info("listening on {}", unix);
+    logger.info("listening on {} ({})", unix, transport);
     return new AgentServer(group, ch, unix);
   }
 

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.podagent;
 
 import dev.mirrord.jvm.podagent.target.ContainerId;
 import dev.mirrord.jvm.podagent.target.ContainerPidFinder;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +61,9 @@ final class NetnsReexec {
     logger.info("container {} is pid {}; running {}", id, pid, String.join(" ", command));
     Process child;
     try {
-      child = new ProcessBuilder(command).inheritIO().start();
+      ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+      Transport.passOn(pb.environment());
+      child = pb.start();
     } catch (IOException e) {
       throw new AgentException(
           ExitCodes.FAILURE, "cannot run nsenter (" + e.getMessage() + "); the agent image needs util-linux");

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The fat jar as the CLI runs it: a child process with stdin a pipe, stdout read for the one {@code
@@ -256,14 +259,16 @@ class AgentProcessIT {
     }
   }
 
-  @Test
-  void exits0WhenTheCliDisconnects() throws Exception {
+  /** On either transport of the fat jar (epoll's native library loads from it). */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void exits0WhenTheCliDisconnects(Transport transport) throws Exception {
     Path socket = dir.resolve("agent.sock");
     try (Child target = Child.start(Map.of(), targetCommand(), "120");
         Agent agent =
             Agent.start(
                 dir.resolve("agent.err"),
-                Map.of(),
+                Map.of(Transport.ENV, transport.toString()),
                 "--target-pid",
                 Integer.toString(target.pid()),
                 "--listen",
@@ -281,6 +286,7 @@ class AgentProcessIT {
       assertThat(socket).doesNotExist();
       assertThat(agent.stderrText()).isEmpty();
       assertThat(Files.readString(dir.resolve("agent.log")))
+          .contains("listening on unix:" + socket + " (" + transport + ")")
           .contains("exiting: the CLI's connection closed");
     }
   }
@@ -460,11 +466,13 @@ class AgentProcessIT {
             Agent.builder(
                     List.of("nsenter", nsenter, "--"),
                     dir.resolve("agent.err"),
-                    Map.of("MIRRORD_AGENT_TOKEN", "t"),
+                    Map.of("MIRRORD_AGENT_TOKEN", "t", Transport.ENV, "epoll"),
                     "--target-pid",
                     Integer.toString(target.pid()),
                     "--listen",
-                    "unix:" + socket)
+                    "unix:" + socket,
+                    "--log-file",
+                    dir.resolve("agent.log").toString())
                 .start();
         try (Agent agent = new Agent(p, dir.resolve("agent.err"))) {
           agent.awaitReady();
@@ -481,6 +489,9 @@ class AgentProcessIT {
             assertThat(agent.awaitExit(EXIT_WITHIN)).isZero();
           }
           assertThat(socket).doesNotExist();
+          // The native library loads inside the target's netns too (nsenter --net keeps the files).
+          assertThat(Files.readString(dir.resolve("agent.log")))
+              .contains("listening on unix:" + socket + " (epoll)");
         }
       }
     }

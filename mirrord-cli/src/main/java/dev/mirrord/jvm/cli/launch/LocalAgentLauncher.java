@@ -4,6 +4,7 @@ import dev.mirrord.jvm.cli.CliEnvironment;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.config.TargetSpec;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -146,6 +147,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
             .redirectOutput(ProcessBuilder.Redirect.PIPE)
             .redirectError(ProcessBuilder.Redirect.PIPE);
     pb.environment().put(TOKEN_ENV, request.token());
+    Transport.passOn(pb.environment());
     Process process;
     try {
       process = pb.start();

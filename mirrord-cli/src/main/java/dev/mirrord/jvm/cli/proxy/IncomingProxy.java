@@ -10,6 +10,7 @@ import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -21,7 +22,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -57,6 +57,7 @@ final class IncomingProxy {
   static final long MIRROR_DRAIN_SECONDS = 60;
 
   private final EventLoopGroup group;
+  private final Transport transport;
   private final IntUnaryOperator localPortFor;
   private final UserNotices notices;
   private final AgentLink agent = new AgentLink();
@@ -73,6 +74,7 @@ final class IncomingProxy {
 
   IncomingProxy(EventLoopGroup group, IntUnaryOperator localPortFor, UserNotices notices) {
     this.group = group;
+    this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
     this.notices = notices;
   }
@@ -211,7 +213,7 @@ final class IncomingProxy {
     ChannelFuture bound =
         new Bootstrap()
             .group(group)
-            .channel(NioSocketChannel.class)
+            .channel(transport.socketChannel())
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)

@@ -12,6 +12,7 @@ import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -24,8 +25,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -60,12 +59,14 @@ final class OutgoingProxy {
 
   
   private final EventLoopGroup group;
+  private final Transport transport;
   private final RequestRouter router;
   private final AgentLink agent = new AgentLink();
   private final Map<Long, Flow> flows = new ConcurrentHashMap<>();
 
   OutgoingProxy(EventLoopGroup group, RequestRouter router) {
     this.group = group;
+    this.transport = Transport.of(group);
     this.router = router;
   }
 
@@ -180,7 +181,7 @@ final class OutgoingProxy {
       }
       listener = new ServerBootstrap()
           .group(group)
-          .channel(NioServerSocketChannel.class)
+          .channel(transport.serverSocketChannel())
           .option(ChannelOption.SO_BACKLOG, 1)
           .childOption(ChannelOption.AUTO_READ, false)
           .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -388,7 +389,7 @@ final class OutgoingProxy {
 
     @Override
     public ChannelFuture open() {
-      ChannelFuture f = new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(this)
+      ChannelFuture f = new Bootstrap().group(group).channel(transport.datagramChannel()).handler(this)
           .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       socket = f.channel();
       return f;

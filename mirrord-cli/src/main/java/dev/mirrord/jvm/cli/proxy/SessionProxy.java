@@ -9,25 +9,20 @@ import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.codec.Side;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDomainSocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.util.Objects;
 import java.util.function.IntUnaryOperator;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +41,7 @@ public final class SessionProxy implements AutoCloseable {
 
   private final String token;
   private final UserNotices notices;
+  private final Transport transport;
   private final EventLoopGroup group;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final RequestRouter router = new RequestRouter();
@@ -55,12 +51,12 @@ public final class SessionProxy implements AutoCloseable {
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
   private volatile boolean closing;
 
-  private SessionProxy(String token, UserNotices notices, IntUnaryOperator localPortFor) {
+  private SessionProxy(
+      String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
     this.token = Objects.requireNonNull(token, "token");
     this.notices = Objects.requireNonNull(notices, "notices");
-    this.group =
-        new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("mirrord-proxy", true), NioIoHandler.newFactory());
+    this.transport = Objects.requireNonNull(transport, "transport");
+    this.group = transport.newGroup(1, new DefaultThreadFactory("mirrord-proxy", true));
     this.incoming = new IncomingProxy(group, localPortFor, notices);
     this.outgoing = new OutgoingProxy(group, router);
   }
@@ -76,7 +72,13 @@ public final class SessionProxy implements AutoCloseable {
    * @param localPortFor the app's local port for a target port ({@code --port-map} inverted)
    */
   public static SessionProxy start(String token, UserNotices notices, IntUnaryOperator localPortFor) {
-    SessionProxy proxy = new SessionProxy(token, notices, localPortFor);
+    return start(token, notices, localPortFor, Transport.preferred());
+  }
+
+  /** As {@link #start(String, UserNotices, IntUnaryOperator)}, on {@code transport} (tests). */
+  static SessionProxy start(
+      String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
+    SessionProxy proxy = new SessionProxy(token, notices, localPortFor, transport);
     try {
       proxy.bind();
       return proxy;
@@ -90,7 +92,7 @@ public final class SessionProxy implements AutoCloseable {
     listener =
         new ServerBootstrap()
             .group(group)
-            .channel(NioServerSocketChannel.class)
+            .channel(transport.serverSocketChannel())
             .childHandler(
                 new ChannelInitializer<Channel>() {
                   @Override
@@ -106,7 +108,12 @@ public final class SessionProxy implements AutoCloseable {
             .syncUninterruptibly()
             .channel();
     channels.add(listener);
-    logger.info("session proxy listening on {}", listener.localAddress());
+    logger.info("session proxy listening on {} ({})", listener.localAddress(), transport);
+  }
+
+  /** The transport of the proxy's event loop, and so of all its sockets. */
+  Transport transport() {
+    return Transport.of(group);
   }
 
   /** The port layers connect to ({@code proxy.port} in the session file). */
@@ -122,12 +129,10 @@ public final class SessionProxy implements AutoCloseable {
    */
   public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address) {
     AgentConnectionHandler handler = new AgentConnectionHandler(token, router, incoming, outgoing, notices, () -> closing);
-    Class<? extends Channel> type =
-        address instanceof UnixDomainSocketAddress ? NioDomainSocketChannel.class : NioSocketChannel.class;
     CompletableFuture<Session.HelloOk> result = new CompletableFuture<>();
     new Bootstrap()
         .group(group)
-        .channel(type)
+        .channel(transport.streamChannelFor(address))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
         .handler(
             new ChannelInitializer<Channel>() {
@@ -137,7 +142,7 @@ public final class SessionProxy implements AutoCloseable {
                 ProtocolPipeline.installRelaying(ch.pipeline(), Side.CLIENT, handler);
               }
             })
-        .connect(address)
+        .connect(transport.address(address))
         .addListener(
             f -> {
               if (!f.isSuccess()) {

@@ -12,6 +12,8 @@ import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.relay.Transport;
+import io.netty.channel.epoll.Epoll;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.UnixDomainSocketAddress;
@@ -22,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The real proxy over loopback TCP (layers) and a unix socket (the in-process fake agent). */
 class SessionProxyTest {
@@ -44,14 +48,28 @@ class SessionProxyTest {
   }
 
   private void start(ProtocolVersion agentVersion) throws Exception {
+    start(agentVersion, Transport.preferred());
+  }
+
+  private void start(ProtocolVersion agentVersion, Transport transport) throws Exception {
     Path socket = tmp.resolve("agent.sock");
     agent = FakePodAgent.start(socket, TOKEN, 4242, agentVersion, FakePodAgent.TARGET_ENV);
-    proxy = SessionProxy.start(TOKEN, notices);
+    proxy = SessionProxy.start(TOKEN, notices, java.util.function.IntUnaryOperator.identity(), transport);
   }
 
   @Test
-  void cliRequestsAndTwoLayersShareTheOneAgentConnection() throws Exception {
-    start(ProtocolVersion.CURRENT);
+  void theProxyRunsOnTheProcesssTransportAndEpollLoadsFromTheFatJarsLibrary() throws Exception {
+    assertThat(Epoll.isAvailable()).as("%s", Epoll.unavailabilityCause()).isTrue();
+    proxy = SessionProxy.start(TOKEN, notices);
+    assertThat(proxy.transport()).isEqualTo(Transport.preferred());
+  }
+
+  /** Unix socket to the agent and TCP to the layers, on either transport. */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void cliRequestsAndTwoLayersShareTheOneAgentConnection(Transport transport) throws Exception {
+    start(ProtocolVersion.CURRENT, transport);
+    assertThat(proxy.transport()).isEqualTo(transport);
     Session.HelloOk ok = proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
     assertThat(ok.agentVersion()).isEqualTo("fake-agent");
 

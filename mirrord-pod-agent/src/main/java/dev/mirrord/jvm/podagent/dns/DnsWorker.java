@@ -4,13 +4,10 @@ import dev.mirrord.jvm.podagent.target.TargetProcess;
 import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.resolver.ResolvedAddressTypes;
 import io.netty.resolver.dns.DnsErrorCauseException;
@@ -297,10 +294,8 @@ public final class DnsWorker implements AutoCloseable {
         g = ownLoop;
         if (g == null) {
           g =
-              new MultiThreadIoEventLoopGroup(
-                  1,
-                  Thread.ofPlatform().daemon().name("mirrord-dns-loop").factory(),
-                  NioIoHandler.newFactory());
+              Transport.preferred()
+                  .newGroup(1, Thread.ofPlatform().daemon().name("mirrord-dns-loop").factory());
           ownLoop = g;
         }
       }
@@ -340,10 +335,11 @@ public final class DnsWorker implements AutoCloseable {
       for (InetSocketAddress s : conf.servers()) {
         servers.add(serverAddress.apply(s));
       }
+      Transport transport = Transport.of(loop);
       return new DnsNameResolverBuilder(loop)
-          .datagramChannelType(NioDatagramChannel.class)
+          .datagramChannelType(transport.datagramChannel())
           // A truncated answer is asked again over TCP, as libc does.
-          .socketChannelType(NioSocketChannel.class)
+          .socketChannelType(transport.socketChannel())
           .nameServerProvider(new SequentialDnsServerAddressStreamProvider(servers))
           .searchDomains(conf.searchPath())
           .ndots(conf.ndots())

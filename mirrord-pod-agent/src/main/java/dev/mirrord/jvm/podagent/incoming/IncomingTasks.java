@@ -10,9 +10,8 @@ import dev.mirrord.jvm.podagent.sniffer.TcpFlowTracker;
 import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
 import dev.mirrord.jvm.podagent.stealer.ConntrackFlush;
 import dev.mirrord.jvm.podagent.stealer.TcpStealer;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -68,8 +67,7 @@ public final class IncomingTasks implements AutoCloseable {
       redirector.sweepLeftovers();
       guard = IpTablesGuard.start(families, chains);
       stealLoops =
-          new MultiThreadIoEventLoopGroup(
-              1, new DefaultThreadFactory("mirrord-steal", true), NioIoHandler.newFactory());
+          Transport.preferred().newGroup(1, new DefaultThreadFactory("mirrord-steal", true));
       stealer =
           new TcpStealer(
               stealLoops,

@@ -14,6 +14,7 @@ import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -25,8 +26,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -188,13 +187,14 @@ public final class OutgoingApi {
     Bootstrap b = new Bootstrap().group(clientChannel.eventLoop()).handler((ChannelHandler) flow)
         .option(ChannelOption.AUTO_READ, false);
     b.option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK);
+    Transport transport = Transport.of(clientChannel.eventLoop());
     if (tcp) {
-      b.channel(NioSocketChannel.class)
+      b.channel(transport.socketChannel())
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeout)
           .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
           .option(ChannelOption.TCP_NODELAY, true);
     } else {
-      b.channel(NioDatagramChannel.class);
+      b.channel(transport.datagramChannel());
     }
     long start = System.nanoTime();
     ChannelFuture f = b.connect(remote);

@@ -9,6 +9,7 @@ import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,7 +17,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -207,7 +207,7 @@ public final class TcpStealer implements AutoCloseable {
     ServerBootstrap b =
         new ServerBootstrap()
             .group(client.eventLoop())
-            .channel(NioServerSocketChannel.class)
+            .channel(Transport.of(client.eventLoop()).serverSocketChannel())
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)

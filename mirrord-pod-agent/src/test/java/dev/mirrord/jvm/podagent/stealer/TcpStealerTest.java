@@ -7,12 +7,12 @@ import dev.mirrord.jvm.podagent.iptables.PortRedirector;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -24,7 +24,8 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The stealer's threading contract, with a redirector that only records (no iptables): a stolen
@@ -32,10 +33,8 @@ import org.junit.jupiter.api.Test;
  * client is handled on that one thread, and a socket's bytes reach the client as its read buffer.
  */
 class TcpStealerTest {
-  private final EventLoopGroup stealerLoops =
-      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-  private final EventLoopGroup clientLoops =
-      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private EventLoopGroup stealerLoops;
+  private EventLoopGroup clientLoops;
 
   @AfterEach
   void stop() {
@@ -43,8 +42,12 @@ class TcpStealerTest {
     clientLoops.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
-  @Test
-  void stolenConnectionsRunOnTheClientsLoopAndRelayBothWays() throws Exception {
+  /** On either transport: the stolen port's listener and its connections take the client's. */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void stolenConnectionsRunOnTheClientsLoopAndRelayBothWays(Transport transport) throws Exception {
+    stealerLoops = transport.newGroup(1, new DefaultThreadFactory("test-steal", true));
+    clientLoops = transport.newGroup(1, new DefaultThreadFactory("test-client", true));
     AtomicInteger agentPort = new AtomicInteger();
     PortRedirector recording =
         new PortRedirector() {

@@ -84,8 +84,10 @@ public final class ProtocolPipeline {
       // for Nagle (the layer–CLI connection is TCP on loopback; a Kubernetes agent listens on TCP).
       p.channel().config().setOption(ChannelOption.TCP_NODELAY, true);
     }
-    if (p.channel() instanceof io.netty.channel.socket.nio.NioDomainSocketChannel) {
-      // A unix socket's default send buffer (net.core.wmem_default, ~208 KiB) is smaller than one frame of a
+    if (p.channel() instanceof io.netty.channel.socket.DuplexChannel
+        && !(p.channel() instanceof io.netty.channel.socket.SocketChannel)) {
+      // A duplex stream that is not TCP is a unix socket, NIO's or epoll's (told apart without
+      // naming epoll's class, which the layer does not have). A unix socket's default send buffer (net.core.wmem_default, ~208 KiB) is smaller than one frame of a
       // 256 KiB chunk: every frame would wait for the reader. TCP sockets keep the kernel's autotuning.
       try {
         p.channel().config().setOption(ChannelOption.SO_SNDBUF, UNIX_SOCKET_BUFFER);
