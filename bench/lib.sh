@@ -14,8 +14,8 @@ BENCH_JAVA_HOME=$("$BENCH_ROOT/scripts/java-home.sh")
 BENCH_JAVA="$BENCH_JAVA_HOME/bin/java"
 BENCH_LAB=""
 BENCH_WORK=""
-# JVM flags of the CLI: bin/mirrord's by default (fast start, C1 only); CLI_FLAGS="-XX:+UseSerialGC" for full JIT.
-read -r -a BENCH_CLI_FLAGS <<<"${CLI_FLAGS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto}"
+# JVM flags of the CLI: bin/mirrord's by default (full JIT); CLI_FLAGS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1" for C1 only.
+read -r -a BENCH_CLI_FLAGS <<<"${CLI_FLAGS:--XX:+UseSerialGC -Xshare:auto}"
 
 bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "error: $*"; exit 1; }
