@@ -143,27 +143,27 @@ final class IncomingProxy {
       newConnection(nc);
       return true;
     }
-    long id = Tcp.connectionIdOf(msg);
-    if (id == 0) {
+    if (Tcp.connectionIdOf(msg) == 0) {
       return false;
     }
-    Relay relay = relays.get(id);
-    if (relay != null) {
-      relay.fromAgent(msg);
-    } else {
-      logger.debug("{} for unknown connection {}", msg.getClass().getSimpleName(), id);
-    }
+    toRelay(msg);
     return true;
   }
 
   /** {@code Tcp.Data} from the agent as a {@link DataFrame}, for a mirrored or stolen connection; takes ownership. */
   void fromAgent(DataFrame data) {
-    Relay relay = relays.get(data.connectionId());
+    toRelay(data);
+  }
+
+  /** A stream message or {@link DataFrame} to its connection's relay; dropped (released) for an unknown id. */
+  private void toRelay(Object msg) {
+    long id = DataFrame.connectionIdOf(msg);
+    Relay relay = relays.get(id);
     if (relay != null) {
-      relay.fromAgent(data);
+      relay.fromAgent(msg);
     } else {
-      logger.debug("data for unknown connection {}", data.connectionId());
-      data.release();
+      logger.debug("{} for unknown connection {}", msg.getClass().getSimpleName(), id);
+      DataFrame.discard(msg);
     }
   }
 
@@ -312,9 +312,8 @@ final class IncomingProxy {
     }
 
     private void apply(Object msg) {
-      if (msg instanceof DataFrame || msg instanceof Tcp.Data) {
-        local.writeAndFlush(msg instanceof DataFrame f ? f.content()
-            : Unpooled.wrappedBuffer(((Tcp.Data) msg).bytes().unsafeArray()));
+      if (DataFrame.isData(msg)) {
+        local.writeAndFlush(DataFrame.bytesOf(msg));
         if (!steal && !local.isWritable()
             && local.unsafe().outboundBuffer() != null
             && local.unsafe().outboundBuffer().totalPendingWriteBytes() > MIRROR_BUFFER_LIMIT) {

@@ -98,31 +98,29 @@ final class OutgoingProxy {
 
   /** Handles an agent stream message of an outgoing id; false if it is not one. */
   boolean fromAgent(AgentMessage msg) {
-    long id = Tcp.connectionIdOf(msg);
+    return toFlow(msg);
+  }
+
+  /** {@code Tcp.Data} from the agent as a {@link DataFrame}; false if its id is not outgoing (then not taken). */
+  boolean fromAgent(DataFrame data) {
+    return toFlow(data);
+  }
+
+  /**
+   * A stream message or {@link DataFrame} of an outgoing id to its flow; dropped (released) for an
+   * unknown flow; false, and not taken, if the id is not outgoing.
+   */
+  private boolean toFlow(Object msg) {
+    long id = DataFrame.connectionIdOf(msg);
     if (id == 0 || !Outgoing.isOutgoing(id)) {
       return false;
     }
     Flow f = flows.get(id);
     if (f == null) {
       logger.debug("{} for unknown outgoing connection {}", msg.getClass().getSimpleName(), Long.toHexString(id));
+      DataFrame.discard(msg);
     } else {
       EventLoops.run(f.loop(), () -> f.fromPeer(msg));
-    }
-    return true;
-  }
-
-  /** {@code Tcp.Data} from the agent as a {@link DataFrame}; false if its id is not outgoing. */
-  boolean fromAgent(DataFrame data) {
-    long id = data.connectionId();
-    if (!Outgoing.isOutgoing(id)) {
-      return false;
-    }
-    Flow f = flows.get(id);
-    if (f == null) {
-      logger.debug("data for unknown outgoing connection {}", Long.toHexString(id));
-      data.release();
-    } else {
-      EventLoops.run(f.loop(), () -> f.fromPeer(data));
     }
     return true;
   }

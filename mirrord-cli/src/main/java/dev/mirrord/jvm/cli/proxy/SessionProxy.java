@@ -113,7 +113,7 @@ public final class SessionProxy implements AutoCloseable {
 
   /** The transport of the proxy's event loop, and so of all its sockets. */
   Transport transport() {
-    return Transport.of(group);
+    return transport;
   }
 
   /** The port layers connect to ({@code proxy.port} in the session file). */

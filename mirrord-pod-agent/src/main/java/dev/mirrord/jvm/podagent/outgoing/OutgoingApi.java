@@ -102,23 +102,23 @@ public final class OutgoingApi {
       connect(request);
       return;
     }
-    Flow flow = flows.get(Tcp.connectionIdOf(message));
-    if (flow == null) {
-      logger.debug("{}: {} for unknown outgoing connection", peer, message.getClass().getSimpleName());
-      return;
-    }
-    EventLoops.run(flow.channel().eventLoop(), () -> flow.fromPeer(message));
+    toFlow(message);
   }
 
   /** The bytes of an outgoing flow ({@code Tcp.Data} as a {@link DataFrame}); takes ownership. */
   public void handleData(DataFrame data) {
-    Flow flow = flows.get(data.connectionId());
+    toFlow(data);
+  }
+
+  /** A stream message or {@link DataFrame} to its flow, on the flow's loop; dropped (released) for an unknown flow. */
+  private void toFlow(Object message) {
+    Flow flow = flows.get(DataFrame.connectionIdOf(message));
     if (flow == null) {
-      logger.debug("{}: data for unknown outgoing connection", peer);
-      data.release();
+      logger.debug("{}: {} for unknown outgoing connection", peer, message.getClass().getSimpleName());
+      DataFrame.discard(message);
       return;
     }
-    EventLoops.run(flow.channel().eventLoop(), () -> flow.fromPeer(data));
+    EventLoops.run(flow.channel().eventLoop(), () -> flow.fromPeer(message));
   }
 
   /** The client connection's writability changed: resume or pause reading every remote socket. */

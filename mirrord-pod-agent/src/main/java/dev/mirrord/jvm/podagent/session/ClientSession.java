@@ -164,7 +164,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         incomingApi.handleData(data);
       }
     } catch (RejectedExecutionException e) {
+      // The agent is shutting down: the socket's loop took no task, so the frame is still ours.
       logger.debug("{}: dropping {} during shutdown", peer, data);
+      data.release();
     }
   }
 

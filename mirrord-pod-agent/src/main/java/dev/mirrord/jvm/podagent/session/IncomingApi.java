@@ -76,21 +76,19 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
         || message instanceof Tcp.Shutdown
         || message instanceof Tcp.Close
         || message instanceof Tcp.Flow) {
-      if (tasks != null) {
-        tasks.existingStealer().ifPresent(st -> st.fromClient(this, message));
-      }
+      toStealer(message);
     }
   }
 
   /** The bytes of a stolen connection ({@code Tcp.Data} as a {@link DataFrame}); takes ownership. */
   void handleData(DataFrame data) {
-    java.util.Optional<dev.mirrord.jvm.podagent.stealer.TcpStealer> stealer =
-        tasks == null ? java.util.Optional.empty() : tasks.existingStealer();
-    if (stealer.isPresent()) {
-      stealer.get().fromClient(this, data);
-    } else {
-      data.release();
-    }
+    toStealer(data);
+  }
+
+  /** A stream message or {@link DataFrame} of a stolen connection; dropped (released) when nothing steals. */
+  private void toStealer(Object message) {
+    (tasks == null ? java.util.Optional.<dev.mirrord.jvm.podagent.stealer.TcpStealer>empty() : tasks.existingStealer())
+        .ifPresentOrElse(st -> st.fromClient(this, message), () -> DataFrame.discard(message));
   }
 
   private RemoteResult<Integer> subscribe(Tcp.PortSubscribe s) {

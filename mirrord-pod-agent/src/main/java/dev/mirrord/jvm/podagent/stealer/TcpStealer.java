@@ -173,8 +173,7 @@ public final class TcpStealer implements AutoCloseable {
    * or a {@link DataFrame} (owned from here on).
    */
   public void fromClient(StealClient client, Object message) {
-    long id = message instanceof DataFrame f ? f.connectionId()
-        : Tcp.connectionIdOf((dev.mirrord.jvm.protocol.Message) message);
+    long id = DataFrame.connectionIdOf(message);
     StolenConnection c = id == 0 ? null : connections.get(id);
     if (c == null || c.owner != client) {
       logger.debug("{} for unknown stolen connection {}", message.getClass().getSimpleName(), id);

@@ -6,6 +6,7 @@ import dev.mirrord.jvm.protocol.Tcp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -48,6 +49,24 @@ public final class DataFrame extends DefaultByteBufHolder {
   /** {@code m} itself, or the {@code Tcp.Data} of a {@code DataFrame} ({@link #toMessage}). */
   public static Message asMessage(Object m) {
     return m instanceof DataFrame f ? f.toMessage() : (Message) m;
+  }
+
+  /** The connection id of a {@code DataFrame} or of a {@code Tcp} stream message ({@code Tcp.connectionIdOf}). */
+  public static long connectionIdOf(Object m) {
+    return m instanceof DataFrame f ? f.connectionId() : Tcp.connectionIdOf((Message) m);
+  }
+
+  /** Whether {@code m} carries bytes: a {@code DataFrame} or a {@code Tcp.Data} record. */
+  public static boolean isData(Object m) {
+    return m instanceof DataFrame || m instanceof Tcp.Data;
+  }
+
+  /**
+   * The bytes of a {@code DataFrame} (its content, which the caller now owns) or of a {@code
+   * Tcp.Data} record (its array, wrapped), to write to a relayed socket.
+   */
+  public static ByteBuf bytesOf(Object m) {
+    return m instanceof DataFrame f ? f.content() : Unpooled.wrappedBuffer(((Tcp.Data) m).bytes().unsafeArray());
   }
 
   /** The length of a {@code Tcp.Data} record or a {@code DataFrame}; 0 for anything else. */

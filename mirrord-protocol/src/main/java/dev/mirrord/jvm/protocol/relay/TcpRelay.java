@@ -161,10 +161,8 @@ public class TcpRelay extends ChannelInboundHandlerAdapter {
 
   private void apply(Object m) {
     Channel ch = channel;
-    if (m instanceof DataFrame f) {
-      ch.writeAndFlush(f.content());
-    } else if (m instanceof Tcp.Data d) {
-      ch.writeAndFlush(Unpooled.wrappedBuffer(d.bytes().unsafeArray()));
+    if (DataFrame.isData(m)) {
+      ch.writeAndFlush(DataFrame.bytesOf(m));
     } else if (m instanceof Tcp.Shutdown) {
       // shutdownOutput fails writes still queued: wait for the data sent before it.
       ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
