@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.cli;
 
+import dev.mirrord.jvm.cli.command.AotTrainCommand;
 import dev.mirrord.jvm.cli.command.CompletionCommand;
 import dev.mirrord.jvm.cli.command.ExecCommand;
 import dev.mirrord.jvm.cli.command.LsCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionInfo.class,
     description = "Run a local JVM as if it were inside a target process or pod, for its network traffic.",
-    subcommands = {ExecCommand.class, LsCommand.class, CompletionCommand.class, HelpCommand.class})
+    subcommands = {ExecCommand.class, LsCommand.class, CompletionCommand.class, HelpCommand.class, AotTrainCommand.class})
 public final class MirrordCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

@@ -23,7 +23,8 @@ import java.util.Set;
  * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
  * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
- * entries, see {@link OutgoingFilter}), {@code session.id=}. Every error names the key
+ * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code hook.cache.dir=} (where hooked
+ * classes are kept between runs, {@link HookCache}; none if absent). Every error names the key
  * and the file.
  */
 public record LayerConfig(
@@ -40,7 +41,8 @@ public record LayerConfig(
     boolean outgoingUdp,
     boolean dnsRemote,
     OutgoingFilter outgoingFilter,
-    String sessionId) {
+    String sessionId,
+    Path hookCacheDir) {
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
   public enum Incoming {
@@ -85,6 +87,8 @@ public record LayerConfig(
         + outgoingFilter
         + ", session="
         + sessionId
+        + ", hookCache="
+        + hookCacheDir
         + "]";
   }
 
@@ -128,9 +132,11 @@ public record LayerConfig(
     boolean dns = p.bool("dns.remote", true);
     OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
+    String cache = p.optional("hook.cache.dir", null);
+    Path hookCache = cache == null ? null : p.path("hook.cache.dir");
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session);
+        session, hookCache);
   }
 
   private static String describe(Exception e) {

@@ -14,22 +14,33 @@ import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.SocketPeerInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
 import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.utility.JavaModule;
 
 /**
- * Builds the layer's one {@link AgentBuilder} and installs every {@link TypeInstrumentation}.
+ * Installs the layer's hooks: one {@link HookTransformer} in front of one Byte Buddy {@link
+ * AgentBuilder}.
  *
  * <ul>
- *   <li>{@code disableClassFormatChanges()} + {@code RETRANSFORMATION}: advice is inlined, so JDK
- *       classes already loaded (e.g. {@code ServerSocket} used by the JVM itself) are retransformed
- *       in place, without new fields or methods;
- *   <li>the layer's own and shaded packages (and Byte Buddy's) are never transformed;
+ *   <li>{@link #hooks()} names every hooked type exactly; the transformer ignores all others by a
+ *       set lookup, and only the loaded ones among them are retransformed (no scan of matchers
+ *       over every loaded class);
+ *   <li>a hooked class comes from the {@link HookCache} when an earlier JVM of this JDK and layer
+ *       build hooked the same bytes; Byte Buddy is loaded only when the cache cannot answer, and
+ *       then also prepares the JDK's hooked classes that are not loaded yet, for the next JVM;
+ *   <li>{@code disableClassFormatChanges()}: advice is inlined, so JDK classes already loaded (e.g.
+ *       {@code ServerSocket} used by the JVM itself) are retransformed in place, without new fields
+ *       or methods;
  *   <li>each transformed module gets a read edge to the bootstrap class loader's unnamed module,
  *       where {@code LayerBridge} lives: {@code java.base} does not read it by default;
  *   <li>errors go to the layer log, never to the app.
@@ -39,51 +50,228 @@ public final class LayerInstaller {
 
   private LayerInstaller() {}
 
-  /** The hooks this build installs. */
+  /**
+   * A hook: the exact names of the types it changes, and its Byte Buddy instrumentations, built
+   * only when Byte Buddy is needed (building them loads it).
+   */
+  public record Hook(List<String> typeNames, Supplier<List<TypeInstrumentation>> instrumentations) {
+    public Hook {
+      typeNames = List.copyOf(typeNames);
+    }
+
+    /** One instrumentation of one type. */
+    public static Hook of(String typeName, Supplier<TypeInstrumentation> instrumentation) {
+      return new Hook(List.of(typeName), () -> List.of(instrumentation.get()));
+    }
+
+    /** Several instrumentations; {@code typeNames} lists every type any of them matches. */
+    public static Hook all(List<String> typeNames, Supplier<List<TypeInstrumentation>> instrumentations) {
+      return new Hook(typeNames, instrumentations);
+    }
+  }
+
+  /**
+   * The hooks this build installs. A new hook is one line here: its type's exact name (a constant
+   * of the instrumentation) and its constructor, e.g. {@code Hook.of(FooInstrumentation.TYPE,
+   * FooInstrumentation::new)}. {@code LayerInstallerTest} checks that each instrumentation matches
+   * exactly the names given.
+   */
+  public static List<Hook> hooks() {
+    List<Hook> all = new ArrayList<>();
+    all.add(Hook.of(ServerSocketInstrumentation.TYPE, ServerSocketInstrumentation::new));
+    all.add(Hook.of(ServerSocketChannelInstrumentation.TYPE, ServerSocketChannelInstrumentation::new));
+    all.add(Hook.of(AcceptedPeerInstrumentation.TYPE, AcceptedPeerInstrumentation::new));
+    all.add(Hook.of(SocketPeerInstrumentation.TYPE, SocketPeerInstrumentation::new));
+    all.add(Hook.all(NettyEpollInstrumentation.types(), NettyEpollInstrumentation::all));
+    all.add(Hook.all(OutgoingInstrumentation.types(), OutgoingInstrumentation::all));
+    all.add(Hook.of(NameServiceInstrumentation.TYPE, NameServiceInstrumentation::new));
+    all.add(Hook.of(ResolverInstrumentation.TYPE, ResolverInstrumentation::new));
+    return List.copyOf(all);
+  }
+
+  /** Every instrumentation of {@link #hooks()} (builds them: loads Byte Buddy). */
   public static List<TypeInstrumentation> instrumentations() {
-    List<TypeInstrumentation> all = new java.util.ArrayList<>();
-    all.add(new ServerSocketInstrumentation());
-    all.add(new ServerSocketChannelInstrumentation());
-    all.add(new AcceptedPeerInstrumentation());
-    all.add(new SocketPeerInstrumentation());
-    all.addAll(NettyEpollInstrumentation.all());
-    all.addAll(OutgoingInstrumentation.all());
-    all.add(new NameServiceInstrumentation());
-    all.add(new ResolverInstrumentation());
+    List<TypeInstrumentation> all = new ArrayList<>();
+    for (Hook h : hooks()) {
+      all.addAll(h.instrumentations().get());
+    }
     return List.copyOf(all);
   }
 
   /**
-   * Installs {@code instrumentations} on {@code inst}; throws only if Byte Buddy itself fails.
-   * Create the instrumentations before calling this (their advice resolves JDK types).
+   * Installs {@code hooks} on {@code inst}, using and filling the hook cache under {@code cacheRoot}
+   * (null: no cache), and retransforms the hooked classes that are already loaded. Throws only if
+   * the transformer cannot be registered.
    */
-  public static ResettableClassFileTransformer install(
-      Instrumentation inst, List<TypeInstrumentation> instrumentations, LayerLog log) {
-    useByteBuddyWithoutUnsafe();
-    AgentBuilder builder =
-        new AgentBuilder.Default()
-            .disableClassFormatChanges()
-            .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-            .with(new LoggingListener(log))
-            .ignore(
-                nameStartsWith("dev.mirrord.jvm.layer.")
-                    .or(nameStartsWith("net.bytebuddy."))
-                    .or(isSynthetic()))
-            .assureReadEdgeTo(inst, LayerBridge.class);
-    for (TypeInstrumentation ti : instrumentations) {
-      builder =
-          builder
-              .type(ti.typeMatcher())
-              .transform(
-                  (DynamicType.Builder<?> b,
-                      TypeDescription type,
-                      ClassLoader loader,
-                      JavaModule module,
-                      java.security.ProtectionDomain pd) -> ti.transform(b));
-      // Not terminal (Byte Buddy's default): several instrumentations may hook one class (e.g.
-      // SocketChannelImpl's peer and connect), and every matching one applies.
+  public static HookTransformer install(
+      Instrumentation inst, List<Hook> hooks, Path cacheRoot, LayerLog log) {
+    Set<String> internalNames = new HashSet<>();
+    for (Hook h : hooks) {
+      for (String n : h.typeNames()) {
+        internalNames.add(n.replace('.', '/'));
+      }
     }
-    return builder.installOn(inst);
+    HookCache cache = HookCache.forBuild(cacheRoot, layerJar(), log);
+    LazyEngine engine = new LazyEngine(inst, hooks, log);
+    HookTransformer transformer =
+        new HookTransformer(
+            Set.copyOf(internalNames), cache, engine, inst, LayerBridge.class.getModule(), log);
+    inst.addTransformer(transformer, true);
+    List<Class<?>> loaded = new ArrayList<>();
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      String n = c.getName();
+      if (internalNames.contains(n.replace('.', '/')) && inst.isModifiableClass(c)) {
+        loaded.add(c);
+      }
+    }
+    for (Class<?> c : loaded) {
+      try {
+        inst.retransformClasses(c);
+      } catch (Throwable t) {
+        log.error("could not hook " + c.getName() + "; it keeps its JDK behaviour", t);
+      }
+    }
+    if (cache != null && transformer.engineUsed()) {
+      engine.prepareJdkClasses(internalNames, loaded, cache);
+    }
+    log.debug(
+        "hooks installed: "
+            + loaded.size()
+            + " loaded classes retransformed, "
+            + (cache == null ? "no hook cache" : "hook cache " + cache.dir())
+            + (transformer.engineUsed() ? ", Byte Buddy loaded" : ", Byte Buddy not needed"));
+    return transformer;
+  }
+
+  /** The layer's jar (its code source), for the cache key; null if unknown. */
+  static Path layerJar() {
+    try {
+      java.security.CodeSource cs = LayerInstaller.class.getProtectionDomain().getCodeSource();
+      return cs == null ? null : Path.of(cs.getLocation().toURI());
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** Byte Buddy, built on first need: the instrumentations' advice, the agent builder. */
+  static final class LazyEngine implements HookTransformer.Engine {
+    private final Instrumentation inst;
+    private final List<Hook> hooks;
+    private final LayerLog log;
+    /** Per thread: [0] Byte Buddy reported an error for the last transformation, [1] preparing, not hooking. */
+    private final ThreadLocal<boolean[]> failed = ThreadLocal.withInitial(() -> new boolean[2]);
+    private ClassFileTransformer transformer;
+    private boolean broken;
+
+    LazyEngine(Instrumentation inst, List<Hook> hooks, LayerLog log) {
+      this.inst = inst;
+      this.hooks = hooks;
+      this.log = log;
+    }
+
+    @Override
+    public synchronized ClassFileTransformer transformer() {
+      if (transformer == null && !broken) {
+        try {
+          long t0 = System.nanoTime();
+          List<TypeInstrumentation> instrumentations = new ArrayList<>();
+          for (Hook h : hooks) {
+            try {
+              instrumentations.addAll(h.instrumentations().get());
+            } catch (RuntimeException | LinkageError e) {
+              log.error("could not build the hooks of " + h.typeNames() + "; they keep their JDK behaviour", e);
+            }
+          }
+          transformer = builder(instrumentations).makeRaw();
+          log.debug("Byte Buddy ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        } catch (RuntimeException | LinkageError e) {
+          broken = true;
+          log.error("cannot build the layer's hooks", e);
+        }
+      }
+      failed.get()[0] = false;
+      return transformer;
+    }
+
+    @Override
+    public boolean failedLast() {
+      return failed.get()[0];
+    }
+
+    private AgentBuilder builder(List<TypeInstrumentation> instrumentations) {
+      useByteBuddyWithoutUnsafe();
+      AgentBuilder builder =
+          new AgentBuilder.Default()
+              .disableClassFormatChanges()
+              .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+              .with(new LoggingListener(log, failed))
+              .ignore(
+                  nameStartsWith("dev.mirrord.jvm.layer.")
+                      .or(nameStartsWith("net.bytebuddy."))
+                      .or(isSynthetic()))
+              .assureReadEdgeTo(inst, LayerBridge.class);
+      for (TypeInstrumentation ti : instrumentations) {
+        builder =
+            builder
+                .type(ti.typeMatcher())
+                .transform(
+                    (DynamicType.Builder<?> b,
+                        TypeDescription type,
+                        ClassLoader loader,
+                        JavaModule module,
+                        java.security.ProtectionDomain pd) -> ti.transform(b));
+        // Not terminal (Byte Buddy's default): several instrumentations may hook one class (e.g.
+        // SocketChannelImpl's peer and connect), and every matching one applies.
+      }
+      return builder;
+    }
+
+    /**
+     * After a JVM that needed Byte Buddy: hooks the JDK's hooked classes that are not loaded yet
+     * from their class files (the bytes the JVM will hand over when it loads them), so that the
+     * next JVM finds them in the cache instead of loading Byte Buddy at that moment.
+     */
+    void prepareJdkClasses(Set<String> internalNames, List<Class<?>> loaded, HookCache cache) {
+      Set<String> done = new HashSet<>();
+      for (Class<?> c : loaded) {
+        done.add(c.getName().replace('.', '/'));
+      }
+      ClassFileTransformer bb = transformer();
+      if (bb == null) {
+        return;
+      }
+      for (String internal : internalNames) {
+        if (done.contains(internal)) {
+          continue;
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = Object.class.getResourceAsStream("/" + internal + ".class")) {
+          if (in == null) {
+            continue; // not a JDK class (Netty), or not in this JDK
+          }
+          bytes = in.readAllBytes();
+        } catch (java.io.IOException | RuntimeException e) {
+          continue;
+        }
+        String name = internal.replace('/', '.');
+        if (cache.lookup(name, bytes).status() == HookCache.Status.HIT) {
+          continue;
+        }
+        boolean[] state = failed.get();
+        try {
+          state[0] = false;
+          state[1] = true;
+          byte[] out = bb.transform(Object.class.getModule(), null, internal, null, null, bytes);
+          if (!state[0]) {
+            cache.store(name, bytes, out);
+          }
+        } catch (Throwable t) {
+          log.debug("hook cache: cannot prepare " + name + ": " + t);
+        } finally {
+          state[1] = false;
+        }
+      }
+    }
   }
 
   /**
@@ -100,12 +288,14 @@ public final class LayerInstaller {
     }
   }
 
-  /** Byte Buddy's events, into the layer log. */
+  /** Byte Buddy's events, into the layer log; an error also marks the thread's transformation as failed. */
   static final class LoggingListener extends AgentBuilder.Listener.Adapter {
     private final LayerLog log;
+    private final ThreadLocal<boolean[]> failed;
 
-    LoggingListener(LayerLog log) {
+    LoggingListener(LayerLog log, ThreadLocal<boolean[]> failed) {
       this.log = log;
+      this.failed = failed;
     }
 
     @Override
@@ -115,12 +305,21 @@ public final class LayerInstaller {
         JavaModule module,
         boolean loaded,
         DynamicType dynamicType) {
-      log.info("hooked " + type.getName() + (loaded ? " (retransformed)" : ""));
+      if (failed.get()[1]) {
+        log.debug("hook cache: prepared " + type.getName());
+      } else {
+        log.info("hooked " + type.getName() + (loaded ? " (retransformed)" : ""));
+      }
     }
 
     @Override
     public void onError(
         String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+      failed.get()[0] = true;
+      if (failed.get()[1]) {
+        log.debug("hook cache: cannot prepare " + typeName + ": " + error);
+        return;
+      }
       log.error("could not hook " + typeName + "; it keeps its JDK behaviour", error);
     }
   }

@@ -3,7 +3,6 @@ package dev.mirrord.jvm.layer;
 import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.dns.DnsOps;
-import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.InetAddresses;
 import dev.mirrord.jvm.layer.socket.ListenOps;
@@ -23,7 +22,6 @@ import dev.mirrord.jvm.protocol.Target;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The layer's start, run synchronously by {@link LayerAgent} once the bootstrap package is visible
@@ -154,8 +152,7 @@ final class LayerStartup {
             log);
     LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, log));
     try {
-      List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();
-      LayerInstaller.install(inst, hooks, log);
+      LayerInstaller.install(inst, LayerInstaller.hooks(), config.hookCacheDir(), log);
     } catch (RuntimeException | LinkageError e) {
       LayerBridge.register(null);
       connection.close();

@@ -2,6 +2,8 @@ package dev.mirrord.jvm.podagent;
 
 import dev.mirrord.jvm.podagent.target.ContainerId;
 import dev.mirrord.jvm.podagent.target.ContainerPidFinder;
+import dev.mirrord.jvm.protocol.jvm.AgentJvmOptions;
+import dev.mirrord.jvm.protocol.jvm.AotCache;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * ({@link ContainerPidFinder}; the Job runs with hostPID), then runs the agent again as
  *
  * <pre>
- *   nsenter --net=/proc/PID/ns/net --setgid=71 -- &lt;this java&gt; -cp &lt;this class path&gt;
+ *   nsenter --net=/proc/PID/ns/net --setgid=71 -- &lt;this java&gt; &lt;its JVM options&gt; -cp &lt;this class path&gt;
  *       dev.mirrord.jvm.podagent.PodAgentMain --target-pid PID &lt;the other arguments&gt;
  * </pre>
  *
@@ -57,6 +59,7 @@ final class NetnsReexec {
             pid,
             originalArgs,
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            ownJvmOptions(),
             System.getProperty("java.class.path"));
     logger.info("container {} is pid {}; running {}", id, pid, String.join(" ", command));
     Process child;
@@ -89,21 +92,33 @@ final class NetnsReexec {
     return code;
   }
 
+  /**
+   * The agent's JVM options (the same file the image's entry point passes, {@link AgentJvmOptions})
+   * and the AOT cache this JVM started from, if any: the re-run agent starts as this one did.
+   */
+  static List<String> ownJvmOptions() {
+    List<String> options = new ArrayList<>();
+    try {
+      options.addAll(AgentJvmOptions.fromClassPath());
+    } catch (IOException | RuntimeException e) {
+      logger.warn("cannot read {} ({}); the re-run agent starts with the JVM's defaults", AgentJvmOptions.RESOURCE, e.toString());
+    }
+    String cache = System.getProperty(AotCache.PROPERTY);
+    if (cache != null) {
+      options.addAll(AotCache.useFlags(Path.of(cache)));
+    }
+    return options;
+  }
+
   /** The nsenter command line; {@code --container-id X} (either form) becomes {@code --target-pid PID}. */
-  static List<String> command(int pid, List<String> originalArgs, String java, String classPath) {
+  static List<String> command(
+      int pid, List<String> originalArgs, String java, List<String> jvmOptions, String classPath) {
     List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                "nsenter",
-                "--net=/proc/" + pid + "/ns/net",
-                "--setgid=" + AGENT_GID,
-                "--",
-                java,
-                "-cp",
-                classPath,
-                PodAgentMain.class.getName(),
-                "--target-pid",
-                Integer.toString(pid)));
+        new ArrayList<>(List.of("nsenter", "--net=/proc/" + pid + "/ns/net", "--setgid=" + AGENT_GID, "--", java));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(
+        List.of(
+            "-cp", classPath, PodAgentMain.class.getName(), "--target-pid", Integer.toString(pid)));
     for (int i = 0; i < originalArgs.size(); i++) {
       String a = originalArgs.get(i);
       if (a.equals("--container-id")) {

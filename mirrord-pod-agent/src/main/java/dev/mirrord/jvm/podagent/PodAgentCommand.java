@@ -236,6 +236,10 @@ public final class PodAgentCommand implements Callable<Integer> {
           ExitCodes.USAGE, "--target-pid must be a positive pid (or give --container-id)");
     }
     LogSetup.configure(logFile, verbose);
+    String refusedCache = dev.mirrord.jvm.protocol.jvm.AotCache.refusedByThisJvm();
+    if (refusedCache != null) {
+      logger.warn("{}", refusedCache);
+    }
     TargetProcess target = checkTarget(TargetProcess.of(targetPid));
     logger.info(
         "mirrord agent {} (protocol {}) for target pid {}, serving from netns {}",

@@ -14,19 +14,28 @@ class NetnsReexecTest {
             4242,
             List.of("--container-id", "containerd://abc", "--listen", "tcp:127.0.0.1:0", "--no-stdin", "-v"),
             "/opt/java/bin/java",
+            List.of("-XX:+UseSerialGC", "-Xmx32m"),
             "/opt/mirrord/mirrord-pod-agent.jar");
 
     assertThat(cmd)
         .containsExactly(
             "nsenter", "--net=/proc/4242/ns/net", "--setgid=71", "--",
-            "/opt/java/bin/java", "-cp", "/opt/mirrord/mirrord-pod-agent.jar", "dev.mirrord.jvm.podagent.PodAgentMain",
+            "/opt/java/bin/java", "-XX:+UseSerialGC", "-Xmx32m", "-cp", "/opt/mirrord/mirrord-pod-agent.jar", "dev.mirrord.jvm.podagent.PodAgentMain",
             "--target-pid", "4242",
             "--listen", "tcp:127.0.0.1:0", "--no-stdin", "-v");
   }
 
   @Test
+  void theReRunAgentGetsTheJvmOptionsOfItsJar() {
+    assertThat(NetnsReexec.ownJvmOptions())
+        .as("the options file on the class path (src/main/resources)")
+        .contains("-XX:+UseSerialGC")
+        .anySatisfy(o -> assertThat(o).startsWith("-Xmx"));
+  }
+
+  @Test
   void equalsFormIsRemovedToo() {
-    assertThat(NetnsReexec.command(7, List.of("--container-id=docker://abc", "--idle-timeout", "10"), "java", "cp"))
+    assertThat(NetnsReexec.command(7, List.of("--container-id=docker://abc", "--idle-timeout", "10"), "java", List.of(), "cp"))
         .endsWith("--target-pid", "7", "--idle-timeout", "10")
         .doesNotContain("--container-id=docker://abc");
   }

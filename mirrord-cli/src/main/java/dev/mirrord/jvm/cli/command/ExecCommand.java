@@ -18,6 +18,7 @@ import dev.mirrord.jvm.cli.option.EnvOptions;
 import dev.mirrord.jvm.cli.option.LoggingMixin;
 import dev.mirrord.jvm.cli.option.NetworkOptions;
 import dev.mirrord.jvm.cli.option.TargetOptions;
+import dev.mirrord.jvm.protocol.jvm.AotCache;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,6 +112,10 @@ public final class ExecCommand implements Callable<Integer> {
             ? config.logFilePath()
             : environment.tmpDir().resolve("mirrord-" + sessionId + ".log");
     LogSetup.configure(logFile, config.isVerbose());
+    String refusedCache = AotCache.refusedByThisJvm();
+    if (refusedCache != null) {
+      org.slf4j.LoggerFactory.getLogger(ExecCommand.class).warn("{}", refusedCache);
+    }
 
     UserNotices notices = new UserNotices(spec.commandLine().getErr());
     AgentLauncher launcher = environment.agentLaunchers().forTarget(target, environment, config, notices);

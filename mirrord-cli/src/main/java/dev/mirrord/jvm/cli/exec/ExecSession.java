@@ -12,6 +12,7 @@ import dev.mirrord.jvm.cli.launch.RunningAgent;
 import dev.mirrord.jvm.cli.proxy.SessionProxy;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.jvm.AotCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -70,6 +71,7 @@ public final class ExecSession {
   private volatile SessionDir dir;
   private volatile RunningAgent agent;
   private volatile SessionProxy proxy;
+  private volatile CompletableFuture<SessionProxy> proxyStart;
   private volatile ChildProcess child;
 
   private ExecSession(Params params) {
@@ -91,6 +93,8 @@ public final class ExecSession {
     try {
       dir = SessionDir.create(p.environment().tmpDir(), p.sessionId());
       logger.info("session {} in {}, log {}", p.sessionId(), dir.dir(), p.logFile());
+      // The session proxy (Netty, the codec) starts while the agent's JVM does: neither needs the other.
+      proxyStart = startProxy();
       agent =
           p.launcher()
               .launch(
@@ -102,7 +106,7 @@ public final class ExecSession {
                       p.config().isVerbose(),
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
-      proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
+      proxy = awaitProxy(proxyStart);
       try {
         await(proxy.connectAgent(agent.address()), "the agent handshake");
       } catch (MirrordException e) {
@@ -121,9 +125,14 @@ public final class ExecSession {
           info.addresses());
       Map<String, String> imported = importEnv();
 
-      dir.writeSessionFile(
+      java.util.Properties session =
           JvmLauncher.sessionProperties(
-              p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config()));
+              p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config());
+      Path cacheRoot = AotCache.root(p.environment().env()::get);
+      if (cacheRoot != null) {
+        session.setProperty("hook.cache.dir", cacheRoot.toAbsolutePath().toString());
+      }
+      dir.writeSessionFile(session);
       p.warnings().forEach(p.notices()::warn);
       JvmLauncher.LaunchPlan plan =
           JvmLauncher.plan(p.command(), p.environment().env(), imported, p.layerJar(), dir.sessionFile());
@@ -136,6 +145,34 @@ public final class ExecSession {
       } catch (IllegalStateException e) {
         // the JVM is shutting down; the hook runs cleanUp, which is idempotent
       }
+    }
+  }
+
+  private CompletableFuture<SessionProxy> startProxy() {
+    CompletableFuture<SessionProxy> started = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name("mirrord-proxy-start")
+        .daemon()
+        .start(
+            () -> {
+              try {
+                started.complete(SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config())));
+              } catch (Throwable t) {
+                started.completeExceptionally(t);
+              }
+            });
+    return started;
+  }
+
+  private static SessionProxy awaitProxy(CompletableFuture<SessionProxy> started)
+      throws InterruptedException {
+    try {
+      return started.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new MirrordException(ExitCode.AGENT_FAILED, "cannot start the session proxy (" + e.getCause() + ")", e.getCause());
     }
   }
 
@@ -211,6 +248,8 @@ public final class ExecSession {
     }
     if (proxy != null) {
       proxy.close();
+    } else if (proxyStart != null) {
+      proxyStart.thenAccept(SessionProxy::close); // started or starting while the agent failed
     }
     if (agent != null) {
       agent.close();

@@ -4,6 +4,8 @@ import dev.mirrord.jvm.cli.CliEnvironment;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.config.TargetSpec;
+import dev.mirrord.jvm.protocol.jvm.AgentJvmOptions;
+import dev.mirrord.jvm.protocol.jvm.AotCache;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * Starts the pod agent for {@code --target pid/N} on this host:
  *
  * <pre>
- *   [setsid] nsenter --net=/proc/N/ns/net -- &lt;java&gt; -jar &lt;agent jar&gt;
+ *   [setsid] nsenter --net=/proc/N/ns/net -- &lt;java&gt; &lt;JVM options, AOT cache&gt; -jar &lt;agent jar&gt;
  *       --target-pid N --listen unix:&lt;session dir&gt;/agent.sock --accept-timeout 30
  *       --log-file &lt;agent log&gt; [-v]          (env MIRRORD_AGENT_TOKEN=&lt;token&gt;)
  * </pre>
@@ -330,11 +332,43 @@ public final class LocalAgentLauncher implements AgentLauncher {
             "--net=/proc/" + pid + "/ns/net",
             // A group of its own: steal rules in OUTPUT skip the agent's own connections by it.
             "--setgid=" + AGENT_GID,
-            "--",
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar",
-            Path.of(jar).toAbsolutePath().toString()));
+            "--"));
+    cmd.addAll(agentJava(environment, Path.of(jar)));
     return cmd;
+  }
+
+  /**
+   * {@code <java> <the agent jar's JVM options> [<its AOT cache>] -jar <agent jar>}: the agent's JVM,
+   * this JVM's {@code java}. The options come from the jar ({@link AgentJvmOptions}), the cache from
+   * {@link AotCache} when one was built for this jar and JDK ({@code bin/mirrord} builds it).
+   */
+  public static List<String> agentJava(CliEnvironment environment, Path jar) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    try {
+      cmd.addAll(AgentJvmOptions.fromJar(jar));
+    } catch (IOException | RuntimeException e) {
+      logger.warn("cannot read the JVM options in {} ({}); the agent starts with the JVM's defaults", jar, e.toString());
+    }
+    cmd.addAll(AotCache.useFlags(agentAotCache(environment, jar)));
+    cmd.add("-jar");
+    cmd.add(jar.toAbsolutePath().toString());
+    return cmd;
+  }
+
+  /** Where the agent jar's AOT cache is (it may not exist); null if caches are off. */
+  public static Path agentAotCache(CliEnvironment environment, Path jar) {
+    Path root = AotCache.root(environment.env()::get);
+    if (root == null) {
+      return null;
+    }
+    try {
+      return AotCache.file(
+          root, jar, Path.of(System.getProperty("java.home")), System.getProperty("java.runtime.version"));
+    } catch (IOException | RuntimeException e) {
+      logger.debug("no AOT cache for {}: {}", jar, e.toString());
+      return null;
+    }
   }
 
   /** An executable named {@code name} on {@code path} or in the sbin/bin dirs, else null. */

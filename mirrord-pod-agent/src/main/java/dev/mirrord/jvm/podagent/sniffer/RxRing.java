@@ -56,13 +56,40 @@ final class RxRing implements AutoCloseable {
   /**
    * Blocks are small and many because the kernel hands a block over after {@value
    * #RETIRE_TIMEOUT_MILLIS} ms however little it holds: under light traffic each block carries 10
-   * ms of packets, so the ring covers {@code BLOCK_COUNT x 10 ms} (2.56 s) of a stalled reader, and
-   * 64 MiB under a flood. A block holds any packet up to 256 KiB minus the headers: GSO/GRO
-   * super-packets are at most 64 KiB unless BIG TCP is on.
+   * ms of packets, so the ring covers {@code BLOCK_COUNT x 10 ms} of a stalled reader (320 ms with
+   * the default 8 MiB), and its whole size under a flood. A block holds any packet up to 256 KiB
+   * minus the headers: GSO/GRO super-packets are at most 64 KiB unless BIG TCP is on.
    */
   static final int BLOCK_SIZE = 256 * 1024;
 
-  static final int BLOCK_COUNT = 256;
+  /**
+   * The ring's size in MiB: {@value #RING_MIB_PROPERTY} (1 to 1024), default {@value
+   * #DEFAULT_RING_MIB}. Every page of the ring is touched once the kernel has gone round it, so it
+   * counts fully in the agent's RSS; 8 MiB kept up with {@code bench/mirror.sh}'s flood with the
+   * reader on its own core (docs/PERFORMANCE.md, "Agent footprint"). What overflows it is counted
+   * as drops (the agent's "packet capture lost" lines), never lost silently.
+   */
+  static final String RING_MIB_PROPERTY = "mirrord.capture.ring.mib";
+
+  static final int DEFAULT_RING_MIB = 8;
+
+  static final int BLOCK_COUNT = blockCount(System.getProperty(RING_MIB_PROPERTY));
+
+  /** Blocks for a ring of {@code mib} MiB (null or out of range: the default). */
+  static int blockCount(String mib) {
+    int m = DEFAULT_RING_MIB;
+    try {
+      if (mib != null) {
+        int asked = Integer.parseInt(mib.strip());
+        if (asked >= 1 && asked <= 1024) {
+          m = asked;
+        }
+      }
+    } catch (NumberFormatException e) {
+      // the default
+    }
+    return m * (1024 * 1024 / BLOCK_SIZE);
+  }
 
   /**
    * {@code tp_frame_size}: TPACKET_V3 stores packets back to back whatever their size (up to a

@@ -20,13 +20,16 @@ import net.bytebuddy.matcher.ElementMatcher;
  * lookup; an {@code UnknownHostException} from it is the app's.
  */
 public final class NameServiceInstrumentation implements TypeInstrumentation {
+  /** The hooked type (for the installer's list: see {@code LayerInstaller#hooks}). */
+  public static final String TYPE = "java.net.InetAddress$PlatformNameService";
+
   private final AsmVisitorWrapper lookupAdvice =
       Advice.to(LookupAdvice.class)
           .on(named("lookupAllHostAddr").and(takesArguments(String.class)));
 
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
-    return named("java.net.InetAddress$PlatformNameService");
+    return named(TYPE);
   }
 
   @Override

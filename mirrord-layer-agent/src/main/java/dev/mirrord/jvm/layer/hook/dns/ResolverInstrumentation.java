@@ -22,12 +22,15 @@ import net.bytebuddy.matcher.ElementMatcher;
  * java.net.spi.InetAddressResolver}.
  */
 public final class ResolverInstrumentation implements TypeInstrumentation {
+  /** The hooked type (for the installer's list: see {@code LayerInstaller#hooks}). */
+  public static final String TYPE = "java.net.InetAddress$PlatformResolver";
+
   private final AsmVisitorWrapper lookupAdvice =
       Advice.to(LookupAdvice.class).on(named("lookupByName").and(takesArguments(2)));
 
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
-    return named("java.net.InetAddress$PlatformResolver");
+    return named(TYPE);
   }
 
   @Override

@@ -20,13 +20,16 @@ import net.bytebuddy.matcher.ElementMatcher;
  * relayed by mirrord the app sees the target's real client instead of the CLI's loopback socket.
  */
 public final class AcceptedPeerInstrumentation implements TypeInstrumentation {
+  /** The hooked type (for the installer's list: see {@code LayerInstaller#hooks}). */
+  public static final String TYPE = "sun.nio.ch.SocketChannelImpl";
+
   private final AsmVisitorWrapper peerAdvice =
       Advice.to(PeerAdvice.class)
           .on(named("remoteAddress").or(named("getRemoteAddress")).and(takesArguments(0)));
 
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
-    return named("sun.nio.ch.SocketChannelImpl");
+    return named(TYPE);
   }
 
   @Override

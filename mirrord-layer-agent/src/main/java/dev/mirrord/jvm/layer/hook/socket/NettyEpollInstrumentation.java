@@ -31,6 +31,11 @@ public final class NettyEpollInstrumentation {
     return String.join(".", "io", "netty", "channel", "epoll", simpleName);
   }
 
+  /** The hooked types, one per instrumentation of {@link #all()} (for {@code LayerInstaller#hooks}). */
+  public static java.util.List<String> types() {
+    return java.util.List.of(epollClass("EpollServerSocketChannel"), epollClass("AbstractEpollChannel"));
+  }
+
   /** Both instrumentations: the server channel's bind, and close/peer on every epoll channel. */
   public static java.util.List<TypeInstrumentation> all() {
     return java.util.List.of(new ServerBind(), new ChannelCloseAndPeer());

@@ -45,6 +45,18 @@ import net.bytebuddy.matcher.ElementMatcher;
 public final class OutgoingInstrumentation {
   private OutgoingInstrumentation() {}
 
+  /** The hooked types, one per instrumentation of {@link #all()} (for {@code LayerInstaller#hooks}). */
+  public static List<String> types() {
+    return List.of(
+        "java.net.Socket",
+        "sun.nio.ch.SocketChannelImpl",
+        "sun.nio.ch.UnixAsynchronousSocketChannelImpl",
+        "sun.nio.ch.AsynchronousSocketChannelImpl",
+        NettyEpollInstrumentation.epollClass("AbstractEpollChannel"),
+        "sun.nio.ch.DatagramChannelImpl",
+        "sun.nio.ch.DatagramSocketAdaptor");
+  }
+
   public static List<TypeInstrumentation> all() {
     return List.of(
         simple("java.net.Socket",

@@ -21,6 +21,9 @@ import net.bytebuddy.matcher.ElementMatcher;
  * domain channels report port -1 and are left alone by the ops.
  */
 public final class ServerSocketChannelInstrumentation implements TypeInstrumentation {
+  /** The hooked type (for the installer's list: see {@code LayerInstaller#hooks}). */
+  public static final String TYPE = "sun.nio.ch.ServerSocketChannelImpl";
+
   /**
    * Built here, not in {@link #transform}: resolving the advice loads the hooked type, which must
    * not happen while that very type is being loaded (ClassCircularityError).
@@ -33,7 +36,7 @@ public final class ServerSocketChannelInstrumentation implements TypeInstrumenta
 
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
-    return named("sun.nio.ch.ServerSocketChannelImpl");
+    return named(TYPE);
   }
 
   @Override

@@ -21,6 +21,9 @@ import net.bytebuddy.matcher.ElementMatcher;
  * channel, which {@link ServerSocketChannelInstrumentation} reports: no double count.
  */
 public final class ServerSocketInstrumentation implements TypeInstrumentation {
+  /** The hooked type (for the installer's list: see {@code LayerInstaller#hooks}). */
+  public static final String TYPE = "java.net.ServerSocket";
+
   /**
    * Built here, not in {@link #transform}: resolving the advice loads the hooked type, which must
    * not happen while that very type is being loaded (ClassCircularityError).
@@ -33,7 +36,7 @@ public final class ServerSocketInstrumentation implements TypeInstrumentation {
 
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
-    return named("java.net.ServerSocket");
+    return named(TYPE);
   }
 
   @Override

@@ -20,6 +20,9 @@ import net.bytebuddy.matcher.ElementMatcher;
  * adaptors override these and are covered by {@link AcceptedPeerInstrumentation}.
  */
 public final class SocketPeerInstrumentation implements TypeInstrumentation {
+  /** The hooked type (for the installer's list: see {@code LayerInstaller#hooks}). */
+  public static final String TYPE = "java.net.Socket";
+
   private final AsmVisitorWrapper addressAdvice =
       Advice.to(AddressAdvice.class).on(named("getInetAddress").and(takesArguments(0)));
   private final AsmVisitorWrapper portAdvice =
@@ -27,7 +30,7 @@ public final class SocketPeerInstrumentation implements TypeInstrumentation {
 
   @Override
   public ElementMatcher<TypeDescription> typeMatcher() {
-    return named("java.net.Socket");
+    return named(TYPE);
   }
 
   @Override

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# bench/startup.sh — how long `mirrord exec` makes a developer wait (issue 14's benchmark). Not a test: prints tables.
+#
+#   sudo bench/startup.sh           RUNS=5 to change the number of runs (medians are printed)
+#
+# Every run happens in the lab's dev namespace <lab>-local (loopback only), against `--target pid/<lab pod>`, through
+# bin/mirrord (with MIRRORD_JAR_DIR pointing at this run's copy of the jars), exactly as a user starts it. The same
+# command runs plain (`java …`) and under mirrord, alternately, RUNS times each:
+#   (a) exit      a class whose main exits with 42 at once: wall time until the command returns, and until every
+#                 process of the session (CLI, agent, app, and anything they started) has ended;
+#   (b) listen    ShaHttpServerApp (a JDK HttpServer) on 8080: from the start until a first request from the dev
+#                 namespace (curl to 127.0.0.1:8080, every 10 ms) is answered; then SIGTERM and the time until the
+#                 command returns / every process has ended;
+#   (c) mirrored  the same server under mirrord while a client in the lab's client namespace sends a request to the
+#                 pod (198.18.0.10:8080) every 20 ms: from `mirrord exec` until the first mirrored request is printed
+#                 by the app (the plain column is (b)'s time-to-listen: without mirrord nothing is mirrored).
+# Also: a per-phase breakdown of the (a) runs, read from the CLI, agent and layer logs (medians); the floor (plain
+# `java -version`, the CLI's `--version` with and without its AOT cache); and the RSS of the idle agent and CLI.
+# The first mirrord run of a fresh jar copy builds the AOT caches (MIRRORD_AOT_CACHE_DIR, here a directory of this
+# run); it is reported on its own and not counted in the medians.
+source "$(dirname "$0")/lib.sh"
+
+RUNS=${RUNS:-5}
+POLL_MS=${POLL_MS:-10}
+PORT=8080
+
+bench_build
+bench_lab_up
+LOCAL_NS=$(bench_ns local)
+POD_NS=$(bench_ns pod)
+export MIRRORD_JAR_DIR="$BENCH_WORK/jars"
+export MIRRORD_AOT_CACHE_DIR="$BENCH_WORK/aot"
+[[ -n ${CLI_FLAGS:-} ]] && export MIRRORD_CLI_JAVA_OPTS="$CLI_FLAGS"
+
+# The program that exits at once.
+mkdir -p "$BENCH_WORK/exit"
+printf 'public class Exit42 { public static void main(String[] a) { System.exit(42); } }\n' >"$BENCH_WORK/exit/Exit42.java"
+"$BENCH_JAVA_HOME/bin/javac" --release 17 -d "$BENCH_WORK/exit" "$BENCH_WORK/exit/Exit42.java"
+EXIT_APP=("$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto -cp "$BENCH_WORK/exit" Exit42)
+mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp "$PORT" local 600)
+MIRRORD=("$BENCH_ROOT/bin/mirrord" exec --target "pid/$BENCH_POD_PID")
+
+now_ms() { local t=$EPOCHREALTIME; echo $((${t/./} / 1000)); }
+# ms of the local day, for log lines stamped HH:MM:SS.mmm (the CLI's and agent's) — same clock as now_ms
+TZ_OFFSET_MS=$(($(date +%z | sed -E 's/^([+-])0?([0-9]{1,2})([0-9]{2})$/\1(\2*60+\3)/') * 60000))
+day_ms() { echo $((($1 + TZ_OFFSET_MS) % 86400000)); }
+
+# Pids in the pod namespace before any session: the lab's own server. A session has ended when nothing else runs
+# there and nothing runs in the dev namespace.
+POD_BASELINE=$(ip netns pids "$POD_NS" | sort | tr '\n' ' ')
+session_gone() {
+  [[ -z $(ip netns pids "$LOCAL_NS") ]] && [[ $(ip netns pids "$POD_NS" | sort | tr '\n' ' ') == "$POD_BASELINE" ]]
+}
+# wait_gone -> ms when every process of the session had ended (polled; bounded at 30 s)
+wait_gone() {
+  local i
+  for ((i = 0; i < 3000; i++)); do
+    if session_gone; then now_ms; return 0; fi
+    sleep 0.01
+  done
+  bench_log "processes still running 30 s after the command returned: local [$(ip netns pids "$LOCAL_NS" | tr '\n' ' ')]"
+  ip netns pids "$LOCAL_NS" | xargs -r kill -KILL
+  now_ms
+}
+
+# run_exit LABEL CMD... -> "RETURN_MS GONE_MS RC"
+run_exit() {
+  local label=$1 t0 t1 t2 rc=0
+  shift
+  t0=$(now_ms)
+  MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" ip netns exec "$LOCAL_NS" "$@" </dev/null \
+    >"$BENCH_WORK/$label.out" 2>"$BENCH_WORK/$label.err" || rc=$?
+  t1=$(now_ms)
+  t2=$(wait_gone)
+  echo "$t0" >"$BENCH_WORK/$label.t0"
+  echo "$((t1 - t0)) $((t2 - t0)) $rc"
+}
+
+# curl_until_ok NODE URL SECONDS -> ms when the first answer came (or "" after SECONDS)
+curl_until_ok() {
+  local end=$(($(now_ms) + $3 * 1000))
+  while (($(now_ms) < end)); do
+    if ip netns exec "$(bench_ns "$1")" curl -s -o /dev/null -m 5 "$2" 2>/dev/null; then now_ms; return 0; fi
+    sleep "0.0$POLL_MS"
+  done
+}
+
+# run_listen LABEL CMD... -> "LISTEN_MS STOP_RETURN_MS STOP_GONE_MS [AGENT_RSS CLI_RSS]"
+run_listen() {
+  local label=$1 t0 t1 pid rss="" t2 t3
+  shift
+  t0=$(now_ms)
+  pid=$(bench_start "$label" local env MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" "$@")
+  t1=$(curl_until_ok local "http://127.0.0.1:$PORT/" 60)
+  [[ -n $t1 ]] || bench_die "$label: nothing answered on $PORT within 60 s; see $BENCH_WORK/$label.{out,err}"
+  if [[ $1 == "$BENCH_ROOT/bin/mirrord" ]]; then
+    sleep 1 # idle: the pid is the CLI's JVM (env, setsid, ip netns exec and bin/mirrord all exec)
+    rss="$(rss_of "$(bench_agent_pid "$pid")") $(rss_of "$pid")"
+  fi
+  t2=$(now_ms)
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 3000; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.01; done
+  t3=$(now_ms)
+  echo "$((t1 - t0)) $((t3 - t2)) $(($(wait_gone) - t2)) $rss"
+}
+
+rss_of() { [[ -n $1 ]] && awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+# run_mirrored LABEL -> "FIRST_MIRRORED_MS"
+run_mirrored() {
+  local label=$1 t0 stop="$BENCH_WORK/$label.stop" i first="" pid
+  : >"$BENCH_WORK/$label.out"
+  rm -f "$stop"
+  # a bounded request loop from the lab's client namespace to the pod: at most 60 s, until told to stop
+  ip netns exec "$(bench_ns client)" bash -c "for ((i = 0; i < 3000; i++)); do [[ -e $stop ]] && exit 0;
+    curl -s -o /dev/null -m 1 http://198.18.0.10:$PORT/ || true; sleep 0.02; done" &
+  local loop=$!
+  t0=$(now_ms)
+  pid=$(bench_start "$label" local env MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" "${MIRRORD[@]}" -- "${SERVER[@]}")
+  for ((i = 0; i < 6000; i++)); do
+    if grep -q '^sha-http.req ' "$BENCH_WORK/$label.out" 2>/dev/null; then first=$(now_ms); break; fi
+    sleep "0.0$POLL_MS"
+  done
+  touch "$stop"
+  wait "$loop" 2>/dev/null || true
+  bench_stop "$pid" TERM
+  wait_gone >/dev/null
+  [[ -n $first ]] || bench_die "$label: no mirrored request reached the app within 60 s; see $BENCH_WORK/$label.{out,err}"
+  echo "$((first - t0))"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "?"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { awk -v c="$1" '{ print $c }'; }
+
+# Per-phase breakdown of one mirrord run of (a), from its logs. Prints "NAME MS" lines.
+phases() {
+  local label=$1 t0 t_ret t_gone cli agent layer
+  t0=$(day_ms "$(cat "$BENCH_WORK/$label.t0")")
+  read -r t_ret t_gone _ <<<"$2"
+  cli="$BENCH_WORK/$label-mirrord.log"
+  local session
+  session=$(sed -n 's/.*ExecSession - session \([0-9a-f]*\) in .*/\1/p' "$cli" | head -1)
+  agent="$BENCH_WORK/mirrord-$session-agent.log"
+  layer="$BENCH_WORK/mirrord-$session-layer.log"
+  awk -v t0="$t0" -v ret="$t_ret" -v gone="$t_gone" -v tz="$TZ_OFFSET_MS" '
+    function hms(s,   p) { split(s, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + substr(p[4], 1, 3) }
+    FILENAME ~ /-layer\.log$/ {
+      # 2026-12-04T05:26:25.895468889Z: UTC
+      t = (hms(substr($1, 12, 12)) + tz + 86400000) % 86400000
+      if ($0 ~ / layer [^ ]+ starting: /) layer_start = t
+      if ($0 ~ /layer ready in /) { layer_ready = t; match($0, /ready in [0-9]+/); layer_ms = substr($0, RSTART + 9, RLENGTH - 9) }
+      next
+    }
+    FILENAME ~ /-agent\.log$/ { t = hms($1); if (!agent_first) agent_first = t; next }
+    {
+      t = hms($1)
+      if ($0 ~ /ExecSession - session [0-9a-f]+ in /) session = t
+      if ($0 ~ /starting agent:/) agent_start = t
+      if ($0 ~ / ready at /) agent_ready = t
+      if ($0 ~ /agent handshake ok/) handshake = t
+      if ($0 ~ /imported [0-9]+ of|environment import disabled/) env = t
+      if ($0 ~ /ChildProcess - started /) child = t
+      if ($0 ~ /ChildProcess - .* exited with/) child_exit = t
+      if ($0 ~ /session [0-9a-f]+ cleaned up/) cleaned = t
+    }
+    END {
+      printf "cli_start %d\n", session - t0
+      printf "agent_jvm %d\n", agent_first - agent_start
+      printf "agent_ready %d\n", agent_ready - agent_start
+      printf "handshake %d\n", handshake - agent_ready
+      printf "target_env %d\n", env - handshake
+      printf "child_spawn %d\n", child - env
+      printf "app_jvm %d\n", layer_start - child
+      printf "layer_attach %d\n", layer_ms
+      printf "app_to_exit %d\n", child_exit - layer_ready
+      printf "teardown_cleanup %d\n", cleaned - child_exit
+      printf "teardown_return %d\n", ret - (child_exit - t0)
+      printf "teardown_all %d\n", gone - (child_exit - t0)
+      printf "total_return %d\n", ret
+    }' "$layer" "$agent" "$cli"
+}
+
+# Floor: the JVM's own start, and the CLI jar with and without its AOT cache.
+floor_version=()
+floor_cli_aot=()
+floor_cli_plain=()
+for ((i = 0; i < RUNS; i++)); do
+  t=$(now_ms); "$BENCH_JAVA" -Xshare:auto -version >/dev/null 2>&1; floor_version+=($(($(now_ms) - t)))
+done
+
+bench_log "first mirrord run of this jar copy (builds the AOT caches when the build uses them)"
+FIRST=$(run_exit first "${MIRRORD[@]}" -- "${EXIT_APP[@]}")
+bench_log "first run: $FIRST (return_ms gone_ms rc)"
+read -r _ _ rc <<<"$FIRST"
+[[ $rc -eq 42 ]] || bench_die "mirrord exec of Exit42 exited with $rc; see $BENCH_WORK/first.{out,err}"
+
+for ((i = 0; i < RUNS; i++)); do
+  t=$(now_ms); MIRRORD_AOT=off "$BENCH_ROOT/bin/mirrord" --version >/dev/null 2>&1; floor_cli_plain+=($(($(now_ms) - t)))
+  t=$(now_ms); "$BENCH_ROOT/bin/mirrord" --version >/dev/null 2>&1; floor_cli_aot+=($(($(now_ms) - t)))
+done
+
+declare -a A_PLAIN A_MIRRORD B_PLAIN B_MIRRORD C_MIRRORD
+PHASES=""
+for ((i = 1; i <= RUNS; i++)); do
+  r=$(run_exit "a-plain-$i" "${EXIT_APP[@]}")
+  A_PLAIN+=("$r")
+  r=$(run_exit "a-mirrord-$i" "${MIRRORD[@]}" -- "${EXIT_APP[@]}")
+  A_MIRRORD+=("$r")
+  read -r _ _ rc <<<"$r"
+  [[ $rc -eq 42 ]] || bench_die "a-mirrord-$i exited with $rc; see $BENCH_WORK/a-mirrord-$i.{out,err}"
+  PHASES+=$(phases "a-mirrord-$i" "$r")$'\n'
+  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]} (return_ms gone_ms rc)"
+done
+for ((i = 1; i <= RUNS; i++)); do
+  B_PLAIN+=("$(run_listen "b-plain-$i" "${SERVER[@]}")")
+  B_MIRRORD+=("$(run_listen "b-mirrord-$i" "${MIRRORD[@]}" -- "${SERVER[@]}")")
+  C_MIRRORD+=("$(run_mirrored "c-mirrord-$i")")
+  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss]); first mirrored ${C_MIRRORD[-1]} ms"
+done
+
+m() { printf '%s\n' "${@:3}" | col "$1" | median; }
+row() { # LABEL PLAIN MIRRORD
+  printf '| %-58s | %7s | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))"
+}
+echo
+echo "## bench/startup.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $(bench_machine); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "CLI JVM flags: ${MIRRORD_CLI_JAVA_OPTS:-bin/mirrord's}; apps: -XX:+UseParallelGC -Xshare:auto; $RUNS runs each, medians, ms"
+echo
+echo "| what                                                       |   plain | mirrord |   added |"
+echo "|------------------------------------------------------------|---------|---------|---------|"
+row "(a) Exit42: until the command returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x "${A_MIRRORD[@]}")"
+row "(a) Exit42: until every process of the session has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_MIRRORD[@]}")"
+row "(b) HTTP server: until the first request is answered" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${B_MIRRORD[@]}")"
+row "(b) after SIGTERM: until the command returns" "$(m 2 x "${B_PLAIN[@]}")" "$(m 2 x "${B_MIRRORD[@]}")"
+row "(b) after SIGTERM: until every process has ended" "$(m 3 x "${B_PLAIN[@]}")" "$(m 3 x "${B_MIRRORD[@]}")"
+row "(c) until the first mirrored request reaches the app" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${C_MIRRORD[@]}")"
+read -r f_ret f_gone _ <<<"$FIRST"
+echo
+echo "first mirrord run of this jar copy (not in the medians): returned after $f_ret ms, all processes ended after $f_gone ms"
+echo "floor: java -version $(printf '%s\n' "${floor_version[@]}" | median) ms; bin/mirrord --version $(printf '%s\n' "${floor_cli_aot[@]}" | median) ms with the AOT cache, $(printf '%s\n' "${floor_cli_plain[@]}" | median) ms without (MIRRORD_AOT=off)"
+echo "idle RSS 1 s after the first answer of (b): agent $(m 4 x "${B_MIRRORD[@]}") MiB, CLI $(m 5 x "${B_MIRRORD[@]}") MiB (goals: agent <= 64, CLI <= 96)"
+echo
+echo "(a) under mirrord, per phase (medians of the runs; from the CLI, agent and layer logs):"
+echo
+echo "| phase                                                           |    ms |"
+echo "|-----------------------------------------------------------------|-------|"
+phase_row() { printf '| %-63s | %5s |\n' "$2" "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)"; }
+phase_row cli_start "CLI start: bin/mirrord, JVM, picocli, config, log (to its first line)"
+phase_row agent_jvm "agent JVM start under nsenter (to the agent's first log line)"
+phase_row agent_ready "agent start, until its READY line"
+phase_row handshake "agent connection + handshake"
+phase_row target_env "target info + environment import"
+phase_row child_spawn "session file, command started"
+phase_row app_jvm "the app's JVM start until the layer's premain"
+phase_row layer_attach "layer attach (the layer log's \"layer ready in\")"
+phase_row app_to_exit "the app's main, until the CLI sees it exit"
+phase_row teardown_cleanup "tear-down: child exit until the CLI's \"cleaned up\""
+phase_row teardown_return "tear-down: child exit until mirrord exec returns"
+phase_row teardown_all "tear-down: child exit until every process has ended"
+phase_row total_return "total, until mirrord exec returns"
+echo
+echo "goals (issue 14): (a) added <= +500 ms both ways; layer attach <= 150 ms; agent RSS <= 64 MiB; CLI RSS <= 96 MiB"

@@ -1,0 +1,58 @@
+package dev.mirrord.jvm.protocol.jvm;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+
+/**
+ * The pod agent's JVM options, kept in one file inside the agent jar ({@value #RESOURCE}, source
+ * {@code mirrord-pod-agent/src/main/resources/}) so that every way the agent starts uses the same:
+ * the CLI's {@code LocalAgentLauncher} ({@code pid/N}), the agent's own re-exec under {@code nsenter}
+ * (Kubernetes), and the image's entry point, which passes the file to {@code java} as an argument
+ * file ({@code java @/opt/mirrord/agent.jvm.options -jar …}). The format is that of a {@code java}
+ * argument file without quotes: one option per line, blank lines and lines starting with {@code #}
+ * ignored.
+ */
+public final class AgentJvmOptions {
+  /** Where the options are inside the agent jar (and its class path). */
+  public static final String RESOURCE = "META-INF/mirrord/agent.jvm.options";
+
+  private AgentJvmOptions() {}
+
+  /** The options in {@code text}. */
+  public static List<String> parse(String text) {
+    List<String> options = new ArrayList<>();
+    for (String line : text.split("\n")) {
+      String option = line.strip();
+      if (!option.isEmpty() && !option.startsWith("#")) {
+        options.add(option);
+      }
+    }
+    return List.copyOf(options);
+  }
+
+  /** The options in the agent jar {@code jar}; none if it has no such file. */
+  public static List<String> fromJar(Path jar) throws IOException {
+    try (JarFile f = new JarFile(jar.toFile())) {
+      ZipEntry e = f.getEntry(RESOURCE);
+      if (e == null) {
+        return List.of();
+      }
+      try (InputStream in = f.getInputStream(e)) {
+        return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  /** The options on this JVM's class path (the running agent's own jar); none if absent. */
+  public static List<String> fromClassPath() throws IOException {
+    try (InputStream in = AgentJvmOptions.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+      return in == null ? List.of() : parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+}
