@@ -14,8 +14,10 @@ BENCH_JAVA_HOME=$("$BENCH_ROOT/scripts/java-home.sh")
 BENCH_JAVA="$BENCH_JAVA_HOME/bin/java"
 BENCH_LAB=""
 BENCH_WORK=""
-# JVM flags of the CLI: bin/mirrord's by default (full JIT); CLI_FLAGS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1" for C1 only.
-read -r -a BENCH_CLI_FLAGS <<<"${CLI_FLAGS:--XX:+UseSerialGC -Xshare:auto}"
+# The CLI runs through bin/mirrord (its JVM flags and start-up caches, with MIRRORD_JAR_DIR = this run's jar copy);
+# CLI_FLAGS replaces its JVM flags (MIRRORD_CLI_JAVA_OPTS), e.g. CLI_FLAGS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+# for C1 only; MIRRORD_AOT=off runs without the start-up caches.
+BENCH_CLI_FLAGS_TEXT=${CLI_FLAGS:-"bin/mirrord's"}
 
 bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "error: $*"; exit 1; }
@@ -74,13 +76,25 @@ bench_lab_up() {
   ip -n "$BENCH_LAB-local" link set lo up
   mkdir -p "$BENCH_WORK/jars"
   for m in mirrord-cli mirrord-layer-agent mirrord-pod-agent; do cp "$BENCH_ROOT/$m/target/$m.jar" "$BENCH_WORK/jars/"; done
+  export MIRRORD_JAR_DIR="$BENCH_WORK/jars" MIRRORD_AOT_CACHE_DIR="$BENCH_WORK/aot"
+  [[ -n ${CLI_FLAGS:-} ]] && export MIRRORD_CLI_JAVA_OPTS="$CLI_FLAGS"
   bench_log "lab $BENCH_LAB up (pod pid $BENCH_POD_PID); logs in $BENCH_WORK"
+}
+
+# Builds the start-up caches of this run's jar copy (bin/mirrord does it on its first use; here outside any timed
+# part). Prints the seconds it took.
+bench_prepare_caches() {
+  local t0=$SECONDS
+  "$BENCH_ROOT/bin/mirrord" --version >/dev/null 2>"$BENCH_WORK/prepare-caches.err" \
+    || bench_die "bin/mirrord --version failed; see $BENCH_WORK/prepare-caches.err"
+  echo $((SECONDS - t0))
 }
 
 bench_cleanup() {
   local rc=$?
   if [[ -n $BENCH_LAB ]]; then
     "$BENCH_ROOT/scripts/lab.sh" down --prefix "$BENCH_LAB" >/dev/null 2>>"$BENCH_WORK/lab.log" || true
+    rm -rf "$BENCH_WORK/aot" "$BENCH_WORK/jars"
     bench_log "lab $BENCH_LAB down; logs kept in $BENCH_WORK"
   fi
   exit $rc
@@ -108,7 +122,8 @@ bench_start() {
   echo "$pid"
 }
 
-# bench_mirrord NAME FLAGS... -- APPCMD... : mirrord exec in the dev namespace (SIGINT restored for the CLI and app).
+# bench_mirrord NAME FLAGS... -- APPCMD... : bin/mirrord exec in the dev namespace (SIGINT restored for the CLI and
+# app); bin/mirrord execs the CLI's JVM, so the pid printed is the CLI's.
 bench_mirrord() {
   local name=$1
   shift
@@ -117,9 +132,7 @@ bench_mirrord() {
   shift
   MIRRORD_LOG_FILE="$BENCH_WORK/$name-mirrord.log" setsid ip netns exec "$(bench_ns local)" \
     perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!"' -- \
-    "$BENCH_JAVA" "${BENCH_CLI_FLAGS[@]}" \
-    -Dmirrord.layer.jar="$BENCH_WORK/jars/mirrord-layer-agent.jar" -Dmirrord.agent.jar="$BENCH_WORK/jars/mirrord-pod-agent.jar" \
-    -jar "$BENCH_WORK/jars/mirrord-cli.jar" exec "${flags[@]}" --target "pid/$BENCH_POD_PID" -- "$@" \
+    "$BENCH_ROOT/bin/mirrord" exec "${flags[@]}" --target "pid/$BENCH_POD_PID" -- "$@" \
     </dev/null >"$BENCH_WORK/$name.out" 2>"$BENCH_WORK/$name.err" &
   local pid=$!
   disown "$pid" 2>/dev/null || true
@@ -167,4 +180,10 @@ bench_parse_wrk() {
     /requests in/ { req = $1 } /Requests\/sec/ { rps = $2 }
     /Socket errors/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 } /Non-2xx/ { err += $5 }
     END { printf "%d %.0f %.0f %.0f %d\n", req, rps, p50, p99, err }'
+}
+
+# bench_rss PID -> "RSS_MIB PEAK_MIB" of a live process (VmRSS, VmHWM), "? ?" if it is gone
+bench_rss() {
+  awk '/^VmRSS/ { r = int($2 / 1024) } /^VmHWM/ { h = int($2 / 1024) } END { if (r == "") print "? ?"; else print r, h }' \
+    "/proc/$1/status" 2>/dev/null || echo "? ?"
 }

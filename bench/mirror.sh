@@ -37,6 +37,7 @@ PORT=8081
 bench_build
 bench_need_wrk
 bench_lab_up
+bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 
 wrk_run() { # LABEL SECONDS DELAY_MS
   local script="$BENCH_WORK/delay-$3.lua"
@@ -65,6 +66,8 @@ for DELAY in $DELAYS; do
   bench_wait_line "$BENCH_WORK/mirror-$n.out" '^sha-http.listening' 60
   agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
   [[ $PIN == 1 ]] && taskset -a -cp 0 "$agent" >/dev/null
+  read -r IDLE_AGENT_RSS _ <<<"$(bench_rss "$agent")"
+  read -r IDLE_CLI_RSS _ <<<"$(bench_rss "$cli")"
   cpu0=$(bench_cpu_seconds "$agent")
   wrk_run "mirrored-$DELAY" "$DURATION" "$DELAY"
   cpu1=$(bench_cpu_seconds "$agent")
@@ -78,7 +81,8 @@ for DELAY in $DELAYS; do
     prev=$got
     sleep 1
   done
-  RSS=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$agent/status")
+  read -r _ RSS <<<"$(bench_rss "$agent")"
+  read -r _ CLI_RSS <<<"$(bench_rss "$cli")"
   agentlog=$(ls "$BENCH_WORK"/mirrord-*-agent.log -t | head -1)
   bench_stop "$cli"
   # Read once the agent is gone: it logs the capture's losses every 30 s and for the last window when it stops.
@@ -94,16 +98,17 @@ for DELAY in $DELAYS; do
   RESULTS+=$(printf '| %3s ms | %-9s | %8s | %7s | %7s | %7s | %4s |' "$DELAY" "before" "$B1_REQ" "$B1_RPS" "$B1_P50" "$B1_P99" "$B1_ERR")$'\n'
   RESULTS+=$(printf '| %3s ms | %-9s | %8s | %7s | %7s | %7s | %4s |' "$DELAY" "mirrored" "$M_REQ" "$M_RPS" "$M_P50" "$M_P99" "$M_ERR")$'\n'
   RESULTS+=$(printf '| %3s ms | %-9s | %8s | %7s | %7s | %7s | %4s |' "$DELAY" "after" "$B2_REQ" "$B2_RPS" "$B2_P50" "$B2_P99" "$B2_ERR")$'\n'
-  SUMMARY+=$(printf '| %3s ms | %7s | %7.2f %% | %5s | %5s | %5s | %5.1f %% | %4s MiB | %s, %s cut |' "$DELAY" "$M_RPS" \
+  SUMMARY+=$(printf '| %3s ms | %7s | %7.2f %% | %5s | %5s | %5s | %5.1f %% | %4s MiB | %s → %s / %s → %s MiB | %s, %s cut |' "$DELAY" "$M_RPS" \
     "$(f '%.2f' "100 * $got / $M_REQ")" "$(f '%.2f' "$M_P50 / (($B1_P50 + $B2_P50) / 2)")" \
     "$(f '%.2f' "$M_P99 / (($B1_P99 + $B2_P99) / 2)")" "$(f '%.2f' "$M_RPS / (($B1_RPS + $B2_RPS) / 2)")" \
-    "$(f '%.1f' "100 * ($cpu1 - $cpu0) / $DURATION")" "$RSS" "${DROPS:-0} packets dropped" "$CUT")$'\n'
+    "$(f '%.1f' "100 * ($cpu1 - $cpu0) / $DURATION")" "$RSS" "$IDLE_AGENT_RSS" "$RSS" "$IDLE_CLI_RSS" "$CLI_RSS" \
+    "${DROPS:-0} packets dropped" "$CUT")$'\n'
 done
 
 echo
 echo "## bench/mirror.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine)"
-echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
+echo "CLI JVM flags: $BENCH_CLI_FLAGS_TEXT"
 if [[ $PIN == 1 ]]; then
   echo "PIN=1: pod server, agent and wrk on CPU 0; mirrord CLI and the local app on CPU 1"
 elif [[ $PIN == 2 ]]; then
@@ -117,8 +122,10 @@ echo "| delay  | run       | requests |   req/s |  p50 µs |  p99 µs | errs |"
 echo "|--------|-----------|----------|---------|---------|---------|------|"
 printf '%s' "$RESULTS"
 echo
-echo "| delay  | req/s (mirrored) | reached app | p50 ratio | p99 ratio | req/s ratio | agent CPU | agent RSS | capture |"
-echo "|--------|---------|-----------|-------|-------|-------|---------|----------|---------|"
+echo "| delay  | req/s (mirrored) | reached app | p50 ratio | p99 ratio | req/s ratio | agent CPU | agent RSS | RSS idle → peak: agent / CLI | capture |"
+echo "|--------|---------|-----------|-------|-------|-------|---------|----------|---------------------|---------|"
 printf '%s' "$SUMMARY"
 echo
 echo "ratios: mirrored / mean of the two baselines (goals: reached 100 %, p50 and p99 ratio <= 1.05); agent CPU in % of one core"
+echo "RSS: VmRSS when the app listened, then VmHWM (peak) at the end of the mirrored run (goals: agent <= 64 MiB, CLI <= 96 MiB);"
+echo "capture: the kernel's drops of the ring (-Dmirrord.capture.ring.mib, default 8 MiB), summed from the agent's log"

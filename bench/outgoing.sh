@@ -26,6 +26,7 @@ MAX_SECONDS=${MAX_SECONDS:-300}
 
 bench_build
 bench_lab_up
+bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 
 mapfile -t CLIENT < <(bench_app_cmd OutgoingBenchApp --connect "$CONNECTS" --bulk "$BULK_MIB" --dns "$LOOKUPS" \
   --max-seconds "$MAX_SECONDS")
@@ -74,7 +75,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 
 echo
 echo "## bench/outgoing.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine)"
-echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}; client: OutgoingBenchApp ${CLIENT[*]:6}"
+echo "CLI JVM flags: $BENCH_CLI_FLAGS_TEXT; client: OutgoingBenchApp ${CLIENT[*]:6}"
 echo "baseline: the client in the pod's namespace; mirrord: the client under mirrord exec from a loopback-only namespace"
 echo
 printf '| %-34s | %12s | %12s | %16s | %-18s |\n' "measure" "baseline" "mirrord" "mirrord vs base" "goal"

@@ -31,6 +31,7 @@ PACED_DELAY_MS=${PACED_DELAY_MS:-2}
 bench_build
 bench_need_wrk
 bench_lab_up
+bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 POD_IP=198.18.0.10
 declare -A ROW
 
@@ -94,12 +95,16 @@ bench_stop "$plain" TERM
 cli=$(bench_mirrord steal --tcp-steal -- "${SERVER[@]}")
 bench_wait_line "$BENCH_WORK/steal.out" '^sha-http.listening' 60
 agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
+sleep 1
+read -r IDLE_AGENT_RSS _ <<<"$(bench_rss "$agent")"
+read -r IDLE_CLI_RSS _ <<<"$(bench_rss "$cli")"
 cpu0=$(bench_cpu_seconds "$agent")
 wrk_run c_mirrord_steal client "http://$POD_IP:8080/"
 wrk_paced c_paced client "http://$POD_IP:8080/"
 AGENT_CPU=$(awk -v a="$cpu0" -v b="$(bench_cpu_seconds "$agent")" -v t="$((WARMUP + DURATION))" \
   'BEGIN { printf "%.0f %% of one core", 100 * (b - a) / t }')
-AGENT_RSS=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$agent/status")
+read -r LOAD_AGENT_RSS AGENT_RSS <<<"$(bench_rss "$agent")"
+read -r LOAD_CLI_RSS CLI_RSS <<<"$(bench_rss "$cli")"
 bench_stop "$cli"
 
 # Bulk: direct loopback, direct lab network, stolen.
@@ -150,7 +155,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 echo
 echo "## bench/steal.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine)"
-echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
+echo "CLI JVM flags: $BENCH_CLI_FLAGS_TEXT"
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after a ${WARMUP}s warm-up), keep-alive GET; server: JDK HttpServer (ShaHttpServerApp)"
 echo
 printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path" "req/s" "p50 µs" "p99 µs" "errors"
@@ -172,6 +177,12 @@ printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(b) socat chain, 2 hops" "$BP_RPS"
 printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(c) mirrord steal" "$CP_RPS" "$CP_P50" "$CP_P99" "$CP_ERR"
 echo "paced: steal added p50 vs (a'): $((CP_P50 - NP_P50)) µs (goal <= 150 µs); socat chain added: $((BP_P50 - NP_P50)) µs"
 echo "agent during (c) (warm-up + run): $AGENT_CPU, peak RSS $AGENT_RSS MiB"
+echo
+echo "| RSS, MiB (goals: agent <= 64, CLI <= 96) | agent | CLI |"
+echo "|---|---|---|"
+echo "| idle (app listening, 1 s after the agent started) | $IDLE_AGENT_RSS | $IDLE_CLI_RSS |"
+echo "| after the wrk runs of (c) (closed loop + paced) | $LOAD_AGENT_RSS | $LOAD_CLI_RSS |"
+echo "| peak (VmHWM) over the session | $AGENT_RSS | $CLI_RSS |"
 echo
 printf '| %-30s | %12s | %8s | %8s |\n' "${BULK_MIB} MiB upload" "bytes" "ms" "MiB/s"
 printf '|%s|%s|%s|%s|\n' "--------------------------------" "--------------" "----------" "----------"

@@ -6,6 +6,7 @@ import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The layer's one {@link ClassFileTransformer}. Every class the JVM loads passes here; all but the
@@ -23,6 +24,12 @@ final class HookTransformer implements ClassFileTransformer {
 
     /** Whether Byte Buddy reported an error for the current thread's last transformation. */
     boolean failedLast();
+
+    /**
+     * Hooks the JDK's hooked classes from their class files (the bytes the JVM hands over when it
+     * loads them) into {@code cache}, so that the next JVM finds them there.
+     */
+    void prepare(Set<String> internalNames, HookCache cache);
   }
 
   private final Set<String> internalNames;
@@ -32,6 +39,9 @@ final class HookTransformer implements ClassFileTransformer {
   private final Module bridgeModule;
   private final LayerLog log;
   private volatile boolean engineUsed;
+  /** The hooked classes this transformer has seen (hooked, or found unchanged). */
+  private final Set<String> handled = ConcurrentHashMap.newKeySet();
+  private volatile boolean installed;
 
   /**
    * @param internalNames the hooked types, as the JVM names them ({@code java/net/Socket})
@@ -53,6 +63,11 @@ final class HookTransformer implements ClassFileTransformer {
     this.log = log;
   }
 
+  /** Whether {@code c} is one of the hooked types. */
+  boolean hooks(Class<?> c) {
+    return internalNames.contains(c.getName().replace('.', '/'));
+  }
+
   /** Whether Byte Buddy had to hook a class in this JVM (the cache missed at least once). */
   boolean engineUsed() {
     return engineUsed;
@@ -70,10 +85,12 @@ final class HookTransformer implements ClassFileTransformer {
       return null;
     }
     String name = className.replace('/', '.');
+    boolean engineWasUsed = engineUsed;
     try {
       if (cache != null) {
         HookCache.Lookup found = cache.lookup(name, classfileBuffer);
         if (found.status() == HookCache.Status.HIT) {
+          handled.add(className);
           if (found.bytes() != null) {
             readEdge(module);
             log.info(
@@ -97,6 +114,7 @@ final class HookTransformer implements ClassFileTransformer {
       engineUsed = true;
       byte[] out =
           bb.transform(module, loader, className, classBeingRedefined, protectionDomain, classfileBuffer);
+      handled.add(className);
       if (cache != null && !engine.failedLast()) {
         cache.store(name, classfileBuffer, out);
       }
@@ -104,7 +122,47 @@ final class HookTransformer implements ClassFileTransformer {
     } catch (Throwable t) {
       log.error("could not hook " + name + "; it keeps its JDK behaviour", t);
       return null;
+    } finally {
+      if (installed && !engineWasUsed && engineUsed) {
+        // Byte Buddy just started, inside the app's loading of a class; another thread hooks what it loaded
+        Thread rehook = new Thread(this::retransformUnhandled, "mirrord-layer-rehook");
+        rehook.setDaemon(true);
+        rehook.start();
+      }
     }
+  }
+
+  /**
+   * Retransforms the hooked classes that are loaded but never passed here: the JVM does not call
+   * transformers for classes loaded during a transformation, and Byte Buddy's start-up inside one
+   * loads some (e.g. {@code ServerSocket}, named by its advice, while it hooks {@code Socket}).
+   */
+  void retransformUnhandled() {
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      String internal = c.getName().replace('.', '/');
+      if (internalNames.contains(internal) && !handled.contains(internal) && inst.isModifiableClass(c)) {
+        try {
+          inst.retransformClasses(c);
+        } catch (Throwable t) {
+          log.error("could not hook " + c.getName() + "; it keeps its JDK behaviour", t);
+        }
+      }
+    }
+  }
+
+  /**
+   * The layer's start-up is over: hooks what Byte Buddy's start loaded unhooked, and if Byte Buddy
+   * was needed, prepares the cache for the next JVM; from now on a late start of Byte Buddy (a
+   * class the cache did not know, loaded by the app) is followed by {@link #retransformUnhandled}
+   * on a thread of its own.
+   */
+  void finishStartup() {
+    retransformUnhandled();
+    if (cache != null && engineUsed) {
+      engine.prepare(internalNames, cache);
+      retransformUnhandled();
+    }
+    installed = true;
   }
 
   /**

@@ -113,6 +113,9 @@ public final class LayerInstaller {
     }
     HookCache cache = HookCache.forBuild(cacheRoot, layerJar(), log);
     LazyEngine engine = new LazyEngine(inst, hooks, log);
+    if (cache == null) {
+      engine.transformer(); // no cache to answer: Byte Buddy first (its advice loads hooked JDK classes)
+    }
     HookTransformer transformer =
         new HookTransformer(
             Set.copyOf(internalNames), cache, engine, inst, LayerBridge.class.getModule(), log);
@@ -131,16 +134,40 @@ public final class LayerInstaller {
         log.error("could not hook " + c.getName() + "; it keeps its JDK behaviour", t);
       }
     }
-    if (cache != null && transformer.engineUsed()) {
-      engine.prepareJdkClasses(internalNames, loaded, cache);
-    }
+    transformer.retransformUnhandled();
     log.debug(
         "hooks installed: "
             + loaded.size()
             + " loaded classes retransformed, "
-            + (cache == null ? "no hook cache" : "hook cache " + cache.dir())
-            + (transformer.engineUsed() ? ", Byte Buddy loaded" : ", Byte Buddy not needed"));
+            + (cache == null ? "no hook cache" : "hook cache " + cache.dir()));
     return transformer;
+  }
+
+  /**
+   * The end of the layer's start-up (its own connection is up, the app's {@code main} comes next):
+   * hooks what Byte Buddy's start, if it happened, loaded unhooked, prepares the cache for the next
+   * JVM, and logs whether Byte Buddy was needed at all.
+   */
+  static void finish(HookTransformer transformer, LayerLog log) {
+    transformer.finishStartup();
+    log.debug(transformer.engineUsed() ? "hooks ready; Byte Buddy loaded" : "hooks ready; Byte Buddy not needed");
+  }
+
+  /**
+   * Takes the hooks out again (the layer could not connect): removes the transformer and
+   * retransforms the hooked classes back to the JDK's own.
+   */
+  static void uninstall(Instrumentation inst, HookTransformer transformer, LayerLog log) {
+    inst.removeTransformer(transformer);
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      if (transformer.hooks(c) && inst.isModifiableClass(c)) {
+        try {
+          inst.retransformClasses(c);
+        } catch (Throwable t) {
+          log.debug("could not unhook " + c.getName() + ": " + t);
+        }
+      }
+    }
   }
 
   /** The layer's jar (its code source), for the cache key; null if unknown. */
@@ -231,19 +258,13 @@ public final class LayerInstaller {
      * from their class files (the bytes the JVM will hand over when it loads them), so that the
      * next JVM finds them in the cache instead of loading Byte Buddy at that moment.
      */
-    void prepareJdkClasses(Set<String> internalNames, List<Class<?>> loaded, HookCache cache) {
-      Set<String> done = new HashSet<>();
-      for (Class<?> c : loaded) {
-        done.add(c.getName().replace('.', '/'));
-      }
+    @Override
+    public void prepare(Set<String> internalNames, HookCache cache) {
       ClassFileTransformer bb = transformer();
       if (bb == null) {
         return;
       }
       for (String internal : internalNames) {
-        if (done.contains(internal)) {
-          continue;
-        }
         byte[] bytes;
         try (java.io.InputStream in = Object.class.getResourceAsStream("/" + internal + ".class")) {
           if (in == null) {

@@ -29,10 +29,11 @@ import java.time.Duration;
  *
  * <ol>
  *   <li>read the session file ({@link LayerConfig}) and open the layer log;
+ *   <li>install the advice ({@link LayerInstaller}; from the hook cache when it can answer);
  *   <li>connect to the CLI and handshake, then ask for {@code TargetInfo} — at most {@link
- *       #HANDSHAKE_TIMEOUT} in all, inside {@code BypassGuard};
- *   <li>register the hooks with {@code LayerBridge} and install the advice ({@link
- *       LayerInstaller});
+ *       #HANDSHAKE_TIMEOUT} in all, inside {@code BypassGuard} (on failure the advice is taken out
+ *       again);
+ *   <li>register the hooks with {@code LayerBridge};
  *   <li>publish {@code mirrord.layer.connected}, {@code mirrord.target.*}, {@code
  *       mirrord.session.id} as system properties.
  * </ol>
@@ -88,6 +89,18 @@ final class LayerStartup {
       return;
     }
     log.debug("bootstrap classes: " + bootstrap);
+    // The hooks go in before the layer opens its own connection: the JDK classes that connection loads (Socket,
+    // SocketChannelImpl, …) are then hooked as they load, from their class files, which the hook cache knows from
+    // the last run, instead of being retransformed afterwards. Until the hooks are registered below, LayerBridge
+    // lets every call through.
+    HookTransformer transformer;
+    try {
+      transformer = LayerInstaller.install(inst, LayerInstaller.hooks(), config.hookCacheDir(), log);
+    } catch (RuntimeException | LinkageError e) {
+      log.error("cannot install the layer's hooks", e);
+      fail(log, "cannot install the layer's hooks: " + e);
+      return;
+    }
     ProxyConnection connection;
     Target.TargetInfo target;
     try (BypassGuard.Scope g = BypassGuard.enter()) {
@@ -111,6 +124,7 @@ final class LayerStartup {
         throw e;
       }
     } catch (HandshakeException e) {
+      LayerInstaller.uninstall(inst, transformer, log);
       fail(log, e.getMessage());
       return;
     }
@@ -151,15 +165,7 @@ final class LayerStartup {
             peerOps,
             log);
     LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, log));
-    try {
-      LayerInstaller.install(inst, LayerInstaller.hooks(), config.hookCacheDir(), log);
-    } catch (RuntimeException | LinkageError e) {
-      LayerBridge.register(null);
-      connection.close();
-      log.error("cannot install the layer's hooks", e);
-      fail(log, "cannot install the layer's hooks: " + e);
-      return;
-    }
+    LayerInstaller.finish(transformer, log);
 
     System.setProperty("mirrord.target.pid", Integer.toString(target.pid()));
     System.setProperty("mirrord.target.netns", Long.toString(target.netnsInode()));

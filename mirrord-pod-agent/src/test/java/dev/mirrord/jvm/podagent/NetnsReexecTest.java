@@ -34,6 +34,19 @@ class NetnsReexecTest {
   }
 
   @Test
+  void theJvmAcceptsEveryOptionOfTheFile() throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(dev.mirrord.jvm.protocol.jvm.AgentJvmOptions.fromClassPath());
+    cmd.add("-version");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThat(out).doesNotContainIgnoringCase("warning").doesNotContainIgnoringCase("unrecognized");
+  }
+
+  @Test
   void equalsFormIsRemovedToo() {
     assertThat(NetnsReexec.command(7, List.of("--container-id=docker://abc", "--idle-timeout", "10"), "java", List.of(), "cp"))
         .endsWith("--target-pid", "7", "--idle-timeout", "10")

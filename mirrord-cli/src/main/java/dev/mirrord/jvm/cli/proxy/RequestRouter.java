@@ -3,6 +3,7 @@ package dev.mirrord.jvm.cli.proxy;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.ResponseError;
+import dev.mirrord.jvm.protocol.Target;
 import io.netty.channel.Channel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,8 @@ final class RequestRouter {
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
   private final AtomicLong nextAgentId = new AtomicLong(1);
   private volatile Channel agent;
+  /** The agent's first {@code TargetInfo} (the CLI asks before any layer starts); later requests get it at once. */
+  private volatile Target.TargetInfo targetInfo;
 
   /** Requests from now on go to {@code channel}. */
   void agentConnected(Channel channel) {
@@ -46,6 +49,12 @@ final class RequestRouter {
       return false;
     }
     long originalId = family.idOfRequest(msg);
+    Target.TargetInfo known = targetInfo;
+    if (family == RequestFamily.TARGET_INFO && known != null) {
+      // The target does not change during a session: every layer's start-up asks, the first answer serves all.
+      from.deliver(family.responseWithId(known, originalId));
+      return true;
+    }
     Channel ch = agent;
     if (ch == null || !ch.isActive()) {
       fail(from, originalId, family, "no connection to the mirrord agent");
@@ -86,6 +95,9 @@ final class RequestRouter {
     if (p.family != family) {
       logger.warn("agent answered id {} with {} but {} was asked; dropped", agentId, family.name(), p.family.name());
       return true;
+    }
+    if (msg instanceof Target.TargetInfo info) {
+      targetInfo = info;
     }
     p.target.deliver(family.responseWithId(msg, p.originalId));
     return true;

@@ -103,6 +103,22 @@ class SessionProxyHandlersTest {
   }
 
   @Test
+  void onceTheAgentToldTheTargetLaterLayersAreAnsweredWithoutAskingItAgain() {
+    EmbeddedChannel a = layer("layer pid=1 a");
+    a.writeInbound(new Target.TargetInfoRequest(3));
+    Target.TargetInfoRequest q = agent.readOutbound();
+    agent.writeInbound(new Target.TargetInfo(q.requestId(), 11, 7, "pod", List.of("10.0.0.1")));
+    assertThat(a.<Object>readOutbound()).isEqualTo(new Target.TargetInfo(3, 11, 7, "pod", List.of("10.0.0.1")));
+
+    EmbeddedChannel b = layer("layer pid=2 b");
+    b.writeInbound(new Target.TargetInfoRequest(9));
+
+    assertThat(b.<Object>readOutbound()).isEqualTo(new Target.TargetInfo(9, 11, 7, "pod", List.of("10.0.0.1")));
+    assertThat(agent.<Object>readOutbound()).as("nothing more asked of the agent").isNull();
+    assertThat(router.pendingCount()).isZero();
+  }
+
+  @Test
   void dnsLookupsOfTwoLayersAreRemappedAndRoutedBack() {
     EmbeddedChannel a = layer("layer pid=1 a");
     EmbeddedChannel b = layer("layer pid=2 b");

@@ -39,6 +39,15 @@ class AfPacketSourceTest {
     System.err.println(setup + ": " + result.stats);
   }
 
+  @Test
+  void theDefaultRingIsEightMibAndItsSizeCanBeSet() {
+    assertThat(RxRing.blockCount(null) * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
+    assertThat(RxRing.blockCount("64") * (long) RxRing.BLOCK_SIZE).isEqualTo(64L << 20);
+    assertThat(RxRing.blockCount(" 1 ")).isEqualTo(4);
+    assertThat(RxRing.blockCount("0")).as("out of range: the default").isEqualTo(32);
+    assertThat(RxRing.blockCount("lots")).isEqualTo(32);
+  }
+
   /**
    * 4 connections of 32 MiB each, sent over about 3 s: the reader walks the ring round several
    * times (blocks are handed over full, or after 10 ms), and the kernel may not drop a packet on
@@ -110,6 +119,9 @@ class AfPacketSourceTest {
       NetnsLab.Child capture =
           lab.startJava(
               pod,
+              // The ring these streams were sized for (the default, 8 MiB, keeps the agent's RSS down and counts
+              // what overflows it as drops).
+              List.of("-D" + RxRing.RING_MIB_PROPERTY + "=64"),
               SnifferProbe.class,
               "capture",
               String.valueOf(PORT),

@@ -45,6 +45,12 @@ final class NetnsLab implements AutoCloseable {
 
   /** This test JVM's java running {@code mainClass} inside {@code namespace}. */
   Child startJava(String namespace, Class<?> mainClass, String... args) throws IOException {
+    return startJava(namespace, List.of(), mainClass, args);
+  }
+
+  /** As {@link #startJava(String, Class, String...)}, with JVM options {@code jvmArgs}. */
+  Child startJava(String namespace, List<String> jvmArgs, Class<?> mainClass, String... args)
+      throws IOException {
     List<String> command =
         new ArrayList<>(
             List.of(
@@ -53,10 +59,9 @@ final class NetnsLab implements AutoCloseable {
                 "exec",
                 namespace,
                 ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                mainClass.getName()));
+                "--enable-native-access=ALL-UNNAMED"));
+    command.addAll(jvmArgs);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
     command.addAll(List.of(args));
     Path stderr = Files.createTempFile(prefix + "-", ".stderr");
     Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();

@@ -1,0 +1,99 @@
+package dev.mirrord.jvm.protocol.jvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AotCacheTest {
+  @TempDir Path dir;
+
+  private static final Path JDK = Path.of(System.getProperty("java.home"));
+
+  @Test
+  void theCacheDirectoryComesFromTheEnvironmentAndOffSwitchesEverythingOff() {
+    assertThat(AotCache.root(Map.of("HOME", "/home/u")::get)).isEqualTo(Path.of("/home/u/.cache/mirrord-jvm"));
+    assertThat(AotCache.root(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", "/xdg")::get))
+        .isEqualTo(Path.of("/xdg/mirrord-jvm"));
+    assertThat(AotCache.root(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", "/xdg", "MIRRORD_AOT_CACHE_DIR", "/c")::get))
+        .isEqualTo(Path.of("/c"));
+    assertThat(AotCache.root(Map.of("HOME", "/home/u", "MIRRORD_AOT_CACHE_DIR", "/c", "MIRRORD_AOT", "off")::get))
+        .isNull();
+    assertThat(AotCache.root(Map.<String, String>of()::get)).isNull();
+  }
+
+  @Test
+  void aCacheIsNamedAfterItsJarAndAnotherBuildOfTheJarIsAnotherName() throws Exception {
+    Path jar = Files.writeString(dir.resolve("mirrord-pod-agent.jar"), "v1");
+    Path first = AotCache.file(dir, jar, JDK, "25.0.3+9-LTS");
+
+    assertThat(first.getFileName().toString()).matches("mirrord-pod-agent-[0-9a-f]{8}-[0-9a-f]{12}\\.aot");
+    assertThat(AotCache.file(dir, jar, JDK, "25.0.3+9-LTS")).isEqualTo(first);
+    assertThat(AotCache.file(dir, jar, JDK, "25.0.4+7-LTS")).as("another JDK").isNotEqualTo(first);
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5000));
+    Path rebuilt = AotCache.file(dir, jar, JDK, "25.0.3+9-LTS");
+    assertThat(rebuilt).as("a rebuilt jar").isNotEqualTo(first);
+    assertThat(rebuilt.getFileName().toString())
+        .as("same jar path: same prefix, so the new cache replaces the old one")
+        .startsWith(first.getFileName().toString().substring(0, first.getFileName().toString().lastIndexOf('-') + 1));
+  }
+
+  @Test
+  void bashComputesTheSameNameAsJava() throws Exception {
+    // bin/mirrord names the CLI's cache with sha256sum; the agent's is named here: both must agree on the scheme.
+    Path jar = Files.writeString(dir.resolve("x.jar"), "content");
+    Path real = jar.toRealPath();
+    String state = Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis() / 1000 + "|" + JDK.toRealPath()
+        + "|" + "25.0.3+9-LTS";
+    Process p = new ProcessBuilder("bash", "-c",
+        "printf '%s' \"$1\" | sha256sum | cut -c1-8; printf '%s' \"$2\" | sha256sum | cut -c1-12", "-",
+        real.toString(), state).start();
+    String[] out = new String(p.getInputStream().readAllBytes()).strip().split("\n");
+    assertThat(p.waitFor()).isZero();
+
+    assertThat(AotCache.file(dir, jar, JDK, "25.0.3+9-LTS").getFileName().toString())
+        .isEqualTo("x-" + out[0] + "-" + out[1] + ".aot");
+  }
+
+  @Test
+  void installingACacheReplacesTheOlderOnesOfThatJarOnly() throws Exception {
+    Path old = Files.writeString(dir.resolve("mirrord-cli-aaaaaaaa-000000000001.aot"), "old build");
+    Path otherJar = Files.writeString(dir.resolve("mirrord-cli-bbbbbbbb-000000000001.aot"), "another checkout");
+    Path built = Files.writeString(dir.resolve("train-1.aot.tmp"), "new build");
+    Path target = dir.resolve("mirrord-cli-aaaaaaaa-000000000002.aot");
+
+    AotCache.install(built, target);
+
+    assertThat(target).hasContent("new build");
+    assertThat(built).doesNotExist();
+    assertThat(old).doesNotExist();
+    assertThat(otherJar).exists();
+  }
+
+  @Test
+  void useFlagsOnlyForAnExistingCacheAndAlwaysWithTheChecksumVerified() throws Exception {
+    Path cache = dir.resolve("c.aot");
+    assertThat(AotCache.useFlags(cache)).isEmpty();
+    assertThat(AotCache.useFlags(null)).isEmpty();
+    Files.writeString(cache, "x");
+
+    assertThat(AotCache.useFlags(cache))
+        .contains("-XX:AOTCache=" + cache, "-XX:+VerifySharedSpaces", "-D" + AotCache.PROPERTY + "=" + cache);
+  }
+
+  @Test
+  void aJvmThatSharesClassesDidNotRefuseItsCache() {
+    assertThat(AotCache.refusedByThisJvm()).as("no cache asked for").isNull();
+  }
+
+  @Test
+  void agentJvmOptionsFilesAreArgumentFilesWithComments() {
+    assertThat(AgentJvmOptions.parse("# heap\n-Xmx48m\n\n  # GC\n  -XX:+UseSerialGC  \n"))
+        .containsExactly("-Xmx48m", "-XX:+UseSerialGC");
+    assertThat(AgentJvmOptions.parse("")).isEmpty();
+  }
+}
