@@ -2,6 +2,9 @@
 # bench/startup.sh — how long `mirrord exec` makes a developer wait (issue 14's benchmark). Not a test: prints tables.
 #
 #   sudo bench/startup.sh           RUNS=5 to change the number of runs (medians are printed)
+#   BASELINE_JARS=DIR sudo bench/startup.sh   also runs the three jars in DIR (e.g. main's build) as "before", the
+#                                   way main's bin/mirrord starts them (java -XX:+UseSerialGC -Xshare:auto -jar …),
+#                                   alternating with this tree's, so that before and after share the machine's load
 #
 # Every run happens in the lab's dev namespace <lab>-local (loopback only), against `--target pid/<lab pod>`, through
 # bin/mirrord (with MIRRORD_JAR_DIR pointing at this run's copy of the jars), exactly as a user starts it. The same
@@ -39,6 +42,14 @@ printf 'public class Exit42 { public static void main(String[] a) { System.exit(
 EXIT_APP=("$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto -cp "$BENCH_WORK/exit" Exit42)
 mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp "$PORT" local 600)
 MIRRORD=("$BENCH_ROOT/bin/mirrord" exec --target "pid/$BENCH_POD_PID")
+BASE=()
+if [[ -n ${BASELINE_JARS:-} ]]; then
+  mkdir -p "$BENCH_WORK/base-jars"
+  cp "$BASELINE_JARS"/mirrord-{cli,layer-agent,pod-agent}.jar "$BENCH_WORK/base-jars/"
+  BASE=("$BENCH_JAVA" -XX:+UseSerialGC -Xshare:auto -Dmirrord.layer.jar="$BENCH_WORK/base-jars/mirrord-layer-agent.jar"
+    -Dmirrord.agent.jar="$BENCH_WORK/base-jars/mirrord-pod-agent.jar" -jar "$BENCH_WORK/base-jars/mirrord-cli.jar"
+    exec --target "pid/$BENCH_POD_PID")
+fi
 
 now_ms() { local t=$EPOCHREALTIME; echo $((${t/./} / 1000)); }
 # ms of the local day, for log lines stamped HH:MM:SS.mmm (the CLI's and agent's) — same clock as now_ms
@@ -93,7 +104,7 @@ run_listen() {
   pid=$(bench_start "$label" local env MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" "$@")
   t1=$(curl_until_ok local "http://127.0.0.1:$PORT/" 60)
   [[ -n $t1 ]] || bench_die "$label: nothing answered on $PORT within 60 s; see $BENCH_WORK/$label.{out,err}"
-  if [[ $1 == "$BENCH_ROOT/bin/mirrord" ]]; then
+  if [[ $1 == "$BENCH_ROOT/bin/mirrord" || $* == *mirrord-cli.jar* ]]; then
     sleep 1 # idle: the pid is the CLI's JVM (env, setsid, ip netns exec and bin/mirrord all exec)
     rss="$(rss_of "$(bench_agent_pid "$pid")") $(rss_of "$pid")"
   fi
@@ -107,9 +118,10 @@ run_listen() {
 
 rss_of() { [[ -n $1 ]] && awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
-# run_mirrored LABEL -> "FIRST_MIRRORED_MS"
+# run_mirrored LABEL MIRRORD... -> "FIRST_MIRRORED_MS"
 run_mirrored() {
   local label=$1 t0 stop="$BENCH_WORK/$label.stop" i first="" pid
+  shift
   : >"$BENCH_WORK/$label.out"
   rm -f "$stop"
   # a bounded request loop from the lab's client namespace to the pod: at most 60 s, until told to stop
@@ -117,7 +129,7 @@ run_mirrored() {
     curl -s -o /dev/null -m 1 http://198.18.0.10:$PORT/ || true; sleep 0.02; done" &
   local loop=$!
   t0=$(now_ms)
-  pid=$(bench_start "$label" local env MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" "${MIRRORD[@]}" -- "${SERVER[@]}")
+  pid=$(bench_start "$label" local env MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" "$@" -- "${SERVER[@]}")
   for ((i = 0; i < 6000; i++)); do
     if grep -q '^sha-http.req ' "$BENCH_WORK/$label.out" 2>/dev/null; then first=$(now_ms); break; fi
     sleep "0.0$POLL_MS"
@@ -189,7 +201,8 @@ for ((i = 0; i < RUNS; i++)); do
   t=$(now_ms); "$BENCH_JAVA" -Xshare:auto -version >/dev/null 2>&1; floor_version+=($(($(now_ms) - t)))
 done
 
-bench_log "first mirrord run of this jar copy (builds the AOT caches when the build uses them)"
+PREPARE_S=$(bench_prepare_caches)
+bench_log "start-up caches of this jar copy built in $PREPARE_S s; first mirrord run"
 FIRST=$(run_exit first "${MIRRORD[@]}" -- "${EXIT_APP[@]}")
 bench_log "first run: $FIRST (return_ms gone_ms rc)"
 read -r _ _ rc <<<"$FIRST"
@@ -200,8 +213,9 @@ for ((i = 0; i < RUNS; i++)); do
   t=$(now_ms); "$BENCH_ROOT/bin/mirrord" --version >/dev/null 2>&1; floor_cli_aot+=($(($(now_ms) - t)))
 done
 
-declare -a A_PLAIN A_MIRRORD B_PLAIN B_MIRRORD C_MIRRORD
+declare -a A_PLAIN A_MIRRORD A_BASE B_PLAIN B_MIRRORD B_BASE C_MIRRORD C_BASE
 PHASES=""
+BASE_PHASES=""
 for ((i = 1; i <= RUNS; i++)); do
   r=$(run_exit "a-plain-$i" "${EXIT_APP[@]}")
   A_PLAIN+=("$r")
@@ -210,43 +224,77 @@ for ((i = 1; i <= RUNS; i++)); do
   read -r _ _ rc <<<"$r"
   [[ $rc -eq 42 ]] || bench_die "a-mirrord-$i exited with $rc; see $BENCH_WORK/a-mirrord-$i.{out,err}"
   PHASES+=$(phases "a-mirrord-$i" "$r")$'\n'
-  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]} (return_ms gone_ms rc)"
+  if [[ ${#BASE[@]} -gt 0 ]]; then
+    r=$(run_exit "a-base-$i" "${BASE[@]}" -- "${EXIT_APP[@]}")
+    A_BASE+=("$r")
+    BASE_PHASES+=$(phases "a-base-$i" "$r")$'\n'
+  fi
+  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, before ${A_BASE[-1]:--} (return_ms gone_ms rc)"
 done
 for ((i = 1; i <= RUNS; i++)); do
   B_PLAIN+=("$(run_listen "b-plain-$i" "${SERVER[@]}")")
   B_MIRRORD+=("$(run_listen "b-mirrord-$i" "${MIRRORD[@]}" -- "${SERVER[@]}")")
-  C_MIRRORD+=("$(run_mirrored "c-mirrord-$i")")
-  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss]); first mirrored ${C_MIRRORD[-1]} ms"
+  C_MIRRORD+=("$(run_mirrored "c-mirrord-$i" "${MIRRORD[@]}")")
+  if [[ ${#BASE[@]} -gt 0 ]]; then
+    B_BASE+=("$(run_listen "b-base-$i" "${BASE[@]}" -- "${SERVER[@]}")")
+    C_BASE+=("$(run_mirrored "c-base-$i" "${BASE[@]}")")
+  fi
+  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss]); first mirrored ${C_MIRRORD[-1]} ms; before ${B_BASE[-1]:--}, ${C_BASE[-1]:--} ms"
 done
 
 m() { printf '%s\n' "${@:3}" | col "$1" | median; }
-row() { # LABEL PLAIN MIRRORD
-  printf '| %-58s | %7s | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))"
+row() { # LABEL PLAIN MIRRORD [BEFORE]
+  if [[ ${#BASE[@]} -gt 0 ]]; then
+    printf '| %-58s | %7s | %7s | %+7d | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))" "$4" "$(($4 - $2))"
+  else
+    printf '| %-58s | %7s | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))"
+  fi
 }
 echo
 echo "## bench/startup.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "CLI JVM flags: ${MIRRORD_CLI_JAVA_OPTS:-bin/mirrord's}; apps: -XX:+UseParallelGC -Xshare:auto; $RUNS runs each, medians, ms"
+echo "CLI JVM flags: $BENCH_CLI_FLAGS_TEXT; apps: -XX:+UseParallelGC -Xshare:auto; $RUNS runs each, medians, ms"
 echo
-echo "| what                                                       |   plain | mirrord |   added |"
-echo "|------------------------------------------------------------|---------|---------|---------|"
-row "(a) Exit42: until the command returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x "${A_MIRRORD[@]}")"
-row "(a) Exit42: until every process of the session has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_MIRRORD[@]}")"
-row "(b) HTTP server: until the first request is answered" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${B_MIRRORD[@]}")"
-row "(b) after SIGTERM: until the command returns" "$(m 2 x "${B_PLAIN[@]}")" "$(m 2 x "${B_MIRRORD[@]}")"
-row "(b) after SIGTERM: until every process has ended" "$(m 3 x "${B_PLAIN[@]}")" "$(m 3 x "${B_MIRRORD[@]}")"
-row "(c) until the first mirrored request reaches the app" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${C_MIRRORD[@]}")"
+if [[ ${#BASE[@]} -gt 0 ]]; then
+  echo "| what                                                       |   plain | mirrord |   added |  before |   added |"
+  echo "|------------------------------------------------------------|---------|---------|---------|---------|---------|"
+else
+  echo "| what                                                       |   plain | mirrord |   added |"
+  echo "|------------------------------------------------------------|---------|---------|---------|"
+fi
+row "(a) Exit42: until the command returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x "${A_MIRRORD[@]}")" "$(m 1 x "${A_BASE[@]}")"
+row "(a) Exit42: until every process of the session has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_MIRRORD[@]}")" "$(m 2 x "${A_BASE[@]}")"
+row "(b) HTTP server: until the first request is answered" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${B_MIRRORD[@]}")" "$(m 1 x "${B_BASE[@]}")"
+row "(b) after SIGTERM: until the command returns" "$(m 2 x "${B_PLAIN[@]}")" "$(m 2 x "${B_MIRRORD[@]}")" "$(m 2 x "${B_BASE[@]}")"
+row "(b) after SIGTERM: until every process has ended" "$(m 3 x "${B_PLAIN[@]}")" "$(m 3 x "${B_MIRRORD[@]}")" "$(m 3 x "${B_BASE[@]}")"
+row "(c) until the first mirrored request reaches the app" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${C_MIRRORD[@]}")" "$(m 1 x "${C_BASE[@]}")"
 read -r f_ret f_gone _ <<<"$FIRST"
 echo
-echo "first mirrord run of this jar copy (not in the medians): returned after $f_ret ms, all processes ended after $f_gone ms"
+echo "start-up caches of this jar copy: built in $PREPARE_S s (once per build: bin/mirrord's training session); then the first run returned after $f_ret ms, all processes ended after $f_gone ms (not in the medians)"
 echo "floor: java -version $(printf '%s\n' "${floor_version[@]}" | median) ms; bin/mirrord --version $(printf '%s\n' "${floor_cli_aot[@]}" | median) ms with the AOT cache, $(printf '%s\n' "${floor_cli_plain[@]}" | median) ms without (MIRRORD_AOT=off)"
-echo "idle RSS 1 s after the first answer of (b): agent $(m 4 x "${B_MIRRORD[@]}") MiB, CLI $(m 5 x "${B_MIRRORD[@]}") MiB (goals: agent <= 64, CLI <= 96)"
+before_rss=""
+if [[ ${#BASE[@]} -gt 0 ]]; then
+  before_rss="; before: agent $(m 4 x "${B_BASE[@]}") MiB, CLI $(m 5 x "${B_BASE[@]}") MiB"
+fi
+echo "idle RSS 1 s after the first answer of (b): agent $(m 4 x "${B_MIRRORD[@]}") MiB, CLI $(m 5 x "${B_MIRRORD[@]}") MiB (goals: agent <= 64, CLI <= 96)$before_rss"
 echo
 echo "(a) under mirrord, per phase (medians of the runs; from the CLI, agent and layer logs):"
 echo
-echo "| phase                                                           |    ms |"
-echo "|-----------------------------------------------------------------|-------|"
-phase_row() { printf '| %-63s | %5s |\n' "$2" "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)"; }
+if [[ ${#BASE[@]} -gt 0 ]]; then
+  echo "| phase                                                           |    ms | before |"
+  echo "|-----------------------------------------------------------------|-------|--------|"
+else
+  echo "| phase                                                           |    ms |"
+  echo "|-----------------------------------------------------------------|-------|"
+fi
+phase_row() {
+  if [[ ${#BASE[@]} -gt 0 ]]; then
+    printf '| %-63s | %5s | %6s |\n' "$2" "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)" \
+      "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$BASE_PHASES" | median)"
+  else
+    printf '| %-63s | %5s |\n' "$2" "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)"
+  fi
+}
 phase_row cli_start "CLI start: bin/mirrord, JVM, picocli, config, log (to its first line)"
 phase_row agent_jvm "agent JVM start under nsenter (to the agent's first log line)"
 phase_row agent_ready "agent start, until its READY line"

@@ -166,7 +166,10 @@ final class HookCache {
     Path f = file(className, input);
     Path tmp = null;
     try {
-      Files.createDirectories(dir);
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+        pruneOthers();
+      }
       // a name of our own (not createTempFile: its SecureRandom costs more than the whole entry)
       tmp = dir.resolve(className + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
       Files.write(tmp, entry(input, output), java.nio.file.StandardOpenOption.CREATE_NEW);
@@ -187,6 +190,28 @@ final class HookCache {
           // nothing more to do
         }
       }
+    }
+  }
+
+  /** Days after which the cache directory of another layer build or JDK, untouched since, is removed. */
+  static final int STALE_DAYS = 14;
+
+  /**
+   * A new directory means a new layer build or JDK: the directories of others that nobody wrote
+   * to for {@value #STALE_DAYS} days go (a jar copied per test or benchmark run leaves one each).
+   */
+  void pruneOthers() {
+    long cutoff = System.currentTimeMillis() - STALE_DAYS * 86_400_000L;
+    try (java.nio.file.DirectoryStream<Path> others = Files.newDirectoryStream(dir.getParent(), "hooks-*")) {
+      for (Path other : others) {
+        if (!other.equals(dir) && Files.getLastModifiedTime(other).toMillis() < cutoff) {
+          try (java.util.stream.Stream<Path> files = Files.walk(other)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("hook cache: cannot prune " + dir.getParent() + ": " + e);
     }
   }
 

@@ -158,6 +158,22 @@ class HookCacheTest {
   }
 
   @Test
+  void aNewBuildsDirectoryRemovesOthersUntouchedForTwoWeeks() throws Exception {
+    Path old = Files.createDirectories(dir.resolve("hooks-0000000a-100"));
+    Files.writeString(old.resolve("java.net.Socket-1.hook"), "x");
+    Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 15 * 86_400_000L));
+    Path recent = Files.createDirectories(dir.resolve("hooks-0000000b-100"));
+    Path notOurs = Files.createDirectories(dir.resolve("something-else"));
+    Files.setLastModifiedTime(notOurs, FileTime.fromMillis(0));
+
+    new HookCache(dir.resolve("hooks-0000000c-100"), LayerLog.discard()).store("java.net.Socket", INPUT, OUTPUT);
+
+    assertThat(old).doesNotExist();
+    assertThat(recent).exists();
+    assertThat(notOurs).exists();
+  }
+
+  @Test
   void anUnwritableDirectoryMeansNoCacheNotAFailure() throws Exception {
     Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
     HookCache cache = new HookCache(file.resolve("hooks"), LayerLog.discard());
