@@ -72,6 +72,21 @@ class ExecE2EIT {
   }
 
   @Test
+  void theCliAndTheAgentStartFromTheStartUpCachesBinMirrordBuilt(NetnsLab lab) {
+    try (MirrordRun run = exec(lab, "aot", List.of(), JavaApps.command17(ProbeApp.class))) {
+      assertThat(run.waitFor(RUN)).as("exit code\n%s", run.outputForHumans()).isZero();
+
+      assertThat(run.cliLog())
+          .as("the CLI's log\n%s", run.outputForHumans())
+          .contains("started from the AOT cache ")
+          .containsPattern("starting agent: .* -XX:AOTCache=\\S+\\.aot .*-jar ")
+          .doesNotContain("was not usable");
+      assertThat(run.agentLogText()).doesNotContain("was not usable");
+      assertNothingLeft(lab, run);
+    }
+  }
+
+  @Test
   void appsExitCodeComesBackAndStdoutHasOnlyTheAppsLines(NetnsLab lab) {
     try (MirrordRun run = exec(lab, "exit42", List.of(), JavaApps.command17(ProbeApp.class, "--exit", "42"))) {
       assertThat(run.waitFor(RUN)).as("exit code\n%s", run.outputForHumans()).isEqualTo(42);

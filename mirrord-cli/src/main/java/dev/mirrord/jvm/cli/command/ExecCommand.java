@@ -115,6 +115,9 @@ public final class ExecCommand implements Callable<Integer> {
     String refusedCache = AotCache.refusedByThisJvm();
     if (refusedCache != null) {
       org.slf4j.LoggerFactory.getLogger(ExecCommand.class).warn("{}", refusedCache);
+    } else if (System.getProperty(AotCache.PROPERTY) != null) {
+      org.slf4j.LoggerFactory.getLogger(ExecCommand.class)
+          .info("started from the AOT cache {}", System.getProperty(AotCache.PROPERTY));
     }
 
     UserNotices notices = new UserNotices(spec.commandLine().getErr());
