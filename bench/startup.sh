@@ -120,8 +120,9 @@ rss_of() { [[ -n $1 ]] && awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/statu
 
 # run_mirrored LABEL MIRRORD... -> "FIRST_MIRRORED_MS"
 run_mirrored() {
-  local label=$1 t0 stop="$BENCH_WORK/$label.stop" i first="" pid
+  local label=$1 t0 stop i first="" pid
   shift
+  stop="$BENCH_WORK/$label.stop"
   : >"$BENCH_WORK/$label.out"
   rm -f "$stop"
   # a bounded request loop from the lab's client namespace to the pod: at most 60 s, until told to stop
