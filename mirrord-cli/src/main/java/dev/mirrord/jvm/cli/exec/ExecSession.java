@@ -12,6 +12,7 @@ import dev.mirrord.jvm.cli.launch.RunningAgent;
 import dev.mirrord.jvm.cli.proxy.SessionProxy;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.codec.CodecWarmUp;
 import dev.mirrord.jvm.protocol.jvm.AotCache;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,6 +95,7 @@ public final class ExecSession {
       dir = SessionDir.create(p.environment().tmpDir(), p.sessionId());
       logger.info("session {} in {}, log {}", p.sessionId(), dir.dir(), p.logFile());
       // The session proxy (Netty, the codec) starts while the agent's JVM does: neither needs the other.
+      CodecWarmUp.startInBackground();
       proxyStart = startProxy();
       agent =
           p.launcher()

@@ -1,0 +1,14 @@
+package dev.mirrord.jvm.protocol.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class CodecWarmUpTest {
+  @Test
+  void theWarmUpRoundTripsTheHandshakesMessagesThroughTheRealCodec() {
+    // false if any message failed to encode or decode on its receiving side; a leaked buffer shows under the
+    // build's paranoid leak detection
+    assertThat(CodecWarmUp.run()).isTrue();
+  }
+}
