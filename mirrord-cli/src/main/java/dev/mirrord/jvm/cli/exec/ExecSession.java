@@ -116,8 +116,14 @@ public final class ExecSession {
         throw agent.explain(e);
       }
 
-      Target.TargetInfo info =
-          await(proxy.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class), "target info");
+      // both questions leave at once: one round trip to the agent instead of two
+      CompletableFuture<Target.TargetInfo> infoAsked =
+          proxy.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class);
+      CompletableFuture<Target.EnvResponse> envAsked =
+          Boolean.TRUE.equals(p.config().env().importEnv())
+              ? proxy.request(new Target.EnvRequest(0), Target.EnvResponse.class)
+              : null;
+      Target.TargetInfo info = await(infoAsked, "target info");
       logger.info(
           "target {}: pid {} netns {} hostname {} addresses {}",
           p.target().describe(),
@@ -125,7 +131,7 @@ public final class ExecSession {
           info.netnsInode(),
           info.hostname(),
           info.addresses());
-      Map<String, String> imported = importEnv();
+      Map<String, String> imported = importEnv(envAsked);
 
       java.util.Properties session =
           JvmLauncher.sessionProperties(
@@ -178,14 +184,14 @@ public final class ExecSession {
     }
   }
 
-  private Map<String, String> importEnv() throws InterruptedException {
+  private Map<String, String> importEnv(CompletableFuture<Target.EnvResponse> asked)
+      throws InterruptedException {
     MirrordConfig.Env envCfg = p.config().env();
-    if (!Boolean.TRUE.equals(envCfg.importEnv())) {
+    if (asked == null) {
       logger.info("environment import disabled");
       return Map.of();
     }
-    Target.EnvResponse response =
-        await(proxy.request(new Target.EnvRequest(0), Target.EnvResponse.class), "the target's environment");
+    Target.EnvResponse response = await(asked, "the target's environment");
     if (response.env() instanceof RemoteResult.Err<Map<String, String>> err) {
       p.notices()
           .warn(
