@@ -72,6 +72,9 @@ public final class AotTrainCommand implements Callable<Integer> {
       agent.addAll(trainAgent ? AotCache.recordFlags(agentConfig) : AotCache.useFlags(agentCache));
       agent.addAll(List.of("-jar", agentJar.toString()));
       long self = ProcessHandle.current().pid();
+      // what every real run does first: picocli builds the model of the commands and parses an exec line
+      MirrordCommand.newCommandLine(env)
+          .parseArgs("exec", "--target", "pid/" + self, "--tcp-steal", "-p", "9090:8080", "--", "java", "-version");
       MirrordConfig config =
           new ConfigLoader(Map.of())
               .load(null, new MirrordConfig("pid/" + self, null, null, null, null, null, null, null, null, null));
