@@ -104,6 +104,13 @@ final class LayerStartup {
     ProxyConnection connection;
     Target.TargetInfo target;
     try (BypassGuard.Scope g = BypassGuard.enter()) {
+      // The socket classes the connection loads get hooked as they load (Byte Buddy's work when the cache cannot
+      // answer): done here, before the clock of the handshake's time bound starts.
+      try (java.nio.channels.SocketChannel warm = java.nio.channels.SocketChannel.open()) {
+        warm.socket();
+      } catch (IOException | RuntimeException e) {
+        log.debug("socket warm-up: " + e);
+      }
       long deadline = System.nanoTime() + HANDSHAKE_TIMEOUT.toNanos();
       Session.Hello hello = new Session.Hello(ProtocolVersion.CURRENT, config.token(), peerName());
       connection =

@@ -1,17 +1,13 @@
 package dev.mirrord.jvm.protocol.jvm;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -25,7 +21,8 @@ import java.util.function.Function;
  * <p>A cache belongs to one jar and one JDK: its file name is {@code <jar name>-<hash of the jar's
  * real path>-<hash of the jar's size and mtime, the JDK's real home and runtime version>.aot} in
  * the cache directory ({@link #root}); {@code bin/mirrord} computes the same name for the CLI's
- * own cache. A rebuilt jar or another JDK is simply another name (a miss); a new cache replaces the
+ * own cache ({@code scripts/aot-cache-name.sh}). JDK 25 itself does not notice a changed jar behind
+ * a cache (it would run the old classes), so the name is what keeps a rebuilt jar away from it. A rebuilt jar or another JDK is simply another name (a miss); a new cache replaces the
  * older ones of the same jar path ({@link #install}). Writers build into a temporary file of their
  * own and rename it into place, so concurrent trainings leave one whole cache. A cache the JVM
  * still refuses (damaged, or of another JVM build) never fails a run: {@code
@@ -79,7 +76,7 @@ public final class AotCache {
             + javaHome.toRealPath()
             + "|"
             + runtimeVersion;
-    return root.resolve(prefix(real) + sha256(state).substring(0, 12) + ".aot");
+    return root.resolve(prefix(real) + fnv(state) + ".aot");
   }
 
   /** {@code <jar name without .jar>-<8 hex digits of its path>-}: what every cache of one jar path starts with. */
@@ -88,7 +85,7 @@ public final class AotCache {
     if (name.endsWith(".jar")) {
       name = name.substring(0, name.length() - 4);
     }
-    return name + "-" + sha256(realJar.toString()).substring(0, 8) + "-";
+    return name + "-" + fnv(realJar.toString()) + "-";
   }
 
   /** The options that start a JVM from {@code cache}; none if there is no such file. */
@@ -166,13 +163,17 @@ public final class AotCache {
         + " this run started without it, removed it, and the next bin/mirrord builds it again";
   }
 
-  static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+  /**
+   * FNV-1a (32 bit) over the code points of {@code s}, 8 hex digits: what {@code
+   * scripts/aot-cache-name.sh} computes in bash without starting a process (a name, not a checksum).
+   */
+  static String fnv(String s) {
+    int h = 0x811c9dc5;
+    for (int cp : s.codePoints().toArray()) {
+      h ^= cp;
+      h *= 16777619;
     }
+    return String.format("%08x", h);
   }
 
   private static String blankToNull(String s) {

@@ -31,7 +31,7 @@ class AotCacheTest {
     Path jar = Files.writeString(dir.resolve("mirrord-pod-agent.jar"), "v1");
     Path first = AotCache.file(dir, jar, JDK, "25.0.3+9-LTS");
 
-    assertThat(first.getFileName().toString()).matches("mirrord-pod-agent-[0-9a-f]{8}-[0-9a-f]{12}\\.aot");
+    assertThat(first.getFileName().toString()).matches("mirrord-pod-agent-[0-9a-f]{8}-[0-9a-f]{8}\\.aot");
     assertThat(AotCache.file(dir, jar, JDK, "25.0.3+9-LTS")).isEqualTo(first);
     assertThat(AotCache.file(dir, jar, JDK, "25.0.4+7-LTS")).as("another JDK").isNotEqualTo(first);
     Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5000));
@@ -44,19 +44,19 @@ class AotCacheTest {
 
   @Test
   void bashComputesTheSameNameAsJava() throws Exception {
-    // bin/mirrord names the CLI's cache with sha256sum; the agent's is named here: both must agree on the scheme.
-    Path jar = Files.writeString(dir.resolve("x.jar"), "content");
+    // bin/mirrord names the CLI's cache (scripts/aot-cache-name.sh); the agent's is named here: they must agree
+    Path jar = Files.writeString(dir.resolve("mirrord-cli.jar"), "content");
     Path real = jar.toRealPath();
-    String state = Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis() / 1000 + "|" + JDK.toRealPath()
-        + "|" + "25.0.3+9-LTS";
+    Path script = Path.of("..", "scripts", "aot-cache-name.sh").toAbsolutePath().normalize();
     Process p = new ProcessBuilder("bash", "-c",
-        "printf '%s' \"$1\" | sha256sum | cut -c1-8; printf '%s' \"$2\" | sha256sum | cut -c1-12", "-",
-        real.toString(), state).start();
-    String[] out = new String(p.getInputStream().readAllBytes()).strip().split("\n");
-    assertThat(p.waitFor()).isZero();
+        "source \"$1\" && mirrord_aot_cache_name \"$2\" \"$3\" \"$4\" \"$5\" \"$6\" \"$7\" && printf '%s' \"$REPLY\"",
+        "-", script.toString(), dir.toString(), real.toString(), String.valueOf(Files.size(real)),
+        String.valueOf(Files.getLastModifiedTime(real).toMillis() / 1000), JDK.toRealPath().toString(),
+        "25.0.3+9-LTS").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes()).strip();
+    assertThat(p.waitFor()).as(out).isZero();
 
-    assertThat(AotCache.file(dir, jar, JDK, "25.0.3+9-LTS").getFileName().toString())
-        .isEqualTo("x-" + out[0] + "-" + out[1] + ".aot");
+    assertThat(out).isEqualTo(AotCache.file(dir, jar, JDK, "25.0.3+9-LTS").toString());
   }
 
   @Test
