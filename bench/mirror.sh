@@ -128,4 +128,4 @@ printf '%s' "$SUMMARY"
 echo
 echo "ratios: mirrored / mean of the two baselines (goals: reached 100 %, p50 and p99 ratio <= 1.05); agent CPU in % of one core"
 echo "RSS: VmRSS when the app listened, then VmHWM (peak) at the end of the mirrored run (goals: agent <= 64 MiB, CLI <= 96 MiB);"
-echo "capture: the kernel's drops of the ring (-Dmirrord.capture.ring.mib, default 8 MiB), summed from the agent's log"
+echo "capture: the kernel's drops of the ring (-Dmirrord.capture.ring.mib, default 64 MiB), summed from the agent's log"

@@ -56,22 +56,24 @@ final class RxRing implements AutoCloseable {
   /**
    * Blocks are small and many because the kernel hands a block over after {@value
    * #RETIRE_TIMEOUT_MILLIS} ms however little it holds: under light traffic each block carries 10
-   * ms of packets, so the ring covers {@code BLOCK_COUNT x 10 ms} of a stalled reader (320 ms with
-   * the default 8 MiB), and its whole size under a flood. A block holds any packet up to 256 KiB
+   * ms of packets, so the ring covers {@code BLOCK_COUNT x 10 ms} of a stalled reader (2.56 s with
+   * the default 64 MiB), and its whole size under a flood. A block holds any packet up to 256 KiB
    * minus the headers: GSO/GRO super-packets are at most 64 KiB unless BIG TCP is on.
    */
   static final int BLOCK_SIZE = 256 * 1024;
 
   /**
-   * The ring's size in MiB: {@value #RING_MIB_PROPERTY} (1 to 1024), default {@value
-   * #DEFAULT_RING_MIB}. Every page of the ring is touched once the kernel has gone round it, so it
-   * counts fully in the agent's RSS; 8 MiB kept up with {@code bench/mirror.sh}'s flood with the
-   * reader on its own core (docs/PERFORMANCE.md, "Agent footprint"). What overflows it is counted
-   * as drops (the agent's "packet capture lost" lines), never lost silently.
+   * The ring's size in MiB: {@value #RING_MIB_PROPERTY} (1 to 1024, e.g. in the agent's JVM
+   * options file), default {@value #DEFAULT_RING_MIB}. The kernel's pages of the ring count in the
+   * agent's RSS once capture starts, so a smaller ring keeps the agent smaller; but an 8 MiB ring
+   * dropped 6 068 of 270 966 packets under {@code bench/mirror.sh}'s flood on a busy 2-core machine
+   * (and one lost segment ends that connection's mirror: 2 % of the requests reached the app), where
+   * 64 MiB lost none (docs/PERFORMANCE.md, "Agent footprint"). Drops are counted and logged (the
+   * agent's "packet capture lost" lines), never silent.
    */
   static final String RING_MIB_PROPERTY = "mirrord.capture.ring.mib";
 
-  static final int DEFAULT_RING_MIB = 8;
+  static final int DEFAULT_RING_MIB = 64;
 
   static final int BLOCK_COUNT = blockCount(System.getProperty(RING_MIB_PROPERTY));
 
