@@ -125,7 +125,8 @@ public final class AotCache {
 
   /**
    * Puts the finished cache {@code built} (a file in the same directory) in place as {@code target}
-   * with one rename, then deletes the older caches of the same jar path.
+   * with one rename, then deletes the older caches of the same jar path, and those of other jar
+   * paths older than {@value #STALE_DAYS} days.
    */
   public static void install(Path built, Path target) throws IOException {
     try {
@@ -135,14 +136,21 @@ public final class AotCache {
     }
     String name = target.getFileName().toString();
     String jarPrefix = name.substring(0, name.lastIndexOf('-') + 1);
-    try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(), jarPrefix + "*.aot")) {
-      for (Path old : siblings) {
-        if (!old.getFileName().toString().equals(name)) {
+    long stale = System.currentTimeMillis() - STALE_DAYS * 86_400_000L;
+    try (DirectoryStream<Path> others = Files.newDirectoryStream(target.getParent(), "*.aot")) {
+      for (Path old : others) {
+        String n = old.getFileName().toString();
+        // older builds of this jar; and caches of jars elsewhere (other checkouts, benchmark copies) unused for long
+        if (!n.equals(name)
+            && (n.startsWith(jarPrefix) || Files.getLastModifiedTime(old).toMillis() < stale)) {
           Files.deleteIfExists(old);
         }
       }
     }
   }
+
+  /** Days after which the cache of another jar path, not rebuilt since, is removed by {@link #install}. */
+  static final int STALE_DAYS = 14;
 
   /**
    * If this JVM was started from a cache ({@value #PROPERTY}) and does not share classes, the JVM

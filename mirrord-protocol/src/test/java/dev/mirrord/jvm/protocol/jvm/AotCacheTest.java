@@ -60,9 +60,11 @@ class AotCacheTest {
   }
 
   @Test
-  void installingACacheReplacesTheOlderOnesOfThatJarOnly() throws Exception {
+  void installingACacheReplacesTheOlderOnesOfThatJarAndForgottenOnes() throws Exception {
     Path old = Files.writeString(dir.resolve("mirrord-cli-aaaaaaaa-000000000001.aot"), "old build");
     Path otherJar = Files.writeString(dir.resolve("mirrord-cli-bbbbbbbb-000000000001.aot"), "another checkout");
+    Path forgotten = Files.writeString(dir.resolve("mirrord-cli-cccccccc-000000000001.aot"), "a deleted checkout");
+    Files.setLastModifiedTime(forgotten, FileTime.fromMillis(System.currentTimeMillis() - 15 * 86_400_000L));
     Path built = Files.writeString(dir.resolve("train-1.aot.tmp"), "new build");
     Path target = dir.resolve("mirrord-cli-aaaaaaaa-000000000002.aot");
 
@@ -71,7 +73,8 @@ class AotCacheTest {
     assertThat(target).hasContent("new build");
     assertThat(built).doesNotExist();
     assertThat(old).doesNotExist();
-    assertThat(otherJar).exists();
+    assertThat(otherJar).as("in use elsewhere").exists();
+    assertThat(forgotten).as("not rebuilt for two weeks").doesNotExist();
   }
 
   @Test
