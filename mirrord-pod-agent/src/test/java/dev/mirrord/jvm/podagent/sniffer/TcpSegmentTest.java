@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -125,22 +127,21 @@ class TcpSegmentTest {
     byte[] udp6 = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).protocol(17).build();
     byte[] udp4 = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).protocol(17).build();
 
-    assertThat(TcpSegment.parse(firstFragment, firstFragment.length))
-        .isEqualTo(ParsedPacket.Skipped.FRAGMENT);
-    assertThat(TcpSegment.parse(laterFragment, laterFragment.length))
-        .isEqualTo(ParsedPacket.Skipped.FRAGMENT);
-    assertThat(TcpSegment.parse(esp, esp.length))
-        .isEqualTo(ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS);
-    assertThat(TcpSegment.parse(tooMany, tooMany.length))
-        .isEqualTo(ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS);
-    assertThat(TcpSegment.parse(noNextHeader, noNextHeader.length))
-        .isEqualTo(ParsedPacket.Skipped.NOT_TCP);
-    assertThat(TcpSegment.parse(udpAfterHopByHop, udpAfterHopByHop.length))
-        .isEqualTo(ParsedPacket.Skipped.NOT_TCP);
-    assertThat(TcpSegment.parse(udp6, udp6.length)).isEqualTo(ParsedPacket.Skipped.NOT_TCP);
-    assertThat(TcpSegment.parse(udp4, udp4.length)).isEqualTo(ParsedPacket.Skipped.NOT_TCP);
     byte[] arp = {0x00, 0x01, 0x08, 0x00, 6, 4, 0, 1};
-    assertThat(TcpSegment.parse(arp, arp.length)).isEqualTo(ParsedPacket.Skipped.NOT_IP);
+    Map<String, Object[]> cases = new LinkedHashMap<>();
+    cases.put("first fragment", new Object[] {firstFragment, ParsedPacket.Skipped.FRAGMENT});
+    cases.put("later fragment", new Object[] {laterFragment, ParsedPacket.Skipped.FRAGMENT});
+    cases.put("ESP", new Object[] {esp, ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS});
+    cases.put("too many headers", new Object[] {tooMany, ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS});
+    cases.put("no next header", new Object[] {noNextHeader, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("UDP after hop-by-hop", new Object[] {udpAfterHopByHop, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("UDP over IPv6", new Object[] {udp6, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("UDP over IPv4", new Object[] {udp4, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("ARP", new Object[] {arp, ParsedPacket.Skipped.NOT_IP});
+    cases.forEach((name, c) -> {
+      byte[] packet = (byte[]) c[0];
+      assertThat(TcpSegment.parse(packet, packet.length)).as(name).isEqualTo(c[1]);
+    });
   }
 
   @Test
