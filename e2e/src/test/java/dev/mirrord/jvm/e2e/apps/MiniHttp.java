@@ -53,7 +53,7 @@ final class MiniHttp implements AutoCloseable {
   Response exchange(String method, String path, byte[] body, int length) throws IOException {
     StringBuilder head = new StringBuilder()
         .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(host).append("\r\n");
+        .append("Host: ").append(host.contains(":") ? "[" + host + "]" : host).append("\r\n");
     if (body != null) {
       head.append("Content-Type: application/octet-stream\r\nContent-Length: ").append(length).append("\r\n");
     }

@@ -37,6 +37,8 @@ import java.util.stream.Stream;
  *        NXDOMAIN otherwise, never forwards                           Redis :6379 on svc
  * </pre>
  *
+ * Every node also has an IPv6 address, fd00:198:18::{10,20,53,100} ({@link #ip6}), and the servers listen on both
+ * families; the IPv6 cluster names are {@code svc-v6}, {@code pod-v6} (AAAA only) and {@code svc-dual} (A and AAAA).
  * Namespaces are named {@code <prefix>-pod} etc., with {@code prefix = mjl<6 hex>}. pod, svc and client see their own
  * {@code /etc/resolv.conf} (nameserver 198.18.0.53, search default.svc.cluster.local svc.cluster.local cluster.local,
  * ndots:5), {@code /etc/hosts} and {@code /etc/hostname} through {@code ip netns exec}.
@@ -170,6 +172,16 @@ public final class NetnsLab implements AutoCloseable {
       throw new IllegalArgumentException("the bridge namespace has no address");
     }
     return required(labEnv, "MIRRORD_LAB_IP_" + node.key);
+  }
+
+  /**
+   * The node's IPv6 address (fd00:198:18::x, the lab's ULA; the pod's, svc's and dnsmasq's servers listen on it too).
+   */
+  public String ip6(Node node) {
+    if (node == Node.BRIDGE) {
+      throw new IllegalArgumentException("the bridge namespace has no address");
+    }
+    return required(labEnv, "MIRRORD_LAB_IP6_" + node.key);
   }
 
   /** Pid of the pod's long-running server (socat on :8080), in the pod netns; the target of {@code --target pid/N}. */

@@ -18,6 +18,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -231,6 +232,16 @@ public final class TcpStealer implements AutoCloseable {
     return p == null ? null : p.owner();
   }
 
+  /**
+   * The address as an IP literal without an IPv6 scope ({@code fe80:0:0:0:0:0:0:1%eth0}): the scope
+   * names an interface of the target's netns and means nothing where the literal is read.
+   */
+  static String literal(InetAddress address) {
+    String literal = address.getHostAddress();
+    int scope = literal.indexOf('%');
+    return scope < 0 ? literal : literal.substring(0, scope);
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -292,9 +303,9 @@ public final class TcpStealer implements AutoCloseable {
               id(),
               IncomingMode.STEAL,
               targetPort,
-              src.getAddress().getHostAddress(),
+              literal(src.getAddress()),
               src.getPort(),
-              dst.getAddress().getHostAddress(),
+              literal(dst.getAddress()),
               targetPort));
       attach(channel);
       ctx.fireChannelActive();
