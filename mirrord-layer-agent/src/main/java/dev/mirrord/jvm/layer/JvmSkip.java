@@ -82,23 +82,33 @@ public final class JvmSkip {
     return null;
   }
 
-  /** {@link #skipReason} for this JVM. */
+  /** {@link #skipReason} for this JVM, or why it runs nothing the layer could matter to. */
   static String skipReason(LayerConfig config) {
+    String command = System.getProperty("sun.java.command");
+    if (runsNoMainClass(command, System.getProperty("sun.java.launcher"))) {
+      return "this JVM runs no main class (java -version or the like)";
+    }
     return skipReason(
-        System.getProperty("sun.java.command"),
-        System.getProperty("java.class.path"),
-        config.skipBuildTools(),
-        config.skipJvms());
+        command, System.getProperty("java.class.path"), config.skipBuildTools(), config.skipJvms());
   }
 
-  /** Whether this JVM is a build tool's own by {@link #BUILD_TOOLS} (the default settings). */
+  /**
+   * Whether the JDK's launcher started this JVM without a main class: {@code java -version}, {@code
+   * -XshowSettings} and the like, which build tools and IDEs run to probe a JDK. (A JVM embedded
+   * through JNI has no {@code sun.java.command} either, but is not started by that launcher.)
+   */
+  static boolean runsNoMainClass(String javaCommand, String launcher) {
+    return (javaCommand == null || javaCommand.isBlank()) && "SUN_STANDARD".equals(launcher);
+  }
+
+  /**
+   * Whether this JVM is a build tool's own by {@link #BUILD_TOOLS} (the default settings), or a
+   * launcher run without a main class.
+   */
   static boolean isBuildTool() {
-    return skipReason(
-            System.getProperty("sun.java.command"),
-            System.getProperty("java.class.path"),
-            true,
-            List.of())
-        != null;
+    String command = System.getProperty("sun.java.command");
+    return runsNoMainClass(command, System.getProperty("sun.java.launcher"))
+        || skipReason(command, System.getProperty("java.class.path"), true, List.of()) != null;
   }
 
   /**

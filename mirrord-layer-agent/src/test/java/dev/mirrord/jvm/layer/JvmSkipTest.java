@@ -53,6 +53,14 @@ class JvmSkipTest {
   }
 
   @Test
+  void aLauncherRunWithoutMainClassIsAProbe() {
+    assertThat(JvmSkip.runsNoMainClass(null, "SUN_STANDARD")).as("java -version").isTrue();
+    assertThat(JvmSkip.runsNoMainClass("", "SUN_STANDARD")).isTrue();
+    assertThat(JvmSkip.runsNoMainClass(null, null)).as("a JVM embedded through JNI").isFalse();
+    assertThat(JvmSkip.runsNoMainClass("com.example.App", "SUN_STANDARD")).isFalse();
+  }
+
+  @Test
   void noCommandIsNotSkipped() {
     assertThat(skip(null)).isNull();
     assertThat(skip("  ")).isNull();

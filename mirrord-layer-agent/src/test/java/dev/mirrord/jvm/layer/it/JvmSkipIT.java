@@ -96,6 +96,24 @@ class JvmSkipIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
+  void javaDashVersionNeverConnects(String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    Path session = SessionFile.write(dir, agent.port(), Map.of());
+
+    Process p =
+        new ProcessBuilder(jdk.resolve("bin/java").toString(), "-javaagent:" + ChildJvm.layerJar() + "=" + session, "-version")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+
+    assertThat(out).contains("version").doesNotContain("mirrord");
+    assertThat(agent.received(Session.Hello.class)).isEmpty();
+    assertThat(logLines()).singleElement().satisfies(l -> assertThat(l).contains("skipped: this JVM runs no main class"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
   void withSkipBuildToolsFalseMavensJvmGetsTheLayer(String name, Path jdk) throws Exception {
     Path session = SessionFile.write(dir, agent.port(), Map.of("skip.build_tools", "false"));
 
