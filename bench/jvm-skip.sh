@@ -5,6 +5,7 @@
 #
 # For each JDK: the wall time from exec to exit of a JVM whose main returns at once, RUNS times each, alternating:
 #   none     no agent at all
+#   empty    -javaagent: of a jar whose premain returns at once: what any Java agent costs (the JVM's part)
 #   skipped  -javaagent:<layer jar>=<session file> whose skip.jvms names the main class: the layer reads the session
 #            file, decides, writes one log line and returns (no bootstrap classes, no Byte Buddy, no connection)
 # and prints the medians and their ratio. Then the decision alone: JvmSkip.skipReason on Maven's command line and on an
@@ -23,6 +24,9 @@ trap 'rm -rf "$work"' EXIT
 
 cat >"$work/Hello.java" <<'EOF'
 public class Hello { public static void main(String[] args) {} }
+EOF
+cat >"$work/Empty.java" <<'EOF'
+public class Empty { public static void premain(String args, java.lang.instrument.Instrumentation inst) {} }
 EOF
 cat >"$work/Decide.java" <<'EOF'
 import dev.mirrord.jvm.layer.JvmSkip;
@@ -56,21 +60,26 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 ms_of() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
 
 bench_log "machine: $(bench_machine)"
-printf '| JDK | none: median ms | skipped: median ms | skipped / none |\n|---|---|---|---|\n'
+(cd "$work" && "$BENCH_JAVA_HOME/bin/javac" --release 17 -d "$work" Hello.java Empty.java \
+  && printf 'Premain-Class: Empty\n' >"$work/manifest" && "$BENCH_JAVA_HOME/bin/jar" cfm "$work/empty.jar" "$work/manifest" -C "$work" Empty.class)
+printf '| JDK | none: median ms | empty agent | skipped layer | empty / none | skipped / none | skipped / empty |\n|---|---|---|---|---|---|---|\n'
 for v in $JDKS; do
   if [[ $v == 25 ]]; then java="$BENCH_JAVA"; else java=/usr/lib/jvm/java-${v}-openjdk-amd64/bin/java; fi
   [[ -x $java ]] || { bench_log "no JDK $v at $java; skipped"; continue; }
   "$java" -version >/dev/null 2>&1
-  (cd "$work" && "$BENCH_JAVA_HOME/bin/javac" --release 17 -d "$work" Hello.java)
   : >"$work/none.us"
+  : >"$work/empty.us"
   : >"$work/skipped.us"
   for ((i = 0; i < RUNS; i++)); do
     ms_of "$java" -Xshare:auto -cp "$work" Hello >>"$work/none.us"
+    ms_of "$java" -Xshare:auto "-javaagent:$work/empty.jar" -cp "$work" Hello >>"$work/empty.us"
     ms_of "$java" -Xshare:auto "-javaagent:$LAYER=$work/session.properties" -cp "$work" Hello >>"$work/skipped.us"
   done
   none=$(median <"$work/none.us")
+  empty=$(median <"$work/empty.us")
   skipped=$(median <"$work/skipped.us")
-  awk -v v="$v" -v n="$none" -v s="$skipped" 'BEGIN {printf "| %s | %.1f | %.1f | %.2f× |\n", v, n / 1000, s / 1000, s / n}'
+  awk -v v="$v" -v n="$none" -v e="$empty" -v s="$skipped" \
+    'BEGIN {printf "| %s | %.1f | %.1f | %.1f | %.2f× | %.2f× | %.2f× |\n", v, n / 1000, e / 1000, s / 1000, e / n, s / n, s / e}'
 done
 lines=$(grep -c 'skipped: Hello matches skip_jvms' "$work/layer.log" || true)
 bench_log "layer log: $lines 'skipped' lines (one per skipped JVM), nothing else: $(grep -vc 'skipped: ' "$work/layer.log" || true) other lines"
