@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -23,8 +24,8 @@ import java.util.Set;
  * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
  * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
- * entries, see {@link OutgoingFilter}), {@code session.id=}. Every error names the key
- * and the file.
+ * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code skip.build_tools=true}, {@code
+ * skip.jvms=} (comma-separated globs, see {@link JvmSkip}). Every error names the key and the file.
  */
 public record LayerConfig(
     Path sessionFile,
@@ -40,7 +41,9 @@ public record LayerConfig(
     boolean outgoingUdp,
     boolean dnsRemote,
     OutgoingFilter outgoingFilter,
-    String sessionId) {
+    String sessionId,
+    boolean skipBuildTools,
+    List<String> skipJvms) {
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
   public enum Incoming {
@@ -52,6 +55,7 @@ public record LayerConfig(
   public LayerConfig {
     portMap = Collections.unmodifiableMap(new LinkedHashMap<>(portMap));
     ignorePorts = Collections.unmodifiableSet(new LinkedHashSet<>(ignorePorts));
+    skipJvms = List.copyOf(skipJvms);
   }
 
   /** The remote port a local port stands for ({@code port.map}), or the port itself. */
@@ -85,6 +89,10 @@ public record LayerConfig(
         + outgoingFilter
         + ", session="
         + sessionId
+        + ", skipBuildTools="
+        + skipBuildTools
+        + ", skipJvms="
+        + skipJvms
         + "]";
   }
 
@@ -104,6 +112,12 @@ public record LayerConfig(
     Properties props = new Properties();
     try (InputStream in = Files.newInputStream(file)) {
       props.load(in);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // the CLI removes the file when its session ends: a JVM started later (an IDE run
+      // configuration that kept the session's variables) finds no session
+      throw LayerConfigException.noSession(
+          "no mirrord session at " + file + ": it has ended (or not started yet); the app runs"
+              + " without mirrord");
     } catch (IOException | IllegalArgumentException e) {
       throw new LayerConfigException(
           "cannot read session file " + file + ": " + describe(e), null, e);
@@ -128,9 +142,11 @@ public record LayerConfig(
     boolean dns = p.bool("dns.remote", true);
     OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
+    boolean skipBuildTools = p.bool("skip.build_tools", true);
+    List<String> skipJvms = p.list("skip.jvms");
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session);
+        session, skipBuildTools, skipJvms);
   }
 
   private static String describe(Exception e) {

@@ -30,7 +30,7 @@ import java.util.List;
  * from the boot class loader:
  *
  * <ol>
- *   <li>read the session file ({@link LayerConfig}) and open the layer log;
+ *   <li>open the layer log (the session file was read by {@link LayerAgent});
  *   <li>connect to the CLI and handshake, then ask for {@code TargetInfo} — at most {@link
  *       #HANDSHAKE_TIMEOUT} in all, inside {@code BypassGuard};
  *   <li>register the hooks with {@code LayerBridge} and install the advice ({@link
@@ -47,14 +47,7 @@ final class LayerStartup {
 
   private LayerStartup() {}
 
-  static void start(String agentArgs, Instrumentation inst, boolean bootstrapOk, String bootstrap) {
-    LayerConfig config;
-    try {
-      config = LayerConfig.load(agentArgs);
-    } catch (LayerConfigException e) {
-      LayerAgent.reportDisabled(e.getMessage(), e.logFile());
-      return;
-    }
+  static void start(LayerConfig config, Instrumentation inst, boolean bootstrapOk, String bootstrap) {
     LayerLog log;
     try {
       log = LayerLog.open(config.logFile(), config.logLevel());

@@ -139,12 +139,36 @@ class LayerConfigTest {
   }
 
   @Test
-  void aMissingSessionFileIsNamed() {
+  void aMissingSessionFileMeansTheSessionHasEnded() {
     Path file = dir.resolve("nope.properties");
 
     assertThatThrownBy(() -> LayerConfig.load(file.toString()))
         .isInstanceOf(LayerConfigException.class)
-        .hasMessageStartingWith("cannot read session file " + file + ": NoSuchFileException");
+        .hasMessage(
+            "no mirrord session at " + file + ": it has ended (or not started yet); the app runs"
+                + " without mirrord")
+        .satisfies(e -> assertThat(((LayerConfigException) e).noSession()).isTrue());
+  }
+
+  @Test
+  void skipSettingsDefaultToBuildToolsOnlyAndReadGlobLists() throws Exception {
+    LayerConfig defaults = LayerConfig.load(session(with()).toString());
+    LayerConfig set =
+        LayerConfig.load(
+            session(with("skip.build_tools", "false", "skip.jvms", " com.x.* , ,*-cli.jar")).toString());
+
+    assertThat(defaults.skipBuildTools()).isTrue();
+    assertThat(defaults.skipJvms()).isEmpty();
+    assertThat(set.skipBuildTools()).isFalse();
+    assertThat(set.skipJvms()).containsExactly("com.x.*", "*-cli.jar");
+  }
+
+  @Test
+  void aBadSkipBuildToolsValueNamesTheKey() throws Exception {
+    Path file = session(with("skip.build_tools", "maybe"));
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .hasMessage("session file " + file + ": key 'skip.build_tools' must be true or false, got 'maybe'");
   }
 
   @Test

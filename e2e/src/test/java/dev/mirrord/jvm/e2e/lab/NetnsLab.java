@@ -244,6 +244,27 @@ public final class NetnsLab implements AutoCloseable {
     return logDir;
   }
 
+  /**
+   * A "developer machine" namespace {@code <prefix>-<name>}, created on first use: loopback only (nothing in it can
+   * reach the lab or leave the machine except through mirrord), {@code /etc/netns/<prefix>-<name>/resolv.conf} naming
+   * 127.0.0.1 (a local lookup fails at once). Deleted with the lab ({@code lab.sh} removes every {@code <prefix>-*}).
+   */
+  public synchronized String devNamespace(String name) {
+    String ns = prefix + "-" + name;
+    if (!Files.exists(Path.of("/run/netns", ns))) {
+      try {
+        Path etc = Path.of("/etc/netns", ns);
+        Files.createDirectories(etc);
+        Files.writeString(etc.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      HostCommand.run("ip", "netns", "add", ns);
+      HostCommand.run("ip", "-n", ns, "link", "set", "lo", "up");
+    }
+    return ns;
+  }
+
   /** Every {@code MIRRORD_LAB_*} value printed by {@code lab.sh up}. */
   public Map<String, String> labEnv() {
     return Map.copyOf(labEnv);

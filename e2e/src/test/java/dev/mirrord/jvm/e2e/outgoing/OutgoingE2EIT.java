@@ -223,21 +223,8 @@ class OutgoingE2EIT {
   }
 
   /** The dev namespace {@code <prefix>-dev}: loopback only, resolv.conf pointing at 127.0.0.1; created once per lab. */
-  private static synchronized String devNamespace(NetnsLab lab) {
-    String ns = lab.prefix() + "-dev";
-    if (!Files.exists(Path.of("/run/netns", ns))) {
-      try {
-        // /etc/netns/<prefix>-* and every <prefix>-* namespace go with the lab (lab.sh teardown).
-        Path etc = Path.of("/etc/netns", ns);
-        Files.createDirectories(etc);
-        Files.writeString(etc.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      host("ip", "netns", "add", ns);
-      host("ip", "-n", ns, "link", "set", "lo", "up");
-    }
-    return ns;
+  private static String devNamespace(NetnsLab lab) {
+    return lab.devNamespace("dev");
   }
 
   /** Runs {@code command} in namespace {@code ns} to its end (bounded by {@link #RUN}). */

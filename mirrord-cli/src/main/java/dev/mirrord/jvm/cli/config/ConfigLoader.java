@@ -143,7 +143,11 @@ public final class ConfigLoader {
       throw configError(name + ": the file is empty; write a JSON object, e.g. {\"target\": \"pid/42\"}");
     }
     validate(cfg, key -> name + ": bad value for '" + key + "'");
-    return cfg;
+    if (cfg.skipJvms() != null && cfg.skipProcesses() != null) {
+      throw configError(
+          name + ": both 'skip_jvms' and its alias 'skip_processes' are set; keep one of them");
+    }
+    return cfg.withSkipProcessesAsSkipJvms();
   }
 
   /** The {@code MIRRORD_*} level; fields no variable sets are null. */
@@ -221,7 +225,10 @@ public final class ConfigLoader {
             envCfg,
             get(MIRRORD_LOG_FILE),
             bool(MIRRORD_VERBOSE) ? Boolean.TRUE : null,
-            agentFromEnv());
+            agentFromEnv(),
+            skipBuildToolsFromEnv(),
+            skipJvmsFromEnv(),
+            null);
     if (cfg.target() != null) {
       try {
         TargetSpec.parse(cfg.target());
@@ -230,6 +237,31 @@ public final class ConfigLoader {
       }
     }
     return cfg;
+  }
+
+  /** {@code MIRRORD_SKIP_BUILD_TOOLS}: unlike the flag-like variables, {@code false} means false. */
+  private Boolean skipBuildToolsFromEnv() {
+    String v = get(MIRRORD_SKIP_BUILD_TOOLS);
+    if (v == null) {
+      return null;
+    }
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> Boolean.TRUE;
+      case "false", "0", "no", "off" -> Boolean.FALSE;
+      default -> throw envError(MIRRORD_SKIP_BUILD_TOOLS, v, "expected true or false");
+    };
+  }
+
+  /** {@code MIRRORD_SKIP_JVMS}, or mirrord's {@code MIRRORD_SKIP_PROCESSES} (comma or ';' list). */
+  private List<String> skipJvmsFromEnv() {
+    String jvms = get(MIRRORD_SKIP_JVMS);
+    String processes = get(MIRRORD_SKIP_PROCESSES);
+    if (jvms != null && processes != null) {
+      throw configError(
+          "both MIRRORD_SKIP_JVMS and its alias MIRRORD_SKIP_PROCESSES are set; unset one of them");
+    }
+    String list = jvms != null ? jvms : processes;
+    return list == null ? null : commaList(list.replace(';', ','));
   }
 
   private MirrordConfig.Agent agentFromEnv() {
@@ -310,6 +342,13 @@ public final class ConfigLoader {
         throw configError(where.apply(key) + ": " + e.getMessage() + "; fix the value");
       } catch (NullPointerException e) {
         throw configError(where.apply(key) + ": null in the list; remove it");
+      }
+    }
+    for (var skip : Arrays.asList(cfg.skipJvms(), cfg.skipProcesses())) {
+      if (hasNull(skip) || (skip != null && skip.stream().anyMatch(g -> g != null && g.isBlank()))) {
+        throw configError(
+            where.apply(skip == cfg.skipJvms() ? "skip_jvms" : "skip_processes")
+                + ": an empty or null glob; remove it");
       }
     }
     if (cfg.env() != null) {

@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.cli.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
@@ -28,11 +29,35 @@ public record MirrordConfig(
     @JsonProperty("env") Env env,
     @JsonProperty("log_file") String logFile,
     @JsonProperty("verbose") Boolean verbose,
-    @JsonProperty("agent") Agent agent) {
+    @JsonProperty("agent") Agent agent,
+    @JsonProperty("skip_build_tools") Boolean skipBuildTools,
+    @JsonProperty("skip_jvms") List<String> skipJvms,
+    @JsonProperty("skip_processes") @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+        List<String> skipProcesses) {
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
       new MirrordConfig(null, null, null, null, null, null, null, null, null, null);
+
+  public MirrordConfig {
+    skipJvms = copy(skipJvms);
+    skipProcesses = copy(skipProcesses);
+  }
+
+  /** Without the JVM skip settings (they stay at the lower levels' values). */
+  public MirrordConfig(
+      String target,
+      String namespace,
+      String context,
+      Incoming incoming,
+      Outgoing outgoing,
+      Dns dns,
+      Env env,
+      String logFile,
+      Boolean verbose,
+      Agent agent) {
+    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null, null, null);
+  }
 
   /** The lowest level: what mirrord does when nobody says otherwise. */
   public static final MirrordConfig DEFAULTS =
@@ -47,7 +72,10 @@ public record MirrordConfig(
           null,
           false,
           new Agent(
-              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false));
+              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false),
+          true,
+          List.of(),
+          null);
 
   /** Incoming traffic to the target's ports. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -238,7 +266,37 @@ public record MirrordConfig(
         env == null ? higher.env : env.overlay(higher.env),
         pick(logFile, higher.logFile),
         pick(verbose, higher.verbose),
-        agent == null ? higher.agent : agent.overlay(higher.agent));
+        agent == null ? higher.agent : agent.overlay(higher.agent),
+        pick(skipBuildTools, higher.skipBuildTools),
+        pick(skipJvms, higher.skipJvms),
+        pick(skipProcesses, higher.skipProcesses));
+  }
+
+  /**
+   * Whether build tools' own JVMs stay without the layer ({@code skip_build_tools}, default true);
+   * the JVMs they start get it.
+   */
+  public boolean skipsBuildTools() {
+    return skipBuildTools == null || skipBuildTools;
+  }
+
+  /**
+   * The main-class / jar globs of JVMs that stay without the layer: {@code skip_jvms}, or its alias
+   * {@code skip_processes} (mirrord's name).
+   */
+  public List<String> skipJvmGlobs() {
+    List<String> globs = skipJvms != null ? skipJvms : skipProcesses;
+    return globs == null ? List.of() : globs;
+  }
+
+  /** This level with {@code skip_processes} moved to {@code skip_jvms} (the loader does it per level). */
+  MirrordConfig withSkipProcessesAsSkipJvms() {
+    if (skipProcesses == null) {
+      return this;
+    }
+    return new MirrordConfig(
+        target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent,
+        skipBuildTools, skipProcesses, null);
   }
 
   /** The parsed target, or null if none is set. */
@@ -257,7 +315,8 @@ public record MirrordConfig(
 
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
-        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent);
+        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent,
+        skipBuildTools, skipJvms, skipProcesses);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */

@@ -26,9 +26,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code mirrord exec} run, in order: session dir → agent → session proxy + handshake → target
- * info and environment import → session file → the user's command → wait → clean-up (child tree,
- * proxy, agent, session dir), also from a shutdown hook if the CLI is stopped some other way.
+ * One mirrord session, in order: session dir → agent → session proxy + handshake → target info and
+ * environment import → session file → the {@link Workload} ({@code exec}: the user's command and
+ * its wait; {@code session}: the environment for JVMs started elsewhere, then a wait for Ctrl-C) →
+ * clean-up (what the workload registered, e.g. the child tree; proxy, agent, session dir), also from
+ * a shutdown hook if the CLI is stopped some other way.
  */
 public final class ExecSession {
   private static final Logger logger = LoggerFactory.getLogger(ExecSession.class);
@@ -38,7 +40,7 @@ public final class ExecSession {
 
   /**
    * What the command resolved before anything is started; {@code warnings} are shown once the
-   * agent is up, right before the command starts.
+   * agent is up, right before the workload starts.
    */
   public record Params(
       CliEnvironment environment,
@@ -48,7 +50,6 @@ public final class ExecSession {
       Path layerJar,
       String sessionId,
       Path logFile,
-      List<String> command,
       UserNotices notices,
       List<String> warnings) {
     public Params {
@@ -59,29 +60,69 @@ public final class ExecSession {
       Objects.requireNonNull(layerJar, "layerJar");
       Objects.requireNonNull(sessionId, "sessionId");
       Objects.requireNonNull(logFile, "logFile");
-      command = List.copyOf(command);
       Objects.requireNonNull(notices, "notices");
       warnings = List.copyOf(warnings);
     }
   }
 
+  /** What runs once the session is up; its result is the command's exit code. */
+  @FunctionalInterface
+  public interface Workload {
+    int run(Ready session) throws InterruptedException;
+  }
+
+  /**
+   * The session, up: the session file JVMs load the layer with, the target's environment (already
+   * filtered), and what the workload may need to watch or clean up.
+   */
+  public interface Ready {
+    String sessionId();
+
+    /** The Properties file the layer reads ({@code -javaagent:<layer jar>=<this file>}). */
+    Path sessionFile();
+
+    /** The target's environment variables the app gets (filtered by {@code env.*}). */
+    Map<String, String> importedEnv();
+
+    /** Completes when the connection to the agent is lost (not when the session closes it). */
+    CompletableFuture<Void> agentGone();
+
+    /** Closed first at clean-up (before the proxy and the agent), also from the shutdown hook. */
+    void closeOnCleanUp(AutoCloseable resource);
+  }
+
   private final Params p;
   private final AtomicBoolean cleaned = new AtomicBoolean();
+  private final List<AutoCloseable> workloadResources = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile SessionDir dir;
   private volatile RunningAgent agent;
   private volatile SessionProxy proxy;
-  private volatile ChildProcess child;
 
   private ExecSession(Params params) {
     this.p = params;
   }
 
-  /** Runs the session; returns the child's exit code. */
-  public static int run(Params params) throws InterruptedException {
-    return new ExecSession(params).run();
+  /** Runs the session and {@code workload} in it; returns the workload's exit code. */
+  public static int run(Params params, Workload workload) throws InterruptedException {
+    return new ExecSession(params).run(workload);
   }
 
-  private int run() throws InterruptedException {
+  /**
+   * {@code mirrord exec}'s workload: {@code command} with the layer and the target's environment;
+   * SIGINT/SIGTERM are forwarded to it; its exit code is the result.
+   */
+  public static Workload command(List<String> command, CliEnvironment environment, Path layerJar) {
+    List<String> cmd = List.copyOf(command);
+    return ready -> {
+      JvmLauncher.LaunchPlan plan =
+          JvmLauncher.plan(cmd, environment.env(), ready.importedEnv(), layerJar, ready.sessionFile());
+      ChildProcess child = ChildProcess.start(plan, CHILD_GRACE);
+      ready.closeOnCleanUp(child);
+      return child.waitFor(environment.forwardSignals());
+    };
+  }
+
+  private int run(Workload workload) throws InterruptedException {
     Thread hook = new Thread(this::cleanUp, "mirrord-cleanup");
     try {
       Runtime.getRuntime().addShutdownHook(hook);
@@ -125,10 +166,35 @@ public final class ExecSession {
           JvmLauncher.sessionProperties(
               p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config()));
       p.warnings().forEach(p.notices()::warn);
-      JvmLauncher.LaunchPlan plan =
-          JvmLauncher.plan(p.command(), p.environment().env(), imported, p.layerJar(), dir.sessionFile());
-      child = ChildProcess.start(plan, CHILD_GRACE);
-      return child.waitFor(p.environment().forwardSignals());
+      SessionProxy up = proxy;
+      SessionDir sessionDir = dir;
+      return workload.run(
+          new Ready() {
+            @Override
+            public String sessionId() {
+              return p.sessionId();
+            }
+
+            @Override
+            public Path sessionFile() {
+              return sessionDir.sessionFile();
+            }
+
+            @Override
+            public Map<String, String> importedEnv() {
+              return imported;
+            }
+
+            @Override
+            public CompletableFuture<Void> agentGone() {
+              return up.agentGone();
+            }
+
+            @Override
+            public void closeOnCleanUp(AutoCloseable resource) {
+              workloadResources.add(resource);
+            }
+          });
     } finally {
       cleanUp();
       try {
@@ -206,8 +272,12 @@ public final class ExecSession {
     if (!cleaned.compareAndSet(false, true)) {
       return;
     }
-    if (child != null) {
-      child.close();
+    for (AutoCloseable resource : workloadResources) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        logger.warn("clean-up of {} failed: {}", resource, e.toString());
+      }
     }
     if (proxy != null) {
       proxy.close();

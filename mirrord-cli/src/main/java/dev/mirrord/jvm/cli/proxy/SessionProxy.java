@@ -50,6 +50,8 @@ public final class SessionProxy implements AutoCloseable {
   private volatile Channel listener;
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
   private volatile boolean closing;
+  /** Completes when the agent connection closes while the proxy is not closing. */
+  private final CompletableFuture<Void> agentGone = new CompletableFuture<>();
 
   private SessionProxy(
       String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
@@ -145,7 +147,17 @@ public final class SessionProxy implements AutoCloseable {
         .connect(transport.address(address))
         .addListener(
             f -> {
-              if (!f.isSuccess()) {
+              if (f.isSuccess()) {
+                ((io.netty.channel.ChannelFuture) f)
+                    .channel()
+                    .closeFuture()
+                    .addListener(
+                        c -> {
+                          if (!closing) {
+                            agentGone.complete(null);
+                          }
+                        });
+              } else {
                 result.completeExceptionally(
                     new MirrordException(
                         ExitCode.AGENT_FAILED,
@@ -199,6 +211,14 @@ public final class SessionProxy implements AutoCloseable {
           new IllegalArgumentException(request.getClass().getSimpleName() + " is not a routed request"));
     }
     return answer;
+  }
+
+  /**
+   * Completes when the connection to the agent is lost (the agent exited or was killed, the
+   * port-forward dropped); never when {@link #close()} ends it.
+   */
+  public CompletableFuture<Void> agentGone() {
+    return agentGone;
   }
 
   /** Whether the agent connection is up. */

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One client's incoming-TCP family. {@code PortSubscribe} in steal mode goes to the shared {@link
  * TcpStealer}, in mirror mode to the shared {@link TcpSniffer}; both run iptables or open sockets,
- * so (un)subscribing happens on the blocking executor, never on the event loop. Stolen connections'
+ * so (un)subscribing happens on the blocking executor, never on the event loop, one task of this
+ * client at a time in arrival order ({@link SerialExecutor}). Stolen connections'
  * {@code Data/Shutdown/Close/Flow} go to the stealer; mirrored connections take nothing from the
  * client.
  *
@@ -64,7 +65,8 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
     this.replies = replies;
     this.channel = channel;
     this.tasks = tasks;
-    this.blocking = blocking;
+    // one client's (un)subscriptions apply in the order it sent them
+    this.blocking = new SerialExecutor(blocking);
   }
 
   void handle(ClientMessage message) {
