@@ -39,6 +39,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Run <command> with its JVMs' network traffic and environment taken from the target.",
       "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
+      "         mirrord exec --target container/web --agent-container -- java -jar app.jar",
       "         mirrord exec --pod-name web -n shop -- java -jar app.jar"
     },
     footer = {
@@ -48,7 +49,8 @@ import picocli.CommandLine.Spec;
       "  MIRRORD_TCP_STEAL, MIRRORD_PORT_MAP, MIRRORD_IGNORE_PORTS, MIRRORD_NO_OUTGOING, MIRRORD_NO_TCP_OUTGOING,",
       "  MIRRORD_NO_UDP_OUTGOING, MIRRORD_NO_REMOTE_DNS, MIRRORD_NO_ENV, MIRRORD_ENV_INCLUDE, MIRRORD_ENV_EXCLUDE,",
       "  MIRRORD_LOG_FILE, MIRRORD_VERBOSE, MIRRORD_AGENT_IMAGE, MIRRORD_AGENT_NAMESPACE,",
-      "  MIRRORD_AGENT_STARTUP_TIMEOUT, MIRRORD_AGENT_EPHEMERAL.",
+      "  MIRRORD_AGENT_STARTUP_TIMEOUT, MIRRORD_AGENT_EPHEMERAL, MIRRORD_AGENT_CONTAINER,",
+      "  MIRRORD_ACCEPT_INVALID_CERTIFICATES, MIRRORD_CONTAINER_RUNTIME (podman, docker or a path).",
       "Kubernetes: kubeconfig from KUBECONFIG, else ~/.kube/config, else the in-cluster service account.",
       "Exit status: the command's own (128+signal if killed); mirrord's errors: 2 usage, 3 target not found,",
       "  4 not permitted, 5 agent failed, 6 config, 7 protocol, 8 not supported here, 9 installation,",
@@ -94,7 +96,8 @@ public final class ExecCommand implements Callable<Integer> {
             envOptions.env(),
             loggingOptions.logFile(),
             loggingOptions.verbose(),
-            targetOptions.agent());
+            targetOptions.agent(),
+            targetOptions.acceptInvalidCertificates());
     CliEnvironment environment = parent.environment();
     MirrordConfig config = new ConfigLoader(environment.env()).load(configFile, flags);
     TargetSpec target = config.targetSpec();
@@ -121,6 +124,15 @@ public final class ExecCommand implements Callable<Integer> {
     }
     if (!target.isKubernetes() && config.agent() != null && config.agent().isEphemeral()) {
       warnings.add("--ephemeral (agent.ephemeral) only applies to Kubernetes targets; ignored for " + target.describe());
+    }
+    if (!(target instanceof TargetSpec.Container) && config.agent() != null && config.agent().isContainer()) {
+      warnings.add("--agent-container (agent.container) only applies to container/NAME targets; ignored for " + target.describe());
+    }
+    if (target.isKubernetes() && config.acceptsInvalidCertificates()) {
+      // before the launcher connects: the user sees it before anything is trusted
+      notices.warn("-c (accept_invalid_certificates): the Kubernetes API server's TLS certificate is not checked");
+    } else if (config.acceptsInvalidCertificates()) {
+      warnings.add("-c (accept_invalid_certificates) only applies to Kubernetes targets; ignored for " + target.describe());
     }
     warnings.addAll(FeatureSupport.warnings(config));
     if (!JvmLauncher.looksLikeJvm(cmd)) {

@@ -28,7 +28,23 @@ public record MirrordConfig(
     @JsonProperty("env") Env env,
     @JsonProperty("log_file") String logFile,
     @JsonProperty("verbose") Boolean verbose,
-    @JsonProperty("agent") Agent agent) {
+    @JsonProperty("agent") Agent agent,
+    @JsonProperty("accept_invalid_certificates") Boolean acceptInvalidCertificates) {
+
+  /** Without {@code accept_invalid_certificates} (not set at this level). */
+  public MirrordConfig(
+      String target,
+      String namespace,
+      String context,
+      Incoming incoming,
+      Outgoing outgoing,
+      Dns dns,
+      Env env,
+      String logFile,
+      Boolean verbose,
+      Agent agent) {
+    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null);
+  }
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
@@ -47,7 +63,8 @@ public record MirrordConfig(
           null,
           false,
           new Agent(
-              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false));
+              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false, null),
+          null);
 
   /** Incoming traffic to the target's ports. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -193,7 +210,8 @@ public record MirrordConfig(
       @JsonProperty("image") String image,
       @JsonProperty("namespace") String namespace,
       @JsonProperty("startup_timeout") Integer startupTimeout,
-      @JsonProperty("ephemeral") Boolean ephemeral) {
+      @JsonProperty("ephemeral") Boolean ephemeral,
+      @JsonProperty("container") Boolean container) {
     /** The image built from mirrord-pod-agent/Dockerfile; no registry hosts it yet. */
     public static final String DEFAULT_IMAGE = "ghcr.io/mirrord-jvm/mirrord-pod-agent:latest";
 
@@ -204,12 +222,30 @@ public record MirrordConfig(
       return startupTimeout == null ? DEFAULT_STARTUP_TIMEOUT_SECONDS : startupTimeout;
     }
 
+    /** Without {@code container} (not set at this level). */
+    public Agent(String image, String namespace, Integer startupTimeout, Boolean ephemeral) {
+      this(image, namespace, startupTimeout, ephemeral, null);
+    }
+
     public boolean isEphemeral() {
       return Boolean.TRUE.equals(ephemeral);
     }
 
+    /** {@code container/NAME} targets: the agent runs as a container of {@link #image}. */
+    public boolean isContainer() {
+      return Boolean.TRUE.equals(container);
+    }
+
     public String imageOrDefault() {
       return image == null ? DEFAULT_IMAGE : image;
+    }
+
+    /**
+     * The image for an agent container on this machine: {@link #image} if set to anything but the
+     * cluster default, else {@code localhost/mirrord-pod-agent:<version>} as scripts/image.sh tags it.
+     */
+    public String localImage(String version) {
+      return image == null || image.equals(DEFAULT_IMAGE) ? "localhost/mirrord-pod-agent:" + version : image;
     }
 
     Agent overlay(Agent o) {
@@ -219,7 +255,8 @@ public record MirrordConfig(
               pick(image, o.image),
               pick(namespace, o.namespace),
               pick(startupTimeout, o.startupTimeout),
-              pick(ephemeral, o.ephemeral));
+              pick(ephemeral, o.ephemeral),
+              pick(container, o.container));
     }
   }
 
@@ -238,7 +275,13 @@ public record MirrordConfig(
         env == null ? higher.env : env.overlay(higher.env),
         pick(logFile, higher.logFile),
         pick(verbose, higher.verbose),
-        agent == null ? higher.agent : agent.overlay(higher.agent));
+        agent == null ? higher.agent : agent.overlay(higher.agent),
+        pick(acceptInvalidCertificates, higher.acceptInvalidCertificates));
+  }
+
+  /** {@code -c}: trust the Kubernetes API server's certificate whatever it is. */
+  public boolean acceptsInvalidCertificates() {
+    return Boolean.TRUE.equals(acceptInvalidCertificates);
   }
 
   /** The parsed target, or null if none is set. */
@@ -257,7 +300,7 @@ public record MirrordConfig(
 
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
-        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent);
+        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent, acceptInvalidCertificates);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */
