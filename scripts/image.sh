@@ -106,6 +106,7 @@ trap cleanup EXIT
 podman import -q "$base_tar" "$base_image" >/dev/null
 tar -C "$java_home" -ch --transform 's,^\.,opt/java/openjdk,' . | podman import -q - "$jdk_image" >/dev/null
 
+old_id=$(podman image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
 say "building $tag from mirrord-pod-agent/Dockerfile (no network) ..."
 log=$cache/build-$run_id.log
 podman build --network=none --pull=never --layers=false --force-rm "${ulimits[@]}" \
@@ -115,6 +116,10 @@ podman build --network=none --pull=never --layers=false --force-rm "${ulimits[@]
 rm -f "$log"
 cleanup
 trap - EXIT
+# the image this tag named before is no longer wanted (kept if a container still uses it)
+if [[ -n $old_id && $old_id != "$(podman image inspect -f '{{.Id}}' "$tag")" ]]; then
+  podman rmi "$old_id" >/dev/null 2>&1 || true
+fi
 
 size=$(podman image inspect -f '{{.Size}}' "$tag")
 say "built $tag in $(($(date +%s) - start)) s: $((size / 1048576)) MiB uncompressed"

@@ -10,7 +10,6 @@ import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -55,6 +54,7 @@ class ContainerE2EIT {
     if (lab != null) {
       lab.close();
       assertThat(lab.everything()).as("containers and networks of " + lab.prefix).isEmpty();
+      assertThat(lab.strayImages()).as("images but the agent image").isEmpty();
     }
   }
 
@@ -243,11 +243,13 @@ class ContainerE2EIT {
         local = s.getLocalPort();
       }
       Path forwardLog = lab.dir.resolve("job-forward.log");
-      forward = new ProcessBuilder("socat", "TCP-LISTEN:" + local + ",bind=127.0.0.1,reuseaddr",
+      forward = new ProcessBuilder("socat", "TCP-LISTEN:" + local + ",bind=127.0.0.1,reuseaddr,fork",
           "EXEC:nsenter " + netns + " socat STDIO TCP\\:127.0.0.1\\:" + agentPort)
           .redirectErrorStream(true).redirectOutput(forwardLog.toFile()).start();
       int port = local;
-      PodmanLab.await(() -> canConnect(port), Duration.ofSeconds(10), "the forward listening");
+      // watched with ss, not by connecting: every connection would be forwarded to the agent
+      PodmanLab.await(() -> PodmanLab.run(List.of("ss", "-Hltn"), 10).stdout().contains("127.0.0.1:" + port + " "),
+          Duration.ofSeconds(10), "the forward listening");
 
       try (AgentClient client = new AgentClient(new InetSocketAddress("127.0.0.1", local))) {
         Session.HelloOk ok = client.ask(new Session.Hello(ProtocolVersion.CURRENT, token, "container-e2e"),
@@ -268,15 +270,6 @@ class ContainerE2EIT {
         forward.destroyForcibly();
       }
       PodmanLab.podman(List.of("rm", "-f", "-t", "0", "--ignore", job), 60);
-    }
-  }
-
-  private static boolean canConnect(int port) {
-    try (java.net.Socket s = new java.net.Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 

@@ -217,6 +217,27 @@ final class PodmanLab implements AutoCloseable {
     return left;
   }
 
+  /**
+   * Images of the agent's build other than the one tagged {@link #image}: an older build left dangling, or the
+   * temporary base and JDK images of scripts/image.sh.
+   */
+  List<String> strayImages() {
+    List<String> stray = new ArrayList<>();
+    String current = inspectImage(image);
+    for (String line : podman(List.of("images", "-a", "--format", "{{.ID}} {{.Repository}}:{{.Tag}} {{.Labels}}"), 30)
+        .stdout().lines().toList()) {
+      if (line.contains("mirrord-image-base-") || line.contains("mirrord-image-jdk-")
+          || (line.contains("dev.mirrord.jvm.image.inputs") && !current.startsWith(line.split(" ")[0]))) {
+        stray.add(line);
+      }
+    }
+    return stray;
+  }
+
+  private static String inspectImage(String image) {
+    return podman(List.of("image", "inspect", "-f", "{{.Id}}", image), 30).stdout().strip();
+  }
+
   void awaitLog(String container, String text, Duration timeout) {
     await(() -> podman(List.of("logs", container), 30).stdout().contains(text), timeout, container + " logs '" + text + "'");
   }
