@@ -30,4 +30,17 @@ class NetnsReexecTest {
         .endsWith("--target-pid", "7", "--idle-timeout", "10")
         .doesNotContain("--container-id=docker://abc");
   }
+
+  @Test
+  void theJvmOptionsOfThisProcessGoToTheAgentThatServes() {
+    assertThat(
+            NetnsReexec.jvmOptions(
+                List.of("@/opt/mirrord/jvm.options", "-Xss512k", "-Dmirrord.transport=nio", "-jar", "/opt/a.jar", "-v")))
+        .containsExactly("@/opt/mirrord/jvm.options", "-Xss512k", "-Dmirrord.transport=nio");
+    assertThat(NetnsReexec.jvmOptions(List.of("-XX:+UseSerialGC", "-cp", "x.jar", "Main"))).containsExactly("-XX:+UseSerialGC");
+    assertThat(NetnsReexec.jvmOptions(List.of("dev.mirrord.jvm.podagent.PodAgentMain", "-v"))).isEmpty();
+
+    assertThat(NetnsReexec.command(9, List.of("--container-id", "podman://abc"), "java", List.of("@/o/jvm.options"), "cp"))
+        .containsSubsequence("java", "@/o/jvm.options", "-cp", "cp", "dev.mirrord.jvm.podagent.PodAgentMain", "--target-pid", "9");
+  }
 }

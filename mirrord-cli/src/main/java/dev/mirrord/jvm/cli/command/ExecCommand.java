@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Run <command> with its JVMs' network traffic and environment taken from the target.",
       "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
+      "         mirrord exec --target container/web --agent-container -- java -jar app.jar",
       "         mirrord exec --pod-name web -n shop -- java -jar app.jar"
     })
 public final class ExecCommand implements Callable<Integer> {

@@ -59,6 +59,15 @@ final class SessionSetup {
     if (!target.isKubernetes() && config.agent() != null && config.agent().isEphemeral()) {
       warnings.add("--ephemeral (agent.ephemeral) only applies to Kubernetes targets; ignored for " + target.describe());
     }
+    if (!(target instanceof TargetSpec.Container) && config.agent() != null && config.agent().isContainer()) {
+      warnings.add("--agent-container (agent.container) only applies to container/NAME targets; ignored for " + target.describe());
+    }
+    if (target.isKubernetes() && config.acceptsInvalidCertificates()) {
+      // before the launcher connects: the user sees it before anything is trusted
+      notices.warn("-c (accept_invalid_certificates): the Kubernetes API server's TLS certificate is not checked");
+    } else if (config.acceptsInvalidCertificates()) {
+      warnings.add("-c (accept_invalid_certificates) only applies to Kubernetes targets; ignored for " + target.describe());
+    }
     warnings.addAll(FeatureSupport.warnings(config));
     warnings.addAll(extraWarnings);
     return new ExecSession.Params(

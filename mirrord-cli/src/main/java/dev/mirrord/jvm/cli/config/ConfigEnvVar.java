@@ -8,7 +8,8 @@ package dev.mirrord.jvm.cli.config;
 public enum ConfigEnvVar {
   MIRRORD_CONFIG_FILE("path of the config file when -f is not given"),
   MIRRORD_TARGET(
-      "like --target: pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless"),
+      "like --target: pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless,"
+          + " container/NAME"),
   MIRRORD_TARGET_NAMESPACE("like --namespace"),
   MIRRORD_KUBE_CONTEXT("like --context"),
   MIRRORD_INCOMING_MODE("incoming.mode: mirror, steal or off"),
@@ -30,7 +31,9 @@ public enum ConfigEnvVar {
   MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)"),
   MIRRORD_SKIP_BUILD_TOOLS("skip_build_tools: false puts the layer into build tools' own JVMs too"),
   MIRRORD_SKIP_JVMS("like --skip-jvms, comma list of main-class/jar globs"),
-  MIRRORD_SKIP_PROCESSES("mirrord's name for MIRRORD_SKIP_JVMS (comma or ';' list)");
+  MIRRORD_SKIP_PROCESSES("mirrord's name for MIRRORD_SKIP_JVMS (comma or ';' list)"),
+  MIRRORD_AGENT_CONTAINER("true: like --agent-container (agent.container)"),
+  MIRRORD_ACCEPT_INVALID_CERTIFICATES("true: like -c (accept_invalid_certificates)");
 
   /** One line for help texts. */
   public final String help;

@@ -228,7 +228,8 @@ public final class ConfigLoader {
             agentFromEnv(),
             skipBuildToolsFromEnv(),
             skipJvmsFromEnv(),
-            null);
+            null,
+            bool(MIRRORD_ACCEPT_INVALID_CERTIFICATES) ? Boolean.TRUE : null);
     if (cfg.target() != null) {
       try {
         TargetSpec.parse(cfg.target());
@@ -278,12 +279,13 @@ public final class ConfigLoader {
       }
     }
     Boolean ephemeral = bool(MIRRORD_AGENT_EPHEMERAL) ? Boolean.TRUE : null;
+    Boolean container = bool(MIRRORD_AGENT_CONTAINER) ? Boolean.TRUE : null;
     String image = get(MIRRORD_AGENT_IMAGE);
     String namespace = get(MIRRORD_AGENT_NAMESPACE);
-    if (image == null && namespace == null && timeout == null && ephemeral == null) {
+    if (image == null && namespace == null && timeout == null && ephemeral == null && container == null) {
       return null;
     }
-    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral);
+    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral, container);
   }
 
   /** Splits a comma list, dropping blanks. */

@@ -33,7 +33,8 @@ public record MirrordConfig(
     @JsonProperty("skip_build_tools") Boolean skipBuildTools,
     @JsonProperty("skip_jvms") List<String> skipJvms,
     @JsonProperty("skip_processes") @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-        List<String> skipProcesses) {
+        List<String> skipProcesses,
+    @JsonProperty("accept_invalid_certificates") Boolean acceptInvalidCertificates) {
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
@@ -56,7 +57,7 @@ public record MirrordConfig(
       String logFile,
       Boolean verbose,
       Agent agent) {
-    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null, null, null);
+    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null, null, null, null);
   }
 
   /** The lowest level: what mirrord does when nobody says otherwise. */
@@ -72,9 +73,10 @@ public record MirrordConfig(
           null,
           false,
           new Agent(
-              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false),
+              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false, null),
           true,
           List.of(),
+          null,
           null);
 
   /** Incoming traffic to the target's ports. */
@@ -221,7 +223,8 @@ public record MirrordConfig(
       @JsonProperty("image") String image,
       @JsonProperty("namespace") String namespace,
       @JsonProperty("startup_timeout") Integer startupTimeout,
-      @JsonProperty("ephemeral") Boolean ephemeral) {
+      @JsonProperty("ephemeral") Boolean ephemeral,
+      @JsonProperty("container") Boolean container) {
     /** The image built from mirrord-pod-agent/Dockerfile; no registry hosts it yet. */
     public static final String DEFAULT_IMAGE = "ghcr.io/mirrord-jvm/mirrord-pod-agent:latest";
 
@@ -232,12 +235,30 @@ public record MirrordConfig(
       return startupTimeout == null ? DEFAULT_STARTUP_TIMEOUT_SECONDS : startupTimeout;
     }
 
+    /** Without {@code container} (not set at this level). */
+    public Agent(String image, String namespace, Integer startupTimeout, Boolean ephemeral) {
+      this(image, namespace, startupTimeout, ephemeral, null);
+    }
+
     public boolean isEphemeral() {
       return Boolean.TRUE.equals(ephemeral);
     }
 
+    /** {@code container/NAME} targets: the agent runs as a container of {@link #image}. */
+    public boolean isContainer() {
+      return Boolean.TRUE.equals(container);
+    }
+
     public String imageOrDefault() {
       return image == null ? DEFAULT_IMAGE : image;
+    }
+
+    /**
+     * The image for an agent container on this machine: {@link #image} if set to anything but the
+     * cluster default, else {@code localhost/mirrord-pod-agent:<version>} as scripts/image.sh tags it.
+     */
+    public String localImage(String version) {
+      return image == null || image.equals(DEFAULT_IMAGE) ? "localhost/mirrord-pod-agent:" + version : image;
     }
 
     Agent overlay(Agent o) {
@@ -247,7 +268,8 @@ public record MirrordConfig(
               pick(image, o.image),
               pick(namespace, o.namespace),
               pick(startupTimeout, o.startupTimeout),
-              pick(ephemeral, o.ephemeral));
+              pick(ephemeral, o.ephemeral),
+              pick(container, o.container));
     }
   }
 
@@ -269,7 +291,13 @@ public record MirrordConfig(
         agent == null ? higher.agent : agent.overlay(higher.agent),
         pick(skipBuildTools, higher.skipBuildTools),
         pick(skipJvms, higher.skipJvms),
-        pick(skipProcesses, higher.skipProcesses));
+        pick(skipProcesses, higher.skipProcesses),
+        pick(acceptInvalidCertificates, higher.acceptInvalidCertificates));
+  }
+
+  /** {@code -c}: trust the Kubernetes API server's certificate whatever it is. */
+  public boolean acceptsInvalidCertificates() {
+    return Boolean.TRUE.equals(acceptInvalidCertificates);
   }
 
   /**
@@ -296,7 +324,7 @@ public record MirrordConfig(
     }
     return new MirrordConfig(
         target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent,
-        skipBuildTools, skipProcesses, null);
+        skipBuildTools, skipProcesses, null, acceptInvalidCertificates);
   }
 
   /** The parsed target, or null if none is set. */
@@ -316,7 +344,7 @@ public record MirrordConfig(
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
         target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent,
-        skipBuildTools, skipJvms, skipProcesses);
+        skipBuildTools, skipJvms, skipProcesses, acceptInvalidCertificates);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */

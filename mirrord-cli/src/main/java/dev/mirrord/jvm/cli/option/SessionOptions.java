@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
       "  MIRRORD_TCP_STEAL, MIRRORD_PORT_MAP, MIRRORD_IGNORE_PORTS, MIRRORD_NO_OUTGOING, MIRRORD_NO_TCP_OUTGOING,",
       "  MIRRORD_NO_UDP_OUTGOING, MIRRORD_NO_REMOTE_DNS, MIRRORD_NO_ENV, MIRRORD_ENV_INCLUDE, MIRRORD_ENV_EXCLUDE,",
       "  MIRRORD_LOG_FILE, MIRRORD_VERBOSE, MIRRORD_AGENT_IMAGE, MIRRORD_AGENT_NAMESPACE,",
-      "  MIRRORD_AGENT_STARTUP_TIMEOUT, MIRRORD_AGENT_EPHEMERAL, MIRRORD_SKIP_BUILD_TOOLS, MIRRORD_SKIP_JVMS.",
+      "  MIRRORD_AGENT_STARTUP_TIMEOUT, MIRRORD_AGENT_EPHEMERAL, MIRRORD_AGENT_CONTAINER,",
+      "  MIRRORD_ACCEPT_INVALID_CERTIFICATES, MIRRORD_CONTAINER_RUNTIME (podman, docker or a path),",
+      "  MIRRORD_SKIP_BUILD_TOOLS, MIRRORD_SKIP_JVMS.",
       "Build tools: the layer stays out of Maven's, Gradle's (client, wrapper, daemon) and similar tools' own",
       "  JVMs and loads into the JVMs they start (spring-boot:run, exec:exec, tests); --no-skip-build-tools",
       "  puts it into the tools too.",
@@ -70,6 +72,7 @@ public final class SessionOptions {
         targetOptions.agent(),
         skipOptions.skipBuildTools(),
         skipOptions.skipJvms(),
-        null);
+        null,
+        targetOptions.acceptInvalidCertificates());
   }
 }

@@ -280,7 +280,7 @@ class ConfigLoaderTest {
             .load(
                 f,
                 new MirrordConfig(
-                    null, null, null, null, null, null, null, null, null, null, false, List.of("flag.*"), null));
+                    null, null, null, null, null, null, null, null, null, null, false, List.of("flag.*"), null, null));
 
     assertThat(fileOnly.skipsBuildTools()).isFalse();
     assertThat(fileOnly.skipJvmGlobs()).containsExactly("from.file.*");

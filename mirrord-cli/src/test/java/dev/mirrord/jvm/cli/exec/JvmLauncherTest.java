@@ -134,7 +134,7 @@ class JvmLauncherTest {
         MirrordConfig.DEFAULTS.overlay(
             new MirrordConfig(
                 "pid/1", null, null, null, null, null, null, null, null, null,
-                false, List.of("com.example.*", "*-cli.jar"), null));
+                false, List.of("com.example.*", "*-cli.jar"), null, null));
 
     Properties p = JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg);
 
