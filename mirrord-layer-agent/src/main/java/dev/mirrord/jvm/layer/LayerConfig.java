@@ -23,8 +23,9 @@ import java.util.Set;
  * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
  * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
- * entries, see {@link OutgoingFilter}), {@code session.id=}. Every error names the key
- * and the file.
+ * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code dns.resolv_conf=} and {@code
+ * dns.hosts=} (copies of the target's files, see {@link ResolverFiles}), {@code dns.files.problem=}.
+ * Every error names the key and the file.
  */
 public record LayerConfig(
     Path sessionFile,
@@ -40,7 +41,17 @@ public record LayerConfig(
     boolean outgoingUdp,
     boolean dnsRemote,
     OutgoingFilter outgoingFilter,
-    String sessionId) {
+    String sessionId,
+    ResolverFiles resolverFiles) {
+
+  /**
+   * The copies of the target's {@code /etc/resolv.conf} and {@code /etc/hosts} the CLI wrote into
+   * the session dir ({@code null}: the app reads this machine's file), and why some target file is
+   * not served ({@code dns.files.problem}, {@code null} if none). Empty with {@code dns.remote=false}.
+   */
+  public record ResolverFiles(Path resolvConf, Path hosts, String problem) {
+    public static final ResolverFiles NONE = new ResolverFiles(null, null, null);
+  }
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
   public enum Incoming {
@@ -85,6 +96,8 @@ public record LayerConfig(
         + outgoingFilter
         + ", session="
         + sessionId
+        + ", resolverFiles="
+        + resolverFiles
         + "]";
   }
 
@@ -128,9 +141,16 @@ public record LayerConfig(
     boolean dns = p.bool("dns.remote", true);
     OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
+    ResolverFiles resolverFiles =
+        dns
+            ? new ResolverFiles(
+                p.optionalPath("dns.resolv_conf"),
+                p.optionalPath("dns.hosts"),
+                p.optional("dns.files.problem", null))
+            : ResolverFiles.NONE;
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session);
+        session, resolverFiles);
   }
 
   private static String describe(Exception e) {
@@ -177,6 +197,23 @@ public record LayerConfig(
       } catch (InvalidPathException e) {
         throw bad(key, "is not a valid path: '" + v + "'");
       }
+    }
+
+    /** An absolute path, or {@code null} when the key is absent or empty. */
+    Path optionalPath(String key) throws LayerConfigException {
+      String v = optional(key, null);
+      if (v == null) {
+        return null;
+      }
+      try {
+        Path path = Path.of(v);
+        if (path.isAbsolute()) {
+          return path;
+        }
+      } catch (InvalidPathException e) {
+        // reported below
+      }
+      throw bad(key, "must be an absolute path, got '" + v + "'");
     }
 
     int port(String key, String v) throws LayerConfigException {

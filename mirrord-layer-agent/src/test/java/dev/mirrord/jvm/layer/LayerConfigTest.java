@@ -83,6 +83,29 @@ class LayerConfigTest {
     assertThat(c.outgoingUdp()).isTrue();
     assertThat(c.dnsRemote()).isTrue();
     assertThat(c.sessionId()).isEmpty();
+    assertThat(c.resolverFiles()).isEqualTo(LayerConfig.ResolverFiles.NONE);
+  }
+
+  @Test
+  void theTargetsResolverFilesAreReadWithRemoteDnsOnlyAndMustBeAbsolute() throws Exception {
+    Properties p = new Properties();
+    p.setProperty("proxy.host", "127.0.0.1");
+    p.setProperty("proxy.port", "1234");
+    p.setProperty("token", "t");
+    p.setProperty("log.file", "/tmp/x.log");
+    p.setProperty("dns.resolv_conf", "/tmp/mirrord-1/target-resolv.conf");
+    p.setProperty("dns.files.problem", "the target's /etc/hosts cannot be read");
+
+    assertThat(LayerConfig.parse(p, Path.of("/tmp/s.properties")).resolverFiles())
+        .isEqualTo(new LayerConfig.ResolverFiles(
+            Path.of("/tmp/mirrord-1/target-resolv.conf"), null, "the target's /etc/hosts cannot be read"));
+    p.setProperty("dns.remote", "false");
+    assertThat(LayerConfig.parse(p, Path.of("/tmp/s.properties")).resolverFiles())
+        .isEqualTo(LayerConfig.ResolverFiles.NONE);
+    p.setProperty("dns.remote", "true");
+    p.setProperty("dns.hosts", "target-hosts");
+    assertThatThrownBy(() -> LayerConfig.parse(p, Path.of("/tmp/s.properties")))
+        .hasMessage("session file /tmp/s.properties: key 'dns.hosts' must be an absolute path, got 'target-hosts'");
   }
 
   @ParameterizedTest

@@ -338,6 +338,62 @@ public final class LayerBridge {
   }
 
   /**
+   * For {@code FileInputStream.open(String)} (and {@link #openForRead(String, int)}): the file to
+   * open instead of {@code path}, which is {@code path} itself unless the hooks redirect it. The
+   * filter first: only names ending in {@code hosts} or {@code resolv.conf} reach the hooks, every
+   * other open (class path jars, the app's files) pays one volatile read and two {@code endsWith}.
+   */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static String openForRead(String path) {
+    LayerHooks h = hooks;
+    if (h == null
+        || path == null
+        || !(path.endsWith("hosts") || path.endsWith("resolv.conf"))
+        || BypassGuard.active()) {
+      return path;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      String instead = h.readInstead(path);
+      return instead != null ? instead : path;
+    } catch (Throwable ignored) {
+      return path; // the hooks log their own failures
+    }
+  }
+
+  /** {@code RandomAccessFile}'s read-only mode bit ({@code "r"}; {@code "rw"} etc. add others). */
+  private static final int RANDOM_ACCESS_READ_ONLY = 1;
+
+  /**
+   * For {@code RandomAccessFile.open(String, int)}: {@link #openForRead(String)} when {@code mode}
+   * is read-only, else {@code path}.
+   */
+  public static String openForRead(String path, int mode) {
+    return mode == RANDOM_ACCESS_READ_ONLY ? openForRead(path) : path;
+  }
+
+  /** {@code O_ACCMODE}: the access-mode bits of {@code open(2)} flags ({@code O_RDONLY} is 0). */
+  private static final int O_ACCMODE = 3;
+
+  /**
+   * For {@code sun.nio.fs.UnixNativeDispatcher.open(UnixPath, int, int)}, under every NIO open
+   * ({@code Files.newInputStream/newBufferedReader/readAllBytes/readString/lines}, {@code
+   * FileChannel.open}): for a read-only open, the {@code UnixPath} to open instead of {@code path}
+   * (same file system); {@code path} itself otherwise.
+   */
+  public static Object openForRead(Object path, int flags) {
+    if (hooks == null || (flags & O_ACCMODE) != 0 || !(path instanceof java.nio.file.Path)) {
+      return path;
+    }
+    try {
+      String name = path.toString();
+      String instead = openForRead(name);
+      return instead == name ? path : ((java.nio.file.Path) path).getFileSystem().getPath(instead);
+    } catch (Throwable t) {
+      return path;
+    }
+  }
+
+  /**
    * The bound port of a Netty server channel of the app's own Netty (any version), read through
    * its public {@code localAddress()}; -1 if {@code channel} is no bound server channel.
    */
