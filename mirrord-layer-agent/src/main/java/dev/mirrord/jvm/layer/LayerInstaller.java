@@ -9,6 +9,7 @@ import dev.mirrord.jvm.layer.hook.dns.NameServiceInstrumentation;
 import dev.mirrord.jvm.layer.hook.dns.ResolverInstrumentation;
 import dev.mirrord.jvm.layer.hook.file.FileOpenInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.NettyDatagramInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.NettyEpollInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.OutgoingInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
@@ -52,6 +53,7 @@ public final class LayerInstaller {
     all.add(new NameServiceInstrumentation());
     all.add(new ResolverInstrumentation());
     all.addAll(FileOpenInstrumentation.all());
+    all.addAll(NettyDatagramInstrumentation.all());
     return List.copyOf(all);
   }
 

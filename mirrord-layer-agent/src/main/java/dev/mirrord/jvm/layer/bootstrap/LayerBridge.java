@@ -135,7 +135,8 @@ public final class LayerBridge {
       return remote;
     }
     InetSocketAddress isa = (InetSocketAddress) remote;
-    if (isa.isUnresolved() || (isa.getAddress().isLoopbackAddress() && !isDns(protocol, isa))) {
+    if (isa.isUnresolved()
+        || (isa.getAddress().isLoopbackAddress() && !isDns(protocol, isa) && !isDnsOverTcp(protocol, isa))) {
       return remote;
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
@@ -152,6 +153,15 @@ public final class LayerBridge {
    * A DNS query over UDP (port 53), which goes to the target's name server even when the app
    * sends it to a loopback resolver (e.g. systemd-resolved's 127.0.0.53 from the local resolv.conf).
    */
+  /**
+   * A DNS connection over TCP (port 53): the fallback of a resolver whose UDP answer was truncated;
+   * to a loopback name server of the target's resolv.conf it is the target's loopback (the hooks
+   * decide, with {@code dns.remote}).
+   */
+  private static boolean isDnsOverTcp(int protocol, InetSocketAddress to) {
+    return protocol == LayerHooks.TCP && to.getPort() == 53;
+  }
+
   private static boolean isDns(int protocol, InetSocketAddress to) {
     return protocol == LayerHooks.UDP && to.getPort() == 53;
   }

@@ -7,6 +7,7 @@ import dev.mirrord.jvm.layer.testapp.ResolverFilesProbeApp;
 import dev.mirrord.jvm.layer.testing.ChildJvm;
 import dev.mirrord.jvm.layer.testing.FakeAgent;
 import dev.mirrord.jvm.layer.testing.SessionFile;
+import dev.mirrord.jvm.layer.testing.TruncatingDnsServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,6 +68,11 @@ class ResolverFilesIT {
   }
 
   private ChildJvm.Result run(Path jdk, Map<String, String> session, List<String> probes) throws Exception {
+    return runApp(jdk, session, ResolverFilesProbeApp.class, probes);
+  }
+
+  private ChildJvm.Result runApp(Path jdk, Map<String, String> session, Class<?> app, List<String> args)
+      throws Exception {
     assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
     List<Path> cp = new ArrayList<>();
     cp.add(ChildJvm.testClasses());
@@ -80,8 +86,8 @@ class ResolverFilesIT {
         List.of("--add-exports", "java.base/sun.net.dns=ALL-UNNAMED"),
         SessionFile.write(dir, agent.port(), session).toString(),
         cp,
-        ResolverFilesProbeApp.class,
-        probes,
+        app,
+        args,
         work);
   }
 
@@ -197,5 +203,51 @@ class ResolverFilesIT {
         .contains("the target's /etc/resolv.conf cannot be read (forbidden in the target: x); the app reads this machine's")
         .contains("the copy of the target's /etc/hosts (" + dir.resolve("no-such-copy") + ") cannot be read; the app reads this machine's");
     assertThat(r.stderr()).noneMatch(l -> l.startsWith("mirrord:"));
+  }
+
+  /**
+   * The app's own Netty {@code DnsNameResolver} (Netty 4.1, as Lettuce builds it), on native epoll
+   * and on NIO: it reads the target's resolv.conf (a loopback name server, as a target running
+   * systemd-resolved has; the search list, {@code ndots:5}) and hosts, its UDP queries go through
+   * the target (here: FakeAgent's route to a local name server) and the answers are matched, and a
+   * truncated answer is asked again over TCP, through the target too.
+   */
+  @ParameterizedTest(name = "{0} {2}")
+  @MethodSource("jdksAndTransports")
+  void anAppsOwnNettyResolverAsksTheTargetsNameServerByShortNamesAndFallsBackToTcp(
+      String name, Path jdk, String transport) throws Exception {
+    List<String> many = new ArrayList<>();
+    for (int i = 1; i <= 100; i++) {
+      many.add("198.19.1." + i);
+    }
+    try (TruncatingDnsServer dns = new TruncatingDnsServer()
+        .record("svc.default.svc.cluster.local.", List.of("198.18.0.20"))
+        .record("many.default.svc.cluster.local.", many)) {
+      agent.route("127.0.0.153:53", dns.address());
+      // A loopback name server: if a query escaped the hooks it could not leave this machine.
+      Files.writeString(resolvCopy, TARGET_RESOLV_CONF.replace("198.18.0.53", "127.0.0.153"));
+
+      ChildJvm.Result r = runApp(jdk, copies(), dev.mirrord.jvm.layer.testapp.NettyResolveApp.class,
+          List.of(transport, "svc", "many", "pod", "nope"));
+
+      assertThat(r.value("transport")).as(r.toString()).isEqualTo(transport);
+      assertThat(r.value("svc")).as(r.toString()).isEqualTo("198.18.0.20");
+      assertThat(r.value("many").split(",")).as("every record, over TCP").hasSize(100).contains("198.19.1.100");
+      assertThat(r.value("pod")).as("from the target's hosts file").isEqualTo("198.18.0.10");
+      assertThat(r.value("nope")).as("NXDOMAIN from the target's server, for every search domain").contains("NXDOMAIN");
+      assertThat(dns.questions)
+          .contains("udp svc.default.svc.cluster.local./A", "udp many.default.svc.cluster.local./A",
+              "tcp many.default.svc.cluster.local./A")
+          .as("the target's search list (then the bare name), never a local domain")
+          .allMatch(q -> q.matches("(udp|tcp) (svc|many|nope)\\.((default\\.svc\\.|svc\\.)?cluster\\.local\\.)?/A+"), "search list");
+      assertThat(agent.received(dev.mirrord.jvm.protocol.Outgoing.ConnectRequest.class))
+          .extracting(c -> c.protocol() + " " + c.address() + ":" + c.port())
+          .contains("DNS_UDP 127.0.0.153:53", "TCP 127.0.0.153:53");
+    }
+  }
+
+  static Stream<org.junit.jupiter.params.provider.Arguments> jdksAndTransports() {
+    return ChildJvm.jdks().flatMap(a -> Stream.of("epoll", "nio")
+        .map(t -> org.junit.jupiter.params.provider.Arguments.of(a.get()[0], a.get()[1], t)));
   }
 }
