@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/layer-attach.sh BASELINE_LAYER_JAR [RUNS] — the layer's attach time ("layer ready in N ms" in the layer log:
+# session file, connect + handshake to the CLI, TargetInfo, hook installation) of this build's layer against
+# BASELINE_LAYER_JAR (e.g. the layer jar of main), in one run, alternating A (baseline) and B (this build) RUNS times
+# each (default 10). Each run is `bin/mirrord exec --target pid/<a sleep of this script> -- java Hello` with
+# MIRRORD_LAYER_JAR set: the same CLI and agent for both, only the layer differs. Nothing is sent anywhere (the app
+# prints one line and exits). Prints the medians, their difference and ratio. Needs root (the agent's nsenter).
+# Example: git archive main | tar -x -C /tmp/base && (cd /tmp/base && mvn -q -pl mirrord-protocol,mirrord-layer-agent
+#          package -DskipTests) && bench/layer-attach.sh /tmp/base/mirrord-layer-agent/target/mirrord-layer-agent.jar 10
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BASE_JAR=${1:?usage: bench/layer-attach.sh BASELINE_LAYER_JAR [RUNS]}
+RUNS=${2:-10}
+[[ -f $BASE_JAR ]] || { echo "no such jar: $BASE_JAR" >&2; exit 2; }
+"$ROOT/bin/mirrord" --version >/dev/null # builds the jars if stale
+THIS_JAR="$ROOT/mirrord-layer-agent/target/mirrord-layer-agent.jar"
+JAVA_HOME=$("$ROOT/scripts/java-home.sh")
+WORK=$(mktemp -d /tmp/mirrord-bench-attach.XXXXXX)
+sleep 600 &
+TARGET=$!
+trap 'kill $TARGET 2>/dev/null || true; rm -rf "$WORK"' EXIT
+printf 'public class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$WORK/Hello.java"
+"$JAVA_HOME/bin/javac" -d "$WORK" "$WORK/Hello.java"
+
+# One run with layer jar $1: prints the layer's "ready in" milliseconds.
+attach_ms() {
+  local dir
+  dir=$(mktemp -d "$WORK/run.XXXXXX")
+  env -u JAVA_TOOL_OPTIONS MIRRORD_LAYER_JAR="$1" MIRRORD_LOG_FILE="$dir/mirrord.log" \
+    timeout 120 "$ROOT/bin/mirrord" exec --target "pid/$TARGET" -- "$JAVA_HOME/bin/java" -cp "$WORK" Hello \
+    >"$dir/out" 2>"$dir/err" </dev/null
+  grep -h -o 'layer ready in [0-9]* ms' "$dir"/mirrord-*-layer.log | grep -o '[0-9]*' | head -1
+}
+
+median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+
+: >"$WORK/a"
+: >"$WORK/b"
+for ((i = 1; i <= RUNS; i++)); do
+  attach_ms "$BASE_JAR" >>"$WORK/a"
+  attach_ms "$THIS_JAR" >>"$WORK/b"
+done
+a=$(median <"$WORK/a")
+b=$(median <"$WORK/b")
+echo "layer attach (\"layer ready in\"), $RUNS runs each, alternating; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  baseline $BASE_JAR: median $a ms ($(tr '\n' ' ' <"$WORK/a"))"
+echo "  this build:          median $b ms ($(tr '\n' ' ' <"$WORK/b"))"
+awk -v a="$a" -v b="$b" 'BEGIN {printf "  difference %+.0f ms, ratio %.2f\n", b - a, b / a}'
