@@ -67,11 +67,7 @@ class LayerConfigTest {
 
   @Test
   void optionalKeysHaveDefaults() throws Exception {
-    Properties p = new Properties();
-    p.setProperty("proxy.host", "127.0.0.1");
-    p.setProperty("proxy.port", "1234");
-    p.setProperty("token", "t");
-    p.setProperty("log.file", "/tmp/x.log");
+    Properties p = SessionFileProps.required();
 
     LayerConfig c = LayerConfig.parse(p, Path.of("/tmp/s.properties"));
 
@@ -88,11 +84,7 @@ class LayerConfigTest {
 
   @Test
   void theTargetsResolverFilesAreReadWithRemoteDnsOnlyAndMustBeAbsolute() throws Exception {
-    Properties p = new Properties();
-    p.setProperty("proxy.host", "127.0.0.1");
-    p.setProperty("proxy.port", "1234");
-    p.setProperty("token", "t");
-    p.setProperty("log.file", "/tmp/x.log");
+    Properties p = SessionFileProps.required();
     p.setProperty("dns.resolv_conf", "/tmp/mirrord-1/target-resolv.conf");
     p.setProperty("dns.files.problem", "the target's /etc/hosts cannot be read");
 
@@ -191,5 +183,17 @@ class LayerConfigTest {
         .doesNotContain(dev.mirrord.jvm.layer.testing.FakeAgent.TOKEN)
         .contains("token=<redacted>");
     assertThat(Files.exists(file)).isTrue();
+  }
+
+  /** The required keys only. */
+  static final class SessionFileProps {
+    static Properties required() {
+      Properties p = new Properties();
+      p.setProperty("proxy.host", "127.0.0.1");
+      p.setProperty("proxy.port", "1234");
+      p.setProperty("token", "t");
+      p.setProperty("log.file", "/tmp/x.log");
+      return p;
+    }
   }
 }

@@ -10,10 +10,7 @@ import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import java.util.List;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
-import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * Read-only opens of the app, where the path is still a Java value and the native {@code open} is
@@ -60,22 +57,7 @@ public final class FileOpenInstrumentation {
   }
 
   private static TypeInstrumentation simple(String type, AsmVisitorWrapper advice) {
-    return new TypeInstrumentation() {
-      @Override
-      public ElementMatcher<TypeDescription> typeMatcher() {
-        return named(type);
-      }
-
-      @Override
-      public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
-        return builder.visit(advice);
-      }
-
-      @Override
-      public String toString() {
-        return "file-open hook of " + type;
-      }
-    };
+    return TypeInstrumentation.of(type, "file-open hook", advice);
   }
 
   static final class StreamOpenAdvice {

@@ -12,9 +12,6 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * DNS queries sent by the app's own Netty over its native epoll transport, which sends datagrams in
@@ -67,22 +64,7 @@ public final class NettyDatagramInstrumentation {
   }
 
   private static TypeInstrumentation simple(String type, AsmVisitorWrapper advice) {
-    return new TypeInstrumentation() {
-      @Override
-      public ElementMatcher<TypeDescription> typeMatcher() {
-        return named(type);
-      }
-
-      @Override
-      public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
-        return builder.visit(advice);
-      }
-
-      @Override
-      public String toString() {
-        return "netty datagram hook of " + type;
-      }
-    };
+    return TypeInstrumentation.of(type, "netty datagram hook", advice);
   }
 
   static final class SendToAdvice {
