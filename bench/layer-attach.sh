@@ -18,7 +18,7 @@ JAVA_HOME=$("$ROOT/scripts/java-home.sh")
 WORK=$(mktemp -d /tmp/mirrord-bench-attach.XXXXXX)
 sleep 600 &
 TARGET=$!
-trap 'kill $TARGET 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $TARGET 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
 printf 'public class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$WORK/Hello.java"
 "$JAVA_HOME/bin/javac" -d "$WORK" "$WORK/Hello.java"
 
@@ -28,8 +28,10 @@ attach_ms() {
   dir=$(mktemp -d "$WORK/run.XXXXXX")
   env -u JAVA_TOOL_OPTIONS MIRRORD_LAYER_JAR="$1" MIRRORD_LOG_FILE="$dir/mirrord.log" \
     timeout 120 "$ROOT/bin/mirrord" exec --target "pid/$TARGET" -- "$JAVA_HOME/bin/java" -cp "$WORK" Hello \
-    >"$dir/out" 2>"$dir/err" </dev/null
-  grep -h -o 'layer ready in [0-9]* ms' "$dir"/mirrord-*-layer.log | grep -o '[0-9]*' | head -1
+    >"$dir/out" 2>"$dir/err" </dev/null || true
+  # A run whose layer did not get ready (e.g. its handshake timed out on a loaded machine) counts as failed.
+  grep -h -o 'layer ready in [0-9]* ms' "$dir"/mirrord-*-layer.log 2>/dev/null | grep -o '[0-9]*' | head -1 \
+    || echo "failed run, logs in $dir" >&2
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
@@ -43,6 +45,6 @@ done
 a=$(median <"$WORK/a")
 b=$(median <"$WORK/b")
 echo "layer attach (\"layer ready in\"), $RUNS runs each, alternating; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  baseline $BASE_JAR: median $a ms ($(tr '\n' ' ' <"$WORK/a"))"
-echo "  this build:          median $b ms ($(tr '\n' ' ' <"$WORK/b"))"
+echo "  baseline $BASE_JAR: median $a ms ($(tr '\n' ' ' <"$WORK/a"); $(wc -l <"$WORK/a") of $RUNS runs ready)"
+echo "  this build:          median $b ms ($(tr '\n' ' ' <"$WORK/b"); $(wc -l <"$WORK/b") of $RUNS runs ready)"
 awk -v a="$a" -v b="$b" 'BEGIN {printf "  difference %+.0f ms, ratio %.2f\n", b - a, b / a}'
