@@ -70,6 +70,8 @@ DNS_RECORDS=(
   "svc-dual.default.svc.cluster.local=${NODE_IP[svc]},${NODE_IP6[svc]}"
   "pod-v6.default.svc.cluster.local=${NODE_IP6[pod]}"
 )
+# A records of many.default.svc.cluster.local (see the dnsmasq arguments below).
+MANY_RECORDS=300
 POD_HTTP_PORT=8080
 SVC_HTTP_PORT=8080
 SVC_TCP_ECHO_PORT=9000
@@ -354,6 +356,15 @@ cmd_up() {
     --domain=cluster.local --local=/cluster.local/ --server=/#/ --log-queries --log-facility=-)
   local r
   for r in "${DNS_RECORDS[@]}"; do dns_args+=("--host-record=${r%%=*},${r#*=}"); done
+  # For resolvers of the app's own (issue 13): a Kubernetes-style SRV record of redis, and a name with
+  # $MANY_RECORDS A records (198.19.1.x, never connected to) whose answer does not fit a UDP datagram
+  # (512 bytes, or EDNS's 1232-4096): the server sets TC and the client must ask again over TCP.
+  dns_args+=("--srv-host=_redis._tcp.redis.default.svc.cluster.local,redis.default.svc.cluster.local,6379")
+  local i
+  for ((i = 1; i <= MANY_RECORDS; i++)); do
+    printf '198.19.%d.%d\tmany.default.svc.cluster.local\n' $((i / 250 + 1)) $((i % 250 + 1))
+  done >"$st/many-hosts"
+  dns_args+=("--addn-hosts=$st/many-hosts")
   spawn "$st" dnsmasq "$(ns_name "$p" dns)" "${dns_args[@]}" >/dev/null
 
   # Services of the second pod.

@@ -25,7 +25,9 @@ import java.util.Set;
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
  * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
  * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code skip.build_tools=true}, {@code
- * skip.jvms=} (comma-separated globs, see {@link JvmSkip}). Every error names the key and the file.
+ * skip.jvms=} (comma-separated globs, see {@link JvmSkip}), {@code dns.resolv_conf=} and {@code
+ * dns.hosts=} (copies of the target's files, see {@link ResolverFiles}), {@code dns.files.problem=}.
+ * Every error names the key and the file.
  */
 public record LayerConfig(
     Path sessionFile,
@@ -43,7 +45,17 @@ public record LayerConfig(
     OutgoingFilter outgoingFilter,
     String sessionId,
     boolean skipBuildTools,
-    List<String> skipJvms) {
+    List<String> skipJvms,
+    ResolverFiles resolverFiles) {
+
+  /**
+   * The copies of the target's {@code /etc/resolv.conf} and {@code /etc/hosts} the CLI wrote into
+   * the session dir ({@code null}: the app reads this machine's file), and why some target file is
+   * not served ({@code dns.files.problem}, {@code null} if none). Empty with {@code dns.remote=false}.
+   */
+  public record ResolverFiles(Path resolvConf, Path hosts, String problem) {
+    public static final ResolverFiles NONE = new ResolverFiles(null, null, null);
+  }
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
   public enum Incoming {
@@ -93,6 +105,8 @@ public record LayerConfig(
         + skipBuildTools
         + ", skipJvms="
         + skipJvms
+        + ", resolverFiles="
+        + resolverFiles
         + "]";
   }
 
@@ -144,9 +158,16 @@ public record LayerConfig(
     String session = p.optional("session.id", "");
     boolean skipBuildTools = p.bool("skip.build_tools", true);
     List<String> skipJvms = p.list("skip.jvms");
+    ResolverFiles resolverFiles =
+        dns
+            ? new ResolverFiles(
+                p.optionalPath("dns.resolv_conf"),
+                p.optionalPath("dns.hosts"),
+                p.optional("dns.files.problem", null))
+            : ResolverFiles.NONE;
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session, skipBuildTools, skipJvms);
+        session, skipBuildTools, skipJvms, resolverFiles);
   }
 
   private static String describe(Exception e) {
@@ -193,6 +214,23 @@ public record LayerConfig(
       } catch (InvalidPathException e) {
         throw bad(key, "is not a valid path: '" + v + "'");
       }
+    }
+
+    /** An absolute path, or {@code null} when the key is absent or empty. */
+    Path optionalPath(String key) throws LayerConfigException {
+      String v = optional(key, null);
+      if (v == null) {
+        return null;
+      }
+      try {
+        Path path = Path.of(v);
+        if (path.isAbsolute()) {
+          return path;
+        }
+      } catch (InvalidPathException e) {
+        // reported below
+      }
+      throw bad(key, "must be an absolute path, got '" + v + "'");
     }
 
     int port(String key, String v) throws LayerConfigException {

@@ -7,7 +7,9 @@ import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.hook.dns.NameServiceInstrumentation;
 import dev.mirrord.jvm.layer.hook.dns.ResolverInstrumentation;
+import dev.mirrord.jvm.layer.hook.file.FileOpenInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.NettyDatagramInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.NettyEpollInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.OutgoingInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
@@ -50,6 +52,8 @@ public final class LayerInstaller {
     all.addAll(OutgoingInstrumentation.all());
     all.add(new NameServiceInstrumentation());
     all.add(new ResolverInstrumentation());
+    all.addAll(FileOpenInstrumentation.all());
+    all.addAll(NettyDatagramInstrumentation.all());
     return List.copyOf(all);
   }
 

@@ -3,6 +3,7 @@ package dev.mirrord.jvm.layer;
 import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.dns.DnsOps;
+import dev.mirrord.jvm.layer.file.FileOps;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.InetAddresses;
@@ -145,7 +146,8 @@ final class LayerStartup {
             new ProxyConnector(connection),
             peerOps,
             log);
-    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, log));
+    FileOps fileOps = FileOps.forConfig(config.resolverFiles(), log);
+    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, fileOps, log));
     try {
       List<TypeInstrumentation> hooks = LayerInstaller.instrumentations();
       LayerInstaller.install(inst, hooks, log);

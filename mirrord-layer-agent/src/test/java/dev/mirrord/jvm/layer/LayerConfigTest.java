@@ -67,11 +67,7 @@ class LayerConfigTest {
 
   @Test
   void optionalKeysHaveDefaults() throws Exception {
-    Properties p = new Properties();
-    p.setProperty("proxy.host", "127.0.0.1");
-    p.setProperty("proxy.port", "1234");
-    p.setProperty("token", "t");
-    p.setProperty("log.file", "/tmp/x.log");
+    Properties p = SessionFileProps.required();
 
     LayerConfig c = LayerConfig.parse(p, Path.of("/tmp/s.properties"));
 
@@ -83,6 +79,25 @@ class LayerConfigTest {
     assertThat(c.outgoingUdp()).isTrue();
     assertThat(c.dnsRemote()).isTrue();
     assertThat(c.sessionId()).isEmpty();
+    assertThat(c.resolverFiles()).isEqualTo(LayerConfig.ResolverFiles.NONE);
+  }
+
+  @Test
+  void theTargetsResolverFilesAreReadWithRemoteDnsOnlyAndMustBeAbsolute() throws Exception {
+    Properties p = SessionFileProps.required();
+    p.setProperty("dns.resolv_conf", "/tmp/mirrord-1/target-resolv.conf");
+    p.setProperty("dns.files.problem", "the target's /etc/hosts cannot be read");
+
+    assertThat(LayerConfig.parse(p, Path.of("/tmp/s.properties")).resolverFiles())
+        .isEqualTo(new LayerConfig.ResolverFiles(
+            Path.of("/tmp/mirrord-1/target-resolv.conf"), null, "the target's /etc/hosts cannot be read"));
+    p.setProperty("dns.remote", "false");
+    assertThat(LayerConfig.parse(p, Path.of("/tmp/s.properties")).resolverFiles())
+        .isEqualTo(LayerConfig.ResolverFiles.NONE);
+    p.setProperty("dns.remote", "true");
+    p.setProperty("dns.hosts", "target-hosts");
+    assertThatThrownBy(() -> LayerConfig.parse(p, Path.of("/tmp/s.properties")))
+        .hasMessage("session file /tmp/s.properties: key 'dns.hosts' must be an absolute path, got 'target-hosts'");
   }
 
   @ParameterizedTest
@@ -192,5 +207,17 @@ class LayerConfigTest {
         .doesNotContain(dev.mirrord.jvm.layer.testing.FakeAgent.TOKEN)
         .contains("token=<redacted>");
     assertThat(Files.exists(file)).isTrue();
+  }
+
+  /** The required keys only. */
+  static final class SessionFileProps {
+    static Properties required() {
+      Properties p = new Properties();
+      p.setProperty("proxy.host", "127.0.0.1");
+      p.setProperty("proxy.port", "1234");
+      p.setProperty("token", "t");
+      p.setProperty("log.file", "/tmp/x.log");
+      return p;
+    }
   }
 }

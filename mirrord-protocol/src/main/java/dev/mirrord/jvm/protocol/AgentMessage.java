@@ -8,6 +8,7 @@ public sealed interface AgentMessage extends Message
         Session.AgentLog,
         Target.TargetInfo,
         Target.EnvResponse,
+        Target.ResolverFiles,
         Dns.LookupResponse,
         Outgoing.ConnectResponse,
         Tcp.PortSubscribeResult,

@@ -6,6 +6,7 @@ public sealed interface ClientMessage extends Message
         Session.Ping,
         Target.TargetInfoRequest,
         Target.EnvRequest,
+        Target.ResolverFilesRequest,
         Dns.LookupRequest,
         Outgoing.ConnectRequest,
         Tcp.PortSubscribe,

@@ -90,7 +90,7 @@ public final class OutgoingApp {
 
   /** One check: returns the text after "ok", or throws. */
   @FunctionalInterface
-  private interface Check {
+  interface Check {
     String run() throws Exception;
   }
 

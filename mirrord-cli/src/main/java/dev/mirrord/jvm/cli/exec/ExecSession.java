@@ -10,13 +10,16 @@ import dev.mirrord.jvm.cli.launch.AgentLauncher;
 import dev.mirrord.jvm.cli.launch.AgentRequest;
 import dev.mirrord.jvm.cli.launch.RunningAgent;
 import dev.mirrord.jvm.cli.proxy.SessionProxy;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -144,8 +147,9 @@ public final class ExecSession {
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
       proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
+      Session.HelloOk agentHello;
       try {
-        await(proxy.connectAgent(agent.address()), "the agent handshake");
+        agentHello = await(proxy.connectAgent(agent.address()), "the agent handshake");
       } catch (MirrordException e) {
         // the transport may know better (e.g. a port-forward the API server refused)
         throw agent.explain(e);
@@ -162,9 +166,11 @@ public final class ExecSession {
           info.addresses());
       Map<String, String> imported = importEnv();
 
-      dir.writeSessionFile(
+      Properties session =
           JvmLauncher.sessionProperties(
-              p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config()));
+              p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config());
+      session.putAll(resolverFiles(agentHello.negotiated()).sessionProperties());
+      dir.writeSessionFile(session);
       p.warnings().forEach(p.notices()::warn);
       SessionProxy up = proxy;
       SessionDir sessionDir = dir;
@@ -228,6 +234,40 @@ public final class ExecSession {
         response.env().value().size(),
         imported.keySet());
     return imported;
+  }
+
+  /**
+   * With remote DNS on, the target's resolv.conf and hosts copied into the session dir for the
+   * app's own resolvers; a target file that cannot be had leaves the local one in place (one WARN
+   * here and in each layer's log), it never fails the session.
+   */
+  private TargetResolverFiles resolverFiles(ProtocolVersion negotiated) throws InterruptedException {
+    if (!p.config().dns().remote()) {
+      return TargetResolverFiles.none();
+    }
+    TargetResolverFiles files;
+    if (negotiated.compareTo(Target.RESOLVER_FILES_SINCE) < 0) {
+      files =
+          TargetResolverFiles.unavailable(
+              "the agent speaks protocol " + negotiated + ", older than "
+                  + Target.RESOLVER_FILES_SINCE + " (no resolver files)");
+    } else {
+      Target.ResolverFiles answer =
+          await(
+              proxy.request(new Target.ResolverFilesRequest(0), Target.ResolverFiles.class),
+              "the target's resolver files");
+      try {
+        files = TargetResolverFiles.write(dir, answer);
+      } catch (java.io.IOException e) {
+        files = TargetResolverFiles.unavailable("cannot copy the target's resolver files into " + dir.dir() + " (" + e + ")");
+      }
+    }
+    if (files.problem() != null) {
+      logger.warn("{}", files.problem());
+    } else {
+      logger.info("the app's own resolvers read the target's /etc/resolv.conf and /etc/hosts (copies in {})", dir.dir());
+    }
+    return files;
   }
 
   private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {

@@ -178,6 +178,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         targetApi.handle(request);
       } else if (message instanceof Target.EnvRequest request) {
         targetApi.handle(request);
+      } else if (message instanceof Target.ResolverFilesRequest request) {
+        targetApi.handle(request);
       } else if (message instanceof Dns.LookupRequest request) {
         dnsApi.handle(request);
       } else if (OutgoingApi.handles(message)) {

@@ -98,6 +98,17 @@ public final class WireTags {
           b.writeLong(m.requestId());
           Wire.writeResult(b, m.env(), Wire::writeStringMap);
         });
+    // since 1.4 (Target.RESOLVER_FILES_SINCE)
+    client(0x0012, Target.ResolverFilesRequest.class,
+        b -> new Target.ResolverFilesRequest(b.readLong()), (b, m) -> b.writeLong(m.requestId()));
+    agent(0x8012, Target.ResolverFiles.class,
+        b -> new Target.ResolverFiles(b.readLong(), Wire.readResult(b, Wire::readPayload),
+            Wire.readResult(b, Wire::readPayload)),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          Wire.writeResult(b, m.resolvConf(), Wire::writePayload);
+          Wire.writeResult(b, m.hosts(), Wire::writePayload);
+        });
 
     // Incoming TCP family 0x0100..
     client(0x0101, Tcp.PortSubscribe.class,

@@ -106,6 +106,20 @@ public final class WireSamples {
             "outgoing_connect_response_refused",
             new Outgoing.ConnectResponse(23, RemoteResult.err(new ResponseError.RemoteIo(
                 Outgoing.ECONNREFUSED, "Connection refused: 198.18.0.20:5433")))),
-        new Sample("outgoing_data", new Tcp.Data(Outgoing.ID_BIT | 7, Payload.wrap(new byte[] {1, 2, 3}))));
+        new Sample("outgoing_data", new Tcp.Data(Outgoing.ID_BIT | 7, Payload.wrap(new byte[] {1, 2, 3}))),
+        new Sample("resolver_files_request", new Target.ResolverFilesRequest(31)),
+        new Sample(
+            "resolver_files",
+            new Target.ResolverFiles(
+                31,
+                RemoteResult.ok(Payload.wrap(
+                    "nameserver 198.18.0.53\nsearch default.svc.cluster.local\n".getBytes(StandardCharsets.US_ASCII))),
+                RemoteResult.ok(Payload.wrap("198.18.0.10\tpod\n".getBytes(StandardCharsets.US_ASCII))))),
+        new Sample(
+            "resolver_files_errors",
+            new Target.ResolverFiles(
+                32,
+                RemoteResult.err(new ResponseError.Forbidden("cannot read /proc/7/root/etc/resolv.conf")),
+                RemoteResult.err(new ResponseError.NotFound("/proc/7/root/etc/hosts")))));
   }
 }
