@@ -7,7 +7,9 @@ import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
 import dev.mirrord.jvm.podagent.stealer.StealClient;
 import dev.mirrord.jvm.podagent.stealer.TcpStealer;
 import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.podagent.http.HttpFilterMatcher;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
@@ -51,6 +53,7 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   private final Supplier<Channel> channel;
   private final IncomingTasks tasks;
   private final Executor blocking;
+  private final dev.mirrord.jvm.protocol.ProtocolVersion version;
   private final Set<Integer> mirrored = ConcurrentHashMap.newKeySet();
   private final Map<Long, Boolean> cutMirrors = new ConcurrentHashMap<>();
 
@@ -60,6 +63,17 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       Supplier<Channel> channel,
       IncomingTasks tasks,
       Executor blocking) {
+    this(peer, replies, channel, tasks, blocking, dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT);
+  }
+
+  IncomingApi(
+      String peer,
+      Consumer<AgentMessage> replies,
+      Supplier<Channel> channel,
+      IncomingTasks tasks,
+      Executor blocking,
+      dev.mirrord.jvm.protocol.ProtocolVersion version) {
+    this.version = version;
     this.peer = peer;
     this.replies = replies;
     this.channel = channel;
@@ -69,7 +83,11 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   void handle(ClientMessage message) {
     if (message instanceof Tcp.PortSubscribe s) {
-      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), subscribe(s))));
+      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), compatible(subscribe(s)))));
+    } else if (message instanceof Http.SubscribeFiltered s) {
+      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), subscribeFiltered(s))));
+    } else if (message instanceof Http.Response || message instanceof Http.BodyEnd) {
+      toStealer(message);
     } else if (message instanceof Tcp.PortUnsubscribe u) {
       blocking.execute(() -> unsubscribe(u.port()));
     } else if (message instanceof Tcp.Data
@@ -89,6 +107,37 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   private void toStealer(Object message) {
     (tasks == null ? java.util.Optional.<dev.mirrord.jvm.podagent.stealer.TcpStealer>empty() : tasks.existingStealer())
         .ifPresentOrElse(st -> st.fromClient(this, message), () -> DataFrame.discard(message));
+  }
+
+  /** A {@code PortConflict} (since 1.5) becomes {@code PortAlreadyStolen} for older clients. */
+  private RemoteResult<Integer> compatible(RemoteResult<Integer> r) {
+    if (r instanceof RemoteResult.Err<Integer> err && err.error() instanceof ResponseError.PortConflict c
+        && version.compareTo(Http.SINCE) < 0) {
+      logger.info("{}: {}", peer, c.message());
+      return RemoteResult.err(new ResponseError.PortAlreadyStolen(c.port()));
+    }
+    return r;
+  }
+
+  private RemoteResult<Integer> subscribeFiltered(Http.SubscribeFiltered s) {
+    if (tasks == null) {
+      return RemoteResult.err(new ResponseError.NotImplemented(FEATURE));
+    }
+    HttpFilterMatcher filter;
+    try {
+      filter = HttpFilterMatcher.compile(s.filter());
+    } catch (IllegalArgumentException e) {
+      return RemoteResult.err(new ResponseError.RemoteIo(0, "bad HTTP filter: " + e.getMessage()));
+    }
+    try {
+      if (s.mode() == IncomingMode.STEAL) {
+        return tasks.stealer().subscribeFiltered(s.port(), this, filter);
+      }
+      return RemoteResult.err(new ResponseError.NotImplemented("mirroring with an HTTP filter"));
+    } catch (IOException | RuntimeException e) {
+      logger.error("{}: cannot steal port {} with an HTTP filter: {}", peer, s.port(), e.getMessage());
+      return RemoteResult.err(new ResponseError.RemoteIo(0, String.valueOf(e.getMessage())));
+    }
   }
 
   private RemoteResult<Integer> subscribe(Tcp.PortSubscribe s) {
