@@ -27,7 +27,9 @@ public enum ConfigEnvVar {
   MIRRORD_AGENT_IMAGE("agent.image: the pod agent's container image"),
   MIRRORD_AGENT_NAMESPACE("agent.namespace: where the agent Job runs (default: the target's)"),
   MIRRORD_AGENT_STARTUP_TIMEOUT("agent.startup_timeout: seconds the agent may take to get ready"),
-  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)");
+  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)"),
+  MIRRORD_HTTP_HEADER_FILTER("like --http-header-filter: incoming.http_filter.header_filter (a regex)"),
+  MIRRORD_HTTP_PATH_FILTER("like --http-path-filter: incoming.http_filter.path_filter (a regex)");
 
   /** One line for help texts. */
   public final String help;

@@ -194,6 +194,10 @@ public final class ConfigLoader {
         incomingMode == null && portMap == null && ignorePorts == null
             ? null
             : new MirrordConfig.Incoming(incomingMode, portMap, ignorePorts);
+    HttpFilterConfig httpFilter = httpFilterFromEnv();
+    if (httpFilter != null) {
+      incoming = (incoming == null ? new MirrordConfig.Incoming(null, null, null) : incoming).withHttpFilter(httpFilter);
+    }
 
     boolean noOutgoing = bool(MIRRORD_NO_OUTGOING);
     Boolean tcp = noOutgoing || bool(MIRRORD_NO_TCP_OUTGOING) ? Boolean.FALSE : null;
@@ -230,6 +234,27 @@ public final class ConfigLoader {
       }
     }
     return cfg;
+  }
+
+  /** {@code MIRRORD_HTTP_HEADER_FILTER} / {@code MIRRORD_HTTP_PATH_FILTER}, checked; null if neither is set. */
+  private HttpFilterConfig httpFilterFromEnv() {
+    String header = get(MIRRORD_HTTP_HEADER_FILTER);
+    String path = get(MIRRORD_HTTP_PATH_FILTER);
+    if (header == null && path == null) {
+      return null;
+    }
+    ConfigEnvVar var = header != null ? MIRRORD_HTTP_HEADER_FILTER : MIRRORD_HTTP_PATH_FILTER;
+    String value = header != null ? header : path;
+    if (header != null && path != null) {
+      throw configError("MIRRORD_HTTP_HEADER_FILTER and MIRRORD_HTTP_PATH_FILTER are both set; set one (or use"
+          + " incoming.http_filter.all_of in the config file)");
+    }
+    try {
+      HttpFilterConfig.regex(value, var.name());
+    } catch (IllegalArgumentException e) {
+      throw envError(var, value, e.getMessage());
+    }
+    return new HttpFilterConfig(header, path, null, null, null, null);
   }
 
   private MirrordConfig.Agent agentFromEnv() {
@@ -296,6 +321,14 @@ public final class ConfigLoader {
           throw configError(
               where.apply("incoming.ignore_ports") + ": " + p + " (ports are 1-65535); fix the value");
         }
+      }
+    }
+    if (cfg.incoming() != null && cfg.incoming().httpFilter() != null) {
+      try {
+        cfg.incoming().httpFilter().toFilter("incoming.http_filter");
+      } catch (IllegalArgumentException e) {
+        String[] keyAndWhy = e.getMessage().split(": ", 2);
+        throw configError(where.apply(keyAndWhy[0]) + ": " + keyAndWhy[keyAndWhy.length - 1] + "; fix the value");
       }
     }
     if (cfg.incoming() != null && hasNull(cfg.incoming().portMap())) {
