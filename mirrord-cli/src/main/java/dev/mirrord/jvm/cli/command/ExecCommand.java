@@ -96,7 +96,8 @@ public final class ExecCommand implements Callable<Integer> {
             loggingOptions.verbose(),
             targetOptions.agent());
     CliEnvironment environment = parent.environment();
-    MirrordConfig config = new ConfigLoader(environment.env()).load(configFile, flags);
+    ConfigLoader loader = new ConfigLoader(environment.env());
+    MirrordConfig config = loader.load(configFile, flags);
     TargetSpec target = config.targetSpec();
     if (target == null) {
       throw new MirrordException(
@@ -123,6 +124,7 @@ public final class ExecCommand implements Callable<Integer> {
       warnings.add("--ephemeral (agent.ephemeral) only applies to Kubernetes targets; ignored for " + target.describe());
     }
     warnings.addAll(FeatureSupport.warnings(config));
+    warnings.addAll(loader.warnings());
     if (!JvmLauncher.looksLikeJvm(cmd)) {
       warnings.add(
           "'" + cmd.get(0) + "' does not look like a JVM; it will run without the mirrord layer unless it starts java itself");

@@ -51,6 +51,7 @@ public final class ConfigLoader {
           .build();
 
   private final Map<String, String> env;
+  private final List<String> warnings = new ArrayList<>();
 
   public ConfigLoader(Map<String, String> env) {
     this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
@@ -69,13 +70,26 @@ public final class ConfigLoader {
       file = Path.of(env.get(MIRRORD_CONFIG_FILE.name()).strip());
     }
     if (file != null) {
-      merged = merged.overlay(readFile(file));
+      merged = merged.overlay(readFile(file, warnings));
     }
     return merged.overlay(fromEnv()).overlay(flags);
   }
 
+  /** What {@link #load} read but ignored (keys of mirrord's layout we do not implement): one line each. */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
   /** One config file, validated; fields it does not set are null. */
   public static MirrordConfig readFile(Path file) {
+    return readFile(file, new ArrayList<>());
+  }
+
+  /**
+   * One config file, in our layout or mirrord's ({@link MirrordLayout}), validated; keys of mirrord's
+   * layout that are ignored go to {@code warnings}.
+   */
+  public static MirrordConfig readFile(Path file, List<String> warnings) {
     String name = file.toString();
     byte[] bytes;
     try {
@@ -90,6 +104,9 @@ public final class ConfigLoader {
     try {
       // tree first: syntax errors here, and mapping errors can then show the offending value
       tree = MAPPER.readTree(bytes);
+      if (MirrordLayout.applies(tree)) {
+        tree = MirrordLayout.translate(tree, warnings);
+      }
       if (tree == null || tree.isMissingNode()) {
         cfg = null;
       } else {
