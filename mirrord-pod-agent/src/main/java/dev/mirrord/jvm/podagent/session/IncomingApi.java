@@ -55,6 +55,21 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   private final Executor blocking;
   private final dev.mirrord.jvm.protocol.ProtocolVersion version;
   private final Set<Integer> mirrored = ConcurrentHashMap.newKeySet();
+  /** Mirrored ports with an HTTP filter, and the filter state of their connections (sniffer thread). */
+  private final Map<Integer, HttpFilterMatcher> mirrorFilters = new ConcurrentHashMap<>();
+  private final Map<Long, FilteredMirror> filteredMirrors = new ConcurrentHashMap<>();
+
+  /** One filtered mirrored connection: announced to the client at its first matched request. */
+  private static final class FilteredMirror {
+    final dev.mirrord.jvm.podagent.http.MirrorHttpFilter filter;
+    final FlowKey flow;
+    boolean announced;
+
+    FilteredMirror(HttpFilterMatcher matcher, FlowKey flow) {
+      this.filter = new dev.mirrord.jvm.podagent.http.MirrorHttpFilter(matcher);
+      this.flow = flow;
+    }
+  }
   private final Map<Long, Boolean> cutMirrors = new ConcurrentHashMap<>();
 
   IncomingApi(
@@ -133,7 +148,11 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       if (s.mode() == IncomingMode.STEAL) {
         return tasks.stealer().subscribeFiltered(s.port(), this, filter);
       }
-      return RemoteResult.err(new ResponseError.NotImplemented("mirroring with an HTTP filter"));
+      tasks.sniffer().subscribe(s.port(), this);
+      mirrorFilters.put(s.port(), filter);
+      mirrored.add(s.port());
+      logger.info("{} mirrors the HTTP requests to port {} that match {}", peer, s.port(), filter);
+      return RemoteResult.ok(s.port());
     } catch (IOException | RuntimeException e) {
       logger.error("{}: cannot steal port {} with an HTTP filter: {}", peer, s.port(), e.getMessage());
       return RemoteResult.err(new ResponseError.RemoteIo(0, String.valueOf(e.getMessage())));
@@ -164,6 +183,7 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       return;
     }
     tasks.existingStealer().ifPresent(st -> st.unsubscribe(port, this));
+    mirrorFilters.remove(port);
     if (mirrored.remove(port)) {
       tasks.existingSniffer().ifPresent(sn -> {
         try {
@@ -231,6 +251,15 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void newConnection(long connectionId, FlowKey flow) {
+    HttpFilterMatcher filter = mirrorFilters.get(flow.destinationPort());
+    if (filter != null) {
+      filteredMirrors.put(connectionId, new FilteredMirror(filter, flow));
+      return;
+    }
+    announce(connectionId, flow);
+  }
+
+  private void announce(long connectionId, FlowKey flow) {
     replies.accept(
         new Tcp.NewConnection(
             connectionId,
@@ -244,6 +273,17 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void data(long connectionId, byte[] bytes) {
+    FilteredMirror fm = filteredMirrors.get(connectionId);
+    if (fm != null) {
+      bytes = fm.filter.feed(bytes);
+      if (bytes.length == 0) {
+        return;
+      }
+      if (!fm.announced) {
+        fm.announced = true;
+        announce(connectionId, fm.flow);
+      }
+    }
     if (cutMirrors.containsKey(connectionId)) {
       return;
     }
@@ -260,6 +300,13 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void closed(long connectionId, boolean reset) {
+    FilteredMirror fm = filteredMirrors.remove(connectionId);
+    if (fm != null) {
+      fm.filter.close();
+      if (!fm.announced) {
+        return; // nothing of it was mirrored
+      }
+    }
     if (cutMirrors.remove(connectionId) == null) {
       replies.accept(new Tcp.Close(connectionId, reset));
     }
