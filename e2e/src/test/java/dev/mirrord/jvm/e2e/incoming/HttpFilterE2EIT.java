@@ -119,6 +119,155 @@ class HttpFilterE2EIT {
     }
   }
 
+  /**
+   * A {@code mirrord.json} in mirrord's own layout (what a team already has): steal with an {@code any_of} filter (a
+   * path or a header) on {@code ports: [8084]} only, a {@code port_mapping}, and keys we do not implement (warned
+   * about, one line each). Port 8081, not in {@code ports}, is stolen whole.
+   */
+  @Test
+  void aMirrordJsonWrittenForMirrordRunsUnchanged(NetnsLab lab) throws Exception {
+    IncomingLab in = incoming(lab);
+    in.startPodKeepAliveServer();
+    java.nio.file.Path config = lab.logDir().resolve("mirrord-layout.json");
+    java.nio.file.Files.writeString(config, """
+        {
+          "target": {"path": "pod/web/container/app", "namespace": "default"},
+          "feature": {
+            "network": {
+              "incoming": {
+                "mode": "steal",
+                "http_filter": {"any_of": [{"path": "^/carol/"}, {"header": "^x-dev: carol$"}], "ports": [8084]},
+                "port_mapping": [[9094, 8084]]
+              },
+              "outgoing": true,
+              "dns": true
+            },
+            "env": true,
+            "fs": "read"
+          },
+          "agent": {"ttl": 30}
+        }
+        """);
+    List<String> apps = List.of("bash", "-c", String.join(" ", IncomingLab.java(ShaHttpServerApp.class, "9094", "carol",
+        "200")) + " & exec " + String.join(" ", IncomingLab.java(ShaHttpServerApp.class,
+        Integer.toString(IncomingLab.KEEPALIVE_PORT), "whole", "200")));
+    try (MirrordSession carol = in.mirrord(in.devNamespace("local"), List.of("-f", config.toString()), apps)) {
+      try {
+        carol.awaitApp("^" + ShaHttpServerApp.READY_PREFIX + "9094", IncomingLab.START);
+        carol.process().awaitStdout("^" + ShaHttpServerApp.READY_PREFIX + IncomingLab.KEEPALIVE_PORT, IncomingLab.START);
+        assertThat(in.curlPod(PORT, "/carol/a", Duration.ofSeconds(5))).isEqualTo("hello from carol: GET /carol/a\n");
+        assertThat(in.curlPodWith(PORT, "/b", "X-Dev: carol", Duration.ofSeconds(5)))
+            .isEqualTo("hello from carol: GET /b\n");
+        assertThat(in.curlPod(PORT, "/b", Duration.ofSeconds(5))).isEqualTo("hello from pod: GET /b\n");
+        assertThat(in.curlPod(IncomingLab.KEEPALIVE_PORT, "/c", Duration.ofSeconds(5)))
+            .isEqualTo("hello from whole: GET /c\n");
+        assertThat(carol.stderr()).contains("mirrord: warning: config: mirrord's key 'feature.fs' is not supported")
+            .contains("'agent.ttl'");
+        carol.signalCli("INT");
+        assertThat(carol.process().waitFor(Duration.ofSeconds(20))).isEqualTo(130);
+        assertThat(in.mirrordRules()).isEmpty();
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- carol:\n" + carol.outputForHumans(), e);
+      }
+    }
+  }
+
+  /** A WebSocket upgrade: matched, the rest of the connection is the session's; unmatched, the pod's. */
+  @Test
+  void aWebSocketUpgradeMatchedGoesToTheSessionAndUnmatchedToThePod(NetnsLab lab) {
+    IncomingLab in = incoming(lab);
+    int wsPort = 8086;
+    try (LabProcess podWs = lab.startInPod(IncomingLab.java(dev.mirrord.jvm.e2e.apps.WebSocketEchoApp.class,
+            Integer.toString(wsPort), "pod", "200").toArray(String[]::new));
+        MirrordSession dave = in.mirrord(in.devNamespace("local"), List.of("--http-header-filter", "^x-dev: dave$"),
+            IncomingLab.java(dev.mirrord.jvm.e2e.apps.WebSocketEchoApp.class, Integer.toString(wsPort), "dave",
+                "200"))) {
+      try {
+        podWs.awaitStdout("^" + dev.mirrord.jvm.e2e.apps.WebSocketEchoApp.READY_PREFIX, IncomingLab.START);
+        dave.awaitApp("^" + dev.mirrord.jvm.e2e.apps.WebSocketEchoApp.READY_PREFIX, IncomingLab.START);
+        String uri = "ws://" + in.podIp() + ":" + wsPort + "/ws";
+        try (LabProcess matched = in.client(IncomingLab.java(dev.mirrord.jvm.e2e.apps.WebSocketClient.class, uri, "5",
+                "X-Dev", "dave"));
+            LabProcess unmatched = in.client(IncomingLab.java(dev.mirrord.jvm.e2e.apps.WebSocketClient.class, uri,
+                "5"))) {
+          assertThat(matched.waitFor(Duration.ofSeconds(30))).as(matched.outputForHumans()).isZero();
+          assertThat(unmatched.waitFor(Duration.ofSeconds(30))).as(unmatched.outputForHumans()).isZero();
+          assertThat(matched.stdout().lines().toList()).containsExactly("ws dave: m1", "ws dave: m2", "ws dave: m3",
+              "ws dave: m4", "ws dave: m5");
+          assertThat(unmatched.stdout().lines().toList()).containsExactly("ws pod: m1", "ws pod: m2", "ws pod: m3",
+              "ws pod: m4", "ws pod: m5");
+        }
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- dave:\n" + dave.outputForHumans(), e);
+      }
+    }
+  }
+
+  /** 64 MiB up and down through one matched request each, checksummed at both ends. */
+  @Test
+  void sixtyFourMibUploadAndDownloadThroughMatchedRequests(NetnsLab lab) throws Exception {
+    IncomingLab in = incoming(lab);
+    java.nio.file.Path file = lab.logDir().resolve("upload-64m.bin");
+    try (MirrordSession erin = dev(in, "local", "erin", List.of("--http-header-filter", "^x-dev: erin$"))) {
+      try {
+        String url = "http://" + in.podIp() + ":" + PORT;
+        String script = String.join("; ",
+            "set -e",
+            "head -c 67108864 /dev/urandom > " + file,
+            "echo file $(sha256sum < " + file + " | cut -d' ' -f1)",
+            "curl -sS --max-time 120 -D - -o /dev/null -H 'X-Dev: erin' --data-binary @" + file + " " + url + "/up"
+                + " | tr -d '\\r' | grep -i -E '^x-body-(sha256|length):'",
+            "curl -sS --max-time 120 -D " + file + ".hdr -H 'X-Dev: erin' " + url + "/bytes/67108864"
+                + " | sha256sum | cut -d' ' -f1 | sed 's/^/got /'",
+            "tr -d '\\r' < " + file + ".hdr | grep -i '^x-out-sha256:'");
+        ExecResult r = lab.run(Node.CLIENT, Duration.ofSeconds(200), "bash", "-c", script);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        String out = r.stdout().toLowerCase(Locale.ROOT);
+        Matcher file256 = Pattern.compile("file ([0-9a-f]{64})").matcher(out);
+        Matcher up = Pattern.compile("x-body-sha256: ([0-9a-f]{64})").matcher(out);
+        Matcher got = Pattern.compile("got ([0-9a-f]{64})").matcher(out);
+        Matcher sent = Pattern.compile("x-out-sha256: ([0-9a-f]{64})").matcher(out);
+        assertThat(file256.find() && up.find() && got.find() && sent.find()).as(out).isTrue();
+        assertThat(up.group(1)).as("upload checksum at the app").isEqualTo(file256.group(1));
+        assertThat(out).contains("x-body-length: 67108864");
+        assertThat(got.group(1)).as("download checksum at the client").isEqualTo(sent.group(1));
+        System.out.println("[http-filter] 64 MiB upload and download through matched requests: checksums equal");
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- erin:\n" + erin.outputForHumans(), e);
+      } finally {
+        java.nio.file.Files.deleteIfExists(file);
+        java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(file + ".hdr"));
+      }
+    }
+  }
+
+  /** Mirror mode with a filter: the pod answers everything, the app gets copies of the matched requests only. */
+  @Test
+  void mirrorWithAFilterCopiesOnlyTheMatchedRequests(NetnsLab lab) throws Exception {
+    IncomingLab in = incoming(lab);
+    java.nio.file.Path config = lab.logDir().resolve("mirror-filter.json");
+    java.nio.file.Files.writeString(config,
+        "{\"incoming\": {\"mode\": \"mirror\", \"http_filter\": {\"header_filter\": \"^x-dev: fay$\"}}}");
+    try (MirrordSession fay = in.mirrord(in.devNamespace("local"), List.of("-f", config.toString()),
+        IncomingLab.java(ShaHttpServerApp.class, Integer.toString(PORT), "fay", "200"))) {
+      try {
+        fay.awaitApp("^" + ShaHttpServerApp.READY_PREFIX, IncomingLab.START);
+        for (int i = 0; i < 5; i++) {
+          assertThat(in.curlPodWith(PORT, "/fay/" + i, "X-Dev: fay", Duration.ofSeconds(5)))
+              .isEqualTo("hello from pod: GET /fay/" + i + "\n");
+          assertThat(in.curlPod(PORT, "/other/" + i, Duration.ofSeconds(5)))
+              .isEqualTo("hello from pod: GET /other/" + i + "\n");
+        }
+        Awaitility.await("the app saw the 5 matched copies").atMost(Duration.ofSeconds(10))
+            .until(() -> requestsSeen(fay) == 5);
+        assertThat(fay.stdout().lines().filter(l -> l.startsWith(ShaHttpServerApp.REQUEST_PREFIX)))
+            .allMatch(l -> l.contains(" /fay/"));
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- fay:\n" + fay.outputForHumans(), e);
+      }
+    }
+  }
+
   @Test
   void nonHttpAndBadClientsPassThroughWithoutDisturbingOthers(NetnsLab lab) {
     IncomingLab in = incoming(lab);
