@@ -39,6 +39,20 @@ public final class Http {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(value, "value");
     }
+
+    /** The fields of {@code it} in order (e.g. Netty's {@code HttpHeaders.iteratorCharSequence()}). */
+    public static List<Header> listOf(
+        java.util.Iterator<? extends java.util.Map.Entry<? extends CharSequence, ? extends CharSequence>> it) {
+      if (!it.hasNext()) {
+        return List.of();
+      }
+      List<Header> out = new java.util.ArrayList<>();
+      while (it.hasNext()) {
+        java.util.Map.Entry<? extends CharSequence, ? extends CharSequence> e = it.next();
+        out.add(new Header(e.getKey().toString(), e.getValue().toString()));
+      }
+      return out;
+    }
   }
 
   /**

@@ -490,15 +490,6 @@ final class HttpGateway {
   }
 
   private static List<Http.Header> headers(HttpHeaders headers) {
-    if (headers.isEmpty()) {
-      return List.of();
-    }
-    List<Http.Header> out = new ArrayList<>(headers.size());
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
-    while (it.hasNext()) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      out.add(new Http.Header(e.getKey().toString(), e.getValue().toString()));
-    }
-    return out;
+    return Http.Header.listOf(headers.iteratorCharSequence());
   }
 }

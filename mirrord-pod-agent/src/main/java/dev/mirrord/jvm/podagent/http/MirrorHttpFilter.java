@@ -89,7 +89,8 @@ public final class MirrorHttpFilter implements AutoCloseable {
     decoder.finishAndReleaseAll();
   }
 
-  static HttpFilterMatcher.RequestView view(HttpRequest req) {
+  /** What a filter looks at of a decoded request (also the steal side's view). */
+  public static HttpFilterMatcher.RequestView view(HttpRequest req) {
     return new HttpFilterMatcher.RequestView() {
       @Override
       public String method() {

@@ -228,7 +228,7 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean upgrade = isUpgrade(req);
-    FilteredPort.Match match = port.handedBack ? null : port.match(view(req));
+    FilteredPort.Match match = port.handedBack ? null : port.match(dev.mirrord.jvm.podagent.http.MirrorHttpFilter.view(req));
     if (match != null && !match.alsoMatched().isEmpty() && !multiMatchLogged) {
       multiMatchLogged = true;
       logger.info("{} {} on port {} matches the filters of {} and {}; {} takes it (first match)", req.method(),
@@ -972,41 +972,13 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
   }
 
   static List<Http.Header> headers(HttpHeaders headers) {
-    if (headers.isEmpty()) {
-      return List.of();
-    }
-    List<Http.Header> out = new ArrayList<>(headers.size());
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
-    while (it.hasNext()) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      out.add(new Http.Header(e.getKey().toString(), e.getValue().toString()));
-    }
-    return out;
+    return Http.Header.listOf(headers.iteratorCharSequence());
   }
 
   private static boolean isUpgrade(HttpRequest req) {
     return HttpMethod.CONNECT.equals(req.method())
         || (req.headers().contains(HttpHeaderNames.UPGRADE)
             && req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true));
-  }
-
-  private static HttpFilterMatcher.RequestView view(HttpRequest req) {
-    return new HttpFilterMatcher.RequestView() {
-      @Override
-      public String method() {
-        return req.method().name();
-      }
-
-      @Override
-      public String uri() {
-        return req.uri();
-      }
-
-      @Override
-      public Iterable<Map.Entry<String, String>> headers() {
-        return req.headers();
-      }
-    };
   }
 
   static String hex(long id) {

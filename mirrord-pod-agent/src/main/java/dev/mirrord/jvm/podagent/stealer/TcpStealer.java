@@ -133,18 +133,9 @@ public final class TcpStealer implements AutoCloseable {
     // added (IPv4 is live before IPv6 is done) must find their owner, not be closed unowned.
     StolenPort stolen = new StolenPort(port, client, listener);
     ports.put(port, stolen);
-    try {
-      redirector.redirect(port, agentPort, comment(false));
-    } catch (IOException | RuntimeException e) {
-      ports.remove(port, stolen);
-      listener.close();
-      logger.error("could not redirect port {}: {}", port, e.getMessage());
-      return RemoteResult.err(new ResponseError.Forbidden("iptables redirect of port " + port + " failed: " + e.getMessage()));
-    }
-    try {
-      flush.flush(port);
-    } catch (RuntimeException e) {
-      logger.warn("could not flush established connections to port {}: {}", port, e.getMessage());
+    RemoteResult<Integer> failed = redirectAndFlush(port, listener, false, () -> ports.remove(port, stolen));
+    if (failed != null) {
+      return failed;
     }
     logger.info("stealing port {} for {} (agent port {})", port, client.name(), agentPort);
     return RemoteResult.ok(port);
@@ -204,10 +195,25 @@ public final class TcpStealer implements AutoCloseable {
     fp.subscribe(client, filter);
     holder[0] = fp;
     filteredPorts.put(port, fp);
+    RemoteResult<Integer> failed = redirectAndFlush(port, listener, true, () -> filteredPorts.remove(port, fp));
+    if (failed != null) {
+      return failed;
+    }
+    logger.info("stealing HTTP requests to port {} that match {} for {} (agent port {})", port, filter,
+        client.name(), agentPort);
+    return RemoteResult.ok(port);
+  }
+
+  /**
+   * Redirects {@code port} to {@code listener} and flushes the connections established before;
+   * {@code null} when done, else the error (after {@code unregister} and closing the listener).
+   */
+  private RemoteResult<Integer> redirectAndFlush(int port, Channel listener, boolean filtered, Runnable unregister) {
+    int agentPort = ((InetSocketAddress) listener.localAddress()).getPort();
     try {
-      redirector.redirect(port, agentPort, comment(true));
+      redirector.redirect(port, agentPort, comment(filtered));
     } catch (IOException | RuntimeException e) {
-      filteredPorts.remove(port, fp);
+      unregister.run();
       listener.close();
       logger.error("could not redirect port {}: {}", port, e.getMessage());
       return RemoteResult.err(new ResponseError.Forbidden("iptables redirect of port " + port + " failed: " + e.getMessage()));
@@ -217,9 +223,7 @@ public final class TcpStealer implements AutoCloseable {
     } catch (RuntimeException e) {
       logger.warn("could not flush established connections to port {}: {}", port, e.getMessage());
     }
-    logger.info("stealing HTTP requests to port {} that match {} for {} (agent port {})", port, filter,
-        client.name(), agentPort);
-    return RemoteResult.ok(port);
+    return null;
   }
 
   private String comment(boolean filtered) {
