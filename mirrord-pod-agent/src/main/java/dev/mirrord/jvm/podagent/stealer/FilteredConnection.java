@@ -239,6 +239,9 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
       Pass p = new Pass(req.method(), upgrade);
       exchanges.add(p);
       receiving = p;
+      if (upstream == null && !closing) {
+        connectUpstream(); // the server closed the previous one while idle
+      }
       if (responseDecoder != null) {
         responseDecoder.requestSent(req.method());
       }
@@ -383,6 +386,9 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
     InetSocketAddress target = new InetSocketAddress(local.getAddress(), port.port);
     EventLoop loop = client.eventLoop();
     Upstream handler = new Upstream();
+    upstreamConnected = false;
+    upstreamDecoder = false;
+    responseDecoder = null;
     Bootstrap b =
         new Bootstrap()
             .group(loop)
@@ -392,7 +398,14 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
             .handler(handler);
-    upstream = b.connect(target).addListener((ChannelFutureListener) f -> {
+    Channel up = b.register().channel();
+    if (mode == Mode.HTTP1) {
+      responseDecoder = new RawHttpResponseDecoder();
+      up.pipeline().addFirst("http-response", responseDecoder);
+      upstreamDecoder = true;
+    }
+    upstream = up;
+    up.connect(target).addListener((ChannelFutureListener) f -> {
       if (!f.isSuccess()) {
         upstreamFailed(f.cause());
         return;
@@ -408,7 +421,7 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
         shutdownUpstreamOutput();
       }
       updateClientRead();
-    }).channel();
+    });
   }
 
   private void upstreamFailed(Throwable cause) {
