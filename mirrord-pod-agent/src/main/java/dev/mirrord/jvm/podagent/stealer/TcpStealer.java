@@ -381,27 +381,14 @@ public final class TcpStealer implements AutoCloseable {
   }
 
   private Channel listen(int port, StealClient client) throws InterruptedException {
-    ServerBootstrap b =
-        new ServerBootstrap()
-            .group(client.eventLoop())
-            .channel(Transport.of(client.eventLoop()).serverSocketChannel())
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    StealClient owner = ownerOf(port);
-                    if (owner == null) {
-                      ch.close();
-                      return;
-                    }
-                    StolenConnection c = new StolenConnection(newId(), port, owner, ch);
-                    ch.pipeline().addLast(c);
-                  }
-                });
-    return b.bind(new InetSocketAddress(0)).sync().channel();
+    return listen(client, ch -> {
+      StealClient owner = ownerOf(port);
+      if (owner == null) {
+        ch.close();
+        return;
+      }
+      ch.pipeline().addLast(new StolenConnection(newId(), port, owner, ch));
+    });
   }
 
   private StealClient ownerOf(int port) {
