@@ -12,6 +12,10 @@
 #   (b)  two-hop socat relay chain: client ns -> socat in the pod ns (:8081) -> unix socket -> socat in the dev ns ->
 #        127.0.0.1:8080: the shape of mirrord's path (agent in the pod ns, CLI in the dev ns, unix socket between)
 #   (c)  mirrord steal: the server under `mirrord exec --tcp-steal` on 8080; wrk client ns -> 198.18.0.10:8080
+#   (d)  HTTP filter, unmatched: (a')'s pod server stays; the same server under `mirrord exec --http-header-filter`
+#        on 8082; wrk without the header: every request passes through the agent to the pod's server
+#   (e)  HTTP filter, matched: as (d) with the header: every request goes to the local app (compare with (c))
+#   (d0) one socat relay in the pod ns in front of (a')'s server: the floor of (d)'s shape (one user-space hop)
 # Each is warmed up (WARMUP seconds of wrk) before it is measured. A closed-loop wrk saturates the two cores, so its p50
 # is mostly queueing (Little's law: connections / req/s); the latency a path adds is also measured paced: for (a'), (b)
 # and (c), PACED_CONNECTIONS connections that each wait PACED_DELAY_MS between requests (wrk's Lua delay()), far below
@@ -34,21 +38,21 @@ bench_lab_up
 POD_IP=198.18.0.10
 declare -A ROW
 
-# wrk_run LABEL NODE URL -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
+# wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
 wrk_run() {
   local label=$1 node=$2 url=$3
-  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
-  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" \
+  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${@:4}" "$url" >/dev/null 2>&1 || true
+  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${@:4}" "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
   ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
 }
 
-# wrk_paced LABEL NODE URL -> ROW[LABEL]: PACED_CONNECTIONS connections, PACED_DELAY_MS between requests on each
+# wrk_paced LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]: PACED_CONNECTIONS connections, PACED_DELAY_MS between requests
 wrk_paced() {
   local label=$1 node=$2 url=$3 script="$BENCH_WORK/paced.lua"
   printf 'function delay()\n  return %s\nend\n' "$PACED_DELAY_MS" >"$script"
-  ip netns exec "$(bench_ns "$node")" wrk -t1 -c"$PACED_CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url" \
+  ip netns exec "$(bench_ns "$node")" wrk -t1 -c"$PACED_CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "${@:4}" "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
   ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
@@ -100,6 +104,29 @@ wrk_paced c_paced client "http://$POD_IP:8080/"
 AGENT_CPU=$(awk -v a="$cpu0" -v b="$(bench_cpu_seconds "$agent")" -v t="$((WARMUP + DURATION))" \
   'BEGIN { printf "%.0f %% of one core", 100 * (b - a) / t }')
 AGENT_RSS=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$agent/status")
+bench_stop "$cli"
+
+# (d) and (e) HTTP-filtered steal (issue 15): the same server under `mirrord exec --http-header-filter` on the pod's
+# port 8082, where the pod's own server of (a') keeps running. (d) requests without the header: every one is
+# unmatched and passed through the agent to the pod's server — compare with (a'), no mirrord. (e) requests with
+# the header: every one is matched and replayed to the local app — compare with (c), unfiltered steal.
+# (d0) the floor of (d)'s shape: one socat relay in the pod ns (TCP :8085 -> the pod's server on 127.0.0.1:8082).
+d0=$(bench_start relay-one pod socat TCP-LISTEN:8085,fork,reuseaddr,nodelay TCP:127.0.0.1:8082,nodelay)
+sleep 0.5
+wrk_run d0_socat_one_hop client "http://$POD_IP:8085/"
+wrk_paced d0_paced client "http://$POD_IP:8085/"
+bench_stop "$d0" TERM
+mapfile -t FILTER_SERVER < <(bench_app_cmd ShaHttpServerApp 8082 filtered 3600 quiet)
+cli=$(bench_mirrord filter --http-header-filter '^x-dev: bench$' -- "${FILTER_SERVER[@]}")
+bench_wait_line "$BENCH_WORK/filter.out" '^sha-http.listening' 60
+wrk_run d_filter_unmatched client "http://$POD_IP:8082/"
+wrk_paced d_paced client "http://$POD_IP:8082/"
+wrk_run e_filter_matched client "http://$POD_IP:8082/" -H "X-Dev: bench"
+wrk_paced e_paced client "http://$POD_IP:8082/" -H "X-Dev: bench"
+grep -q 'hello from filtered' <(ip netns exec "$(bench_ns client)" curl -s -H 'X-Dev: bench' "http://$POD_IP:8082/") \
+  || bench_die "(e): a request with the header was not answered by the local app"
+grep -q 'hello from local' <(ip netns exec "$(bench_ns client)" curl -s "http://$POD_IP:8082/") \
+  || bench_die "(d): a request without the header was not answered by the pod's server"
 bench_stop "$cli"
 
 # Bulk: direct loopback, direct lab network, stolen.
@@ -187,3 +214,22 @@ echo
 echo "CPU per GiB stolen (user+system): $BULK_CPU"
 echo "bulk socat chain / direct network: $(ratio "$BC" "$BN"), / direct loopback: $(ratio "$BC" "$BL"); steal / socat chain: $(ratio "$BS" "$BC")"
 echo "bulk steal / direct network: $(ratio "$BS" "$BN"), steal / direct loopback: $(ratio "$BS" "$BL") (goal >= 0.6)"
+read -r _ D_RPS D_P50 D_P99 D_ERR <<<"${ROW[d_filter_unmatched]}"
+read -r _ E_RPS E_P50 E_P99 E_ERR <<<"${ROW[e_filter_matched]}"
+read -r _ DP_RPS DP_P50 DP_P99 DP_ERR <<<"${ROW[d_paced]}"
+read -r _ D0_RPS D0_P50 D0_P99 D0_ERR <<<"${ROW[d0_socat_one_hop]}"
+read -r _ D0P_RPS D0P_P50 D0P_P99 D0P_ERR <<<"${ROW[d0_paced]}"
+read -r _ EP_RPS EP_P50 EP_P99 EP_ERR <<<"${ROW[e_paced]}"
+echo
+echo "HTTP filter (--http-header-filter '^x-dev: bench$' on the pod's port 8082, where (a')'s server keeps running)"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path" "req/s" "p50 µs" "p99 µs" "errors"
+printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-----------" "-----------" "--------"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d0) one socat hop to the pod's server" "$D0_RPS" "$D0_P50" "$D0_P99" "$D0_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d0) paced" "$D0P_RPS" "$D0P_P50" "$D0P_P99" "$D0P_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d) unmatched, passed to the pod" "$D_RPS" "$D_P50" "$D_P99" "$D_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d) paced" "$DP_RPS" "$DP_P50" "$DP_P99" "$DP_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(e) matched, to the local app" "$E_RPS" "$E_P50" "$E_P99" "$E_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(e) paced" "$EP_RPS" "$EP_P50" "$EP_P99" "$EP_ERR"
+echo "filter, unmatched / (a') direct network req/s: $(ratio "$D_RPS" "$N_RPS") (goal >= 0.8); added p50: closed-loop $((D_P50 - N_P50)) µs, paced $((DP_P50 - NP_P50)) µs (goal <= 300 µs)"
+echo "the shape's floor, one socat hop / (a') req/s: $(ratio "$D0_RPS" "$N_RPS"), added p50 paced $((D0P_P50 - NP_P50)) µs; filter unmatched / one socat hop: $(ratio "$D_RPS" "$D0_RPS")"
+echo "filter, matched / (c) unfiltered steal req/s: $(ratio "$E_RPS" "$C_RPS") (goal >= 0.8); paced p50 $EP_P50 µs vs steal $CP_P50 µs"

@@ -17,4 +17,6 @@ public sealed interface AgentMessage extends Message
         Tcp.Data,
         Tcp.Shutdown,
         Tcp.Close,
-        Tcp.Flow {}
+        Tcp.Flow,
+        Http.Request,
+        Http.BodyEnd {}

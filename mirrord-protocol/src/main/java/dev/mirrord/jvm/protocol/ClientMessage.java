@@ -14,4 +14,7 @@ public sealed interface ClientMessage extends Message
         Tcp.Data,
         Tcp.Shutdown,
         Tcp.Close,
-        Tcp.Flow {}
+        Tcp.Flow,
+        Http.SubscribeFiltered,
+        Http.Response,
+        Http.BodyEnd {}

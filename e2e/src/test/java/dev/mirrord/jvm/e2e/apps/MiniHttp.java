@@ -66,6 +66,18 @@ final class MiniHttp implements AutoCloseable {
     return read();
   }
 
+  /** Writes {@code raw} (one or more whole requests, as they are) and reads one response. */
+  Response exchangeRaw(byte[] raw) throws IOException {
+    out.write(raw);
+    out.flush();
+    return read();
+  }
+
+  /** Reads the next response (of a request written before). */
+  Response readResponse() throws IOException {
+    return read();
+  }
+
   private Response read() throws IOException {
     String status = line();
     if (status == null) {

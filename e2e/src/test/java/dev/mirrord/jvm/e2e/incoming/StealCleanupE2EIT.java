@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Issue 5's clean-up loop: {@value #DEFAULT_KILLS} steal sessions in a row, each ended a different way (SIGINT to
+ * Issue 5's clean-up loop: {@value #DEFAULT_KILLS} steal sessions in a row (every other one HTTP-filtered, issue
+ * 15), each ended a different way (SIGINT to
  * {@code mirrord}, {@code kill -9} of the CLI, {@code kill -9} of the agent, in turn). Each time:
  *
  * <ol>
@@ -106,7 +107,10 @@ class StealCleanupE2EIT {
 
   private static Row iteration(IncomingLab in, String local, int i, Kill kill) {
     long start = System.nanoTime();
-    try (MirrordSession s = in.mirrord(local, List.of("--tcp-steal"),
+    // Every other session steals with an HTTP filter (issue 15) that matches every request: the same checks then
+    // cover the filtered listener, its pass-through exemptions and its rule comments.
+    List<String> steal = i % 2 == 1 ? List.of("--http-path-filter", "^/") : List.of("--tcp-steal");
+    try (MirrordSession s = in.mirrord(local, steal,
         IncomingLab.java(TinyHttpApp.class, Integer.toString(POD_PORT), "local", "60"))) {
       try {
         s.awaitApp("^" + TinyHttpApp.READY_PREFIX, IncomingLab.START);

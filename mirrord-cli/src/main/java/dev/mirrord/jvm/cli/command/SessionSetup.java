@@ -33,7 +33,8 @@ final class SessionSetup {
    */
   static ExecSession.Params prepare(
       SessionOptions options, CliEnvironment environment, PrintWriter err, List<String> extraWarnings) {
-    MirrordConfig config = new ConfigLoader(environment.env()).load(options.configFile(), options.flags());
+    ConfigLoader loader = new ConfigLoader(environment.env());
+    MirrordConfig config = loader.load(options.configFile(), options.flags());
     TargetSpec target = config.targetSpec();
     if (target == null) {
       throw new MirrordException(
@@ -69,6 +70,7 @@ final class SessionSetup {
       warnings.add("-c (accept_invalid_certificates) only applies to Kubernetes targets; ignored for " + target.describe());
     }
     warnings.addAll(FeatureSupport.warnings(config));
+    warnings.addAll(loader.warnings());
     warnings.addAll(extraWarnings);
     return new ExecSession.Params(
         environment, config, target, launcher, layerJar, sessionId, logFile, notices, warnings);

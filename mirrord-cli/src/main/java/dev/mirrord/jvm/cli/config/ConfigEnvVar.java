@@ -33,7 +33,9 @@ public enum ConfigEnvVar {
   MIRRORD_SKIP_JVMS("like --skip-jvms, comma list of main-class/jar globs"),
   MIRRORD_SKIP_PROCESSES("mirrord's name for MIRRORD_SKIP_JVMS (comma or ';' list)"),
   MIRRORD_AGENT_CONTAINER("true: like --agent-container (agent.container)"),
-  MIRRORD_ACCEPT_INVALID_CERTIFICATES("true: like -c (accept_invalid_certificates)");
+  MIRRORD_ACCEPT_INVALID_CERTIFICATES("true: like -c (accept_invalid_certificates)"),
+  MIRRORD_HTTP_HEADER_FILTER("like --http-header-filter: incoming.http_filter.header_filter (a regex)"),
+  MIRRORD_HTTP_PATH_FILTER("like --http-path-filter: incoming.http_filter.path_filter (a regex)");
 
   /** One line for help texts. */
   public final String help;

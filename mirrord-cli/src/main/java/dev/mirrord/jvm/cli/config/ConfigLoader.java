@@ -51,6 +51,7 @@ public final class ConfigLoader {
           .build();
 
   private final Map<String, String> env;
+  private final List<String> warnings = new ArrayList<>();
 
   public ConfigLoader(Map<String, String> env) {
     this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
@@ -69,13 +70,26 @@ public final class ConfigLoader {
       file = Path.of(env.get(MIRRORD_CONFIG_FILE.name()).strip());
     }
     if (file != null) {
-      merged = merged.overlay(readFile(file));
+      merged = merged.overlay(readFile(file, warnings));
     }
     return merged.overlay(fromEnv()).overlay(flags);
   }
 
+  /** What {@link #load} read but ignored (keys of mirrord's layout we do not implement): one line each. */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
   /** One config file, validated; fields it does not set are null. */
   public static MirrordConfig readFile(Path file) {
+    return readFile(file, new ArrayList<>());
+  }
+
+  /**
+   * One config file, in our layout or mirrord's ({@link MirrordLayout}), validated; keys of mirrord's
+   * layout that are ignored go to {@code warnings}.
+   */
+  public static MirrordConfig readFile(Path file, List<String> warnings) {
     String name = file.toString();
     byte[] bytes;
     try {
@@ -90,6 +104,9 @@ public final class ConfigLoader {
     try {
       // tree first: syntax errors here, and mapping errors can then show the offending value
       tree = MAPPER.readTree(bytes);
+      if (MirrordLayout.applies(tree)) {
+        tree = MirrordLayout.translate(tree, warnings);
+      }
       if (tree == null || tree.isMissingNode()) {
         cfg = null;
       } else {
@@ -198,6 +215,10 @@ public final class ConfigLoader {
         incomingMode == null && portMap == null && ignorePorts == null
             ? null
             : new MirrordConfig.Incoming(incomingMode, portMap, ignorePorts);
+    HttpFilterConfig httpFilter = httpFilterFromEnv();
+    if (httpFilter != null) {
+      incoming = (incoming == null ? new MirrordConfig.Incoming(null, null, null) : incoming).withHttpFilter(httpFilter);
+    }
 
     boolean noOutgoing = bool(MIRRORD_NO_OUTGOING);
     Boolean tcp = noOutgoing || bool(MIRRORD_NO_TCP_OUTGOING) ? Boolean.FALSE : null;
@@ -265,6 +286,27 @@ public final class ConfigLoader {
     return list == null ? null : commaList(list.replace(';', ','));
   }
 
+  /** {@code MIRRORD_HTTP_HEADER_FILTER} / {@code MIRRORD_HTTP_PATH_FILTER}, checked; null if neither is set. */
+  private HttpFilterConfig httpFilterFromEnv() {
+    String header = get(MIRRORD_HTTP_HEADER_FILTER);
+    String path = get(MIRRORD_HTTP_PATH_FILTER);
+    if (header == null && path == null) {
+      return null;
+    }
+    ConfigEnvVar var = header != null ? MIRRORD_HTTP_HEADER_FILTER : MIRRORD_HTTP_PATH_FILTER;
+    String value = header != null ? header : path;
+    if (header != null && path != null) {
+      throw configError("MIRRORD_HTTP_HEADER_FILTER and MIRRORD_HTTP_PATH_FILTER are both set; set one (or use"
+          + " incoming.http_filter.all_of in the config file)");
+    }
+    try {
+      HttpFilterConfig.regex(value, var.name());
+    } catch (IllegalArgumentException e) {
+      throw envError(var, value, e.getMessage());
+    }
+    return new HttpFilterConfig(header, path, null, null, null, null);
+  }
+
   private MirrordConfig.Agent agentFromEnv() {
     Integer timeout = null;
     String t = get(MIRRORD_AGENT_STARTUP_TIMEOUT);
@@ -330,6 +372,14 @@ public final class ConfigLoader {
           throw configError(
               where.apply("incoming.ignore_ports") + ": " + p + " (ports are 1-65535); fix the value");
         }
+      }
+    }
+    if (cfg.incoming() != null && cfg.incoming().httpFilter() != null) {
+      try {
+        cfg.incoming().httpFilter().toFilter("incoming.http_filter");
+      } catch (IllegalArgumentException e) {
+        String[] keyAndWhy = e.getMessage().split(": ", 2);
+        throw configError(where.apply(keyAndWhy[0]) + ": " + keyAndWhy[keyAndWhy.length - 1] + "; fix the value");
       }
     }
     if (cfg.incoming() != null && hasNull(cfg.incoming().portMap())) {

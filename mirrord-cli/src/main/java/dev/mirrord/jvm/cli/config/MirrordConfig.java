@@ -86,7 +86,8 @@ public record MirrordConfig(
       @JsonProperty("port_map") List<PortMapping> portMap,
       @JsonProperty("ignore_ports") List<Integer> ignorePorts,
       @JsonProperty("flush_connections") Boolean flushConnections,
-      @JsonProperty("hand_back_grace_seconds") Integer handBackGraceSeconds) {
+      @JsonProperty("hand_back_grace_seconds") Integer handBackGraceSeconds,
+      @JsonProperty("http_filter") HttpFilterConfig httpFilter) {
     /** Steal: seconds connections in flight may finish after a port is handed back. */
     public static final int DEFAULT_HAND_BACK_GRACE_SECONDS = 3;
 
@@ -97,6 +98,16 @@ public record MirrordConfig(
 
     public Incoming(IncomingMode mode, List<PortMapping> portMap, List<Integer> ignorePorts) {
       this(mode, portMap, ignorePorts, null, null);
+    }
+
+    public Incoming(IncomingMode mode, List<PortMapping> portMap, List<Integer> ignorePorts,
+        Boolean flushConnections, Integer handBackGraceSeconds) {
+      this(mode, portMap, ignorePorts, flushConnections, handBackGraceSeconds, null);
+    }
+
+    /** This level with {@code http_filter} set. */
+    public Incoming withHttpFilter(HttpFilterConfig filter) {
+      return new Incoming(mode, portMap, ignorePorts, flushConnections, handBackGraceSeconds, filter);
     }
 
     /** Steal: whether connections opened before the steal are flushed (default true). */
@@ -117,7 +128,8 @@ public record MirrordConfig(
               pick(portMap, o.portMap),
               pick(ignorePorts, o.ignorePorts),
               pick(flushConnections, o.flushConnections),
-              pick(handBackGraceSeconds, o.handBackGraceSeconds));
+              pick(handBackGraceSeconds, o.handBackGraceSeconds),
+              pick(httpFilter, o.httpFilter));
     }
   }
 

@@ -146,7 +146,7 @@ public final class ExecSession {
                       p.config().isVerbose(),
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
-      proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
+      proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()), httpFilterPolicy(p.config()));
       Session.HelloOk agentHello;
       try {
         agentHello = await(proxy.connectAgent(agent.address()), "the agent handshake");
@@ -329,6 +329,29 @@ public final class ExecSession {
       dir.close();
     }
     logger.info("session {} cleaned up", p.sessionId());
+  }
+
+  /** The session's HTTP filter ({@code incoming.http_filter}), or none. */
+  static dev.mirrord.jvm.cli.proxy.HttpFilterPolicy httpFilterPolicy(MirrordConfig config) {
+    var f = config.incoming().httpFilter();
+    if (f == null || !f.isSet()) {
+      return dev.mirrord.jvm.cli.proxy.HttpFilterPolicy.NONE;
+    }
+    var filter = f.toFilter("incoming.http_filter");
+    return new dev.mirrord.jvm.cli.proxy.HttpFilterPolicy(filter, f.portSet(), describe(filter));
+  }
+
+  private static String describe(dev.mirrord.jvm.protocol.Http.Filter f) {
+    if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.Header h) {
+      return "header_filter(" + h.regex() + ")";
+    } else if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.Path p) {
+      return "path_filter(" + p.regex() + ")";
+    } else if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.Method m) {
+      return "method_filter(" + m.method() + ")";
+    } else if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.AllOf a) {
+      return "all_of" + a.filters().stream().map(ExecSession::describe).toList();
+    }
+    return "any_of" + ((dev.mirrord.jvm.protocol.Http.Filter.AnyOf) f).filters().stream().map(ExecSession::describe).toList();
   }
 
   /** The app's local port for a target port: {@code --port-map LOCAL:REMOTE} read backwards. */

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.cli.proxy;
 
 import dev.mirrord.jvm.cli.UserNotices;
 import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
@@ -70,13 +71,42 @@ final class IncomingProxy {
 
   private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
 
+  /** Which target ports are stolen or mirrored with an HTTP filter (none by default). */
+  private final HttpFilterPolicy httpFilter;
+
+  /** Matched HTTP requests, replayed to the app. */
+  private final HttpGateway gateway;
+
+  /** The protocol version the agent speaks (HTTP filters need {@link Http#SINCE}). */
+  private volatile java.util.function.Supplier<dev.mirrord.jvm.protocol.ProtocolVersion> agentVersion =
+      () -> dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT;
+
   private record Subscription(int targetPort, int localPort, IncomingMode mode, LayerConnectionHandler layer) {}
 
   IncomingProxy(EventLoopGroup group, IntUnaryOperator localPortFor, UserNotices notices) {
+    this(group, localPortFor, notices, HttpFilterPolicy.NONE);
+  }
+
+  IncomingProxy(EventLoopGroup group, IntUnaryOperator localPortFor, UserNotices notices,
+      HttpFilterPolicy httpFilter) {
     this.group = group;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
     this.notices = notices;
+    this.httpFilter = httpFilter;
+    this.gateway = new HttpGateway(group, localPortFor, agent, port -> {
+      Subscription s = subscriptions.get(port);
+      return s == null ? null : s.layer();
+    });
+  }
+
+  /** Logs the matched HTTP requests per port (at the end of a session). */
+  void logHttpCounts() {
+    gateway.logCounts();
+  }
+
+  void agentVersion(java.util.function.Supplier<dev.mirrord.jvm.protocol.ProtocolVersion> version) {
+    this.agentVersion = version;
   }
 
   void agentConnected(Channel channel) {
@@ -99,10 +129,24 @@ final class IncomingProxy {
             + existing.layer().describe() + "); close that listener first");
         return true;
       }
+      Http.Filter filter = httpFilter.filterFor(sub.port());
+      if (filter != null && agentVersion.get().compareTo(Http.SINCE) < 0) {
+        layer.deliver(new Tcp.PortSubscribeResult(sub.port(), RemoteResult.err(new ResponseError.NotImplemented(
+            "HTTP filters (agent protocol " + agentVersion.get() + ", needs " + Http.SINCE + ")"))));
+        notices.error("the mirrord agent is too old for http_filter (protocol " + agentVersion.get()
+            + "); use the agent of this CLI's build");
+        return true;
+      }
       pendingSubscribes.put(sub.port(), layer);
       subscriptions.put(sub.port(),
           new Subscription(sub.port(), localPortFor.applyAsInt(sub.port()), sub.mode(), layer));
-      agent.send(sub);
+      if (filter != null) {
+        agent.send(new Http.SubscribeFiltered(sub.port(), sub.mode(), filter));
+        logger.info("{} target port {} with the HTTP filter {}", sub.mode() == IncomingMode.STEAL ? "stealing"
+            : "mirroring", sub.port(), httpFilter.describe());
+      } else {
+        agent.send(sub);
+      }
       return true;
     }
     if (msg instanceof Tcp.PortUnsubscribe unsub) {
@@ -143,6 +187,14 @@ final class IncomingProxy {
       newConnection(nc);
       return true;
     }
+    if (msg instanceof Http.Request r) {
+      gateway.request(r);
+      return true;
+    }
+    if (msg instanceof Http.BodyEnd e) {
+      gateway.fromAgent(e);
+      return true;
+    }
     if (Tcp.connectionIdOf(msg) == 0) {
       return false;
     }
@@ -161,6 +213,8 @@ final class IncomingProxy {
     Relay relay = relays.get(id);
     if (relay != null) {
       relay.fromAgent(msg);
+    } else if (gateway.fromAgent(msg)) {
+      // a matched HTTP request's stream, or the end of its client connection
     } else {
       logger.debug("{} for unknown connection {}", msg.getClass().getSimpleName(), id);
       DataFrame.discard(msg);
@@ -182,6 +236,7 @@ final class IncomingProxy {
   /** The agent link is gone: every relay ends. */
   void agentLost() {
     agent.lost();
+    gateway.agentLost();
     for (Relay r : relays.values()) {
       r.local.close();
     }
@@ -194,6 +249,7 @@ final class IncomingProxy {
     for (Relay r : relays.values()) {
       EventLoops.run(r.local.eventLoop(), r::updateAutoRead);
     }
+    gateway.agentWritabilityChanged();
   }
 
   private void newConnection(Tcp.NewConnection nc) {

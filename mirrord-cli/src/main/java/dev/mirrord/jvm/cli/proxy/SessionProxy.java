@@ -53,13 +53,14 @@ public final class SessionProxy implements AutoCloseable {
   /** Completes when the agent connection closes while the proxy is not closing. */
   private final CompletableFuture<Void> agentGone = new CompletableFuture<>();
 
-  private SessionProxy(
-      String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
+  private SessionProxy(String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport,
+      HttpFilterPolicy httpFilter) {
     this.token = Objects.requireNonNull(token, "token");
     this.notices = Objects.requireNonNull(notices, "notices");
     this.transport = Objects.requireNonNull(transport, "transport");
     this.group = transport.newGroup(1, new DefaultThreadFactory("mirrord-proxy", true));
-    this.incoming = new IncomingProxy(group, localPortFor, notices);
+    this.incoming = new IncomingProxy(group, localPortFor, notices, httpFilter);
+    this.incoming.agentVersion(() -> agentProtocol);
     this.outgoing = new OutgoingProxy(group, router);
   }
 
@@ -80,7 +81,18 @@ public final class SessionProxy implements AutoCloseable {
   /** As {@link #start(String, UserNotices, IntUnaryOperator)}, on {@code transport} (tests). */
   static SessionProxy start(
       String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
-    SessionProxy proxy = new SessionProxy(token, notices, localPortFor, transport);
+    return start(token, notices, localPortFor, transport, HttpFilterPolicy.NONE);
+  }
+
+  /** As {@link #start(String, UserNotices, IntUnaryOperator)}, stealing (or mirroring) with {@code httpFilter}. */
+  public static SessionProxy start(
+      String token, UserNotices notices, IntUnaryOperator localPortFor, HttpFilterPolicy httpFilter) {
+    return start(token, notices, localPortFor, Transport.preferred(), httpFilter);
+  }
+
+  static SessionProxy start(String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport,
+      HttpFilterPolicy httpFilter) {
+    SessionProxy proxy = new SessionProxy(token, notices, localPortFor, transport, httpFilter);
     try {
       proxy.bind();
       return proxy;
@@ -230,6 +242,7 @@ public final class SessionProxy implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    incoming.logHttpCounts();
     try {
       channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     } finally {

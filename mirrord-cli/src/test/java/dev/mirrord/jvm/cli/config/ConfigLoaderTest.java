@@ -137,7 +137,7 @@ class ConfigLoaderTest {
   void unknownNestedKeyIsNamedWithItsPath() throws IOException {
     Path f = file("{\"incoming\": {\"mod\": \"steal\"}}");
     assertThatThrownBy(() -> ConfigLoader.readFile(f))
-        .hasMessageContaining("unknown key 'incoming.mod' (known: flush_connections, hand_back_grace_seconds, ignore_ports, mode, port_map)");
+        .hasMessageContaining("unknown key 'incoming.mod' (known: flush_connections, hand_back_grace_seconds, http_filter, ignore_ports, mode, port_map)");
   }
 
   @ParameterizedTest
