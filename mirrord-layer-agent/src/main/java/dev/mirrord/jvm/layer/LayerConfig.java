@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.RelaySource;
 import dev.mirrord.jvm.protocol.OutgoingFilter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,8 +24,10 @@ import java.util.Set;
  * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
  * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
- * entries, see {@link OutgoingFilter}), {@code session.id=}. Every error names the key
- * and the file.
+ * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code incoming.relay.address=127.0.0.1} and {@code incoming.relay.ports6=}
+ * (where the CLI's relays come from, see {@link RelaySource}), {@code on.disconnect=exit} ({@code
+ * exit|continue}: what the layer does when its connection to the CLI is lost). Every error names
+ * the key and the file.
  */
 public record LayerConfig(
     Path sessionFile,
@@ -40,7 +43,17 @@ public record LayerConfig(
     boolean outgoingUdp,
     boolean dnsRemote,
     OutgoingFilter outgoingFilter,
-    String sessionId) {
+    String sessionId,
+    RelaySource relaySource,
+    OnDisconnect onDisconnect) {
+
+  /** What the layer does when its connection to the CLI is lost ({@code on.disconnect}). */
+  public enum OnDisconnect {
+    /** One line on stderr, then the JVM exits with {@code LayerAgent.EXIT_DISCONNECTED}. */
+    EXIT,
+    /** The app keeps running without mirrord (its hooks fall back to local behaviour). */
+    CONTINUE
+  }
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
   public enum Incoming {
@@ -85,6 +98,10 @@ public record LayerConfig(
         + outgoingFilter
         + ", session="
         + sessionId
+        + ", relays="
+        + relaySource
+        + ", onDisconnect="
+        + onDisconnect
         + "]";
   }
 
@@ -128,9 +145,11 @@ public record LayerConfig(
     boolean dns = p.bool("dns.remote", true);
     OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
+    RelaySource relays = p.relaySource("incoming.relay.address", "incoming.relay.ports6");
+    OnDisconnect onDisconnect = p.onDisconnect("on.disconnect", "exit");
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session);
+        session, relays, onDisconnect);
   }
 
   private static String describe(Exception e) {
@@ -220,6 +239,41 @@ public record LayerConfig(
         return Incoming.valueOf(v.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw bad(key, "must be one of mirror, steal, off, got '" + v + "'");
+      }
+    }
+
+    RelaySource relaySource(String addressKey, String ports6Key) throws LayerConfigException {
+      String address = optional(addressKey, null);
+      if (address == null) {
+        return RelaySource.LEGACY;
+      }
+      int from = 0;
+      int to = -1;
+      String range = optional(ports6Key, "");
+      if (!range.isEmpty()) {
+        int dash = range.indexOf('-');
+        if (dash < 0) {
+          throw bad(ports6Key, "must be <first port>-<last port>, got '" + range + "'");
+        }
+        from = port(ports6Key, range.substring(0, dash));
+        to = port(ports6Key, range.substring(dash + 1));
+        if (from > to) {
+          throw bad(ports6Key, "must be <first port>-<last port>, got '" + range + "'");
+        }
+      }
+      try {
+        return RelaySource.of(address, from, to);
+      } catch (IllegalArgumentException e) {
+        throw bad(addressKey, e.getMessage());
+      }
+    }
+
+    OnDisconnect onDisconnect(String key, String fallback) throws LayerConfigException {
+      String v = optional(key, fallback);
+      try {
+        return OnDisconnect.valueOf(v.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw bad(key, "must be one of exit, continue, got '" + v + "'");
       }
     }
 

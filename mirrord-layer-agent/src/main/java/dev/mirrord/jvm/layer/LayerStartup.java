@@ -113,7 +113,11 @@ final class LayerStartup {
         throw e;
       }
     } catch (HandshakeException e) {
-      fail(log, e.getMessage());
+      log.error("layer disabled: " + e.getMessage());
+      if (DisconnectPolicy.of(config.onDisconnect(), log).startFailed(e.getMessage())) {
+        awaitExit();
+      }
+      LayerAgent.reportDisabled(e.getMessage(), log.file());
       return;
     }
     log.info(
@@ -128,10 +132,15 @@ final class LayerStartup {
 
     ListenOps listenOps =
         new ListenOps(config, log, new ProxyPortSubscriber(connection, log));
-    PeerOps peerOps = new PeerOps(listenOps::isSubscribed, log);
+    PeerOps peerOps =
+        new PeerOps(config.relaySource(), listenOps::isSubscribed, connection::drainInbound, log);
+    DisconnectPolicy onDisconnect = DisconnectPolicy.of(config.onDisconnect(), log);
     connection.onMessage(
         m -> {
-          if (m instanceof Tcp.IncomingPeer) {
+          if (m instanceof Session.AgentLog
+              && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
+            onDisconnect.cliError(((Session.AgentLog) m).message());
+          } else if (m instanceof Tcp.IncomingPeer) {
             Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
             peerOps.record(
                 p.localPort(),
@@ -173,7 +182,13 @@ final class LayerStartup {
     System.setProperty("mirrord.layer.connected", "true");
     connection
         .closeFuture()
-        .thenRun(() -> System.setProperty("mirrord.layer.connected", "false"));
+        .thenRun(
+            () -> {
+              System.setProperty("mirrord.layer.connected", "false");
+              if (connection.lost()) {
+                onDisconnect.connectionLost(connection.peer());
+              }
+            });
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
 
@@ -206,6 +221,22 @@ final class LayerStartup {
     } catch (IOException | RuntimeException e) {
       log.debug("own host name unknown: " + e);
       return null;
+    }
+  }
+
+  /**
+   * Holds the premain thread while {@link DisconnectPolicy} ends the JVM, so that the app's {@code
+   * main} never starts unhooked.
+   */
+  private static void awaitExit() {
+    long deadline = System.nanoTime() + 2 * DisconnectPolicy.HOOKS_BOUND_MILLIS * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
