@@ -27,7 +27,8 @@ public enum ConfigEnvVar {
   MIRRORD_AGENT_IMAGE("agent.image: the pod agent's container image"),
   MIRRORD_AGENT_NAMESPACE("agent.namespace: where the agent Job runs (default: the target's)"),
   MIRRORD_AGENT_STARTUP_TIMEOUT("agent.startup_timeout: seconds the agent may take to get ready"),
-  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)");
+  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)"),
+  MIRRORD_LAYER_ON_DISCONNECT("layer.on_disconnect: exit or continue");
 
   /** One line for help texts. */
   public final String help;

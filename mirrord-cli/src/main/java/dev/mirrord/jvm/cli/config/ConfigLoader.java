@@ -221,7 +221,8 @@ public final class ConfigLoader {
             envCfg,
             get(MIRRORD_LOG_FILE),
             bool(MIRRORD_VERBOSE) ? Boolean.TRUE : null,
-            agentFromEnv());
+            agentFromEnv(),
+            layerFromEnv());
     if (cfg.target() != null) {
       try {
         TargetSpec.parse(cfg.target());
@@ -252,6 +253,18 @@ public final class ConfigLoader {
       return null;
     }
     return new MirrordConfig.Agent(image, namespace, timeout, ephemeral);
+  }
+
+  private MirrordConfig.Layer layerFromEnv() {
+    String v = get(MIRRORD_LAYER_ON_DISCONNECT);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return new MirrordConfig.Layer(MirrordConfig.OnDisconnect.parse(v.toLowerCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw envError(MIRRORD_LAYER_ON_DISCONNECT, v, e.getMessage());
+    }
   }
 
   /** Splits a comma list, dropping blanks. */
@@ -397,6 +410,9 @@ public final class ConfigLoader {
     }
     if (type == MirrordConfig.IncomingMode.class) {
       return "mirror, steal or off";
+    }
+    if (type == MirrordConfig.OnDisconnect.class) {
+      return "exit or continue";
     }
     if (type == PortMapping.class) {
       return "\"LOCAL:REMOTE\"";

@@ -28,7 +28,23 @@ public record MirrordConfig(
     @JsonProperty("env") Env env,
     @JsonProperty("log_file") String logFile,
     @JsonProperty("verbose") Boolean verbose,
-    @JsonProperty("agent") Agent agent) {
+    @JsonProperty("agent") Agent agent,
+    @JsonProperty("layer") Layer layer) {
+
+  /** Every field but {@code layer} (null: not set at this level). */
+  public MirrordConfig(
+      String target,
+      String namespace,
+      String context,
+      Incoming incoming,
+      Outgoing outgoing,
+      Dns dns,
+      Env env,
+      String logFile,
+      Boolean verbose,
+      Agent agent) {
+    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null);
+  }
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
@@ -47,7 +63,8 @@ public record MirrordConfig(
           null,
           false,
           new Agent(
-              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false));
+              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false),
+          new Layer(OnDisconnect.EXIT));
 
   /** Incoming traffic to the target's ports. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -223,6 +240,54 @@ public record MirrordConfig(
     }
   }
 
+  /** The layer inside the app's JVMs. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Layer(@JsonProperty("on_disconnect") OnDisconnect onDisconnect) {
+    Layer overlay(Layer o) {
+      return o == null ? this : new Layer(pick(onDisconnect, o.onDisconnect));
+    }
+
+    /** Whether a JVM that lost mirrord ends (the default) rather than running on without it. */
+    public boolean exits() {
+      return onDisconnect != OnDisconnect.CONTINUE;
+    }
+  }
+
+  /**
+   * What a JVM does when its layer loses the CLI (killed, crashed, or the session ended because
+   * the agent was lost): {@code exit} with one stderr line and exit code 75, or {@code continue}
+   * without mirrord.
+   */
+  public enum OnDisconnect {
+    EXIT,
+    CONTINUE;
+
+    @JsonValue
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses {@code exit|continue}.
+     *
+     * @throws IllegalArgumentException naming the accepted values
+     */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public static OnDisconnect parse(String text) {
+      for (OnDisconnect m : values()) {
+        if (m.wireName().equals(text)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("'" + text + "' is not a choice: expected exit or continue");
+    }
+  }
+
+  /** The layer settings, with the defaults where nothing is set. */
+  public Layer layerOrDefault() {
+    return layer == null ? DEFAULTS.layer : DEFAULTS.layer.overlay(layer);
+  }
+
   /** This level with every field that {@code higher} sets replaced by {@code higher}'s value. */
   public MirrordConfig overlay(MirrordConfig higher) {
     if (higher == null) {
@@ -238,7 +303,8 @@ public record MirrordConfig(
         env == null ? higher.env : env.overlay(higher.env),
         pick(logFile, higher.logFile),
         pick(verbose, higher.verbose),
-        agent == null ? higher.agent : agent.overlay(higher.agent));
+        agent == null ? higher.agent : agent.overlay(higher.agent),
+        layer == null ? higher.layer : layer.overlay(higher.layer));
   }
 
   /** The parsed target, or null if none is set. */
@@ -257,7 +323,7 @@ public record MirrordConfig(
 
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
-        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent);
+        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent, layer);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */

@@ -103,6 +103,7 @@ public final class ExecSession {
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
       proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()));
+      proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
       try {
         await(proxy.connectAgent(agent.address()), "the agent handshake");
       } catch (MirrordException e) {
@@ -121,9 +122,11 @@ public final class ExecSession {
           info.addresses());
       Map<String, String> imported = importEnv();
 
-      dir.writeSessionFile(
+      java.util.Properties session =
           JvmLauncher.sessionProperties(
-              p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config()));
+              p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config());
+      proxy.relayAddresses().addTo(session);
+      dir.writeSessionFile(session);
       p.warnings().forEach(p.notices()::warn);
       JvmLauncher.LaunchPlan plan =
           JvmLauncher.plan(p.command(), p.environment().env(), imported, p.layerJar(), dir.sessionFile());

@@ -123,7 +123,19 @@ class JvmLauncherTest {
         .containsEntry("outgoing.tcp", "true")
         .containsEntry("outgoing.udp", "false")
         .containsEntry("dns.remote", "false")
-        .hasSize(12);
+        .containsEntry("on.disconnect", "exit")
+        .hasSize(13);
+  }
+
+  @Test
+  void onDisconnectContinueReachesTheSessionFile() {
+    MirrordConfig cfg =
+        MirrordConfig.DEFAULTS.overlay(
+            new MirrordConfig(null, null, null, null, null, null, null, null, null, null,
+                new MirrordConfig.Layer(MirrordConfig.OnDisconnect.CONTINUE)));
+
+    assertThat(JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg))
+        .containsEntry("on.disconnect", "continue");
   }
 
   @Test

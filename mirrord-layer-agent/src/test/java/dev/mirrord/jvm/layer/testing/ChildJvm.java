@@ -57,6 +57,70 @@ public final class ChildJvm {
     }
   }
 
+  /** A child JVM that runs until closed (its output goes to files in the work dir). */
+  public static final class Running implements AutoCloseable {
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    Running(Process process, Path out, Path err) {
+      this.process = process;
+      this.out = out;
+      this.err = err;
+    }
+
+    public Process process() {
+      return process;
+    }
+
+    /** The stdout lines so far. */
+    public List<String> stdout() throws IOException {
+      return Files.readAllLines(out, StandardCharsets.UTF_8);
+    }
+
+    public List<String> stderr() throws IOException {
+      return Files.readAllLines(err, StandardCharsets.UTF_8);
+    }
+
+    /** The value of the first {@code key=value} stdout line, waiting up to {@code timeout} for it. */
+    public String await(String key, Duration timeout) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        for (String l : stdout()) {
+          if (l.startsWith(key + "=")) {
+            return l.substring(key.length() + 1);
+          }
+        }
+        if (System.nanoTime() > deadline || !process.isAlive()) {
+          throw new AssertionError("no " + key + " within " + timeout + "\n" + this);
+        }
+        Thread.sleep(10);
+      }
+    }
+
+    @Override
+    public String toString() {
+      try {
+        return "--- stdout\n" + String.join("\n", stdout()) + "\n--- stderr\n" + String.join("\n", stderr());
+      } catch (IOException e) {
+        return e.toString();
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Starts {@code main} as {@link #run} does, without waiting for it. */
+  public static Running start(
+      Path javaHome, String agentArgs, List<Path> classpath, Class<?> main, List<String> args, Path workDir)
+      throws IOException {
+    ProcessBuilder pb = builder(javaHome, List.of(), agentArgs, classpath, main, args, workDir);
+    return new Running(pb.start(), workDir.resolve("stdout.txt"), workDir.resolve("stderr.txt"));
+  }
+
   public static Result run(
       Path javaHome,
       String agentArgs,
@@ -82,6 +146,30 @@ public final class ChildJvm {
       List<String> args,
       Path workDir)
       throws IOException, InterruptedException {
+    ProcessBuilder pb = builder(javaHome, jvmArgs, agentArgs, classpath, main, args, workDir);
+    Path out = workDir.resolve("stdout.txt");
+    Path err = workDir.resolve("stderr.txt");
+    Process p = pb.start();
+    if (!p.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor();
+      throw new AssertionError(
+          "child JVM did not exit within 60 s: " + pb.command() + "\n" + Files.readString(out)
+              + Files.readString(err));
+    }
+    return new Result(
+        p.exitValue(),
+        Files.readAllLines(out, StandardCharsets.UTF_8),
+        Files.readAllLines(err, StandardCharsets.UTF_8));
+  }
+
+  private static ProcessBuilder builder(
+      Path javaHome,
+      List<String> jvmArgs,
+      String agentArgs,
+      List<Path> classpath,
+      Class<?> main,
+      List<String> args,
+      Path workDir) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaHome.resolve("bin/java").toString());
     cmd.addAll(jvmArgs);
@@ -99,16 +187,6 @@ public final class ChildJvm {
     pb.environment().remove("JDK_JAVA_OPTIONS");
     pb.environment().remove("_JAVA_OPTIONS");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor();
-      throw new AssertionError(
-          "child JVM did not exit within 60 s: " + cmd + "\n" + Files.readString(out)
-              + Files.readString(err));
-    }
-    return new Result(
-        p.exitValue(),
-        Files.readAllLines(out, StandardCharsets.UTF_8),
-        Files.readAllLines(err, StandardCharsets.UTF_8));
+    return pb;
   }
 }
