@@ -108,8 +108,13 @@ public final class ChildJvm {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    public void close() {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
