@@ -23,6 +23,13 @@ final class DisconnectPolicy {
   /** How long the app's shutdown hooks may run before the JVM halts. */
   static final long HOOKS_BOUND_MILLIS = 2000;
 
+  /**
+   * How long a lost connection waits for the JVM to begin its shutdown before it counts: the CLI may
+   * close a connection while the app is on its way out (a signal delivered, {@code System.exit}
+   * called but the shutdown not begun yet).
+   */
+  static final long SHUTDOWN_GRACE_MILLIS = 300;
+
   /** The JVM, as far as this class needs it (a fake in tests). */
   interface Jvm {
     /** Whether the JVM has begun its shutdown (System.exit, a signal, the last thread ended). */
@@ -34,22 +41,43 @@ final class DisconnectPolicy {
 
   private final OnDisconnect mode;
   private final Jvm jvm;
+  private final long graceMillis;
+  /** Runs a lost connection's decision (a thread of its own: the grace must not block the event loop). */
+  private final java.util.concurrent.Executor decider;
   private final PrintStream err;
   private final LayerLog log;
   private final AtomicBoolean fired = new AtomicBoolean();
   /** The last error the CLI told this layer about (an {@code AgentLog} at ERROR), or null. */
   private volatile String cliSaid;
 
-  DisconnectPolicy(OnDisconnect mode, Jvm jvm, PrintStream err, LayerLog log) {
+  DisconnectPolicy(
+      OnDisconnect mode,
+      Jvm jvm,
+      long graceMillis,
+      java.util.concurrent.Executor decider,
+      PrintStream err,
+      LayerLog log) {
     this.mode = mode;
     this.jvm = jvm;
+    this.graceMillis = graceMillis;
+    this.decider = decider;
     this.err = err;
     this.log = log;
   }
 
   /** The real JVM, printing to {@code System.err}. */
   static DisconnectPolicy of(OnDisconnect mode, LayerLog log) {
-    return new DisconnectPolicy(mode, RUNTIME, System.err, log);
+    return new DisconnectPolicy(
+        mode,
+        RUNTIME,
+        SHUTDOWN_GRACE_MILLIS,
+        r -> {
+          Thread t = new Thread(r, "mirrord-disconnect");
+          t.setDaemon(true);
+          t.start();
+        },
+        System.err,
+        log);
   }
 
   /** The CLI reported {@code message} as an error: the likely reason of a close that follows. */
@@ -59,8 +87,33 @@ final class DisconnectPolicy {
 
   /** The connection to the CLI at {@code peer} was lost after a successful start. */
   void connectionLost(String peer) {
-    String why = cliSaid != null ? cliSaid : "the mirrord CLI exited, was killed or stopped answering";
-    decide("lost the connection to mirrord at " + peer + " (" + why + ")");
+    decider.execute(() -> {
+      String why = cliSaid != null ? cliSaid : "the mirrord CLI exited, was killed or stopped answering";
+      if (mode == OnDisconnect.EXIT && awaitShutdown()) {
+        log.info("connection to mirrord at " + peer + " closed; the JVM is already shutting down");
+        return;
+      }
+      decide("lost the connection to mirrord at " + peer + " (" + why + ")");
+    });
+  }
+
+  /** Whether the JVM begins its shutdown within {@link #graceMillis}. */
+  private boolean awaitShutdown() {
+    long deadline = System.nanoTime() + graceMillis * 1_000_000;
+    while (true) {
+      if (jvm.shuttingDown()) {
+        return true;
+      }
+      if (System.nanoTime() >= deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
   }
 
   /**

@@ -39,7 +39,9 @@ import java.util.List;
  *       mirrord.session.id} as system properties.
  * </ol>
  *
- * Any failure ends in one stderr line and an unhooked, running app.
+ * Any failure ends in one stderr line: with {@code on.disconnect=exit} a failed session with the CLI
+ * ends the JVM (exit code 75, before {@code main}), see {@link DisconnectPolicy}; anything else (a
+ * bad session file, a layer bug) leaves an unhooked, running app.
  */
 final class LayerStartup {
   /** Upper bound for connect + Hello + TargetInfo: the app's startup waits for it. */

@@ -30,7 +30,7 @@ class DisconnectPolicyTest {
           }
         };
     return new DisconnectPolicy(
-        mode, jvm, new PrintStream(err, true, StandardCharsets.UTF_8), LayerLog.discard());
+        mode, jvm, 50, Runnable::run, new PrintStream(err, true, StandardCharsets.UTF_8), LayerLog.discard());
   }
 
   private List<String> stderr() {
@@ -71,6 +71,29 @@ class DisconnectPolicyTest {
     shuttingDown = true;
 
     p.connectionLost("127.0.0.1:40123");
+
+    assertThat(exits).isEmpty();
+    assertThat(stderr()).isEmpty();
+  }
+
+  @Test
+  void aJvmThatBeginsItsShutdownWithinTheGraceStaysSilent() {
+    DisconnectPolicy.Jvm jvm =
+        new DisconnectPolicy.Jvm() {
+          final long since = System.nanoTime();
+
+          @Override
+          public boolean shuttingDown() {
+            return System.nanoTime() - since > 20_000_000; // System.exit called just as the CLI closed
+          }
+
+          @Override
+          public void exit(int code) {
+            exits.add(code);
+          }
+        };
+    new DisconnectPolicy(OnDisconnect.EXIT, jvm, 500, Runnable::run,
+        new PrintStream(err, true, StandardCharsets.UTF_8), LayerLog.discard()).connectionLost("127.0.0.1:1");
 
     assertThat(exits).isEmpty();
     assertThat(stderr()).isEmpty();

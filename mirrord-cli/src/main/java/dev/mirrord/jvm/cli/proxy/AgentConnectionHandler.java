@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The CLI's one connection to the pod agent. Sends {@code Hello} (peer {@code "cli <version>"}) and
  * requires {@code HelloOk}; then routes answers through the {@link RequestRouter}, pings when idle,
- * shows the agent's warnings, and reports a lost connection once (the app keeps running).
+ * shows the agent's warnings, and reports a lost connection once (then the session proxy ends the
+ * app's JVMs, or they keep running with {@code layer.on_disconnect=continue}).
  */
 final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMessage> {
   private static final Logger logger = LoggerFactory.getLogger(AgentConnectionHandler.class);
