@@ -146,7 +146,7 @@ public record LayerConfig(
     OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
     RelaySource relays = p.relaySource("incoming.relay.address", "incoming.relay.ports6");
-    OnDisconnect onDisconnect = p.onDisconnect("on.disconnect", "exit");
+    OnDisconnect onDisconnect = p.choice("on.disconnect", "exit", OnDisconnect.class);
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
         session, relays, onDisconnect);
@@ -234,11 +234,20 @@ public record LayerConfig(
     }
 
     Incoming incoming(String key, String fallback) throws LayerConfigException {
+      return choice(key, fallback, Incoming.class);
+    }
+
+    /** One of {@code type}'s constants, by its lower-case name. */
+    <E extends Enum<E>> E choice(String key, String fallback, Class<E> type) throws LayerConfigException {
       String v = optional(key, fallback);
       try {
-        return Incoming.valueOf(v.toUpperCase(Locale.ROOT));
+        return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw bad(key, "must be one of mirror, steal, off, got '" + v + "'");
+        StringBuilder names = new StringBuilder();
+        for (E c : type.getEnumConstants()) {
+          names.append(names.length() == 0 ? "" : ", ").append(c.name().toLowerCase(Locale.ROOT));
+        }
+        throw bad(key, "must be one of " + names + ", got '" + v + "'");
       }
     }
 
@@ -265,15 +274,6 @@ public record LayerConfig(
         return RelaySource.of(address, from, to);
       } catch (IllegalArgumentException e) {
         throw bad(addressKey, e.getMessage());
-      }
-    }
-
-    OnDisconnect onDisconnect(String key, String fallback) throws LayerConfigException {
-      String v = optional(key, fallback);
-      try {
-        return OnDisconnect.valueOf(v.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw bad(key, "must be one of exit, continue, got '" + v + "'");
       }
     }
 

@@ -84,16 +84,6 @@ class IncomingPeerIT {
     }
   }
 
-  private static List<Path> classpath() throws IOException {
-    Path libs = Path.of(System.getProperty("mirrord.it.epollLibs", "target/it-epoll-libs"));
-    List<Path> cp = new ArrayList<>();
-    cp.add(ChildJvm.testClasses());
-    try (Stream<Path> jars = Files.list(libs)) {
-      jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(cp::add);
-    }
-    return cp;
-  }
-
   /** Connects from {@code source} to the app and returns what the app printed for it. */
   private static String connect(ChildJvm.Running app, int n, InetSocketAddress source, InetSocketAddress to,
       Runnable beforeConnect, Runnable afterConnect) throws Exception {
@@ -124,7 +114,7 @@ class IncomingPeerIT {
     boolean v6Only = host.equals("::1");
     String loopback = v6Only ? "::1" : "127.0.0.1";
     InetSocketAddress app = new InetSocketAddress(loopback, port);
-    try (ChildJvm.Running r = ChildJvm.start(jdk, session.toString(), classpath(), PeerServerApp.class,
+    try (ChildJvm.Running r = ChildJvm.start(jdk, session.toString(), ChildJvm.withAppNetty(), PeerServerApp.class,
         List.of(kind, host, Integer.toString(port)), dir)) {
       r.await("ready", Duration.ofSeconds(30));
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(

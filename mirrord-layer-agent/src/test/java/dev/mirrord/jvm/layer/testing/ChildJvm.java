@@ -48,6 +48,20 @@ public final class ChildJvm {
         Arguments.of("jdk17", jdk17), Arguments.of("jdk" + Runtime.version().feature(), current));
   }
 
+  /**
+   * The test classes and the jars of an app's own Netty 4.1 with its native epoll transport
+   * ({@code mirrord.it.epollLibs}, copied by the build), as a class path.
+   */
+  public static List<Path> withAppNetty() throws IOException {
+    Path libs = Path.of(System.getProperty("mirrord.it.epollLibs", "target/it-epoll-libs"));
+    List<Path> cp = new ArrayList<>();
+    cp.add(testClasses());
+    try (Stream<Path> jars = Files.list(libs)) {
+      jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(cp::add);
+    }
+    return cp;
+  }
+
   /** Test classes (where the apps are), as a class path entry. */
   public static Path testClasses() {
     try {
@@ -123,7 +137,7 @@ public final class ChildJvm {
       Path javaHome, String agentArgs, List<Path> classpath, Class<?> main, List<String> args, Path workDir)
       throws IOException {
     ProcessBuilder pb = builder(javaHome, List.of(), agentArgs, classpath, main, args, workDir);
-    return new Running(pb.start(), workDir.resolve("stdout.txt"), workDir.resolve("stderr.txt"));
+    return new Running(pb.start(), pb.redirectOutput().file().toPath(), pb.redirectError().file().toPath());
   }
 
   public static Result run(
@@ -152,19 +166,12 @@ public final class ChildJvm {
       Path workDir)
       throws IOException, InterruptedException {
     ProcessBuilder pb = builder(javaHome, jvmArgs, agentArgs, classpath, main, args, workDir);
-    Path out = workDir.resolve("stdout.txt");
-    Path err = workDir.resolve("stderr.txt");
-    Process p = pb.start();
-    if (!p.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor();
-      throw new AssertionError(
-          "child JVM did not exit within 60 s: " + pb.command() + "\n" + Files.readString(out)
-              + Files.readString(err));
+    Running r = new Running(pb.start(), pb.redirectOutput().file().toPath(), pb.redirectError().file().toPath());
+    if (!r.process.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
+      r.close();
+      throw new AssertionError("child JVM did not exit within 60 s: " + pb.command() + "\n" + r);
     }
-    return new Result(
-        p.exitValue(),
-        Files.readAllLines(out, StandardCharsets.UTF_8),
-        Files.readAllLines(err, StandardCharsets.UTF_8));
+    return new Result(r.process.exitValue(), r.stdout(), r.stderr());
   }
 
   private static ProcessBuilder builder(
