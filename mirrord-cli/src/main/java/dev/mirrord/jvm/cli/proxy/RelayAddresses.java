@@ -40,8 +40,11 @@ import org.slf4j.LoggerFactory;
 public final class RelayAddresses {
   private static final Logger logger = LoggerFactory.getLogger(RelayAddresses.class);
 
-  /** Size of the IPv6 source port range. */
-  static final int V6_PORTS = 100;
+  /**
+   * Size of the IPv6 source port range: the most relays open at once to an app on {@code ::1} only
+   * (a port in use is skipped).
+   */
+  static final int V6_PORTS = 1024;
 
   /** The IPv6 range lies at or above this port (below it are many well-known services). */
   static final int V6_RANGE_FLOOR = 10_000;
