@@ -28,7 +28,6 @@ public final class TomcatPeerApp {
     connector.setPort(port);
     connector.setProperty("address", args[1]);
     tomcat.setConnector(connector);
-    tomcat.getService().addConnector(connector);
     Context ctx = tomcat.addContext("", null);
     Tomcat.addServlet(ctx, "peer", new HttpServlet() {
       @Override
