@@ -30,7 +30,11 @@ wrk_close() {
     >/dev/null 2>&1 || true
   ip netns exec "$(bench_ns local)" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H 'Connection: close' "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
-  ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
+  # wrk counts the server's close after each answer (Connection: close) as a read error: count only the others.
+  local errors
+  errors=$(awk '/Socket errors/ { gsub(/,/, ""); e += $4 + $8 + $10 } /Non-2xx/ { e += $5 } END { print e + 0 }' \
+    "$BENCH_WORK/wrk-$label.txt")
+  ROW[$label]="$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt" | awk '{ print $1, $2, $3, $4 }') $errors"
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
 }
 
@@ -60,6 +64,7 @@ echo "machine: $(bench_machine)"
 echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
 echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency -H 'Connection: close' (after a ${WARMUP}s warm-up) from the dev"
 echo "namespace to 127.0.0.1:8080; server: JDK HttpServer (ShaHttpServerApp); every request on a fresh connection"
+echo "(errors: connect/write/timeout and non-2xx; wrk's read errors are the server closing after each answer)"
 echo
 printf '| %-40s | %9s | %9s | %9s | %6s |\n' "local client -> app" "req/s" "p50 µs" "p99 µs" "errors"
 printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------" "-----------" "-----------" "-----------" "--------"
