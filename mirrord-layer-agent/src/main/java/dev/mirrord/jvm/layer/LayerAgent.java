@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * visible from the boot class loader ({@link BootstrapInjector}); this class and the ones it uses
  * before that never reference that package. Everything else happens in {@link LayerStartup}. A fatal problem (bad session file, no CLI, rejected handshake) prints
  * exactly one line to stderr, {@code mirrord: layer disabled: <reason> (see <log file>)}, and
- * leaves the app running unhooked.
+ * leaves the app running unhooked — except that with {@code on.disconnect=exit} (the default) a
+ * session the CLI cannot give ends the JVM with exit code 75 instead ({@link DisconnectPolicy}).
  */
 public final class LayerAgent {
   private static final AtomicBoolean STARTED = new AtomicBoolean();

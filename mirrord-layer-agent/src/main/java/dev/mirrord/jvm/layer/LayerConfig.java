@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.RelaySource;
 import dev.mirrord.jvm.protocol.OutgoingFilter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +28,9 @@ import java.util.Set;
  * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code skip.build_tools=true}, {@code
  * skip.jvms=} (comma-separated globs, see {@link JvmSkip}), {@code dns.resolv_conf=} and {@code
  * dns.hosts=} (copies of the target's files, see {@link ResolverFiles}), {@code dns.files.problem=}.
- * Every error names the key and the file.
+ * {@code incoming.relay.address=127.0.0.1} and {@code incoming.relay.ports6=} (where the CLI's relays
+ * come from, see {@link RelaySource}), {@code on.disconnect=exit} ({@code exit|continue}: what the
+ * layer does when its connection to the CLI is lost). Every error names the key and the file.
  */
 public record LayerConfig(
     Path sessionFile,
@@ -46,7 +49,9 @@ public record LayerConfig(
     String sessionId,
     boolean skipBuildTools,
     List<String> skipJvms,
-    ResolverFiles resolverFiles) {
+    ResolverFiles resolverFiles,
+    RelaySource relaySource,
+    OnDisconnect onDisconnect) {
 
   /**
    * The copies of the target's {@code /etc/resolv.conf} and {@code /etc/hosts} the CLI wrote into
@@ -55,6 +60,14 @@ public record LayerConfig(
    */
   public record ResolverFiles(Path resolvConf, Path hosts, String problem) {
     public static final ResolverFiles NONE = new ResolverFiles(null, null, null);
+  }
+
+  /** What the layer does when its connection to the CLI is lost ({@code on.disconnect}). */
+  public enum OnDisconnect {
+    /** One line on stderr, then the JVM exits with {@code LayerAgent.EXIT_DISCONNECTED}. */
+    EXIT,
+    /** The app keeps running without mirrord (its hooks fall back to local behaviour). */
+    CONTINUE
   }
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
@@ -107,6 +120,10 @@ public record LayerConfig(
         + skipJvms
         + ", resolverFiles="
         + resolverFiles
+        + ", relays="
+        + relaySource
+        + ", onDisconnect="
+        + onDisconnect
         + "]";
   }
 
@@ -165,9 +182,11 @@ public record LayerConfig(
                 p.optionalPath("dns.hosts"),
                 p.optional("dns.files.problem", null))
             : ResolverFiles.NONE;
+    RelaySource relays = p.relaySource("incoming.relay.address", "incoming.relay.ports6");
+    OnDisconnect onDisconnect = p.choice("on.disconnect", "exit", OnDisconnect.class);
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session, skipBuildTools, skipJvms, resolverFiles);
+        session, skipBuildTools, skipJvms, resolverFiles, relays, onDisconnect);
   }
 
   private static String describe(Exception e) {
@@ -269,11 +288,46 @@ public record LayerConfig(
     }
 
     Incoming incoming(String key, String fallback) throws LayerConfigException {
+      return choice(key, fallback, Incoming.class);
+    }
+
+    /** One of {@code type}'s constants, by its lower-case name. */
+    <E extends Enum<E>> E choice(String key, String fallback, Class<E> type) throws LayerConfigException {
       String v = optional(key, fallback);
       try {
-        return Incoming.valueOf(v.toUpperCase(Locale.ROOT));
+        return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw bad(key, "must be one of mirror, steal, off, got '" + v + "'");
+        StringBuilder names = new StringBuilder();
+        for (E c : type.getEnumConstants()) {
+          names.append(names.length() == 0 ? "" : ", ").append(c.name().toLowerCase(Locale.ROOT));
+        }
+        throw bad(key, "must be one of " + names + ", got '" + v + "'");
+      }
+    }
+
+    RelaySource relaySource(String addressKey, String ports6Key) throws LayerConfigException {
+      String address = optional(addressKey, null);
+      if (address == null) {
+        return RelaySource.LEGACY;
+      }
+      int from = 0;
+      int to = -1;
+      String range = optional(ports6Key, "");
+      if (!range.isEmpty()) {
+        int dash = range.indexOf('-');
+        if (dash < 0) {
+          throw bad(ports6Key, "must be <first port>-<last port>, got '" + range + "'");
+        }
+        from = port(ports6Key, range.substring(0, dash));
+        to = port(ports6Key, range.substring(dash + 1));
+        if (from > to) {
+          throw bad(ports6Key, "must be <first port>-<last port>, got '" + range + "'");
+        }
+      }
+      try {
+        return RelaySource.of(address, from, to);
+      } catch (IllegalArgumentException e) {
+        throw bad(addressKey, e.getMessage());
       }
     }
 

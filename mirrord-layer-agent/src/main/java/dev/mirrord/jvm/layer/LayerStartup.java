@@ -40,7 +40,9 @@ import java.util.List;
  *       mirrord.session.id} as system properties.
  * </ol>
  *
- * Any failure ends in one stderr line and an unhooked, running app.
+ * Any failure ends in one stderr line: with {@code on.disconnect=exit} a failed session with the CLI
+ * ends the JVM (exit code 75, before {@code main}), see {@link DisconnectPolicy}; anything else (a
+ * bad session file, a layer bug) leaves an unhooked, running app.
  */
 final class LayerStartup {
   /** Upper bound for connect + Hello + TargetInfo: the app's startup waits for it. */
@@ -107,7 +109,11 @@ final class LayerStartup {
         throw e;
       }
     } catch (HandshakeException e) {
-      fail(log, e.getMessage());
+      log.error("layer disabled: " + e.getMessage());
+      if (DisconnectPolicy.of(config.onDisconnect(), log).startFailed(e.getMessage())) {
+        awaitExit();
+      }
+      LayerAgent.reportDisabled(e.getMessage(), log.file());
       return;
     }
     log.info(
@@ -122,10 +128,15 @@ final class LayerStartup {
 
     ListenOps listenOps =
         new ListenOps(config, log, new ProxyPortSubscriber(connection, log));
-    PeerOps peerOps = new PeerOps(listenOps::isSubscribed, log);
+    PeerOps peerOps =
+        new PeerOps(config.relaySource(), listenOps::isSubscribed, connection::drainInbound, log);
+    DisconnectPolicy onDisconnect = DisconnectPolicy.of(config.onDisconnect(), log);
     connection.onMessage(
         m -> {
-          if (m instanceof Tcp.IncomingPeer) {
+          if (m instanceof Session.AgentLog
+              && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
+            onDisconnect.cliError(((Session.AgentLog) m).message());
+          } else if (m instanceof Tcp.IncomingPeer) {
             Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
             peerOps.record(
                 p.localPort(),
@@ -168,7 +179,13 @@ final class LayerStartup {
     System.setProperty("mirrord.layer.connected", "true");
     connection
         .closeFuture()
-        .thenRun(() -> System.setProperty("mirrord.layer.connected", "false"));
+        .thenRun(
+            () -> {
+              System.setProperty("mirrord.layer.connected", "false");
+              if (connection.lost()) {
+                onDisconnect.connectionLost(connection.peer());
+              }
+            });
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
 
@@ -201,6 +218,22 @@ final class LayerStartup {
     } catch (IOException | RuntimeException e) {
       log.debug("own host name unknown: " + e);
       return null;
+    }
+  }
+
+  /**
+   * Holds the premain thread while {@link DisconnectPolicy} ends the JVM, so that the app's {@code
+   * main} never starts unhooked.
+   */
+  private static void awaitExit() {
+    long deadline = System.nanoTime() + 2 * DisconnectPolicy.HOOKS_BOUND_MILLIS * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

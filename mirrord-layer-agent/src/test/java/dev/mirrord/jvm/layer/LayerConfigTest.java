@@ -44,7 +44,10 @@ class LayerConfigTest {
                 "outgoing.tcp", "false",
                 "outgoing.udp", "FALSE",
                 "dns.remote", "false",
-                "session.id", "abc-123"));
+                "session.id", "abc-123",
+                "incoming.relay.address", "127.83.4.19",
+                "incoming.relay.ports6", "20000-20255",
+                "on.disconnect", "CONTINUE"));
 
     LayerConfig c = LayerConfig.load(file.toString());
 
@@ -61,6 +64,8 @@ class LayerConfigTest {
     assertThat(c.outgoingUdp()).isFalse();
     assertThat(c.dnsRemote()).isFalse();
     assertThat(c.sessionId()).isEqualTo("abc-123");
+    assertThat(c.relaySource()).hasToString("127.83.4.19 [::1]:20000-20255");
+    assertThat(c.onDisconnect()).isEqualTo(LayerConfig.OnDisconnect.CONTINUE);
     assertThat(c.remotePortFor(8080)).isEqualTo(80);
     assertThat(c.remotePortFor(7000)).isEqualTo(7000);
   }
@@ -80,6 +85,9 @@ class LayerConfigTest {
     assertThat(c.dnsRemote()).isTrue();
     assertThat(c.sessionId()).isEmpty();
     assertThat(c.resolverFiles()).isEqualTo(LayerConfig.ResolverFiles.NONE);
+    assertThat(c.relaySource()).as("a CLI that names no relay address relayed from 127.0.0.1")
+        .isSameAs(dev.mirrord.jvm.layer.socket.RelaySource.LEGACY);
+    assertThat(c.onDisconnect()).isEqualTo(LayerConfig.OnDisconnect.EXIT);
   }
 
   @Test
@@ -133,6 +141,13 @@ class LayerConfigTest {
         "ignore.ports|22,ssh|must be a TCP port (1-65535), got 'ssh'",
         "outgoing.tcp|yes|must be true or false, got 'yes'",
         "dns.remote|1|must be true or false, got '1'",
+        "incoming.relay.address|10.0.0.1|must be an IPv4 address in 127.0.0.0/8, got '10.0.0.1'",
+        "incoming.relay.address|::1|must be an IPv4 address in 127.0.0.0/8, got '::1'",
+        "incoming.relay.address|localhost|must be an IPv4 address in 127.0.0.0/8, got 'localhost'",
+        "incoming.relay.ports6|20000|must be <first port>-<last port>, got '20000'",
+        "incoming.relay.ports6|20010-20000|must be <first port>-<last port>, got '20010-20000'",
+        "incoming.relay.ports6|1-70000|must be a TCP port (1-65535), got '70000'",
+        "on.disconnect|die|must be one of exit, continue, got 'die'",
       })
   void aBadValueIsNamedWithItsKeyAndTheFile(String key, String value, String problem)
       throws Exception {

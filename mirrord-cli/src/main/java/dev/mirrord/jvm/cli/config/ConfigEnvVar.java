@@ -35,7 +35,8 @@ public enum ConfigEnvVar {
   MIRRORD_AGENT_CONTAINER("true: like --agent-container (agent.container)"),
   MIRRORD_ACCEPT_INVALID_CERTIFICATES("true: like -c (accept_invalid_certificates)"),
   MIRRORD_HTTP_HEADER_FILTER("like --http-header-filter: incoming.http_filter.header_filter (a regex)"),
-  MIRRORD_HTTP_PATH_FILTER("like --http-path-filter: incoming.http_filter.path_filter (a regex)");
+  MIRRORD_HTTP_PATH_FILTER("like --http-path-filter: incoming.http_filter.path_filter (a regex)"),
+  MIRRORD_LAYER_ON_DISCONNECT("layer.on_disconnect: exit or continue");
 
   /** One line for help texts. */
   public final String help;

@@ -250,7 +250,8 @@ public final class ConfigLoader {
             skipBuildToolsFromEnv(),
             skipJvmsFromEnv(),
             null,
-            bool(MIRRORD_ACCEPT_INVALID_CERTIFICATES) ? Boolean.TRUE : null);
+            bool(MIRRORD_ACCEPT_INVALID_CERTIFICATES) ? Boolean.TRUE : null,
+            layerFromEnv());
     if (cfg.target() != null) {
       try {
         TargetSpec.parse(cfg.target());
@@ -328,6 +329,18 @@ public final class ConfigLoader {
       return null;
     }
     return new MirrordConfig.Agent(image, namespace, timeout, ephemeral, container);
+  }
+
+  private MirrordConfig.Layer layerFromEnv() {
+    String v = get(MIRRORD_LAYER_ON_DISCONNECT);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return new MirrordConfig.Layer(MirrordConfig.OnDisconnect.parse(v.toLowerCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw envError(MIRRORD_LAYER_ON_DISCONNECT, v, e.getMessage());
+    }
   }
 
   /** Splits a comma list, dropping blanks. */
@@ -488,6 +501,9 @@ public final class ConfigLoader {
     }
     if (type == MirrordConfig.IncomingMode.class) {
       return "mirror, steal or off";
+    }
+    if (type == MirrordConfig.OnDisconnect.class) {
+      return "exit or continue";
     }
     if (type == PortMapping.class) {
       return "\"LOCAL:REMOTE\"";

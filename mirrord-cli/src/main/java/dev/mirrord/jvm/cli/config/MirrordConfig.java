@@ -34,7 +34,8 @@ public record MirrordConfig(
     @JsonProperty("skip_jvms") List<String> skipJvms,
     @JsonProperty("skip_processes") @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
         List<String> skipProcesses,
-    @JsonProperty("accept_invalid_certificates") Boolean acceptInvalidCertificates) {
+    @JsonProperty("accept_invalid_certificates") Boolean acceptInvalidCertificates,
+    @JsonProperty("layer") Layer layer) {
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
@@ -57,7 +58,7 @@ public record MirrordConfig(
       String logFile,
       Boolean verbose,
       Agent agent) {
-    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null, null, null, null);
+    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null, null, null, null, null);
   }
 
   /** The lowest level: what mirrord does when nobody says otherwise. */
@@ -77,7 +78,8 @@ public record MirrordConfig(
           true,
           List.of(),
           null,
-          null);
+          null,
+          new Layer(OnDisconnect.EXIT));
 
   /** Incoming traffic to the target's ports. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -285,6 +287,54 @@ public record MirrordConfig(
     }
   }
 
+  /** The layer inside the app's JVMs. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Layer(@JsonProperty("on_disconnect") OnDisconnect onDisconnect) {
+    Layer overlay(Layer o) {
+      return o == null ? this : new Layer(pick(onDisconnect, o.onDisconnect));
+    }
+
+    /** Whether a JVM that lost mirrord ends (the default) rather than running on without it. */
+    public boolean exits() {
+      return onDisconnect != OnDisconnect.CONTINUE;
+    }
+  }
+
+  /**
+   * What a JVM does when its layer loses the CLI (killed, crashed, or the session ended because
+   * the agent was lost): {@code exit} with one stderr line and exit code 75, or {@code continue}
+   * without mirrord.
+   */
+  public enum OnDisconnect {
+    EXIT,
+    CONTINUE;
+
+    @JsonValue
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses {@code exit|continue}.
+     *
+     * @throws IllegalArgumentException naming the accepted values
+     */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public static OnDisconnect parse(String text) {
+      for (OnDisconnect m : values()) {
+        if (m.wireName().equals(text)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("'" + text + "' is not a choice: expected exit or continue");
+    }
+  }
+
+  /** The layer settings, with the defaults where nothing is set. */
+  public Layer layerOrDefault() {
+    return layer == null ? DEFAULTS.layer : DEFAULTS.layer.overlay(layer);
+  }
+
   /** This level with every field that {@code higher} sets replaced by {@code higher}'s value. */
   public MirrordConfig overlay(MirrordConfig higher) {
     if (higher == null) {
@@ -304,7 +354,8 @@ public record MirrordConfig(
         pick(skipBuildTools, higher.skipBuildTools),
         pick(skipJvms, higher.skipJvms),
         pick(skipProcesses, higher.skipProcesses),
-        pick(acceptInvalidCertificates, higher.acceptInvalidCertificates));
+        pick(acceptInvalidCertificates, higher.acceptInvalidCertificates),
+        layer == null ? higher.layer : layer.overlay(higher.layer));
   }
 
   /** {@code -c}: trust the Kubernetes API server's certificate whatever it is. */
@@ -336,7 +387,7 @@ public record MirrordConfig(
     }
     return new MirrordConfig(
         target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent,
-        skipBuildTools, skipProcesses, null, acceptInvalidCertificates);
+        skipBuildTools, skipProcesses, null, acceptInvalidCertificates, layer);
   }
 
   /** The parsed target, or null if none is set. */
@@ -356,7 +407,7 @@ public record MirrordConfig(
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
         target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent,
-        skipBuildTools, skipJvms, skipProcesses, acceptInvalidCertificates);
+        skipBuildTools, skipJvms, skipProcesses, acceptInvalidCertificates, layer);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */

@@ -147,6 +147,7 @@ public final class ExecSession {
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
       proxy = SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()), httpFilterPolicy(p.config()));
+      proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
       Session.HelloOk agentHello;
       try {
         agentHello = await(proxy.connectAgent(agent.address()), "the agent handshake");
@@ -170,6 +171,7 @@ public final class ExecSession {
           JvmLauncher.sessionProperties(
               p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config());
       session.putAll(resolverFiles(agentHello.negotiated()).sessionProperties());
+      proxy.relayAddresses().addTo(session);
       dir.writeSessionFile(session);
       p.warnings().forEach(p.notices()::warn);
       SessionProxy up = proxy;

@@ -163,6 +163,7 @@ public final class JvmLauncher {
     if (!filter.remote().isEmpty()) {
       p.setProperty("outgoing.filter.remote", String.join(",", filter.remote()));
     }
+    p.setProperty("on.disconnect", config.layerOrDefault().exits() ? "exit" : "continue");
     return p;
   }
 

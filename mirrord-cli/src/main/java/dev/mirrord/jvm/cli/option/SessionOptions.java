@@ -73,6 +73,7 @@ public final class SessionOptions {
         skipOptions.skipBuildTools(),
         skipOptions.skipJvms(),
         null,
-        targetOptions.acceptInvalidCertificates());
+        targetOptions.acceptInvalidCertificates(),
+        null);
   }
 }

@@ -158,6 +158,7 @@ class ConfigLoaderTest {
         "{\"agent\": {\"startup_timeout\": 0}}     | 'agent.startup_timeout' | 1-3600 seconds",
         "{\"agent\": {\"image\": \" \"}}           | 'agent.image'   | expected an image reference",
         "{\"agent\": {\"ephemeral\": \"yes\"}}      | 'agent.ephemeral' | true or false",
+        "{\"layer\": {\"on_disconnect\": \"die\"}}  | 'layer.on_disconnect' | expected exit or continue",
       })
   void badValuesNameFileKeyAndExpectation(String json, String key, String expected) throws IOException {
     Path f = file(json);
@@ -198,6 +199,7 @@ class ConfigLoaderTest {
         "MIRRORD_AGENT_STARTUP_TIMEOUT | soon | expected a number of seconds",
         "MIRRORD_AGENT_STARTUP_TIMEOUT | 4000 | 1-3600 seconds",
         "MIRRORD_AGENT_EPHEMERAL | maybe | expected true or false",
+        "MIRRORD_LAYER_ON_DISCONNECT | stay | expected exit or continue",
       })
   void badEnvValuesNameTheVariableAndValue(String var, String value, String expected) {
     assertThatThrownBy(() -> new ConfigLoader(Map.of(var, value)).load(null, MirrordConfig.EMPTY))
@@ -205,6 +207,17 @@ class ConfigLoaderTest {
             MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
         .hasMessageStartingWith("bad value in environment variable " + var + "='" + value + "'")
         .hasMessageContaining(expected);
+  }
+
+  @Test
+  void onDisconnectDefaultsToExitAndFollowsTheLevels() throws IOException {
+    assertThat(new ConfigLoader(Map.of()).load(null, MirrordConfig.EMPTY).layerOrDefault().exits()).isTrue();
+    Path f = file("{\"layer\": {\"on_disconnect\": \"continue\"}}");
+    assertThat(new ConfigLoader(Map.of()).load(f, MirrordConfig.EMPTY).layer())
+        .isEqualTo(new MirrordConfig.Layer(MirrordConfig.OnDisconnect.CONTINUE));
+    MirrordConfig fromEnv =
+        new ConfigLoader(Map.of("MIRRORD_LAYER_ON_DISCONNECT", "EXIT")).load(f, MirrordConfig.EMPTY);
+    assertThat(fromEnv.layerOrDefault().exits()).as("env > file").isTrue();
   }
 
   @Test
@@ -280,7 +293,7 @@ class ConfigLoaderTest {
             .load(
                 f,
                 new MirrordConfig(
-                    null, null, null, null, null, null, null, null, null, null, false, List.of("flag.*"), null, null));
+                    null, null, null, null, null, null, null, null, null, null, false, List.of("flag.*"), null, null, null));
 
     assertThat(fileOnly.skipsBuildTools()).isFalse();
     assertThat(fileOnly.skipJvmGlobs()).containsExactly("from.file.*");

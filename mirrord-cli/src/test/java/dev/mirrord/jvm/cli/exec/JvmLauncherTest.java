@@ -125,7 +125,8 @@ class JvmLauncherTest {
         .containsEntry("dns.remote", "false")
         .containsEntry("skip.build_tools", "true")
         .containsEntry("skip.jvms", "")
-        .hasSize(14);
+        .containsEntry("on.disconnect", "exit")
+        .hasSize(15);
   }
 
   @Test
@@ -134,7 +135,7 @@ class JvmLauncherTest {
         MirrordConfig.DEFAULTS.overlay(
             new MirrordConfig(
                 "pid/1", null, null, null, null, null, null, null, null, null,
-                false, List.of("com.example.*", "*-cli.jar"), null, null));
+                false, List.of("com.example.*", "*-cli.jar"), null, null, null));
 
     Properties p = JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg);
 
@@ -159,6 +160,17 @@ class JvmLauncherTest {
                 "-Xmx1g -javaagent:/opt/mirrord/layer.jar=/tmp/mirrord-ab12/session.properties"),
             Map.entry("DB_URL", "postgres://db/app"),
             Map.entry("ZED", "z"));
+  }
+
+  @Test
+  void onDisconnectContinueReachesTheSessionFile() {
+    MirrordConfig cfg =
+        MirrordConfig.DEFAULTS.overlay(
+            new MirrordConfig(null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, new MirrordConfig.Layer(MirrordConfig.OnDisconnect.CONTINUE)));
+
+    assertThat(JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg))
+        .containsEntry("on.disconnect", "continue");
   }
 
   @Test

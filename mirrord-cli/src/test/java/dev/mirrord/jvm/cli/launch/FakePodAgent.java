@@ -116,6 +116,11 @@ public final class FakePodAgent implements AutoCloseable {
     return new FakePodAgent(socket, token, pid, version, env);
   }
 
+  /** Sends {@code msg} to every connected client (e.g. a {@code Tcp.NewConnection}). */
+  public void send(dev.mirrord.jvm.protocol.AgentMessage msg) {
+    clients.forEach(c -> c.writeAndFlush(msg));
+  }
+
   /** Closes every client connection (as if the agent died). */
   public void dropClients() {
     clients.forEach(Channel::close);
@@ -163,6 +168,13 @@ public final class FakePodAgent implements AutoCloseable {
                 unreadableHosts
                     ? RemoteResult.err(new ResponseError.Forbidden("cannot read /proc/" + pid + "/root/etc/hosts: permission denied"))
                     : RemoteResult.ok(Payload.wrap(HOSTS.getBytes(StandardCharsets.US_ASCII)))));
+      } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.PortSubscribe sub) {
+        ctx.writeAndFlush(new dev.mirrord.jvm.protocol.Tcp.PortSubscribeResult(sub.port(), RemoteResult.ok(sub.port())));
+      } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.Data
+          || msg instanceof dev.mirrord.jvm.protocol.Tcp.Close
+          || msg instanceof dev.mirrord.jvm.protocol.Tcp.Shutdown
+          || msg instanceof dev.mirrord.jvm.protocol.Tcp.Flow) {
+        // a relayed connection's traffic: recorded only
       } else {
         ctx.writeAndFlush(new Session.AgentLog(Session.AgentLog.Level.WARN, "fake agent ignores " + msg));
       }

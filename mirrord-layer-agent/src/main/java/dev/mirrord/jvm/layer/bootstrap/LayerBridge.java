@@ -82,7 +82,7 @@ public final class LayerBridge {
   @SuppressWarnings("try") // the guard scope is entered for its effect
   public static InetAddress peerAddressFor(Socket socket, InetAddress address) {
     LayerHooks h = hooks;
-    if (h == null || BypassGuard.active() || address == null || !address.isLoopbackAddress()) {
+    if (h == null || BypassGuard.active() || !isLoopback(address)) {
       return address;
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
@@ -103,7 +103,7 @@ public final class LayerBridge {
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
       InetAddress address = socket.getInetAddress();
-      if (address == null || !address.isLoopbackAddress()) {
+      if (!isLoopback(address)) {
         return port;
       }
       InetSocketAddress real = h.realPeer(socket.getLocalPort(), new InetSocketAddress(address, port));
@@ -426,9 +426,31 @@ public final class LayerBridge {
   }
 
   private static boolean isLoopback(SocketAddress a) {
-    return a instanceof InetSocketAddress
-        && ((InetSocketAddress) a).getAddress() != null
-        && ((InetSocketAddress) a).getAddress().isLoopbackAddress();
+    return a instanceof InetSocketAddress && isLoopback(((InetSocketAddress) a).getAddress());
+  }
+
+  /**
+   * A loopback address, IPv4-mapped ones too: a dual-stack socket may report a peer on
+   * 127.0.0.0/8 as {@code ::ffff:127.x.y.z} (Netty's native transport does; the JDK's own sockets
+   * turn it into an IPv4 address).
+   */
+  static boolean isLoopback(InetAddress a) {
+    if (a == null) {
+      return false;
+    }
+    if (a.isLoopbackAddress()) {
+      return true;
+    }
+    byte[] b = a.getAddress();
+    if (b.length != 16 || b[10] != (byte) 0xff || b[11] != (byte) 0xff || b[12] != 127) {
+      return false;
+    }
+    for (int i = 0; i < 10; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The port of an {@link InetSocketAddress}, or -1 for any other address (or {@code null}). */

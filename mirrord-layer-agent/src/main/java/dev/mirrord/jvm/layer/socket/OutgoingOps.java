@@ -144,7 +144,7 @@ public final class OutgoingOps {
       datagramPeers.put(c.localPort(), to);
       datagramFlows.put(c.localPort(), c.connectionId());
     } else {
-      peers.record(c.localPort(), to);
+      peers.record(endpoint, to);
     }
     // DEBUG: this runs in the app's thread, inside its connect; a line per connection at INFO is
     // a file write on every connect of a busy app.
