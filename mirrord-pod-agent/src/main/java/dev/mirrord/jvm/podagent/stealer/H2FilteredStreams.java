@@ -84,6 +84,9 @@ final class H2FilteredStreams {
   /** Request head size (HPACK-decoded), as the HTTP/1 head limit. */
   static final int MAX_HEADER_LIST = 64 * 1024;
 
+  /** How long a graceful close (GOAWAY) waits for the connection's open streams. */
+  static final long GRACEFUL_CLOSE_MILLIS = 30_000;
+
   /** Streams a client may have open at once on one connection. */
   static final int MAX_CONCURRENT_STREAMS = 1024;
 
@@ -120,6 +123,9 @@ final class H2FilteredStreams {
   void install(ChannelPipeline pipeline, String before) {
     Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
         .initialSettings(settings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
+        // a graceful close (hand-back, the client's half-close) waits this long for the open streams;
+        // the builder's own default is 0 (none)
+        .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
         .build();
     pipeline.addBefore(before, "h2", codec);
     pipeline.addBefore(before, "h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {

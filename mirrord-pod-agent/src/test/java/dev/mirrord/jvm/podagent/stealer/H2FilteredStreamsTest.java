@@ -77,6 +77,7 @@ class H2FilteredStreamsTest {
   private Channel target;
   private final List<String> targetRequests = new CopyOnWriteArrayList<>();
   private final AtomicInteger agentPort = new AtomicInteger();
+  private PortRedirector recording;
 
   @BeforeEach
   void start() throws Exception {
@@ -94,7 +95,7 @@ class H2FilteredStreamsTest {
                 }));
           }
         }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
-    PortRedirector recording = new PortRedirector() {
+    recording = new PortRedirector() {
       @Override
       public void redirect(int targetPort, int port) {
         agentPort.set(port);
@@ -223,6 +224,27 @@ class H2FilteredStreamsTest {
     }
     assertThat(lines.list).extracting(ILoggingEvent::getFormattedMessage).singleElement(STRING)
         .contains("HTTP/2 protocol error").contains("Window size overflow");
+  }
+
+  @Test
+  void handBackSendsGoawayAndTheStreamsInFlightStillFinish() throws Exception {
+    stealer.close();
+    stealer = new TcpStealer(loops, recording, port -> {}, Duration.ofSeconds(20), "s1", 0);
+    Session alice = subscribe("alice", new Http.Filter.Path("^/mine"));
+    try (H2Client c = new H2Client(agentPort.get())) {
+      c.preface();
+      c.headers(1, request("GET", "/mine/in-flight"), true);
+      c.send(9);
+      Http.Request req = alice.awaitRequest();
+      stealer.unsubscribe(targetPort(), alice); // the port's last filter: handed back to the target
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.goAwayError.get() == Http2Error.NO_ERROR.code());
+      assertThat(c.closed).as("open while a stream is in flight").isFalse();
+      alice.answer(req.streamId(), "late but whole", "0");
+      c.awaitEnded(1);
+      assertThat(c.body(1)).isEqualTo("late but whole");
+      assertThat(c.header(1, "grpc-status")).isEqualTo("0");
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.closed);
+    }
   }
 
   private static Http2Headers request(String method, String path) {
