@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code GrpcMixClient host=H port=P calls=N seed=S devs=alice,bob big=alice,pod parallel=8}: gRPC calls to {@link
+ * {@code GrpcMixClient host=H port=P calls=N seed=S devs=alice,bob big=alice,pod parallel=8 [answeredBy=pod]}: gRPC calls to {@link
  * GrpcEchoApp} on ONE {@code ManagedChannel} (gRPC-java: one HTTP/2 connection), {@code parallel} at a time so that
  * their streams interleave on it. Each call carries the metadata {@code x-dev: DEV} for a random DEV of {@code devs},
  * or none (then the pod must answer); every answer is checked by content against who should have served it:
@@ -41,8 +41,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   grpc-summary calls=N ok=K bad=B alice=A bob=B pod=P
  * </pre>
  *
- * (the per-server counts are the calls each should have served, big ones included), the first problems on stderr,
- * and exits 0 only if every call was right.
+ * (the counts are the calls sent with each {@code x-dev}, {@code pod} for none, big ones included: in steal mode
+ * the calls each server should have served), the first problems on stderr, and exits 0 only if every call was right.
+ * With {@code answeredBy=NAME} every answer must come from NAME whatever the header (mirror mode: the pod answers).
  */
 public final class GrpcMixClient {
   public static final String SUMMARY_PREFIX = "grpc-summary ";
@@ -62,6 +63,7 @@ public final class GrpcMixClient {
     List<String> devs = a.getOrDefault("devs", "").isEmpty() ? List.of() : Arrays.asList(a.get("devs").split(","));
     List<String> big = a.getOrDefault("big", "").isEmpty() ? List.of() : Arrays.asList(a.get("big").split(","));
     int parallel = Integer.parseInt(a.getOrDefault("parallel", "8"));
+    String answeredBy = a.get("answeredBy");
 
     ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create())
         .maxInboundMessageSize(GrpcEchoApp.MAX_MESSAGE)
@@ -79,11 +81,12 @@ public final class GrpcMixClient {
     for (int i = 0; i < calls; i++) {
       int pick = random.nextInt(devs.size() + 1);
       String dev = pick < devs.size() ? devs.get(pick) : null;
-      String who = dev == null ? "pod" : dev;
+      String key = dev == null ? "pod" : dev;
+      String who = answeredBy != null ? answeredBy : key;
       int n = i;
       futures.add(CompletableFuture.runAsync(() -> {
         String problem = call(channel, dev, who, n);
-        served.get(who).incrementAndGet();
+        served.get(key).incrementAndGet();
         if (problem == null) {
           ok.incrementAndGet();
         } else {

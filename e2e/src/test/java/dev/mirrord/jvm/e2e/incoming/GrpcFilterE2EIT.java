@@ -109,4 +109,40 @@ class GrpcFilterE2EIT {
     Awaitility.await("no MIRRORD rule left").atMost(Duration.ofSeconds(10))
         .untilAsserted(() -> assertThat(in.mirrordRules()).isEmpty());
   }
+
+  /** Mirror mode with a filter: the pod answers every call, fay's app gets copies of the calls with her header. */
+  @Test
+  void mirrorWithAFilterCopiesOnlyTheMatchedGrpcCalls(NetnsLab lab) throws Exception {
+    IncomingLab in = new IncomingLab(lab);
+    int port = PORT + 1;
+    java.nio.file.Path config = lab.logDir().resolve("grpc-mirror-filter.json");
+    java.nio.file.Files.writeString(config,
+        "{\"incoming\": {\"mode\": \"mirror\", \"http_filter\": {\"header_filter\": \"^x-dev: fay$\"}}}");
+    try (LabProcess pod = lab.startInPod(JavaApps.libraryCommand17(GrpcEchoApp.class, Integer.toString(port), "pod",
+            "200").toArray(String[]::new));
+        MirrordSession fay = in.mirrord(in.devNamespace("local"), List.of("-f", config.toString()),
+            JavaApps.libraryCommand17(GrpcEchoApp.class, Integer.toString(port), "fay", "200"))) {
+      try {
+        pod.awaitStdout("^" + GrpcEchoApp.READY_PREFIX, IncomingLab.START);
+        fay.awaitApp("^" + GrpcEchoApp.READY_PREFIX, IncomingLab.START);
+        String summary;
+        try (LabProcess mix = in.client(JavaApps.libraryCommand17(GrpcMixClient.class, "host=" + in.podIp(),
+            "port=" + port, "calls=60", "seed=16", "devs=fay", "answeredBy=pod", "parallel=4"))) {
+          assertThat(mix.waitFor(Duration.ofSeconds(120))).as(mix.outputForHumans()).isZero();
+          summary = mix.awaitStdout("^" + GrpcMixClient.SUMMARY_PREFIX + ".*$", Duration.ofSeconds(5)).group();
+        }
+        System.out.println("[grpc-filter] mirror: " + summary);
+        Matcher m = Pattern.compile("bad=0 fay=(\\d+) pod=(\\d+)").matcher(summary);
+        assertThat(m.find()).as(summary).isTrue();
+        int fays = Integer.parseInt(m.group(1));
+        assertThat(calls(pod.stdout())).as("the pod answered every call").hasSize(fays + Integer.parseInt(m.group(2)));
+        Awaitility.await("fay's app saw the " + fays + " matched copies").atMost(Duration.ofSeconds(15))
+            .untilAsserted(() -> assertThat(calls(fay.stdout())).hasSize(fays));
+        assertThat(calls(fay.stdout())).allMatch(l -> l.contains("x-dev=fay"));
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- pod:\n" + pod.outputForHumans() + "\n--- fay:\n"
+            + fay.outputForHumans(), e);
+      }
+    }
+  }
 }

@@ -1,6 +1,6 @@
 package dev.mirrord.jvm.podagent.stealer;
 
-import dev.mirrord.jvm.podagent.http.HttpFilterMatcher;
+import dev.mirrord.jvm.podagent.http.MirrorHttpFilter;
 import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
@@ -39,7 +39,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.AbstractMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,7 +231,7 @@ final class H2FilteredStreams {
   }
 
   private Route route(Http2StreamChannel ch, Http2HeadersFrame head) {
-    FilteredPort.Match match = port.handedBack ? null : port.match(view(head.headers()));
+    FilteredPort.Match match = port.handedBack ? null : port.match(MirrorHttpFilter.view(head.headers()));
     if (match != null && !match.alsoMatched().isEmpty() && !multiMatchLogged) {
       multiMatchLogged = true;
       logger.info("HTTP/2 {} {} on port {} matches the filters of {} and {}; {} takes it (first match)",
@@ -247,34 +246,6 @@ final class H2FilteredStreams {
     StolenStream s = new StolenStream(stealer.newId(), match.client(), ch);
     s.start(head);
     return s;
-  }
-
-  /** What a filter sees of an HTTP/2 request: {@code :method}, {@code :path}, the headers without pseudo-headers. */
-  static HttpFilterMatcher.RequestView view(Http2Headers headers) {
-    List<Map.Entry<String, String>> fields = new ArrayList<>(headers.size());
-    for (Map.Entry<CharSequence, CharSequence> h : headers) {
-      if (!Http2Headers.PseudoHeaderName.hasPseudoHeaderFormat(h.getKey())) {
-        fields.add(new AbstractMap.SimpleImmutableEntry<>(h.getKey().toString(), h.getValue().toString()));
-      }
-    }
-    String method = String.valueOf(headers.method());
-    String path = String.valueOf(headers.path());
-    return new HttpFilterMatcher.RequestView() {
-      @Override
-      public String method() {
-        return method;
-      }
-
-      @Override
-      public String uri() {
-        return path;
-      }
-
-      @Override
-      public Iterable<Map.Entry<String, String>> headers() {
-        return fields;
-      }
-    };
   }
 
   // ---------------------------------------------------------------- matched: the session answers
