@@ -27,7 +27,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * {@code GrpcEchoApp PORT NAME [MAX_SECONDS]}: a gRPC-java server (h2c, plain text) of a hand-made service {@code
+ * {@code GrpcEchoApp PORT NAME [MAX_SECONDS [quiet]]}: a gRPC-java server (h2c, plain text) of a hand-made service {@code
  * mirrord.Echo} with {@code byte[]} messages (no protoc). Every answer names NAME, so a client can tell who served
  * it:
  *
@@ -40,7 +40,7 @@ import java.util.HexFormat;
  * </ul>
  *
  * Prints {@link #READY_PREFIX}{@code PORT} once it listens and one line per call: {@code grpc.call METHOD
- * x-dev=VALUE peer=ADDRESS DETAIL}. Exits after MAX_SECONDS (default 600).
+ * x-dev=VALUE peer=ADDRESS DETAIL} (none with {@code quiet}: benchmarks). Exits after MAX_SECONDS (default 600).
  */
 public final class GrpcEchoApp {
   public static final String READY_PREFIX = "grpc.listening ";
@@ -105,7 +105,9 @@ public final class GrpcEchoApp {
     int port = Integer.parseInt(args[0]);
     String name = args[1];
     long maxSeconds = args.length > 2 ? Long.parseLong(args[2]) : 600;
-    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    PrintStream ready = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    PrintStream out = args.length > 3 && args[3].equals("quiet")
+        ? new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8) : ready;
     ServerInterceptor metadata = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -126,14 +128,14 @@ public final class GrpcEchoApp {
         .addService(ServerInterceptors.intercept(service, metadata))
         .build()
         .start();
-    out.println(READY_PREFIX + port);
+    ready.println(READY_PREFIX + port);
     Thread stopper = new Thread(() -> {
       try {
         Thread.sleep(maxSeconds * 1000);
       } catch (InterruptedException e) {
         return;
       }
-      out.println("grpc.timeout");
+      ready.println("grpc.timeout");
       System.exit(1);
     }, "grpc-max-lifetime");
     stopper.setDaemon(true);

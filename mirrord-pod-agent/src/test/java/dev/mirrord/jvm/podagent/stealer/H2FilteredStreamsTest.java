@@ -9,7 +9,6 @@ import ch.qos.logback.core.read.ListAppender;
 
 import dev.mirrord.jvm.podagent.http.HttpFilterMatcher;
 import dev.mirrord.jvm.podagent.iptables.PortRedirector;
-import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
@@ -21,7 +20,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -50,7 +48,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -126,15 +123,15 @@ class H2FilteredStreamsTest {
     return ((InetSocketAddress) target.localAddress()).getPort();
   }
 
-  private Session subscribe(String name, Http.Filter filter) {
-    Session s = new Session(loops.next(), name);
+  private RecordingSession subscribe(String name, Http.Filter filter) {
+    RecordingSession s = new RecordingSession(loops.next(), name);
     assertThat(stealer.subscribeFiltered(targetPort(), s, HttpFilterMatcher.compile(filter)).isOk()).isTrue();
     return s;
   }
 
   @Test
   void eachStreamOfOneConnectionIsMatchedOnItsOwnAndTrailersTravelBothWays() throws Exception {
-    Session alice = subscribe("alice", new Http.Filter.Header("^x-dev: alice$"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Header("^x-dev: alice$"));
     try (H2Client c = new H2Client(agentPort.get())) {
       c.preface();
       c.headers(1, request("POST", "/pod.Svc/One").add("x-dev", "bob"), false);
@@ -158,7 +155,7 @@ class H2FilteredStreamsTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> alice.body(req.streamId()).equals("hello"));
       await().atMost(Duration.ofSeconds(10)).until(() -> alice.sent.stream().anyMatch(m -> m instanceof Http.BodyEnd));
       assertThat(alice.sent).contains(new Http.BodyEnd(req.streamId(), List.of(new Http.Header("x-request-trailer", "t1"))));
-      alice.answer(req.streamId(), "from alice", "0");
+      answer(alice, req.streamId(), "from alice", "0");
 
       c.awaitEnded(1, 3, 5);
       assertThat(c.body(1)).isEqualTo("pod: /pod.Svc/One abc");
@@ -174,7 +171,7 @@ class H2FilteredStreamsTest {
 
   @Test
   void aClientResetAbortsTheSessionsStreamAndAFailingAppGetsA502() throws Exception {
-    Session alice = subscribe("alice", new Http.Filter.Path("^/mine"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Path("^/mine"));
     try (H2Client c = new H2Client(agentPort.get())) {
       c.preface();
       c.headers(1, request("POST", "/mine/cancelled"), false);
@@ -230,7 +227,7 @@ class H2FilteredStreamsTest {
   void handBackSendsGoawayAndTheStreamsInFlightStillFinish() throws Exception {
     stealer.close();
     stealer = new TcpStealer(loops, recording, port -> {}, Duration.ofSeconds(20), "s1", 0);
-    Session alice = subscribe("alice", new Http.Filter.Path("^/mine"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Path("^/mine"));
     try (H2Client c = new H2Client(agentPort.get())) {
       c.preface();
       c.headers(1, request("GET", "/mine/in-flight"), true);
@@ -239,7 +236,7 @@ class H2FilteredStreamsTest {
       stealer.unsubscribe(targetPort(), alice); // the port's last filter: handed back to the target
       await().atMost(Duration.ofSeconds(10)).until(() -> c.goAwayError.get() == Http2Error.NO_ERROR.code());
       assertThat(c.closed).as("open while a stream is in flight").isFalse();
-      alice.answer(req.streamId(), "late but whole", "0");
+      answer(alice, req.streamId(), "late but whole", "0");
       c.awaitEnded(1);
       assertThat(c.body(1)).isEqualTo("late but whole");
       assertThat(c.header(1, "grpc-status")).isEqualTo("0");
@@ -419,73 +416,13 @@ class H2FilteredStreamsTest {
     }
   }
 
-  /** A session: records what the stealer sends it, and answers as the CLI would. */
-  private final class Session implements StealClient {
-    final EventLoop loop;
-    final String name;
-    final List<AgentMessage> sent = new CopyOnWriteArrayList<>();
-    final Map<Long, StringBuffer> bodies = new ConcurrentHashMap<>();
-    private int seen;
-
-    Session(EventLoop loop, String name) {
-      this.loop = loop;
-      this.name = name;
-    }
-
-    @Override
-    public void send(AgentMessage message) {
-      sent.add(message);
-    }
-
-    @Override
-    public void sendData(long id, ByteBuf data) {
-      try {
-        bodies.computeIfAbsent(id, k -> new StringBuffer()).append(data.toString(StandardCharsets.UTF_8));
-      } finally {
-        data.release();
-      }
-    }
-
-    @Override
-    public boolean writable() {
-      return true;
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-      return loop;
-    }
-
-    @Override
-    public String name() {
-      return name;
-    }
-
-    List<Http.Request> requests() {
-      List<Http.Request> out = new ArrayList<>();
-      sent.stream().filter(m -> m instanceof Http.Request).forEach(m -> out.add((Http.Request) m));
-      return out;
-    }
-
-    Http.Request awaitRequest() {
-      int before = seen;
-      await().atMost(Duration.ofSeconds(10)).until(() -> requests().size() > before);
-      seen++;
-      return requests().get(before);
-    }
-
-    String body(long id) {
-      StringBuffer b = bodies.get(id);
-      return b == null ? "" : b.toString();
-    }
-
-    void answer(long streamId, String text, String grpcStatus) {
-      loop.execute(() -> {
-        stealer.fromClient(this, new Http.Response(streamId, Http.HTTP_2, 200, "",
-            List.of(new Http.Header("content-type", "application/grpc")), false));
-        stealer.fromClient(this, new Tcp.Data(streamId, Payload.copyOf(text.getBytes(StandardCharsets.UTF_8))));
-        stealer.fromClient(this, new Http.BodyEnd(streamId, List.of(new Http.Header("grpc-status", grpcStatus))));
-      });
-    }
+  /** Answers {@code streamId} as the CLI would. */
+  private void answer(RecordingSession s, long streamId, String text, String grpcStatus) {
+    s.loop.execute(() -> {
+      stealer.fromClient(s, new Http.Response(streamId, Http.HTTP_2, 200, "",
+          List.of(new Http.Header("content-type", "application/grpc")), false));
+      stealer.fromClient(s, new Tcp.Data(streamId, Payload.copyOf(text.getBytes(StandardCharsets.UTF_8))));
+      stealer.fromClient(s, new Http.BodyEnd(streamId, List.of(new Http.Header("grpc-status", grpcStatus))));
+    });
   }
 }
