@@ -16,6 +16,11 @@
 #        on 8082; wrk without the header: every request passes through the agent to the pod's server
 #   (e)  HTTP filter, matched: as (d) with the header: every request goes to the local app (compare with (c))
 #   (d0) one socat relay in the pod ns in front of (a')'s server: the floor of (d)'s shape (one user-space hop)
+#   (f)-(i) h2c / gRPC: a gRPC-java server (GrpcEchoApp) and GrpcBenchClient (one channel = one HTTP/2 connection,
+#        GRPC_PARALLEL unary calls in flight, closed loop, WARMUP then DURATION seconds): (f) the pod's server, no
+#        mirrord; (g) the same server under `mirrord exec --http-header-filter`, calls without the header (passed
+#        through to the pod's server); (h) calls with the header (replayed to the local app over h2c); (i) the local
+#        server under --tcp-steal (unfiltered steal, compare with (h)). GRPC_ONLY=1 runs just these rows.
 # Each is warmed up (WARMUP seconds of wrk) before it is measured. A closed-loop wrk saturates the two cores, so its p50
 # is mostly queueing (Little's law: connections / req/s); the latency a path adds is also measured paced: for (a'), (b)
 # and (c), PACED_CONNECTIONS connections that each wait PACED_DELAY_MS between requests (wrk's Lua delay()), far below
@@ -37,6 +42,73 @@ bench_need_wrk
 bench_lab_up
 POD_IP=198.18.0.10
 declare -A ROW
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+# h2c / gRPC rows (f)-(i), see the header.
+GRPC_PARALLEL=${GRPC_PARALLEL:-16}
+grpc_cmd() {
+  local main=$1
+  shift
+  printf '%s\n' "$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto \
+    -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
+    "dev.mirrord.jvm.e2e.apps.$main" "$@"
+}
+# grpc_run LABEL EXPECT [X_DEV] -> ROW[LABEL]="CALLS RPS P50 P99 ERRORS"
+grpc_run() {
+  local label=$1 expect=$2 out
+  local -a client
+  mapfile -t client < <(grpc_cmd GrpcBenchClient "$POD_IP" 50051 "$DURATION" "$WARMUP" "$GRPC_PARALLEL" "$expect" "${@:3}")
+  out=$(ip netns exec "$(bench_ns client)" timeout $((DURATION + WARMUP + 60)) "${client[@]}" \
+    2>"$BENCH_WORK/grpc-$label.err" | grep '^grpc-bench ') || true
+  [[ -n $out ]] || bench_die "grpc $label: no result (see $BENCH_WORK/grpc-$label.err)"
+  ROW[$label]=$(sed -E 's/.*calls=([0-9]+) rps=([0-9]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+).*/\1 \2 \3 \4 \5/' <<<"$out")
+  bench_log "$label: ${ROW[$label]} (calls rps p50_us p99_us errors)"
+}
+grpc_section() {
+  local gpod cli
+  local -a pod_server local_server
+  mapfile -t pod_server < <(grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
+  mapfile -t local_server < <(grpc_cmd GrpcEchoApp 50051 local 3600 quiet)
+  gpod=$(bench_start grpc-pod pod "${pod_server[@]}")
+  bench_wait_line "$BENCH_WORK/grpc-pod.out" '^grpc.listening' 60
+  grpc_run f_grpc_direct pod
+  cli=$(bench_mirrord grpc-filter --http-header-filter '^x-dev: bench$' -- "${local_server[@]}")
+  bench_wait_line "$BENCH_WORK/grpc-filter.out" '^grpc.listening' 60
+  grpc_run g_grpc_unmatched pod
+  grpc_run h_grpc_matched local bench
+  bench_stop "$cli"
+  cli=$(bench_mirrord grpc-steal --tcp-steal -- "${local_server[@]}")
+  bench_wait_line "$BENCH_WORK/grpc-steal.out" '^grpc.listening' 60
+  grpc_run i_grpc_steal local
+  bench_stop "$cli"
+  bench_stop "$gpod" TERM
+}
+grpc_results() {
+  read -r _ F_RPS F_P50 F_P99 F_ERR <<<"${ROW[f_grpc_direct]}"
+  read -r _ G_RPS G_P50 G_P99 G_ERR <<<"${ROW[g_grpc_unmatched]}"
+  read -r _ H_RPS H_P50 H_P99 H_ERR <<<"${ROW[h_grpc_matched]}"
+  read -r _ I_RPS I_P50 I_P99 I_ERR <<<"${ROW[i_grpc_steal]}"
+  echo
+  echo "h2c / gRPC: GrpcBenchClient, one channel (one HTTP/2 connection), $GRPC_PARALLEL unary calls in flight, closed loop,"
+  echo "${DURATION}s after a ${WARMUP}s warm-up; server: gRPC-java GrpcEchoApp (grpc-netty-shaded); --http-header-filter '^x-dev: bench$'"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path" "calls/s" "p50 µs" "p99 µs" "errors"
+  printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-----------" "-----------" "--------"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(f) gRPC direct, lab network (pod ns)" "$F_RPS" "$F_P50" "$F_P99" "$F_ERR"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(g) filter, unmatched, to the pod" "$G_RPS" "$G_P50" "$G_P99" "$G_ERR"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(h) filter, matched, to the local app" "$H_RPS" "$H_P50" "$H_P99" "$H_ERR"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(i) unfiltered steal (--tcp-steal)" "$I_RPS" "$I_P50" "$I_P99" "$I_ERR"
+  echo "gRPC filter, unmatched / (f) direct calls/s: $(ratio "$G_RPS" "$F_RPS") (goal >= 0.8); added p50 $((G_P50 - F_P50)) µs"
+  echo "gRPC filter, matched / (i) unfiltered steal calls/s: $(ratio "$H_RPS" "$I_RPS") (goal >= 0.8); p50 $H_P50 µs vs $I_P50 µs"
+}
+if [[ ${GRPC_ONLY:-0} == 1 ]]; then
+  grpc_section
+  echo
+  echo "## bench/steal.sh GRPC_ONLY=1 — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(bench_machine)"
+  echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
+  grpc_results
+  exit 0
+fi
 
 # wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
 wrk_run() {
@@ -129,6 +201,8 @@ grep -q 'hello from local' <(ip netns exec "$(bench_ns client)" curl -s "http://
   || bench_die "(d): a request without the header was not answered by the pod's server"
 bench_stop "$cli"
 
+grpc_section
+
 # Bulk: direct loopback, direct lab network, stolen.
 mapfile -t SINK < <(bench_app_cmd BulkSinkApp 9000 3600)
 sink=$(bench_start sink-local local "${SINK[@]}")
@@ -173,7 +247,6 @@ read -r _ C_RPS C_P50 C_P99 C_ERR <<<"${ROW[c_mirrord_steal]}"
 read -r _ NP_RPS NP_P50 NP_P99 NP_ERR <<<"${ROW[a2_paced]}"
 read -r _ BP_RPS BP_P50 BP_P99 BP_ERR <<<"${ROW[b_paced]}"
 read -r _ CP_RPS CP_P50 CP_P99 CP_ERR <<<"${ROW[c_paced]}"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 echo
 echo "## bench/steal.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine)"
@@ -233,3 +306,4 @@ printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(e) paced" "$EP_RPS" "$EP_P50" "$E
 echo "filter, unmatched / (a') direct network req/s: $(ratio "$D_RPS" "$N_RPS") (goal >= 0.8); added p50: closed-loop $((D_P50 - N_P50)) µs, paced $((DP_P50 - NP_P50)) µs (goal <= 300 µs)"
 echo "the shape's floor, one socat hop / (a') req/s: $(ratio "$D0_RPS" "$N_RPS"), added p50 paced $((D0P_P50 - NP_P50)) µs; filter unmatched / one socat hop: $(ratio "$D_RPS" "$D0_RPS")"
 echo "filter, matched / (c) unfiltered steal req/s: $(ratio "$E_RPS" "$C_RPS") (goal >= 0.8); paced p50 $EP_P50 µs vs steal $CP_P50 µs"
+grpc_results

@@ -153,6 +153,11 @@ final class MirrordSession implements AutoCloseable {
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
+  /** The agent's log file so far ("" before the session id is known). */
+  String agentLog() {
+    return sessionId().map(id -> read(dir.resolve("mirrord-" + id + "-agent.log"))).orElse("");
+  }
+
   String outputForHumans() {
     String id = sessionId().orElse("?");
     return cli.outputForHumans() + "--- mirrord.log:\n" + tail(read(dir.resolve("mirrord.log")))

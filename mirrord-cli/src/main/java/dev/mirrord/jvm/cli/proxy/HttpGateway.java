@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * target (the app sees the client's keep-alive as the client made it, and its real address through
  * the layer's {@code IncomingPeer}); requests on it one after another, each written once the
  * previous answer is complete. Back-pressure per stream both ways ({@code Tcp.Flow}). Everything
- * runs on the proxy's one event loop.
+ * runs on the proxy's one event loop. HTTP/2 requests (h2c, gRPC) go to {@link H2Gateway}.
  */
 final class HttpGateway {
   private static final Logger logger = LoggerFactory.getLogger(HttpGateway.class);
@@ -77,6 +77,8 @@ final class HttpGateway {
   private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
   private final Map<Integer, AtomicLong> matched = new ConcurrentHashMap<>();
   private final Map<Integer, Long> reported = new ConcurrentHashMap<>();
+  /** Matched HTTP/2 (h2c) requests: replayed over h2c. */
+  private final H2Gateway h2;
 
   HttpGateway(EventLoopGroup group, IntUnaryOperator localPortFor, AgentLink agent, Ports ports) {
     this.group = group;
@@ -84,20 +86,19 @@ final class HttpGateway {
     this.localPortFor = localPortFor;
     this.agent = agent;
     this.ports = ports;
+    this.h2 = new H2Gateway(group, localPortFor, agent, ports);
     group.scheduleAtFixedRate(this::logCounts, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** Whether {@code id} is one of the gateway's streams or client connections. */
   boolean owns(long id) {
-    return streams.containsKey(id) || connections.containsKey(id);
+    return streams.containsKey(id) || connections.containsKey(id) || h2.owns(id);
   }
 
   void request(Http.Request r) {
     matched.computeIfAbsent(r.targetPort(), p -> new AtomicLong()).incrementAndGet();
     if (r.version() == Http.HTTP_2) {
-      logger.warn("matched HTTP/2 request {} {} on port {}: HTTP/2 is not replayed yet; refused", r.method(),
-          r.uri(), r.targetPort());
-      agent.send(new Tcp.Close(r.streamId(), true));
+      h2.request(r);
       return;
     }
     AppConnection c = connections.computeIfAbsent(r.connectionId(), id -> new AppConnection(id, r));
@@ -112,6 +113,9 @@ final class HttpGateway {
    * connection; false (nothing taken) if the id is not the gateway's.
    */
   boolean fromAgent(Object msg) {
+    if (h2.fromAgent(msg)) {
+      return true;
+    }
     long id = msg instanceof Http.BodyEnd e ? e.streamId() : DataFrame.connectionIdOf(msg);
     Stream s = streams.get(id);
     if (s != null) {
@@ -131,6 +135,7 @@ final class HttpGateway {
 
   /** The agent's connection became (un)writable: pause or resume reading the app's answers. */
   void agentWritabilityChanged() {
+    h2.agentWritabilityChanged();
     for (AppConnection c : connections.values()) {
       EventLoops.run(c.loop(), c::updateRead);
     }
@@ -138,6 +143,7 @@ final class HttpGateway {
 
   /** The agent link is gone. */
   void agentLost() {
+    h2.agentLost();
     for (AppConnection c : new ArrayList<>(connections.values())) {
       EventLoops.run(c.loop(), c::close);
     }

@@ -14,8 +14,10 @@ import java.util.Map;
  * Mirror mode with an HTTP filter, for one sniffed connection: the client's bytes go through the
  * same raw-byte request decoder as filtered steal, and only the original bytes of the requests
  * {@code filter} matches come out, so the app's mirrored connection carries just those requests.
- * A connection that turns out not to be HTTP (or sends a request Netty rejects) mirrors nothing
- * from there on. Single-threaded (the sniffer thread).
+ * An h2c (prior knowledge) connection is told by its preface and goes through {@link
+ * MirrorH2Filter} instead: each stream is matched on its own. A connection that turns out not to be
+ * HTTP (or sends a request Netty rejects) mirrors nothing from there on. Single-threaded (the
+ * sniffer thread).
  */
 public final class MirrorHttpFilter implements AutoCloseable {
   private final HttpFilterMatcher filter;
@@ -25,6 +27,10 @@ public final class MirrorHttpFilter implements AutoCloseable {
   private boolean matched;
   private boolean broken;
   private int matchedRequests;
+  /** The client's first bytes, until they tell HTTP/1 from h2c. */
+  private final ByteArrayOutputStream first = new ByteArrayOutputStream();
+  private boolean classified;
+  private MirrorH2Filter h2;
 
   public MirrorHttpFilter(HttpFilterMatcher filter) {
     this.filter = filter;
@@ -32,6 +38,21 @@ public final class MirrorHttpFilter implements AutoCloseable {
 
   /** Feeds the client's next bytes; returns the bytes of matched requests among them (often none). */
   public byte[] feed(byte[] bytes) {
+    if (!classified) {
+      first.writeBytes(bytes);
+      ProtocolSniffer.Kind kind = ProtocolSniffer.classify(Unpooled.wrappedBuffer(first.toByteArray()));
+      if (kind == null) {
+        return new byte[0];
+      }
+      classified = true;
+      bytes = first.toByteArray();
+      if (kind == ProtocolSniffer.Kind.H2C) {
+        h2 = new MirrorH2Filter(filter);
+      }
+    }
+    if (h2 != null) {
+      return h2.feed(bytes);
+    }
     if (broken) {
       return new byte[0];
     }
@@ -79,14 +100,45 @@ public final class MirrorHttpFilter implements AutoCloseable {
     return out.toByteArray();
   }
 
-  /** How many requests matched so far. */
+  /** How many requests (h2c: streams) matched so far. */
   public int matchedRequests() {
-    return matchedRequests;
+    return h2 != null ? h2.matchedStreams() : matchedRequests;
   }
 
   @Override
   public void close() {
     decoder.finishAndReleaseAll();
+    if (h2 != null) {
+      h2.close();
+    }
+  }
+
+  /** What a filter looks at of an HTTP/2 request: {@code :method}, {@code :path}, the headers without pseudo-headers. */
+  public static HttpFilterMatcher.RequestView view(io.netty.handler.codec.http2.Http2Headers headers) {
+    java.util.List<Map.Entry<String, String>> fields = new java.util.ArrayList<>(headers.size());
+    for (Map.Entry<CharSequence, CharSequence> h : headers) {
+      if (!io.netty.handler.codec.http2.Http2Headers.PseudoHeaderName.hasPseudoHeaderFormat(h.getKey())) {
+        fields.add(Map.entry(h.getKey().toString(), h.getValue().toString()));
+      }
+    }
+    String method = String.valueOf(headers.method());
+    String path = String.valueOf(headers.path());
+    return new HttpFilterMatcher.RequestView() {
+      @Override
+      public String method() {
+        return method;
+      }
+
+      @Override
+      public String uri() {
+        return path;
+      }
+
+      @Override
+      public Iterable<Map.Entry<String, String>> headers() {
+        return fields;
+      }
+    };
   }
 
   /** What a filter looks at of a decoded request (also the steal side's view). */

@@ -59,7 +59,9 @@ import org.slf4j.LoggerFactory;
  * bytes that came, matched ones to the session as {@code Http.Request} + body. Answers are written
  * in request order from one queue ({@link #exchanges}): the server's bytes as they came (a {@link
  * RawHttpResponseDecoder} only finds where each ends), the sessions' encoded by Netty's {@link
- * HttpResponseEncoder}. Everything runs on the client socket's event loop.
+ * HttpResponseEncoder}. An h2c (prior knowledge) connection gets Netty's HTTP/2 codec between them
+ * instead, and {@link H2FilteredStreams} matches each stream; this handler then only owns the
+ * connection's life (hand-back, close). Everything runs on the client socket's event loop.
  */
 final class FilteredConnection extends ChannelInboundHandlerAdapter {
   private static final Logger logger = LoggerFactory.getLogger(FilteredConnection.class);
@@ -82,7 +84,9 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
     /** Every byte from here on goes to the pass-through socket, and back. */
     RAW_PASS,
     /** Every byte from here on belongs to a session (a matched upgrade). */
-    RAW_SESSION
+    RAW_SESSION,
+    /** h2c prior knowledge: {@link H2FilteredStreams} matches each stream. */
+    H2C
   }
 
   private final TcpStealer stealer;
@@ -113,6 +117,10 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
   private boolean clientInputEnded;
   private boolean closing;
   private boolean multiMatchLogged;
+  /** While detecting, the pass-through socket's server sent what starts like an HTTP/2 server preface. */
+  private boolean serverSentH2Settings;
+  /** The HTTP/2 streams of an h2c connection; null otherwise. */
+  private H2FilteredStreams h2;
 
   FilteredConnection(TcpStealer stealer, FilteredPort port, long connectionId, int passThroughGid) {
     this.stealer = stealer;
@@ -151,7 +159,7 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void detected(ProtocolSniffer.Kind kind) {
-    if (kind == ProtocolSniffer.Kind.HTTP1) {
+    if (kind == ProtocolSniffer.Kind.HTTP1 && !serverSentH2Settings) {
       mode = Mode.HTTP1;
       ctx.pipeline().addBefore(ctx.name(), "http-request", new RawHttpRequestDecoder());
       if (upstream != null) {
@@ -159,8 +167,22 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
         upstream.pipeline().addFirst("http-response", responseDecoder);
         upstreamDecoder = true;
       }
+    } else if (kind == ProtocolSniffer.Kind.H2C) {
+      mode = Mode.H2C;
+      // Unmatched streams go on an h2c connection of their own, opened when the first one comes.
+      Channel up = upstream;
+      upstream = null;
+      upstreamConnected = false;
+      upstreamBacklog.forEach(ByteBuf::release);
+      upstreamBacklog.clear();
+      upstreamEvents.forEach(ReferenceCountUtil::release); // that connection's server preface
+      upstreamEvents.clear();
+      if (up != null) {
+        up.close();
+      }
+      h2 = new H2FilteredStreams(stealer, port, connectionId, passThroughGid, client, sessionsSeen);
+      h2.install(ctx.pipeline(), ctx.name());
     } else {
-      // h2c is passed through whole until HTTP/2 filtering lands; anything else always is.
       logger.debug("connection {} on port {}: {}, passed through", hex(connectionId), port.port, kind);
       toRawPass();
     }
@@ -315,6 +337,10 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
 
   private void clientInputEnded() {
     clientInputEnded = true;
+    if (mode == Mode.H2C) {
+      client.close(); // Netty's graceful close: GOAWAY, then close once the open streams end
+      return;
+    }
     if (mode == Mode.RAW_SESSION) {
       RawSession s = (RawSession) exchanges.peekLast();
       if (s != null && !s.done) {
@@ -363,6 +389,9 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
       s.send(new Tcp.Close(connectionId, false));
     }
     releasePending();
+    if (h2 != null) {
+      h2.closed();
+    }
     upstreamEvents.forEach(ReferenceCountUtil::release);
     upstreamEvents.clear();
     upstreamBacklog.forEach(ByteBuf::release);
@@ -375,6 +404,9 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (h2 != null && h2.protocolError(cause)) {
+      return; // Netty answers it (GOAWAY) and closes the connection itself
+    }
     logger.debug("filtered connection {}: {}", hex(connectionId), cause.toString());
     ctx.close();
   }
@@ -406,6 +438,9 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
     }
     upstream = up;
     up.connect(target).addListener((ChannelFutureListener) f -> {
+      if (up != upstream) {
+        return; // given up on (an h2c connection opens its own)
+      }
       if (!f.isSuccess()) {
         upstreamFailed(f.cause());
         return;
@@ -500,7 +535,11 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext uctx, Object msg) {
-      if (mode == Mode.DETECTING) {
+      if (mode == Mode.DETECTING && !serverSentH2Settings && msg instanceof ByteBuf buf && isH2Settings(buf)) {
+        // An h2c server speaks first too (its SETTINGS): the client's preface decides.
+        serverSentH2Settings = true;
+      }
+      if (mode == Mode.DETECTING && !serverSentH2Settings) {
         // The server spoke before the client: not a protocol we filter.
         ProtocolSniffer sniffer = ctx.pipeline().get(ProtocolSniffer.class);
         if (sniffer != null) {
@@ -645,6 +684,13 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void closeIfIdle() {
+    if (mode == Mode.H2C) {
+      if (!closing && port.handedBack) {
+        closing = true;
+        client.close(); // GOAWAY: the client opens its next streams on a new connection, to the target
+      }
+      return;
+    }
     if (!closing && exchanges.isEmpty() && receiving == null
         && (clientInputEnded || (port.handedBack && pendingRaw.isEmpty()))) {
       closeAfterFlush();
@@ -666,11 +712,15 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
 
   /** Closes the client connection (and so its pass-through socket) now. Any thread. */
   io.netty.channel.ChannelFuture closeNow() {
+    ChannelHandlerContext h2Codec = client.pipeline().context("h2");
+    if (h2Codec != null) {
+      return h2Codec.close(); // past the codec's graceful close, which would wait for the open streams
+    }
     return client.close(); // channelInactive closes the pass-through socket
   }
 
   private void updateClientRead() {
-    if (!client.isActive()) {
+    if (!client.isActive() || mode == Mode.H2C) { // h2c: each stream is paused on its own
       return;
     }
     boolean read = exchanges.size() < MAX_PIPELINED;
@@ -992,6 +1042,16 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
     return HttpMethod.CONNECT.equals(req.method())
         || (req.headers().contains(HttpHeaderNames.UPGRADE)
             && req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true));
+  }
+
+  /** Whether {@code buf} starts with an HTTP/2 SETTINGS frame header (not an ACK) on stream 0: a server preface. */
+  static boolean isH2Settings(ByteBuf buf) {
+    int i = buf.readerIndex();
+    if (buf.readableBytes() < 9) {
+      return false;
+    }
+    int length = buf.getUnsignedMedium(i);
+    return length % 6 == 0 && buf.getByte(i + 3) == 0x04 && buf.getByte(i + 4) == 0 && buf.getInt(i + 5) == 0;
   }
 
   static String hex(long id) {

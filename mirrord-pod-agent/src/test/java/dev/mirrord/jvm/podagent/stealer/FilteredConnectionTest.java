@@ -5,14 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mirrord.jvm.podagent.http.HttpFilterMatcher;
 import dev.mirrord.jvm.podagent.iptables.PortRedirector;
-import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.relay.Transport;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +20,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -80,15 +75,15 @@ class FilteredConnectionTest {
     loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
   }
 
-  private Session subscribe(String name, Http.Filter filter) {
-    Session s = new Session(loops.next(), name);
+  private RecordingSession subscribe(String name, Http.Filter filter) {
+    RecordingSession s = new RecordingSession(loops.next(), name);
     assertThat(stealer.subscribeFiltered(target.port(), s, HttpFilterMatcher.compile(filter)).isOk()).isTrue();
     return s;
   }
 
   @Test
   void keepAliveConnectionMixingMatchedAndUnmatchedRequestsGetsEveryAnswerInOrder() throws Exception {
-    Session alice = subscribe("alice", new Http.Filter.Header("^x-dev: alice$"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Header("^x-dev: alice$"));
     String r1 = "GET /one HTTP/1.1\r\nHost: pod\r\nX-Case-Kept: Yes\r\n\r\n";
     String r2 = "POST /two HTTP/1.1\r\nHost: pod\r\nX-Dev: alice\r\nContent-Length: 5\r\n\r\nhello";
     String r3 = "PUT /three HTTP/1.1\r\nHost: pod\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
@@ -106,7 +101,7 @@ class FilteredConnectionTest {
       assertThat(req.uri()).isEqualTo("/two");
       assertThat(req.headers()).contains(new Http.Header("X-Dev", "alice"));
       await().atMost(Duration.ofSeconds(10)).until(() -> alice.body(req.streamId()).equals("hello"));
-      alice.answer(req.streamId(), "from alice");
+      answer(alice, req.streamId(), "from alice");
 
       String answers = readAnswers(c.getInputStream(), 3);
       assertThat(answers).containsSubsequence("pod 1", "from alice", "pod 2");
@@ -129,7 +124,7 @@ class FilteredConnectionTest {
 
   @Test
   void aMalformedRequestAndWhatFollowsGoToTheTargetAsSent() throws Exception {
-    Session alice = subscribe("alice", new Http.Filter.Header("x-dev"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Header("x-dev"));
     String good = "GET /ok HTTP/1.1\r\nHost: pod\r\n\r\n";
     String bad = "GET /bad HTTP/1.1\r\nno colon here\r\nX-Dev: x\r\n\r\n";
     try (Socket c = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
@@ -142,7 +137,7 @@ class FilteredConnectionTest {
 
   @Test
   void aSessionWhoseAppFailsAnswersWith502AndTheConnectionCloses() throws Exception {
-    Session alice = subscribe("alice", new Http.Filter.Path("^/mine"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Path("^/mine"));
     try (Socket c = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
       c.setSoTimeout(10_000);
       c.getOutputStream().write("GET /mine HTTP/1.1\r\nHost: pod\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
@@ -155,17 +150,17 @@ class FilteredConnectionTest {
 
   @Test
   void theFirstMatchingSessionTakesARequestAndAnUnsubscribedOnesRequestsGoToTheTarget() throws Exception {
-    Session alice = subscribe("alice", new Http.Filter.Header("x-dev: (alice|both)"));
-    Session bob = subscribe("bob", new Http.Filter.Header("x-dev: (bob|both)"));
+    RecordingSession alice = subscribe("alice", new Http.Filter.Header("x-dev: (alice|both)"));
+    RecordingSession bob = subscribe("bob", new Http.Filter.Header("x-dev: (bob|both)"));
     try (Socket c = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
       c.setSoTimeout(10_000);
       OutputStream out = c.getOutputStream();
       out.write("GET /b HTTP/1.1\r\nX-Dev: bob\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       Http.Request b = bob.awaitRequest();
-      bob.answer(b.streamId(), "from bob");
+      answer(bob, b.streamId(), "from bob");
       out.write("GET /both HTTP/1.1\r\nX-Dev: both\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       Http.Request both = alice.awaitRequest();
-      alice.answer(both.streamId(), "from alice");
+      answer(alice, both.streamId(), "from alice");
       assertThat(readAnswers(c.getInputStream(), 2)).containsSubsequence("from bob", "from alice");
       stealer.unsubscribe(target.port(), bob);
       out.write("GET /b2 HTTP/1.1\r\nX-Dev: bob\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
@@ -200,76 +195,15 @@ class FilteredConnectionTest {
     return head.toString(StandardCharsets.ISO_8859_1);
   }
 
-  /** A session: records what the stealer sends it, and answers as the CLI would. */
-  private final class Session implements StealClient {
-    final EventLoop loop;
-    final String name;
-    final List<AgentMessage> sent = new CopyOnWriteArrayList<>();
-    final java.util.Map<Long, StringBuffer> bodies = new java.util.concurrent.ConcurrentHashMap<>();
-
-    Session(EventLoop loop, String name) {
-      this.loop = loop;
-      this.name = name;
-    }
-
-    @Override
-    public void send(AgentMessage message) {
-      sent.add(message);
-    }
-
-    @Override
-    public void sendData(long id, ByteBuf data) {
-      try {
-        bodies.computeIfAbsent(id, k -> new StringBuffer()).append(data.toString(StandardCharsets.ISO_8859_1));
-      } finally {
-        data.release();
-      }
-    }
-
-    @Override
-    public boolean writable() {
-      return true;
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-      return loop;
-    }
-
-    @Override
-    public String name() {
-      return name;
-    }
-
-    List<Http.Request> requests() {
-      List<Http.Request> out = new ArrayList<>();
-      sent.stream().filter(m -> m instanceof Http.Request).forEach(m -> out.add((Http.Request) m));
-      return out;
-    }
-
-    Http.Request awaitRequest() {
-      int before = seen;
-      await().atMost(Duration.ofSeconds(10)).until(() -> requests().size() > before);
-      seen++;
-      return requests().get(before);
-    }
-
-    private int seen;
-
-    String body(long id) {
-      StringBuffer b = bodies.get(id);
-      return b == null ? "" : b.toString();
-    }
-
-    void answer(long streamId, String text) {
-      byte[] body = text.getBytes(StandardCharsets.ISO_8859_1);
-      loop.execute(() -> {
-        stealer.fromClient(this, new Http.Response(streamId, Http.HTTP_1_1, 200, "OK",
-            List.of(new Http.Header("Content-Length", Integer.toString(body.length))), false));
-        stealer.fromClient(this, new Tcp.Data(streamId, Payload.copyOf(body)));
-        stealer.fromClient(this, new Http.BodyEnd(streamId, List.of()));
-      });
-    }
+  /** Answers {@code streamId} as the CLI would. */
+  private void answer(RecordingSession s, long streamId, String text) {
+    byte[] body = text.getBytes(StandardCharsets.ISO_8859_1);
+    s.loop.execute(() -> {
+      stealer.fromClient(s, new Http.Response(streamId, Http.HTTP_1_1, 200, "OK",
+          List.of(new Http.Header("Content-Length", Integer.toString(body.length))), false));
+      stealer.fromClient(s, new Tcp.Data(streamId, Payload.copyOf(body)));
+      stealer.fromClient(s, new Http.BodyEnd(streamId, List.of()));
+    });
   }
 
   /**
