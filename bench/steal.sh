@@ -12,6 +12,15 @@
 #   (b)  two-hop socat relay chain: client ns -> socat in the pod ns (:8081) -> unix socket -> socat in the dev ns ->
 #        127.0.0.1:8080: the shape of mirrord's path (agent in the pod ns, CLI in the dev ns, unix socket between)
 #   (c)  mirrord steal: the server under `mirrord exec --tcp-steal` on 8080; wrk client ns -> 198.18.0.10:8080
+#   (d)  HTTP filter, unmatched: (a')'s pod server stays; the same server under `mirrord exec --http-header-filter`
+#        on 8082; wrk without the header: every request passes through the agent to the pod's server
+#   (e)  HTTP filter, matched: as (d) with the header: every request goes to the local app (compare with (c))
+#   (d0) one socat relay in the pod ns in front of (a')'s server: the floor of (d)'s shape (one user-space hop)
+#   (f)-(i) h2c / gRPC: a gRPC-java server (GrpcEchoApp) and GrpcBenchClient (one channel = one HTTP/2 connection,
+#        GRPC_PARALLEL unary calls in flight, closed loop, WARMUP then DURATION seconds): (f) the pod's server, no
+#        mirrord; (g) the same server under `mirrord exec --http-header-filter`, calls without the header (passed
+#        through to the pod's server); (h) calls with the header (replayed to the local app over h2c); (i) the local
+#        server under --tcp-steal (unfiltered steal, compare with (h)). GRPC_ONLY=1 runs just these rows.
 # Each is warmed up (WARMUP seconds of wrk) before it is measured. A closed-loop wrk saturates the two cores, so its p50
 # is mostly queueing (Little's law: connections / req/s); the latency a path adds is also measured paced: for (a'), (b)
 # and (c), PACED_CONNECTIONS connections that each wait PACED_DELAY_MS between requests (wrk's Lua delay()), far below
@@ -34,22 +43,89 @@ bench_lab_up
 bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 POD_IP=198.18.0.10
 declare -A ROW
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
-# wrk_run LABEL NODE URL -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
+# h2c / gRPC rows (f)-(i), see the header.
+GRPC_PARALLEL=${GRPC_PARALLEL:-16}
+grpc_cmd() {
+  local main=$1
+  shift
+  printf '%s\n' "$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto \
+    -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
+    "dev.mirrord.jvm.e2e.apps.$main" "$@"
+}
+# grpc_run LABEL EXPECT [X_DEV] -> ROW[LABEL]="CALLS RPS P50 P99 ERRORS"
+grpc_run() {
+  local label=$1 expect=$2 out
+  local -a client
+  mapfile -t client < <(grpc_cmd GrpcBenchClient "$POD_IP" 50051 "$DURATION" "$WARMUP" "$GRPC_PARALLEL" "$expect" "${@:3}")
+  out=$(ip netns exec "$(bench_ns client)" timeout $((DURATION + WARMUP + 60)) "${client[@]}" \
+    2>"$BENCH_WORK/grpc-$label.err" | grep '^grpc-bench ') || true
+  [[ -n $out ]] || bench_die "grpc $label: no result (see $BENCH_WORK/grpc-$label.err)"
+  ROW[$label]=$(sed -E 's/.*calls=([0-9]+) rps=([0-9]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+).*/\1 \2 \3 \4 \5/' <<<"$out")
+  bench_log "$label: ${ROW[$label]} (calls rps p50_us p99_us errors)"
+}
+grpc_section() {
+  local gpod cli
+  local -a pod_server local_server
+  mapfile -t pod_server < <(grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
+  mapfile -t local_server < <(grpc_cmd GrpcEchoApp 50051 local 3600 quiet)
+  gpod=$(bench_start grpc-pod pod "${pod_server[@]}")
+  bench_wait_line "$BENCH_WORK/grpc-pod.out" '^grpc.listening' 60
+  grpc_run f_grpc_direct pod
+  cli=$(bench_mirrord grpc-filter --http-header-filter '^x-dev: bench$' -- "${local_server[@]}")
+  bench_wait_line "$BENCH_WORK/grpc-filter.out" '^grpc.listening' 60
+  grpc_run g_grpc_unmatched pod
+  grpc_run h_grpc_matched local bench
+  bench_stop "$cli"
+  cli=$(bench_mirrord grpc-steal --tcp-steal -- "${local_server[@]}")
+  bench_wait_line "$BENCH_WORK/grpc-steal.out" '^grpc.listening' 60
+  grpc_run i_grpc_steal local
+  bench_stop "$cli"
+  bench_stop "$gpod" TERM
+}
+grpc_results() {
+  read -r _ F_RPS F_P50 F_P99 F_ERR <<<"${ROW[f_grpc_direct]}"
+  read -r _ G_RPS G_P50 G_P99 G_ERR <<<"${ROW[g_grpc_unmatched]}"
+  read -r _ H_RPS H_P50 H_P99 H_ERR <<<"${ROW[h_grpc_matched]}"
+  read -r _ I_RPS I_P50 I_P99 I_ERR <<<"${ROW[i_grpc_steal]}"
+  echo
+  echo "h2c / gRPC: GrpcBenchClient, one channel (one HTTP/2 connection), $GRPC_PARALLEL unary calls in flight, closed loop,"
+  echo "${DURATION}s after a ${WARMUP}s warm-up; server: gRPC-java GrpcEchoApp (grpc-netty-shaded); --http-header-filter '^x-dev: bench$'"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path" "calls/s" "p50 µs" "p99 µs" "errors"
+  printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-----------" "-----------" "--------"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(f) gRPC direct, lab network (pod ns)" "$F_RPS" "$F_P50" "$F_P99" "$F_ERR"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(g) filter, unmatched, to the pod" "$G_RPS" "$G_P50" "$G_P99" "$G_ERR"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(h) filter, matched, to the local app" "$H_RPS" "$H_P50" "$H_P99" "$H_ERR"
+  printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(i) unfiltered steal (--tcp-steal)" "$I_RPS" "$I_P50" "$I_P99" "$I_ERR"
+  echo "gRPC filter, unmatched / (f) direct calls/s: $(ratio "$G_RPS" "$F_RPS") (goal >= 0.8); added p50 $((G_P50 - F_P50)) µs"
+  echo "gRPC filter, matched / (i) unfiltered steal calls/s: $(ratio "$H_RPS" "$I_RPS") (goal >= 0.8); p50 $H_P50 µs vs $I_P50 µs"
+}
+if [[ ${GRPC_ONLY:-0} == 1 ]]; then
+  grpc_section
+  echo
+  echo "## bench/steal.sh GRPC_ONLY=1 — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(bench_machine)"
+  echo "CLI JVM flags: ${BENCH_CLI_FLAGS[*]}"
+  grpc_results
+  exit 0
+fi
+
+# wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
 wrk_run() {
   local label=$1 node=$2 url=$3
-  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
-  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" \
+  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${@:4}" "$url" >/dev/null 2>&1 || true
+  ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${@:4}" "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
   ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
 }
 
-# wrk_paced LABEL NODE URL -> ROW[LABEL]: PACED_CONNECTIONS connections, PACED_DELAY_MS between requests on each
+# wrk_paced LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]: PACED_CONNECTIONS connections, PACED_DELAY_MS between requests
 wrk_paced() {
   local label=$1 node=$2 url=$3 script="$BENCH_WORK/paced.lua"
   printf 'function delay()\n  return %s\nend\n' "$PACED_DELAY_MS" >"$script"
-  ip netns exec "$(bench_ns "$node")" wrk -t1 -c"$PACED_CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url" \
+  ip netns exec "$(bench_ns "$node")" wrk -t1 -c"$PACED_CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "${@:4}" "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
   ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
@@ -107,6 +183,31 @@ read -r LOAD_AGENT_RSS AGENT_RSS <<<"$(bench_rss "$agent")"
 read -r LOAD_CLI_RSS CLI_RSS <<<"$(bench_rss "$cli")"
 bench_stop "$cli"
 
+# (d) and (e) HTTP-filtered steal (issue 15): the same server under `mirrord exec --http-header-filter` on the pod's
+# port 8082, where the pod's own server of (a') keeps running. (d) requests without the header: every one is
+# unmatched and passed through the agent to the pod's server — compare with (a'), no mirrord. (e) requests with
+# the header: every one is matched and replayed to the local app — compare with (c), unfiltered steal.
+# (d0) the floor of (d)'s shape: one socat relay in the pod ns (TCP :8085 -> the pod's server on 127.0.0.1:8082).
+d0=$(bench_start relay-one pod socat TCP-LISTEN:8085,fork,reuseaddr,nodelay TCP:127.0.0.1:8082,nodelay)
+sleep 0.5
+wrk_run d0_socat_one_hop client "http://$POD_IP:8085/"
+wrk_paced d0_paced client "http://$POD_IP:8085/"
+bench_stop "$d0" TERM
+mapfile -t FILTER_SERVER < <(bench_app_cmd ShaHttpServerApp 8082 filtered 3600 quiet)
+cli=$(bench_mirrord filter --http-header-filter '^x-dev: bench$' -- "${FILTER_SERVER[@]}")
+bench_wait_line "$BENCH_WORK/filter.out" '^sha-http.listening' 60
+wrk_run d_filter_unmatched client "http://$POD_IP:8082/"
+wrk_paced d_paced client "http://$POD_IP:8082/"
+wrk_run e_filter_matched client "http://$POD_IP:8082/" -H "X-Dev: bench"
+wrk_paced e_paced client "http://$POD_IP:8082/" -H "X-Dev: bench"
+grep -q 'hello from filtered' <(ip netns exec "$(bench_ns client)" curl -s -H 'X-Dev: bench' "http://$POD_IP:8082/") \
+  || bench_die "(e): a request with the header was not answered by the local app"
+grep -q 'hello from local' <(ip netns exec "$(bench_ns client)" curl -s "http://$POD_IP:8082/") \
+  || bench_die "(d): a request without the header was not answered by the pod's server"
+bench_stop "$cli"
+
+grpc_section
+
 # Bulk: direct loopback, direct lab network, stolen.
 mapfile -t SINK < <(bench_app_cmd BulkSinkApp 9000 3600)
 sink=$(bench_start sink-local local "${SINK[@]}")
@@ -151,7 +252,6 @@ read -r _ C_RPS C_P50 C_P99 C_ERR <<<"${ROW[c_mirrord_steal]}"
 read -r _ NP_RPS NP_P50 NP_P99 NP_ERR <<<"${ROW[a2_paced]}"
 read -r _ BP_RPS BP_P50 BP_P99 BP_ERR <<<"${ROW[b_paced]}"
 read -r _ CP_RPS CP_P50 CP_P99 CP_ERR <<<"${ROW[c_paced]}"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 echo
 echo "## bench/steal.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine)"
@@ -198,3 +298,23 @@ echo
 echo "CPU per GiB stolen (user+system): $BULK_CPU"
 echo "bulk socat chain / direct network: $(ratio "$BC" "$BN"), / direct loopback: $(ratio "$BC" "$BL"); steal / socat chain: $(ratio "$BS" "$BC")"
 echo "bulk steal / direct network: $(ratio "$BS" "$BN"), steal / direct loopback: $(ratio "$BS" "$BL") (goal >= 0.6)"
+read -r _ D_RPS D_P50 D_P99 D_ERR <<<"${ROW[d_filter_unmatched]}"
+read -r _ E_RPS E_P50 E_P99 E_ERR <<<"${ROW[e_filter_matched]}"
+read -r _ DP_RPS DP_P50 DP_P99 DP_ERR <<<"${ROW[d_paced]}"
+read -r _ D0_RPS D0_P50 D0_P99 D0_ERR <<<"${ROW[d0_socat_one_hop]}"
+read -r _ D0P_RPS D0P_P50 D0P_P99 D0P_ERR <<<"${ROW[d0_paced]}"
+read -r _ EP_RPS EP_P50 EP_P99 EP_ERR <<<"${ROW[e_paced]}"
+echo
+echo "HTTP filter (--http-header-filter '^x-dev: bench$' on the pod's port 8082, where (a')'s server keeps running)"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "path" "req/s" "p50 µs" "p99 µs" "errors"
+printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-----------" "-----------" "--------"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d0) one socat hop to the pod's server" "$D0_RPS" "$D0_P50" "$D0_P99" "$D0_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d0) paced" "$D0P_RPS" "$D0P_P50" "$D0P_P99" "$D0P_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d) unmatched, passed to the pod" "$D_RPS" "$D_P50" "$D_P99" "$D_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(d) paced" "$DP_RPS" "$DP_P50" "$DP_P99" "$DP_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(e) matched, to the local app" "$E_RPS" "$E_P50" "$E_P99" "$E_ERR"
+printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(e) paced" "$EP_RPS" "$EP_P50" "$EP_P99" "$EP_ERR"
+echo "filter, unmatched / (a') direct network req/s: $(ratio "$D_RPS" "$N_RPS") (goal >= 0.8); added p50: closed-loop $((D_P50 - N_P50)) µs, paced $((DP_P50 - NP_P50)) µs (goal <= 300 µs)"
+echo "the shape's floor, one socat hop / (a') req/s: $(ratio "$D0_RPS" "$N_RPS"), added p50 paced $((D0P_P50 - NP_P50)) µs; filter unmatched / one socat hop: $(ratio "$D_RPS" "$D0_RPS")"
+echo "filter, matched / (c) unfiltered steal req/s: $(ratio "$E_RPS" "$C_RPS") (goal >= 0.8); paced p50 $EP_P50 µs vs steal $CP_P50 µs"
+grpc_results

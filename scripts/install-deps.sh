@@ -7,7 +7,14 @@ cd "$(dirname "$0")/.."
 # Tools the e2e netns lab (scripts/lab.sh) and the pod agent use. postgresql and redis-server are servers of
 # `lab.sh up --with-db` (started by hand inside the lab, never as the packages' own services: see below).
 PACKAGES=(iproute2 iptables conntrack util-linux socat dnsmasq-base curl procps psmisc netcat-openbsd maven
-  postgresql redis-server)
+  postgresql redis-server
+  podman runc netavark aardvark-dns debootstrap busybox-static)
+# podman + runc (crun refuses hybrid cgroup v1 machines) + netavark/aardvark-dns (container networks with DNS by
+# container name), debootstrap (the agent image's base, scripts/image.sh), busybox-static (target containers of the
+# container e2e tests): --target container/NAME and the agent image, tested by e2e ContainerE2EIT.
+# The Gradle of e2e GradleE2EIT (Debian 12's 4.4.1, which runs on JDK 17): the one Gradle this machine can get, since
+# no Gradle distribution is served by Maven Central or Debian otherwise. About 90 packages (~100 s on a fresh machine).
+PACKAGES+=(gradle)
 # Packages whose Debian service must never run on the host (the lab starts its own servers in its namespaces).
 NO_SERVICE=(postgresql redis-server)
 

@@ -10,9 +10,17 @@
 #   P-pod       198.18.0.10/24   the target "pod": HTTP on :8080 ("hello from pod"), hostname pod, own env
 #   P-svc       198.18.0.20/24   a second pod with services: HTTP :8080, TCP echo :9000, UDP echo :9001, TCP sink :9002
 #                                (reads to EOF, answers the byte count, closes); with --with-db also PostgreSQL :5432
-#                                (database `app`, user postgres, trust auth from 198.18.0.0/24) and Redis :6379
+#                                (database `app`, user postgres, trust auth from the lab's /24 and /64) and Redis :6379
 #   P-dns       198.18.0.53/24   dnsmasq, the cluster DNS (cluster.local only, never forwards)
 #   P-client    198.18.0.100/24  a caller from outside the pod (curl from here to 198.18.0.10:8080)
+#
+# Dual stack: every node also has fd00:198:18::<its IPv4 last octet>/64 (a ULA; pod ::10, svc ::20, dns ::53, client
+# ::100), added with `nodad` so it is usable at once. No IPv6 route leaves the lab either (only the /64 on eth0). The
+# servers of pod and svc listen on both families (one dual-stack socket each; PostgreSQL and Redis on both
+# addresses), dnsmasq also on fd00:198:18::53. The cluster names the IPv4 tests use (pod, svc, postgres, redis,
+# kube-dns) keep only their A record: glibc (getent, curl) prefers a ULA to IPv4 and the JDK lists every address, so
+# an AAAA record there would change what those tests see. IPv6 has names of its own under default.svc.cluster.local:
+# svc-v6 and pod-v6 (AAAA only), svc-dual (A and AAAA, as a dual-stack Service).
 #
 # Each node's interface is eth0 (created straight into its namespace, so nothing ever appears in the root namespace).
 # pod/svc/client get /etc/netns/<ns>/{resolv.conf,hosts,hostname}: `ip netns exec` bind-mounts them over /etc, so
@@ -46,6 +54,8 @@ PREFIX_RE='^mjl[0-9a-f]{6}$'
 NODES=(pod svc dns client)
 declare -A NODE_IP=([pod]=198.18.0.10 [svc]=198.18.0.20 [dns]=198.18.0.53 [client]=198.18.0.100)
 NET_BITS=24
+declare -A NODE_IP6=([pod]=fd00:198:18::10 [svc]=fd00:198:18::20 [dns]=fd00:198:18::53 [client]=fd00:198:18::100)
+NET6_BITS=64
 DNS_IP=${NODE_IP[dns]}
 SEARCH="default.svc.cluster.local svc.cluster.local cluster.local"
 # Cluster DNS records (name -> address). Short names resolve through the search list in resolv.conf.
@@ -55,7 +65,13 @@ DNS_RECORDS=(
   "postgres.default.svc.cluster.local=${NODE_IP[svc]}"
   "redis.default.svc.cluster.local=${NODE_IP[svc]}"
   "kube-dns.kube-system.svc.cluster.local=${NODE_IP[dns]}"
+  # IPv6 (names of their own: see the header).
+  "svc-v6.default.svc.cluster.local=${NODE_IP6[svc]}"
+  "svc-dual.default.svc.cluster.local=${NODE_IP[svc]},${NODE_IP6[svc]}"
+  "pod-v6.default.svc.cluster.local=${NODE_IP6[pod]}"
 )
+# A records of many.default.svc.cluster.local (see the dnsmasq arguments below).
+MANY_RECORDS=300
 POD_HTTP_PORT=8080
 SVC_HTTP_PORT=8080
 SVC_TCP_ECHO_PORT=9000
@@ -209,7 +225,7 @@ start_db() {
     || die "initdb failed; see $st/initdb.log"
   cat >>"$pg/data/postgresql.conf" <<CONF
 # mirrord lab: the svc node's address only; socket in the lab's run dir; a throwaway database (no durability).
-listen_addresses = '${NODE_IP[svc]}'
+listen_addresses = '${NODE_IP[svc]},${NODE_IP6[svc]}'
 port = $SVC_POSTGRES_PORT
 unix_socket_directories = '$pg/sock'
 dynamic_shared_memory_type = sysv
@@ -220,13 +236,14 @@ shared_buffers = 16MB
 max_connections = 20
 logging_collector = off
 CONF
-  printf 'local all all trust\nhost all all %s/%s trust\n' "${NODE_IP[svc]%.*}.0" "$NET_BITS" >"$pg/data/pg_hba.conf"
+  printf 'local all all trust\nhost all all %s/%s trust\nhost all all %s/%s trust\n' "${NODE_IP[svc]%.*}.0" "$NET_BITS" \
+    "${NODE_IP6[svc]%::*}::" "$NET6_BITS" >"$pg/data/pg_hba.conf"
   # Own IPC namespace: SysV segments die with the lab's processes, even after SIGKILL.
   spawn "$st" svc-postgres "$ns" unshare --ipc -- \
     setpriv --reuid=postgres --regid=postgres --init-groups --reset-env "$bin/postgres" -D "$pg/data" >/dev/null
 
   mkdir -p "$st/redis"
-  spawn "$st" svc-redis "$ns" redis-server --bind "${NODE_IP[svc]}" --port "$SVC_REDIS_PORT" --save '' \
+  spawn "$st" svc-redis "$ns" redis-server --bind "${NODE_IP[svc]}" "${NODE_IP6[svc]}" --port "$SVC_REDIS_PORT" --save '' \
     --appendonly no --protected-mode no --daemonize no --supervised no --dir "$st/redis" --logfile '' >/dev/null
 
   wait_listen "$ns" t "$SVC_REDIS_PORT"
@@ -321,6 +338,7 @@ cmd_up() {
     ip -n "$br" link add "v-$node" type veth peer name eth0 netns "$ns"
     ip -n "$br" link set "v-$node" master br0 up
     ip -n "$ns" addr add "${NODE_IP[$node]}/$NET_BITS" dev eth0
+    ip -n "$ns" -6 addr add "${NODE_IP6[$node]}/$NET6_BITS" dev eth0 nodad
     ip -n "$ns" link set eth0 up
   done
 
@@ -334,29 +352,38 @@ cmd_up() {
 
   # Cluster DNS.
   local -a dns_args=(dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --user=root
-    --listen-address="$DNS_IP" --bind-interfaces --port=53
+    --listen-address="$DNS_IP" --listen-address="${NODE_IP6[dns]}" --bind-interfaces --port=53
     --domain=cluster.local --local=/cluster.local/ --server=/#/ --log-queries --log-facility=-)
   local r
   for r in "${DNS_RECORDS[@]}"; do dns_args+=("--host-record=${r%%=*},${r#*=}"); done
+  # For resolvers of the app's own (issue 13): a Kubernetes-style SRV record of redis, and a name with
+  # $MANY_RECORDS A records (198.19.1.x, never connected to) whose answer does not fit a UDP datagram
+  # (512 bytes, or EDNS's 1232-4096): the server sets TC and the client must ask again over TCP.
+  dns_args+=("--srv-host=_redis._tcp.redis.default.svc.cluster.local,redis.default.svc.cluster.local,6379")
+  local i
+  for ((i = 1; i <= MANY_RECORDS; i++)); do
+    printf '198.19.%d.%d\tmany.default.svc.cluster.local\n' $((i / 250 + 1)) $((i % 250 + 1))
+  done >"$st/many-hosts"
+  dns_args+=("--addn-hosts=$st/many-hosts")
   spawn "$st" dnsmasq "$(ns_name "$p" dns)" "${dns_args[@]}" >/dev/null
 
   # Services of the second pod.
   local -a srv
   mapfile -d '' -t srv < <(node_server svc)
   spawn "$st" svc-http "$(ns_name "$p" svc)" "${srv[@]}" env -i MIRRORD_LAB_NODE=svc PATH=/usr/bin:/bin \
-    socat -T 10 "TCP-LISTEN:$SVC_HTTP_PORT,fork,reuseaddr" "EXEC:$st/http-reply.sh" >/dev/null
-  spawn "$st" svc-tcp-echo "$(ns_name "$p" svc)" socat -T 30 "TCP-LISTEN:$SVC_TCP_ECHO_PORT,fork,reuseaddr,backlog=128" PIPE >/dev/null
-  spawn "$st" svc-udp-echo "$(ns_name "$p" svc)" socat -T 5 "UDP-RECVFROM:$SVC_UDP_ECHO_PORT,fork" PIPE >/dev/null
+    socat -T 10 "TCP6-LISTEN:$SVC_HTTP_PORT,ipv6only=0,fork,reuseaddr" "EXEC:$st/http-reply.sh" >/dev/null
+  spawn "$st" svc-tcp-echo "$(ns_name "$p" svc)" socat -T 30 "TCP6-LISTEN:$SVC_TCP_ECHO_PORT,ipv6only=0,fork,reuseaddr,backlog=128" PIPE >/dev/null
+  spawn "$st" svc-udp-echo "$(ns_name "$p" svc)" socat -T 5 "UDP6-RECVFROM:$SVC_UDP_ECHO_PORT,ipv6only=0,fork" PIPE >/dev/null
   # Bulk sink: reads each connection to EOF (the client's half-close), answers the byte count ("N\n"), closes.
   spawn "$st" svc-sink "$(ns_name "$p" svc)" socat -b 262144 -t 5 -T 60 \
-    "TCP-LISTEN:$SVC_SINK_PORT,fork,reuseaddr,backlog=64" "SYSTEM:exec wc -c" >/dev/null
+    "TCP6-LISTEN:$SVC_SINK_PORT,ipv6only=0,fork,reuseaddr,backlog=64" "SYSTEM:exec wc -c" >/dev/null
   if [[ -n "$with_db" ]]; then start_db "$st" "$(ns_name "$p" svc)"; fi
 
   # The target pod's server: the long-running process whose pid the agent targets.
   local pod_pid
   mapfile -d '' -t srv < <(node_server pod)
   pod_pid=$(spawn "$st" pod-http "$(ns_name "$p" pod)" "${srv[@]}" env -i "${POD_ENV[@]}" MIRRORD_LAB_NODE=pod \
-    socat -T 10 "TCP-LISTEN:$POD_HTTP_PORT,fork,reuseaddr" "EXEC:$st/http-reply.sh")
+    socat -T 10 "TCP6-LISTEN:$POD_HTTP_PORT,ipv6only=0,fork,reuseaddr" "EXEC:$st/http-reply.sh")
 
   wait_listen "$(ns_name "$p" dns)" u 53
   wait_listen "$(ns_name "$p" svc)" t "$SVC_HTTP_PORT"
@@ -398,6 +425,10 @@ MIRRORD_LAB_SVC_REDIS_ADDR=${NODE_IP[svc]}:$SVC_REDIS_PORT"
     out+="
 MIRRORD_LAB_NS_${node^^}=$(ns_name "$p" "$node")
 MIRRORD_LAB_IP_${node^^}=${NODE_IP[$node]}"
+  done
+  for node in "${NODES[@]}"; do
+    out+="
+MIRRORD_LAB_IP6_${node^^}=${NODE_IP6[$node]}"
   done
   echo "$out" | tee "$st/lab.env"
   log "lab $p up in $(($(now_ms) - t0)) ms; pod pid $pod_pid (ns $(ns_name "$p" pod), http://${NODE_IP[pod]}:$POD_HTTP_PORT)"

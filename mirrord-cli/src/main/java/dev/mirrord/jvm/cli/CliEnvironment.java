@@ -51,12 +51,43 @@ public record CliEnvironment(
       if (target instanceof TargetSpec.Pid) {
         return LocalAgentLauncher.forThisHost(environment);
       }
+      if (target instanceof TargetSpec.Container) {
+        return containerLauncher(environment, config, notices);
+      }
       return KubernetesAgentLauncher.create(
-          () -> KubeClientFactory.connect(environment.env(), config.context(), config.namespace()),
+          () ->
+              KubeClientFactory.connect(
+                  environment.env(), config.context(), config.namespace(), config.acceptsInvalidCertificates()),
           new KubernetesAgentLauncher.Settings(
               target, config.agent(), environment.owner(), java.time.Duration.ofMillis(500)),
           notices);
     }
+  }
+
+  /** {@code container/NAME}: the runtimes on PATH, the agent as a local process or a container. */
+  static AgentLauncher containerLauncher(CliEnvironment environment, MirrordConfig config, UserNotices notices) {
+    MirrordConfig.Agent agent = config.agent() != null ? config.agent() : MirrordConfig.DEFAULTS.agent();
+    java.nio.file.Path proc = java.nio.file.Path.of("/proc");
+    long nofile;
+    try {
+      nofile = dev.mirrord.jvm.cli.container.ContainerAgentLauncher.hardNofile(
+          java.nio.file.Files.readString(proc.resolve("self/limits")));
+    } catch (java.io.IOException e) {
+      nofile = -1;
+    }
+    dev.mirrord.jvm.cli.container.Commands commands = dev.mirrord.jvm.cli.container.Commands.system();
+    return new dev.mirrord.jvm.cli.container.ContainerAgentLauncher(
+        new dev.mirrord.jvm.cli.container.LocalContainers(
+            dev.mirrord.jvm.cli.container.ContainerRuntime.detect(environment.env()), commands),
+        commands,
+        new dev.mirrord.jvm.cli.container.ContainerAgentLauncher.Settings(
+            agent.isContainer(),
+            agent.localImage(VersionInfo.VERSION),
+            java.time.Duration.ofSeconds(agent.startupTimeoutSeconds())),
+        () -> LocalAgentLauncher.effectiveUid(proc.resolve("self/status")) == 0,
+        pid -> LocalAgentLauncher.forThisHost(environment),
+        notices,
+        nofile);
   }
 
   public CliEnvironment {

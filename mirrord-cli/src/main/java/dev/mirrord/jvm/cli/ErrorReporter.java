@@ -72,7 +72,12 @@ public final class ErrorReporter implements IParameterExceptionHandler, IExecuti
       String fix =
           !suggestions.isEmpty()
               ? "did you mean '" + suggestions.get(0) + "'?"
-              : (exec ? commandHint : "the subcommands are exec, completion and help");
+              : exec
+                  ? commandHint
+                  : "session".equals(ex.getCommandLine().getCommandName())
+                      ? "mirrord session runs no command; start the app with the environment it writes,"
+                          + " or run it with mirrord exec -t pid/42 -- java -jar app.jar"
+                      : "the subcommands are exec, session, ls, completion and help";
       if (first.startsWith("-")) {
         return "unknown option '" + first + "'; " + fix;
       }

@@ -3,7 +3,9 @@ package dev.mirrord.jvm.cli;
 /**
  * Exit codes of {@code mirrord} when it fails itself. When the user's command ran, {@code mirrord
  * exec} returns that command's exit code instead (128+signal if a signal killed it), so these codes
- * can also come from the app; the one error line on stderr tells them apart.
+ * can also come from the app; the one error line on stderr tells them apart. One code comes from the
+ * app's JVMs themselves: 75, the mirrord layer's exit after it lost mirrord ({@code
+ * layer.on_disconnect=exit}; see docs/ARCHITECTURE.md, "Lifetimes and clean-up").
  */
 public enum ExitCode {
   OK(0),

@@ -4,6 +4,7 @@ import dev.mirrord.jvm.cli.command.AotTrainCommand;
 import dev.mirrord.jvm.cli.command.CompletionCommand;
 import dev.mirrord.jvm.cli.command.ExecCommand;
 import dev.mirrord.jvm.cli.command.LsCommand;
+import dev.mirrord.jvm.cli.command.SessionCommand;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -18,7 +19,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionInfo.class,
     description = "Run a local JVM as if it were inside a target process or pod, for its network traffic.",
-    subcommands = {ExecCommand.class, LsCommand.class, CompletionCommand.class, HelpCommand.class, AotTrainCommand.class})
+    subcommands = {
+      ExecCommand.class, SessionCommand.class, LsCommand.class, CompletionCommand.class, HelpCommand.class,
+      AotTrainCommand.class
+    })
 public final class MirrordCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.socket.RelaySource;
 import dev.mirrord.jvm.protocol.OutgoingFilter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -23,9 +25,14 @@ import java.util.Set;
  * keys and their defaults: {@code log.level=info}, {@code incoming.mode=mirror}, {@code port.map=}
  * (e.g. {@code 8080:80,9090:9091}, local:remote), {@code ignore.ports=}, {@code outgoing.tcp=true},
  * {@code outgoing.udp=true}, {@code dns.remote=true}, {@code outgoing.filter.local=}, {@code outgoing.filter.remote=} (comma-separated
- * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code hook.cache.dir=} (where hooked
- * classes are kept between runs, {@link HookCache}; none if absent). Every error names the key
- * and the file.
+ * entries, see {@link OutgoingFilter}), {@code session.id=}, {@code skip.build_tools=true}, {@code
+ * skip.jvms=} (comma-separated globs, see {@link JvmSkip}), {@code dns.resolv_conf=} and {@code
+ * dns.hosts=} (copies of the target's files, see {@link ResolverFiles}), {@code dns.files.problem=}.
+ * {@code incoming.relay.address=127.0.0.1} and {@code incoming.relay.ports6=} (where the CLI's relays
+ * come from, see {@link RelaySource}), {@code on.disconnect=exit} ({@code exit|continue}: what the
+ * layer does when its connection to the CLI is lost). {@code hook.cache.dir=} (where hooked
+ * classes are kept between runs, {@link HookCache}; none if absent). Every error names the key and
+ * the file.
  */
 public record LayerConfig(
     Path sessionFile,
@@ -42,7 +49,29 @@ public record LayerConfig(
     boolean dnsRemote,
     OutgoingFilter outgoingFilter,
     String sessionId,
+    boolean skipBuildTools,
+    List<String> skipJvms,
+    ResolverFiles resolverFiles,
+    RelaySource relaySource,
+    OnDisconnect onDisconnect,
     Path hookCacheDir) {
+
+  /**
+   * The copies of the target's {@code /etc/resolv.conf} and {@code /etc/hosts} the CLI wrote into
+   * the session dir ({@code null}: the app reads this machine's file), and why some target file is
+   * not served ({@code dns.files.problem}, {@code null} if none). Empty with {@code dns.remote=false}.
+   */
+  public record ResolverFiles(Path resolvConf, Path hosts, String problem) {
+    public static final ResolverFiles NONE = new ResolverFiles(null, null, null);
+  }
+
+  /** What the layer does when its connection to the CLI is lost ({@code on.disconnect}). */
+  public enum OnDisconnect {
+    /** One line on stderr, then the JVM exits with {@code LayerAgent.EXIT_DISCONNECTED}. */
+    EXIT,
+    /** The app keeps running without mirrord (its hooks fall back to local behaviour). */
+    CONTINUE
+  }
 
   /** How incoming traffic of the target reaches this process ({@code incoming.mode}). */
   public enum Incoming {
@@ -54,6 +83,7 @@ public record LayerConfig(
   public LayerConfig {
     portMap = Collections.unmodifiableMap(new LinkedHashMap<>(portMap));
     ignorePorts = Collections.unmodifiableSet(new LinkedHashSet<>(ignorePorts));
+    skipJvms = List.copyOf(skipJvms);
   }
 
   /** The remote port a local port stands for ({@code port.map}), or the port itself. */
@@ -87,6 +117,16 @@ public record LayerConfig(
         + outgoingFilter
         + ", session="
         + sessionId
+        + ", skipBuildTools="
+        + skipBuildTools
+        + ", skipJvms="
+        + skipJvms
+        + ", resolverFiles="
+        + resolverFiles
+        + ", relays="
+        + relaySource
+        + ", onDisconnect="
+        + onDisconnect
         + ", hookCache="
         + hookCacheDir
         + "]";
@@ -108,6 +148,12 @@ public record LayerConfig(
     Properties props = new Properties();
     try (InputStream in = Files.newInputStream(file)) {
       props.load(in);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // the CLI removes the file when its session ends: a JVM started later (an IDE run
+      // configuration that kept the session's variables) finds no session
+      throw LayerConfigException.noSession(
+          "no mirrord session at " + file + ": it has ended (or not started yet); the app runs"
+              + " without mirrord");
     } catch (IOException | IllegalArgumentException e) {
       throw new LayerConfigException(
           "cannot read session file " + file + ": " + describe(e), null, e);
@@ -132,11 +178,22 @@ public record LayerConfig(
     boolean dns = p.bool("dns.remote", true);
     OutgoingFilter filter = p.filter("outgoing.filter.local", "outgoing.filter.remote");
     String session = p.optional("session.id", "");
+    boolean skipBuildTools = p.bool("skip.build_tools", true);
+    List<String> skipJvms = p.list("skip.jvms");
+    ResolverFiles resolverFiles =
+        dns
+            ? new ResolverFiles(
+                p.optionalPath("dns.resolv_conf"),
+                p.optionalPath("dns.hosts"),
+                p.optional("dns.files.problem", null))
+            : ResolverFiles.NONE;
+    RelaySource relays = p.relaySource("incoming.relay.address", "incoming.relay.ports6");
+    OnDisconnect onDisconnect = p.choice("on.disconnect", "exit", OnDisconnect.class);
     String cache = p.optional("hook.cache.dir", null);
     Path hookCache = cache == null ? null : p.path("hook.cache.dir");
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session, hookCache);
+        session, skipBuildTools, skipJvms, resolverFiles, relays, onDisconnect, hookCache);
   }
 
   private static String describe(Exception e) {
@@ -185,6 +242,23 @@ public record LayerConfig(
       }
     }
 
+    /** An absolute path, or {@code null} when the key is absent or empty. */
+    Path optionalPath(String key) throws LayerConfigException {
+      String v = optional(key, null);
+      if (v == null) {
+        return null;
+      }
+      try {
+        Path path = Path.of(v);
+        if (path.isAbsolute()) {
+          return path;
+        }
+      } catch (InvalidPathException e) {
+        // reported below
+      }
+      throw bad(key, "must be an absolute path, got '" + v + "'");
+    }
+
     int port(String key, String v) throws LayerConfigException {
       try {
         int port = Integer.parseInt(v.trim());
@@ -221,11 +295,46 @@ public record LayerConfig(
     }
 
     Incoming incoming(String key, String fallback) throws LayerConfigException {
+      return choice(key, fallback, Incoming.class);
+    }
+
+    /** One of {@code type}'s constants, by its lower-case name. */
+    <E extends Enum<E>> E choice(String key, String fallback, Class<E> type) throws LayerConfigException {
       String v = optional(key, fallback);
       try {
-        return Incoming.valueOf(v.toUpperCase(Locale.ROOT));
+        return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw bad(key, "must be one of mirror, steal, off, got '" + v + "'");
+        StringBuilder names = new StringBuilder();
+        for (E c : type.getEnumConstants()) {
+          names.append(names.length() == 0 ? "" : ", ").append(c.name().toLowerCase(Locale.ROOT));
+        }
+        throw bad(key, "must be one of " + names + ", got '" + v + "'");
+      }
+    }
+
+    RelaySource relaySource(String addressKey, String ports6Key) throws LayerConfigException {
+      String address = optional(addressKey, null);
+      if (address == null) {
+        return RelaySource.LEGACY;
+      }
+      int from = 0;
+      int to = -1;
+      String range = optional(ports6Key, "");
+      if (!range.isEmpty()) {
+        int dash = range.indexOf('-');
+        if (dash < 0) {
+          throw bad(ports6Key, "must be <first port>-<last port>, got '" + range + "'");
+        }
+        from = port(ports6Key, range.substring(0, dash));
+        to = port(ports6Key, range.substring(dash + 1));
+        if (from > to) {
+          throw bad(ports6Key, "must be <first port>-<last port>, got '" + range + "'");
+        }
+      }
+      try {
+        return RelaySource.of(address, from, to);
+      } catch (IllegalArgumentException e) {
+        throw bad(addressKey, e.getMessage());
       }
     }
 

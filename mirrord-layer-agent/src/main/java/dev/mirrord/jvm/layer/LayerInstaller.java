@@ -7,7 +7,9 @@ import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.hook.TypeInstrumentation;
 import dev.mirrord.jvm.layer.hook.dns.NameServiceInstrumentation;
 import dev.mirrord.jvm.layer.hook.dns.ResolverInstrumentation;
+import dev.mirrord.jvm.layer.hook.file.FileOpenInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.AcceptedPeerInstrumentation;
+import dev.mirrord.jvm.layer.hook.socket.NettyDatagramInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.NettyEpollInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.OutgoingInstrumentation;
 import dev.mirrord.jvm.layer.hook.socket.ServerSocketChannelInstrumentation;
@@ -86,6 +88,8 @@ public final class LayerInstaller {
     all.add(Hook.all(OutgoingInstrumentation.types(), OutgoingInstrumentation::all));
     all.add(Hook.of(NameServiceInstrumentation.TYPE, NameServiceInstrumentation::new));
     all.add(Hook.of(ResolverInstrumentation.TYPE, ResolverInstrumentation::new));
+    all.add(Hook.all(FileOpenInstrumentation.types(), FileOpenInstrumentation::all));
+    all.add(Hook.all(NettyDatagramInstrumentation.types(), NettyDatagramInstrumentation::all));
     return List.copyOf(all);
   }
 

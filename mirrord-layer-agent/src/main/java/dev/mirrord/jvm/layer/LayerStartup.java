@@ -3,6 +3,7 @@ package dev.mirrord.jvm.layer;
 import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
 import dev.mirrord.jvm.layer.bootstrap.LayerBridge;
 import dev.mirrord.jvm.layer.dns.DnsOps;
+import dev.mirrord.jvm.layer.file.FileOps;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.InetAddresses;
 import dev.mirrord.jvm.layer.socket.ListenOps;
@@ -28,7 +29,7 @@ import java.time.Duration;
  * from the boot class loader:
  *
  * <ol>
- *   <li>read the session file ({@link LayerConfig}) and open the layer log;
+ *   <li>open the layer log (the session file was read by {@link LayerAgent});
  *   <li>install the advice ({@link LayerInstaller}; from the hook cache when it can answer);
  *   <li>connect to the CLI and handshake, then ask for {@code TargetInfo} — at most {@link
  *       #HANDSHAKE_TIMEOUT} in all, inside {@code BypassGuard} (on failure the advice is taken out
@@ -38,7 +39,9 @@ import java.time.Duration;
  *       mirrord.session.id} as system properties.
  * </ol>
  *
- * Any failure ends in one stderr line and an unhooked, running app.
+ * Any failure ends in one stderr line: with {@code on.disconnect=exit} a failed session with the CLI
+ * ends the JVM (exit code 75, before {@code main}), see {@link DisconnectPolicy}; anything else (a
+ * bad session file, a layer bug) leaves an unhooked, running app.
  */
 final class LayerStartup {
   /** Upper bound for connect + Hello + TargetInfo: the app's startup waits for it. */
@@ -46,14 +49,7 @@ final class LayerStartup {
 
   private LayerStartup() {}
 
-  static void start(String agentArgs, Instrumentation inst, boolean bootstrapOk, String bootstrap) {
-    LayerConfig config;
-    try {
-      config = LayerConfig.load(agentArgs);
-    } catch (LayerConfigException e) {
-      LayerAgent.reportDisabled(e.getMessage(), e.logFile());
-      return;
-    }
+  static void start(LayerConfig config, Instrumentation inst, boolean bootstrapOk, String bootstrap) {
     LayerLog log;
     try {
       log = LayerLog.open(config.logFile(), config.logLevel());
@@ -132,7 +128,11 @@ final class LayerStartup {
       }
     } catch (HandshakeException e) {
       LayerInstaller.uninstall(inst, transformer, log);
-      fail(log, e.getMessage());
+      log.error("layer disabled: " + e.getMessage());
+      if (DisconnectPolicy.of(config.onDisconnect(), log).startFailed(e.getMessage())) {
+        awaitExit();
+      }
+      LayerAgent.reportDisabled(e.getMessage(), log.file());
       return;
     }
     log.info(
@@ -147,10 +147,15 @@ final class LayerStartup {
 
     ListenOps listenOps =
         new ListenOps(config, log, new ProxyPortSubscriber(connection, log));
-    PeerOps peerOps = new PeerOps(listenOps::isSubscribed, log);
+    PeerOps peerOps =
+        new PeerOps(config.relaySource(), listenOps::isSubscribed, connection::drainInbound, log);
+    DisconnectPolicy onDisconnect = DisconnectPolicy.of(config.onDisconnect(), log);
     connection.onMessage(
         m -> {
-          if (m instanceof Tcp.IncomingPeer) {
+          if (m instanceof Session.AgentLog
+              && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
+            onDisconnect.cliError(((Session.AgentLog) m).message());
+          } else if (m instanceof Tcp.IncomingPeer) {
             Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
             peerOps.record(
                 p.localPort(),
@@ -171,7 +176,8 @@ final class LayerStartup {
             new ProxyConnector(connection),
             peerOps,
             log);
-    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, log));
+    FileOps fileOps = FileOps.forConfig(config.resolverFiles(), log);
+    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, fileOps, log));
     LayerInstaller.finish(transformer, log);
 
     System.setProperty("mirrord.target.pid", Integer.toString(target.pid()));
@@ -183,7 +189,13 @@ final class LayerStartup {
     System.setProperty("mirrord.layer.connected", "true");
     connection
         .closeFuture()
-        .thenRun(() -> System.setProperty("mirrord.layer.connected", "false"));
+        .thenRun(
+            () -> {
+              System.setProperty("mirrord.layer.connected", "false");
+              if (connection.lost()) {
+                onDisconnect.connectionLost(connection.peer());
+              }
+            });
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
 
@@ -216,6 +228,22 @@ final class LayerStartup {
     } catch (IOException | RuntimeException e) {
       log.debug("own host name unknown: " + e);
       return null;
+    }
+  }
+
+  /**
+   * Holds the premain thread while {@link DisconnectPolicy} ends the JVM, so that the app's {@code
+   * main} never starts unhooked.
+   */
+  private static void awaitExit() {
+    long deadline = System.nanoTime() + 2 * DisconnectPolicy.HOOKS_BOUND_MILLIS * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

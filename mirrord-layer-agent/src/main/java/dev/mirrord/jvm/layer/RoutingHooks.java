@@ -2,6 +2,7 @@ package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.bootstrap.LayerHooks;
 import dev.mirrord.jvm.layer.dns.DnsOps;
+import dev.mirrord.jvm.layer.file.FileOps;
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.socket.ListenOps;
 import dev.mirrord.jvm.layer.socket.OutgoingOps;
@@ -21,15 +22,32 @@ final class RoutingHooks implements LayerHooks {
   private final PeerOps peerOps;
   private final DnsOps dnsOps;
   private final OutgoingOps outgoingOps;
+  private final FileOps fileOps;
   private final LayerLog log;
 
   RoutingHooks(
-      ListenOps listenOps, PeerOps peerOps, DnsOps dnsOps, OutgoingOps outgoingOps, LayerLog log) {
+      ListenOps listenOps,
+      PeerOps peerOps,
+      DnsOps dnsOps,
+      OutgoingOps outgoingOps,
+      FileOps fileOps,
+      LayerLog log) {
     this.listenOps = listenOps;
     this.peerOps = peerOps;
     this.dnsOps = dnsOps;
     this.outgoingOps = outgoingOps;
+    this.fileOps = fileOps;
     this.log = log;
+  }
+
+  @Override
+  public String readInstead(String path) {
+    try {
+      return fileOps.readInstead(path);
+    } catch (Throwable t) {
+      log.error("file hook failed for " + path + "; it opens the local file", t);
+      return null;
+    }
   }
 
   @Override

@@ -44,7 +44,10 @@ class LayerConfigTest {
                 "outgoing.tcp", "false",
                 "outgoing.udp", "FALSE",
                 "dns.remote", "false",
-                "session.id", "abc-123"));
+                "session.id", "abc-123",
+                "incoming.relay.address", "127.83.4.19",
+                "incoming.relay.ports6", "20000-20255",
+                "on.disconnect", "CONTINUE"));
 
     LayerConfig c = LayerConfig.load(file.toString());
 
@@ -61,17 +64,15 @@ class LayerConfigTest {
     assertThat(c.outgoingUdp()).isFalse();
     assertThat(c.dnsRemote()).isFalse();
     assertThat(c.sessionId()).isEqualTo("abc-123");
+    assertThat(c.relaySource()).hasToString("127.83.4.19 [::1]:20000-20255");
+    assertThat(c.onDisconnect()).isEqualTo(LayerConfig.OnDisconnect.CONTINUE);
     assertThat(c.remotePortFor(8080)).isEqualTo(80);
     assertThat(c.remotePortFor(7000)).isEqualTo(7000);
   }
 
   @Test
   void optionalKeysHaveDefaults() throws Exception {
-    Properties p = new Properties();
-    p.setProperty("proxy.host", "127.0.0.1");
-    p.setProperty("proxy.port", "1234");
-    p.setProperty("token", "t");
-    p.setProperty("log.file", "/tmp/x.log");
+    Properties p = SessionFileProps.required();
 
     LayerConfig c = LayerConfig.parse(p, Path.of("/tmp/s.properties"));
 
@@ -83,6 +84,28 @@ class LayerConfigTest {
     assertThat(c.outgoingUdp()).isTrue();
     assertThat(c.dnsRemote()).isTrue();
     assertThat(c.sessionId()).isEmpty();
+    assertThat(c.resolverFiles()).isEqualTo(LayerConfig.ResolverFiles.NONE);
+    assertThat(c.relaySource()).as("a CLI that names no relay address relayed from 127.0.0.1")
+        .isSameAs(dev.mirrord.jvm.layer.socket.RelaySource.LEGACY);
+    assertThat(c.onDisconnect()).isEqualTo(LayerConfig.OnDisconnect.EXIT);
+  }
+
+  @Test
+  void theTargetsResolverFilesAreReadWithRemoteDnsOnlyAndMustBeAbsolute() throws Exception {
+    Properties p = SessionFileProps.required();
+    p.setProperty("dns.resolv_conf", "/tmp/mirrord-1/target-resolv.conf");
+    p.setProperty("dns.files.problem", "the target's /etc/hosts cannot be read");
+
+    assertThat(LayerConfig.parse(p, Path.of("/tmp/s.properties")).resolverFiles())
+        .isEqualTo(new LayerConfig.ResolverFiles(
+            Path.of("/tmp/mirrord-1/target-resolv.conf"), null, "the target's /etc/hosts cannot be read"));
+    p.setProperty("dns.remote", "false");
+    assertThat(LayerConfig.parse(p, Path.of("/tmp/s.properties")).resolverFiles())
+        .isEqualTo(LayerConfig.ResolverFiles.NONE);
+    p.setProperty("dns.remote", "true");
+    p.setProperty("dns.hosts", "target-hosts");
+    assertThatThrownBy(() -> LayerConfig.parse(p, Path.of("/tmp/s.properties")))
+        .hasMessage("session file /tmp/s.properties: key 'dns.hosts' must be an absolute path, got 'target-hosts'");
   }
 
   @ParameterizedTest
@@ -118,6 +141,13 @@ class LayerConfigTest {
         "ignore.ports|22,ssh|must be a TCP port (1-65535), got 'ssh'",
         "outgoing.tcp|yes|must be true or false, got 'yes'",
         "dns.remote|1|must be true or false, got '1'",
+        "incoming.relay.address|10.0.0.1|must be an IPv4 address in 127.0.0.0/8, got '10.0.0.1'",
+        "incoming.relay.address|::1|must be an IPv4 address in 127.0.0.0/8, got '::1'",
+        "incoming.relay.address|localhost|must be an IPv4 address in 127.0.0.0/8, got 'localhost'",
+        "incoming.relay.ports6|20000|must be <first port>-<last port>, got '20000'",
+        "incoming.relay.ports6|20010-20000|must be <first port>-<last port>, got '20010-20000'",
+        "incoming.relay.ports6|1-70000|must be a TCP port (1-65535), got '70000'",
+        "on.disconnect|die|must be one of exit, continue, got 'die'",
       })
   void aBadValueIsNamedWithItsKeyAndTheFile(String key, String value, String problem)
       throws Exception {
@@ -139,12 +169,36 @@ class LayerConfigTest {
   }
 
   @Test
-  void aMissingSessionFileIsNamed() {
+  void aMissingSessionFileMeansTheSessionHasEnded() {
     Path file = dir.resolve("nope.properties");
 
     assertThatThrownBy(() -> LayerConfig.load(file.toString()))
         .isInstanceOf(LayerConfigException.class)
-        .hasMessageStartingWith("cannot read session file " + file + ": NoSuchFileException");
+        .hasMessage(
+            "no mirrord session at " + file + ": it has ended (or not started yet); the app runs"
+                + " without mirrord")
+        .satisfies(e -> assertThat(((LayerConfigException) e).noSession()).isTrue());
+  }
+
+  @Test
+  void skipSettingsDefaultToBuildToolsOnlyAndReadGlobLists() throws Exception {
+    LayerConfig defaults = LayerConfig.load(session(with()).toString());
+    LayerConfig set =
+        LayerConfig.load(
+            session(with("skip.build_tools", "false", "skip.jvms", " com.x.* , ,*-cli.jar")).toString());
+
+    assertThat(defaults.skipBuildTools()).isTrue();
+    assertThat(defaults.skipJvms()).isEmpty();
+    assertThat(set.skipBuildTools()).isFalse();
+    assertThat(set.skipJvms()).containsExactly("com.x.*", "*-cli.jar");
+  }
+
+  @Test
+  void aBadSkipBuildToolsValueNamesTheKey() throws Exception {
+    Path file = session(with("skip.build_tools", "maybe"));
+
+    assertThatThrownBy(() -> LayerConfig.load(file.toString()))
+        .hasMessage("session file " + file + ": key 'skip.build_tools' must be true or false, got 'maybe'");
   }
 
   @Test
@@ -168,5 +222,17 @@ class LayerConfigTest {
         .doesNotContain(dev.mirrord.jvm.layer.testing.FakeAgent.TOKEN)
         .contains("token=<redacted>");
     assertThat(Files.exists(file)).isTrue();
+  }
+
+  /** The required keys only. */
+  static final class SessionFileProps {
+    static Properties required() {
+      Properties p = new Properties();
+      p.setProperty("proxy.host", "127.0.0.1");
+      p.setProperty("proxy.port", "1234");
+      p.setProperty("token", "t");
+      p.setProperty("log.file", "/tmp/x.log");
+      return p;
+    }
   }
 }

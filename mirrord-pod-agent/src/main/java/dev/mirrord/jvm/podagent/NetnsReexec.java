@@ -2,8 +2,6 @@ package dev.mirrord.jvm.podagent;
 
 import dev.mirrord.jvm.podagent.target.ContainerId;
 import dev.mirrord.jvm.podagent.target.ContainerPidFinder;
-import dev.mirrord.jvm.protocol.jvm.AgentJvmOptions;
-import dev.mirrord.jvm.protocol.jvm.AotCache;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,9 +16,13 @@ import org.slf4j.LoggerFactory;
  * ({@link ContainerPidFinder}; the Job runs with hostPID), then runs the agent again as
  *
  * <pre>
- *   nsenter --net=/proc/PID/ns/net --setgid=71 -- &lt;this java&gt; &lt;its JVM options&gt; -cp &lt;this class path&gt;
- *       dev.mirrord.jvm.podagent.PodAgentMain --target-pid PID &lt;the other arguments&gt;
+ *   nsenter --net=/proc/PID/ns/net --setgid=71 -- &lt;this java&gt; &lt;this JVM's options&gt;
+ *       -cp &lt;this class path&gt; dev.mirrord.jvm.podagent.PodAgentMain --target-pid PID &lt;the other arguments&gt;
  * </pre>
+ *
+ * <p>The JVM options are this process's own, as its command line gave them (in the image: {@code
+ * @/opt/mirrord/jvm.options}, see {@code mirrord-pod-agent/image/}): the agent that serves is the
+ * child, so it gets the tuned flags, not the JVM's defaults.
  *
  * exactly as {@code LocalAgentLauncher} does for {@code pid/N} on a developer's machine, with stdin,
  * stdout (the ready line) and stderr inherited. This process waits for it, passes SIGTERM on (so
@@ -59,7 +61,7 @@ final class NetnsReexec {
             pid,
             originalArgs,
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            ownJvmOptions(),
+            jvmOptions(ProcessHandle.current().info().arguments().map(List::of).orElse(List.of())),
             System.getProperty("java.class.path"));
     logger.info("container {} is pid {}; running {}", id, pid, String.join(" ", command));
     Process child;
@@ -92,33 +94,17 @@ final class NetnsReexec {
     return code;
   }
 
-  /**
-   * The agent's JVM options (the same file the image's entry point passes, {@link AgentJvmOptions})
-   * and the AOT cache this JVM started from, if any: the re-run agent starts as this one did.
-   */
-  static List<String> ownJvmOptions() {
-    List<String> options = new ArrayList<>();
-    try {
-      options.addAll(AgentJvmOptions.fromClassPath());
-    } catch (IOException | RuntimeException e) {
-      logger.warn("cannot read {} ({}); the re-run agent starts with the JVM's defaults", AgentJvmOptions.RESOURCE, e.toString());
-    }
-    String cache = System.getProperty(AotCache.PROPERTY);
-    if (cache != null) {
-      options.addAll(AotCache.useFlags(Path.of(cache)));
-    }
-    return options;
+  /** The nsenter command line; {@code --container-id X} (either form) becomes {@code --target-pid PID}. */
+  static List<String> command(int pid, List<String> originalArgs, String java, String classPath) {
+    return command(pid, originalArgs, java, List.of(), classPath);
   }
 
-  /** The nsenter command line; {@code --container-id X} (either form) becomes {@code --target-pid PID}. */
   static List<String> command(
       int pid, List<String> originalArgs, String java, List<String> jvmOptions, String classPath) {
     List<String> cmd =
         new ArrayList<>(List.of("nsenter", "--net=/proc/" + pid + "/ns/net", "--setgid=" + AGENT_GID, "--", java));
     cmd.addAll(jvmOptions);
-    cmd.addAll(
-        List.of(
-            "-cp", classPath, PodAgentMain.class.getName(), "--target-pid", Integer.toString(pid)));
+    cmd.addAll(List.of("-cp", classPath, PodAgentMain.class.getName(), "--target-pid", Integer.toString(pid)));
     for (int i = 0; i < originalArgs.size(); i++) {
       String a = originalArgs.get(i);
       if (a.equals("--container-id")) {
@@ -128,5 +114,22 @@ final class NetnsReexec {
       }
     }
     return List.copyOf(cmd);
+  }
+
+  /**
+   * The JVM options of a {@code java} command line's arguments (without {@code argv[0]}): everything
+   * before the class path, {@code -jar} or the main class ({@code -X…}, {@code -D…}, {@code @argfile}).
+   */
+  static List<String> jvmOptions(List<String> arguments) {
+    List<String> options = new ArrayList<>();
+    for (String a : arguments) {
+      if (a.equals("-jar") || a.equals("-cp") || a.equals("-classpath") || a.equals("--class-path")
+          || a.startsWith("--class-path=") || a.equals("-m") || a.equals("--module")
+          || !(a.startsWith("-") || a.startsWith("@"))) {
+        break;
+      }
+      options.add(a);
+    }
+    return List.copyOf(options);
   }
 }

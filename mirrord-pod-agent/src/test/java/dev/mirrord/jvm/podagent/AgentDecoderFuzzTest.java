@@ -123,6 +123,9 @@ class AgentDecoderFuzzTest {
         new Target.TargetInfo(1, 4242, 4026531840L, "pod-x", List.of("10.0.0.7", "fd00::7")),
         new Target.EnvResponse(2, RemoteResult.ok(Map.of("A", "b=c", "EMPTY", ""))),
         new Target.EnvResponse(3, RemoteResult.err(new ResponseError.RemoteIo(13, "denied"))),
+        new Target.ResolverFilesRequest(4),
+        new Target.ResolverFiles(4, RemoteResult.ok(Payload.copyOf(bytes)),
+            RemoteResult.err(new ResponseError.NotFound("/etc/hosts"))),
         new Tcp.PortSubscribe(8080, IncomingMode.STEAL),
         new Tcp.PortUnsubscribe(8080),
         new Tcp.PortSubscribeResult(80, RemoteResult.ok(80)),
@@ -138,7 +141,18 @@ class AgentDecoderFuzzTest {
         new Outgoing.ConnectResponse(12, RemoteResult.ok(
             new Outgoing.Connected(Outgoing.ID_BIT | 3, "198.18.0.10", 40000))),
         new Dns.LookupResponse(10, RemoteResult.ok(List.of("198.18.0.20", "fd00::20"))),
-        new Dns.LookupResponse(11, RemoteResult.err(new ResponseError.NotFound("nope"))));
+        new Dns.LookupResponse(11, RemoteResult.err(new ResponseError.NotFound("nope"))),
+        new dev.mirrord.jvm.protocol.Http.SubscribeFiltered(8080, IncomingMode.STEAL,
+            new dev.mirrord.jvm.protocol.Http.Filter.AnyOf(List.of(
+                new dev.mirrord.jvm.protocol.Http.Filter.Header("x-dev: a"),
+                new dev.mirrord.jvm.protocol.Http.Filter.Path("^/x")))),
+        new dev.mirrord.jvm.protocol.Http.Response(Tcp.STEAL_ID_BIT | 4, dev.mirrord.jvm.protocol.Http.HTTP_1_1, 200,
+            "OK", List.of(new dev.mirrord.jvm.protocol.Http.Header("Content-Length", "0")), true),
+        new dev.mirrord.jvm.protocol.Http.BodyEnd(Tcp.STEAL_ID_BIT | 4,
+            List.of(new dev.mirrord.jvm.protocol.Http.Header("grpc-status", "0"))),
+        new dev.mirrord.jvm.protocol.Http.Request(Tcp.STEAL_ID_BIT | 4, Tcp.STEAL_ID_BIT | 3, 8080, "10.0.0.1", 5555,
+            dev.mirrord.jvm.protocol.Http.HTTP_1_1, "GET", "/x", List.of(), true),
+        new Tcp.PortSubscribeResult(82, RemoteResult.err(new ResponseError.PortConflict(82, "taken"))));
   }
 
   private static byte[] body(Message m) {

@@ -26,14 +26,6 @@ class NetnsReexecTest {
   }
 
   @Test
-  void theReRunAgentGetsTheJvmOptionsOfItsJar() {
-    assertThat(NetnsReexec.ownJvmOptions())
-        .as("the options file on the class path (src/main/resources)")
-        .contains("-XX:+UseSerialGC")
-        .anySatisfy(o -> assertThat(o).startsWith("-Xmx"));
-  }
-
-  @Test
   void theJvmAcceptsEveryOptionOfTheFile() throws Exception {
     java.util.List<String> cmd = new java.util.ArrayList<>();
     cmd.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -51,5 +43,18 @@ class NetnsReexecTest {
     assertThat(NetnsReexec.command(7, List.of("--container-id=docker://abc", "--idle-timeout", "10"), "java", List.of(), "cp"))
         .endsWith("--target-pid", "7", "--idle-timeout", "10")
         .doesNotContain("--container-id=docker://abc");
+  }
+
+  @Test
+  void theJvmOptionsOfThisProcessGoToTheAgentThatServes() {
+    assertThat(
+            NetnsReexec.jvmOptions(
+                List.of("@/opt/mirrord/jvm.options", "-Xss512k", "-Dmirrord.transport=nio", "-jar", "/opt/a.jar", "-v")))
+        .containsExactly("@/opt/mirrord/jvm.options", "-Xss512k", "-Dmirrord.transport=nio");
+    assertThat(NetnsReexec.jvmOptions(List.of("-XX:+UseSerialGC", "-cp", "x.jar", "Main"))).containsExactly("-XX:+UseSerialGC");
+    assertThat(NetnsReexec.jvmOptions(List.of("dev.mirrord.jvm.podagent.PodAgentMain", "-v"))).isEmpty();
+
+    assertThat(NetnsReexec.command(9, List.of("--container-id", "podman://abc"), "java", List.of("@/o/jvm.options"), "cp"))
+        .containsSubsequence("java", "@/o/jvm.options", "-cp", "cp", "dev.mirrord.jvm.podagent.PodAgentMain", "--target-pid", "9");
   }
 }

@@ -8,6 +8,7 @@ public sealed interface AgentMessage extends Message
         Session.AgentLog,
         Target.TargetInfo,
         Target.EnvResponse,
+        Target.ResolverFiles,
         Dns.LookupResponse,
         Outgoing.ConnectResponse,
         Tcp.PortSubscribeResult,
@@ -16,4 +17,6 @@ public sealed interface AgentMessage extends Message
         Tcp.Data,
         Tcp.Shutdown,
         Tcp.Close,
-        Tcp.Flow {}
+        Tcp.Flow,
+        Http.Request,
+        Http.BodyEnd {}

@@ -6,6 +6,7 @@ public sealed interface ClientMessage extends Message
         Session.Ping,
         Target.TargetInfoRequest,
         Target.EnvRequest,
+        Target.ResolverFilesRequest,
         Dns.LookupRequest,
         Outgoing.ConnectRequest,
         Tcp.PortSubscribe,
@@ -13,4 +14,7 @@ public sealed interface ClientMessage extends Message
         Tcp.Data,
         Tcp.Shutdown,
         Tcp.Close,
-        Tcp.Flow {}
+        Tcp.Flow,
+        Http.SubscribeFiltered,
+        Http.Response,
+        Http.BodyEnd {}

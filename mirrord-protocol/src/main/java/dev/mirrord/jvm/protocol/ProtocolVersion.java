@@ -8,7 +8,7 @@ package dev.mirrord.jvm.protocol;
 public record ProtocolVersion(int major, int minor) implements Comparable<ProtocolVersion> {
 
   /** The version this build speaks. Bump minor for new tags, major for a changed shape. */
-  public static final ProtocolVersion CURRENT = new ProtocolVersion(1, 3);
+  public static final ProtocolVersion CURRENT = new ProtocolVersion(1, 5);
 
   public ProtocolVersion {
     if (major < 0 || minor < 0) {

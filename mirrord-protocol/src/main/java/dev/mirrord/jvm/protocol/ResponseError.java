@@ -37,6 +37,16 @@ public sealed interface ResponseError {
     }
   }
 
+  /**
+   * Since 1.5: the port is taken in a way this request cannot share (a whole-port steal and an
+   * HTTP-filtered one); {@code message} names the other session.
+   */
+  record PortConflict(int port, String message) implements ResponseError {
+    public String describe() {
+      return message;
+    }
+  }
+
   /** The agent lacks the privilege it needs (e.g. NET_ADMIN for iptables). */
   record Forbidden(String message) implements ResponseError {
     public String describe() {

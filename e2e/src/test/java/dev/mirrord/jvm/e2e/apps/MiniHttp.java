@@ -53,7 +53,7 @@ final class MiniHttp implements AutoCloseable {
   Response exchange(String method, String path, byte[] body, int length) throws IOException {
     StringBuilder head = new StringBuilder()
         .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(host).append("\r\n");
+        .append("Host: ").append(host.contains(":") ? "[" + host + "]" : host).append("\r\n");
     if (body != null) {
       head.append("Content-Type: application/octet-stream\r\nContent-Length: ").append(length).append("\r\n");
     }
@@ -63,6 +63,18 @@ final class MiniHttp implements AutoCloseable {
       out.write(body, 0, length);
     }
     out.flush();
+    return read();
+  }
+
+  /** Writes {@code raw} (one or more whole requests, as they are) and reads one response. */
+  Response exchangeRaw(byte[] raw) throws IOException {
+    out.write(raw);
+    out.flush();
+    return read();
+  }
+
+  /** Reads the next response (of a request written before). */
+  Response readResponse() throws IOException {
     return read();
   }
 

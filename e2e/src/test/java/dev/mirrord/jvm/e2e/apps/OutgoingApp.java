@@ -90,7 +90,7 @@ public final class OutgoingApp {
 
   /** One check: returns the text after "ok", or throws. */
   @FunctionalInterface
-  private interface Check {
+  interface Check {
     String run() throws Exception;
   }
 
@@ -198,8 +198,13 @@ public final class OutgoingApp {
   }
 
   static String tcp() throws Exception {
+    return tcp(new InetSocketAddress("svc", 9000));
+  }
+
+  /** A {@code Socket} to the TCP echo at {@code to}: "ping-tcp remote=… inet=…". */
+  static String tcp(InetSocketAddress to) throws Exception {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("svc", 9000), TIMEOUT_MS);
+      socket.connect(to, TIMEOUT_MS);
       socket.setSoTimeout(TIMEOUT_MS);
       OutputStream out = socket.getOutputStream();
       out.write("ping-tcp\n".getBytes(StandardCharsets.US_ASCII));
@@ -211,12 +216,17 @@ public final class OutgoingApp {
   }
 
   static String tcpChannel() throws Exception {
+    return tcpChannel(new InetSocketAddress("svc", 9000));
+  }
+
+  /** A non-blocking {@code SocketChannel} to the TCP echo at {@code to}: "ping-tcpchannel remote=…". */
+  static String tcpChannel(InetSocketAddress to) throws Exception {
     try (SocketChannel ch = SocketChannel.open();
         Selector selector = Selector.open()) {
       ch.configureBlocking(false);
       SelectionKey key = ch.register(selector, SelectionKey.OP_CONNECT);
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
-      if (!ch.connect(new InetSocketAddress("svc", 9000))) {
+      if (!ch.connect(to)) {
         while (!ch.finishConnect()) {
           awaitReady(selector, deadline, "connect");
         }
@@ -254,8 +264,13 @@ public final class OutgoingApp {
   }
 
   static String udp() throws Exception {
+    return udp(new InetSocketAddress("svc", 9001));
+  }
+
+  /** A connected {@code DatagramSocket} to the UDP echo at {@code to}: "ping-udp remote=… inet=… from=…". */
+  static String udp(InetSocketAddress to) throws Exception {
     try (DatagramSocket socket = new DatagramSocket()) {
-      socket.connect(new InetSocketAddress("svc", 9001));
+      socket.connect(to);
       socket.setSoTimeout(TIMEOUT_MS);
       byte[] ping = "ping-udp".getBytes(StandardCharsets.US_ASCII);
       socket.send(new DatagramPacket(ping, ping.length));
@@ -268,9 +283,14 @@ public final class OutgoingApp {
   }
 
   static String udpChannel() throws Exception {
+    return udpChannel(new InetSocketAddress("svc", 9001));
+  }
+
+  /** A connected {@code DatagramChannel} to the UDP echo at {@code to}: "ping-udpchannel remote=… from=…". */
+  static String udpChannel(InetSocketAddress to) throws Exception {
     try (DatagramChannel ch = DatagramChannel.open();
         Selector selector = Selector.open()) {
-      ch.connect(new InetSocketAddress("svc", 9001));
+      ch.connect(to);
       ch.write(ByteBuffer.wrap("ping-udpchannel".getBytes(StandardCharsets.US_ASCII)));
       ch.configureBlocking(false);
       ch.register(selector, SelectionKey.OP_READ);
@@ -295,6 +315,11 @@ public final class OutgoingApp {
     int colon = nettyDns.lastIndexOf(':');
     InetSocketAddress server = new InetSocketAddress(
         InetAddress.getByName(nettyDns.substring(0, colon)), Integer.parseInt(nettyDns.substring(colon + 1)));
+    return netty(server, "svc.default.svc.cluster.local", ResolvedAddressTypes.IPV4_ONLY);
+  }
+
+  /** Netty's {@code DnsNameResolver} asking {@code server} itself for {@code name}: the first address it gives. */
+  static String netty(InetSocketAddress server, String name, ResolvedAddressTypes types) throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       DnsNameResolver resolver = new DnsNameResolverBuilder(group.next())
@@ -303,12 +328,12 @@ public final class OutgoingApp {
           .searchDomains(List.of())
           .ndots(1)
           .hostsFileEntriesResolver(HostsFileEntriesResolver.DEFAULT)
-          .resolvedAddressTypes(ResolvedAddressTypes.IPV4_ONLY)
+          .resolvedAddressTypes(types)
           .queryTimeoutMillis(TIMEOUT_MS - 1000)
           .maxQueriesPerResolve(2)
           .build();
       try {
-        InetAddress a = resolver.resolve("svc.default.svc.cluster.local").get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        InetAddress a = resolver.resolve(name).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         return a.getHostAddress();
       } finally {
         resolver.close();

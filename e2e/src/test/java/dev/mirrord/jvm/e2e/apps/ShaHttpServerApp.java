@@ -90,6 +90,10 @@ public final class ShaHttpServerApp {
         out.println(REQUEST_PREFIX + method + " " + path + " " + length + " " + hex + " "
             + (peer == null ? "?" : peer.getAddress().getHostAddress()));
       }
+      if (method.equals("GET") && path.startsWith(BYTES_PATH)) {
+        sendBytes(exchange, Long.parseLong(path.substring(BYTES_PATH.length())));
+        return;
+      }
       byte[] body = ("hello from " + name + ": " + method + " " + path + "\n").getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "text/plain");
       exchange.getResponseHeaders().set("X-Body-Sha256", hex);
@@ -100,6 +104,27 @@ public final class ShaHttpServerApp {
       }
     } finally {
       exchange.close();
+    }
+  }
+
+  /** {@code GET /bytes/N}: N bytes of a fixed pattern, their SHA-256 in {@code X-Out-Sha256} (downloads). */
+  public static final String BYTES_PATH = "/bytes/";
+
+  private static void sendBytes(HttpExchange exchange, long n) throws IOException {
+    byte[] block = new byte[64 * 1024];
+    for (int i = 0; i < block.length; i++) {
+      block[i] = (byte) (i * 31 % 251);
+    }
+    MessageDigest sha = sha256();
+    for (long left = n; left > 0; left -= block.length) {
+      sha.update(block, 0, (int) Math.min(block.length, left));
+    }
+    exchange.getResponseHeaders().set("X-Out-Sha256", HexFormat.of().formatHex(sha.digest()));
+    exchange.sendResponseHeaders(200, n);
+    try (OutputStream os = exchange.getResponseBody()) {
+      for (long left = n; left > 0; left -= block.length) {
+        os.write(block, 0, (int) Math.min(block.length, left));
+      }
     }
   }
 

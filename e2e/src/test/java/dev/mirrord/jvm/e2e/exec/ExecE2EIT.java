@@ -4,6 +4,7 @@ import static dev.mirrord.jvm.e2e.exec.SessionChecks.assertNothingLeft;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mirrord.jvm.e2e.apps.ControlledApp;
+import dev.mirrord.jvm.e2e.apps.FamilyApp;
 import dev.mirrord.jvm.e2e.apps.ForkingApp;
 import dev.mirrord.jvm.e2e.apps.JavaApps;
 import dev.mirrord.jvm.e2e.apps.ProbeApp;
@@ -231,29 +232,46 @@ class ExecE2EIT {
     }
   }
 
+  /**
+   * Issue 13: after {@code kill -9} of the CLI, nothing runs on without mirrord: the agent exits (within 2 s), and
+   * every JVM of the app — here a parent and the child JVM it started, each with its own layer connection — writes
+   * one line to its stderr and exits with 75 within 3 s. The app is run as {@code sh -c 'java …; echo app.exit=$?'}
+   * so that its exit code outlives the CLI that would have reported it.
+   */
   @Test
-  void killMinus9OfTheCliMakesTheAgentExitWithinTwoSeconds(NetnsLab lab) throws IOException {
-    Path trigger = lab.logDir().resolve("never-created");
-    try (MirrordRun run = exec(lab, "kill9", List.of(), JavaApps.command17(ControlledApp.class, trigger.toString()))) {
-      Matcher ready = run.awaitStdout(ControlledApp.READY_REGEX, RUN);
-      long appPid = Long.parseLong(ready.group(1));
+  void killMinus9OfTheCliEndsTheAgentAndEveryJvmOfTheAppWithOneLineEach(NetnsLab lab) throws IOException {
+    Path exitFile = lab.logDir().resolve("kill9-app.exit");
+    String java = String.join(" ", JavaApps.command17(FamilyApp.class));
+    List<String> app = List.of("sh", "-c", java + "; echo app.exit=$? > " + exitFile);
+    try (MirrordRun run = exec(lab, "kill9", List.of(), app)) {
+      long parent = Long.parseLong(run.awaitStdout("^family\\.parent pid=(\\d+)$", RUN).group(1));
+      long child = Long.parseLong(run.awaitStdout("^family\\.child pid=(\\d+)$", RUN).group(1));
       List<Long> agents = SessionChecks.agentPidsFor(lab.podPid());
       assertThat(agents).as("the session's agent").hasSize(1);
-      ProcessHandle agent = ProcessHandle.of(agents.get(0)).orElseThrow();
+      long agent = agents.get(0);
       Path sessionDir = run.sessionDir().orElseThrow();
+      assertThat(run.stderr()).as("nothing on stderr before the kill").doesNotContain("mirrord: lost");
 
       long t0 = System.nanoTime();
       run.signal("KILL");
-      Awaitility.await("agent pid " + agent.pid() + " exits after the CLI's kill -9")
-          .atMost(Duration.ofSeconds(2))
+      Awaitility.await("the agent, both JVMs and the shell exit after the CLI's kill -9")
+          .atMost(Duration.ofSeconds(3))
           .pollInterval(Duration.ofMillis(20))
-          .until(() -> SessionChecks.exited(agent.pid()));
-      System.out.printf("[exec-e2e] agent exited %d ms after kill -9 of the CLI%n",
+          .until(() -> SessionChecks.exited(agent) && SessionChecks.exited(parent) && SessionChecks.exited(child)
+              && Files.exists(exitFile) && SessionChecks.processesMentioning(sessionDir.toString()).isEmpty());
+      System.out.printf("[exec-e2e] agent, app and its child JVM gone %d ms after kill -9 of the CLI%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      assertThat(Files.readString(exitFile).strip()).as("the app's exit code").isEqualTo("app.exit=75");
+      List<String> lines = run.stderr().lines().filter(l -> l.startsWith("mirrord:")).toList();
+      assertThat(lines).as(run.outputForHumans()).hasSize(2)
+          .allSatisfy(l -> assertThat(l)
+              .startsWith("mirrord: lost the connection to mirrord at 127.0.0.1:")
+              .contains("with exit code 75 so that it does not run on without mirrord")
+              .contains("layer.on_disconnect=continue"))
+          .anySatisfy(l -> assertThat(l).contains("(pid " + parent + ")"))
+          .anySatisfy(l -> assertThat(l).contains("(pid " + child + ")"));
 
-      // what only the dead CLI could have cleaned: its app (still in the CLI's process group) and the session dir
-      run.close();
-      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> SessionChecks.exited(appPid));
+      // what only the dead CLI could have cleaned: the session dir
       deleteRecursively(sessionDir);
       assertNothingLeft(lab, run);
     }

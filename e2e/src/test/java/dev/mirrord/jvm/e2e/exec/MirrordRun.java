@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * that directory, so the CLI's, the agent's and the layer's logs land there too ({@code mirrord.log}, {@code
  * mirrord-<session>-agent.log}, {@code mirrord-<session>-layer.log}).
  */
-final class MirrordRun implements AutoCloseable {
+public final class MirrordRun implements AutoCloseable {
   /** Variables of the test JVM that would change what the run does; never passed on. */
   private static final List<String> DROPPED_ENV =
       List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "CLASSPATH");
@@ -59,7 +59,7 @@ final class MirrordRun implements AutoCloseable {
    * Runs {@code bin/mirrord --version} once per JVM: it builds the jars if they are missing or older than the sources
    * (about a minute), so that no test's time bound pays for a build.
    */
-  static synchronized void buildJarsOnce() {
+  public static synchronized void buildJarsOnce() {
     if (built) {
       return;
     }
@@ -107,12 +107,23 @@ final class MirrordRun implements AutoCloseable {
     List<String> command = new ArrayList<>(prefix);
     command.add(binMirrord().toString());
     command.addAll(args);
-    return launch(lab, name, extraEnv, command, prepare, "mirrord " + String.join(" ", args));
+    return launch(lab.logDir(), name, extraEnv, command, prepare, "mirrord " + String.join(" ", args));
+  }
+
+  /**
+   * Starts {@code bin/mirrord args…} with its output and logs under {@code logDir} (tests without a netns lab, e.g.
+   * the container targets').
+   */
+  public static MirrordRun start(Path logDir, String name, Map<String, String> extraEnv, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(binMirrord().toString());
+    command.addAll(args);
+    return launch(logDir, name, extraEnv, command, dir -> {}, "mirrord " + String.join(" ", args));
   }
 
   /** Starts {@code command} (e.g. {@code java -jar mirrord-cli.jar …}) the same way as {@code bin/mirrord}. */
   static MirrordRun startCommand(NetnsLab lab, String name, Map<String, String> extraEnv, List<String> command) {
-    return launch(lab, name, extraEnv, command, dir -> {}, String.join(" ", command));
+    return launch(lab.logDir(), name, extraEnv, command, dir -> {}, String.join(" ", command));
   }
 
   /** Prepares a run's directory before the run starts. */
@@ -122,14 +133,14 @@ final class MirrordRun implements AutoCloseable {
   }
 
   private static MirrordRun launch(
-      NetnsLab lab,
+      Path logDir,
       String name,
       Map<String, String> extraEnv,
       List<String> program,
       DirSetup prepare,
       String what) {
     String dirName = String.format(Locale.ROOT, "mirrord-%02d-%s", COUNTER.incrementAndGet(), name);
-    Path dir = lab.logDir().resolve(dirName);
+    Path dir = logDir.resolve(dirName);
     List<String> command = new ArrayList<>();
     if (SessionChecks.sigintIgnoredHere()) {
       // A JVM started from a background job inherits SIGINT as ignored, and so would mirrord and the app: reset it
@@ -165,33 +176,33 @@ final class MirrordRun implements AutoCloseable {
   }
 
   /** The CLI's pid ({@code setsid} and {@code bin/mirrord} exec into the JVM), also its process group id. */
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
-  Path dir() {
+  public Path dir() {
     return dir;
   }
 
   /** Waits for the exit and returns the code; {@link AssertionError} with all output if it takes longer. */
-  int waitFor(Duration timeout) {
+  public int waitFor(Duration timeout) {
     return process.waitFor(timeout);
   }
 
-  String stdout() {
+  public String stdout() {
     return process.stdout();
   }
 
-  String stderr() {
+  public String stderr() {
     return process.stderr();
   }
 
   /** The CLI's log file ({@code MIRRORD_LOG_FILE}); empty if it was not written there. */
-  String cliLog() {
+  public String cliLog() {
     return read(dir.resolve("mirrord.log"));
   }
 
@@ -208,37 +219,37 @@ final class MirrordRun implements AutoCloseable {
   }
 
   /** Polls stdout until {@code regex} matches; fails with the output if the run exits first or time runs out. */
-  Matcher awaitStdout(String regex, Duration timeout) {
+  public Matcher awaitStdout(String regex, Duration timeout) {
     return process.awaitStdout(regex, timeout);
   }
 
   /** The session id, once the CLI has logged {@code session <id> in <dir>}. */
-  Optional<String> sessionId() {
+  public Optional<String> sessionId() {
     Matcher m = SESSION_LINE.matcher(cliLog());
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
   /** The session directory (session file, agent socket), once the CLI has logged it. */
-  Optional<Path> sessionDir() {
+  public Optional<Path> sessionDir() {
     Matcher m = SESSION_LINE.matcher(cliLog());
     return m.find() ? Optional.of(Path.of(m.group(2))) : Optional.empty();
   }
 
   /** The agent's log ({@code mirrord-<session>-agent.log} next to the CLI's log). */
-  Path agentLog() {
+  public Path agentLog() {
     return dir.resolve("mirrord-" + sessionId().orElse("<no session>") + "-agent.log");
   }
 
-  String agentLogText() {
+  public String agentLogText() {
     return sessionId().isPresent() ? read(agentLog()) : "";
   }
 
   /** Sends {@code SIG<signal>} to the CLI process only. */
-  void signal(String signal) {
+  public void signal(String signal) {
     SessionChecks.kill(signal, pid());
   }
 
-  String outputForHumans() {
+  public String outputForHumans() {
     return process.outputForHumans();
   }
 

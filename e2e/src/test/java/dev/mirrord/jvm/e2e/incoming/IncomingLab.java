@@ -196,6 +196,14 @@ final class IncomingLab {
     return r.ok() ? r.stdout() : "";
   }
 
+  /** As {@link #curlPod} with one extra request header ({@code "Name: value"}). */
+  String curlPodWith(int port, String path, String header, Duration maxTime) {
+    ExecResult r = lab.run(Node.CLIENT, maxTime.plusSeconds(5), "curl", "-sS", "--max-time",
+        String.format(Locale.ROOT, "%.3f", maxTime.toMillis() / 1000.0), "-H", header,
+        "http://" + podIp() + ":" + port + path);
+    return r.ok() ? r.stdout() : "";
+  }
+
   /** {@code iptables-save} (every table) in the pod's namespace. */
   String podIptables() {
     ExecResult r = lab.run(Node.POD, Duration.ofSeconds(15), "iptables-save");

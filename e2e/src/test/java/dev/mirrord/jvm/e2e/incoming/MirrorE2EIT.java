@@ -165,10 +165,13 @@ class MirrorE2EIT {
     }
   }
 
-  private record LoadResult(String summary, Map<String, Integer> sent) {}
+  record LoadResult(String summary, Map<String, Integer> sent) {}
 
-  /** Runs HttpLoadClient in the client namespace to the pod, with printSent; returns its summary and what it sent. */
-  private static LoadResult runLoad(IncomingLab in, String... args) {
+  /**
+   * Runs HttpLoadClient in the client namespace to the pod (its IPv4 address unless {@code args} name another {@code
+   * host=}), with printSent; returns its summary and what it sent.
+   */
+  static LoadResult runLoad(IncomingLab in, String... args) {
     List<String> all = new ArrayList<>(List.of("host=" + in.podIp(), "expect=pod", "retry=false", "printSent=true"));
     all.addAll(List.of(args));
     try (LabProcess client = in.client(IncomingLab.javaForLoad(HttpLoadClient.class, all.toArray(String[]::new)))) {
@@ -183,7 +186,7 @@ class MirrorE2EIT {
   }
 
   /** The app's {@code /load/} requests as a multiset of "path length sha", once it has as many as {@code expected}. */
-  private static Map<String, Integer> awaitArrived(MirrordSession s, Map<String, Integer> expected, Duration timeout) {
+  static Map<String, Integer> awaitArrived(MirrordSession s, Map<String, Integer> expected, Duration timeout) {
     int want = expected.values().stream().mapToInt(Integer::intValue).sum();
     Awaitility.await("the app got " + want + " requests").atMost(timeout).pollInterval(Duration.ofMillis(200))
         .until(() -> received(s).values().stream().mapToInt(Integer::intValue).sum() >= want);
@@ -200,7 +203,7 @@ class MirrorE2EIT {
     return got;
   }
 
-  private static List<String> peers(MirrordSession s) {
+  static List<String> peers(MirrordSession s) {
     return s.stdout().lines().filter(l -> l.startsWith(ShaHttpServerApp.REQUEST_PREFIX + "POST /load/"))
         .map(l -> l.split(" ")[5]).distinct().toList();
   }

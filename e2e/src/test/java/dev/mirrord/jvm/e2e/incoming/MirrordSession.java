@@ -153,6 +153,11 @@ final class MirrordSession implements AutoCloseable {
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
+  /** The agent's log file so far ("" before the session id is known). */
+  String agentLog() {
+    return sessionId().map(id -> read(dir.resolve("mirrord-" + id + "-agent.log"))).orElse("");
+  }
+
   String outputForHumans() {
     String id = sessionId().orElse("?");
     return cli.outputForHumans() + "--- mirrord.log:\n" + tail(read(dir.resolve("mirrord.log")))
@@ -160,13 +165,26 @@ final class MirrordSession implements AutoCloseable {
         + "--- layer log:\n" + tail(read(dir.resolve("mirrord-" + id + "-layer.log")));
   }
 
-  /** Kills the CLI's group (CLI and app) and the agent if still alive; never throws. */
+  /**
+   * Kills the CLI's group (CLI and app) and the agent if still alive, and lets the agent's iptables watchdog finish
+   * its clean-up (up to 5 s) before whatever is left of the process tree is killed: {@link LabProcess#close} kills
+   * every descendant, and the watchdog is one until the agent's death reparents it. Never throws.
+   */
   @Override
   public void close() {
     IncomingLab.kill("KILL", -cliPid());
     for (long pid : new long[] {appPid, agentPid}) {
       if (pid > 0 && IncomingLab.alive(pid)) {
         IncomingLab.kill("KILL", pid);
+      }
+    }
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (watchdogPid > 0 && IncomingLab.alive(watchdogPid) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
       }
     }
     cli.close();

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Issue 5's clean-up loop: {@value #DEFAULT_KILLS} steal sessions in a row, each ended a different way (SIGINT to
+ * Issue 5's clean-up loop: {@value #DEFAULT_KILLS} steal sessions in a row (every other one HTTP-filtered, issue
+ * 15), each ended a different way (SIGINT to
  * {@code mirrord}, {@code kill -9} of the CLI, {@code kill -9} of the agent, in turn). Each time:
  *
  * <ol>
@@ -28,9 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>after the kill, new connections are answered by the pod within 2 s;
  *   <li>{@code iptables-save} and {@code ip6tables-save} in the pod show no MIRRORD line (within 2 s of the kill);
  *   <li>no process is left: the agent and its iptables watchdog exit by themselves (nothing of mirrord's in the pod's
- *       namespace), the CLI too after SIGINT; after {@code kill -9} of the agent the CLI lives on and exits cleanly
- *       on SIGINT. After {@code kill -9} of the CLI the app (the user's process) keeps running unhooked, as the layer
- *       documents; the test ends it, and then the dev namespace is empty.
+ *       namespace), the CLI too after SIGINT; after {@code kill -9} of the agent the CLI ends the app and exits with
+ *       its code, 75 ({@code layer.on_disconnect=exit}). After {@code kill -9} of the CLI the app (the user's
+ *       process) ends itself within 3 s, and then the dev namespace is empty.
  * </ol>
  *
  * Sequential per pod on purpose: an agent's start-up sweep removes chains of dead agents, so a concurrent session on
@@ -106,7 +107,10 @@ class StealCleanupE2EIT {
 
   private static Row iteration(IncomingLab in, String local, int i, Kill kill) {
     long start = System.nanoTime();
-    try (MirrordSession s = in.mirrord(local, List.of("--tcp-steal"),
+    // Every other session steals with an HTTP filter (issue 15) that matches every request: the same checks then
+    // cover the filtered listener, its pass-through exemptions and its rule comments.
+    List<String> steal = i % 2 == 1 ? List.of("--http-path-filter", "^/") : List.of("--tcp-steal");
+    try (MirrordSession s = in.mirrord(local, steal,
         IncomingLab.java(TinyHttpApp.class, Integer.toString(POD_PORT), "local", "60"))) {
       try {
         s.awaitApp("^" + TinyHttpApp.READY_PREFIX, IncomingLab.START);
@@ -132,13 +136,13 @@ class StealCleanupE2EIT {
         switch (kill) {
           case SIGINT_CLI -> s.process().waitFor(Duration.ofSeconds(10));
           case KILL_9_CLI -> {
-            orphan = IncomingLab.alive(s.appPid());
-            IncomingLab.kill("KILL", s.appPid());
+            // the layer ends the app (layer.on_disconnect=exit) within 3 s of the kill
+            within(killedAt, 3000, "the app exiting", () -> !IncomingLab.alive(s.appPid()));
+            orphan = false;
           }
           case KILL_9_AGENT -> {
-            assertThat(s.process().isAlive()).as("the CLI survives its agent").isTrue();
-            s.signalCli("INT");
-            s.process().waitFor(Duration.ofSeconds(15));
+            // the CLI ends the session: the app exits with 75, and so does mirrord
+            assertThat(s.process().waitFor(Duration.ofSeconds(15))).as("mirrord's exit code").isEqualTo(75);
           }
         }
         within(killedAt, 15_000, "no process of the session left",

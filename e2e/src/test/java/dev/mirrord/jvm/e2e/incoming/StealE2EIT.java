@@ -56,7 +56,10 @@ class StealE2EIT {
     SIGINT_CLI,
     /** The agent reads EOF on stdin (the CLI held the pipe) and removes its rules. */
     KILL_9_CLI,
-    /** Nobody runs the agent's clean-up: its iptables watchdog ({@code setsid sh -c …}) removes the rules. */
+    /**
+   * Nobody runs the agent's clean-up: its iptables watchdog ({@code setsid sh -c …}) removes the rules; the CLI ends
+   * the app ({@code layer.on_disconnect=exit}).
+   */
     KILL_9_AGENT
   }
 
@@ -126,13 +129,20 @@ class StealE2EIT {
               assertThat(IncomingLab.processesIn(local)).as("processes in the dev namespace").isEmpty();
             }
             case KILL_9_CLI -> {
-              // The app is the user's: the layer lets it run on without mirrord (an orphan, as after any kill -9).
-              s.close();
+              // The app must not run on without mirrord: its layer ends it (exit 75) with one line on stderr.
+              Awaitility.await("the app exits").atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
+                  .until(() -> !IncomingLab.alive(s.appPid()));
+              assertThat(s.stderr().lines().filter(l -> l.startsWith("mirrord: lost the connection to mirrord")))
+                  .hasSize(1);
+              Awaitility.await().atMost(Duration.ofSeconds(5))
+                  .untilAsserted(() -> assertThat(IncomingLab.processesIn(local)).isEmpty());
             }
             case KILL_9_AGENT -> {
-              assertThat(s.process().isAlive()).as("the CLI survives its agent").isTrue();
-              s.signalCli("INT");
-              s.process().waitFor(Duration.ofSeconds(15));
+              // layer.on_disconnect=exit (the default): the CLI ends the session, the app exits with 75, and mirrord
+              // returns that code.
+              assertThat(s.process().waitFor(Duration.ofSeconds(15))).as("mirrord's exit code").isEqualTo(75);
+              assertThat(s.stderr()).contains("mirrord: warning: lost the connection to the agent; ending the app")
+                  .contains("mirrord: lost the connection to mirrord at 127.0.0.1:");
               Awaitility.await().atMost(Duration.ofSeconds(5))
                   .untilAsserted(() -> assertThat(s.liveProcesses()).isEmpty());
             }

@@ -72,6 +72,7 @@ class K3sE2EIT {
         new ImageFromDockerfile(AGENT_IMAGE, false)
             .withFileFromPath("Dockerfile", LabPaths.repoRoot().resolve("mirrord-pod-agent/Dockerfile"))
             .withFileFromPath("mirrord-pod-agent/target/mirrord-pod-agent.jar", jar)
+            .withFileFromPath("mirrord-pod-agent/image", LabPaths.repoRoot().resolve("mirrord-pod-agent/image"))
             .get();
 
     k3s = new K3sContainer(DockerImageName.parse(K3S_IMAGE));

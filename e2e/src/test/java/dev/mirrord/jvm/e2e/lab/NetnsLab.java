@@ -37,6 +37,8 @@ import java.util.stream.Stream;
  *        NXDOMAIN otherwise, never forwards                           Redis :6379 on svc
  * </pre>
  *
+ * Every node also has an IPv6 address, fd00:198:18::{10,20,53,100} ({@link #ip6}), and the servers listen on both
+ * families; the IPv6 cluster names are {@code svc-v6}, {@code pod-v6} (AAAA only) and {@code svc-dual} (A and AAAA).
  * Namespaces are named {@code <prefix>-pod} etc., with {@code prefix = mjl<6 hex>}. pod, svc and client see their own
  * {@code /etc/resolv.conf} (nameserver 198.18.0.53, search default.svc.cluster.local svc.cluster.local cluster.local,
  * ndots:5), {@code /etc/hosts} and {@code /etc/hostname} through {@code ip netns exec}.
@@ -172,6 +174,16 @@ public final class NetnsLab implements AutoCloseable {
     return required(labEnv, "MIRRORD_LAB_IP_" + node.key);
   }
 
+  /**
+   * The node's IPv6 address (fd00:198:18::x, the lab's ULA; the pod's, svc's and dnsmasq's servers listen on it too).
+   */
+  public String ip6(Node node) {
+    if (node == Node.BRIDGE) {
+      throw new IllegalArgumentException("the bridge namespace has no address");
+    }
+    return required(labEnv, "MIRRORD_LAB_IP6_" + node.key);
+  }
+
   /** Pid of the pod's long-running server (socat on :8080), in the pod netns; the target of {@code --target pid/N}. */
   public long podPid() {
     return Long.parseLong(required(labEnv, "MIRRORD_LAB_POD_PID"));
@@ -230,6 +242,27 @@ public final class NetnsLab implements AutoCloseable {
   /** Where the output of processes started through this lab goes ({@code e2e/target/lab-logs/<prefix>}). */
   public Path logDir() {
     return logDir;
+  }
+
+  /**
+   * A "developer machine" namespace {@code <prefix>-<name>}, created on first use: loopback only (nothing in it can
+   * reach the lab or leave the machine except through mirrord), {@code /etc/netns/<prefix>-<name>/resolv.conf} naming
+   * 127.0.0.1 (a local lookup fails at once). Deleted with the lab ({@code lab.sh} removes every {@code <prefix>-*}).
+   */
+  public synchronized String devNamespace(String name) {
+    String ns = prefix + "-" + name;
+    if (!Files.exists(Path.of("/run/netns", ns))) {
+      try {
+        Path etc = Path.of("/etc/netns", ns);
+        Files.createDirectories(etc);
+        Files.writeString(etc.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      HostCommand.run("ip", "netns", "add", ns);
+      HostCommand.run("ip", "-n", ns, "link", "set", "lo", "up");
+    }
+    return ns;
   }
 
   /** Every {@code MIRRORD_LAB_*} value printed by {@code lab.sh up}. */

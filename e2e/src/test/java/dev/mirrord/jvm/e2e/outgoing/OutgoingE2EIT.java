@@ -208,7 +208,7 @@ class OutgoingE2EIT {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private static Path bin() {
+  static Path bin() {
     return LabPaths.repoRoot().resolve("bin/mirrord");
   }
 
@@ -223,25 +223,12 @@ class OutgoingE2EIT {
   }
 
   /** The dev namespace {@code <prefix>-dev}: loopback only, resolv.conf pointing at 127.0.0.1; created once per lab. */
-  private static synchronized String devNamespace(NetnsLab lab) {
-    String ns = lab.prefix() + "-dev";
-    if (!Files.exists(Path.of("/run/netns", ns))) {
-      try {
-        // /etc/netns/<prefix>-* and every <prefix>-* namespace go with the lab (lab.sh teardown).
-        Path etc = Path.of("/etc/netns", ns);
-        Files.createDirectories(etc);
-        Files.writeString(etc.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      host("ip", "netns", "add", ns);
-      host("ip", "-n", ns, "link", "set", "lo", "up");
-    }
-    return ns;
+  static String devNamespace(NetnsLab lab) {
+    return lab.devNamespace("dev");
   }
 
   /** Runs {@code command} in namespace {@code ns} to its end (bounded by {@link #RUN}). */
-  private static ExecResult runIn(NetnsLab lab, String ns, List<String> command) {
+  static ExecResult runIn(NetnsLab lab, String ns, List<String> command) {
     try (LabProcess p = lab.exec(ns, Map.of(), command)) {
       int exit = p.waitFor(RUN);
       return new ExecResult(exit, p.stdout(), p.stderr());
@@ -249,7 +236,7 @@ class OutgoingE2EIT {
   }
 
   /** One {@code mirrord exec} of the app from the dev namespace, to its end, with what it left to check. */
-  private record MirrordResult(int exitCode, String stdout, String stderr, Path dir, String devNs, Set<String> nsBefore) {
+  record MirrordResult(int exitCode, String stdout, String stderr, Path dir, String devNs, Set<String> nsBefore) {
     String mirrordLog() {
       return read(dir.resolve("mirrord.log"));
     }
@@ -278,7 +265,7 @@ class OutgoingE2EIT {
     return mirrord(lab, name, flags, app(checks));
   }
 
-  private static MirrordResult mirrord(NetnsLab lab, String name, List<String> flags, List<String> app) {
+  static MirrordResult mirrord(NetnsLab lab, String name, List<String> flags, List<String> app) {
     String ns = devNamespace(lab);
     Path dir = lab.logDir().resolve(String.format(Locale.ROOT, "outgoing-%02d-%s", RUNS.incrementAndGet(), name));
     try {
@@ -304,7 +291,7 @@ class OutgoingE2EIT {
    * the pod's namespace other than the pod's server, an established TCP connection in the pod (the agent's outgoing
    * flows), a MIRRORD iptables rule in the pod, the session directory, a new namespace of this lab.
    */
-  private static void assertNothingLeft(NetnsLab lab, MirrordResult r) {
+  static void assertNothingLeft(NetnsLab lab, MirrordResult r) {
     Awaitility.await("the session's processes gone")
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(100))
@@ -328,7 +315,7 @@ class OutgoingE2EIT {
   // ---------------------------------------------------------------------------------------------------------------
 
   /** {@code check -> "ok …" / "failed …"}, in the order printed. */
-  private static Map<String, String> results(String stdout) {
+  static Map<String, String> results(String stdout) {
     Map<String, String> found = new LinkedHashMap<>();
     Matcher m = RESULT.matcher(stdout);
     while (m.find()) {
@@ -338,7 +325,7 @@ class OutgoingE2EIT {
   }
 
   /** {@code check -> root cause class} of every check; an "ok" check maps to "ok <value>" (so it fails loudly). */
-  private static Map<String, String> failureRoots(String stdout) {
+  static Map<String, String> failureRoots(String stdout) {
     Map<String, String> roots = new LinkedHashMap<>();
     results(stdout).forEach((check, result) -> {
       Matcher m = FAILURE.matcher(result.startsWith("failed ") ? result.substring(7) : "");
@@ -355,7 +342,7 @@ class OutgoingE2EIT {
     return failureRoots(r.stdout());
   }
 
-  private static Map<String, String> orderedMap(String... kv) {
+  static Map<String, String> orderedMap(String... kv) {
     Map<String, String> m = new LinkedHashMap<>();
     for (int i = 0; i < kv.length; i += 2) {
       m.put(kv[i], kv[i + 1]);

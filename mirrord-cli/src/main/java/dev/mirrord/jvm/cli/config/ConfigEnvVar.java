@@ -8,7 +8,8 @@ package dev.mirrord.jvm.cli.config;
 public enum ConfigEnvVar {
   MIRRORD_CONFIG_FILE("path of the config file when -f is not given"),
   MIRRORD_TARGET(
-      "like --target: pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless"),
+      "like --target: pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless,"
+          + " container/NAME"),
   MIRRORD_TARGET_NAMESPACE("like --namespace"),
   MIRRORD_KUBE_CONTEXT("like --context"),
   MIRRORD_INCOMING_MODE("incoming.mode: mirror, steal or off"),
@@ -27,7 +28,15 @@ public enum ConfigEnvVar {
   MIRRORD_AGENT_IMAGE("agent.image: the pod agent's container image"),
   MIRRORD_AGENT_NAMESPACE("agent.namespace: where the agent Job runs (default: the target's)"),
   MIRRORD_AGENT_STARTUP_TIMEOUT("agent.startup_timeout: seconds the agent may take to get ready"),
-  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)");
+  MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)"),
+  MIRRORD_SKIP_BUILD_TOOLS("skip_build_tools: false puts the layer into build tools' own JVMs too"),
+  MIRRORD_SKIP_JVMS("like --skip-jvms, comma list of main-class/jar globs"),
+  MIRRORD_SKIP_PROCESSES("mirrord's name for MIRRORD_SKIP_JVMS (comma or ';' list)"),
+  MIRRORD_AGENT_CONTAINER("true: like --agent-container (agent.container)"),
+  MIRRORD_ACCEPT_INVALID_CERTIFICATES("true: like -c (accept_invalid_certificates)"),
+  MIRRORD_HTTP_HEADER_FILTER("like --http-header-filter: incoming.http_filter.header_filter (a regex)"),
+  MIRRORD_HTTP_PATH_FILTER("like --http-path-filter: incoming.http_filter.path_filter (a regex)"),
+  MIRRORD_LAYER_ON_DISCONNECT("layer.on_disconnect: exit or continue");
 
   /** One line for help texts. */
   public final String help;

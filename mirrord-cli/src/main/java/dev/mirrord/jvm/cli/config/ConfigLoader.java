@@ -51,6 +51,7 @@ public final class ConfigLoader {
           .build();
 
   private final Map<String, String> env;
+  private final List<String> warnings = new ArrayList<>();
 
   public ConfigLoader(Map<String, String> env) {
     this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
@@ -69,13 +70,26 @@ public final class ConfigLoader {
       file = Path.of(env.get(MIRRORD_CONFIG_FILE.name()).strip());
     }
     if (file != null) {
-      merged = merged.overlay(readFile(file));
+      merged = merged.overlay(readFile(file, warnings));
     }
     return merged.overlay(fromEnv()).overlay(flags);
   }
 
+  /** What {@link #load} read but ignored (keys of mirrord's layout we do not implement): one line each. */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
   /** One config file, validated; fields it does not set are null. */
   public static MirrordConfig readFile(Path file) {
+    return readFile(file, new ArrayList<>());
+  }
+
+  /**
+   * One config file, in our layout or mirrord's ({@link MirrordLayout}), validated; keys of mirrord's
+   * layout that are ignored go to {@code warnings}.
+   */
+  public static MirrordConfig readFile(Path file, List<String> warnings) {
     String name = file.toString();
     byte[] bytes;
     try {
@@ -90,6 +104,9 @@ public final class ConfigLoader {
     try {
       // tree first: syntax errors here, and mapping errors can then show the offending value
       tree = MAPPER.readTree(bytes);
+      if (MirrordLayout.applies(tree)) {
+        tree = MirrordLayout.translate(tree, warnings);
+      }
       if (tree == null || tree.isMissingNode()) {
         cfg = null;
       } else {
@@ -143,7 +160,11 @@ public final class ConfigLoader {
       throw configError(name + ": the file is empty; write a JSON object, e.g. {\"target\": \"pid/42\"}");
     }
     validate(cfg, key -> name + ": bad value for '" + key + "'");
-    return cfg;
+    if (cfg.skipJvms() != null && cfg.skipProcesses() != null) {
+      throw configError(
+          name + ": both 'skip_jvms' and its alias 'skip_processes' are set; keep one of them");
+    }
+    return cfg.withSkipProcessesAsSkipJvms();
   }
 
   /** The {@code MIRRORD_*} level; fields no variable sets are null. */
@@ -194,6 +215,10 @@ public final class ConfigLoader {
         incomingMode == null && portMap == null && ignorePorts == null
             ? null
             : new MirrordConfig.Incoming(incomingMode, portMap, ignorePorts);
+    HttpFilterConfig httpFilter = httpFilterFromEnv();
+    if (httpFilter != null) {
+      incoming = (incoming == null ? new MirrordConfig.Incoming(null, null, null) : incoming).withHttpFilter(httpFilter);
+    }
 
     boolean noOutgoing = bool(MIRRORD_NO_OUTGOING);
     Boolean tcp = noOutgoing || bool(MIRRORD_NO_TCP_OUTGOING) ? Boolean.FALSE : null;
@@ -221,7 +246,12 @@ public final class ConfigLoader {
             envCfg,
             get(MIRRORD_LOG_FILE),
             bool(MIRRORD_VERBOSE) ? Boolean.TRUE : null,
-            agentFromEnv());
+            agentFromEnv(),
+            skipBuildToolsFromEnv(),
+            skipJvmsFromEnv(),
+            null,
+            bool(MIRRORD_ACCEPT_INVALID_CERTIFICATES) ? Boolean.TRUE : null,
+            layerFromEnv());
     if (cfg.target() != null) {
       try {
         TargetSpec.parse(cfg.target());
@@ -230,6 +260,52 @@ public final class ConfigLoader {
       }
     }
     return cfg;
+  }
+
+  /** {@code MIRRORD_SKIP_BUILD_TOOLS}: unlike the flag-like variables, {@code false} means false. */
+  private Boolean skipBuildToolsFromEnv() {
+    String v = get(MIRRORD_SKIP_BUILD_TOOLS);
+    if (v == null) {
+      return null;
+    }
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> Boolean.TRUE;
+      case "false", "0", "no", "off" -> Boolean.FALSE;
+      default -> throw envError(MIRRORD_SKIP_BUILD_TOOLS, v, "expected true or false");
+    };
+  }
+
+  /** {@code MIRRORD_SKIP_JVMS}, or mirrord's {@code MIRRORD_SKIP_PROCESSES} (comma or ';' list). */
+  private List<String> skipJvmsFromEnv() {
+    String jvms = get(MIRRORD_SKIP_JVMS);
+    String processes = get(MIRRORD_SKIP_PROCESSES);
+    if (jvms != null && processes != null) {
+      throw configError(
+          "both MIRRORD_SKIP_JVMS and its alias MIRRORD_SKIP_PROCESSES are set; unset one of them");
+    }
+    String list = jvms != null ? jvms : processes;
+    return list == null ? null : commaList(list.replace(';', ','));
+  }
+
+  /** {@code MIRRORD_HTTP_HEADER_FILTER} / {@code MIRRORD_HTTP_PATH_FILTER}, checked; null if neither is set. */
+  private HttpFilterConfig httpFilterFromEnv() {
+    String header = get(MIRRORD_HTTP_HEADER_FILTER);
+    String path = get(MIRRORD_HTTP_PATH_FILTER);
+    if (header == null && path == null) {
+      return null;
+    }
+    ConfigEnvVar var = header != null ? MIRRORD_HTTP_HEADER_FILTER : MIRRORD_HTTP_PATH_FILTER;
+    String value = header != null ? header : path;
+    if (header != null && path != null) {
+      throw configError("MIRRORD_HTTP_HEADER_FILTER and MIRRORD_HTTP_PATH_FILTER are both set; set one (or use"
+          + " incoming.http_filter.all_of in the config file)");
+    }
+    try {
+      HttpFilterConfig.regex(value, var.name());
+    } catch (IllegalArgumentException e) {
+      throw envError(var, value, e.getMessage());
+    }
+    return new HttpFilterConfig(header, path, null, null, null, null);
   }
 
   private MirrordConfig.Agent agentFromEnv() {
@@ -246,12 +322,25 @@ public final class ConfigLoader {
       }
     }
     Boolean ephemeral = bool(MIRRORD_AGENT_EPHEMERAL) ? Boolean.TRUE : null;
+    Boolean container = bool(MIRRORD_AGENT_CONTAINER) ? Boolean.TRUE : null;
     String image = get(MIRRORD_AGENT_IMAGE);
     String namespace = get(MIRRORD_AGENT_NAMESPACE);
-    if (image == null && namespace == null && timeout == null && ephemeral == null) {
+    if (image == null && namespace == null && timeout == null && ephemeral == null && container == null) {
       return null;
     }
-    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral);
+    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral, container);
+  }
+
+  private MirrordConfig.Layer layerFromEnv() {
+    String v = get(MIRRORD_LAYER_ON_DISCONNECT);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return new MirrordConfig.Layer(MirrordConfig.OnDisconnect.parse(v.toLowerCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw envError(MIRRORD_LAYER_ON_DISCONNECT, v, e.getMessage());
+    }
   }
 
   /** Splits a comma list, dropping blanks. */
@@ -298,6 +387,14 @@ public final class ConfigLoader {
         }
       }
     }
+    if (cfg.incoming() != null && cfg.incoming().httpFilter() != null) {
+      try {
+        cfg.incoming().httpFilter().toFilter("incoming.http_filter");
+      } catch (IllegalArgumentException e) {
+        String[] keyAndWhy = e.getMessage().split(": ", 2);
+        throw configError(where.apply(keyAndWhy[0]) + ": " + keyAndWhy[keyAndWhy.length - 1] + "; fix the value");
+      }
+    }
     if (cfg.incoming() != null && hasNull(cfg.incoming().portMap())) {
       throw configError(where.apply("incoming.port_map") + ": null (expected \"LOCAL:REMOTE\"); fix the value");
     }
@@ -310,6 +407,13 @@ public final class ConfigLoader {
         throw configError(where.apply(key) + ": " + e.getMessage() + "; fix the value");
       } catch (NullPointerException e) {
         throw configError(where.apply(key) + ": null in the list; remove it");
+      }
+    }
+    for (var skip : Arrays.asList(cfg.skipJvms(), cfg.skipProcesses())) {
+      if (hasNull(skip) || (skip != null && skip.stream().anyMatch(g -> g != null && g.isBlank()))) {
+        throw configError(
+            where.apply(skip == cfg.skipJvms() ? "skip_jvms" : "skip_processes")
+                + ": an empty or null glob; remove it");
       }
     }
     if (cfg.env() != null) {
@@ -397,6 +501,9 @@ public final class ConfigLoader {
     }
     if (type == MirrordConfig.IncomingMode.class) {
       return "mirror, steal or off";
+    }
+    if (type == MirrordConfig.OnDisconnect.class) {
+      return "exit or continue";
     }
     if (type == PortMapping.class) {
       return "\"LOCAL:REMOTE\"";

@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.cli.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
@@ -28,11 +29,37 @@ public record MirrordConfig(
     @JsonProperty("env") Env env,
     @JsonProperty("log_file") String logFile,
     @JsonProperty("verbose") Boolean verbose,
-    @JsonProperty("agent") Agent agent) {
+    @JsonProperty("agent") Agent agent,
+    @JsonProperty("skip_build_tools") Boolean skipBuildTools,
+    @JsonProperty("skip_jvms") List<String> skipJvms,
+    @JsonProperty("skip_processes") @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+        List<String> skipProcesses,
+    @JsonProperty("accept_invalid_certificates") Boolean acceptInvalidCertificates,
+    @JsonProperty("layer") Layer layer) {
 
   /** Nothing set. */
   public static final MirrordConfig EMPTY =
       new MirrordConfig(null, null, null, null, null, null, null, null, null, null);
+
+  public MirrordConfig {
+    skipJvms = copy(skipJvms);
+    skipProcesses = copy(skipProcesses);
+  }
+
+  /** Without the JVM skip settings (they stay at the lower levels' values). */
+  public MirrordConfig(
+      String target,
+      String namespace,
+      String context,
+      Incoming incoming,
+      Outgoing outgoing,
+      Dns dns,
+      Env env,
+      String logFile,
+      Boolean verbose,
+      Agent agent) {
+    this(target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent, null, null, null, null, null);
+  }
 
   /** The lowest level: what mirrord does when nobody says otherwise. */
   public static final MirrordConfig DEFAULTS =
@@ -47,7 +74,12 @@ public record MirrordConfig(
           null,
           false,
           new Agent(
-              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false));
+              Agent.DEFAULT_IMAGE, null, Agent.DEFAULT_STARTUP_TIMEOUT_SECONDS, false, null),
+          true,
+          List.of(),
+          null,
+          null,
+          new Layer(OnDisconnect.EXIT));
 
   /** Incoming traffic to the target's ports. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -56,7 +88,8 @@ public record MirrordConfig(
       @JsonProperty("port_map") List<PortMapping> portMap,
       @JsonProperty("ignore_ports") List<Integer> ignorePorts,
       @JsonProperty("flush_connections") Boolean flushConnections,
-      @JsonProperty("hand_back_grace_seconds") Integer handBackGraceSeconds) {
+      @JsonProperty("hand_back_grace_seconds") Integer handBackGraceSeconds,
+      @JsonProperty("http_filter") HttpFilterConfig httpFilter) {
     /** Steal: seconds connections in flight may finish after a port is handed back. */
     public static final int DEFAULT_HAND_BACK_GRACE_SECONDS = 3;
 
@@ -67,6 +100,16 @@ public record MirrordConfig(
 
     public Incoming(IncomingMode mode, List<PortMapping> portMap, List<Integer> ignorePorts) {
       this(mode, portMap, ignorePorts, null, null);
+    }
+
+    public Incoming(IncomingMode mode, List<PortMapping> portMap, List<Integer> ignorePorts,
+        Boolean flushConnections, Integer handBackGraceSeconds) {
+      this(mode, portMap, ignorePorts, flushConnections, handBackGraceSeconds, null);
+    }
+
+    /** This level with {@code http_filter} set. */
+    public Incoming withHttpFilter(HttpFilterConfig filter) {
+      return new Incoming(mode, portMap, ignorePorts, flushConnections, handBackGraceSeconds, filter);
     }
 
     /** Steal: whether connections opened before the steal are flushed (default true). */
@@ -87,7 +130,8 @@ public record MirrordConfig(
               pick(portMap, o.portMap),
               pick(ignorePorts, o.ignorePorts),
               pick(flushConnections, o.flushConnections),
-              pick(handBackGraceSeconds, o.handBackGraceSeconds));
+              pick(handBackGraceSeconds, o.handBackGraceSeconds),
+              pick(httpFilter, o.httpFilter));
     }
   }
 
@@ -193,7 +237,8 @@ public record MirrordConfig(
       @JsonProperty("image") String image,
       @JsonProperty("namespace") String namespace,
       @JsonProperty("startup_timeout") Integer startupTimeout,
-      @JsonProperty("ephemeral") Boolean ephemeral) {
+      @JsonProperty("ephemeral") Boolean ephemeral,
+      @JsonProperty("container") Boolean container) {
     /** The image built from mirrord-pod-agent/Dockerfile; no registry hosts it yet. */
     public static final String DEFAULT_IMAGE = "ghcr.io/mirrord-jvm/mirrord-pod-agent:latest";
 
@@ -204,12 +249,30 @@ public record MirrordConfig(
       return startupTimeout == null ? DEFAULT_STARTUP_TIMEOUT_SECONDS : startupTimeout;
     }
 
+    /** Without {@code container} (not set at this level). */
+    public Agent(String image, String namespace, Integer startupTimeout, Boolean ephemeral) {
+      this(image, namespace, startupTimeout, ephemeral, null);
+    }
+
     public boolean isEphemeral() {
       return Boolean.TRUE.equals(ephemeral);
     }
 
+    /** {@code container/NAME} targets: the agent runs as a container of {@link #image}. */
+    public boolean isContainer() {
+      return Boolean.TRUE.equals(container);
+    }
+
     public String imageOrDefault() {
       return image == null ? DEFAULT_IMAGE : image;
+    }
+
+    /**
+     * The image for an agent container on this machine: {@link #image} if set to anything but the
+     * cluster default, else {@code localhost/mirrord-pod-agent:<version>} as scripts/image.sh tags it.
+     */
+    public String localImage(String version) {
+      return image == null || image.equals(DEFAULT_IMAGE) ? "localhost/mirrord-pod-agent:" + version : image;
     }
 
     Agent overlay(Agent o) {
@@ -219,8 +282,57 @@ public record MirrordConfig(
               pick(image, o.image),
               pick(namespace, o.namespace),
               pick(startupTimeout, o.startupTimeout),
-              pick(ephemeral, o.ephemeral));
+              pick(ephemeral, o.ephemeral),
+              pick(container, o.container));
     }
+  }
+
+  /** The layer inside the app's JVMs. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Layer(@JsonProperty("on_disconnect") OnDisconnect onDisconnect) {
+    Layer overlay(Layer o) {
+      return o == null ? this : new Layer(pick(onDisconnect, o.onDisconnect));
+    }
+
+    /** Whether a JVM that lost mirrord ends (the default) rather than running on without it. */
+    public boolean exits() {
+      return onDisconnect != OnDisconnect.CONTINUE;
+    }
+  }
+
+  /**
+   * What a JVM does when its layer loses the CLI (killed, crashed, or the session ended because
+   * the agent was lost): {@code exit} with one stderr line and exit code 75, or {@code continue}
+   * without mirrord.
+   */
+  public enum OnDisconnect {
+    EXIT,
+    CONTINUE;
+
+    @JsonValue
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses {@code exit|continue}.
+     *
+     * @throws IllegalArgumentException naming the accepted values
+     */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public static OnDisconnect parse(String text) {
+      for (OnDisconnect m : values()) {
+        if (m.wireName().equals(text)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("'" + text + "' is not a choice: expected exit or continue");
+    }
+  }
+
+  /** The layer settings, with the defaults where nothing is set. */
+  public Layer layerOrDefault() {
+    return layer == null ? DEFAULTS.layer : DEFAULTS.layer.overlay(layer);
   }
 
   /** This level with every field that {@code higher} sets replaced by {@code higher}'s value. */
@@ -238,7 +350,44 @@ public record MirrordConfig(
         env == null ? higher.env : env.overlay(higher.env),
         pick(logFile, higher.logFile),
         pick(verbose, higher.verbose),
-        agent == null ? higher.agent : agent.overlay(higher.agent));
+        agent == null ? higher.agent : agent.overlay(higher.agent),
+        pick(skipBuildTools, higher.skipBuildTools),
+        pick(skipJvms, higher.skipJvms),
+        pick(skipProcesses, higher.skipProcesses),
+        pick(acceptInvalidCertificates, higher.acceptInvalidCertificates),
+        layer == null ? higher.layer : layer.overlay(higher.layer));
+  }
+
+  /** {@code -c}: trust the Kubernetes API server's certificate whatever it is. */
+  public boolean acceptsInvalidCertificates() {
+    return Boolean.TRUE.equals(acceptInvalidCertificates);
+  }
+
+  /**
+   * Whether build tools' own JVMs stay without the layer ({@code skip_build_tools}, default true);
+   * the JVMs they start get it.
+   */
+  public boolean skipsBuildTools() {
+    return skipBuildTools == null || skipBuildTools;
+  }
+
+  /**
+   * The main-class / jar globs of JVMs that stay without the layer: {@code skip_jvms}, or its alias
+   * {@code skip_processes} (mirrord's name).
+   */
+  public List<String> skipJvmGlobs() {
+    List<String> globs = skipJvms != null ? skipJvms : skipProcesses;
+    return globs == null ? List.of() : globs;
+  }
+
+  /** This level with {@code skip_processes} moved to {@code skip_jvms} (the loader does it per level). */
+  MirrordConfig withSkipProcessesAsSkipJvms() {
+    if (skipProcesses == null) {
+      return this;
+    }
+    return new MirrordConfig(
+        target, namespace, context, incoming, outgoing, dns, env, logFile, verbose, agent,
+        skipBuildTools, skipProcesses, null, acceptInvalidCertificates, layer);
   }
 
   /** The parsed target, or null if none is set. */
@@ -257,7 +406,8 @@ public record MirrordConfig(
 
   public MirrordConfig withLogFile(String file) {
     return new MirrordConfig(
-        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent);
+        target, namespace, context, incoming, outgoing, dns, env, file, verbose, agent,
+        skipBuildTools, skipJvms, skipProcesses, acceptInvalidCertificates, layer);
   }
 
   /** An unmodifiable copy that keeps null elements, so that validation can name them. */

@@ -5,20 +5,22 @@ import java.util.Objects;
 /**
  * What {@code --target} names. Syntax: {@code pid/N}, {@code pod/NAME[/container/C]}, {@code
  * deployment/NAME[/container/C]} ({@code deploy/} is accepted too), {@code
- * statefulset/NAME[/container/C]} ({@code sts/} too), or {@code targetless} (no target: outgoing
- * traffic and DNS from an agent pod of its own).
+ * statefulset/NAME[/container/C]} ({@code sts/} too), {@code targetless} (no target: outgoing
+ * traffic and DNS from an agent pod of its own), or {@code container/NAME} (a podman or Docker
+ * container on this host, by name or ID).
  */
 public sealed interface TargetSpec {
 
   /** The syntax, for error messages. */
-  String SYNTAX = "pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless or pid/N";
+  String SYNTAX =
+      "pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless, pid/N or container/NAME";
 
   /** Canonical text form, e.g. {@code pid/42}. */
   String describe();
 
   /** Whether reaching this target needs a Kubernetes cluster. */
   default boolean isKubernetes() {
-    return !(this instanceof Pid);
+    return !(this instanceof Pid) && !(this instanceof Container);
   }
 
   /** A process on this host; the agent enters its network namespace. */
@@ -32,6 +34,28 @@ public sealed interface TargetSpec {
     @Override
     public String describe() {
       return "pid/" + pid;
+    }
+  }
+
+  /**
+   * A container of podman or Docker on this host, by name or ID (a prefix of 12+ hex digits too);
+   * the agent enters its network namespace.
+   */
+  record Container(String name) implements TargetSpec {
+    /** What podman and Docker accept as a container name, and hex IDs. */
+    static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+
+    public Container {
+      Objects.requireNonNull(name, "name");
+      if (!NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException(
+            "'" + name + "' is not a container name or ID (letters, digits, '_', '.', '-')");
+      }
+    }
+
+    @Override
+    public String describe() {
+      return "container/" + name;
     }
   }
 
@@ -111,6 +135,13 @@ public sealed interface TargetSpec {
       }
       throw new IllegalArgumentException(
           "'" + text + "' is not a valid target: the pid must be a positive number, e.g. pid/42");
+    }
+    if (parts.length == 2 && parts[0].equals("container")) {
+      try {
+        return new Container(parts[1]);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("'" + text + "' is not a valid target: " + e.getMessage());
+      }
     }
     boolean pod = parts[0].equals("pod");
     boolean deployment = parts[0].equals("deployment") || parts[0].equals("deploy");

@@ -11,8 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * The user's running command. While {@link #waitFor} runs, SIGINT and SIGTERM sent to {@code
@@ -23,7 +21,7 @@ public final class ChildProcess implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ChildProcess.class);
 
   /** Signals forwarded to the child. */
-  static final List<String> FORWARDED = List.of("INT", "TERM");
+  static final List<String> FORWARDED = Signals.HANDLED;
 
   private final Process process;
   private final String name;
@@ -76,51 +74,20 @@ public final class ChildProcess implements AutoCloseable {
    * the duration and restored afterwards.
    */
   public int waitFor(boolean forwardSignals) throws InterruptedException {
-    List<Runnable> restore = new ArrayList<>();
-    if (forwardSignals) {
-      for (String sig : FORWARDED) {
-        try {
-          Signal signal = new Signal(sig);
-          SignalHandler previous = Signal.handle(signal, s -> forward(s.getName()));
-          if (!ignoredByThisProcess(signal.getNumber())) {
-            forwarding.add(sig);
-          }
-          restore.add(
-              () -> {
-                forwarding.remove(sig);
-                Signal.handle(signal, previous);
-              });
-        } catch (IllegalArgumentException e) {
-          logger.debug("cannot handle SIG{}: {}", sig, e.getMessage());
-        }
-      }
+    Signals signals = forwardSignals ? Signals.handle(this::forward) : null;
+    if (signals != null) {
+      forwarding.addAll(signals.delivered());
     }
     try {
       int code = process.waitFor();
       logger.info("'{}' (pid {}) exited with {}", name, process.pid(), code);
       return code;
     } finally {
-      restore.forEach(Runnable::run);
-    }
-  }
-
-  /**
-   * Whether the kernel ignores {@code signo} for this process ({@code SigIgn} in {@code
-   * /proc/self/status}): a JVM started in a background job inherits SIGINT as ignored and then
-   * never sees it, so there is nothing to forward.
-   */
-  static boolean ignoredByThisProcess(int signo) {
-    try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-        if (line.startsWith("SigIgn:")) {
-          long mask = Long.parseUnsignedLong(line.substring(7).strip(), 16);
-          return (mask & (1L << (signo - 1))) != 0;
-        }
+      if (signals != null) {
+        forwarding.clear();
+        signals.close();
       }
-    } catch (IOException | RuntimeException e) {
-      logger.debug("cannot read SigIgn: {}", e.toString());
     }
-    return false;
   }
 
   /** Sends SIG{@code signal} to the child (as {@code kill -<signal> <pid>}). */

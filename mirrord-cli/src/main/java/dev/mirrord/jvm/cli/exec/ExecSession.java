@@ -10,7 +10,9 @@ import dev.mirrord.jvm.cli.launch.AgentLauncher;
 import dev.mirrord.jvm.cli.launch.AgentRequest;
 import dev.mirrord.jvm.cli.launch.RunningAgent;
 import dev.mirrord.jvm.cli.proxy.SessionProxy;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.codec.CodecWarmUp;
 import dev.mirrord.jvm.protocol.jvm.AotCache;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +31,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code mirrord exec} run, in order: session dir → agent → session proxy + handshake → target
- * info and environment import → session file → the user's command → wait → clean-up (child tree,
- * proxy, agent, session dir), also from a shutdown hook if the CLI is stopped some other way.
+ * One mirrord session, in order: session dir → agent → session proxy + handshake → target info and
+ * environment import → session file → the {@link Workload} ({@code exec}: the user's command and
+ * its wait; {@code session}: the environment for JVMs started elsewhere, then a wait for Ctrl-C) →
+ * clean-up (what the workload registered, e.g. the child tree; proxy, agent, session dir), also from
+ * a shutdown hook if the CLI is stopped some other way.
  */
 public final class ExecSession {
   private static final Logger logger = LoggerFactory.getLogger(ExecSession.class);
@@ -40,7 +45,7 @@ public final class ExecSession {
 
   /**
    * What the command resolved before anything is started; {@code warnings} are shown once the
-   * agent is up, right before the command starts.
+   * agent is up, right before the workload starts.
    */
   public record Params(
       CliEnvironment environment,
@@ -50,7 +55,6 @@ public final class ExecSession {
       Path layerJar,
       String sessionId,
       Path logFile,
-      List<String> command,
       UserNotices notices,
       List<String> warnings) {
     public Params {
@@ -61,30 +65,70 @@ public final class ExecSession {
       Objects.requireNonNull(layerJar, "layerJar");
       Objects.requireNonNull(sessionId, "sessionId");
       Objects.requireNonNull(logFile, "logFile");
-      command = List.copyOf(command);
       Objects.requireNonNull(notices, "notices");
       warnings = List.copyOf(warnings);
     }
   }
 
+  /** What runs once the session is up; its result is the command's exit code. */
+  @FunctionalInterface
+  public interface Workload {
+    int run(Ready session) throws InterruptedException;
+  }
+
+  /**
+   * The session, up: the session file JVMs load the layer with, the target's environment (already
+   * filtered), and what the workload may need to watch or clean up.
+   */
+  public interface Ready {
+    String sessionId();
+
+    /** The Properties file the layer reads ({@code -javaagent:<layer jar>=<this file>}). */
+    Path sessionFile();
+
+    /** The target's environment variables the app gets (filtered by {@code env.*}). */
+    Map<String, String> importedEnv();
+
+    /** Completes when the connection to the agent is lost (not when the session closes it). */
+    CompletableFuture<Void> agentGone();
+
+    /** Closed first at clean-up (before the proxy and the agent), also from the shutdown hook. */
+    void closeOnCleanUp(AutoCloseable resource);
+  }
+
   private final Params p;
   private final AtomicBoolean cleaned = new AtomicBoolean();
+  private final List<AutoCloseable> workloadResources = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile SessionDir dir;
   private volatile RunningAgent agent;
   private volatile SessionProxy proxy;
   private volatile CompletableFuture<SessionProxy> proxyStart;
-  private volatile ChildProcess child;
 
   private ExecSession(Params params) {
     this.p = params;
   }
 
-  /** Runs the session; returns the child's exit code. */
-  public static int run(Params params) throws InterruptedException {
-    return new ExecSession(params).run();
+  /** Runs the session and {@code workload} in it; returns the workload's exit code. */
+  public static int run(Params params, Workload workload) throws InterruptedException {
+    return new ExecSession(params).run(workload);
   }
 
-  private int run() throws InterruptedException {
+  /**
+   * {@code mirrord exec}'s workload: {@code command} with the layer and the target's environment;
+   * SIGINT/SIGTERM are forwarded to it; its exit code is the result.
+   */
+  public static Workload command(List<String> command, CliEnvironment environment, Path layerJar) {
+    List<String> cmd = List.copyOf(command);
+    return ready -> {
+      JvmLauncher.LaunchPlan plan =
+          JvmLauncher.plan(cmd, environment.env(), ready.importedEnv(), layerJar, ready.sessionFile());
+      ChildProcess child = ChildProcess.start(plan, CHILD_GRACE);
+      ready.closeOnCleanUp(child);
+      return child.waitFor(environment.forwardSignals());
+    };
+  }
+
+  private int run(Workload workload) throws InterruptedException {
     Thread hook = new Thread(this::cleanUp, "mirrord-cleanup");
     try {
       Runtime.getRuntime().addShutdownHook(hook);
@@ -109,8 +153,10 @@ public final class ExecSession {
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds()));
       proxy = awaitProxy(proxyStart);
+      proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
+      Session.HelloOk agentHello;
       try {
-        await(proxy.connectAgent(agent.address()), "the agent handshake");
+        agentHello = await(proxy.connectAgent(agent.address()), "the agent handshake");
       } catch (MirrordException e) {
         // the transport may know better (e.g. a port-forward the API server refused)
         throw agent.explain(e);
@@ -133,19 +179,46 @@ public final class ExecSession {
           info.addresses());
       Map<String, String> imported = importEnv(envAsked);
 
-      java.util.Properties session =
+      Properties session =
           JvmLauncher.sessionProperties(
               p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config());
+      session.putAll(resolverFiles(agentHello.negotiated()).sessionProperties());
+      proxy.relayAddresses().addTo(session);
       Path cacheRoot = AotCache.root(p.environment().env()::get);
       if (cacheRoot != null) {
         session.setProperty("hook.cache.dir", cacheRoot.toAbsolutePath().toString());
       }
       dir.writeSessionFile(session);
       p.warnings().forEach(p.notices()::warn);
-      JvmLauncher.LaunchPlan plan =
-          JvmLauncher.plan(p.command(), p.environment().env(), imported, p.layerJar(), dir.sessionFile());
-      child = ChildProcess.start(plan, CHILD_GRACE);
-      return child.waitFor(p.environment().forwardSignals());
+      SessionProxy up = proxy;
+      SessionDir sessionDir = dir;
+      return workload.run(
+          new Ready() {
+            @Override
+            public String sessionId() {
+              return p.sessionId();
+            }
+
+            @Override
+            public Path sessionFile() {
+              return sessionDir.sessionFile();
+            }
+
+            @Override
+            public Map<String, String> importedEnv() {
+              return imported;
+            }
+
+            @Override
+            public CompletableFuture<Void> agentGone() {
+              return up.agentGone();
+            }
+
+            @Override
+            public void closeOnCleanUp(AutoCloseable resource) {
+              workloadResources.add(resource);
+            }
+          });
     } finally {
       cleanUp();
       try {
@@ -164,7 +237,9 @@ public final class ExecSession {
         .start(
             () -> {
               try {
-                started.complete(SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config())));
+                started.complete(
+                    SessionProxy.start(
+                        dir.token(), p.notices(), localPortFor(p.config()), httpFilterPolicy(p.config())));
               } catch (Throwable t) {
                 started.completeExceptionally(t);
               }
@@ -209,6 +284,40 @@ public final class ExecSession {
     return imported;
   }
 
+  /**
+   * With remote DNS on, the target's resolv.conf and hosts copied into the session dir for the
+   * app's own resolvers; a target file that cannot be had leaves the local one in place (one WARN
+   * here and in each layer's log), it never fails the session.
+   */
+  private TargetResolverFiles resolverFiles(ProtocolVersion negotiated) throws InterruptedException {
+    if (!p.config().dns().remote()) {
+      return TargetResolverFiles.none();
+    }
+    TargetResolverFiles files;
+    if (negotiated.compareTo(Target.RESOLVER_FILES_SINCE) < 0) {
+      files =
+          TargetResolverFiles.unavailable(
+              "the agent speaks protocol " + negotiated + ", older than "
+                  + Target.RESOLVER_FILES_SINCE + " (no resolver files)");
+    } else {
+      Target.ResolverFiles answer =
+          await(
+              proxy.request(new Target.ResolverFilesRequest(0), Target.ResolverFiles.class),
+              "the target's resolver files");
+      try {
+        files = TargetResolverFiles.write(dir, answer);
+      } catch (java.io.IOException e) {
+        files = TargetResolverFiles.unavailable("cannot copy the target's resolver files into " + dir.dir() + " (" + e + ")");
+      }
+    }
+    if (files.problem() != null) {
+      logger.warn("{}", files.problem());
+    } else {
+      logger.info("the app's own resolvers read the target's /etc/resolv.conf and /etc/hosts (copies in {})", dir.dir());
+    }
+    return files;
+  }
+
   private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {
     try {
       return future.get(AGENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -251,8 +360,12 @@ public final class ExecSession {
     if (!cleaned.compareAndSet(false, true)) {
       return;
     }
-    if (child != null) {
-      child.close();
+    for (AutoCloseable resource : workloadResources) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        logger.warn("clean-up of {} failed: {}", resource, e.toString());
+      }
     }
     if (proxy != null) {
       proxy.close();
@@ -266,6 +379,29 @@ public final class ExecSession {
       dir.close();
     }
     logger.info("session {} cleaned up", p.sessionId());
+  }
+
+  /** The session's HTTP filter ({@code incoming.http_filter}), or none. */
+  static dev.mirrord.jvm.cli.proxy.HttpFilterPolicy httpFilterPolicy(MirrordConfig config) {
+    var f = config.incoming().httpFilter();
+    if (f == null || !f.isSet()) {
+      return dev.mirrord.jvm.cli.proxy.HttpFilterPolicy.NONE;
+    }
+    var filter = f.toFilter("incoming.http_filter");
+    return new dev.mirrord.jvm.cli.proxy.HttpFilterPolicy(filter, f.portSet(), describe(filter));
+  }
+
+  private static String describe(dev.mirrord.jvm.protocol.Http.Filter f) {
+    if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.Header h) {
+      return "header_filter(" + h.regex() + ")";
+    } else if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.Path p) {
+      return "path_filter(" + p.regex() + ")";
+    } else if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.Method m) {
+      return "method_filter(" + m.method() + ")";
+    } else if (f instanceof dev.mirrord.jvm.protocol.Http.Filter.AllOf a) {
+      return "all_of" + a.filters().stream().map(ExecSession::describe).toList();
+    }
+    return "any_of" + ((dev.mirrord.jvm.protocol.Http.Filter.AnyOf) f).filters().stream().map(ExecSession::describe).toList();
   }
 
   /** The app's local port for a target port: {@code --port-map LOCAL:REMOTE} read backwards. */

@@ -67,6 +67,22 @@ public final class JvmLauncher {
   }
 
   /**
+   * What a JVM started outside mirrord ({@code mirrord session}: an IDE run configuration, a second
+   * terminal) needs to join the session: {@code JAVA_TOOL_OPTIONS} (the user's local value + the
+   * layer) first, then the already filtered {@code importedEnv} in name order. The rest of the
+   * local environment is the IDE's own business.
+   */
+  public static Map<String, String> sessionEnvironment(
+      Map<String, String> localEnv, Map<String, String> importedEnv, Path layerJar, Path sessionFile) {
+    Map<String, String> env = new java.util.LinkedHashMap<>();
+    env.put(
+        "JAVA_TOOL_OPTIONS",
+        javaToolOptions(localEnv.get("JAVA_TOOL_OPTIONS"), layerJar, sessionFile));
+    new java.util.TreeMap<>(importedEnv).forEach(env::putIfAbsent);
+    return env;
+  }
+
+  /**
    * {@code <user value> -javaagent:<jar>=<session file>}. The option is double-quoted when the jar
    * path has whitespace (the JVM splits {@code JAVA_TOOL_OPTIONS} on whitespace, honouring quotes).
    */
@@ -138,6 +154,8 @@ public final class JvmLauncher {
     p.setProperty("outgoing.tcp", Boolean.toString(config.outgoing().tcp()));
     p.setProperty("outgoing.udp", Boolean.toString(config.outgoing().udp()));
     p.setProperty("dns.remote", Boolean.toString(config.dns().remote()));
+    p.setProperty("skip.build_tools", Boolean.toString(config.skipsBuildTools()));
+    p.setProperty("skip.jvms", String.join(",", config.skipJvmGlobs()));
     MirrordConfig.Filter filter = config.outgoing().filterOrEmpty();
     if (!filter.local().isEmpty()) {
       p.setProperty("outgoing.filter.local", String.join(",", filter.local()));
@@ -145,6 +163,7 @@ public final class JvmLauncher {
     if (!filter.remote().isEmpty()) {
       p.setProperty("outgoing.filter.remote", String.join(",", filter.remote()));
     }
+    p.setProperty("on.disconnect", config.layerOrDefault().exits() ? "exit" : "continue");
     return p;
   }
 

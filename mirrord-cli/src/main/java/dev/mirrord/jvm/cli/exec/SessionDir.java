@@ -102,6 +102,16 @@ public final class SessionDir implements AutoCloseable {
     return file;
   }
 
+  /** Writes {@code bytes} to {@code <dir>/<name>} with mode 0600 (replacing any such file). */
+  public Path writePrivateFile(String name, byte[] bytes) throws IOException {
+    Path file = dir.resolve(name);
+    Files.deleteIfExists(file);
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.write(file, bytes, StandardOpenOption.TRUNCATE_EXISTING);
+    return file;
+  }
+
   /** Removes the directory and everything in it; never throws. */
   @Override
   public void close() {

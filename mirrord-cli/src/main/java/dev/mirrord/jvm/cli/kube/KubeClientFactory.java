@@ -63,6 +63,15 @@ public final class KubeClientFactory {
    * @throws MirrordException CONFIG when no configuration exists or the context is unknown
    */
   public static Connection connect(Map<String, String> env, String context, String namespace) {
+    return connect(env, context, namespace, false);
+  }
+
+  /**
+   * As {@link #connect(Map, String, String)}; with {@code acceptInvalidCertificates} ({@code -c})
+   * fabric8 trusts whatever certificate the API server presents and skips the host name check.
+   */
+  public static Connection connect(
+      Map<String, String> env, String context, String namespace, boolean acceptInvalidCertificates) {
     Config config;
     String source;
     File kubeconfig = kubeconfigFile(env, context);
@@ -95,9 +104,18 @@ public final class KubeClientFactory {
     config.setConnectionTimeout(CONNECT_TIMEOUT_MILLIS);
     config.setRequestTimeout(REQUEST_TIMEOUT_MILLIS);
     config.setRequestRetryBackoffLimit(0);
+    if (acceptInvalidCertificates) {
+      config.setTrustCerts(true);
+      config.setDisableHostnameVerification(true);
+    }
     String ns = namespace != null ? namespace : blank(config.getNamespace()) ? "default" : config.getNamespace();
     config.setNamespace(ns);
-    logger.info("Kubernetes API {} from {}, namespace {}", config.getMasterUrl(), source, ns);
+    logger.info(
+        "Kubernetes API {} from {}, namespace {}{}",
+        config.getMasterUrl(),
+        source,
+        ns,
+        acceptInvalidCertificates ? ", certificate not checked (-c)" : "");
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
     return new Connection(client, ns, source);
   }

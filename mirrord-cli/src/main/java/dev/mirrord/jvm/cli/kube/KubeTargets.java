@@ -73,6 +73,9 @@ public final class KubeTargets {
       case TargetSpec.Pid p ->
           throw new MirrordException(
               ExitCode.NOT_SUPPORTED_HERE, p.describe() + " is not a Kubernetes target; it runs without a cluster");
+      case TargetSpec.Container c ->
+          throw new MirrordException(
+              ExitCode.NOT_SUPPORTED_HERE, c.describe() + " is not a Kubernetes target; it runs without a cluster");
     };
   }
 

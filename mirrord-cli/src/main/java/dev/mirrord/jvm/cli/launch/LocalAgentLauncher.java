@@ -117,31 +117,49 @@ public final class LocalAgentLauncher implements AgentLauncher {
           "--target pid/" + pid + " needs root to enter the target's network namespace; run with sudo");
     }
     List<String> command = new ArrayList<>(prefix.forPid(pid));
-    command.addAll(
-        List.of(
-            "--target-pid",
-            Integer.toString(pid),
-            "--listen",
-            AgentAddress.unix(request.socketPath()),
-            "--accept-timeout",
-            Integer.toString(ACCEPT_TIMEOUT_SECONDS),
-            "--session-id",
-            String.valueOf(request.socketPath().toAbsolutePath().getParent().getFileName()),
-            "--log-file",
-            request.logFile().toAbsolutePath().toString()));
-    if (!request.flushConnections()) {
-      command.add("--no-flush-connections");
-    }
-    if (request.handBackGraceSeconds() != 3) {
-      command.addAll(List.of("--hand-back-grace", Integer.toString(request.handBackGraceSeconds())));
-    }
-    if (request.verbose()) {
-      command.add("-v");
-    }
-    return start(command, request, pid);
+    command.addAll(List.of("--target-pid", Integer.toString(pid)));
+    command.addAll(agentArgs(request));
+    return start(command, request, "agent pid %d for pid/" + pid, readyTimeout, () -> {});
   }
 
-  private RunningAgent start(List<String> command, AgentRequest request, int pid) {
+  /**
+   * The agent's arguments after the target ({@code --target-pid N} or {@code --container-id X}):
+   * where it listens (the session's unix socket), its accept timeout, session id, log file and the
+   * steal settings.
+   */
+  public static List<String> agentArgs(AgentRequest request) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--listen",
+                AgentAddress.unix(request.socketPath()),
+                "--accept-timeout",
+                Integer.toString(ACCEPT_TIMEOUT_SECONDS),
+                "--session-id",
+                String.valueOf(request.socketPath().toAbsolutePath().getParent().getFileName()),
+                "--log-file",
+                request.logFile().toAbsolutePath().toString()));
+    if (!request.flushConnections()) {
+      args.add("--no-flush-connections");
+    }
+    if (request.handBackGraceSeconds() != 3) {
+      args.addAll(List.of("--hand-back-grace", Integer.toString(request.handBackGraceSeconds())));
+    }
+    if (request.verbose()) {
+      args.add("-v");
+    }
+    return args;
+  }
+
+  /**
+   * Runs {@code command} (the agent, or what starts it) with stdin a pipe the CLI holds, and waits up
+   * to {@code readyTimeout} for its ready line.
+   *
+   * @param description for logs; {@code %d} becomes the process's pid
+   * @param afterStop runs once the process has exited, when the agent is closed or killed
+   */
+  public static RunningAgent start(
+      List<String> command, AgentRequest request, String description, Duration readyTimeout, Runnable afterStop) {
     logger.info("starting agent: {}", String.join(" ", command));
     ProcessBuilder pb =
         new ProcessBuilder(command)
@@ -174,7 +192,8 @@ public final class LocalAgentLauncher implements AgentLauncher {
                 }
               }
             });
-    LocalRunningAgent agent = new LocalRunningAgent(process, "agent pid " + process.pid() + " for pid/" + pid);
+    LocalRunningAgent agent =
+        new LocalRunningAgent(process, description.replace("%d", Long.toString(process.pid())), afterStop);
     // until the caller owns the agent, a CLI stopped by a signal must not leave it behind
     Thread hook = new Thread(agent::kill, "mirrord-agent-start-cleanup");
     try {
@@ -372,7 +391,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
   }
 
   /** An executable named {@code name} on {@code path} or in the sbin/bin dirs, else null. */
-  static Path which(String name, String path) {
+  public static Path which(String name, String path) {
     List<String> dirs = new ArrayList<>(List.of(path.split(":")));
     dirs.addAll(List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"));
     for (String d : dirs) {
@@ -388,7 +407,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
   }
 
   /** The effective uid from a {@code /proc/<pid>/status} file ({@code Uid: real eff saved fs}). */
-  static int effectiveUid(Path status) {
+  public static int effectiveUid(Path status) {
     try {
       for (String line : Files.readAllLines(status)) {
         if (line.startsWith("Uid:")) {
@@ -407,13 +426,15 @@ public final class LocalAgentLauncher implements AgentLauncher {
     private final Process process;
     private final String description;
     private final OutputStream stdin;
+    private final Runnable afterStop;
     private volatile SocketAddress address;
     private boolean closed;
 
-    LocalRunningAgent(Process process, String description) {
+    LocalRunningAgent(Process process, String description, Runnable afterStop) {
       this.process = process;
       this.description = description;
       this.stdin = process.getOutputStream();
+      this.afterStop = afterStop;
     }
 
     @Override
@@ -463,6 +484,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
         process.destroyForcibly();
         Thread.currentThread().interrupt();
       }
+      afterStop.run();
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.mirrord.jvm.cli.option;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.config.ConfigLoader;
+import dev.mirrord.jvm.cli.config.HttpFilterConfig;
 import dev.mirrord.jvm.cli.config.MirrordConfig;
 import dev.mirrord.jvm.cli.config.PortMapping;
 import java.util.ArrayList;
@@ -22,6 +23,20 @@ public final class NetworkOptions {
       paramLabel = "LOCAL:REMOTE",
       description = "The app listens on LOCAL for the target's port REMOTE (repeatable).")
   List<String> portMap = new ArrayList<>();
+
+  @Option(
+      names = "--http-header-filter",
+      paramLabel = "REGEX",
+      description = "Steal only the HTTP requests with a header matching REGEX (as 'Name: value', case-insensitive);"
+          + " the target keeps the rest. Implies --tcp-steal.")
+  String httpHeaderFilter;
+
+  @Option(
+      names = "--http-path-filter",
+      paramLabel = "REGEX",
+      description = "Steal only the HTTP requests whose path (or path?query) matches REGEX; the target keeps the"
+          + " rest. Implies --tcp-steal.")
+  String httpPathFilter;
 
   @Option(names = "--no-outgoing", description = "Outgoing TCP and UDP stay local.")
   boolean noOutgoing;
@@ -54,7 +69,26 @@ public final class NetworkOptions {
       }
     }
     MirrordConfig.IncomingMode mode = steal ? MirrordConfig.IncomingMode.STEAL : null;
-    return mode == null && mappings == null ? null : new MirrordConfig.Incoming(mode, mappings, null);
+    HttpFilterConfig filter = null;
+    if (httpHeaderFilter != null || httpPathFilter != null) {
+      if (httpHeaderFilter != null && httpPathFilter != null) {
+        throw new MirrordException(ExitCode.USAGE, "--http-header-filter and --http-path-filter cannot be combined;"
+            + " give one (or use incoming.http_filter.all_of in the config file)");
+      }
+      String flag = httpHeaderFilter != null ? "--http-header-filter" : "--http-path-filter";
+      try {
+        filter = new HttpFilterConfig(httpHeaderFilter, httpPathFilter, null, null, null, null);
+        filter.toFilter(flag);
+      } catch (IllegalArgumentException e) {
+        throw new MirrordException(ExitCode.USAGE, "bad value for " + e.getMessage() + "; fix the value");
+      }
+      mode = MirrordConfig.IncomingMode.STEAL;
+    }
+    if (mode == null && mappings == null) {
+      return null;
+    }
+    MirrordConfig.Incoming in = new MirrordConfig.Incoming(mode, mappings, null);
+    return filter == null ? in : in.withHttpFilter(filter);
   }
 
   public MirrordConfig.Outgoing outgoing() {

@@ -12,7 +12,8 @@ public final class TargetOptions {
       names = {"-t", "--target"},
       paramLabel = "TARGET",
       description =
-          "pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME or targetless.")
+          "pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless, or"
+              + " container/NAME (a podman or Docker container on this host).")
   String target;
 
   @Option(names = "--pod-name", paramLabel = "NAME", description = "Same as --target pod/NAME.")
@@ -32,6 +33,21 @@ public final class TargetOptions {
       description =
           "Run the agent as an ephemeral container in the target pod instead of a Job (agent.ephemeral).")
   boolean ephemeral;
+
+  @Option(
+      names = "--agent-container",
+      description =
+          "container/NAME targets: run the agent as a container of the agent image (agent.image, default"
+              + " localhost/mirrord-pod-agent:<version>, built by scripts/image.sh) instead of a local process"
+              + " (agent.container).")
+  boolean agentContainer;
+
+  @Option(
+      names = {"-c", "--accept-invalid-certificates"},
+      description =
+          "Trust the Kubernetes API server's TLS certificate whatever it is (self-signed, expired, other host);"
+              + " insecure (accept_invalid_certificates).")
+  boolean acceptInvalidCertificates;
 
   /**
    * The target the flags name, validated, or null if none.
@@ -66,6 +82,15 @@ public final class TargetOptions {
 
   /** The agent settings the flags set, or null. */
   public dev.mirrord.jvm.cli.config.MirrordConfig.Agent agent() {
-    return ephemeral ? new dev.mirrord.jvm.cli.config.MirrordConfig.Agent(null, null, null, true) : null;
+    if (!ephemeral && !agentContainer) {
+      return null;
+    }
+    return new dev.mirrord.jvm.cli.config.MirrordConfig.Agent(
+        null, null, null, ephemeral ? Boolean.TRUE : null, agentContainer ? Boolean.TRUE : null);
+  }
+
+  /** {@code -c}: true, or null (not set by a flag). */
+  public Boolean acceptInvalidCertificates() {
+    return acceptInvalidCertificates ? Boolean.TRUE : null;
   }
 }

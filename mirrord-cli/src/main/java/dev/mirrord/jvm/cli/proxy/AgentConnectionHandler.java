@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The CLI's one connection to the pod agent. Sends {@code Hello} (peer {@code "cli <version>"}) and
  * requires {@code HelloOk}; then routes answers through the {@link RequestRouter}, pings when idle,
- * shows the agent's warnings, and reports a lost connection once (the app keeps running).
+ * shows the agent's warnings, and reports a lost connection once (then the session proxy ends the
+ * app's JVMs, or they keep running with {@code layer.on_disconnect=continue}).
  */
 final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMessage> {
   private static final Logger logger = LoggerFactory.getLogger(AgentConnectionHandler.class);
@@ -35,11 +36,13 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
   private final OutgoingProxy outgoing;
   private final UserNotices notices;
   private final BooleanSupplier closing;
+  /** Called once when the connection is lost (not closed by the CLI); returns the warning to show. */
+  private final java.util.function.Supplier<String> onLost;
   private final CompletableFuture<Session.HelloOk> handshake = new CompletableFuture<>();
   private long nextPing = 1;
 
   AgentConnectionHandler(String token, RequestRouter router, UserNotices notices, BooleanSupplier closing) {
-    this(token, router, null, null, notices, closing);
+    this(token, router, null, null, notices, closing, () -> LOST_WARNING);
   }
 
   AgentConnectionHandler(
@@ -48,13 +51,15 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
       IncomingProxy incoming,
       OutgoingProxy outgoing,
       UserNotices notices,
-      BooleanSupplier closing) {
+      BooleanSupplier closing,
+      java.util.function.Supplier<String> onLost) {
     this.token = Objects.requireNonNull(token, "token");
     this.router = Objects.requireNonNull(router, "router");
     this.incoming = incoming;
     this.outgoing = outgoing;
     this.notices = Objects.requireNonNull(notices, "notices");
     this.closing = Objects.requireNonNull(closing, "closing");
+    this.onLost = Objects.requireNonNull(onLost, "onLost");
   }
 
   /** Completes with the agent's {@code HelloOk}, or fails with a {@link MirrordException}. */
@@ -179,7 +184,7 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
         outgoing.agentLost();
       }
       if (!closing.getAsBoolean()) {
-        notices.warn(LOST_WARNING);
+        notices.warn(onLost.get());
       } else {
         logger.debug("agent connection closed");
       }

@@ -2,6 +2,7 @@ package dev.mirrord.jvm.cli.proxy;
 
 import dev.mirrord.jvm.cli.UserNotices;
 import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
@@ -36,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Incoming traffic on the CLI side (the role of mirrord's intproxy incoming proxy). Layers
  * subscribe target ports through here; for every connection the agent announces, the CLI opens a
- * real TCP connection to the app's local listener ({@code 127.0.0.1:<local port>}) and relays:
+ * real TCP connection to the app's local listener ({@code 127.0.0.1:<local port>}, from the
+ * session's own {@link RelayAddresses#v4()}; {@code [::1]:<local port>} from a port of the
+ * session's IPv6 range when the app listens on {@code ::1} only) and relays:
  *
  * <ul>
  *   <li><b>steal</b>: both ways, with half-close, reset and back-pressure ({@code Tcp.Flow}) both
@@ -59,6 +62,7 @@ final class IncomingProxy {
   private final EventLoopGroup group;
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
+  private final RelayAddresses relayAddresses;
   private final UserNotices notices;
   private final AgentLink agent = new AgentLink();
 
@@ -70,13 +74,81 @@ final class IncomingProxy {
 
   private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
 
-  private record Subscription(int targetPort, int localPort, IncomingMode mode, LayerConnectionHandler layer) {}
+  /** Which target ports are stolen or mirrored with an HTTP filter (none by default). */
+  private final HttpFilterPolicy httpFilter;
 
-  IncomingProxy(EventLoopGroup group, IntUnaryOperator localPortFor, UserNotices notices) {
+  /** Matched HTTP requests, replayed to the app. */
+  private final HttpGateway gateway;
+
+  /** The protocol version the agent speaks (HTTP filters need {@link Http#SINCE}). */
+  private volatile java.util.function.Supplier<dev.mirrord.jvm.protocol.ProtocolVersion> agentVersion =
+      () -> dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT;
+
+  private static final class Subscription {
+    final int targetPort;
+    final int localPort;
+    final IncomingMode mode;
+    final LayerConnectionHandler layer;
+    /** The app took a relay on {@code [::1]} after refusing one on 127.0.0.1: it listens on ::1 only. */
+    volatile boolean ipv6Only;
+
+    Subscription(int targetPort, int localPort, IncomingMode mode, LayerConnectionHandler layer) {
+      this.targetPort = targetPort;
+      this.localPort = localPort;
+      this.mode = mode;
+      this.layer = layer;
+    }
+
+    int targetPort() {
+      return targetPort;
+    }
+
+    int localPort() {
+      return localPort;
+    }
+
+    IncomingMode mode() {
+      return mode;
+    }
+
+    LayerConnectionHandler layer() {
+      return layer;
+    }
+  }
+
+  IncomingProxy(
+      EventLoopGroup group,
+      IntUnaryOperator localPortFor,
+      RelayAddresses relayAddresses,
+      UserNotices notices) {
+    this(group, localPortFor, relayAddresses, notices, HttpFilterPolicy.NONE);
+  }
+
+  IncomingProxy(
+      EventLoopGroup group,
+      IntUnaryOperator localPortFor,
+      RelayAddresses relayAddresses,
+      UserNotices notices,
+      HttpFilterPolicy httpFilter) {
     this.group = group;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
+    this.relayAddresses = relayAddresses;
     this.notices = notices;
+    this.httpFilter = httpFilter;
+    this.gateway = new HttpGateway(group, localPortFor, agent, port -> {
+      Subscription s = subscriptions.get(port);
+      return s == null ? null : s.layer();
+    });
+  }
+
+  /** Logs the matched HTTP requests per port (at the end of a session). */
+  void logHttpCounts() {
+    gateway.logCounts();
+  }
+
+  void agentVersion(java.util.function.Supplier<dev.mirrord.jvm.protocol.ProtocolVersion> version) {
+    this.agentVersion = version;
   }
 
   void agentConnected(Channel channel) {
@@ -99,10 +171,24 @@ final class IncomingProxy {
             + existing.layer().describe() + "); close that listener first");
         return true;
       }
+      Http.Filter filter = httpFilter.filterFor(sub.port());
+      if (filter != null && agentVersion.get().compareTo(Http.SINCE) < 0) {
+        layer.deliver(new Tcp.PortSubscribeResult(sub.port(), RemoteResult.err(new ResponseError.NotImplemented(
+            "HTTP filters (agent protocol " + agentVersion.get() + ", needs " + Http.SINCE + ")"))));
+        notices.error("the mirrord agent is too old for http_filter (protocol " + agentVersion.get()
+            + "); use the agent of this CLI's build");
+        return true;
+      }
       pendingSubscribes.put(sub.port(), layer);
       subscriptions.put(sub.port(),
           new Subscription(sub.port(), localPortFor.applyAsInt(sub.port()), sub.mode(), layer));
-      agent.send(sub);
+      if (filter != null) {
+        agent.send(new Http.SubscribeFiltered(sub.port(), sub.mode(), filter));
+        logger.info("{} target port {} with the HTTP filter {}", sub.mode() == IncomingMode.STEAL ? "stealing"
+            : "mirroring", sub.port(), httpFilter.describe());
+      } else {
+        agent.send(sub);
+      }
       return true;
     }
     if (msg instanceof Tcp.PortUnsubscribe unsub) {
@@ -143,6 +229,14 @@ final class IncomingProxy {
       newConnection(nc);
       return true;
     }
+    if (msg instanceof Http.Request r) {
+      gateway.request(r);
+      return true;
+    }
+    if (msg instanceof Http.BodyEnd e) {
+      gateway.fromAgent(e);
+      return true;
+    }
     if (Tcp.connectionIdOf(msg) == 0) {
       return false;
     }
@@ -161,6 +255,8 @@ final class IncomingProxy {
     Relay relay = relays.get(id);
     if (relay != null) {
       relay.fromAgent(msg);
+    } else if (gateway.fromAgent(msg)) {
+      // a matched HTTP request's stream, or the end of its client connection
     } else {
       logger.debug("{} for unknown connection {}", msg.getClass().getSimpleName(), id);
       DataFrame.discard(msg);
@@ -182,6 +278,7 @@ final class IncomingProxy {
   /** The agent link is gone: every relay ends. */
   void agentLost() {
     agent.lost();
+    gateway.agentLost();
     for (Relay r : relays.values()) {
       r.local.close();
     }
@@ -194,6 +291,7 @@ final class IncomingProxy {
     for (Relay r : relays.values()) {
       EventLoops.run(r.local.eventLoop(), r::updateAutoRead);
     }
+    gateway.agentWritabilityChanged();
   }
 
   private void newConnection(Tcp.NewConnection nc) {
@@ -207,7 +305,23 @@ final class IncomingProxy {
     }
     Relay relay = new Relay(nc, s.layer());
     relays.put(nc.connectionId(), relay);
-    InetSocketAddress app = new InetSocketAddress(InetAddress.getLoopbackAddress(), s.localPort());
+    attempt(relay, s, s.ipv6Only, relayAddresses.v6RangeSize());
+    logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
+        nc.connectionId(), nc.sourceAddress(), nc.sourcePort(), nc.targetPort(), s.localPort());
+  }
+
+  /**
+   * One try to reach the app: bind the relay socket to the session's source ({@link
+   * RelayAddresses}), tell the layer which real client that source port stands for, then connect.
+   * An app that refuses 127.0.0.1 may listen on {@code ::1} only: then the relay tries {@code
+   * [::1]} (and the next relays of that port go there first); a source port of the IPv6 range that
+   * is taken is skipped ({@code v6Tries} left).
+   */
+  private void attempt(Relay relay, Subscription s, boolean ipv6, int v6Tries) {
+    InetSocketAddress source =
+        ipv6 ? relayAddresses.nextV6Source() : new InetSocketAddress(relayAddresses.v4(), 0);
+    InetSocketAddress app = new InetSocketAddress(
+        ipv6 ? source.getAddress() : InetAddress.getLoopbackAddress(), s.localPort());
     // Bind first, tell the layer which real client this loopback port stands for, then connect:
     // the app's accept() sees the real peer (see the layer's PeerOps).
     ChannelFuture bound =
@@ -220,27 +334,45 @@ final class IncomingProxy {
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
             .handler(relay)
-            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            .bind(source);
     relay.local = bound.channel();
     bound.addListener(b -> {
       if (!b.isSuccess()) {
-        failed(relay, s, b.cause());
+        if (ipv6 && v6Tries > 1 && b.cause() instanceof java.net.BindException) {
+          relay.local.close();
+          attempt(relay, s, true, v6Tries - 1); // that source port is taken: the next one
+        } else {
+          failed(relay, s, b.cause());
+        }
         return;
       }
       relay.cliPort = ((InetSocketAddress) relay.local.localAddress()).getPort();
       // Connect once the layer's socket has the message (it is then read before, or while, the
       // app accepts; PeerOps waits for it if the app is faster).
-      s.layer().deliver(new Tcp.IncomingPeer(relay.cliPort, nc.sourceAddress(), nc.sourcePort()),
+      s.layer().deliver(new Tcp.IncomingPeer(relay.cliPort, relay.nc.sourceAddress(), relay.nc.sourcePort()),
           () -> relay.local.connect(app).addListener(done -> {
             if (done.isSuccess()) {
+              if (ipv6 != s.ipv6Only) {
+                s.ipv6Only = ipv6;
+                logger.info("local port {} answers on {}", s.localPort(), app.getAddress().getHostAddress());
+              }
               relay.connected();
+              return;
+            }
+            s.layer().deliver(Tcp.IncomingPeer.forget(relay.cliPort));
+            relay.cliPort = 0;
+            relay.local.close(); // never active: no channelInactive
+            boolean refused = done.cause() instanceof java.net.ConnectException;
+            if (refused && !ipv6 && relayAddresses.hasV6Range() && !s.ipv6Only) {
+              attempt(relay, s, true, relayAddresses.v6RangeSize()); // ::1 only?
+            } else if (refused && ipv6 && s.ipv6Only) {
+              s.ipv6Only = false; // it moved back to IPv4?
+              attempt(relay, s, false, 0);
             } else {
               failed(relay, s, done.cause());
             }
           }));
     });
-    logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
-        nc.connectionId(), nc.sourceAddress(), nc.sourcePort(), nc.targetPort(), s.localPort());
   }
 
   private void failed(Relay relay, Subscription s, Throwable cause) {
@@ -259,7 +391,11 @@ final class IncomingProxy {
     }
   }
 
-  /** One incoming connection: the agent's side by id, the app's side as a local socket. */
+  /**
+   * One incoming connection: the agent's side by id, the app's side as a local socket. Sharable
+   * only in that a failed try's socket (never active) is followed by the next try's.
+   */
+  @io.netty.channel.ChannelHandler.Sharable
   private final class Relay extends ChannelInboundHandlerAdapter {
     final Tcp.NewConnection nc;
     final LayerConnectionHandler layer;

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * the layer connects the app's socket there instead. Then:
  *
  * <ul>
- *   <li><b>TCP</b>: a listener on {@code 127.0.0.1:<ephemeral>} takes exactly one connection (the
+ *   <li><b>TCP</b>: a listener on {@code <the session's relay address>:<ephemeral>} (see {@link
+ *       RelayAddresses}) takes exactly one connection (the
  *       app's) and closes; the bytes are relayed both ways with half-close, reset and
  *       back-pressure ({@code Tcp.Flow}) both ways. An app that never connects within {@link
  *       #ACCEPT_TIMEOUT_SECONDS} closes the remote connection.
@@ -61,13 +62,16 @@ final class OutgoingProxy {
   private final EventLoopGroup group;
   private final Transport transport;
   private final RequestRouter router;
+  /** Where TCP flows' listeners bind: the relays' address, so that their ports never collide. */
+  private final InetAddress listenAddress;
   private final AgentLink agent = new AgentLink();
   private final Map<Long, Flow> flows = new ConcurrentHashMap<>();
 
-  OutgoingProxy(EventLoopGroup group, RequestRouter router) {
+  OutgoingProxy(EventLoopGroup group, RequestRouter router, InetAddress listenAddress) {
     this.group = group;
     this.transport = Transport.of(group);
     this.router = router;
+    this.listenAddress = listenAddress;
   }
 
   void agentConnected(Channel channel) {
@@ -196,7 +200,7 @@ final class OutgoingProxy {
               f.accepted(ch);
             }
           })
-          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+          .bind(new InetSocketAddress(listenAddress, 0));
     }
 
     @Override

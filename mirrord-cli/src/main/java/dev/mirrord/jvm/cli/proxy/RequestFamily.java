@@ -49,6 +49,17 @@ public record RequestFamily<Q extends ClientMessage, A extends AgentMessage>(
           (a, id) -> new Target.EnvResponse(id, a.env()),
           (id, error) -> new Target.EnvResponse(id, RemoteResult.err(error)));
 
+  public static final RequestFamily<Target.ResolverFilesRequest, Target.ResolverFiles> RESOLVER_FILES =
+      new RequestFamily<>(
+          "resolver files",
+          Target.ResolverFilesRequest.class,
+          Target.ResolverFilesRequest::requestId,
+          (q, id) -> new Target.ResolverFilesRequest(id),
+          Target.ResolverFiles.class,
+          Target.ResolverFiles::requestId,
+          (a, id) -> new Target.ResolverFiles(id, a.resolvConf(), a.hosts()),
+          (id, error) -> new Target.ResolverFiles(id, RemoteResult.err(error), RemoteResult.err(error)));
+
   public static final RequestFamily<Dns.LookupRequest, Dns.LookupResponse> DNS_LOOKUP =
       new RequestFamily<>(
           "dns lookup",
@@ -73,7 +84,7 @@ public record RequestFamily<Q extends ClientMessage, A extends AgentMessage>(
 
   /** Every correlated family the proxy routes. */
   public static final List<RequestFamily<?, ?>> ALL =
-      List.of(TARGET_INFO, ENV, DNS_LOOKUP, OUTGOING_CONNECT);
+      List.of(TARGET_INFO, ENV, DNS_LOOKUP, OUTGOING_CONNECT, RESOLVER_FILES);
 
   /** The family whose request type {@code msg} is, or null. */
   public static RequestFamily<?, ?> forRequest(ClientMessage msg) {

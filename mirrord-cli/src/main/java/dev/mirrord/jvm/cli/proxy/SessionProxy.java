@@ -44,21 +44,34 @@ public final class SessionProxy implements AutoCloseable {
   private final Transport transport;
   private final EventLoopGroup group;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  /** The layers' connections (a subset of {@link #channels}). */
+  private final ChannelGroup layers = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final RequestRouter router = new RequestRouter();
   private final IncomingProxy incoming;
   private final OutgoingProxy outgoing;
+  private final RelayAddresses relayAddresses;
   private volatile Channel listener;
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
   private volatile boolean closing;
+  /** Completes when the agent connection closes while the proxy is not closing. */
+  private final CompletableFuture<Void> agentGone = new CompletableFuture<>();
+  private volatile boolean endAppOnAgentLoss;
 
   private SessionProxy(
-      String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
+      String token,
+      UserNotices notices,
+      IntUnaryOperator localPortFor,
+      Transport transport,
+      RelayAddresses relayAddresses,
+      HttpFilterPolicy httpFilter) {
     this.token = Objects.requireNonNull(token, "token");
     this.notices = Objects.requireNonNull(notices, "notices");
     this.transport = Objects.requireNonNull(transport, "transport");
+    this.relayAddresses = Objects.requireNonNull(relayAddresses, "relayAddresses");
     this.group = transport.newGroup(1, new DefaultThreadFactory("mirrord-proxy", true));
-    this.incoming = new IncomingProxy(group, localPortFor, notices);
-    this.outgoing = new OutgoingProxy(group, router);
+    this.incoming = new IncomingProxy(group, localPortFor, relayAddresses, notices, httpFilter);
+    this.incoming.agentVersion(() -> agentProtocol);
+    this.outgoing = new OutgoingProxy(group, router, relayAddresses.v4());
   }
 
   /** Binds the layer listener on an ephemeral loopback port; target ports map to themselves. */
@@ -78,7 +91,33 @@ public final class SessionProxy implements AutoCloseable {
   /** As {@link #start(String, UserNotices, IntUnaryOperator)}, on {@code transport} (tests). */
   static SessionProxy start(
       String token, UserNotices notices, IntUnaryOperator localPortFor, Transport transport) {
-    SessionProxy proxy = new SessionProxy(token, notices, localPortFor, transport);
+    return start(token, notices, localPortFor, transport, RelayAddresses.pick(), HttpFilterPolicy.NONE);
+  }
+
+  /** As {@link #start(String, UserNotices, IntUnaryOperator)}, stealing (or mirroring) with {@code httpFilter}. */
+  public static SessionProxy start(
+      String token, UserNotices notices, IntUnaryOperator localPortFor, HttpFilterPolicy httpFilter) {
+    return start(token, notices, localPortFor, Transport.preferred(), RelayAddresses.pick(), httpFilter);
+  }
+
+  /** As {@link #start(String, UserNotices, IntUnaryOperator, Transport)}, with given relay addresses (tests). */
+  static SessionProxy start(
+      String token,
+      UserNotices notices,
+      IntUnaryOperator localPortFor,
+      Transport transport,
+      RelayAddresses relayAddresses) {
+    return start(token, notices, localPortFor, transport, relayAddresses, HttpFilterPolicy.NONE);
+  }
+
+  static SessionProxy start(
+      String token,
+      UserNotices notices,
+      IntUnaryOperator localPortFor,
+      Transport transport,
+      RelayAddresses relayAddresses,
+      HttpFilterPolicy httpFilter) {
+    SessionProxy proxy = new SessionProxy(token, notices, localPortFor, transport, relayAddresses, httpFilter);
     try {
       proxy.bind();
       return proxy;
@@ -98,6 +137,7 @@ public final class SessionProxy implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     channels.add(ch);
+                    layers.add(ch);
                     ProtocolPipeline.install(
                         ch.pipeline(),
                         Side.AGENT,
@@ -116,6 +156,11 @@ public final class SessionProxy implements AutoCloseable {
     return transport;
   }
 
+  /** Where this session's connections to the app come from ({@code incoming.relay.*} in the session file). */
+  public RelayAddresses relayAddresses() {
+    return relayAddresses;
+  }
+
   /** The port layers connect to ({@code proxy.port} in the session file). */
   public int port() {
     return ((InetSocketAddress) listener.localAddress()).getPort();
@@ -128,7 +173,8 @@ public final class SessionProxy implements AutoCloseable {
    *     (PROTOCOL on {@code HelloRejected}, AGENT_FAILED if the connection fails)
    */
   public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address) {
-    AgentConnectionHandler handler = new AgentConnectionHandler(token, router, incoming, outgoing, notices, () -> closing);
+    AgentConnectionHandler handler =
+        new AgentConnectionHandler(token, router, incoming, outgoing, notices, () -> closing, this::agentLost);
     CompletableFuture<Session.HelloOk> result = new CompletableFuture<>();
     new Bootstrap()
         .group(group)
@@ -145,7 +191,17 @@ public final class SessionProxy implements AutoCloseable {
         .connect(transport.address(address))
         .addListener(
             f -> {
-              if (!f.isSuccess()) {
+              if (f.isSuccess()) {
+                ((io.netty.channel.ChannelFuture) f)
+                    .channel()
+                    .closeFuture()
+                    .addListener(
+                        c -> {
+                          if (!closing) {
+                            agentGone.complete(null);
+                          }
+                        });
+              } else {
                 result.completeExceptionally(
                     new MirrordException(
                         ExitCode.AGENT_FAILED,
@@ -201,6 +257,44 @@ public final class SessionProxy implements AutoCloseable {
     return answer;
   }
 
+  /**
+   * Completes when the connection to the agent is lost (the agent exited or was killed, the
+   * port-forward dropped); never when {@link #close()} ends it.
+   */
+  public CompletableFuture<Void> agentGone() {
+    return agentGone;
+  }
+
+  /**
+   * With {@code true} ({@code layer.on_disconnect=exit}), losing the agent ends the session: every
+   * layer is told why (an {@code AgentLog} at ERROR, which its stderr line quotes) and its connection
+   * is closed, so each JVM ends with the layer's exit code instead of running on without mirrord.
+   */
+  public void endAppOnAgentLoss(boolean end) {
+    this.endAppOnAgentLoss = end;
+  }
+
+  /** The agent connection was lost: the warning for the user, after ending the layers if asked to. */
+  private String agentLost() {
+    if (!endAppOnAgentLoss) {
+      return AgentConnectionHandler.LOST_WARNING;
+    }
+    Channel l = listener;
+    if (l != null) {
+      l.close(); // a JVM started from now on has no session to join
+    }
+    Session.AgentLog why =
+        new Session.AgentLog(Session.AgentLog.Level.ERROR, "the mirrord CLI lost its connection to the mirrord agent");
+    for (Channel layer : layers) {
+      layer.writeAndFlush(why).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+    return AGENT_LOST_ENDING;
+  }
+
+  static final String AGENT_LOST_ENDING =
+      "lost the connection to the agent; ending the app so that it does not run on without mirrord"
+          + " (set layer.on_disconnect=continue to keep it running)";
+
   /** Whether the agent connection is up. */
   public boolean agentConnected() {
     return router.agentAvailable();
@@ -210,6 +304,7 @@ public final class SessionProxy implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    incoming.logHttpCounts();
     try {
       channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     } finally {

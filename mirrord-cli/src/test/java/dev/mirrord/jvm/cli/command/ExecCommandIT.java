@@ -151,6 +151,72 @@ class ExecCommandIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> fakeAgents().findAny().isEmpty());
   }
 
+  /** Runs {@code exec} with a script printing the session file and the resolver copies it names. */
+  private CliRun resolverFilesRun(Map<String, String> extraEnv, List<String> fakeAgentArgs, String... flags) {
+    String script =
+        String.join(
+            "; ",
+            "f=${JAVA_TOOL_OPTIONS##*=}",
+            "cat \"$f\" > " + out,
+            "for k in dns.resolv_conf dns.hosts; do p=$(sed -n \"s/^$k=//p\" \"$f\"); "
+                + "if [ -n \"$p\" ]; then echo \"--- $k $(stat -c %a \"$p\")\" >> " + out + "; cat \"$p\" >> " + out + "; fi; done",
+            "exit 0");
+    List<String> args = new java.util.ArrayList<>(List.of("exec", "-t", self, "--log-file", tmp.resolve("cli.log").toString()));
+    args.addAll(List.of(flags));
+    args.addAll(List.of("--", "bash", "-c", ": java; " + script));
+    Map<String, String> env = new HashMap<>(Map.of("MIRRORD_INCOMING_MODE", "off"));
+    env.putAll(extraEnv);
+    return CliRun.run(env(env, fakeAgentArgs.toArray(String[]::new)), args.toArray(String[]::new));
+  }
+
+  @Test
+  void theTargetsResolverFilesAreCopiedIntoTheSessionDirAndNamedInTheSessionFile() throws IOException {
+    CliRun r = resolverFilesRun(Map.of(), List.of());
+
+    assertThat(r.code()).as(r.err()).isZero();
+    String printed = Files.readString(out);
+    assertThat(printed)
+        .containsPattern("(?m)^dns\\.resolv_conf=" + java.util.regex.Pattern.quote(tmp.toString()) + "/mirrord-[0-9a-f]{8}/target-resolv\\.conf$")
+        .containsPattern("(?m)^dns\\.hosts=.*/mirrord-[0-9a-f]{8}/target-hosts$")
+        .doesNotContain("dns.files.problem")
+        .contains("--- dns.resolv_conf 600\n" + FakePodAgent.RESOLV_CONF)
+        .contains("--- dns.hosts 600\n" + FakePodAgent.HOSTS);
+    assertThat(sessionDirs()).as("the copies go with the session dir").isEmpty();
+    assertThat(Files.readString(tmp.resolve("cli.log")))
+        .contains("the app's own resolvers read the target's /etc/resolv.conf and /etc/hosts");
+  }
+
+  @Test
+  void withNoRemoteDnsTheAgentIsNotAskedAndTheAppKeepsTheLocalFiles() throws IOException {
+    CliRun r = resolverFilesRun(Map.of(), List.of(), "--no-remote-dns");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(out)).contains("dns.remote=false").doesNotContain("dns.resolv_conf")
+        .doesNotContain("dns.hosts").doesNotContain("dns.files.problem");
+  }
+
+  @Test
+  void anUnreadableTargetFileLeavesTheLocalOneWithOneWarningAndNoFailure() throws IOException {
+    CliRun r = resolverFilesRun(Map.of(), List.of("--fake-unreadable-hosts"));
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).as("a log line, not a user-facing warning").doesNotContain("hosts");
+    String printed = Files.readString(out);
+    assertThat(printed).contains("--- dns.resolv_conf 600").doesNotContain("dns.hosts=")
+        .containsPattern("(?m)^dns\\.files\\.problem=the target's /etc/hosts cannot be read \\(forbidden.*permission denied\\); the app reads this machine's$");
+    assertThat(Files.readString(tmp.resolve("cli.log")))
+        .containsOnlyOnce("the target's /etc/hosts cannot be read");
+  }
+
+  @Test
+  void anAgentOlderThanProtocol14ServesNoResolverFilesAndSaysSo() throws IOException {
+    CliRun r = resolverFilesRun(Map.of(), List.of("--fake-protocol", "1.3"));
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(out)).doesNotContain("dns.resolv_conf")
+        .containsPattern("(?m)^dns\\.files\\.problem=the agent speaks protocol 1\\.3, older than 1\\.4");
+  }
+
   private List<Path> sessionDirs() {
     try (Stream<Path> s = Files.list(tmp)) {
       return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("mirrord-")).toList();

@@ -137,7 +137,7 @@ class ConfigLoaderTest {
   void unknownNestedKeyIsNamedWithItsPath() throws IOException {
     Path f = file("{\"incoming\": {\"mod\": \"steal\"}}");
     assertThatThrownBy(() -> ConfigLoader.readFile(f))
-        .hasMessageContaining("unknown key 'incoming.mod' (known: flush_connections, hand_back_grace_seconds, ignore_ports, mode, port_map)");
+        .hasMessageContaining("unknown key 'incoming.mod' (known: flush_connections, hand_back_grace_seconds, http_filter, ignore_ports, mode, port_map)");
   }
 
   @ParameterizedTest
@@ -158,6 +158,7 @@ class ConfigLoaderTest {
         "{\"agent\": {\"startup_timeout\": 0}}     | 'agent.startup_timeout' | 1-3600 seconds",
         "{\"agent\": {\"image\": \" \"}}           | 'agent.image'   | expected an image reference",
         "{\"agent\": {\"ephemeral\": \"yes\"}}      | 'agent.ephemeral' | true or false",
+        "{\"layer\": {\"on_disconnect\": \"die\"}}  | 'layer.on_disconnect' | expected exit or continue",
       })
   void badValuesNameFileKeyAndExpectation(String json, String key, String expected) throws IOException {
     Path f = file(json);
@@ -198,6 +199,7 @@ class ConfigLoaderTest {
         "MIRRORD_AGENT_STARTUP_TIMEOUT | soon | expected a number of seconds",
         "MIRRORD_AGENT_STARTUP_TIMEOUT | 4000 | 1-3600 seconds",
         "MIRRORD_AGENT_EPHEMERAL | maybe | expected true or false",
+        "MIRRORD_LAYER_ON_DISCONNECT | stay | expected exit or continue",
       })
   void badEnvValuesNameTheVariableAndValue(String var, String value, String expected) {
     assertThatThrownBy(() -> new ConfigLoader(Map.of(var, value)).load(null, MirrordConfig.EMPTY))
@@ -205,6 +207,17 @@ class ConfigLoaderTest {
             MirrordException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.CONFIG))
         .hasMessageStartingWith("bad value in environment variable " + var + "='" + value + "'")
         .hasMessageContaining(expected);
+  }
+
+  @Test
+  void onDisconnectDefaultsToExitAndFollowsTheLevels() throws IOException {
+    assertThat(new ConfigLoader(Map.of()).load(null, MirrordConfig.EMPTY).layerOrDefault().exits()).isTrue();
+    Path f = file("{\"layer\": {\"on_disconnect\": \"continue\"}}");
+    assertThat(new ConfigLoader(Map.of()).load(f, MirrordConfig.EMPTY).layer())
+        .isEqualTo(new MirrordConfig.Layer(MirrordConfig.OnDisconnect.CONTINUE));
+    MirrordConfig fromEnv =
+        new ConfigLoader(Map.of("MIRRORD_LAYER_ON_DISCONNECT", "EXIT")).load(f, MirrordConfig.EMPTY);
+    assertThat(fromEnv.layerOrDefault().exits()).as("env > file").isTrue();
   }
 
   @Test
@@ -257,5 +270,79 @@ class ConfigLoaderTest {
             "MIRRORD_AGENT_EPHEMERAL", "yes");
     assertThat(new ConfigLoader(env).fromEnv().agent()).isEqualTo(new MirrordConfig.Agent("reg/agent:3", "ops", 30, true));
     assertThat(new ConfigLoader(Map.of()).fromEnv().agent()).isNull();
+  }
+
+  @Test
+  void buildToolsAreSkippedByDefaultAndNoJvmIsListed() {
+    MirrordConfig cfg = new ConfigLoader(Map.of()).load(null, MirrordConfig.EMPTY);
+
+    assertThat(cfg.skipsBuildTools()).isTrue();
+    assertThat(cfg.skipJvmGlobs()).isEmpty();
+  }
+
+  @Test
+  void skipSettingsComeFromTheFileEnvAndFlagsInThatOrder() throws IOException {
+    Path f = file("{\"skip_build_tools\": false, \"skip_jvms\": [\"from.file.*\"]}");
+
+    MirrordConfig fileOnly = new ConfigLoader(Map.of()).load(f, MirrordConfig.EMPTY);
+    MirrordConfig envOverFile =
+        new ConfigLoader(Map.of("MIRRORD_SKIP_BUILD_TOOLS", "true", "MIRRORD_SKIP_JVMS", "a.*, *-cli.jar"))
+            .load(f, MirrordConfig.EMPTY);
+    MirrordConfig flagsOverEnv =
+        new ConfigLoader(Map.of("MIRRORD_SKIP_BUILD_TOOLS", "true"))
+            .load(
+                f,
+                new MirrordConfig(
+                    null, null, null, null, null, null, null, null, null, null, false, List.of("flag.*"), null, null, null));
+
+    assertThat(fileOnly.skipsBuildTools()).isFalse();
+    assertThat(fileOnly.skipJvmGlobs()).containsExactly("from.file.*");
+    assertThat(envOverFile.skipsBuildTools()).isTrue();
+    assertThat(envOverFile.skipJvmGlobs()).containsExactly("a.*", "*-cli.jar");
+    assertThat(flagsOverEnv.skipsBuildTools()).isFalse();
+    assertThat(flagsOverEnv.skipJvmGlobs()).containsExactly("flag.*");
+  }
+
+  @Test
+  void mirrordsSkipProcessesIsAnAliasAsAListOrOneString() throws IOException {
+    MirrordConfig list =
+        new ConfigLoader(Map.of()).load(file("{\"skip_processes\": [\"a.*\", \"b.jar\"]}"), MirrordConfig.EMPTY);
+    MirrordConfig one =
+        new ConfigLoader(Map.of()).load(file("{\"skip_processes\": \"tool.jar\"}"), MirrordConfig.EMPTY);
+    MirrordConfig env =
+        new ConfigLoader(Map.of("MIRRORD_SKIP_PROCESSES", "x.*;y.jar")).load(null, MirrordConfig.EMPTY);
+
+    assertThat(list.skipJvmGlobs()).containsExactly("a.*", "b.jar");
+    assertThat(one.skipJvmGlobs()).containsExactly("tool.jar");
+    assertThat(env.skipJvmGlobs()).containsExactly("x.*", "y.jar");
+  }
+
+  @Test
+  void skipJvmsAndItsAliasTogetherAreOneError() throws IOException {
+    Path f = file("{\"skip_jvms\": [\"a\"], \"skip_processes\": [\"b\"]}");
+
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(f, MirrordConfig.EMPTY))
+        .isInstanceOf(MirrordException.class)
+        .hasMessage(f + ": both 'skip_jvms' and its alias 'skip_processes' are set; keep one of them");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(Map.of("MIRRORD_SKIP_JVMS", "a", "MIRRORD_SKIP_PROCESSES", "b"))
+                    .load(null, MirrordConfig.EMPTY))
+        .hasMessage("both MIRRORD_SKIP_JVMS and its alias MIRRORD_SKIP_PROCESSES are set; unset one of them");
+  }
+
+  @Test
+  void badSkipValuesNameTheKey() throws IOException {
+    Path blank = file("{\"skip_jvms\": [\"a\", \" \"]}");
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(blank, MirrordConfig.EMPTY))
+        .hasMessage(blank + ": bad value for 'skip_jvms': an empty or null glob; remove it");
+    Path notBool = file("{\"skip_build_tools\": \"no\"}");
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(notBool, MirrordConfig.EMPTY))
+        .hasMessageContaining("skip_build_tools")
+        .hasMessageContaining("true or false");
+    assertThatThrownBy(
+            () -> new ConfigLoader(Map.of("MIRRORD_SKIP_BUILD_TOOLS", "perhaps")).load(null, MirrordConfig.EMPTY))
+        .hasMessage(
+            "bad value in environment variable MIRRORD_SKIP_BUILD_TOOLS='perhaps' (expected true or false); fix or unset it");
   }
 }

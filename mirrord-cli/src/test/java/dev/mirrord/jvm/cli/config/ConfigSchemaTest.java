@@ -70,7 +70,12 @@ class ConfigSchemaTest {
           && pt.getActualTypeArguments()[0] instanceof Class<?> item
           && item.isRecord()
           && item != PortMapping.class) {
-        mismatches.add(path + "." + jsonName(c) + ": lists of records need a schema walk here");
+        if (props.has(jsonName(c))) {
+          String child = (path.isEmpty() ? "" : path + ".") + jsonName(c) + "[]";
+          compare(child, item, props.get(jsonName(c)).path("items"), mismatches);
+        } else {
+          mismatches.add(path + "." + jsonName(c) + ": a list of records the schema does not describe");
+        }
       }
     }
   }

@@ -31,6 +31,22 @@ class TargetSpecTest {
     assertThat(TargetSpec.parse("deploy/api/container/app").container()).isEqualTo("app");
   }
 
+  @Test
+  void parsesLocalContainersByNameOrId() {
+    assertThat(TargetSpec.parse("container/web")).isEqualTo(new TargetSpec.Container("web"));
+    assertThat(TargetSpec.parse("container/shop_api-1.v2").describe()).isEqualTo("container/shop_api-1.v2");
+    assertThat(TargetSpec.parse("container/3f4e9c0a1b2d").isKubernetes()).isFalse();
+    assertThat(TargetSpec.parse("container/web").container()).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"container/", "container/a/b", "container/-x", "container/a b", "container/a:b"})
+  void rejectsBadContainerNames(String text) {
+    assertThatThrownBy(() -> TargetSpec.parse(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is not a valid target");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"", "pid", "pid/", "pid/x", "pid/0", "pod", "pod/", "pod/a/b", "svc/x", "pod/a/container/", "targetless/x", "statefulset/", "sts/a/b"})
   void rejectsBadSyntaxWithTheExpectedForms(String text) {

@@ -123,7 +123,54 @@ class JvmLauncherTest {
         .containsEntry("outgoing.tcp", "true")
         .containsEntry("outgoing.udp", "false")
         .containsEntry("dns.remote", "false")
-        .hasSize(12);
+        .containsEntry("skip.build_tools", "true")
+        .containsEntry("skip.jvms", "")
+        .containsEntry("on.disconnect", "exit")
+        .hasSize(15);
+  }
+
+  @Test
+  void sessionPropertiesCarryTheJvmSkipSettings() {
+    MirrordConfig cfg =
+        MirrordConfig.DEFAULTS.overlay(
+            new MirrordConfig(
+                "pid/1", null, null, null, null, null, null, null, null, null,
+                false, List.of("com.example.*", "*-cli.jar"), null, null, null));
+
+    Properties p = JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg);
+
+    assertThat(p)
+        .containsEntry("skip.build_tools", "false")
+        .containsEntry("skip.jvms", "com.example.*,*-cli.jar");
+  }
+
+  @Test
+  void aSessionsEnvironmentIsTheLayerFirstThenTheTargetsVariablesByName() {
+    Map<String, String> env =
+        JvmLauncher.sessionEnvironment(
+            Map.of("JAVA_TOOL_OPTIONS", "-Xmx1g", "PATH", "/bin", "HOME", "/home/me"),
+            Map.of("ZED", "z", "DB_URL", "postgres://db/app"),
+            Path.of("/opt/mirrord/layer.jar"),
+            Path.of("/tmp/mirrord-ab12/session.properties"));
+
+    assertThat(env)
+        .containsExactly(
+            Map.entry(
+                "JAVA_TOOL_OPTIONS",
+                "-Xmx1g -javaagent:/opt/mirrord/layer.jar=/tmp/mirrord-ab12/session.properties"),
+            Map.entry("DB_URL", "postgres://db/app"),
+            Map.entry("ZED", "z"));
+  }
+
+  @Test
+  void onDisconnectContinueReachesTheSessionFile() {
+    MirrordConfig cfg =
+        MirrordConfig.DEFAULTS.overlay(
+            new MirrordConfig(null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, new MirrordConfig.Layer(MirrordConfig.OnDisconnect.CONTINUE)));
+
+    assertThat(JvmLauncher.sessionProperties("ab12", 40000, "tok", Path.of("/tmp/l.log"), cfg))
+        .containsEntry("on.disconnect", "continue");
   }
 
   @Test

@@ -65,6 +65,33 @@ class KubeExecCommandTest {
   }
 
   @Test
+  void acceptInvalidCertificatesTrustsTheApiServersSelfSignedCertificateWithAWarning() throws IOException {
+    create(client, runningPod("shop", "nope-1", "app"));
+    // the mock API server's certificate is self-signed; this kubeconfig does not skip the check
+    Path strict = Files.writeString(
+        tmp.resolve("strict-kubeconfig"),
+        Files.readString(Path.of(mockKubeconfig("shop").get("KUBECONFIG"))).replace("    insecure-skip-tls-verify: true\n", ""));
+    assertThat(Files.readString(strict)).doesNotContain("insecure");
+
+    CliRun refused = CliRun.run(env(Map.of("KUBECONFIG", strict.toString())), "exec", "--pod-name", "nope", "--", "java", "-version");
+    CliRun trusted = CliRun.run(env(Map.of("KUBECONFIG", strict.toString())), "exec", "-c", "--pod-name", "nope", "--", "java", "-version");
+    CliRun longForm = CliRun.run(
+        env(Map.of("KUBECONFIG", strict.toString())), "exec", "--accept-invalid-certificates", "--pod-name", "nope", "--", "java", "-version");
+    CliRun fromEnv = CliRun.run(
+        env(Map.of("KUBECONFIG", strict.toString(), "MIRRORD_ACCEPT_INVALID_CERTIFICATES", "true")),
+        "exec", "--pod-name", "nope", "--", "java", "-version");
+
+    assertThat(refused.code()).as(refused.err()).isEqualTo(10); // the TLS handshake fails: not reachable
+    for (CliRun r : new CliRun[] {trusted, longForm, fromEnv}) {
+      // the API server answered: the pod is simply not there
+      assertThat(r.code()).as(r.err()).isEqualTo(3);
+      assertThat(r.errLines()).containsExactly(
+          "mirrord: warning: -c (accept_invalid_certificates): the Kubernetes API server's TLS certificate is not checked",
+          "mirrord: error: pod nope not found in namespace shop; did you mean pod/nope-1?");
+    }
+  }
+
+  @Test
   void missingPodOnTheMockServerIsOneLineWithCloseNames() throws IOException {
     create(client, runningPod("shop", "nope-1", "app"), runningPod("shop", "web", "app"));
 

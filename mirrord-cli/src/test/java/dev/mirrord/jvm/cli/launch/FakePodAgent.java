@@ -1,8 +1,10 @@
 package dev.mirrord.jvm.cli.launch;
 
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
+import dev.mirrord.jvm.protocol.ResponseError;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
@@ -20,6 +22,7 @@ import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,10 +36,12 @@ import java.util.concurrent.TimeUnit;
  * unix:PATH [--accept-timeout S] [--log-file F] [-v]}, token from {@code MIRRORD_AGENT_TOKEN} (or
  * {@code --token}), one {@code MIRRORD_AGENT_READY unix:PATH} line on stdout, exits on stdin EOF,
  * when its client disconnects, or when nobody connects in time. Answers Hello (token + version),
- * Ping, TargetInfoRequest and EnvRequest ({@link #TARGET_ENV}).
+ * Ping, TargetInfoRequest, EnvRequest ({@link #TARGET_ENV}) and ResolverFilesRequest ({@link
+ * #RESOLV_CONF}, {@link #HOSTS}).
  *
  * <p>Test knobs: {@code --fake-exit N} (print a line on stderr and exit N before READY), {@code
- * --fake-protocol MAJOR.MINOR} (speak another version), {@code --fake-silent} (never print READY).
+ * --fake-protocol MAJOR.MINOR} (speak another version), {@code --fake-silent} (never print READY),
+ * {@code --fake-unreadable-hosts} (the target's /etc/hosts is {@code Forbidden}).
  * Also usable in-process through {@link #start}.
  */
 public final class FakePodAgent implements AutoCloseable {
@@ -53,6 +58,15 @@ public final class FakePodAgent implements AutoCloseable {
           "SECRET_KEY", "s3cr3t");
 
   public static final String HOSTNAME = "fake-pod";
+
+  /** The fake target's /etc/resolv.conf and /etc/hosts. */
+  public static final String RESOLV_CONF =
+      "nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n";
+
+  public static final String HOSTS = "127.0.0.1\tlocalhost\n10.0.0.7\tfake-pod\n";
+
+  /** {@code --fake-unreadable-hosts}, process-wide (the agent process has one agent). */
+  static volatile boolean unreadableHosts;
   public static final List<String> ADDRESSES = List.of("10.0.0.7");
 
   private final EventLoopGroup group;
@@ -102,6 +116,11 @@ public final class FakePodAgent implements AutoCloseable {
     return new FakePodAgent(socket, token, pid, version, env);
   }
 
+  /** Sends {@code msg} to every connected client (e.g. a {@code Tcp.NewConnection}). */
+  public void send(dev.mirrord.jvm.protocol.AgentMessage msg) {
+    clients.forEach(c -> c.writeAndFlush(msg));
+  }
+
   /** Closes every client connection (as if the agent died). */
   public void dropClients() {
     clients.forEach(Channel::close);
@@ -141,6 +160,21 @@ public final class FakePodAgent implements AutoCloseable {
         ctx.writeAndFlush(new Target.TargetInfo(req.requestId(), pid, netnsInode(), HOSTNAME, ADDRESSES));
       } else if (msg instanceof Target.EnvRequest req) {
         ctx.writeAndFlush(new Target.EnvResponse(req.requestId(), RemoteResult.ok(env)));
+      } else if (msg instanceof Target.ResolverFilesRequest req) {
+        ctx.writeAndFlush(
+            new Target.ResolverFiles(
+                req.requestId(),
+                RemoteResult.ok(Payload.wrap(RESOLV_CONF.getBytes(StandardCharsets.US_ASCII))),
+                unreadableHosts
+                    ? RemoteResult.err(new ResponseError.Forbidden("cannot read /proc/" + pid + "/root/etc/hosts: permission denied"))
+                    : RemoteResult.ok(Payload.wrap(HOSTS.getBytes(StandardCharsets.US_ASCII)))));
+      } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.PortSubscribe sub) {
+        ctx.writeAndFlush(new dev.mirrord.jvm.protocol.Tcp.PortSubscribeResult(sub.port(), RemoteResult.ok(sub.port())));
+      } else if (msg instanceof dev.mirrord.jvm.protocol.Tcp.Data
+          || msg instanceof dev.mirrord.jvm.protocol.Tcp.Close
+          || msg instanceof dev.mirrord.jvm.protocol.Tcp.Shutdown
+          || msg instanceof dev.mirrord.jvm.protocol.Tcp.Flow) {
+        // a relayed connection's traffic: recorded only
       } else {
         ctx.writeAndFlush(new Session.AgentLog(Session.AgentLog.Level.WARN, "fake agent ignores " + msg));
       }
@@ -186,6 +220,7 @@ public final class FakePodAgent implements AutoCloseable {
           version = new ProtocolVersion(Integer.parseInt(v[0]), Integer.parseInt(v[1]));
         }
         case "--fake-silent" -> silent = true;
+        case "--fake-unreadable-hosts" -> unreadableHosts = true;
         default -> {
           System.err.println("fake agent: unknown argument " + args[i]);
           System.exit(2);

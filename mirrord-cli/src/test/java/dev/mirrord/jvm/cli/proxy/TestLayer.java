@@ -18,12 +18,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A minimal layer: a real protocol client over TCP that queues what it receives. */
-final class TestLayer implements AutoCloseable {
+public final class TestLayer implements AutoCloseable {
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final BlockingQueue<AgentMessage> received = new LinkedBlockingQueue<>();
   private final Channel channel;
 
-  TestLayer(int port) {
+  public TestLayer(int port) {
     channel =
         new Bootstrap()
             .group(group)
@@ -48,12 +48,12 @@ final class TestLayer implements AutoCloseable {
             .channel();
   }
 
-  void send(ClientMessage msg) {
+  public void send(ClientMessage msg) {
     channel.writeAndFlush(msg).syncUninterruptibly();
   }
 
   @SuppressWarnings("unchecked")
-  <T extends AgentMessage> T next() throws InterruptedException {
+  public <T extends AgentMessage> T next() throws InterruptedException {
     AgentMessage m = received.poll(10, TimeUnit.SECONDS);
     if (m == null) {
       throw new AssertionError("no message within 10 s");
@@ -61,7 +61,7 @@ final class TestLayer implements AutoCloseable {
     return (T) m;
   }
 
-  boolean isOpen() {
+  public boolean isOpen() {
     return channel.isActive();
   }
 

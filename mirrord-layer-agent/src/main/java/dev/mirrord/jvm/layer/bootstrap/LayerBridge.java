@@ -82,7 +82,7 @@ public final class LayerBridge {
   @SuppressWarnings("try") // the guard scope is entered for its effect
   public static InetAddress peerAddressFor(Socket socket, InetAddress address) {
     LayerHooks h = hooks;
-    if (h == null || BypassGuard.active() || address == null || !address.isLoopbackAddress()) {
+    if (h == null || BypassGuard.active() || !isLoopback(address)) {
       return address;
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
@@ -103,7 +103,7 @@ public final class LayerBridge {
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
       InetAddress address = socket.getInetAddress();
-      if (address == null || !address.isLoopbackAddress()) {
+      if (!isLoopback(address)) {
         return port;
       }
       InetSocketAddress real = h.realPeer(socket.getLocalPort(), new InetSocketAddress(address, port));
@@ -135,7 +135,8 @@ public final class LayerBridge {
       return remote;
     }
     InetSocketAddress isa = (InetSocketAddress) remote;
-    if (isa.isUnresolved() || (isa.getAddress().isLoopbackAddress() && !isDns(protocol, isa))) {
+    if (isa.isUnresolved()
+        || (isa.getAddress().isLoopbackAddress() && !isDns(protocol, isa) && !isDnsOverTcp(protocol, isa))) {
       return remote;
     }
     try (BypassGuard.Scope g = BypassGuard.enter()) {
@@ -152,6 +153,15 @@ public final class LayerBridge {
    * A DNS query over UDP (port 53), which goes to the target's name server even when the app
    * sends it to a loopback resolver (e.g. systemd-resolved's 127.0.0.53 from the local resolv.conf).
    */
+  /**
+   * A DNS connection over TCP (port 53): the fallback of a resolver whose UDP answer was truncated;
+   * to a loopback name server of the target's resolv.conf it is the target's loopback (the hooks
+   * decide, with {@code dns.remote}).
+   */
+  private static boolean isDnsOverTcp(int protocol, InetSocketAddress to) {
+    return protocol == LayerHooks.TCP && to.getPort() == 53;
+  }
+
   private static boolean isDns(int protocol, InetSocketAddress to) {
     return protocol == LayerHooks.UDP && to.getPort() == 53;
   }
@@ -338,6 +348,62 @@ public final class LayerBridge {
   }
 
   /**
+   * For {@code FileInputStream.open(String)} (and {@link #openForRead(String, int)}): the file to
+   * open instead of {@code path}, which is {@code path} itself unless the hooks redirect it. The
+   * filter first: only names ending in {@code hosts} or {@code resolv.conf} reach the hooks, every
+   * other open (class path jars, the app's files) pays one volatile read and two {@code endsWith}.
+   */
+  @SuppressWarnings("try") // the guard scope is entered for its effect
+  public static String openForRead(String path) {
+    LayerHooks h = hooks;
+    if (h == null
+        || path == null
+        || !(path.endsWith("hosts") || path.endsWith("resolv.conf"))
+        || BypassGuard.active()) {
+      return path;
+    }
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      String instead = h.readInstead(path);
+      return instead != null ? instead : path;
+    } catch (Throwable ignored) {
+      return path; // the hooks log their own failures
+    }
+  }
+
+  /** {@code RandomAccessFile}'s read-only mode bit ({@code "r"}; {@code "rw"} etc. add others). */
+  private static final int RANDOM_ACCESS_READ_ONLY = 1;
+
+  /**
+   * For {@code RandomAccessFile.open(String, int)}: {@link #openForRead(String)} when {@code mode}
+   * is read-only, else {@code path}.
+   */
+  public static String openForRead(String path, int mode) {
+    return mode == RANDOM_ACCESS_READ_ONLY ? openForRead(path) : path;
+  }
+
+  /** {@code O_ACCMODE}: the access-mode bits of {@code open(2)} flags ({@code O_RDONLY} is 0). */
+  private static final int O_ACCMODE = 3;
+
+  /**
+   * For {@code sun.nio.fs.UnixNativeDispatcher.open(UnixPath, int, int)}, under every NIO open
+   * ({@code Files.newInputStream/newBufferedReader/readAllBytes/readString/lines}, {@code
+   * FileChannel.open}): for a read-only open, the {@code UnixPath} to open instead of {@code path}
+   * (same file system); {@code path} itself otherwise.
+   */
+  public static Object openForRead(Object path, int flags) {
+    if (hooks == null || (flags & O_ACCMODE) != 0 || !(path instanceof java.nio.file.Path)) {
+      return path;
+    }
+    try {
+      String name = path.toString();
+      String instead = openForRead(name);
+      return instead == name ? path : ((java.nio.file.Path) path).getFileSystem().getPath(instead);
+    } catch (Throwable t) {
+      return path;
+    }
+  }
+
+  /**
    * The bound port of a Netty server channel of the app's own Netty (any version), read through
    * its public {@code localAddress()}; -1 if {@code channel} is no bound server channel.
    */
@@ -360,9 +426,31 @@ public final class LayerBridge {
   }
 
   private static boolean isLoopback(SocketAddress a) {
-    return a instanceof InetSocketAddress
-        && ((InetSocketAddress) a).getAddress() != null
-        && ((InetSocketAddress) a).getAddress().isLoopbackAddress();
+    return a instanceof InetSocketAddress && isLoopback(((InetSocketAddress) a).getAddress());
+  }
+
+  /**
+   * A loopback address, IPv4-mapped ones too: a dual-stack socket may report a peer on
+   * 127.0.0.0/8 as {@code ::ffff:127.x.y.z} (Netty's native transport does; the JDK's own sockets
+   * turn it into an IPv4 address).
+   */
+  static boolean isLoopback(InetAddress a) {
+    if (a == null) {
+      return false;
+    }
+    if (a.isLoopbackAddress()) {
+      return true;
+    }
+    byte[] b = a.getAddress();
+    if (b.length != 16 || b[10] != (byte) 0xff || b[11] != (byte) 0xff || b[12] != 127) {
+      return false;
+    }
+    for (int i = 0; i < 10; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The port of an {@link InetSocketAddress}, or -1 for any other address (or {@code null}). */

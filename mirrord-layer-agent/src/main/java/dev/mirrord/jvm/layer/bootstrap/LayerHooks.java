@@ -92,4 +92,16 @@ public interface LayerHooks {
 
   /** A datagram socket connected to {@code remote} (as the JDK knows it) was closed. */
   default void datagramClosed(InetSocketAddress remote) {}
+
+  /**
+   * The app opens {@code path} read-only ({@code FileInputStream}, {@code RandomAccessFile} in
+   * mode {@code "r"}, NIO channels and streams). Only paths ending in {@code hosts} or {@code
+   * resolv.conf} get here ({@link LayerBridge#openForRead}).
+   *
+   * @return the file to open instead (a copy of the target's resolver file), or {@code null} to
+   *     open {@code path}
+   */
+  default String readInstead(String path) {
+    return null;
+  }
 }

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.layer.hook;
 
+import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.matcher.ElementMatcher;
@@ -17,4 +18,28 @@ public interface TypeInstrumentation {
 
   /** Adds this instrumentation's advice to {@code builder}. */
   DynamicType.Builder<?> transform(DynamicType.Builder<?> builder);
+
+  /** The type named {@code type} with {@code advice}; {@code what} is its {@code toString}. */
+  static TypeInstrumentation of(String type, String what, AsmVisitorWrapper... advice) {
+    return new TypeInstrumentation() {
+      @Override
+      public ElementMatcher<TypeDescription> typeMatcher() {
+        return net.bytebuddy.matcher.ElementMatchers.named(type);
+      }
+
+      @Override
+      public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
+        DynamicType.Builder<?> b = builder;
+        for (AsmVisitorWrapper a : advice) {
+          b = b.visit(a);
+        }
+        return b;
+      }
+
+      @Override
+      public String toString() {
+        return what + " of " + type;
+      }
+    };
+  }
 }

@@ -63,6 +63,28 @@ public final class LayerLog {
     return new LayerLog(new FileOutputStream(file.toFile(), true), file, threshold);
   }
 
+  /**
+   * Appends one INFO line (if {@code threshold} lets it through) and closes the file: for a JVM the
+   * layer stays out of, which keeps no file open. Never throws.
+   */
+  public static void appendOne(Path file, Level threshold, String message) {
+    LayerLog log;
+    try {
+      log = open(file, threshold);
+    } catch (IOException | RuntimeException e) {
+      return;
+    }
+    try {
+      log.info(message);
+    } finally {
+      try {
+        log.out.close();
+      } catch (IOException ignored) {
+        // the line is written or lost; nothing else to do
+      }
+    }
+  }
+
   /** A log that writes nothing (before the session file is read, and in tests). */
   public static LayerLog discard() {
     return DISCARD;

@@ -45,6 +45,12 @@ public final class ListenOps {
   private final LayerLog log;
   private final PortSubscriber subscriber;
   private final Map<Integer, Listening> listening = new ConcurrentHashMap<>();
+  /**
+   * Open listeners per local port. Usually 0 or 1, but an app may bind a port again before the
+   * close of its previous listener has been seen here (SO_REUSEPORT, or a restart whose new bind
+   * races the old channel's close): the subscription ends with the port's last listener.
+   */
+  private final Map<Integer, Integer> openListeners = new java.util.HashMap<>();
 
   public ListenOps(LayerConfig config, LayerLog log, PortSubscriber subscriber) {
     this(config.incomingMode(), config.portMap(), withJdwp(config.ignorePorts()), log, subscriber);
@@ -133,7 +139,19 @@ public final class ListenOps {
       decision = HookResult.HANDLED;
     }
     Listening l = new Listening(addressOf(inet), boundPort, ephemeral, remotePort, decision);
-    listening.put(boundPort, l);
+    boolean alreadySubscribed;
+    synchronized (openListeners) {
+      Listening previous = listening.get(boundPort);
+      alreadySubscribed =
+          previous != null
+              && previous.subscribable()
+              && previous.remotePort() == remotePort
+              && openListeners.getOrDefault(boundPort, 0) > 0;
+      openListeners.merge(boundPort, 1, Integer::sum);
+      if (!alreadySubscribed) {
+        listening.put(boundPort, l);
+      }
+    }
     log.info(
         "listen port="
             + boundPort
@@ -148,13 +166,14 @@ public final class ListenOps {
             + " mode="
             + incomingMode.name().toLowerCase(java.util.Locale.ROOT)
             + " decision="
-            + decision);
-    if (l.subscribable()) {
+            + decision
+            + (alreadySubscribed ? " (already subscribed by another listener on this port)" : ""));
+    if (l.subscribable() && !alreadySubscribed) {
       IncomingMode mode =
           incomingMode == LayerConfig.Incoming.STEAL ? IncomingMode.STEAL : IncomingMode.MIRROR;
       String error = subscriber.subscribe(remotePort, mode);
       if (error != null) {
-        listening.remove(boundPort, l);
+        listening.remove(boundPort, l); // still counted as open: its close is expected
         return HookResult.bypass(HookResult.Reason.REMOTE_REFUSED);
       }
     }
@@ -163,12 +182,28 @@ public final class ListenOps {
 
   /** A server socket bound to {@code localPort} was closed: stop its subscription, if any. */
   public void onListenClosed(int localPort) {
-    Listening l = listening.remove(localPort);
-    if (l == null) {
+    Listening l;
+    int stillOpen;
+    synchronized (openListeners) {
+      Integer open = openListeners.get(localPort);
+      if (open == null) {
+        return; // never seen bound (not a TCP/IP listener)
+      }
+      stillOpen = open - 1;
+      if (stillOpen > 0) {
+        openListeners.put(localPort, stillOpen);
+        l = null;
+      } else {
+        openListeners.remove(localPort);
+        l = listening.remove(localPort);
+      }
+    }
+    if (stillOpen > 0) {
+      log.info("listen port=" + localPort + " closed (" + stillOpen + " more listening on it)");
       return;
     }
     log.info("listen port=" + localPort + " closed");
-    if (l.subscribable()) {
+    if (l != null && l.subscribable()) {
       subscriber.unsubscribe(l.remotePort());
     }
   }

@@ -31,6 +31,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       e.g. Netty's {@code DnsNameResolver} asking systemd-resolved's 127.0.0.53) go to the target's
  *       name server when {@code dns.remote} is on; the answer comes back with the sender the app
  *       sent to.
+ *   <li>DNS over TCP (a resolver's fallback on a truncated answer) is outgoing TCP; with {@code
+ *       dns.remote} on, a TCP connect to port 53 of a loopback address goes through the target
+ *       too (to the target's own loopback resolver, e.g. a systemd-resolved 127.0.0.53 that the
+ *       target's resolv.conf names), as the UDP query before it did.
  * </ul>
  */
 public final class OutgoingOps {
@@ -102,8 +106,8 @@ public final class OutgoingOps {
     if (isUdp && to.getPort() == 53 && dns && !to.isUnresolved()) {
       // DNS goes to the target's name server, whatever resolver (even a loopback one) the app asked.
       protocol = Outgoing.Protocol.DNS_UDP;
-    } else if (!(isUdp ? udp : tcp) || !routable(to) || localPorts.contains(to.getPort())
-        || !filter.remote(isUdp, to)) {
+    } else if (!(isUdp ? udp : tcp) || !(routable(to) || isLoopbackDnsOverTcp(isUdp, to))
+        || localPorts.contains(to.getPort()) || !filter.remote(isUdp, to)) {
       log.debug("outgoing " + (isUdp ? "udp " : "tcp ") + to + " stays local");
       return null;
     } else {
@@ -140,7 +144,7 @@ public final class OutgoingOps {
       datagramPeers.put(c.localPort(), to);
       datagramFlows.put(c.localPort(), c.connectionId());
     } else {
-      peers.record(c.localPort(), to);
+      peers.record(endpoint, to);
     }
     // DEBUG: this runs in the app's thread, inside its connect; a line per connection at INFO is
     // a file write on every connect of a busy app.
@@ -187,6 +191,11 @@ public final class OutgoingOps {
     } else if (id != null) {
       datagramFlows.put(remote.getPort(), id); // a shared DNS relay outlives one socket
     }
+  }
+
+  private boolean isLoopbackDnsOverTcp(boolean isUdp, InetSocketAddress to) {
+    return !isUdp && dns && to.getPort() == 53 && !to.isUnresolved()
+        && to.getAddress().isLoopbackAddress();
   }
 
   private static boolean routable(InetSocketAddress to) {

@@ -47,7 +47,7 @@ import java.util.function.Consumer;
  *
  * <p>It knows nothing about which JDK method was hooked. A {@code Ping} goes out whenever nothing
  * was written for {@code ProtocolPipeline.WRITER_IDLE_SECONDS}. Losing the connection is logged and
- * fails the requests in flight; it never stops the app.
+ * fails the requests in flight; what the app then does is the caller's decision ({@link #lost()}).
  */
 public final class ProxyConnection implements AutoCloseable {
   /** How long a {@code Ping} may stay unanswered before the log says so. */
@@ -72,6 +72,8 @@ public final class ProxyConnection implements AutoCloseable {
   private final AtomicLong pingNonces = new AtomicLong();
   private volatile Channel channel;
   private volatile boolean closing;
+  /** The connection ended without {@link #close()}: the CLI closed it or went away. */
+  private volatile boolean lost;
   private volatile Session.HelloOk helloOk;
   private final BlockingConnectionPool connectPool;
 
@@ -240,9 +242,41 @@ public final class ProxyConnection implements AutoCloseable {
     return () -> listeners.remove(listener);
   }
 
+  /**
+   * Returns once the event loop has read and handled what had reached this connection's socket
+   * when it was called, or after {@code timeoutMillis}. A task on the loop runs after the loop
+   * handled the socket events it had selected, so the first task queues a second one: that one
+   * runs after at least one select that saw whatever was in the socket at the call. Never call it
+   * on the event loop.
+   */
+  public void drainInbound(long timeoutMillis) {
+    Channel ch = channel;
+    if (ch == null || !ch.isActive() || ch.eventLoop().inEventLoop()) {
+      return;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      ch.eventLoop().execute(() -> ch.eventLoop().execute(() -> done.complete(null)));
+      done.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
+      // the loop is busy or gone: answer with what is known
+    }
+  }
+
   /** Completes when the connection is gone, whoever closed it. */
   public CompletableFuture<Void> closeFuture() {
     return closeFuture;
+  }
+
+  /**
+   * Whether the connection ended on the CLI's side (it closed it, exited or was killed) after a
+   * successful handshake, rather than by {@link #close()}; meaningful once {@link #closeFuture()}
+   * is done.
+   */
+  public boolean lost() {
+    return lost;
   }
 
   public boolean isOpen() {
@@ -348,10 +382,8 @@ public final class ProxyConnection implements AutoCloseable {
     if (closing) {
       log.info("connection to mirrord at " + peer + " closed");
     } else if (helloOk != null) {
-      log.warn(
-          "connection to mirrord at "
-              + peer
-              + " lost; the app keeps running without mirrord from now on");
+      lost = true;
+      log.warn("connection to mirrord at " + peer + " lost");
     }
     IOException gone = new IOException("connection to the mirrord CLI closed");
     closeFuture.complete(null);

@@ -56,6 +56,60 @@ class LayerBridgeTest {
     assertThat(h.calls).containsExactly("peer 8080 40000", "peer 8080 40001");
   }
 
+  /** Redirects /etc/hosts only, and records what reached it. */
+  static final class FileHooks implements LayerHooks {
+    final List<String> asked = new ArrayList<>();
+
+    @Override
+    public void onListen(SocketAddress requested, int boundPort) {}
+
+    @Override
+    public void onListenClosed(int localPort) {}
+
+    @Override
+    public java.net.InetSocketAddress realPeer(int appLocalPort, java.net.InetSocketAddress seen) {
+      return null;
+    }
+
+    @Override
+    public String readInstead(String path) {
+      asked.add(path + (BypassGuard.active() ? " (guarded)" : ""));
+      return path.equals("/etc/hosts") ? "/session/target-hosts" : null;
+    }
+  }
+
+  @Test
+  void readOnlyOpensOfResolverFileNamesAreAskedEverythingElseIsNot() {
+    FileHooks h = new FileHooks();
+    assertThat(LayerBridge.openForRead("/etc/hosts")).as("no hooks yet").isEqualTo("/etc/hosts");
+    LayerBridge.register(h);
+
+    assertThat(LayerBridge.openForRead("/etc/hosts")).isEqualTo("/session/target-hosts");
+    assertThat(LayerBridge.openForRead("/etc/hosts", 1)).as("RandomAccessFile \"r\"").isEqualTo("/session/target-hosts");
+    assertThat(LayerBridge.openForRead("/etc/hosts", 2)).as("\"rw\": a write stays local").isEqualTo("/etc/hosts");
+    assertThat(LayerBridge.openForRead("/app/lib/x.jar")).isEqualTo("/app/lib/x.jar");
+    assertThat(LayerBridge.openForRead("/tmp/resolv.conf")).isEqualTo("/tmp/resolv.conf");
+    assertThat(LayerBridge.openForRead((String) null)).isNull();
+    try (BypassGuard.Scope g = BypassGuard.enter()) {
+      assertThat(LayerBridge.openForRead("/etc/hosts")).as("the layer's own opens").isEqualTo("/etc/hosts");
+    }
+    assertThat(h.asked).as("only names ending in hosts or resolv.conf reach the hooks, inside the guard")
+        .containsExactly("/etc/hosts (guarded)", "/etc/hosts (guarded)", "/tmp/resolv.conf (guarded)");
+  }
+
+  @Test
+  void nioOpensGetAPathOfTheSameFileSystemForReadOnlyFlagsOnly() {
+    LayerBridge.register(new FileHooks());
+    java.nio.file.Path hosts = java.nio.file.Path.of("/etc/hosts");
+
+    Object instead = LayerBridge.openForRead(hosts, 0);
+    assertThat(instead).isEqualTo(java.nio.file.Path.of("/session/target-hosts"));
+    assertThat(instead.getClass()).isSameAs(hosts.getClass());
+    assertThat(LayerBridge.openForRead(hosts, 1)).as("O_WRONLY").isSameAs(hosts);
+    assertThat(LayerBridge.openForRead(hosts, 2 | 64)).as("O_RDWR|O_CREAT").isSameAs(hosts);
+    assertThat(LayerBridge.openForRead((Object) "/etc/hosts", 0)).as("not a Path").isEqualTo("/etc/hosts");
+  }
+
   @AfterEach
   void unregister() {
     LayerBridge.register(null);

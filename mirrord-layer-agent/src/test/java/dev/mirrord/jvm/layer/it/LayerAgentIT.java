@@ -179,7 +179,8 @@ class LayerAgentIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
   void aRejectedTokenPrintsOneLineAndTheAppRunsUnhooked(String name, Path jdk) throws Exception {
-    ChildJvm.Result r = runProbe(jdk, session(Map.of("token", "wrong-token")).toString(), "return");
+    ChildJvm.Result r = runProbe(jdk,
+        session(Map.of("token", "wrong-token", "on.disconnect", "continue")).toString(), "return");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stderr())
@@ -196,7 +197,7 @@ class LayerAgentIT {
   @MethodSource(JDKS)
   void aClosedCliPortPrintsOneLineAndTheAppRunsNormally(String name, Path jdk) throws Exception {
     int closed = freePort();
-    Path session = SessionFile.write(dir, closed, Map.of());
+    Path session = SessionFile.write(dir, closed, Map.of("on.disconnect", "continue"));
 
     ChildJvm.Result r = runProbe(jdk, session.toString(), "3");
 
@@ -221,8 +222,8 @@ class LayerAgentIT {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stderr()).hasSize(1);
     assertThat(r.stderr().get(0))
-        .startsWith("mirrord: layer disabled: cannot read session file /no/such/dir/session-")
-        .contains("NoSuchFileException");
+        .startsWith("mirrord: layer disabled: no mirrord session at /no/such/dir/session-")
+        .endsWith(": it has ended (or not started yet); the app runs without mirrord");
     assertThat(r.value("done")).isEqualTo("true");
   }
 
@@ -247,7 +248,8 @@ class LayerAgentIT {
   void aConnectionLostLaterIsLoggedAndTheAppCarriesOn(String name, Path jdk) throws Exception {
     agent.closeAfterTargetInfo();
 
-    ChildJvm.Result r = runProbe(jdk, session(Map.of()).toString(), "5", "0", "await-disconnect");
+    ChildJvm.Result r = runProbe(jdk, session(Map.of("on.disconnect", "continue")).toString(), "5", "0",
+        "await-disconnect");
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(5);
     // The fake closes right after TargetInfo: the app may start before or after the loss.
@@ -256,6 +258,57 @@ class LayerAgentIT {
     assertThat(r.value("after.connected")).isEqualTo("false");
     assertThat(r.value("done")).isEqualTo("true");
     assertThat(r.stderr()).isEmpty();
-    assertThat(Files.readString(logFile())).contains("lost; the app keeps running");
+    assertThat(Files.readString(logFile())).contains("the app keeps running without mirrord");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aConnectionLostLaterEndsTheJvmWithOneLineAndExitCode75(String name, Path jdk) throws Exception {
+    agent.closeAfterTargetInfo();
+
+    long t0 = System.nanoTime();
+    ChildJvm.Result r =
+        runProbe(jdk, session(Map.of()).toString(), "5", "0", "await-disconnect-keep-running");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(75);
+    assertThat(r.stderr()).as(r.toString()).singleElement().asString()
+        .startsWith("mirrord: lost the connection to mirrord at 127.0.0.1:" + agent.port()
+            + " (the mirrord CLI exited, was killed or stopped answering); ending this JVM (pid ")
+        .contains("with exit code 75 so that it does not run on without mirrord")
+        .endsWith("(see " + logFile() + ")");
+    assertThat(r.stdout()).as("the app, still running after the loss, was ended").doesNotContain("done=true");
+    assertThat(System.nanoTime() - t0).as("well within the 10 s the app would wait").isLessThan(9_000_000_000L);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aConnectionClosedWhileTheAppExitsPrintsNothingAndKeepsItsExitCode(String name, Path jdk)
+      throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    try (ChildJvm.Running r = ChildJvm.start(jdk, session(Map.of()).toString(),
+        List.of(ChildJvm.testClasses()), dev.mirrord.jvm.layer.testapp.SlowExitApp.class, List.of(), dir)) {
+      r.await("exiting", java.time.Duration.ofSeconds(30));
+      agent.disconnectAll(); // as the CLI does once the app's main process ended
+
+      assertThat(r.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(r.process().exitValue()).as(r.toString()).isEqualTo(4);
+      assertThat(r.await("hook.connected", java.time.Duration.ofSeconds(1))).isEqualTo("false");
+      assertThat(r.stderr()).as("nothing printed while exiting").isEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void noCliAtStartEndsTheJvmBeforeMainWithOneLine(String name, Path jdk) throws Exception {
+    int closed = freePort();
+
+    ChildJvm.Result r = runProbe(jdk, SessionFile.write(dir, closed, Map.of()).toString(), "3");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(75);
+    assertThat(r.stderr()).singleElement().asString()
+        .startsWith("mirrord: cannot start a session with mirrord: cannot connect to mirrord at 127.0.0.1:"
+            + closed + ": ")
+        .contains("ending this JVM");
+    assertThat(r.stdout()).as("main never ran").isEmpty();
   }
 }

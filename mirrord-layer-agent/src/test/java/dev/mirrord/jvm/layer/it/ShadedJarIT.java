@@ -157,12 +157,7 @@ class ShadedJarIT {
   void anAppOnItsOwnNettyEpollTransportHasItsListenSubscribedAndReleased(String name, Path jdk)
       throws Exception {
     assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
-    Path libs = Path.of(System.getProperty("mirrord.it.epollLibs", "target/it-epoll-libs"));
-    List<Path> cp = new ArrayList<>();
-    cp.add(ChildJvm.testClasses());
-    try (Stream<Path> jars = Files.list(libs)) {
-      jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(cp::add);
-    }
+    List<Path> cp = ChildJvm.withAppNetty();
     int port;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
       port = probe.getLocalPort();

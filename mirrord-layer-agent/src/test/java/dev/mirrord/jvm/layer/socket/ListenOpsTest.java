@@ -183,6 +183,46 @@ class ListenOpsTest {
   }
 
   @Test
+  void aPortClosedAndBoundAgainIsUnsubscribedThenSubscribedAgain() {
+    RecordingPortSubscriber sub = new RecordingPortSubscriber(Set.of());
+    ListenOps ops =
+        new ListenOps(LayerConfig.Incoming.STEAL, Map.of(), Set.of(), LayerLog.discard(), sub);
+
+    for (int restart = 0; restart < 3; restart++) {
+      ops.onListen(new InetSocketAddress(8080), 8080);
+      assertThat(ops.isSubscribed(8080)).isTrue();
+      ops.onListenClosed(8080);
+      assertThat(ops.isSubscribed(8080)).isFalse();
+    }
+
+    assertThat(sub.calls)
+        .containsExactly(
+            "subscribe 8080 STEAL", "unsubscribe 8080",
+            "subscribe 8080 STEAL", "unsubscribe 8080",
+            "subscribe 8080 STEAL", "unsubscribe 8080");
+  }
+
+  @Test
+  void aNewListenerSeenBeforeTheOldOnesCloseKeepsTheSubscriptionUntilTheLastCloses() {
+    RecordingPortSubscriber sub = new RecordingPortSubscriber(Set.of());
+    ListenOps ops =
+        new ListenOps(LayerConfig.Incoming.STEAL, Map.of(), Set.of(), LayerLog.discard(), sub);
+
+    HookResult first = ops.onListen(new InetSocketAddress(8080), 8080);
+    HookResult second = ops.onListen(new InetSocketAddress(8080), 8080); // SO_REUSEPORT, or a racing restart
+    ops.onListenClosed(8080); // the old listener's close, seen late
+
+    assertThat(first).isEqualTo(HookResult.HANDLED);
+    assertThat(second).isEqualTo(HookResult.HANDLED);
+    assertThat(ops.isSubscribed(8080)).as("the new listener still gets the traffic").isTrue();
+    assertThat(sub.calls).containsExactly("subscribe 8080 STEAL");
+
+    ops.onListenClosed(8080);
+    assertThat(ops.isSubscribed(8080)).isFalse();
+    assertThat(sub.calls).containsExactly("subscribe 8080 STEAL", "unsubscribe 8080");
+  }
+
+  @Test
   void aRefusedSubscriptionIsABypassAndNotRecorded() {
     RecordingPortSubscriber sub = new RecordingPortSubscriber(Set.of(8080));
     ListenOps ops =
@@ -191,6 +231,7 @@ class ListenOpsTest {
     HookResult r = ops.onListen(new InetSocketAddress(8080), 8080);
 
     assertThat(r.reason()).isEqualTo(HookResult.Reason.REMOTE_REFUSED);
+    assertThat(ops.listening()).isEmpty();
     ops.onListenClosed(8080);
     assertThat(sub.calls).containsExactly("subscribe 8080 STEAL");
   }

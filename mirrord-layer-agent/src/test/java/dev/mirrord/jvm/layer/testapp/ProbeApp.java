@@ -7,7 +7,8 @@ import java.nio.channels.ServerSocketChannel;
 /**
  * Prints what the layer published, binds server sockets, and exits.
  *
- * <p>Args: {@code <exit code|return> [fixed port] [await-disconnect]}. {@code return} ends main
+ * <p>Args: {@code <exit code|return> [fixed port]
+ * [await-disconnect|await-disconnect-keep-running]}. {@code return} ends main
  * normally (the JVM must still exit: the layer's threads are daemons).
  */
 public final class ProbeApp {
@@ -16,7 +17,8 @@ public final class ProbeApp {
   public static void main(String[] args) throws Exception {
     String exit = args[0];
     int fixedPort = args.length > 1 ? Integer.parseInt(args[1]) : 0;
-    boolean awaitDisconnect = args.length > 2 && args[2].equals("await-disconnect");
+    boolean keepRunning = args.length > 2 && args[2].equals("await-disconnect-keep-running");
+    boolean awaitDisconnect = keepRunning || (args.length > 2 && args[2].equals("await-disconnect"));
 
     for (String key :
         new String[] {
@@ -49,6 +51,9 @@ public final class ProbeApp {
         Thread.sleep(20);
       }
       System.out.println("after.connected=" + System.getProperty("mirrord.layer.connected"));
+      if (keepRunning) {
+        Thread.sleep(10_000); // an app that runs on after the loss, as servers do
+      }
     }
     System.out.println("done=true");
     if (!exit.equals("return")) {

@@ -48,6 +48,20 @@ public final class ChildJvm {
         Arguments.of("jdk17", jdk17), Arguments.of("jdk" + Runtime.version().feature(), current));
   }
 
+  /**
+   * The test classes and the jars of an app's own Netty 4.1 with its native epoll transport
+   * ({@code mirrord.it.epollLibs}, copied by the build), as a class path.
+   */
+  public static List<Path> withAppNetty() throws IOException {
+    Path libs = Path.of(System.getProperty("mirrord.it.epollLibs", "target/it-epoll-libs"));
+    List<Path> cp = new ArrayList<>();
+    cp.add(testClasses());
+    try (Stream<Path> jars = Files.list(libs)) {
+      jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(cp::add);
+    }
+    return cp;
+  }
+
   /** Test classes (where the apps are), as a class path entry. */
   public static Path testClasses() {
     try {
@@ -55,6 +69,75 @@ public final class ChildJvm {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A child JVM that runs until closed (its output goes to files in the work dir). */
+  public static final class Running implements AutoCloseable {
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    Running(Process process, Path out, Path err) {
+      this.process = process;
+      this.out = out;
+      this.err = err;
+    }
+
+    public Process process() {
+      return process;
+    }
+
+    /** The stdout lines so far. */
+    public List<String> stdout() throws IOException {
+      return Files.readAllLines(out, StandardCharsets.UTF_8);
+    }
+
+    public List<String> stderr() throws IOException {
+      return Files.readAllLines(err, StandardCharsets.UTF_8);
+    }
+
+    /** The value of the first {@code key=value} stdout line, waiting up to {@code timeout} for it. */
+    public String await(String key, Duration timeout) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        for (String l : stdout()) {
+          if (l.startsWith(key + "=")) {
+            return l.substring(key.length() + 1);
+          }
+        }
+        if (System.nanoTime() > deadline || !process.isAlive()) {
+          throw new AssertionError("no " + key + " within " + timeout + "\n" + this);
+        }
+        Thread.sleep(10);
+      }
+    }
+
+    @Override
+    public String toString() {
+      try {
+        return "--- stdout\n" + String.join("\n", stdout()) + "\n--- stderr\n" + String.join("\n", stderr());
+      } catch (IOException e) {
+        return e.toString();
+      }
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Starts {@code main} as {@link #run} does, without waiting for it. */
+  public static Running start(
+      Path javaHome, String agentArgs, List<Path> classpath, Class<?> main, List<String> args, Path workDir)
+      throws IOException {
+    ProcessBuilder pb = builder(javaHome, List.of(), agentArgs, classpath, main, args, workDir);
+    return new Running(pb.start(), pb.redirectOutput().file().toPath(), pb.redirectError().file().toPath());
   }
 
   public static Result run(
@@ -82,6 +165,23 @@ public final class ChildJvm {
       List<String> args,
       Path workDir)
       throws IOException, InterruptedException {
+    ProcessBuilder pb = builder(javaHome, jvmArgs, agentArgs, classpath, main, args, workDir);
+    Running r = new Running(pb.start(), pb.redirectOutput().file().toPath(), pb.redirectError().file().toPath());
+    if (!r.process.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
+      r.close();
+      throw new AssertionError("child JVM did not exit within 60 s: " + pb.command() + "\n" + r);
+    }
+    return new Result(r.process.exitValue(), r.stdout(), r.stderr());
+  }
+
+  private static ProcessBuilder builder(
+      Path javaHome,
+      List<String> jvmArgs,
+      String agentArgs,
+      List<Path> classpath,
+      Class<?> main,
+      List<String> args,
+      Path workDir) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaHome.resolve("bin/java").toString());
     cmd.addAll(jvmArgs);
@@ -99,16 +199,6 @@ public final class ChildJvm {
     pb.environment().remove("JDK_JAVA_OPTIONS");
     pb.environment().remove("_JAVA_OPTIONS");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor();
-      throw new AssertionError(
-          "child JVM did not exit within 60 s: " + cmd + "\n" + Files.readString(out)
-              + Files.readString(err));
-    }
-    return new Result(
-        p.exitValue(),
-        Files.readAllLines(out, StandardCharsets.UTF_8),
-        Files.readAllLines(err, StandardCharsets.UTF_8));
+    return pb;
   }
 }

@@ -9,6 +9,14 @@ import java.util.Properties;
 
 /** Writes session files the way the CLI does (a Properties file). */
 public final class SessionFile {
+  /** The session's relay address, as a CLI picks one (tests connect from it as the CLI would). */
+  public static final String RELAY_ADDRESS = "127.77.0.1";
+
+  /** The source ports of relays to an app listening on ::1 only. */
+  public static final int RELAY_PORTS6_FROM = 21000;
+
+  public static final int RELAY_PORTS6_TO = 21099;
+
   private SessionFile() {}
 
   /** A complete session file for a CLI on 127.0.0.1:{@code port}, logging to dir/layer.log. */
@@ -26,6 +34,9 @@ public final class SessionFile {
     p.setProperty("outgoing.udp", "true");
     p.setProperty("dns.remote", "true");
     p.setProperty("session.id", "sess-1234");
+    p.setProperty("incoming.relay.address", RELAY_ADDRESS);
+    p.setProperty("incoming.relay.ports6", RELAY_PORTS6_FROM + "-" + RELAY_PORTS6_TO);
+    p.setProperty("on.disconnect", "exit");
     return p;
   }
 

@@ -179,9 +179,23 @@ public final class DnsWorker implements AutoCloseable {
    * @throws IOException resolv.conf could not be read or parsed at the last check
    */
   public InetSocketAddress primaryNameServer() throws IOException {
+    return nameServerFor(null);
+  }
+
+  /**
+   * Where a {@code DNS_UDP} flow the app opened towards {@code requested} goes: that server itself
+   * when it is one of the target's resolv.conf (the app read the target's files and fails over
+   * through them), else the first one (the app asked a resolver of its own machine).
+   */
+  public InetSocketAddress nameServerFor(InetSocketAddress requested) throws IOException {
     TargetFiles current = files;
     if (current.confError() != null) {
       throw new IOException(current.confError());
+    }
+    for (InetSocketAddress s : current.conf().servers()) {
+      if (s.equals(requested)) {
+        return serverAddress.apply(s);
+      }
     }
     return serverAddress.apply(current.conf().servers().get(0));
   }

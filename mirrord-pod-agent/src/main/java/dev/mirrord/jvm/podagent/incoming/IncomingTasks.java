@@ -73,7 +73,9 @@ public final class IncomingTasks implements AutoCloseable {
               stealLoops,
               redirector,
               settings.flushConnections() ? ConntrackFlush.create() : port -> {},
-              settings.handBackGrace());
+              settings.handBackGrace(),
+              sessionId,
+              chains.passThroughGid());
       logger.info("stealer ready: chains {} / {} with {}", chains.input(), chains.output(),
           families.stream().map(IpTables::name).toList());
     }

@@ -24,6 +24,17 @@ public record ChainNames(long agentPid, String tag) {
     return new ChainNames(pid, "0".repeat(4 - hex.length()) + hex);
   }
 
+  /** Added to the agent's pid: the gid of its pass-through sockets (HTTP-filtered steal). */
+  public static final long PASS_THROUGH_GID_BASE = 1_000_000_000L;
+
+  /**
+   * The gid (set as the fsgid while a socket is made) of this agent's pass-through sockets: the
+   * OUTPUT chains of agents installed later let them through; see {@code NatRules.install}.
+   */
+  public int passThroughGid() {
+    return (int) (PASS_THROUGH_GID_BASE + agentPid);
+  }
+
   public String input() {
     return PREFIX + "IN_" + agentPid + "_" + tag;
   }

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
  * shell, started in the same network namespace in its own session, blocks reading a pipe from the
  * agent; when the agent dies for any reason the pipe closes and the watchdog deletes the chains
  * (each command may fail harmlessly if the agent already removed them). On a normal exit the agent
- * removes the chains itself first, then closes the pipe.
+ * removes the chains itself first, then closes the pipe. Inside a container the watchdog also
+ * leaves the container's cgroups ({@link WatchdogCgroup}), so that killing the container does not
+ * kill it with the agent.
  */
 public final class IpTablesGuard implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(IpTablesGuard.class);
@@ -35,6 +37,9 @@ public final class IpTablesGuard implements AutoCloseable {
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
     logger.debug("iptables watchdog pid {} guards {}", p.pid(), chains);
+    if (WatchdogCgroup.inContainer()) {
+      WatchdogCgroup.escape(p.pid());
+    }
     return new IpTablesGuard(p);
   }
 

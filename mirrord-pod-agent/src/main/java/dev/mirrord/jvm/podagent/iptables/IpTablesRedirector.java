@@ -66,12 +66,37 @@ public final class IpTablesRedirector implements PortRedirector {
 
   @Override
   public synchronized void redirect(int targetPort, int agentPort) throws IOException {
+    redirect(targetPort, agentPort, null);
+  }
+
+  @Override
+  public synchronized void unredirect(int targetPort, int agentPort) throws IOException {
+    unredirect(targetPort, agentPort, null);
+  }
+
+  /** This agent's pass-through gid and those of the live agents whose chains are installed already. */
+  private List<Integer> passThroughGids(IpTables ipt) {
+    List<Integer> gids = new ArrayList<>(List.of(chains.passThroughGid()));
+    try {
+      for (ChainNames c : NatRules.chainsIn(ipt.save("nat"))) {
+        if (!c.equals(chains) && agentAlive.test(c.agentPid()) && !gids.contains(c.passThroughGid())) {
+          gids.add(c.passThroughGid());
+        }
+      }
+    } catch (IOException e) {
+      logger.warn("could not list other agents' chains ({}): {}", ipt.name(), e.getMessage());
+    }
+    return gids;
+  }
+
+  @Override
+  public synchronized void redirect(int targetPort, int agentPort, String comment) throws IOException {
     check();
     if (!installed) {
       List<IpTables> done = new ArrayList<>();
       try {
         for (IpTables ipt : families) {
-          ipt.restore(NatRules.install(chains, agentGid));
+          ipt.restore(NatRules.install(chains, agentGid, passThroughGids(ipt)));
           done.add(ipt);
         }
       } catch (IOException e) {
@@ -83,13 +108,13 @@ public final class IpTablesRedirector implements PortRedirector {
     List<IpTables> done = new ArrayList<>();
     try {
       for (IpTables ipt : families) {
-        ipt.restore(NatRules.redirect(chains, targetPort, agentPort));
+        ipt.restore(NatRules.redirect(chains, targetPort, agentPort, comment));
         done.add(ipt);
       }
     } catch (IOException e) {
       for (IpTables ipt : done) {
         try {
-          ipt.restore(NatRules.unredirect(chains, targetPort, agentPort));
+          ipt.restore(NatRules.unredirect(chains, targetPort, agentPort, comment));
         } catch (IOException ignored) {
           // close() still removes the whole chain
         }
@@ -100,14 +125,14 @@ public final class IpTablesRedirector implements PortRedirector {
   }
 
   @Override
-  public synchronized void unredirect(int targetPort, int agentPort) throws IOException {
+  public synchronized void unredirect(int targetPort, int agentPort, String comment) throws IOException {
     if (closed || !installed) {
       return;
     }
     IOException first = null;
     for (IpTables ipt : families) {
       try {
-        ipt.restore(NatRules.unredirect(chains, targetPort, agentPort));
+        ipt.restore(NatRules.unredirect(chains, targetPort, agentPort, comment));
       } catch (IOException e) {
         first = first == null ? e : first;
       }
@@ -128,6 +153,20 @@ public final class IpTablesRedirector implements PortRedirector {
       }
     }
     return ports;
+  }
+
+  @Override
+  public synchronized List<OtherSteal> stealsByOthers() throws IOException {
+    List<OtherSteal> out = new ArrayList<>();
+    String save = families.get(0).save("nat");
+    for (ChainNames c : NatRules.chainsIn(save)) {
+      if (!c.equals(chains) && agentAlive.test(c.agentPid())) {
+        for (NatRules.Redirect r : NatRules.redirects(save, c)) {
+          out.add(new OtherSteal(r.port(), r.comment(), c.agentPid()));
+        }
+      }
+    }
+    return out;
   }
 
   @Override

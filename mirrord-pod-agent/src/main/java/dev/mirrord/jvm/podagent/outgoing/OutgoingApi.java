@@ -162,7 +162,7 @@ public final class OutgoingApi {
       blocking.execute(() -> {
         InetSocketAddress server;
         try {
-          server = dns.primaryNameServer();
+          server = dns.nameServerFor(requested);
         } catch (IOException | RuntimeException e) {
           answer(r, RemoteResult.err(new ResponseError.RemoteIo(0, "target's resolv.conf: " + e.getMessage())));
           return;

@@ -136,7 +136,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       peer = "'" + hello.peer() + "' " + peer;
       targetApi = new TargetApi(context.target(), context.blockingWork(), this::reply);
       incomingApi =
-          new IncomingApi(peer, this::reply, () -> channel, context.incoming(), context.blockingWork());
+          new IncomingApi(peer, this::reply, () -> channel, context.incoming(), context.blockingWork(),
+              ours.negotiate(hello.version()));
       dnsApi = new DnsApi(context.dns(), this::reply, ctx.channel().eventLoop());
       outgoingApi =
           new OutgoingApi(peer, this::reply, () -> channel, context.blockingWork(), context.dns());
@@ -178,6 +179,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         targetApi.handle(request);
       } else if (message instanceof Target.EnvRequest request) {
         targetApi.handle(request);
+      } else if (message instanceof Target.ResolverFilesRequest request) {
+        targetApi.handle(request);
       } else if (message instanceof Dns.LookupRequest request) {
         dnsApi.handle(request);
       } else if (OutgoingApi.handles(message)) {
@@ -187,7 +190,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
           || message instanceof Tcp.Data
           || message instanceof Tcp.Shutdown
           || message instanceof Tcp.Close
-          || message instanceof Tcp.Flow) {
+          || message instanceof Tcp.Flow
+          || message instanceof dev.mirrord.jvm.protocol.Http.SubscribeFiltered
+          || message instanceof dev.mirrord.jvm.protocol.Http.Response
+          || message instanceof dev.mirrord.jvm.protocol.Http.BodyEnd) {
         incomingApi.handle(message);
       } else if (message instanceof Session.Hello) {
         drop(ctx, "sent a second Hello");

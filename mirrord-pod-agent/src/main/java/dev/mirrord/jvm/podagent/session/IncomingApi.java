@@ -7,7 +7,9 @@ import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
 import dev.mirrord.jvm.podagent.stealer.StealClient;
 import dev.mirrord.jvm.podagent.stealer.TcpStealer;
 import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.podagent.http.HttpFilterMatcher;
 import dev.mirrord.jvm.protocol.ClientMessage;
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.RemoteResult;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One client's incoming-TCP family. {@code PortSubscribe} in steal mode goes to the shared {@link
  * TcpStealer}, in mirror mode to the shared {@link TcpSniffer}; both run iptables or open sockets,
- * so (un)subscribing happens on the blocking executor, never on the event loop. Stolen connections'
+ * so (un)subscribing happens on the blocking executor, never on the event loop, one task of this
+ * client at a time in arrival order ({@link SerialExecutor}). Stolen connections'
  * {@code Data/Shutdown/Close/Flow} go to the stealer; mirrored connections take nothing from the
  * client.
  *
@@ -51,7 +54,23 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   private final Supplier<Channel> channel;
   private final IncomingTasks tasks;
   private final Executor blocking;
+  private final dev.mirrord.jvm.protocol.ProtocolVersion version;
   private final Set<Integer> mirrored = ConcurrentHashMap.newKeySet();
+  /** Mirrored ports with an HTTP filter, and the filter state of their connections (sniffer thread). */
+  private final Map<Integer, HttpFilterMatcher> mirrorFilters = new ConcurrentHashMap<>();
+  private final Map<Long, FilteredMirror> filteredMirrors = new ConcurrentHashMap<>();
+
+  /** One filtered mirrored connection: announced to the client at its first matched request. */
+  private static final class FilteredMirror {
+    final dev.mirrord.jvm.podagent.http.MirrorHttpFilter filter;
+    final FlowKey flow;
+    boolean announced;
+
+    FilteredMirror(HttpFilterMatcher matcher, FlowKey flow) {
+      this.filter = new dev.mirrord.jvm.podagent.http.MirrorHttpFilter(matcher);
+      this.flow = flow;
+    }
+  }
   private final Map<Long, Boolean> cutMirrors = new ConcurrentHashMap<>();
 
   IncomingApi(
@@ -60,16 +79,32 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       Supplier<Channel> channel,
       IncomingTasks tasks,
       Executor blocking) {
+    this(peer, replies, channel, tasks, blocking, dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT);
+  }
+
+  IncomingApi(
+      String peer,
+      Consumer<AgentMessage> replies,
+      Supplier<Channel> channel,
+      IncomingTasks tasks,
+      Executor blocking,
+      dev.mirrord.jvm.protocol.ProtocolVersion version) {
+    this.version = version;
     this.peer = peer;
     this.replies = replies;
     this.channel = channel;
     this.tasks = tasks;
-    this.blocking = blocking;
+    // one client's (un)subscriptions apply in the order it sent them
+    this.blocking = new SerialExecutor(blocking);
   }
 
   void handle(ClientMessage message) {
     if (message instanceof Tcp.PortSubscribe s) {
-      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), subscribe(s))));
+      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), compatible(subscribe(s)))));
+    } else if (message instanceof Http.SubscribeFiltered s) {
+      blocking.execute(() -> replies.accept(new Tcp.PortSubscribeResult(s.port(), subscribeFiltered(s))));
+    } else if (message instanceof Http.Response || message instanceof Http.BodyEnd) {
+      toStealer(message);
     } else if (message instanceof Tcp.PortUnsubscribe u) {
       blocking.execute(() -> unsubscribe(u.port()));
     } else if (message instanceof Tcp.Data
@@ -89,6 +124,41 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
   private void toStealer(Object message) {
     (tasks == null ? java.util.Optional.<dev.mirrord.jvm.podagent.stealer.TcpStealer>empty() : tasks.existingStealer())
         .ifPresentOrElse(st -> st.fromClient(this, message), () -> DataFrame.discard(message));
+  }
+
+  /** A {@code PortConflict} (since 1.5) becomes {@code PortAlreadyStolen} for older clients. */
+  private RemoteResult<Integer> compatible(RemoteResult<Integer> r) {
+    if (r instanceof RemoteResult.Err<Integer> err && err.error() instanceof ResponseError.PortConflict c
+        && version.compareTo(Http.SINCE) < 0) {
+      logger.info("{}: {}", peer, c.message());
+      return RemoteResult.err(new ResponseError.PortAlreadyStolen(c.port()));
+    }
+    return r;
+  }
+
+  private RemoteResult<Integer> subscribeFiltered(Http.SubscribeFiltered s) {
+    if (tasks == null) {
+      return RemoteResult.err(new ResponseError.NotImplemented(FEATURE));
+    }
+    HttpFilterMatcher filter;
+    try {
+      filter = HttpFilterMatcher.compile(s.filter());
+    } catch (IllegalArgumentException e) {
+      return RemoteResult.err(new ResponseError.RemoteIo(0, "bad HTTP filter: " + e.getMessage()));
+    }
+    try {
+      if (s.mode() == IncomingMode.STEAL) {
+        return tasks.stealer().subscribeFiltered(s.port(), this, filter);
+      }
+      tasks.sniffer().subscribe(s.port(), this);
+      mirrorFilters.put(s.port(), filter);
+      mirrored.add(s.port());
+      logger.info("{} mirrors the HTTP requests to port {} that match {}", peer, s.port(), filter);
+      return RemoteResult.ok(s.port());
+    } catch (IOException | RuntimeException e) {
+      logger.error("{}: cannot steal port {} with an HTTP filter: {}", peer, s.port(), e.getMessage());
+      return RemoteResult.err(new ResponseError.RemoteIo(0, String.valueOf(e.getMessage())));
+    }
   }
 
   private RemoteResult<Integer> subscribe(Tcp.PortSubscribe s) {
@@ -115,6 +185,7 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       return;
     }
     tasks.existingStealer().ifPresent(st -> st.unsubscribe(port, this));
+    mirrorFilters.remove(port);
     if (mirrored.remove(port)) {
       tasks.existingSniffer().ifPresent(sn -> {
         try {
@@ -182,6 +253,15 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void newConnection(long connectionId, FlowKey flow) {
+    HttpFilterMatcher filter = mirrorFilters.get(flow.destinationPort());
+    if (filter != null) {
+      filteredMirrors.put(connectionId, new FilteredMirror(filter, flow));
+      return;
+    }
+    announce(connectionId, flow);
+  }
+
+  private void announce(long connectionId, FlowKey flow) {
     replies.accept(
         new Tcp.NewConnection(
             connectionId,
@@ -195,6 +275,17 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void data(long connectionId, byte[] bytes) {
+    FilteredMirror fm = filteredMirrors.get(connectionId);
+    if (fm != null) {
+      bytes = fm.filter.feed(bytes);
+      if (bytes.length == 0) {
+        return;
+      }
+      if (!fm.announced) {
+        fm.announced = true;
+        announce(connectionId, fm.flow);
+      }
+    }
     if (cutMirrors.containsKey(connectionId)) {
       return;
     }
@@ -211,6 +302,13 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void closed(long connectionId, boolean reset) {
+    FilteredMirror fm = filteredMirrors.remove(connectionId);
+    if (fm != null) {
+      fm.filter.close();
+      if (!fm.announced) {
+        return; // nothing of it was mirrored
+      }
+    }
     if (cutMirrors.remove(connectionId) == null) {
       replies.accept(new Tcp.Close(connectionId, reset));
     }

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.podagent.session;
 
+import dev.mirrord.jvm.podagent.dns.ResolverFilesReader;
 import dev.mirrord.jvm.podagent.env.TargetEnv;
 import dev.mirrord.jvm.podagent.target.AgentNetns;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
@@ -13,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client's Target family: {@code TargetInfoRequest} and {@code EnvRequest}. The answers read
+ * One client's Target family: {@code TargetInfoRequest}, {@code EnvRequest} and {@code
+ * ResolverFilesRequest}. The answers read
  * {@code /proc}, so they are computed on the blocking executor and written back from there.
  */
 final class TargetApi {
@@ -36,6 +38,11 @@ final class TargetApi {
   void handle(Target.EnvRequest request) {
     blockingWork.execute(
         () -> replies.accept(new Target.EnvResponse(request.requestId(), TargetEnv.read(target))));
+  }
+
+  void handle(Target.ResolverFilesRequest request) {
+    blockingWork.execute(
+        () -> replies.accept(ResolverFilesReader.read(request.requestId(), target)));
   }
 
   private Target.TargetInfo targetInfo(long requestId) {

@@ -9,9 +9,12 @@ sealed interface ParsedPacket permits TcpSegment, ParsedPacket.Skipped {
     NOT_IP,
     /** IP but another transport. */
     NOT_TCP,
-    /** An IPv4 fragment: not reassembled, TCP stacks set DF and size segments to the path MTU. */
+    /**
+     * An IPv4 fragment or an IPv6 fragment header (other than an atomic one): not reassembled, TCP
+     * stacks set DF and size segments to the path MTU.
+     */
     FRAGMENT,
-    /** IPv6 with extension headers before TCP (rare for TCP; not walked). */
+    /** IPv6 with an extension header that cannot be walked (ESP, mobility…) or too many of them. */
     IPV6_EXTENSION_HEADERS,
     /** Lengths that don't add up. */
     MALFORMED

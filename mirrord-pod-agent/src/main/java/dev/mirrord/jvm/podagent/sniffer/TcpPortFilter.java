@@ -4,7 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -17,52 +19,73 @@ import java.util.TreeSet;
  * the ancillary load {@code SKF_AD_PROTOCOL} (in host order).
  *
  * <pre>
- *  0  ld   proto                 ; A = skb->protocol (ancillary, k = SKF_AD_OFF + SKF_AD_PROTOCOL)
- *  1  jeq  #0x0800   → 2 : 10    ; IPv4?
- *  2  ldb  [9]                   ; IPv4 protocol
- *  3  jeq  #6        → 4 : 16    ; TCP?
- *  4  ldh  [6]                   ; flags | fragment offset
- *  5  jset #0x1fff   → 16 : 6    ; a non-first fragment has no TCP header: drop
- *  6  ldxb {@literal 4*([0]&0xf)}  ; X = IHL * 4, so IPv4 options are skipped
- *  7  ldh  [2]                   ; total length
- *  8  sub  x                     ; A = TCP header + payload
- *  9  ja   17
- * 10  jeq  #0x86dd   → 11 : 16   ; IPv6?
- * 11  ldb  [6]                   ; next header
- * 12  jeq  #6        → 13 : 16   ; TCP right after the fixed header (no extension headers)
- * 13  ldx  #40
- * 14  ldh  [4]                   ; payload length = TCP header + payload
- * 15  ja   17
- * 16  ret  #0                    ; drop
- * 17  st   M[0]                  ; M[0] = TCP segment length
- * 18  ldh  [x + 0]               ; TCP source port
- *     jeq  #p1 → next : skip 1 ; ja SEGMENT   ; a pair per port: conditional jumps stay short
- *     ...
- *     ldh  [x + 2]               ; TCP destination port
- *     jeq  #p1 → next : skip 1 ; ja SEGMENT
- *     ...
- *     ret  #0
+ *       ld   proto                 ; A = skb->protocol (ancillary, k = SKF_AD_OFF + SKF_AD_PROTOCOL)
+ *       jeq  #0x0800 → next : IPV6 ; IPv4?
+ *       ldb  [9]                   ; IPv4 protocol
+ *       jeq  #6      → next : DROP ; TCP?
+ *       ldh  [6]                   ; flags | fragment offset
+ *       jset #0x1fff → DROP : next ; a non-first fragment has no TCP header: drop
+ *       ldxb {@literal 4*([0]&0xf)}  ; X = IHL * 4, so IPv4 options are skipped
+ *       ldh  [2]                   ; total length
+ *       sub  x                     ; A = TCP header + payload
+ *       ja   TCP
+ * IPV6: jeq  #0x86dd → next : DROP ; IPv6?
+ *       ldx  #40                   ; X = where the header after the fixed one starts
+ *       ldb  [6]                   ; A = its type (next header)
+ *     4 times (EXT_1 … EXT_4):
+ *       jeq  #6      → TCP6 : next ; TCP
+ *       jeq  #0      → EXT_i : next ; hop-by-hop options (BIG TCP's jumbo payload option)
+ *       jeq  #60     → EXT_i : next ; destination options
+ *       jeq  #43     → next : DROP ; routing; anything else (fragment, AH, ESP, UDP…): drop
+ * EXT_i: ldb [x + 1]               ; Hdr Ext Len, in 8-byte units beyond the first 8
+ *       add  #1
+ *       lsh  #3
+ *       add  x
+ *       st   M[1]                  ; where the next header starts
+ *       ldb  [x + 0]               ; its type
+ *       ldx  M[1]
+ *       jeq  #6      → next : DROP ; after 4 extension headers, only TCP
+ * TCP6: ldh  [4]                   ; payload length (extension headers + TCP header + payload)
+ *       add  #40
+ *       sub  x                     ; A = TCP header + payload
+ *       ja   TCP
+ * DROP: ret  #0
+ * TCP:  st   M[0]                  ; M[0] = TCP segment length; X = TCP header offset
+ *       ldh  [x + 0]               ; TCP source port
+ *       jeq  #p1 → next : skip 1 ; ja SEGMENT   ; a pair per port: conditional jumps stay short
+ *       ...
+ *       ldh  [x + 2]               ; TCP destination port
+ *       jeq  #p1 → next : skip 1 ; ja SEGMENT
+ *       ...
+ *       ret  #0
  * SEGMENT:
- *     ldb  [x + 13]              ; TCP flags
- *     jset #0x07 → ACCEPT : next ; SYN, FIN or RST: always kept
- *     ldb  [x + 12]              ; data offset in the high nibble, in 32-bit words
- *     rsh  #4
- *     lsh  #2
- *     tax                        ; X = TCP header length
- *     ld   M[0]
- *     sub  x                     ; A = payload length
- *     jeq  #0   → next : ACCEPT
- *     ret  #0                    ; a pure ACK: drop
+ *       ldb  [x + 13]              ; TCP flags
+ *       jset #0x07 → ACCEPT : next ; SYN, FIN or RST: always kept
+ *       ldb  [x + 12]              ; data offset in the high nibble, in 32-bit words
+ *       rsh  #4
+ *       lsh  #2
+ *       tax                        ; X = TCP header length
+ *       ld   M[0]
+ *       sub  x                     ; A = payload length
+ *       jeq  #0   → next : ACCEPT
+ *       ret  #0                    ; a pure ACK: drop
  * ACCEPT:
- *     ret  #-1
+ *       ret  #-1
  * </pre>
  *
  * <p>A packet too short for a load makes the kernel end the program with 0 (drop). The source port
  * is matched as well as the destination so the target server's FIN/RST segments and its ACKs
  * (carried by its answers) reach the tracker. An IP length of 0 (a BIG TCP super-packet, whose
- * length only the capture knows) makes the computed payload length wrap around, so such packets are
- * kept: they always carry data. An empty port set compiles to the single instruction {@code ret
- * #0}. Each port costs four instructions and the kernel allows 4096, hence {@link #MAX_PORTS}.
+ * length only the capture knows; over IPv6 it may carry a hop-by-hop jumbo payload header) makes the
+ * computed payload length wrap around, so such packets are kept: they always carry data. An empty
+ * port set compiles to the single instruction {@code ret #0}. Each port costs four instructions and
+ * the kernel allows 4096, hence {@link #MAX_PORTS}.
+ *
+ * <p>IPv6 extension headers are walked as {@link TcpSegment} does, up to {@link
+ * #MAX_IPV6_EXTENSION_HEADERS}: the hop-by-hop, destination options and routing headers a TCP
+ * segment may follow (RFC 8200 section 4.1's order: hop-by-hop, destination options, routing,
+ * destination options). Fragments (not reassembled, as for IPv4), AH and ESP (a segment that is
+ * authenticated or encrypted end to end) are dropped.
  *
  * <p>Why dropping pure ACKs loses nothing the {@link TcpFlowTracker} needs: a client's pure ACK
  * changes nothing in its stream. A server's pure ACK served only to notice early that the capture
@@ -72,6 +95,9 @@ import java.util.TreeSet;
  */
 public final class TcpPortFilter {
   public static final int MAX_PORTS = 1000;
+
+  /** IPv6 extension headers the filter walks before TCP (hop-by-hop, destination options, routing). */
+  static final int MAX_IPV6_EXTENSION_HEADERS = 4;
 
   // Opcode pieces of <linux/filter.h> (classic BPF).
   static final int BPF_LD = 0x00;
@@ -93,6 +119,7 @@ public final class TcpPortFilter {
   static final int BPF_JSET = 0x40;
   static final int BPF_K = 0x00;
   static final int BPF_X = 0x08;
+  static final int BPF_ADD = 0x00;
   static final int BPF_SUB = 0x10;
   static final int BPF_LSH = 0x60;
   static final int BPF_RSH = 0x70;
@@ -142,10 +169,8 @@ public final class TcpPortFilter {
       throw new IllegalArgumentException(
           "at most " + MAX_PORTS + " ports can be captured, not " + ports.size());
     }
-    List<Instruction> program = new ArrayList<>();
     if (ports.isEmpty()) {
-      program.add(Instruction.stmt(BPF_RET | BPF_K, 0));
-      return program;
+      return List.of(Instruction.stmt(BPF_RET | BPF_K, 0));
     }
     TreeSet<Integer> sorted = new TreeSet<>(ports);
     for (int port : sorted) {
@@ -153,24 +178,47 @@ public final class TcpPortFilter {
         throw new IllegalArgumentException("port out of range: " + port);
       }
     }
-    program.add(Instruction.stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL)); // 0
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 8)); // 1 → 2 : 10
-    program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_ABS, 9)); // 2
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 12)); // 3 → 4 : 16
-    program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_ABS, 6)); // 4
-    program.add(Instruction.jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 10, 0)); // 5 → 16 : 6
-    program.add(Instruction.stmt(BPF_LDX | BPF_B | BPF_MSH, 0)); // 6
-    program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_ABS, 2)); // 7
-    program.add(Instruction.stmt(BPF_ALU | BPF_SUB | BPF_X, 0)); // 8
-    program.add(Instruction.stmt(BPF_JMP | BPF_JA, 7)); // 9 → 17
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 5)); // 10 → 11 : 16
-    program.add(Instruction.stmt(BPF_LD | BPF_B | BPF_ABS, 6)); // 11
-    program.add(Instruction.jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 3)); // 12 → 13 : 16
-    program.add(Instruction.stmt(BPF_LDX | BPF_W | BPF_IMM, 40)); // 13
-    program.add(Instruction.stmt(BPF_LD | BPF_H | BPF_ABS, 4)); // 14
-    program.add(Instruction.stmt(BPF_JMP | BPF_JA, 1)); // 15 → 17
-    program.add(Instruction.stmt(BPF_RET | BPF_K, 0)); // 16
-    program.add(Instruction.stmt(BPF_ST, 0)); // 17
+    Assembler a = new Assembler();
+    a.stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+    a.jump(BPF_JEQ | BPF_K, 0x0800, null, "IPV6");
+    a.stmt(BPF_LD | BPF_B | BPF_ABS, 9);
+    a.jump(BPF_JEQ | BPF_K, 6, null, "DROP");
+    a.stmt(BPF_LD | BPF_H | BPF_ABS, 6);
+    a.jump(BPF_JSET | BPF_K, 0x1fff, "DROP", null);
+    a.stmt(BPF_LDX | BPF_B | BPF_MSH, 0);
+    a.stmt(BPF_LD | BPF_H | BPF_ABS, 2);
+    a.stmt(BPF_ALU | BPF_SUB | BPF_X, 0);
+    a.ja("TCP");
+    a.label("IPV6");
+    a.jump(BPF_JEQ | BPF_K, 0x86dd, null, "DROP");
+    a.stmt(BPF_LDX | BPF_W | BPF_IMM, 40);
+    a.stmt(BPF_LD | BPF_B | BPF_ABS, 6);
+    for (int i = 1; i <= MAX_IPV6_EXTENSION_HEADERS; i++) {
+      String ext = "EXT_" + i;
+      a.jump(BPF_JEQ | BPF_K, TcpSegment.PROTO_TCP, "TCP6", null);
+      a.jump(BPF_JEQ | BPF_K, TcpSegment.IPV6_HOP_BY_HOP, ext, null);
+      a.jump(BPF_JEQ | BPF_K, TcpSegment.IPV6_DESTINATION_OPTIONS, ext, null);
+      a.jump(BPF_JEQ | BPF_K, TcpSegment.IPV6_ROUTING, null, "DROP");
+      a.label(ext);
+      a.stmt(BPF_LD | BPF_B | BPF_IND, 1);
+      a.stmt(BPF_ALU | BPF_ADD | BPF_K, 1);
+      a.stmt(BPF_ALU | BPF_LSH | BPF_K, 3);
+      a.stmt(BPF_ALU | BPF_ADD | BPF_X, 0);
+      a.stmt(BPF_ST, 1);
+      a.stmt(BPF_LD | BPF_B | BPF_IND, 0);
+      a.stmt(BPF_LDX | BPF_W | BPF_MEM, 1);
+    }
+    a.jump(BPF_JEQ | BPF_K, TcpSegment.PROTO_TCP, null, "DROP");
+    a.label("TCP6");
+    a.stmt(BPF_LD | BPF_H | BPF_ABS, 4);
+    a.stmt(BPF_ALU | BPF_ADD | BPF_K, 40);
+    a.stmt(BPF_ALU | BPF_SUB | BPF_X, 0);
+    a.ja("TCP");
+    a.label("DROP");
+    a.stmt(BPF_RET | BPF_K, 0);
+    a.label("TCP");
+    a.stmt(BPF_ST, 0);
+    List<Instruction> program = a.build();
     // The port matches jump to SEGMENT, after all of them: 2 instructions per port and side, one
     // load per side, the final drop.
     int segment = program.size() + 2 * (1 + 2 * sorted.size()) + 1;
@@ -198,6 +246,64 @@ public final class TcpPortFilter {
     program.add(Instruction.stmt(BPF_RET | BPF_K, 0));
     program.add(Instruction.stmt(BPF_RET | BPF_K, ACCEPT)); // ACCEPT
     return program;
+  }
+
+  /**
+   * A program under construction whose jumps name labels further down ({@code null}: the next
+   * instruction); {@link #build} turns them into the forward skips classic BPF wants.
+   */
+  private static final class Assembler {
+    private final List<Instruction> code = new ArrayList<>();
+    private final List<String[]> targets = new ArrayList<>();
+    private final Map<String, Integer> labels = new HashMap<>();
+
+    void stmt(int code, int k) {
+      add(Instruction.stmt(code, k), null, null);
+    }
+
+    /** A conditional jump ({@code BPF_JMP} is added to {@code op}). */
+    void jump(int op, int k, String ifTrue, String ifFalse) {
+      add(Instruction.jump(BPF_JMP | op, k, 0, 0), ifTrue, ifFalse);
+    }
+
+    void ja(String label) {
+      add(Instruction.stmt(BPF_JMP | BPF_JA, 0), label, null);
+    }
+
+    void label(String name) {
+      if (labels.putIfAbsent(name, code.size()) != null) {
+        throw new IllegalStateException("label " + name + " twice");
+      }
+    }
+
+    private void add(Instruction insn, String ifTrue, String ifFalse) {
+      code.add(insn);
+      targets.add(new String[] {ifTrue, ifFalse});
+    }
+
+    List<Instruction> build() {
+      List<Instruction> out = new ArrayList<>(code.size());
+      for (int i = 0; i < code.size(); i++) {
+        Instruction insn = code.get(i);
+        int jt = skip(i, targets.get(i)[0]);
+        int jf = skip(i, targets.get(i)[1]);
+        out.add((insn.code() & 0xf0) == BPF_JA && (insn.code() & 0x07) == BPF_JMP
+            ? Instruction.stmt(insn.code(), jt)
+            : new Instruction(insn.code(), jt, jf, insn.k()));
+      }
+      return out;
+    }
+
+    private int skip(int from, String label) {
+      if (label == null) {
+        return 0;
+      }
+      Integer to = labels.get(label);
+      if (to == null || to <= from) {
+        throw new IllegalStateException("no label " + label + " after instruction " + from);
+      }
+      return to - from - 1;
+    }
   }
 
   /**

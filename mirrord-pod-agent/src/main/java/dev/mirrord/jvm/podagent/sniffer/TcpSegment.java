@@ -20,7 +20,7 @@ import java.util.Arrays;
  *  |                    Options (IHL*4 - 20 bytes)                 | 20
  * </pre>
  *
- * <p>IPv6 fixed header (RFC 8200); only TCP right after it is parsed (next header 6):
+ * <p>IPv6 fixed header (RFC 8200), then extension headers up to TCP (next header 6):
  *
  * <pre>
  *  0       4               12                                      31
@@ -29,7 +29,22 @@ import java.util.Arrays;
  *  |         Payload Length        |  Next Header  |   Hop Limit   |  4
  *  |                  Source Address (16 bytes)                    |  8
  *  |               Destination Address (16 bytes)                  | 24
+ *
+ *  hop-by-hop (0), routing (43), destination options (60):    AH (51, RFC 4302):
+ *  +---------------+---------------+-------------------+      +-------------+-------------+---------+
+ *  |  Next Header  |  Hdr Ext Len  | options / data …  |      | Next Header | Payload Len | …       |
+ *  +---------------+---------------+-------------------+      +-------------+-------------+---------+
+ *  length (Hdr Ext Len + 1) * 8 bytes                         length (Payload Len + 2) * 4 bytes
+ *
+ *  fragment (44), 8 bytes:
+ *  +---------------+---------------+-------------------------+-----+-+---------------------------+
+ *  |  Next Header  |   Reserved    | Fragment Offset (13 b)  | Res |M|      Identification       |
+ *  +---------------+---------------+-------------------------+-----+-+---------------------------+
  * </pre>
+ *
+ * <p>An atomic fragment (offset 0, M clear: the whole packet) is read on; any other fragment is
+ * skipped, as for IPv4. ESP and the other extension types (mobility, HIP, shim6, experiments) end
+ * the walk: {@link ParsedPacket.Skipped#IPV6_EXTENSION_HEADERS}.
  *
  * <p>TCP header (RFC 9293):
  *
@@ -58,7 +73,14 @@ record TcpSegment(
   public static final int PSH = 0x08;
   public static final int ACK = 0x10;
 
-  private static final int PROTO_TCP = 6;
+  static final int PROTO_TCP = 6;
+  static final int IPV6_HOP_BY_HOP = 0;
+  static final int IPV6_ROUTING = 43;
+  static final int IPV6_FRAGMENT = 44;
+  static final int IPV6_AUTHENTICATION = 51;
+  static final int IPV6_DESTINATION_OPTIONS = 60;
+  /** More headers than this before TCP is not a packet any TCP stack sends. */
+  static final int MAX_IPV6_EXTENSION_HEADERS = 8;
 
   boolean has(int flag) {
     return (flags & flag) != 0;
@@ -115,13 +137,49 @@ record TcpSegment(
     if (40 + payloadLength > length) {
       return ParsedPacket.Skipped.MALFORMED;
     }
+    int end = 40 + payloadLength;
     int nextHeader = packet[6] & 0xff;
-    if (nextHeader != PROTO_TCP) {
-      return isIpv6ExtensionHeader(nextHeader)
-          ? ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS
-          : ParsedPacket.Skipped.NOT_TCP;
+    int at = 40;
+    for (int walked = 0; nextHeader != PROTO_TCP; walked++) {
+      if (walked == MAX_IPV6_EXTENSION_HEADERS) {
+        return ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS;
+      }
+      int headerLength;
+      switch (nextHeader) {
+        case IPV6_HOP_BY_HOP, IPV6_ROUTING, IPV6_DESTINATION_OPTIONS -> {
+          if (at + 2 > end) {
+            return ParsedPacket.Skipped.MALFORMED;
+          }
+          headerLength = ((packet[at + 1] & 0xff) + 1) * 8;
+        }
+        case IPV6_AUTHENTICATION -> {
+          if (at + 2 > end) {
+            return ParsedPacket.Skipped.MALFORMED;
+          }
+          headerLength = ((packet[at + 1] & 0xff) + 2) * 4;
+        }
+        case IPV6_FRAGMENT -> {
+          if (at + 8 > end) {
+            return ParsedPacket.Skipped.MALFORMED;
+          }
+          if ((u16(packet, at + 2) & 0xfff9) != 0) {
+            return ParsedPacket.Skipped.FRAGMENT;
+          }
+          headerLength = 8;
+        }
+        default -> {
+          return isIpv6ExtensionHeader(nextHeader)
+              ? ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS
+              : ParsedPacket.Skipped.NOT_TCP;
+        }
+      }
+      if (at + headerLength > end) {
+        return ParsedPacket.Skipped.MALFORMED;
+      }
+      nextHeader = packet[at] & 0xff;
+      at += headerLength;
     }
-    return parseTcp(packet, 40, 40 + payloadLength, 8, 24, 16);
+    return parseTcp(packet, at, end, 8, 24, 16);
   }
 
   /** RFC 8200 section 4 and the IANA "IPv6 Extension Header Types" registry. */

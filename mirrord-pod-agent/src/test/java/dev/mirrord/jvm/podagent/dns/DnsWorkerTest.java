@@ -184,6 +184,20 @@ class DnsWorkerTest {
   }
 
   @Test
+  void aDnsFlowGoesToTheServerAskedWhenItIsOneOfTheTargetsElseToTheFirst() throws Exception {
+    resolvConf("nameserver 198.18.0.53\nnameserver 198.18.0.54\n");
+    await()
+        .atMost(DnsWorker.FILE_CHECK_PERIOD.multipliedBy(10))
+        .untilAsserted(
+            () ->
+                assertThat(worker.nameServerFor(new java.net.InetSocketAddress("198.18.0.54", 53)))
+                    .isEqualTo(new java.net.InetSocketAddress("198.18.0.54", server.port())));
+    assertThat(worker.nameServerFor(new java.net.InetSocketAddress("127.0.0.53", 53)))
+        .as("a resolver of the app's own machine")
+        .isEqualTo(new java.net.InetSocketAddress("198.18.0.53", server.port()));
+  }
+
+  @Test
   void theHostsFileWinsOverDns() throws Exception {
     assertThat(lookup("myhost", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.1.2.3")));
     assertThat(lookup("myalias", Dns.IPV4)).isEqualTo(RemoteResult.ok(List.of("10.1.2.3")));

@@ -87,4 +87,26 @@ class NatRulesTest {
     assertThat(NatRules.removal(SAVE, c -> false)).isNull();
     assertThat(NatRules.removal("*nat\nCOMMIT\n", C::equals)).isNull();
   }
+
+  @Test
+  void filteredStealExemptsThePassThroughGidsAndItsRulesCarryAComment() {
+    assertThat(C.passThroughGid()).isEqualTo(1_000_004_242);
+    String install = NatRules.install(C, 71, java.util.List.of(C.passThroughGid(), OTHER.passThroughGid()));
+    assertThat(install).contains("-A MIRRORD_OUT_4242_ab12 -m owner --gid-owner 71 -j RETURN\n"
+        + "-A MIRRORD_OUT_4242_ab12 -m owner --gid-owner 1000004242 -j RETURN\n"
+        + "-A MIRRORD_OUT_4242_ab12 -m owner --gid-owner 1000000077 -j RETURN\n");
+    String redirect = NatRules.redirect(C, 8080, 40001, "mirrord-http session=s-1");
+    assertThat(redirect).contains("-A MIRRORD_IN_4242_ab12 -p tcp -m tcp --dport 8080 -m comment --comment"
+        + " \"mirrord-http session=s-1\" -j REDIRECT --to-ports 40001");
+    assertThat(NatRules.unredirect(C, 8080, 40001, "mirrord-http session=s-1")).isEqualTo(redirect.replace("-A ", "-D "));
+    // as iptables-save prints them
+    String save = "-A MIRRORD_IN_4242_ab12 -p tcp -m tcp --dport 8080 -m comment --comment \"mirrord-http session=s-1\""
+        + " -j REDIRECT --to-ports 40001\n-A MIRRORD_IN_4242_ab12 -p tcp -m tcp --dport 9090 -j REDIRECT --to-ports 1\n";
+    assertThat(NatRules.redirects(save, C)).containsExactly(new NatRules.Redirect(8080, "mirrord-http session=s-1"),
+        new NatRules.Redirect(9090, ""));
+    PortRedirector.OtherSteal other = new PortRedirector.OtherSteal(8080, "mirrord-http session=s-1", 4242);
+    assertThat(other.filtered()).isTrue();
+    assertThat(other.session()).isEqualTo("s-1");
+    assertThat(new PortRedirector.OtherSteal(8080, "", 4242).session()).isEqualTo("of agent pid 4242");
+  }
 }

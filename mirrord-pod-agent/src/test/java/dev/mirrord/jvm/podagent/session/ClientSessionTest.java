@@ -220,6 +220,21 @@ class ClientSessionTest {
   }
 
   @Test
+  void resolverFilesAreTheTargetsOwn(@TempDir Path proc) throws Exception {
+    TargetProcess target = TargetProcess.under(proc, 4242);
+    java.nio.file.Files.createDirectories(target.hosts().getParent());
+    java.nio.file.Files.writeString(target.resolvConf(), "nameserver 198.18.0.53\n");
+    EmbeddedChannel ch = channel(target);
+    ch.writeInbound(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "cli"));
+    ch.readOutbound();
+    ch.writeInbound(new Target.ResolverFilesRequest(12));
+    Target.ResolverFiles files = ch.readOutbound();
+    assertThat(files.requestId()).isEqualTo(12);
+    assertThat(files.resolvConf().value().toByteArray()).asString().isEqualTo("nameserver 198.18.0.53\n");
+    assertThat(((RemoteResult.Err<?>) files.hosts()).error()).isInstanceOf(ResponseError.NotFound.class);
+  }
+
+  @Test
   void aLookupIsAnsweredFromTheTargetsHostsFileByTheSharedWorker(@TempDir Path proc) throws Exception {
     TargetProcess target = TargetProcess.under(proc, 4242);
     java.nio.file.Files.createDirectories(target.hosts().getParent());

@@ -13,6 +13,8 @@ final class Conversation {
   final int serverPort;
   final int isn;
   final FlowKey key;
+  /** IPv6 extension headers (types, 8 bytes each) put before TCP in every packet; none by default. */
+  private int[] ipv6ExtensionHeaders = {};
 
   Conversation(String client, int clientPort, String server, int serverPort, int isn) {
     this.client = client;
@@ -23,12 +25,25 @@ final class Conversation {
     this.key = new FlowKey(TestPackets.ip(client), clientPort, TestPackets.ip(server), serverPort);
   }
 
+  /** From now on, every packet (IPv6) carries these extension headers before TCP. */
+  Conversation withIpv6ExtensionHeaders(int... types) {
+    ipv6ExtensionHeaders = types.clone();
+    return this;
+  }
+
   private TestPackets.Tcp fromClient() {
-    return TestPackets.tcp(client, clientPort, server, serverPort);
+    return withHeaders(TestPackets.tcp(client, clientPort, server, serverPort));
   }
 
   private TestPackets.Tcp fromServer() {
-    return TestPackets.tcp(server, serverPort, client, clientPort).seq(777);
+    return withHeaders(TestPackets.tcp(server, serverPort, client, clientPort).seq(777));
+  }
+
+  private TestPackets.Tcp withHeaders(TestPackets.Tcp tcp) {
+    for (int type : ipv6ExtensionHeaders) {
+      tcp.ipv6ExtensionHeader(type);
+    }
+    return tcp;
   }
 
   int seqAt(long offset) {

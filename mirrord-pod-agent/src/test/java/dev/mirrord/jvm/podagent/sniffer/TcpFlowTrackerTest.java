@@ -362,7 +362,7 @@ class TcpFlowTrackerTest {
   void packetsThatAreNotPlainTcpAreCounted() {
     feed(
         TestPackets.tcp("10.1.0.2", 1, "10.1.0.1", 8080).fragment(true, 0).build(),
-        TestPackets.tcp("fd00::2", 1, "fd00::1", 8080).ipv6ExtensionHeader(60).build(),
+        TestPackets.tcp("fd00::2", 1, "fd00::1", 8080).ipv6ExtensionHeader(50).build(), // ESP
         TestPackets.tcp("10.1.0.2", 1, "10.1.0.1", 8080).protocol(17).build(),
         new byte[] {0x45, 0});
 

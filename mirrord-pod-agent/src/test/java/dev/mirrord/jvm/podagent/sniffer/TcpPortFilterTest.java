@@ -82,10 +82,68 @@ class TcpPortFilterTest {
     assertThat(accepts(Set.of(8080), later, IPV4)).isFalse();
   }
 
+  /** Each case: IPv6 extension headers as "type:bytes" before TCP, as a TCP stack may send them. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"0:8", "0:16", "60:8", "43:24", "0:8 60:8", "0:8 60:8 43:16 60:8", "60:2048"})
+  void walksIpv6ExtensionHeadersToTheTcpPorts(String chain) {
+    Set<Integer> ports = Set.of(8080);
+    assertThat(accepts(ports, withHeaders(tcp("fd00::2", 40000, "fd00::1", 8080), chain).build(), IPV6))
+        .as("to the port")
+        .isTrue();
+    assertThat(accepts(ports, withHeaders(tcp("fd00::1", 8080, "fd00::2", 40000), chain).build(), IPV6))
+        .as("from the port")
+        .isTrue();
+    assertThat(accepts(ports, withHeaders(tcp("fd00::2", 40000, "fd00::1", 9090), chain).build(), IPV6))
+        .as("another port")
+        .isFalse();
+    assertThat(accepts(ports, withHeaders(pureAck("fd00::2", 40000, "fd00::1", 8080), chain).build(), IPV6))
+        .as("a pure ACK")
+        .isFalse();
+    assertThat(
+            accepts(
+                ports,
+                withHeaders(pureAck("fd00::2", 40000, "fd00::1", 8080), chain).flags(TcpSegment.FIN).build(),
+                IPV6))
+        .as("a FIN")
+        .isTrue();
+    // The extension header's own bytes are not ports: a filter reading TCP right after the fixed
+    // header would see them there.
+    byte[] elsewhere = withHeaders(tcp("fd00::2", 40000, "fd00::1", 9090), chain).build();
+    Set<Integer> trap = new java.util.HashSet<>(Set.of(TcpSegment.u16(elsewhere, 40), TcpSegment.u16(elsewhere, 42)));
+    trap.remove(0);
+    assertThat(accepts(trap, elsewhere, IPV6)).as("ports %s", trap).isFalse();
+  }
+
+  private static TestPackets.Tcp withHeaders(TestPackets.Tcp tcp, String chain) {
+    for (String header : chain.split(" ")) {
+      String[] typeBytes = header.split(":");
+      tcp.ipv6ExtensionHeader(Integer.parseInt(typeBytes[0]), Integer.parseInt(typeBytes[1]));
+    }
+    return tcp;
+  }
+
   @Test
-  void dropsIpv6WithExtensionHeadersAndOtherEtherTypes() {
-    byte[] hopByHop = tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(0).build();
-    assertThat(accepts(Set.of(8080), hopByHop, IPV6)).isFalse();
+  void dropsIpv6FragmentsAhEspTooManyHeadersAndOtherEtherTypes() {
+    Set<Integer> ports = Set.of(8080);
+    byte[] fragment = tcp("fd00::2", 40000, "fd00::1", 8080).ipv6Fragment(0, true).build();
+    assertThat(accepts(ports, fragment, IPV6)).as("fragment").isFalse();
+    byte[] ah = tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(51, 16).build();
+    assertThat(accepts(ports, ah, IPV6)).as("AH").isFalse();
+    byte[] esp = tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(50).build();
+    assertThat(accepts(ports, esp, IPV6)).as("ESP").isFalse();
+    byte[] udp = tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(0).protocol(17).build();
+    assertThat(accepts(ports, udp, IPV6)).as("UDP after hop-by-hop").isFalse();
+    TestPackets.Tcp most = tcp("fd00::2", 40000, "fd00::1", 8080);
+    TestPackets.Tcp tooMany = tcp("fd00::2", 40000, "fd00::1", 8080);
+    for (int i = 0; i < TcpPortFilter.MAX_IPV6_EXTENSION_HEADERS; i++) {
+      most.ipv6ExtensionHeader(60);
+      tooMany.ipv6ExtensionHeader(60);
+    }
+    tooMany.ipv6ExtensionHeader(60);
+    assertThat(accepts(ports, most.build(), IPV6)).as("the most headers walked").isTrue();
+    assertThat(accepts(ports, tooMany.build(), IPV6)).as("one more").isFalse();
+    byte[] truncated = java.util.Arrays.copyOf(tcp("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(0).build(), 47);
+    assertThat(accepts(ports, truncated, IPV6)).as("cut inside the TCP header").isFalse();
 
     byte[] tcp = tcp("10.0.0.2", 40000, "10.0.0.1", 8080).build();
     assertThat(accepts(Set.of(8080), tcp, 0x0806)).as("ARP").isFalse();
@@ -232,6 +290,11 @@ class TcpPortFilterTest {
     ipv6[4] = 0;
     ipv6[5] = 0;
     assertThat(accepts(Set.of(8080), ipv6, IPV6)).isTrue();
+    // With the jumbo payload option (RFC 2675) in a hop-by-hop header, as IPv6 BIG TCP had it.
+    byte[] jumbo = pureAck("fd00::2", 40000, "fd00::1", 8080).ipv6ExtensionHeader(0).build();
+    jumbo[4] = 0;
+    jumbo[5] = 0;
+    assertThat(accepts(Set.of(8080), jumbo, IPV6)).isTrue();
   }
 
   @Test

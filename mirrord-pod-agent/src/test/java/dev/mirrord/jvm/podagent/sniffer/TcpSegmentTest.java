@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -71,17 +73,107 @@ class TcpSegmentTest {
     assertThat(TcpSegment.parse(later, later.length)).isEqualTo(ParsedPacket.Skipped.FRAGMENT);
   }
 
+  /** Each case: extension headers as "type:bytes" before TCP. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "0:8",
+        "0:16",
+        "60:8",
+        "43:24",
+        "51:16",
+        "44:8",
+        "0:8 60:8 43:8 60:16",
+        "0:8 0:8 0:8 0:8 0:8 0:8 0:8 0:8",
+      })
+  void walksIpv6ExtensionHeadersToTcp(String chain) {
+    TestPackets.Tcp tcp =
+        TestPackets.tcp("fd00::2", 40001, "fd00::1", 8080)
+            .seq(7)
+            .payload("v6".getBytes(StandardCharsets.UTF_8));
+    for (String header : chain.split(" ")) {
+      String[] typeBytes = header.split(":");
+      int type = Integer.parseInt(typeBytes[0]);
+      if (type == TcpSegment.IPV6_FRAGMENT) {
+        tcp.ipv6Fragment(0, false); // an atomic fragment: the whole packet
+      } else {
+        tcp.ipv6ExtensionHeader(type, Integer.parseInt(typeBytes[1]));
+      }
+    }
+    TcpSegment segment = parseTcp(tcp.build());
+
+    assertThat(segment.key())
+        .isEqualTo(new FlowKey(TestPackets.ip("fd00::2"), 40001, TestPackets.ip("fd00::1"), 8080));
+    assertThat(segment.seq()).isEqualTo(7);
+    assertThat(payload(segment)).isEqualTo("v6");
+  }
+
   @Test
-  void skipsIpv6ExtensionHeadersAndOtherTransports() {
-    byte[] hopByHop = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(0).build();
+  void skipsIpv6FragmentsUnwalkableOrTooManyExtensionHeadersAndOtherTransports() {
+    byte[] firstFragment =
+        TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6Fragment(0, true).build();
+    byte[] laterFragment =
+        TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6Fragment(100, false).build();
+    byte[] esp = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(50).build();
+    TestPackets.Tcp nine = TestPackets.tcp("fd00::2", 1, "fd00::1", 2);
+    for (int i = 0; i < TcpSegment.MAX_IPV6_EXTENSION_HEADERS + 1; i++) {
+      nine.ipv6ExtensionHeader(TcpSegment.IPV6_DESTINATION_OPTIONS);
+    }
+    byte[] tooMany = nine.build();
+    byte[] noNextHeader = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).protocol(59).build();
+    byte[] udpAfterHopByHop =
+        TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(0).protocol(17).build();
     byte[] udp6 = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).protocol(17).build();
     byte[] udp4 = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).protocol(17).build();
-    assertThat(TcpSegment.parse(hopByHop, hopByHop.length))
-        .isEqualTo(ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS);
-    assertThat(TcpSegment.parse(udp6, udp6.length)).isEqualTo(ParsedPacket.Skipped.NOT_TCP);
-    assertThat(TcpSegment.parse(udp4, udp4.length)).isEqualTo(ParsedPacket.Skipped.NOT_TCP);
+
     byte[] arp = {0x00, 0x01, 0x08, 0x00, 6, 4, 0, 1};
-    assertThat(TcpSegment.parse(arp, arp.length)).isEqualTo(ParsedPacket.Skipped.NOT_IP);
+    Map<String, Object[]> cases = new LinkedHashMap<>();
+    cases.put("first fragment", new Object[] {firstFragment, ParsedPacket.Skipped.FRAGMENT});
+    cases.put("later fragment", new Object[] {laterFragment, ParsedPacket.Skipped.FRAGMENT});
+    cases.put("ESP", new Object[] {esp, ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS});
+    cases.put("too many headers", new Object[] {tooMany, ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS});
+    cases.put("no next header", new Object[] {noNextHeader, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("UDP after hop-by-hop", new Object[] {udpAfterHopByHop, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("UDP over IPv6", new Object[] {udp6, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("UDP over IPv4", new Object[] {udp4, ParsedPacket.Skipped.NOT_TCP});
+    cases.put("ARP", new Object[] {arp, ParsedPacket.Skipped.NOT_IP});
+    cases.forEach((name, c) -> {
+      byte[] packet = (byte[]) c[0];
+      assertThat(TcpSegment.parse(packet, packet.length)).as(name).isEqualTo(c[1]);
+    });
+  }
+
+  @Test
+  void rejectsIpv6ExtensionHeadersThatRunPastThePacket() {
+    byte[] good = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(0, 16).build();
+    assertThat(TcpSegment.parse(good, good.length)).isInstanceOf(TcpSegment.class);
+
+    byte[] longHeader = good.clone();
+    longHeader[41] = 20; // 168 bytes of options in a packet of 76
+    assertThat(TcpSegment.parse(longHeader, longHeader.length))
+        .isEqualTo(ParsedPacket.Skipped.MALFORMED);
+
+    byte[] headerOnly = TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(60).build();
+    headerOnly[5] = 8; // payload length: the extension header only, no TCP header after it
+    assertThat(TcpSegment.parse(headerOnly, headerOnly.length))
+        .isEqualTo(ParsedPacket.Skipped.MALFORMED);
+    headerOnly[5] = 1; // not even the extension header's first two bytes
+    assertThat(TcpSegment.parse(headerOnly, headerOnly.length))
+        .isEqualTo(ParsedPacket.Skipped.MALFORMED);
+  }
+
+  @Test
+  void bigTcpIpv6SuperPacketWithAJumboHopByHopHeaderUsesTheCapturedLength() {
+    byte[] payload = new byte[70_000];
+    Arrays.fill(payload, (byte) 'y');
+    byte[] packet =
+        TestPackets.tcp("fd00::2", 1, "fd00::1", 2).ipv6ExtensionHeader(0).payload(payload).build();
+    packet[4] = 0; // payload length 0: the real one is in the jumbo payload option (RFC 2675)
+    packet[5] = 0;
+    TcpSegment segment = parseTcp(packet);
+    assertThat(segment.payloadLength()).isEqualTo(70_000);
+    assertThat(segment.key().destinationPort()).isEqualTo(2);
   }
 
   @Test

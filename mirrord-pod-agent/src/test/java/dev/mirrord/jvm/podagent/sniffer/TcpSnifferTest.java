@@ -116,6 +116,33 @@ class TcpSnifferTest {
     assertThat(late.calls).containsExactly("new 2 " + next.key);
   }
 
+  /**
+   * IPv6 from a client on the lab's ULA, part of the stream behind hop-by-hop and destination
+   * options headers (as IPv6 BIG TCP or an application's IPV6_HOPOPTS/IPV6_DSTOPTS send them): the
+   * kernel filter keeps every packet that carries bytes, and the subscriber gets the client's IPv6
+   * address and the whole stream.
+   */
+  @Test
+  void ipv6FlowsPassTheFilterWithOrWithoutExtensionHeaders() throws IOException {
+    RecordingSubscriber subscriber = new RecordingSubscriber();
+    sniffer.subscribe(8080, subscriber);
+    Conversation plain = new Conversation("fd00:198:18::100", 40000, "fd00:198:18::10", 8080, -3);
+    Conversation extended =
+        new Conversation("fd00:198:18::100", 40000, "fd00:198:18::10", 8080, -3)
+            .withIpv6ExtensionHeaders(TcpSegment.IPV6_HOP_BY_HOP, TcpSegment.IPV6_DESTINATION_OPTIONS);
+
+    assertThat(source.inject(plain.syn())).isTrue();
+    assertThat(source.inject(extended.data(0, "GET / HTTP/1.1\r\n"))).isTrue();
+    assertThat(source.inject(extended.serverAck(16))).as("a pure ACK: dropped").isFalse();
+    assertThat(source.inject(plain.data(16, "Host: pod\r\n\r\n"))).isTrue();
+    assertThat(source.inject(extended.fin(29))).isTrue();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> subscriber.calls.size() == 2);
+    assertThat(subscriber.calls).containsExactly("new 1 " + plain.key, "closed 1");
+    assertThat(subscriber.flows.get(1L).sourceAddress().getHostAddress()).isEqualTo("fd00:198:18:0:0:0:0:100");
+    assertThat(subscriber.text(1)).isEqualTo("GET / HTTP/1.1\r\nHost: pod\r\n\r\n");
+  }
+
   @Test
   void theTargetsOwnOutgoingConnectionsAreNotMirrored() throws IOException {
     RecordingSubscriber subscriber = new RecordingSubscriber();

@@ -5,6 +5,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Builds IPv4/IPv6 packets (network header first) as a capture would return them. */
 final class TestPackets {
@@ -37,7 +39,8 @@ final class TestPackets {
     private int padding;
     private boolean moreFragments;
     private int fragmentOffset;
-    private int ipv6ExtensionHeader = -1;
+    /** IPv6 extension headers before TCP, in order: {type, length in bytes, fragment field}. */
+    private final List<int[]> ipv6ExtensionHeaders = new ArrayList<>();
     private int protocol = 6;
 
     Tcp(InetAddress source, int sourcePort, InetAddress destination, int destinationPort) {
@@ -90,9 +93,23 @@ final class TestPackets {
       return this;
     }
 
-    /** IPv6: put an extension header of this type (e.g. 0 hop-by-hop) before TCP. */
+    /** IPv6: add an 8-byte extension header of this type (e.g. 0 hop-by-hop) before TCP. */
     Tcp ipv6ExtensionHeader(int type) {
-      ipv6ExtensionHeader = type;
+      return ipv6ExtensionHeader(type, 8);
+    }
+
+    /**
+     * IPv6: add an extension header of this type and length (a multiple of 8; its length field is
+     * set as the type wants: AH in 4-byte units minus 2, the others in 8-byte units minus 1).
+     */
+    Tcp ipv6ExtensionHeader(int type, int bytes) {
+      ipv6ExtensionHeaders.add(new int[] {type, bytes, 0});
+      return this;
+    }
+
+    /** IPv6: add a fragment header (44) with this offset (in 8-byte units) and M flag. */
+    Tcp ipv6Fragment(int offsetIn8ByteUnits, boolean more) {
+      ipv6ExtensionHeaders.add(new int[] {TcpSegment.IPV6_FRAGMENT, 8, offsetIn8ByteUnits << 3 | (more ? 1 : 0)});
       return this;
     }
 
@@ -129,13 +146,23 @@ final class TestPackets {
         }
         out.writeBytes(ip.array());
       } else {
-        boolean extension = ipv6ExtensionHeader >= 0;
-        ByteBuffer ip = ByteBuffer.allocate(40 + (extension ? 8 : 0));
-        ip.putInt(0x60000000).putShort((short) (transport.length + (extension ? 8 : 0)));
-        ip.put((byte) (extension ? ipv6ExtensionHeader : protocol)).put((byte) 64);
+        int extensions = ipv6ExtensionHeaders.stream().mapToInt(h -> h[1]).sum();
+        ByteBuffer ip = ByteBuffer.allocate(40 + extensions);
+        ip.putInt(0x60000000).putShort((short) (transport.length + extensions));
+        ip.put((byte) (extensions > 0 ? ipv6ExtensionHeaders.get(0)[0] : protocol)).put((byte) 64);
         ip.put(source.getAddress()).put(destination.getAddress());
-        if (extension) {
-          ip.put((byte) protocol).put((byte) 0).putShort((short) 0).putInt(0);
+        for (int i = 0; i < ipv6ExtensionHeaders.size(); i++) {
+          int[] h = ipv6ExtensionHeaders.get(i);
+          int next = i + 1 < ipv6ExtensionHeaders.size() ? ipv6ExtensionHeaders.get(i + 1)[0] : protocol;
+          int lengthField = h[0] == TcpSegment.IPV6_AUTHENTICATION ? h[1] / 4 - 2 : h[1] / 8 - 1;
+          ip.put((byte) next).put((byte) (h[0] == TcpSegment.IPV6_FRAGMENT ? 0 : lengthField));
+          if (h[0] == TcpSegment.IPV6_FRAGMENT) {
+            ip.putShort((short) h[2]).putInt(0x1234);
+          } else {
+            for (int b = 2; b < h[1]; b++) {
+              ip.put((byte) (b == 2 ? 1 : 0)); // a PadN option's type, then zeros (valid padding)
+            }
+          }
         }
         out.writeBytes(ip.array());
       }

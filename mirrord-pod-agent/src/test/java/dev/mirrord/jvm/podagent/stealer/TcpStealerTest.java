@@ -15,6 +15,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -38,38 +40,21 @@ class TcpStealerTest {
 
   @AfterEach
   void stop() {
-    stealerLoops.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
-    clientLoops.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    for (EventLoopGroup group : new EventLoopGroup[] {stealerLoops, clientLoops}) {
+      if (group != null) {
+        group.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
   }
 
   /** On either transport: the stolen port's listener and its connections take the client's. */
   @ParameterizedTest
   @EnumSource(Transport.class)
   void stolenConnectionsRunOnTheClientsLoopAndRelayBothWays(Transport transport) throws Exception {
-    stealerLoops = transport.newGroup(1, new DefaultThreadFactory("test-steal", true));
-    clientLoops = transport.newGroup(1, new DefaultThreadFactory("test-client", true));
     AtomicInteger agentPort = new AtomicInteger();
-    PortRedirector recording =
-        new PortRedirector() {
-          @Override
-          public void redirect(int targetPort, int port) {
-            agentPort.set(port);
-          }
-
-          @Override
-          public void unredirect(int targetPort, int port) {}
-
-          @Override
-          public Set<Integer> portsStolenByOthers() {
-            return Set.of();
-          }
-
-          @Override
-          public void close() {}
-        };
+    TcpStealer stealer = stealer(transport, agentPort);
     EventLoop loop = clientLoops.next();
     RecordingClient client = new RecordingClient(loop);
-    TcpStealer stealer = new TcpStealer(stealerLoops, recording, port -> {}, Duration.ZERO);
     try {
       assertThat(stealer.subscribe(8080, client).isOk()).isTrue();
 
@@ -89,6 +74,68 @@ class TcpStealerTest {
     } finally {
       stealer.close();
     }
+  }
+
+  /**
+   * The agent's listener is dual-stack: ip6tables redirects IPv6 clients to the same port, and the
+   * client gets their IPv6 address (here loopback's, as a redirect from the pod itself would give).
+   */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void ipv6ClientsAreAcceptedAndReportedWithTheirIpv6Address(Transport transport) throws Exception {
+    AtomicInteger agentPort = new AtomicInteger();
+    TcpStealer stealer = stealer(transport, agentPort);
+    RecordingClient client = new RecordingClient(clientLoops.next());
+    try {
+      assertThat(stealer.subscribe(8080, client).isOk()).isTrue();
+      try (Socket s = new Socket(InetAddress.getByName("::1"), agentPort.get())) {
+        s.getOutputStream().write('x');
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.received().equals("x"));
+        Tcp.NewConnection c =
+            (Tcp.NewConnection) client.sent.stream().filter(m -> m instanceof Tcp.NewConnection).findFirst().orElseThrow();
+        assertThat(c.sourceAddress()).isEqualTo("0:0:0:0:0:0:0:1");
+        assertThat(c.sourcePort()).isEqualTo(s.getLocalPort());
+        assertThat(c.destinationAddress()).isEqualTo("0:0:0:0:0:0:0:1");
+        assertThat(c.destinationPort()).isEqualTo(8080);
+      }
+    } finally {
+      stealer.close();
+    }
+  }
+
+  @Test
+  void literalsLeaveOutTheIpv6Scope() throws Exception {
+    byte[] linkLocal = InetAddress.getByName("fe80::1").getAddress();
+    assertThat(TcpStealer.literal(Inet6Address.getByAddress(null, linkLocal, 2))).isEqualTo("fe80:0:0:0:0:0:0:1");
+    assertThat(TcpStealer.literal(InetAddress.getByName("fd00:198:18::100"))).isEqualTo("fd00:198:18:0:0:0:0:100");
+    assertThat(TcpStealer.literal(InetAddress.getByName("198.18.0.100"))).isEqualTo("198.18.0.100");
+  }
+
+  /** A stealer on fresh loops of {@code transport} whose redirector records the agent's port. */
+  private TcpStealer stealer(Transport transport, AtomicInteger agentPort) {
+    stealerLoops = transport.newGroup(1, new DefaultThreadFactory("test-steal", true));
+    clientLoops = transport.newGroup(1, new DefaultThreadFactory("test-client", true));
+    return new TcpStealer(stealerLoops, recordingRedirector(agentPort), port -> {}, Duration.ZERO);
+  }
+
+  private static PortRedirector recordingRedirector(AtomicInteger agentPort) {
+    return new PortRedirector() {
+      @Override
+      public void redirect(int targetPort, int port) {
+        agentPort.set(port);
+      }
+
+      @Override
+      public void unredirect(int targetPort, int port) {}
+
+      @Override
+      public Set<Integer> portsStolenByOthers() {
+        return Set.of();
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   private static byte[] readAll(InputStream in) throws java.io.IOException {

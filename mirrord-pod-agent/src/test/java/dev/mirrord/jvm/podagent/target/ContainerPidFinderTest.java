@@ -52,7 +52,10 @@ class ContainerPidFinderTest {
         "crio-systemd-v2.txt",
         "docker-systemd-v2.txt",
         "docker-cgroupfs-v1.txt",
-        "kind-nested-v2.txt"
+        "kind-nested-v2.txt",
+        "podman-systemd-v2.txt",
+        "podman-rootless-systemd-v2.txt",
+        "podman-systemd-v2-seen-from-private-cgroupns.txt"
       })
   void everyRuntimeLayoutNamesTheContainer(String file) throws IOException {
     String cgroup = recorded(file);
@@ -65,6 +68,31 @@ class ContainerPidFinderTest {
   @Test
   void crioMonitorIsNotTheContainer() throws IOException {
     assertThat(ContainerPidFinder.matches(recorded("crio-conmon-v2.txt"), ID)).isFalse();
+  }
+
+  @Test
+  void podmansMonitorIsNotTheContainer() throws IOException {
+    assertThat(ContainerPidFinder.matches(recorded("podman-conmon-systemd-v2.txt"), ID)).isFalse();
+  }
+
+  @Test
+  void recordedPodmanContainerIsFoundByItsIdAndItsConmonIsNot() throws IOException {
+    String container = recorded("podman-cgroupfs-v1-hybrid.txt");
+    Matcher m = Pattern.compile("libpod-([0-9a-f]{64})").matcher(container);
+    assertThat(m.find()).isTrue();
+    String id = m.group(1);
+    fakeProcess(900, 1, recorded("podman-conmon-cgroupfs-v1-hybrid.txt")); // conmon: the container's parent
+    fakeProcess(901, 900, container); // the container's first process
+    fakeProcess(902, 901, container); // its child
+    fakeProcess(950, 1, recorded("host-shell.txt"));
+
+    ContainerPidFinder finder = new ContainerPidFinder(proc);
+
+    assertThat(ContainerPidFinder.matches(container, id)).isTrue();
+    assertThat(container.lines()).hasSize(10).allMatch(l -> l.endsWith("/libpod_parent/libpod-" + id));
+    assertThat(finder.pidsOf(ContainerId.parse("podman://" + id))).containsExactly(901, 902);
+    assertThat(finder.find(ContainerId.parse("podman://" + id))).contains(901);
+    assertThat(finder.find(ContainerId.parse("podman://" + id.substring(0, 12)))).isEmpty(); // IDs match whole
   }
 
   @Test

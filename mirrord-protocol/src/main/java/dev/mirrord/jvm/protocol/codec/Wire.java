@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.protocol.codec;
 
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
@@ -144,7 +145,7 @@ final class Wire {
   }
 
   // Error codes: stable, never reused. 1 NotFound, 2 PortAlreadyStolen, 3 RemoteIo,
-  // 4 NotImplemented, 5 Forbidden.
+  // 4 NotImplemented, 5 Forbidden, 6 PortConflict (since 1.5).
   static void writeError(ByteBuf buf, ResponseError e) {
     if (e instanceof ResponseError.NotFound nf) {
       buf.writeByte(1);
@@ -162,6 +163,10 @@ final class Wire {
     } else if (e instanceof ResponseError.Forbidden f) {
       buf.writeByte(5);
       writeString(buf, f.message());
+    } else if (e instanceof ResponseError.PortConflict c) {
+      buf.writeByte(6);
+      buf.writeShort(c.port());
+      writeString(buf, c.message());
     } else {
       throw new IllegalArgumentException("no wire code for " + e.getClass());
     }
@@ -180,8 +185,88 @@ final class Wire {
         return new ResponseError.NotImplemented(readString(buf));
       case 5:
         return new ResponseError.Forbidden(readString(buf));
+      case 6:
+        return new ResponseError.PortConflict(readPort(buf), readString(buf));
       default:
         throw new CorruptedFrameException("unknown error code " + code);
+    }
+  }
+
+  /** {@code u32 count + (name, value)} strings, in order. */
+  static void writeHeaders(ByteBuf buf, List<Http.Header> headers) {
+    buf.writeInt(headers.size());
+    for (Http.Header h : headers) {
+      writeString(buf, h.name());
+      writeString(buf, h.value());
+    }
+  }
+
+  static List<Http.Header> readHeaders(ByteBuf buf) {
+    int n = readLength(buf, 8);
+    List<Http.Header> out = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(new Http.Header(readString(buf), readString(buf)));
+    }
+    return out;
+  }
+
+  // Filter kinds: stable, never reused. 1 header, 2 path, 3 method, 4 all_of, 5 any_of.
+  static void writeFilter(ByteBuf buf, Http.Filter f) {
+    if (f instanceof Http.Filter.Header h) {
+      buf.writeByte(1);
+      writeString(buf, h.regex());
+    } else if (f instanceof Http.Filter.Path p) {
+      buf.writeByte(2);
+      writeString(buf, p.regex());
+    } else if (f instanceof Http.Filter.Method m) {
+      buf.writeByte(3);
+      writeString(buf, m.method());
+    } else if (f instanceof Http.Filter.AllOf a) {
+      buf.writeByte(4);
+      writeFilters(buf, a.filters());
+    } else if (f instanceof Http.Filter.AnyOf a) {
+      buf.writeByte(5);
+      writeFilters(buf, a.filters());
+    } else {
+      throw new IllegalArgumentException("no wire kind for " + f.getClass());
+    }
+  }
+
+  private static void writeFilters(ByteBuf buf, List<Http.Filter> filters) {
+    buf.writeInt(filters.size());
+    filters.forEach(f -> writeFilter(buf, f));
+  }
+
+  static Http.Filter readFilter(ByteBuf buf) {
+    return readFilter(buf, 1);
+  }
+
+  private static Http.Filter readFilter(ByteBuf buf, int depth) {
+    if (depth > Http.MAX_FILTER_DEPTH) {
+      throw new CorruptedFrameException("HTTP filter nested deeper than " + Http.MAX_FILTER_DEPTH);
+    }
+    int kind = buf.readUnsignedByte();
+    switch (kind) {
+      case 1:
+        return new Http.Filter.Header(readString(buf));
+      case 2:
+        return new Http.Filter.Path(readString(buf));
+      case 3:
+        return new Http.Filter.Method(readString(buf));
+      case 4:
+      case 5: {
+        int n = readLength(buf, 1);
+        if (n == 0) {
+          throw new CorruptedFrameException("empty " + (kind == 4 ? "all_of" : "any_of") + " filter");
+        }
+        List<Http.Filter> fs = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          fs.add(readFilter(buf, depth + 1));
+        }
+        return kind == 4 ? new Http.Filter.AllOf(fs) : new Http.Filter.AnyOf(fs);
+      }
+      default:
+        throw new CorruptedFrameException("unknown HTTP filter kind " + kind);
     }
   }
 

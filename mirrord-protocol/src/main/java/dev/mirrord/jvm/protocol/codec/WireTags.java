@@ -3,6 +3,7 @@ package dev.mirrord.jvm.protocol.codec;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Outgoing;
@@ -98,6 +99,17 @@ public final class WireTags {
           b.writeLong(m.requestId());
           Wire.writeResult(b, m.env(), Wire::writeStringMap);
         });
+    // since 1.4 (Target.RESOLVER_FILES_SINCE)
+    client(0x0012, Target.ResolverFilesRequest.class,
+        b -> new Target.ResolverFilesRequest(b.readLong()), (b, m) -> b.writeLong(m.requestId()));
+    agent(0x8012, Target.ResolverFiles.class,
+        b -> new Target.ResolverFiles(b.readLong(), Wire.readResult(b, Wire::readPayload),
+            Wire.readResult(b, Wire::readPayload)),
+        (b, m) -> {
+          b.writeLong(m.requestId());
+          Wire.writeResult(b, m.resolvConf(), Wire::writePayload);
+          Wire.writeResult(b, m.hosts(), Wire::writePayload);
+        });
 
     // Incoming TCP family 0x0100..
     client(0x0101, Tcp.PortSubscribe.class,
@@ -150,6 +162,47 @@ public final class WireTags {
           b.writeShort(m.localPort());
           Wire.writeString(b, m.sourceAddress());
           b.writeShort(m.sourcePort());
+        });
+
+    // HTTP-filtered incoming family 0x0110.. / 0x8110.. (since 1.5); bodies travel as Tcp.Data/Flow/Close
+    client(0x0110, Http.SubscribeFiltered.class,
+        b -> new Http.SubscribeFiltered(Wire.readPort(b), mode(b.readUnsignedByte()), Wire.readFilter(b)),
+        (b, m) -> {
+          b.writeShort(m.port());
+          b.writeByte(m.mode().code);
+          Wire.writeFilter(b, m.filter());
+        });
+    client(0x0111, Http.Response.class,
+        b -> new Http.Response(b.readLong(), b.readUnsignedByte(), b.readUnsignedShort(), Wire.readString(b),
+            Wire.readHeaders(b), Wire.readBool(b)),
+        (b, m) -> {
+          b.writeLong(m.streamId());
+          b.writeByte(m.version());
+          b.writeShort(m.status());
+          Wire.writeString(b, m.reason());
+          Wire.writeHeaders(b, m.headers());
+          Wire.writeBool(b, m.endOfStream());
+        });
+    both(0x0112, Http.BodyEnd.class, b -> new Http.BodyEnd(b.readLong(), Wire.readHeaders(b)),
+        (b, m) -> {
+          b.writeLong(m.streamId());
+          Wire.writeHeaders(b, m.trailers());
+        });
+    agent(0x8110, Http.Request.class,
+        b -> new Http.Request(b.readLong(), b.readLong(), Wire.readPort(b), Wire.readString(b),
+            b.readUnsignedShort(), b.readUnsignedByte(), Wire.readString(b), Wire.readString(b),
+            Wire.readHeaders(b), Wire.readBool(b)),
+        (b, m) -> {
+          b.writeLong(m.streamId());
+          b.writeLong(m.connectionId());
+          b.writeShort(m.targetPort());
+          Wire.writeString(b, m.sourceAddress());
+          b.writeShort(m.sourcePort());
+          b.writeByte(m.version());
+          Wire.writeString(b, m.method());
+          Wire.writeString(b, m.uri());
+          Wire.writeHeaders(b, m.headers());
+          Wire.writeBool(b, m.endOfStream());
         });
 
     // Outgoing family 0x0200.. (since 1.3); its bytes travel as Tcp.Data/Shutdown/Close/Flow

@@ -305,6 +305,23 @@ class MessageCodecTest {
   }
 
   @Test
+  void an_http_filter_nested_too_deep_or_an_empty_list_is_a_corrupt_frame() {
+    dev.mirrord.jvm.protocol.Http.Filter f = new dev.mirrord.jvm.protocol.Http.Filter.Path("/x");
+    for (int i = 0; i < dev.mirrord.jvm.protocol.Http.MAX_FILTER_DEPTH; i++) {
+      f = new dev.mirrord.jvm.protocol.Http.Filter.AllOf(List.of(f));
+    }
+    assertCorrupt(frameOf(new dev.mirrord.jvm.protocol.Http.SubscribeFiltered(
+        8080, dev.mirrord.jvm.protocol.IncomingMode.STEAL, f), Side.CLIENT), "nested deeper");
+    // any_of with count 0: u16 port, u8 mode, u8 kind 5, u32 0
+    ByteBuf b = Unpooled.buffer().writeInt(2 + 2 + 1 + 1 + 4).writeShort(0x0110).writeShort(8080).writeByte(2)
+        .writeByte(5).writeInt(0);
+    assertCorrupt(ByteBufUtil.getBytes(b), "empty any_of");
+    b.release();
+    assertThatThrownBy(() -> new dev.mirrord.jvm.protocol.Http.Filter.AnyOf(List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void hello_never_prints_its_token() {
     assertThat(new Session.Hello(ProtocolVersion.CURRENT, "s3cret", "x").toString())
         .doesNotContain("s3cret");

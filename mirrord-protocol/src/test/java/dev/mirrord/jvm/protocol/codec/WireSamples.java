@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.protocol.codec;
 
 import dev.mirrord.jvm.protocol.Dns;
+import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.Message;
@@ -106,6 +107,41 @@ public final class WireSamples {
             "outgoing_connect_response_refused",
             new Outgoing.ConnectResponse(23, RemoteResult.err(new ResponseError.RemoteIo(
                 Outgoing.ECONNREFUSED, "Connection refused: 198.18.0.20:5433")))),
-        new Sample("outgoing_data", new Tcp.Data(Outgoing.ID_BIT | 7, Payload.wrap(new byte[] {1, 2, 3}))));
+        new Sample("outgoing_data", new Tcp.Data(Outgoing.ID_BIT | 7, Payload.wrap(new byte[] {1, 2, 3}))),
+        new Sample("resolver_files_request", new Target.ResolverFilesRequest(31)),
+        new Sample(
+            "resolver_files",
+            new Target.ResolverFiles(
+                31,
+                RemoteResult.ok(Payload.wrap(
+                    "nameserver 198.18.0.53\nsearch default.svc.cluster.local\n".getBytes(StandardCharsets.US_ASCII))),
+                RemoteResult.ok(Payload.wrap("198.18.0.10\tpod\n".getBytes(StandardCharsets.US_ASCII))))),
+        new Sample(
+            "resolver_files_errors",
+            new Target.ResolverFiles(
+                32,
+                RemoteResult.err(new ResponseError.Forbidden("cannot read /proc/7/root/etc/resolv.conf")),
+                RemoteResult.err(new ResponseError.NotFound("/proc/7/root/etc/hosts")))),
+        new Sample("http_subscribe_filtered", new Http.SubscribeFiltered(8080, IncomingMode.STEAL,
+            new Http.Filter.AnyOf(List.of(
+                new Http.Filter.Header("^x-dev: alice$"),
+                new Http.Filter.AllOf(List.of(new Http.Filter.Path("^/api/v1"), new Http.Filter.Method("POST"))))))),
+        new Sample("http_subscribe_filtered_mirror",
+            new Http.SubscribeFiltered(8080, IncomingMode.MIRROR, new Http.Filter.Path("/health"))),
+        new Sample("http_request", new Http.Request(Tcp.STEAL_ID_BIT | 9, Tcp.STEAL_ID_BIT | 8, 8080,
+            "198.18.0.100", 51234, Http.HTTP_1_1, "POST", "/api/v1/x?y=1",
+            List.of(new Http.Header("Host", "pod:8080"), new Http.Header("X-Dev", "alice"),
+                new Http.Header("Transfer-Encoding", "chunked")), false)),
+        new Sample("http_request_h2", new Http.Request(Tcp.STEAL_ID_BIT | 10, Tcp.STEAL_ID_BIT | 8, 8080,
+            "fd00::100", 51235, Http.HTTP_2, "GET", "/svc.Echo/Say",
+            List.of(new Http.Header(":method", "GET"), new Http.Header(":path", "/svc.Echo/Say"),
+                new Http.Header("x-dev", "bob")), true)),
+        new Sample("http_response", new Http.Response(Tcp.STEAL_ID_BIT | 9, Http.HTTP_1_1, 200, "OK",
+            List.of(new Http.Header("Content-Length", "5")), false)),
+        new Sample("http_body_end", new Http.BodyEnd(Tcp.STEAL_ID_BIT | 9,
+            List.of(new Http.Header("grpc-status", "0"), new Http.Header("grpc-message", "")))),
+        new Sample("http_body_end_empty", new Http.BodyEnd(Tcp.STEAL_ID_BIT | 9, List.of())),
+        new Sample("port_subscribe_result_conflict", new Tcp.PortSubscribeResult(8080, RemoteResult.err(
+            new ResponseError.PortConflict(8080, "port 8080 is stolen with an HTTP filter by mirrord session s1")))));
   }
 }

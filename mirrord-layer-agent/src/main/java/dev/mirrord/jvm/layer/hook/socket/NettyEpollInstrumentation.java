@@ -22,7 +22,9 @@ import net.bytebuddy.matcher.ElementMatcher;
  * <p>The advice names no Netty type (the layer's own Netty is relocated, so such a name would be
  * rewritten to the shaded copy): it passes {@code this} as an {@code Object} and {@link
  * LayerBridge} reads the port reflectively. The class names are assembled at run time for the same
- * reason: the shade plugin would relocate them as string constants.
+ * reason: the shade plugin would relocate them as string constants. gRPC-java's {@code
+ * grpc-netty-shaded} carries its own copy under {@code io.grpc.netty.shaded.io.netty}: the
+ * listen of a plain gRPC server goes through that one, so both names are hooked.
  */
 public final class NettyEpollInstrumentation {
   private NettyEpollInstrumentation() {}
@@ -31,9 +33,25 @@ public final class NettyEpollInstrumentation {
     return String.join(".", "io", "netty", "channel", "epoll", simpleName);
   }
 
-  /** The hooked types, one per instrumentation of {@link #all()} (for {@code LayerInstaller#hooks}). */
+  /**
+   * The hooked types, the app's Netty's and gRPC-java's shaded copy's, for each instrumentation of
+   * {@link #all()} (for {@code LayerInstaller#hooks}).
+   */
   public static java.util.List<String> types() {
-    return java.util.List.of(epollClass("EpollServerSocketChannel"), epollClass("AbstractEpollChannel"));
+    return java.util.List.of(
+        epollClass("EpollServerSocketChannel"),
+        shaded(epollClass("EpollServerSocketChannel")),
+        epollClass("AbstractEpollChannel"),
+        shaded(epollClass("AbstractEpollChannel")));
+  }
+
+  private static String shaded(String nettyClass) {
+    return String.join(".", "io", "grpc", "netty", "shaded", nettyClass);
+  }
+
+  /** The epoll class {@code simpleName} of the app's Netty, or of gRPC-java's shaded copy of it. */
+  static ElementMatcher.Junction<TypeDescription> epollType(String simpleName) {
+    return named(epollClass(simpleName)).or(named(shaded(epollClass(simpleName))));
   }
 
   /** Both instrumentations: the server channel's bind, and close/peer on every epoll channel. */
@@ -47,7 +65,7 @@ public final class NettyEpollInstrumentation {
 
     @Override
     public ElementMatcher<TypeDescription> typeMatcher() {
-      return named(epollClass("EpollServerSocketChannel"));
+      return epollType("EpollServerSocketChannel");
     }
 
     @Override
@@ -64,7 +82,7 @@ public final class NettyEpollInstrumentation {
 
     @Override
     public ElementMatcher<TypeDescription> typeMatcher() {
-      return named(epollClass("AbstractEpollChannel"));
+      return epollType("AbstractEpollChannel");
     }
 
     @Override

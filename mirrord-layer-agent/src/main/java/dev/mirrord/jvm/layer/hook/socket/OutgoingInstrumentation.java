@@ -18,9 +18,6 @@ import java.util.List;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * The app's outgoing connects (JDK 17 through 25), rewritten by {@link LayerBridge} to the CLI's
@@ -95,26 +92,7 @@ public final class OutgoingInstrumentation {
   }
 
   private static TypeInstrumentation simple(String type, AsmVisitorWrapper... advice) {
-    return new TypeInstrumentation() {
-      @Override
-      public ElementMatcher<TypeDescription> typeMatcher() {
-        return named(type);
-      }
-
-      @Override
-      public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder) {
-        DynamicType.Builder<?> b = builder;
-        for (AsmVisitorWrapper a : advice) {
-          b = b.visit(a);
-        }
-        return b;
-      }
-
-      @Override
-      public String toString() {
-        return "outgoing hooks of " + type;
-      }
-    };
+    return TypeInstrumentation.of(type, "outgoing hooks", advice);
   }
 
   static final class SocketConnectAdvice {

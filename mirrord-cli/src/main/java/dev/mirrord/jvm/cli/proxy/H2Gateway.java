@@ -1,0 +1,513 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import dev.mirrord.jvm.protocol.Http;
+import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.DataFrame;
+import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
+import dev.mirrord.jvm.protocol.relay.EventLoops;
+import dev.mirrord.jvm.protocol.relay.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntUnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CLI's side of HTTP-filtered steal for HTTP/2 ({@code Http.Request} version 20: the client
+ * spoke h2c, e.g. gRPC): each matched stream is replayed to the app as a stream of an h2c (prior
+ * knowledge) connection, one connection per client connection of the target, so the app (a plain
+ * gRPC or h2c server) sees the client's streams multiplexed as the client made them. Request
+ * headers (pseudo-headers first), DATA and trailers go to the app; its response headers, DATA and
+ * trailers (gRPC's {@code grpc-status}) come back as {@code Http.Response} + {@code Tcp.Data} +
+ * {@code Http.BodyEnd}; a reset either way is {@code Tcp.Close(streamId, true)}. Back-pressure:
+ * the app's stream is read only while the agent's connection is writable and the agent has not
+ * paused the stream; the agent's body is paused ({@code Tcp.Flow}) while the app's stream window
+ * (or socket) cannot take it. Everything of one app connection runs on its event loop.
+ */
+final class H2Gateway {
+  private static final Logger logger = LoggerFactory.getLogger(H2Gateway.class);
+
+  /** The windows the CLI gives the app: per stream, and for the connection. */
+  static final int STREAM_WINDOW = 1024 * 1024;
+
+  static final int CONNECTION_WINDOW = 16 * 1024 * 1024;
+
+  private final EventLoopGroup group;
+  private final Transport transport;
+  private final IntUnaryOperator localPortFor;
+  private final AgentLink agent;
+  private final HttpGateway.Ports ports;
+  private final Map<Long, AppConnection> connections = new ConcurrentHashMap<>();
+  private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
+
+  H2Gateway(EventLoopGroup group, IntUnaryOperator localPortFor, AgentLink agent, HttpGateway.Ports ports) {
+    this.group = group;
+    this.transport = Transport.of(group);
+    this.localPortFor = localPortFor;
+    this.agent = agent;
+    this.ports = ports;
+  }
+
+  boolean owns(long id) {
+    return streams.containsKey(id) || connections.containsKey(id);
+  }
+
+  /** A matched HTTP/2 request: a new stream on its client connection's app connection. */
+  void request(Http.Request r) {
+    AppConnection c = connections.computeIfAbsent(r.connectionId(), id -> new AppConnection(id, r));
+    Stream s = new Stream(r, c);
+    streams.put(r.streamId(), s);
+    EventLoops.run(c.loop, () -> c.add(s));
+  }
+
+  /** As {@link HttpGateway#fromAgent}; false (nothing taken) if the id is not one of ours. */
+  boolean fromAgent(Object msg) {
+    long id = msg instanceof Http.BodyEnd e ? e.streamId() : DataFrame.connectionIdOf(msg);
+    Stream s = streams.get(id);
+    if (s != null) {
+      EventLoops.run(s.conn.loop, () -> s.fromAgent(msg));
+      return true;
+    }
+    AppConnection c = connections.get(id);
+    if (c != null) {
+      DataFrame.discard(msg);
+      if (msg instanceof Tcp.Close) {
+        EventLoops.run(c.loop, c::close);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  void agentWritabilityChanged() {
+    for (AppConnection c : connections.values()) {
+      EventLoops.run(c.loop, c::updateReads);
+    }
+  }
+
+  void agentLost() {
+    for (AppConnection c : new ArrayList<>(connections.values())) {
+      EventLoops.run(c.loop, c::close);
+    }
+  }
+
+  private static Http2Settings settings() {
+    return Http2Settings.defaultSettings().initialWindowSize(STREAM_WINDOW).pushEnabled(false)
+        .maxHeaderListSize(64 * 1024);
+  }
+
+  /** The app's h2c connection standing for one client connection of the target. */
+  private final class AppConnection extends ChannelInboundHandlerAdapter {
+    final long connectionId;
+    final Http.Request first;
+    final EventLoop loop = group.next();
+    /** The connection new streams open on; null before the first, or after the app's GOAWAY. */
+    Channel channel;
+    boolean ready;
+    /** Every app connection made (one that sent GOAWAY keeps serving its streams). */
+    final List<Channel> channels = new ArrayList<>();
+    final ArrayDeque<Stream> waiting = new ArrayDeque<>();
+    final Set<Stream> open = new java.util.HashSet<>();
+    boolean closed;
+
+    AppConnection(long connectionId, Http.Request first) {
+      this.connectionId = connectionId;
+      this.first = first;
+    }
+
+    void add(Stream s) {
+      if (closed) {
+        s.fail();
+        return;
+      }
+      open.add(s);
+      if (channel == null) {
+        connect();
+      }
+      if (ready) {
+        s.open(channel);
+      } else {
+        waiting.add(s);
+      }
+    }
+
+    private void connect() {
+      ready = false;
+      LayerConnectionHandler layer = ports.layerFor(first.targetPort());
+      int localPort = localPortFor.applyAsInt(first.targetPort());
+      InetSocketAddress app = new InetSocketAddress(InetAddress.getLoopbackAddress(), localPort);
+      AppConnection self = this;
+      ChannelFuture bound = new Bootstrap()
+          .group(loop)
+          .channel(transport.socketChannel())
+          .option(ChannelOption.TCP_NODELAY, true)
+          .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+          .handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient().initialSettings(settings())
+                  .encoderEnforceMaxConcurrentStreams(true) // the app's limit: streams wait for a slot
+                  .build());
+              ch.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+              ch.pipeline().addLast("app", self);
+            }
+          })
+          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      Channel ch = bound.channel();
+      channel = ch;
+      channels.add(ch);
+      bound.addListener(b -> {
+        if (!b.isSuccess()) {
+          failed(ch, localPort, b.cause());
+          return;
+        }
+        int cliPort = ((InetSocketAddress) ch.localAddress()).getPort();
+        Runnable connect = () -> ch.connect(app).addListener(done -> {
+          if (!done.isSuccess()) {
+            failed(ch, localPort, done.cause());
+          }
+        });
+        if (layer != null) {
+          ch.closeFuture().addListener(f -> layer.deliver(Tcp.IncomingPeer.forget(cliPort)));
+          layer.deliver(new Tcp.IncomingPeer(cliPort, first.sourceAddress(), first.sourcePort()), connect);
+        } else {
+          connect.run();
+        }
+      });
+    }
+
+    private void failed(Channel ch, int localPort, Throwable cause) {
+      logger.warn("cannot reach the app on local port {} for a matched HTTP/2 request from {}:{}: {}", localPort,
+          first.sourceAddress(), first.sourcePort(), cause.getMessage());
+      ch.close();
+      noNewStreams(ch);
+    }
+
+    /** {@code ch} takes no new streams: the waiting ones fail (the agent answers 502). */
+    private void noNewStreams(Channel ch) {
+      if (ch != channel) {
+        return;
+      }
+      channel = null;
+      ready = false;
+      Stream s;
+      while ((s = waiting.poll()) != null) {
+        s.fail();
+      }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      if (ctx.channel() != channel) {
+        return;
+      }
+      ready = true;
+      ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+      Stream s;
+      while ((s = waiting.poll()) != null) {
+        s.open(channel);
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Http2GoAwayFrame) {
+        noNewStreams(ctx.channel()); // its streams finish; the next ones get a new connection
+        if (channel == null && !waiting.isEmpty()) {
+          connect();
+        }
+      }
+      ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      channels.remove(ctx.channel());
+      noNewStreams(ctx.channel());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      logger.debug("h2c app connection for client connection {}: {}", connectionId, cause.toString());
+      if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
+        ctx.close();
+      }
+    }
+
+    void updateReads() {
+      open.forEach(Stream::updateRead);
+    }
+
+    void close() {
+      closed = true;
+      connections.remove(connectionId, this);
+      for (Stream s : new ArrayList<>(open)) {
+        s.end();
+      }
+      waiting.clear();
+      channels.forEach(Channel::close);
+      channels.clear();
+      channel = null;
+    }
+  }
+
+  /** One matched stream, replayed on a stream of the app connection. Confined to its connection's loop. */
+  private final class Stream extends ChannelInboundHandlerAdapter {
+    final Http.Request req;
+    final AppConnection conn;
+    Http2StreamChannel ch;
+    /** Request body parts ({@link ByteBuf}s, then the {@code BodyEnd}) that came before the stream was open. */
+    final ArrayDeque<Object> waiting = new ArrayDeque<>();
+    long waitingBytes;
+    boolean requestEnded;
+    boolean finalHead;
+    boolean done;
+    boolean pausedAgent;
+    boolean pausedByAgent;
+
+    Stream(Http.Request req, AppConnection conn) {
+      this.req = req;
+      this.conn = conn;
+      this.requestEnded = req.endOfStream();
+    }
+
+    long id() {
+      return req.streamId();
+    }
+
+    void open(Channel parent) {
+      new Http2StreamChannelBootstrap(parent).handler(this).open().addListener((Future<Http2StreamChannel> f) -> {
+        if (f.isSuccess()) {
+          attach(f.getNow());
+        } else {
+          logger.debug("cannot open a stream to the app: {}", f.cause().toString());
+          fail();
+        }
+      });
+    }
+
+    private void attach(Http2StreamChannel stream) {
+      if (done) {
+        stream.close();
+        return;
+      }
+      ch = stream;
+      Http2Headers headers = new DefaultHttp2Headers(false);
+      for (Http.Header h : req.headers()) {
+        headers.add(h.name().toLowerCase(Locale.ROOT), h.value());
+      }
+      ch.write(new DefaultHttp2HeadersFrame(headers, req.endOfStream()));
+      Object part;
+      while ((part = waiting.poll()) != null) {
+        writeBody(part);
+      }
+      waitingBytes = 0;
+      flush();
+      updateRead();
+      updateFlow();
+    }
+
+    void fromAgent(Object msg) {
+      if (done) {
+        DataFrame.discard(msg);
+        return;
+      }
+      if (DataFrame.isData(msg)) {
+        ByteBuf bytes = DataFrame.bytesOf(msg);
+        if (ch != null) {
+          writeBody(bytes);
+          flush();
+        } else {
+          waiting.add(bytes);
+          waitingBytes += bytes.readableBytes();
+        }
+        updateFlow();
+      } else if (msg instanceof Http.BodyEnd end) {
+        requestEnded = true;
+        if (ch != null) {
+          writeBody(end);
+          flush();
+        } else {
+          waiting.add(end);
+        }
+      } else if (msg instanceof Tcp.Flow f) {
+        pausedByAgent = f.paused();
+        updateRead();
+      } else if (msg instanceof Tcp.Close) {
+        // The client reset the stream, or went: so does the app's stream.
+        end();
+        if (ch != null) {
+          ch.write(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+          flush();
+        }
+      } else {
+        DataFrame.discard(msg);
+      }
+    }
+
+    private void writeBody(Object part) {
+      if (part instanceof ByteBuf b) {
+        ch.write(new DefaultHttp2DataFrame(b, false));
+      } else if (part instanceof Http.BodyEnd end && end.trailers().isEmpty()) {
+        ch.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+      } else if (part instanceof Http.BodyEnd end) {
+        Http2Headers trailers = new DefaultHttp2Headers(false);
+        end.trailers().forEach(t -> trailers.add(t.name().toLowerCase(Locale.ROOT), t.value()));
+        ch.write(new DefaultHttp2HeadersFrame(trailers, true));
+      }
+    }
+
+    /** On the parent: a stream's channel is inactive, and flushes nothing, once its last frame is written. */
+    private void flush() {
+      ch.parent().flush();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (done) {
+          return;
+        }
+        if (msg instanceof Http2HeadersFrame h && !finalHead) {
+          int status = parseStatus(h.headers());
+          finalHead = status >= 200;
+          agent.send(new Http.Response(id(), Http.HTTP_2, status, "", fields(h.headers()), h.isEndStream()));
+          if (h.isEndStream()) {
+            end();
+          }
+        } else if (msg instanceof Http2HeadersFrame trailers) {
+          agent.send(new Http.BodyEnd(id(), fields(trailers.headers())));
+          end();
+        } else if (msg instanceof Http2DataFrame d) {
+          if (d.content().isReadable()) {
+            agent.sendData(id(), d.content().retain());
+          }
+          if (d.isEndStream()) {
+            agent.send(new Http.BodyEnd(id(), List.of()));
+            end();
+          }
+        } else if (msg instanceof Http2ResetFrame) {
+          agent.send(new Tcp.Close(id(), true));
+          end();
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      updateFlow();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!done) {
+        // The app's connection went in the middle of an answer (or before it): the agent answers 502 or resets.
+        agent.send(new Tcp.Close(id(), true));
+        end();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      logger.debug("stream {} to the app: {}", id(), cause.toString());
+      ctx.close();
+    }
+
+    /** The app's stream is read while the agent's connection can take more and the agent has not paused it. */
+    void updateRead() {
+      if (ch != null && ch.isActive()) {
+        boolean read = done || (agent.writable() && !pausedByAgent);
+        if (ch.config().isAutoRead() != read) {
+          ch.config().setAutoRead(read);
+        }
+      }
+    }
+
+    /** Pauses the agent's body while it waits for the stream past the limit, or the app's window is full. */
+    void updateFlow() {
+      boolean pause = !done && !requestEnded
+          && (waitingBytes > HttpGateway.MAX_WAITING_BODY || (ch != null && !ch.isWritable()));
+      if (pause != pausedAgent) {
+        pausedAgent = pause;
+        agent.send(new Tcp.Flow(id(), pause));
+      }
+    }
+
+    /** Nothing more travels on this stream. */
+    void end() {
+      done = true;
+      streams.remove(id(), this);
+      conn.open.remove(this);
+      waiting.forEach(ReferenceCountUtil::release);
+      waiting.clear();
+      waitingBytes = 0;
+    }
+
+    /** No stream to the app could be had: the agent answers the client 502. */
+    void fail() {
+      if (!done) {
+        agent.send(new Tcp.Close(id(), true));
+        end();
+      }
+    }
+  }
+
+  private static int parseStatus(Http2Headers headers) {
+    try {
+      return Integer.parseInt(String.valueOf(headers.status()));
+    } catch (NumberFormatException e) {
+      return 502;
+    }
+  }
+
+  /** The headers without pseudo-headers ({@code :status} travels as the status). */
+  private static List<Http.Header> fields(Http2Headers headers) {
+    List<Http.Header> out = new ArrayList<>(headers.size());
+    for (Map.Entry<CharSequence, CharSequence> h : headers) {
+      if (!Http2Headers.PseudoHeaderName.hasPseudoHeaderFormat(h.getKey())) {
+        out.add(new Http.Header(h.getKey().toString(), h.getValue().toString()));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,189 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mirrord.jvm.protocol.Http;
+import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.Payload;
+import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.MessageCodec;
+import dev.mirrord.jvm.protocol.codec.Side;
+import dev.mirrord.jvm.protocol.relay.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI's replay of matched HTTP/2 streams: {@code Http.Request} version 20 + body from the "agent" (a recording
+ * channel) becomes a stream of one h2c connection to the app (a Netty h2c server on loopback), and the app's headers,
+ * DATA and trailers come back as {@code Http.Response} + {@code Tcp.Data} + {@code Http.BodyEnd}.
+ */
+class H2GatewayTest {
+  private static final long CONNECTION = 0x4000_0000_0000_0001L;
+
+  private EventLoopGroup loops;
+  private Channel app;
+  private final AtomicInteger appConnections = new AtomicInteger();
+  private final List<String> appSaw = new CopyOnWriteArrayList<>();
+  private final List<Message> toAgent = new CopyOnWriteArrayList<>();
+  private EmbeddedChannel agentChannel;
+  private HttpGateway gateway;
+
+  @BeforeEach
+  void start() throws Exception {
+    loops = Transport.NIO.newGroup(1, new DefaultThreadFactory("test-h2-gateway", true));
+    app = new ServerBootstrap().group(loops).channel(Transport.NIO.serverSocketChannel())
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            appConnections.incrementAndGet();
+            ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
+                new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                  @Override
+                  protected void initChannel(Http2StreamChannel s) {
+                    s.pipeline().addLast(new AppStream());
+                  }
+                }));
+          }
+        }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+    agentChannel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof ByteBuf frame) { // a Tcp.Data frame body, as MessageCodec.encodeData makes it
+          try {
+            toAgent.add(MessageCodec.decode(frame, Side.CLIENT));
+          } finally {
+            frame.release();
+          }
+        } else {
+          toAgent.add((Message) msg);
+        }
+        promise.setSuccess();
+      }
+    });
+    AgentLink link = new AgentLink();
+    link.connected(agentChannel);
+    int appPort = ((InetSocketAddress) app.localAddress()).getPort();
+    gateway = new HttpGateway(loops, port -> appPort, link, port -> null);
+  }
+
+  @AfterEach
+  void stop() {
+    app.close().syncUninterruptibly();
+    loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
+    agentChannel.finishAndReleaseAll();
+  }
+
+  private static Http.Request request(long stream, String method, String path, boolean end) {
+    return new Http.Request(stream, CONNECTION, 50051, "198.18.0.9", 40000, Http.HTTP_2, method, path,
+        List.of(new Http.Header(":method", method), new Http.Header(":scheme", "http"),
+            new Http.Header(":authority", "pod:50051"), new Http.Header(":path", path),
+            new Http.Header("content-type", "application/grpc"), new Http.Header("x-dev", "alice")), end);
+  }
+
+  @Test
+  void streamsOfOneClientConnectionShareOneAppConnectionWithBodiesAndTrailersBothWays() {
+    long a = 0x4000_0000_0000_0002L;
+    long b = 0x4000_0000_0000_0003L;
+    gateway.request(request(a, "POST", "/svc/A", false));
+    gateway.fromAgent(new Tcp.Data(a, Payload.copyOf("hel".getBytes(StandardCharsets.UTF_8))));
+    gateway.request(request(b, "GET", "/svc/fail", true));
+    gateway.fromAgent(new Tcp.Data(a, Payload.copyOf("lo".getBytes(StandardCharsets.UTF_8))));
+    gateway.fromAgent(new Http.BodyEnd(a, List.of(new Http.Header("x-request-trailer", "t1"))));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(a,
+        List.of(new Http.Header("grpc-status", "0")))));
+    assertThat(toAgent).contains(
+        new Http.Response(a, Http.HTTP_2, 200, "", List.of(new Http.Header("content-type", "application/grpc")),
+            false),
+        new Tcp.Data(a, Payload.copyOf("app: /svc/A hello".getBytes(StandardCharsets.UTF_8))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.stream().anyMatch(m ->
+        m instanceof Http.Response r && r.streamId() == b));
+    Http.Response failed = toAgent.stream().filter(m -> m instanceof Http.Response r && r.streamId() == b)
+        .map(Http.Response.class::cast).findFirst().orElseThrow();
+    assertThat(failed.endOfStream()).as("a trailers-only answer").isTrue();
+    assertThat(failed.headers()).contains(new Http.Header("grpc-status", "9"));
+    assertThat(appSaw).containsExactlyInAnyOrder("POST /svc/A x-dev=alice body=hello trailer=t1",
+        "GET /svc/fail x-dev=alice body= trailer=null");
+    assertThat(appConnections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void anAppThatCannotBeReachedGetsTheStreamAborted() {
+    app.close().syncUninterruptibly();
+    long a = 0x4000_0000_0000_0004L;
+    gateway.request(request(a, "GET", "/svc/A", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Close(a, true)));
+  }
+
+  /** The app: answers {@code app: PATH BODY} with a grpc-status trailer, or a trailers-only status 9 for {@code /svc/fail}. */
+  private final class AppStream extends ChannelInboundHandlerAdapter {
+    String head;
+    String trailer;
+    final StringBuilder body = new StringBuilder();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        boolean end = false;
+        if (msg instanceof Http2HeadersFrame h && head == null) {
+          head = h.headers().method() + " " + h.headers().path() + " x-dev=" + h.headers().get("x-dev");
+          end = h.isEndStream();
+        } else if (msg instanceof Http2HeadersFrame t) {
+          trailer = String.valueOf(t.headers().get("x-request-trailer"));
+          end = t.isEndStream();
+        } else if (msg instanceof Http2DataFrame d) {
+          body.append(d.content().toString(StandardCharsets.UTF_8));
+          end = d.isEndStream();
+        }
+        if (!end) {
+          return;
+        }
+        appSaw.add(head + " body=" + body + " trailer=" + trailer);
+        if (head.contains("/svc/fail")) {
+          ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
+              .add("content-type", "application/grpc").add("grpc-status", "9"), true));
+          return;
+        }
+        ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
+            .add("content-type", "application/grpc")));
+        String path = head.split(" ")[1];
+        ctx.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("app: " + path + " " + body,
+            StandardCharsets.UTF_8)));
+        ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().add("grpc-status", "0"), true));
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mirrord.jvm.cli.UserNotices;
+import dev.mirrord.jvm.cli.launch.FakePodAgent;
+import dev.mirrord.jvm.protocol.AgentMessage;
+import dev.mirrord.jvm.protocol.IncomingMode;
+import dev.mirrord.jvm.protocol.ProtocolVersion;
+import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.relay.Transport;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntUnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The CLI's relays to the app, against a real loopback listener: they come from the session's own
+ * loopback address (or {@code [::1]} and a port of the session's range for an app on {@code ::1}
+ * only), and the layer hears of the source port before the app can accept the connection.
+ */
+class IncomingRelayTest {
+  private static final String TOKEN = "t0k3n";
+
+  @TempDir Path tmp;
+  final StringWriter userErr = new StringWriter();
+  final UserNotices notices = new UserNotices(new PrintWriter(userErr, true));
+  FakePodAgent agent;
+  SessionProxy proxy;
+  ServerSocket app;
+
+  @AfterEach
+  void tearDown() throws IOException {
+    if (app != null) {
+      app.close();
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (agent != null) {
+      agent.close();
+    }
+  }
+
+  private TestLayer start(Transport transport, RelayAddresses relays, int port) throws Exception {
+    Path socket = tmp.resolve("agent.sock");
+    agent = FakePodAgent.start(socket, TOKEN, 4242, ProtocolVersion.CURRENT, FakePodAgent.TARGET_ENV);
+    proxy = SessionProxy.start(TOKEN, notices, IntUnaryOperator.identity(), transport, relays);
+    proxy.connectAgent(UnixDomainSocketAddress.of(socket)).get(10, TimeUnit.SECONDS);
+    TestLayer layer = new TestLayer(proxy.port());
+    layer.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "layer a"));
+    assertThat(layer.<AgentMessage>next()).isInstanceOf(Session.HelloOk.class);
+    layer.send(new Tcp.PortSubscribe(port, IncomingMode.MIRROR));
+    assertThat(layer.<Tcp.PortSubscribeResult>next().result().isOk()).isTrue();
+    return layer;
+  }
+
+  private static ServerSocket listen(String host) throws IOException {
+    ServerSocket s = new ServerSocket();
+    s.bind(new InetSocketAddress(host, 0));
+    s.setSoTimeout(10_000);
+    return s;
+  }
+
+  private void newConnection(long id) {
+    agent.send(new Tcp.NewConnection(id, IncomingMode.MIRROR, app.getLocalPort(), "198.18.0.100",
+        50000 + (int) id, "198.18.0.10", app.getLocalPort()));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void relaysComeFromTheSessionsOwnAddressAndTheLayerKnowsTheirPortFirst(Transport transport) throws Exception {
+    RelayAddresses relays = RelayAddresses.pick(new Random(7), Path.of("/proc"));
+    assertThat(relays.v4()).isInstanceOf(Inet4Address.class);
+    assertThat(relays.v4().getAddress()[0]).isEqualTo((byte) 127);
+    assertThat(relays.v4()).as("an address of its own").isNotEqualTo(InetAddress.getByName("127.0.0.1"));
+    app = listen("127.0.0.1");
+    try (TestLayer layer = start(transport, relays, app.getLocalPort())) {
+      for (long id = 1; id <= 3; id++) {
+        newConnection(id);
+        try (Socket accepted = app.accept()) {
+          Tcp.IncomingPeer told = layer.next();
+          assertThat(accepted.getInetAddress()).isEqualTo(relays.v4());
+          assertThat(told).isEqualTo(new Tcp.IncomingPeer(accepted.getPort(), "198.18.0.100", (int) (50000 + id)));
+        }
+      }
+    }
+  }
+
+  @Test
+  void anAppOnIpv6LoopbackOnlyGetsItsRelaysFromTheSessionsIpv6Ports() throws Exception {
+    RelayAddresses relays = new RelayAddresses(InetAddress.getByName("127.83.4.19"), 24000, 24015);
+    app = listen("::1");
+    try (TestLayer layer = start(Transport.preferred(), relays, app.getLocalPort())) {
+      for (long id = 1; id <= 12; id++) {
+        newConnection(id);
+        try (Socket accepted = app.accept()) {
+          assertThat(accepted.getInetAddress()).isEqualTo(InetAddress.getByName("::1"));
+          assertThat(accepted.getPort()).isBetween(24000, 24015);
+          Tcp.IncomingPeer told = layer.next();
+          if (id == 1) {
+            // the first relay tried 127.83.4.19 first and was refused: that mapping is forgotten
+            assertThat(told.localPort()).isNotIn(java.util.stream.IntStream.rangeClosed(24000, 24015).boxed().toList());
+            assertThat(layer.<Tcp.IncomingPeer>next()).isEqualTo(Tcp.IncomingPeer.forget(told.localPort()));
+            told = layer.next();
+          }
+          assertThat(told).isEqualTo(new Tcp.IncomingPeer(accepted.getPort(), "198.18.0.100", (int) (50000 + id)));
+        }
+      }
+    }
+  }
+
+  @Test
+  void withEndAppOnAgentLossEveryLayerIsToldWhyAndClosed() throws Exception {
+    app = listen("127.0.0.1");
+    try (TestLayer layer = start(Transport.preferred(), RelayAddresses.pick(), app.getLocalPort())) {
+      proxy.endAppOnAgentLoss(true);
+      agent.dropClients();
+
+      Session.AgentLog why = layer.next();
+      assertThat(why.level()).isEqualTo(Session.AgentLog.Level.ERROR);
+      assertThat(why.message()).isEqualTo("the mirrord CLI lost its connection to the mirrord agent");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !layer.isOpen());
+      assertThat(userErr.toString().lines()).containsExactly("mirrord: warning: " + SessionProxy.AGENT_LOST_ENDING);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.mirrord.jvm.podagent.stealer;
+
+import dev.mirrord.jvm.protocol.relay.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoop;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sockets that carry unmatched requests of HTTP-filtered steal to the next filtering agent or the
+ * target's own server. Each is created while the calling thread's fsgid is the agent's
+ * pass-through gid ({@code setfsgid(2)}, per thread, through FFM), so that the iptables {@code
+ * owner} match tells them apart from the agent's other traffic (see {@code NatRules.install}).
+ * Without CAP_SETGID the gid stays the agent's own (exempt everywhere): logged once, and the
+ * connection then goes straight to the target's server.
+ */
+final class PassThroughSockets {
+  private static final Logger logger = LoggerFactory.getLogger(PassThroughSockets.class);
+  private static final MethodHandle SETFSGID = setfsgid();
+  private static final AtomicBoolean warned = new AtomicBoolean();
+
+  private PassThroughSockets() {}
+
+  private static MethodHandle setfsgid() {
+    try {
+      Linker linker = Linker.nativeLinker();
+      return linker.downcallHandle(linker.defaultLookup().find("setfsgid").orElseThrow(),
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    } catch (RuntimeException | Error e) {
+      logger.warn("setfsgid is not available ({}): pass-through sockets keep the agent's gid", e.toString());
+      return null;
+    }
+  }
+
+  /** A factory of socket channels for {@code loop} made under {@code gid} (0: the agent's own). */
+  static ChannelFactory<Channel> factory(EventLoop loop, int gid) {
+    Transport transport = Transport.of(loop);
+    return () -> {
+      if (gid == 0 || SETFSGID == null) {
+        return newChannel(transport);
+      }
+      int previous = call(gid);
+      try {
+        if (call(-1) != gid && warned.compareAndSet(false, true)) {
+          logger.warn("cannot set the pass-through gid {} (no CAP_SETGID?): unmatched requests go straight to"
+              + " the target's server, past other filtering sessions", Integer.toUnsignedString(gid));
+        }
+        return newChannel(transport);
+      } finally {
+        call(previous);
+      }
+    };
+  }
+
+  private static Channel newChannel(Transport transport) {
+    try {
+      return transport.socketChannel().getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create a " + transport.socketChannel().getSimpleName(), e);
+    }
+  }
+
+  private static int call(int gid) {
+    try {
+      return (int) SETFSGID.invokeExact(gid);
+    } catch (Throwable t) {
+      throw new IllegalStateException("setfsgid failed", t);
+    }
+  }
+}
