@@ -92,9 +92,10 @@ public final class AotTrainCommand implements Callable<Integer> {
                   layerJar,
                   sessionId,
                   log,
-                  List.of(java.toString(), "-jar", ownJar().toString(), "--version"),
                   new UserNotices(spec.commandLine().getErr()),
-                  List.of()));
+                  List.of()),
+              ExecSession.command(
+                  List.of(java.toString(), "-jar", ownJar().toString(), "--version"), env, layerJar));
       out.println("aot-train: training session ended with " + code);
       if (trainAgent) {
         if (!Files.isRegularFile(agentConfig)) {
