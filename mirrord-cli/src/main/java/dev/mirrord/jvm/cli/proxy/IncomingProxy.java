@@ -407,6 +407,10 @@ final class IncomingProxy {
     boolean closeSent;
     /** Mirror: the remote flow ended; our side is half-closed and we wait for the app to close. */
     boolean draining;
+    /** Mirror: the remote flow ended (or half-closed) and our side is to be half-closed once the app is done. */
+    boolean halfClosePending;
+    /** Mirror of an h2c connection: the streams the app has not finished (null for steal). */
+    final MirroredH2Streams h2;
     /** What the agent sent before the local connect finished. */
     final Queue<Object> early = new ArrayDeque<>();
     long earlyBytes;
@@ -415,6 +419,7 @@ final class IncomingProxy {
       this.nc = nc;
       this.layer = layer;
       this.steal = nc.mode() == IncomingMode.STEAL;
+      this.h2 = steal ? null : new MirroredH2Streams();
     }
 
     void connected() {
@@ -449,15 +454,23 @@ final class IncomingProxy {
 
     private void apply(Object msg) {
       if (DataFrame.isData(msg)) {
-        local.writeAndFlush(DataFrame.bytesOf(msg));
+        ByteBuf bytes = DataFrame.bytesOf(msg);
+        if (h2 != null) {
+          h2.toApp(bytes);
+        }
+        local.writeAndFlush(bytes);
         if (!steal && !local.isWritable()
             && local.unsafe().outboundBuffer() != null
             && local.unsafe().outboundBuffer().totalPendingWriteBytes() > MIRROR_BUFFER_LIMIT) {
           cutMirror("the app reads too slowly");
         }
       } else if (msg instanceof Tcp.Shutdown) {
-        local.writeAndFlush(Unpooled.EMPTY_BUFFER)
-            .addListener(f -> ((SocketChannel) local).shutdownOutput());
+        if (steal) {
+          local.writeAndFlush(Unpooled.EMPTY_BUFFER)
+              .addListener(f -> ((SocketChannel) local).shutdownOutput());
+        } else {
+          halfCloseWhenAppDone();
+        }
       } else if (msg instanceof Tcp.Close c) {
         closeSent = true;
         relays.remove(nc.connectionId());
@@ -472,12 +485,10 @@ final class IncomingProxy {
           // remote flow is handled the same way: the requests captured before it reached the
           // target, and their copies must reach the app too (clients such as wrk end with a RST
           // whenever an answer is still unread).
+          // An h2c copy is half-closed only once the app has answered every stream it was given
+          // (MirroredH2Streams: an HTTP/2 server cancels its open streams at the end of input).
           draining = true;
-          local.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-            if (local.isActive()) {
-              ((SocketChannel) local).shutdownOutput();
-            }
-          });
+          halfCloseWhenAppDone();
           local.eventLoop().schedule(() -> {
             local.close();
           }, MIRROR_DRAIN_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
@@ -488,6 +499,24 @@ final class IncomingProxy {
         pausedByAgent = f.paused();
         updateAutoRead();
       }
+    }
+
+    /** Mirror: half-closes our side now, or once the app has finished the h2c streams it was given. */
+    private void halfCloseWhenAppDone() {
+      if (h2 != null && !h2.appDone()) {
+        if (!halfClosePending) {
+          logger.debug("mirrored connection {}: the remote flow ended; waiting for the app to finish {} h2c streams",
+              nc.connectionId(), h2.openStreams());
+        }
+        halfClosePending = true;
+        return;
+      }
+      halfClosePending = false;
+      local.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+        if (local.isActive()) {
+          ((SocketChannel) local).shutdownOutput();
+        }
+      });
     }
 
     private void cutMirror(String why) {
@@ -514,7 +543,14 @@ final class IncomingProxy {
       ByteBuf buf = (ByteBuf) msg;
       try {
         if (!steal) {
-          return; // mirror: the app's answer goes nowhere
+          // mirror: the app's answer goes nowhere (an h2c copy's answers tell which streams it finished)
+          if (h2 != null) {
+            h2.fromApp(buf);
+            if (halfClosePending && h2.appDone()) {
+              halfCloseWhenAppDone();
+            }
+          }
+          return;
         }
         while (buf.isReadable()) {
           agent.sendData(nc.connectionId(), buf.readRetainedSlice(Math.min(buf.readableBytes(), Tcp.MAX_CHUNK)));
@@ -548,6 +584,9 @@ final class IncomingProxy {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       relays.remove(nc.connectionId());
+      if (h2 != null) {
+        h2.close();
+      }
       if (cliPort > 0) {
         layer.deliver(Tcp.IncomingPeer.forget(cliPort));
       }

@@ -141,4 +141,114 @@ class IncomingRelayTest {
       assertThat(userErr.toString().lines()).containsExactly("mirrord: warning: " + SessionProxy.AGENT_LOST_ENDING);
     }
   }
+
+  /** Frames as an HTTP/2 peer writes them (Netty's frame writer, its own HPACK state). */
+  private static final class H2Bytes implements AutoCloseable {
+    final io.netty.channel.embedded.EmbeddedChannel ch =
+        new io.netty.channel.embedded.EmbeddedChannel(new io.netty.channel.ChannelInboundHandlerAdapter());
+    final io.netty.channel.ChannelHandlerContext ctx = ch.pipeline().firstContext();
+    final io.netty.handler.codec.http2.DefaultHttp2FrameWriter writer =
+        new io.netty.handler.codec.http2.DefaultHttp2FrameWriter();
+
+    H2Bytes preface() {
+      ctx.write(io.netty.handler.codec.http2.Http2CodecUtil.connectionPrefaceBuf());
+      return settings();
+    }
+
+    H2Bytes settings() {
+      writer.writeSettings(ctx, new io.netty.handler.codec.http2.Http2Settings(), ch.newPromise());
+      return this;
+    }
+
+    H2Bytes headers(int stream, boolean endStream, String... nameValues) {
+      io.netty.handler.codec.http2.Http2Headers h = new io.netty.handler.codec.http2.DefaultHttp2Headers();
+      for (int i = 0; i < nameValues.length; i += 2) {
+        h.add(nameValues[i], nameValues[i + 1]);
+      }
+      writer.writeHeaders(ctx, stream, h, 0, endStream, ch.newPromise());
+      return this;
+    }
+
+    H2Bytes data(int stream, String text, boolean endStream) {
+      writer.writeData(ctx, stream, io.netty.buffer.Unpooled.copiedBuffer(text, java.nio.charset.StandardCharsets.UTF_8),
+          0, endStream, ch.newPromise());
+      return this;
+    }
+
+    byte[] take() {
+      ch.flushOutbound();
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      for (Object o; (o = ch.readOutbound()) != null; ) {
+        io.netty.buffer.ByteBuf b = (io.netty.buffer.ByteBuf) o;
+        out.writeBytes(io.netty.buffer.ByteBufUtil.getBytes(b));
+        b.release();
+      }
+      return out.toByteArray();
+    }
+
+    @Override
+    public void close() {
+      writer.close();
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  /** Reads what is there within {@code millis}: the bytes, and whether the end of input came. */
+  private static boolean readUntilEnd(java.io.InputStream in, Socket s, int millis) throws IOException {
+    s.setSoTimeout(millis);
+    byte[] buf = new byte[8192];
+    try {
+      while (true) {
+        if (in.read(buf) < 0) {
+          return true;
+        }
+      }
+    } catch (java.net.SocketTimeoutException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aMirroredH2cCopyIsHalfClosedOnlyOnceTheAppAnsweredEveryStream() throws Exception {
+    app = listen("127.0.0.1");
+    try (TestLayer layer = start(Transport.preferred(), RelayAddresses.pick(), app.getLocalPort());
+        H2Bytes client = new H2Bytes();
+        H2Bytes server = new H2Bytes()) {
+      newConnection(1);
+      try (Socket accepted = app.accept()) {
+        java.io.InputStream in = accepted.getInputStream();
+        // two requests given to the app, then the real client's connection ends (it had its answers from the pod)
+        agent.send(new Tcp.Data(1, dev.mirrord.jvm.protocol.Payload.wrap(client.preface()
+            .headers(1, false, ":method", "POST", ":path", "/a", ":scheme", "http", ":authority", "pod")
+            .data(1, "first", true)
+            .headers(3, true, ":method", "GET", ":path", "/b", ":scheme", "http", ":authority", "pod")
+            .take())));
+        agent.send(new Tcp.Close(1, false));
+        assertThat(readUntilEnd(in, accepted, 700)).as("no end of input while streams 1 and 3 are open").isFalse();
+
+        java.io.OutputStream out = accepted.getOutputStream();
+        out.write(server.settings().headers(1, false, ":status", "200").data(1, "one", true).take());
+        out.flush();
+        assertThat(readUntilEnd(in, accepted, 700)).as("stream 3 is still open").isFalse();
+
+        out.write(server.headers(3, true, ":status", "204").take());
+        out.flush();
+        assertThat(readUntilEnd(in, accepted, 5000)).as("the end of input once the app finished both").isTrue();
+      }
+    }
+  }
+
+  @Test
+  void aMirroredHttp1CopyIsHalfClosedAtOnce() throws Exception {
+    app = listen("127.0.0.1");
+    try (TestLayer layer = start(Transport.preferred(), RelayAddresses.pick(), app.getLocalPort())) {
+      newConnection(1);
+      try (Socket accepted = app.accept()) {
+        agent.send(new Tcp.Data(1, dev.mirrord.jvm.protocol.Payload.wrap(
+            "GET / HTTP/1.1\r\nHost: pod\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+        agent.send(new Tcp.Close(1, false));
+        assertThat(readUntilEnd(accepted.getInputStream(), accepted, 5000)).isTrue();
+      }
+    }
+  }
 }
