@@ -2,6 +2,9 @@
 # bench/startup.sh — how long `mirrord exec` makes a developer wait (issue 14's benchmark). Not a test: prints tables.
 #
 #   sudo bench/startup.sh           RUNS=5 to change the number of runs (medians are printed)
+#   AGENT_TTL=60 sudo bench/startup.sh   runs mirrord with --agent-ttl 60: every run after the first reuses the agent
+#                                   the first one kept (its start is off the path); the kept agent is not counted as
+#                                   a process of the session
 #   BASELINE_JARS=DIR sudo bench/startup.sh   also runs the three jars in DIR (e.g. main's build) as "before", the
 #                                   way main's bin/mirrord starts them (java -XX:+UseSerialGC -Xshare:auto -jar …),
 #                                   alternating with this tree's, so that before and after share the machine's load
@@ -42,6 +45,8 @@ printf 'public class Exit42 { public static void main(String[] a) { System.exit(
 EXIT_APP=("$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto -cp "$BENCH_WORK/exit" Exit42)
 mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp "$PORT" local 600)
 MIRRORD=("$BENCH_ROOT/bin/mirrord" exec --target "pid/$BENCH_POD_PID")
+AGENT_TTL=${AGENT_TTL:-0}
+if ((AGENT_TTL > 0)); then MIRRORD+=(--agent-ttl "$AGENT_TTL"); fi
 BASE=()
 if [[ -n ${BASELINE_JARS:-} ]]; then
   mkdir -p "$BENCH_WORK/base-jars"
@@ -58,9 +63,17 @@ day_ms() { echo $((($1 + TZ_OFFSET_MS) % 86400000)); }
 
 # Pids in the pod namespace before any session: the lab's own server. A session has ended when nothing else runs
 # there and nothing runs in the dev namespace.
-POD_BASELINE=$(ip netns pids "$POD_NS" | sort | tr '\n' ' ')
+# With AGENT_TTL, an agent kept for the next session (its socket is under mirrord-agents/) does not count.
+pod_pids() {
+  local p
+  for p in $(ip netns pids "$POD_NS"); do
+    if ((AGENT_TTL > 0)) && grep -q mirrord-agents "/proc/$p/cmdline" 2>/dev/null; then continue; fi
+    echo "$p"
+  done | sort | tr '\n' ' '
+}
+POD_BASELINE=$(pod_pids)
 session_gone() {
-  [[ -z $(ip netns pids "$LOCAL_NS") ]] && [[ $(ip netns pids "$POD_NS" | sort | tr '\n' ' ') == "$POD_BASELINE" ]]
+  [[ -z $(ip netns pids "$LOCAL_NS") ]] && [[ $(pod_pids) == "$POD_BASELINE" ]]
 }
 # wait_gone -> ms when every process of the session had ended (polled; bounded at 30 s)
 wait_gone() {
@@ -156,6 +169,10 @@ phases() {
   session=$(sed -n 's/.*ExecSession - session \([0-9a-f]*\) in .*/\1/p' "$cli" | head -1)
   agent="$BENCH_WORK/mirrord-$session-agent.log"
   layer="$BENCH_WORK/mirrord-$session-layer.log"
+  local files=()
+  [[ -f $layer ]] && files+=("$layer")
+  [[ -f $agent ]] && files+=("$agent") # none when the session reused a kept agent (AGENT_TTL)
+  files+=("$cli")
   awk -v t0="$t0" -v ret="$t_ret" -v gone="$t_gone" -v tz="$TZ_OFFSET_MS" '
     function hms(s,   p) { split(s, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + substr(p[4], 1, 3) }
     FILENAME ~ /-layer\.log$/ {
@@ -171,6 +188,7 @@ phases() {
       if ($0 ~ /ExecSession - session [0-9a-f]+ in /) session = t
       if ($0 ~ /starting agent:/) agent_start = t
       if ($0 ~ / ready at /) agent_ready = t
+      if ($0 ~ /reusing agent pid /) agent_ready = t
       if ($0 ~ /agent handshake ok/) handshake = t
       if ($0 ~ /imported [0-9]+ of|environment import disabled/) env = t
       if ($0 ~ /ChildProcess - started /) child = t
@@ -179,8 +197,10 @@ phases() {
     }
     END {
       printf "cli_start %d\n", session - t0
-      printf "agent_jvm %d\n", agent_first - agent_start
-      printf "agent_ready %d\n", agent_ready - agent_start
+      if (agent_start) {
+        printf "agent_jvm %d\n", agent_first - agent_start
+        printf "agent_ready %d\n", agent_ready - agent_start
+      }
       printf "handshake %d\n", handshake - agent_ready
       printf "target_env %d\n", env - handshake
       printf "child_spawn %d\n", child - env
@@ -191,7 +211,7 @@ phases() {
       printf "teardown_return %d\n", ret - (child_exit - t0)
       printf "teardown_all %d\n", gone - (child_exit - t0)
       printf "total_return %d\n", ret
-    }' "$layer" "$agent" "$cli"
+    }' "${files[@]}"
 }
 
 # Floor: the JVM's own start, and the CLI jar with and without its AOT cache.
@@ -215,6 +235,8 @@ for ((i = 0; i < RUNS; i++)); do
 done
 
 declare -a A_PLAIN A_MIRRORD A_BASE B_PLAIN B_MIRRORD B_BASE C_MIRRORD C_BASE
+# the last element, or "-" for an empty array (no BASELINE_JARS)
+last() { if (($#)); then echo "${@: -1}"; else echo -; fi; }
 PHASES=""
 BASE_PHASES=""
 for ((i = 1; i <= RUNS; i++)); do
@@ -230,7 +252,7 @@ for ((i = 1; i <= RUNS; i++)); do
     A_BASE+=("$r")
     BASE_PHASES+=$(phases "a-base-$i" "$r")$'\n'
   fi
-  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, before ${A_BASE[-1]:--} (return_ms gone_ms rc)"
+  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, before $(last "${A_BASE[@]}") (return_ms gone_ms rc)"
 done
 for ((i = 1; i <= RUNS; i++)); do
   B_PLAIN+=("$(run_listen "b-plain-$i" "${SERVER[@]}")")
@@ -240,7 +262,7 @@ for ((i = 1; i <= RUNS; i++)); do
     B_BASE+=("$(run_listen "b-base-$i" "${BASE[@]}" -- "${SERVER[@]}")")
     C_BASE+=("$(run_mirrored "c-base-$i" "${BASE[@]}")")
   fi
-  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss]); first mirrored ${C_MIRRORD[-1]} ms; before ${B_BASE[-1]:--}, ${C_BASE[-1]:--} ms"
+  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss]); first mirrored ${C_MIRRORD[-1]} ms; before $(last "${B_BASE[@]}"), $(last "${C_BASE[@]}") ms"
 done
 
 m() { printf '%s\n' "${@:3}" | col "$1" | median; }
@@ -254,6 +276,7 @@ row() { # LABEL PLAIN MIRRORD [BEFORE]
 echo
 echo "## bench/startup.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(bench_machine); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+((AGENT_TTL > 0)) && echo "mirrord runs with --agent-ttl $AGENT_TTL: each run after the first reused the agent kept by the first"
 echo "CLI JVM flags: $BENCH_CLI_FLAGS_TEXT; apps: -XX:+UseParallelGC -Xshare:auto; $RUNS runs each, medians, ms"
 echo
 if [[ ${#BASE[@]} -gt 0 ]]; then

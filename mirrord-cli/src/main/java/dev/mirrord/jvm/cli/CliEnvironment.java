@@ -49,7 +49,8 @@ public record CliEnvironment(
     public AgentLauncher forTarget(
         TargetSpec target, CliEnvironment environment, MirrordConfig config, UserNotices notices) {
       if (target instanceof TargetSpec.Pid) {
-        return LocalAgentLauncher.forThisHost(environment);
+        int ttl = config.agent() == null ? 0 : config.agent().ttlSeconds();
+        return LocalAgentLauncher.forThisHost(environment).keepingAgents(ttl, keptAgentsDir(environment));
       }
       if (target instanceof TargetSpec.Container) {
         return containerLauncher(environment, config, notices);
@@ -62,6 +63,11 @@ public record CliEnvironment(
               target, config.agent(), environment.owner(), java.time.Duration.ofMillis(500)),
           notices);
     }
+  }
+
+  /** Where agents kept between sessions ({@code agent.ttl}) listen and log: {@code <tmp>/mirrord-agents}. */
+  public static java.nio.file.Path keptAgentsDir(CliEnvironment environment) {
+    return environment.tmpDir().resolve("mirrord-agents");
   }
 
   /** {@code container/NAME}: the runtimes on PATH, the agent as a local process or a container. */

@@ -13,6 +13,8 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -85,6 +87,13 @@ public final class PodAgentCommand implements Callable<Integer> {
       description =
           "stdin is not a liveness pipe (in a pod it is closed or absent): do not exit on its EOF")
   boolean noStdin;
+
+  @Option(
+      names = "--remove-on-exit",
+      paramLabel = "FILE",
+      description =
+          "delete FILE when the agent exits (repeatable): the CLI's record of an agent kept between sessions")
+  List<Path> removeOnExit = new ArrayList<>();
 
   @Option(
       names = "--idle-timeout",
@@ -279,6 +288,16 @@ public final class PodAgentCommand implements Callable<Integer> {
       lifecycle.onCleanup("close server on " + server.boundAddress(), server::close);
       // Registered after the server, so it runs before it: the rules go first on every exit path.
       lifecycle.onCleanup("remove steal rules, stop capture", incoming::close);
+      // Last registered, first run: no CLI picks this agent for a session once it is leaving.
+      for (Path file : removeOnExit) {
+        lifecycle.onCleanup("remove " + file, () -> {
+          try {
+            java.nio.file.Files.deleteIfExists(file);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+      }
 
       PrintWriter out = spec.commandLine().getOut();
       out.println(READY_PREFIX + " " + server.boundAddress());

@@ -117,6 +117,14 @@ final class MirrordSession implements AutoCloseable {
     return agentPid;
   }
 
+  /** The agent, which {@link #close()} then leaves alone (an agent kept for the next session, {@code --agent-ttl}). */
+  long keepAgent() {
+    long pid = agentPid;
+    agentPid = -1;
+    watchdogPid = -1; // the agent's, it stays with it
+    return pid;
+  }
+
   long watchdogPid() {
     return watchdogPid;
   }

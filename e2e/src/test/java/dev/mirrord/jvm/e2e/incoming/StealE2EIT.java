@@ -11,6 +11,8 @@ import dev.mirrord.jvm.e2e.apps.TinyHttpApp;
 import dev.mirrord.jvm.e2e.lab.LabProcess;
 import dev.mirrord.jvm.e2e.lab.NetnsLab;
 import dev.mirrord.jvm.e2e.lab.NetnsLabExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -155,6 +157,73 @@ class StealE2EIT {
         }
       }
     }
+  }
+
+  /**
+   * Issue 14, {@code --agent-ttl}: the agent of the first session stays and serves the second (no agent start on the
+   * second run); each session's steal is handed back when that session ends (Ctrl-C, then {@code kill -9} of the CLI),
+   * while the agent stays; the agent leaves once it has been idle for the TTL, and then nothing of it is left.
+   */
+  @Test
+  void aKeptAgentServesTheNextSessionAndEachSessionHandsItsPortBack(NetnsLab lab) throws Exception {
+    IncomingLab in = incoming(lab);
+    String local = in.devNamespace("local");
+    List<String> flags = List.of("--tcp-steal", "--agent-ttl", "10");
+    List<String> app = IncomingLab.java(TinyHttpApp.class, Integer.toString(POD_PORT), "local", "60");
+    long agent;
+    long[] millis = new long[2];
+    for (int run = 0; run < 2; run++) {
+      long t0 = System.nanoTime();
+      try (MirrordSession s = in.mirrord(local, flags, app)) {
+        try {
+          s.awaitApp("^" + TinyHttpApp.READY_PREFIX + POD_PORT + "$", IncomingLab.START);
+          millis[run] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+          assertThat(in.curlPod(POD_PORT, "/run" + run, Duration.ofSeconds(5))).isEqualTo("hello from local: GET /run" + run + "\n");
+          assertThat(agentsInPod(in)).as("one agent in the pod").hasSize(1);
+          // the first session ends with Ctrl-C, the second with kill -9 of the CLI: both hand the port back
+          s.signalCli(run == 0 ? "INT" : "KILL");
+          assertThat(s.process().waitFor(Duration.ofSeconds(15))).as("exit code").isEqualTo(run == 0 ? 130 : 137);
+          String log = Files.readString(s.dir().resolve("mirrord.log"));
+          if (run == 0) {
+            assertThat(s.keepAgent()).as("the first session starts the agent").isPositive();
+            assertThat(log).contains("stays 10 s after each session for the next mirrord exec");
+          } else {
+            assertThat(log).as("the second session reuses it").contains("reusing agent pid " + keptAgent(in) + " for pid/");
+          }
+        } catch (AssertionError | RuntimeException e) {
+          throw new AssertionError(e.getMessage() + "\n" + s.outputForHumans(), e);
+        }
+      }
+      // between and after the sessions: the port is the pod's again, no rule left, the agent still there
+      assertThat(in.curlPod(POD_PORT, "/after" + run, Duration.ofSeconds(5))).isEqualTo("hello from pod: GET /after" + run + "\n");
+      // the kept agent's chains stay with it (only RETURNs: nothing is redirected); the session's redirect is gone
+      assertThat(in.mirrordRules()).as("rules after session %d", run)
+          .noneMatch(r -> r.contains("REDIRECT") || r.contains("--dport"));
+      assertThat(agentsInPod(in)).as("the kept agent").hasSize(1);
+    }
+    agent = keptAgent(in);
+    System.out.printf(Locale.ROOT, "[steal] --agent-ttl: app listening %d ms after mirrord exec started, %d ms when the"
+        + " agent was kept from the first run%n", millis[0], millis[1]);
+    Awaitility.await("the kept agent leaves after 10 s idle").atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(100))
+        .until(() -> !IncomingLab.alive(agent));
+    assertThat(in.mirrordProcessesInPod()).isEmpty();
+    assertThat(in.mirrordRules()).isEmpty();
+    try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir"), "mirrord-agents"))) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .as("the agent's socket and the CLI's record of it are gone with it")
+          .noneMatch(f -> f.endsWith(".sock") || f.endsWith(".agent"));
+    }
+  }
+
+  private static List<String> agentsInPod(IncomingLab in) {
+    return in.mirrordProcessesInPod().stream().filter(p -> p.contains("mirrord-pod-agent")).toList();
+  }
+
+  /** The pid of the one agent process in the pod's namespace. */
+  private static long keptAgent(IncomingLab in) {
+    List<String> agents = agentsInPod(in);
+    assertThat(agents).hasSize(1);
+    return Long.parseLong(agents.get(0).strip().split("\\s+")[0]);
   }
 
   @Test

@@ -71,6 +71,9 @@ final class SessionSetup {
     if (!(target instanceof TargetSpec.Container) && config.agent() != null && config.agent().isContainer()) {
       warnings.add("--agent-container (agent.container) only applies to container/NAME targets; ignored for " + target.describe());
     }
+    if (!(target instanceof TargetSpec.Pid) && config.agent() != null && config.agent().ttlSeconds() > 0) {
+      warnings.add("--agent-ttl (agent.ttl) only applies to pid/N targets; ignored for " + target.describe());
+    }
     if (target.isKubernetes() && config.acceptsInvalidCertificates()) {
       // before the launcher connects: the user sees it before anything is trusted
       notices.warn("-c (accept_invalid_certificates): the Kubernetes API server's TLS certificate is not checked");

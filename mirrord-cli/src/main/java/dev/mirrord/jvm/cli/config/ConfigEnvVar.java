@@ -28,6 +28,7 @@ public enum ConfigEnvVar {
   MIRRORD_AGENT_IMAGE("agent.image: the pod agent's container image"),
   MIRRORD_AGENT_NAMESPACE("agent.namespace: where the agent Job runs (default: the target's)"),
   MIRRORD_AGENT_STARTUP_TIMEOUT("agent.startup_timeout: seconds the agent may take to get ready"),
+  MIRRORD_AGENT_TTL("agent.ttl: seconds a pid/N target's agent stays after its session for the next mirrord exec to reuse"),
   MIRRORD_AGENT_EPHEMERAL("true: like --ephemeral (agent.ephemeral)"),
   MIRRORD_SKIP_BUILD_TOOLS("skip_build_tools: false puts the layer into build tools' own JVMs too"),
   MIRRORD_SKIP_JVMS("like --skip-jvms, comma list of main-class/jar globs"),

@@ -321,14 +321,26 @@ public final class ConfigLoader {
         throw envError(MIRRORD_AGENT_STARTUP_TIMEOUT, t, "1-3600 seconds");
       }
     }
+    Integer ttl = null;
+    String l = get(MIRRORD_AGENT_TTL);
+    if (l != null) {
+      try {
+        ttl = Integer.parseInt(l.strip());
+      } catch (NumberFormatException e) {
+        throw envError(MIRRORD_AGENT_TTL, l, "expected a number of seconds");
+      }
+      if (ttl < 0 || ttl > 3600) {
+        throw envError(MIRRORD_AGENT_TTL, l, "0-3600 seconds");
+      }
+    }
     Boolean ephemeral = bool(MIRRORD_AGENT_EPHEMERAL) ? Boolean.TRUE : null;
     Boolean container = bool(MIRRORD_AGENT_CONTAINER) ? Boolean.TRUE : null;
     String image = get(MIRRORD_AGENT_IMAGE);
     String namespace = get(MIRRORD_AGENT_NAMESPACE);
-    if (image == null && namespace == null && timeout == null && ephemeral == null && container == null) {
+    if (image == null && namespace == null && timeout == null && ephemeral == null && container == null && ttl == null) {
       return null;
     }
-    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral, container);
+    return new MirrordConfig.Agent(image, namespace, timeout, ephemeral, container, ttl);
   }
 
   private MirrordConfig.Layer layerFromEnv() {
@@ -375,6 +387,9 @@ public final class ConfigLoader {
               + ": "
               + cfg.agent().startupTimeout()
               + " (1-3600 seconds); fix the value");
+    }
+    if (cfg.agent() != null && cfg.agent().ttl() != null && (cfg.agent().ttl() < 0 || cfg.agent().ttl() > 3600)) {
+      throw configError(where.apply("agent.ttl") + ": " + cfg.agent().ttl() + " (0-3600 seconds); fix the value");
     }
     if (cfg.agent() != null && cfg.agent().image() != null && cfg.agent().image().isBlank()) {
       throw configError(where.apply("agent.image") + ": empty (expected an image reference); fix the value");

@@ -238,7 +238,8 @@ public record MirrordConfig(
       @JsonProperty("namespace") String namespace,
       @JsonProperty("startup_timeout") Integer startupTimeout,
       @JsonProperty("ephemeral") Boolean ephemeral,
-      @JsonProperty("container") Boolean container) {
+      @JsonProperty("container") Boolean container,
+      @JsonProperty("ttl") Integer ttl) {
     /** The image built from mirrord-pod-agent/Dockerfile; no registry hosts it yet. */
     public static final String DEFAULT_IMAGE = "ghcr.io/mirrord-jvm/mirrord-pod-agent:latest";
 
@@ -249,9 +250,22 @@ public record MirrordConfig(
       return startupTimeout == null ? DEFAULT_STARTUP_TIMEOUT_SECONDS : startupTimeout;
     }
 
-    /** Without {@code container} (not set at this level). */
+    /** Without {@code container} and {@code ttl} (not set at this level). */
     public Agent(String image, String namespace, Integer startupTimeout, Boolean ephemeral) {
-      this(image, namespace, startupTimeout, ephemeral, null);
+      this(image, namespace, startupTimeout, ephemeral, null, null);
+    }
+
+    /** Without {@code ttl} (not set at this level). */
+    public Agent(String image, String namespace, Integer startupTimeout, Boolean ephemeral, Boolean container) {
+      this(image, namespace, startupTimeout, ephemeral, container, null);
+    }
+
+    /**
+     * {@code agent.ttl}: seconds a {@code pid/N} target's agent stays after its session, for the next
+     * {@code mirrord exec} against the same target to reuse (0, the default: it exits with the session).
+     */
+    public int ttlSeconds() {
+      return ttl == null ? 0 : ttl;
     }
 
     public boolean isEphemeral() {
@@ -283,7 +297,8 @@ public record MirrordConfig(
               pick(namespace, o.namespace),
               pick(startupTimeout, o.startupTimeout),
               pick(ephemeral, o.ephemeral),
-              pick(container, o.container));
+              pick(container, o.container),
+              pick(ttl, o.ttl));
     }
   }
 

@@ -16,14 +16,14 @@ import java.util.Set;
  * or {@code {mode, http_filter, port_mapping, ignore_ports}}), {@code feature.network.outgoing}
  * ({@code true/false} or {@code {tcp, udp, filter}}), {@code feature.network.dns} ({@code
  * true/false} or {@code {enabled}}), {@code feature.env} ({@code true/false} or {@code {include,
- * exclude}}), {@code agent.{image, namespace, startup_timeout, ephemeral}}. Every other key is
+ * exclude}}), {@code agent.{image, namespace, startup_timeout, ephemeral, ttl}}. Every other key is
  * dropped with one warning line naming it, never an error: mirrord has many we do not implement.
  */
 final class MirrordLayout {
   private MirrordLayout() {}
 
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
-  private static final Set<String> AGENT_KEYS = Set.of("image", "namespace", "startup_timeout", "ephemeral");
+  private static final Set<String> AGENT_KEYS = Set.of("image", "namespace", "startup_timeout", "ephemeral", "ttl");
   private static final Set<String> HTTP_FILTER_KEYS =
       Set.of("header_filter", "path_filter", "method_filter", "all_of", "any_of", "ports");
 

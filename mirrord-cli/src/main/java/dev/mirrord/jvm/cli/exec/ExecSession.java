@@ -156,7 +156,8 @@ public final class ExecSession {
       proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
       Session.HelloOk agentHello;
       try {
-        agentHello = await(proxy.connectAgent(agent.address()), "the agent handshake");
+        String agentToken = agent.token() != null ? agent.token() : dir.token();
+        agentHello = await(proxy.connectAgent(agent.address(), agentToken), "the agent handshake");
       } catch (MirrordException e) {
         // the transport may know better (e.g. a port-forward the API server refused)
         throw agent.explain(e);

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +75,9 @@ public final class LocalAgentLauncher implements AgentLauncher {
   private final BooleanSupplier isRoot;
   private final CommandPrefix prefix;
   private final Duration readyTimeout;
+  /** {@code agent.ttl}: 0, or seconds the agent stays after each session for the next one ({@link KeptAgents}). */
+  private final int ttlSeconds;
+  private final KeptAgents kept;
 
   /**
    * @param procRoot {@code /proc} (tests pass a temp dir)
@@ -83,10 +87,28 @@ public final class LocalAgentLauncher implements AgentLauncher {
    */
   public LocalAgentLauncher(
       Path procRoot, BooleanSupplier isRoot, CommandPrefix prefix, Duration readyTimeout) {
+    this(procRoot, isRoot, prefix, readyTimeout, 0, null);
+  }
+
+  private LocalAgentLauncher(
+      Path procRoot, BooleanSupplier isRoot, CommandPrefix prefix, Duration readyTimeout, int ttlSeconds, Path keptDir) {
     this.procRoot = Objects.requireNonNull(procRoot, "procRoot");
     this.isRoot = Objects.requireNonNull(isRoot, "isRoot");
     this.prefix = Objects.requireNonNull(prefix, "prefix");
     this.readyTimeout = Objects.requireNonNull(readyTimeout, "readyTimeout");
+    this.ttlSeconds = ttlSeconds;
+    this.kept = ttlSeconds > 0 ? new KeptAgents(keptDir, (pid, socket) -> KeptAgents.runs(procRoot, pid, socket)) : null;
+  }
+
+  /**
+   * This launcher, keeping each agent {@code ttlSeconds} after its session (0: not at all) with
+   * its socket, log and entry in {@code keptDir} ({@code agent.ttl}, see {@link KeptAgents}).
+   */
+  public LocalAgentLauncher keepingAgents(int ttlSeconds, Path keptDir) {
+    if (ttlSeconds < 0) {
+      throw new IllegalArgumentException("ttl " + ttlSeconds);
+    }
+    return new LocalAgentLauncher(procRoot, isRoot, prefix, readyTimeout, ttlSeconds, keptDir);
   }
 
   /** The real launcher: /proc, euid check, nsenter, this JVM's java, the configured agent jar. */
@@ -116,10 +138,83 @@ public final class LocalAgentLauncher implements AgentLauncher {
           ExitCode.NOT_PERMITTED,
           "--target pid/" + pid + " needs root to enter the target's network namespace; run with sudo");
     }
-    List<String> command = new ArrayList<>(prefix.forPid(pid));
+    List<String> agentCommand = prefix.forPid(pid);
+    if (kept != null) {
+      return launchKept(request, pid, agentCommand);
+    }
+    List<String> command = new ArrayList<>(agentCommand);
     command.addAll(List.of("--target-pid", Integer.toString(pid)));
     command.addAll(agentArgs(request));
     return start(command, request, "agent pid %d for pid/" + pid, readyTimeout, () -> {});
+  }
+
+  /**
+   * {@code agent.ttl}: the agent kept for this target and these settings if one can take the session,
+   * else a new one that stays {@link #ttlSeconds} after each session ({@code --no-stdin --idle-timeout}),
+   * listening in the kept-agents directory with a token of its own.
+   */
+  private RunningAgent launchKept(AgentRequest request, int pid, List<String> agentCommand) {
+    String identity =
+        String.join("\u0000", agentCommand)
+            + "\u0000" + jarStamps(agentCommand)
+            + "\u0000ttl=" + ttlSeconds
+            + " flush=" + request.flushConnections()
+            + " grace=" + request.handBackGraceSeconds()
+            + " verbose=" + request.verbose();
+    String key = KeptAgents.key(pid, KeptAgents.startTime(procRoot, pid), identity);
+    kept.purge();
+    try (java.nio.channels.FileLock lock = kept.lock(key)) {
+      Optional<KeptAgents.Entry> reuse = kept.usable(key, ttlSeconds, System.currentTimeMillis());
+      if (reuse.isPresent()) {
+        KeptAgents.Entry e = reuse.get();
+        KeptAgents.Entry inUse = new KeptAgents.Entry(e.name(), e.pid(), e.token(), e.socket(), e.log(), 0);
+        kept.write(inUse);
+        logger.info("reusing agent pid {} for pid/{} (kept {} s after each session; log {})", e.pid(), pid, ttlSeconds, e.log());
+        return new KeptAgent(kept, key, inUse, "agent pid " + e.pid() + " for pid/" + pid + " (reused)", ttlSeconds);
+      }
+      String name = KeptAgents.newName(key);
+      Path socket = kept.dir().resolve(name + ".sock");
+      Path log = kept.dir().resolve(name + ".log");
+      String token = KeptAgents.newToken();
+      AgentRequest own =
+          new AgentRequest(
+              request.target(), socket, token, log, request.verbose(), request.flushConnections(), request.handBackGraceSeconds());
+      List<String> command = new ArrayList<>(agentCommand);
+      command.addAll(List.of("--target-pid", Integer.toString(pid)));
+      command.addAll(agentArgs(own, name));
+      command.addAll(
+          List.of(
+              "--idle-timeout", Integer.toString(ttlSeconds),
+              "--no-stdin",
+              "--remove-on-exit", kept.entryFile(name).toString()));
+      LocalRunningAgent started =
+          (LocalRunningAgent) start(command, own, "agent pid %d for pid/" + pid, readyTimeout, () -> {});
+      KeptAgents.Entry entry = new KeptAgents.Entry(name, started.pid(), token, socket, log, 0);
+      kept.write(entry);
+      logger.info("agent pid {} for pid/{} stays {} s after each session for the next mirrord exec (agent.ttl); log {}",
+          started.pid(), pid, ttlSeconds, log);
+      return new KeptAgent(kept, key, entry, started.describe(), ttlSeconds);
+    } catch (java.io.IOException e) {
+      throw new MirrordException(
+          ExitCode.AGENT_FAILED,
+          "cannot use the kept-agents directory " + kept.dir() + " (" + e.getMessage() + "); fix it, or run with --agent-ttl 0");
+    }
+  }
+
+  /** Size and modification time of every jar in the agent's command: a rebuilt jar is another agent. */
+  private static String jarStamps(List<String> command) {
+    StringBuilder b = new StringBuilder();
+    for (String arg : command) {
+      if (arg.endsWith(".jar")) {
+        try {
+          Path jar = Path.of(arg);
+          b.append(arg).append('=').append(Files.size(jar)).append('@').append(Files.getLastModifiedTime(jar).toMillis()).append(' ');
+        } catch (IOException | RuntimeException e) {
+          b.append(arg).append("=? ");
+        }
+      }
+    }
+    return b.toString();
   }
 
   /**
@@ -128,6 +223,10 @@ public final class LocalAgentLauncher implements AgentLauncher {
    * steal settings.
    */
   public static List<String> agentArgs(AgentRequest request) {
+    return agentArgs(request, String.valueOf(request.socketPath().toAbsolutePath().getParent().getFileName()));
+  }
+
+  private static List<String> agentArgs(AgentRequest request, String sessionId) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -136,7 +235,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
                 "--accept-timeout",
                 Integer.toString(ACCEPT_TIMEOUT_SECONDS),
                 "--session-id",
-                String.valueOf(request.socketPath().toAbsolutePath().getParent().getFileName()),
+                sessionId,
                 "--log-file",
                 request.logFile().toAbsolutePath().toString()));
     if (!request.flushConnections()) {
@@ -421,6 +520,69 @@ public final class LocalAgentLauncher implements AgentLauncher {
     return -1;
   }
 
+  /**
+   * An agent kept between sessions: {@link #close()} leaves it running (its session ends with the
+   * CLI's connection, and the agent removes that session's steal rules then) and notes when, so the
+   * next session knows how much of the TTL is left.
+   */
+  private static final class KeptAgent implements RunningAgent {
+    private final KeptAgents kept;
+    private final String key;
+    private final KeptAgents.Entry entry;
+    private final String description;
+    private final int ttlSeconds;
+    private boolean closed;
+
+    KeptAgent(KeptAgents kept, String key, KeptAgents.Entry entry, String description, int ttlSeconds) {
+      this.kept = kept;
+      this.key = key;
+      this.entry = entry;
+      this.description = description;
+      this.ttlSeconds = ttlSeconds;
+    }
+
+    @Override
+    public SocketAddress address() {
+      return java.net.UnixDomainSocketAddress.of(entry.socket());
+    }
+
+    @Override
+    public String describe() {
+      return description;
+    }
+
+    @Override
+    public String token() {
+      return entry.token();
+    }
+
+    @Override
+    public String logHint() {
+      return entry.log().toString();
+    }
+
+    /** It did not take the session: forgotten (and stopped), so the next run starts a new one. */
+    @Override
+    public MirrordException explain(MirrordException failure) {
+      kept.forget(entry.name());
+      ProcessHandle.of(entry.pid()).ifPresent(ProcessHandle::destroy);
+      return new MirrordException(
+          failure.exitCode(),
+          failure.getMessage() + "; the kept agent pid " + entry.pid() + " is stopped: run again to start a new one",
+          failure);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      kept.released(key, entry, System.currentTimeMillis());
+      logger.info("{} stays up to {} s for the next mirrord exec against this target", description, ttlSeconds);
+    }
+  }
+
   /** The agent process; stdin held open until {@link #close()}. */
   private static final class LocalRunningAgent implements RunningAgent {
     private final Process process;
@@ -445,6 +607,10 @@ public final class LocalAgentLauncher implements AgentLauncher {
     @Override
     public String describe() {
       return description;
+    }
+
+    long pid() {
+      return process.pid();
     }
 
     /** Closes stdin (the agent's signal to exit), then TERM, then KILL. */

@@ -11,6 +11,11 @@ public interface RunningAgent extends AutoCloseable {
   /** For logs, e.g. {@code "agent pid 1234 for pid/42"}. */
   String describe();
 
+  /** The token the agent requires, if not the session's (an agent kept from an earlier session). */
+  default String token() {
+    return null;
+  }
+
   /** Where to read the agent's log, if not the session's agent log file (e.g. a kubectl command). */
   default String logHint() {
     return null;

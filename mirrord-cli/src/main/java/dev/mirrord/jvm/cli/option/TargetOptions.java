@@ -29,6 +29,14 @@ public final class TargetOptions {
   String context;
 
   @Option(
+      names = "--agent-ttl",
+      paramLabel = "SECONDS",
+      description =
+          "pid/N targets: keep the agent for SECONDS after the session, so that the next mirrord exec against the"
+              + " same target reuses it and skips its start (agent.ttl; default 0: the agent exits with the session).")
+  Integer agentTtl;
+
+  @Option(
       names = "--ephemeral",
       description =
           "Run the agent as an ephemeral container in the target pod instead of a Job (agent.ephemeral).")
@@ -82,11 +90,11 @@ public final class TargetOptions {
 
   /** The agent settings the flags set, or null. */
   public dev.mirrord.jvm.cli.config.MirrordConfig.Agent agent() {
-    if (!ephemeral && !agentContainer) {
+    if (!ephemeral && !agentContainer && agentTtl == null) {
       return null;
     }
     return new dev.mirrord.jvm.cli.config.MirrordConfig.Agent(
-        null, null, null, ephemeral ? Boolean.TRUE : null, agentContainer ? Boolean.TRUE : null);
+        null, null, null, ephemeral ? Boolean.TRUE : null, agentContainer ? Boolean.TRUE : null, agentTtl);
   }
 
   /** {@code -c}: true, or null (not set by a flag). */

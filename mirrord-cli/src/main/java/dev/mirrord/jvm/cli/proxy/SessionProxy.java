@@ -173,8 +173,16 @@ public final class SessionProxy implements AutoCloseable {
    *     (PROTOCOL on {@code HelloRejected}, AGENT_FAILED if the connection fails)
    */
   public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address) {
+    return connectAgent(address, token);
+  }
+
+  /**
+   * As {@link #connectAgent(SocketAddress)}, authenticating with {@code agentToken} (an agent kept
+   * from an earlier session has its own token; the layers still use the session's).
+   */
+  public CompletableFuture<Session.HelloOk> connectAgent(SocketAddress address, String agentToken) {
     AgentConnectionHandler handler =
-        new AgentConnectionHandler(token, router, incoming, outgoing, notices, () -> closing, this::agentLost);
+        new AgentConnectionHandler(agentToken, router, incoming, outgoing, notices, () -> closing, this::agentLost);
     CompletableFuture<Session.HelloOk> result = new CompletableFuture<>();
     new Bootstrap()
         .group(group)

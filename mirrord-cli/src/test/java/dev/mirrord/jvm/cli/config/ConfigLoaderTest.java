@@ -156,6 +156,7 @@ class ConfigLoaderTest {
         "{\"verbose\": 1}                            | 'verbose'       | true or false",
         "[]                                          | the top level   | a JSON object",
         "{\"agent\": {\"startup_timeout\": 0}}     | 'agent.startup_timeout' | 1-3600 seconds",
+        "{\"agent\": {\"ttl\": 3601}}             | 'agent.ttl'     | 0-3600 seconds",
         "{\"agent\": {\"image\": \" \"}}           | 'agent.image'   | expected an image reference",
         "{\"agent\": {\"ephemeral\": \"yes\"}}      | 'agent.ephemeral' | true or false",
         "{\"layer\": {\"on_disconnect\": \"die\"}}  | 'layer.on_disconnect' | expected exit or continue",
@@ -198,6 +199,8 @@ class ConfigLoaderTest {
         "MIRRORD_TARGET        | pid/-1  | positive",
         "MIRRORD_AGENT_STARTUP_TIMEOUT | soon | expected a number of seconds",
         "MIRRORD_AGENT_STARTUP_TIMEOUT | 4000 | 1-3600 seconds",
+        "MIRRORD_AGENT_TTL | later | expected a number of seconds",
+        "MIRRORD_AGENT_TTL | -1 | 0-3600 seconds",
         "MIRRORD_AGENT_EPHEMERAL | maybe | expected true or false",
         "MIRRORD_LAYER_ON_DISCONNECT | stay | expected exit or continue",
       })
@@ -270,6 +273,18 @@ class ConfigLoaderTest {
             "MIRRORD_AGENT_EPHEMERAL", "yes");
     assertThat(new ConfigLoader(env).fromEnv().agent()).isEqualTo(new MirrordConfig.Agent("reg/agent:3", "ops", 30, true));
     assertThat(new ConfigLoader(Map.of()).fromEnv().agent()).isNull();
+  }
+
+  @Test
+  void agentTtlComesFromTheFileTheEnvironmentOrTheFlagAndDefaultsToZero() throws IOException {
+    assertThat(MirrordConfig.DEFAULTS.agent().ttlSeconds()).isZero();
+    Path f = file("{\"agent\": {\"ttl\": 30}}");
+    assertThat(new ConfigLoader(Map.of()).load(f, MirrordConfig.EMPTY).agent().ttlSeconds()).isEqualTo(30);
+    assertThat(new ConfigLoader(Map.of("MIRRORD_AGENT_TTL", "45")).load(f, MirrordConfig.EMPTY).agent().ttlSeconds())
+        .isEqualTo(45);
+    MirrordConfig flag =
+        new MirrordConfig(null, null, null, null, null, null, null, null, null, new MirrordConfig.Agent(null, null, null, null, null, 5));
+    assertThat(new ConfigLoader(Map.of("MIRRORD_AGENT_TTL", "45")).load(f, flag).agent().ttlSeconds()).isEqualTo(5);
   }
 
   @Test

@@ -62,8 +62,8 @@ class MirrordLayoutTest {
         "config: mirrord's key 'feature.network.incoming.on_concurrent_steal' is not supported by mirrord for the JVM; ignored",
         "config: mirrord's key 'feature.network.dns.filter' is not supported by mirrord for the JVM; ignored",
         "config: mirrord's key 'feature.env.override' is not supported by mirrord for the JVM; ignored",
-        "config: mirrord's key 'feature.fs' is not supported by mirrord for the JVM; ignored",
-        "config: mirrord's key 'agent.ttl' is not supported by mirrord for the JVM; ignored");
+        "config: mirrord's key 'feature.fs' is not supported by mirrord for the JVM; ignored");
+    assertThat(cfg.agent().ttlSeconds()).as("mirrord's agent.ttl: the agent stays for the next session").isEqualTo(30);
   }
 
   @Test
