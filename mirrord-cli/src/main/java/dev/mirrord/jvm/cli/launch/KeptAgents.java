@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -140,8 +141,8 @@ final class KeptAgents {
   /** The entries whose names start with {@code prefix} (all: ""); unreadable ones are deleted. */
   List<Entry> entries(String prefix) {
     List<Entry> found = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return found;
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || untrusted() != null) {
+      return found; // nothing, or nothing to trust (lock() says why)
     }
     try (var files = Files.list(dir)) {
       for (Path f : files.toList()) {
@@ -267,10 +268,39 @@ final class KeptAgents {
   }
 
   private void ensureDir() throws IOException {
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // another CLI made it just now: checked below like any other
+      }
+    }
+    String problem = untrusted();
+    if (problem != null) {
+      throw new IOException(problem);
     }
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  /**
+   * Why {@link #dir} must not be used, or null: it sits in a shared temp dir, so anyone could have made it first
+   * (with entries pointing the CLI at a socket of theirs). It must be a real directory (no symlink) owned by this
+   * process's user.
+   */
+  String untrusted() {
+    try {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        return dir + " is not a directory";
+      }
+      Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      Object self = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+      if (!owner.equals(self)) {
+        return dir + " belongs to uid " + owner + ", not to this user (uid " + self + "): remove it";
+      }
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return "cannot check " + dir + ": " + e.getMessage();
+    }
   }
 
   /** Whether {@code pid} runs and its command line names {@code socket} (not a recycled pid). */

@@ -121,6 +121,26 @@ class KeptAgentsTest {
   }
 
   @Test
+  void aDirectoryThatIsASymlinkOrNotOursIsNeverReadNorUsed() throws Exception {
+    Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
+    Files.createSymbolicLink(tmp.resolve("mirrord-agents"), elsewhere);
+    KeptAgents a = agents();
+    assertThat(a.untrusted()).contains("is not a directory");
+    Files.writeString(elsewhere.resolve("pid-42-x-1.agent"), "pid=1\ntoken=t\nsocket=/x.sock\nlog=/x.log\n");
+    assertThat(a.entries("")).as("entries of a directory we cannot trust").isEmpty();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.lock(KeptAgents.key(42, "1", "x")))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("is not a directory");
+
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid")), "chown needs root");
+    Path other = Files.createDirectory(tmp.resolve("other"));
+    Files.setAttribute(other, "unix:uid", 65534); // nobody's
+    KeptAgents b = new KeptAgents(other, (pid, socket) -> true);
+    assertThat(b.untrusted()).contains("belongs to uid 65534, not to this user");
+  }
+
+  @Test
   void anUnreadableEntryIsDeletedNotFatal() throws Exception {
     KeptAgents a = agents();
     String key = KeptAgents.key(42, "1", "x");
