@@ -94,9 +94,11 @@ class SessionProxyTest {
     }
     // one agent connection carried everything: one Hello only
     assertThat(agent.received.stream().filter(m -> m instanceof Session.Hello).count()).isEqualTo(1);
+    // each request forwarded under an id of its own; a layer asking after the first answer arrived is answered by the
+    // CLI from it (RequestRouter keeps the target's TargetInfo), so the agent sees one or two of them
     assertThat(agent.received.stream().filter(m -> m instanceof Target.TargetInfoRequest).map(m -> ((Target.TargetInfoRequest) m).requestId()))
         .doesNotHaveDuplicates()
-        .hasSize(2);
+        .hasSizeBetween(1, 2);
   }
 
   @Test
