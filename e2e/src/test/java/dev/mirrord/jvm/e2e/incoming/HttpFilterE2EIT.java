@@ -122,7 +122,7 @@ class HttpFilterE2EIT {
   /**
    * A {@code mirrord.json} in mirrord's own layout (what a team already has): steal with an {@code any_of} filter (a
    * path or a header) on {@code ports: [8084]} only, a {@code port_mapping}, and keys we do not implement (warned
-   * about, one line each). Port 8081, not in {@code ports}, is stolen whole.
+   * about, one line each; mirrord's {@code agent.ttl} is honoured). Port 8081, not in {@code ports}, is stolen whole.
    */
   @Test
   void aMirrordJsonWrittenForMirrordRunsUnchanged(NetnsLab lab) throws Exception {
@@ -145,7 +145,7 @@ class HttpFilterE2EIT {
             "env": true,
             "fs": "read"
           },
-          "agent": {"ttl": 30}
+          "agent": {"ttl": 2}
         }
         """);
     List<String> apps = List.of("bash", "-c", String.join(" ", IncomingLab.java(ShaHttpServerApp.class, "9094", "carol",
@@ -162,9 +162,15 @@ class HttpFilterE2EIT {
         assertThat(in.curlPod(IncomingLab.KEEPALIVE_PORT, "/c", Duration.ofSeconds(5)))
             .isEqualTo("hello from whole: GET /c\n");
         assertThat(carol.stderr()).contains("mirrord: warning: config: mirrord's key 'feature.fs' is not supported")
-            .contains("'agent.ttl'");
+            .doesNotContain("'agent.ttl'");
+        long agent = carol.keepAgent();
         carol.signalCli("INT");
         assertThat(carol.process().waitFor(Duration.ofSeconds(20))).isEqualTo(130);
+        // mirrord's agent.ttl is ours too: the agent stays 2 s for a next session, then leaves with its chains
+        assertThat(java.nio.file.Files.readString(carol.dir().resolve("mirrord.log")))
+            .contains("stays 2 s after each session");
+        org.awaitility.Awaitility.await("the agent leaves after agent.ttl").atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(100)).until(() -> !IncomingLab.alive(agent));
         assertThat(in.mirrordRules()).isEmpty();
       } catch (AssertionError | RuntimeException e) {
         throw new AssertionError(e.getMessage() + "\n--- carol:\n" + carol.outputForHumans(), e);
