@@ -8,6 +8,7 @@ import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
+import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.timeout.IdleState;
@@ -75,6 +76,8 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    // the app sockets this batch of messages writes are flushed once, at its end
+    ReadBatch.begin();
     if (msg instanceof DataFrame data) {
       // Tcp.Data of a relayed connection (ProtocolPipeline.installRelaying): no copy into a record.
       if (handshake.isDone() && outgoing != null && outgoing.fromAgent(data)) {
@@ -167,7 +170,14 @@ final class AgentConnectionHandler extends SimpleChannelInboundHandler<AgentMess
   }
 
   @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    ReadBatch.end();
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    ReadBatch.end();
     if (!handshake.isDone()) {
       handshake.completeExceptionally(
           new MirrordException(

@@ -5,6 +5,7 @@ import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
+import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -395,9 +396,12 @@ final class H2Gateway {
       }
     }
 
-    /** On the parent: a stream's channel is inactive, and flushes nothing, once its last frame is written. */
+    /**
+     * On the parent: a stream's channel is inactive, and flushes nothing, once its last frame is
+     * written. Now, or once at the end of the agent's read batch (headers, data and end in one write).
+     */
     private void flush() {
-      ch.parent().flush();
+      ReadBatch.flush(ch.parent());
     }
 
     @Override

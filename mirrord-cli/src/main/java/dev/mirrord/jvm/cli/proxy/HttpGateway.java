@@ -5,6 +5,7 @@ import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.relay.EventLoops;
+import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -364,8 +365,9 @@ final class HttpGateway {
       channel.write(msg);
     }
 
+    /** Now, or once at the end of the agent's read batch: a request's head, body and end in one write. */
     void flush() {
-      channel.flush();
+      ReadBatch.flush(channel);
     }
 
     void updateRead() {

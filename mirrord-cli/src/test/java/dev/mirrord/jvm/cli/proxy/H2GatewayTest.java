@@ -9,6 +9,7 @@ import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.MessageCodec;
 import dev.mirrord.jvm.protocol.codec.Side;
+import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -144,6 +145,28 @@ class H2GatewayTest {
     long a = 0x4000_0000_0000_0004L;
     gateway.request(request(a, "GET", "/svc/A", true));
     await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Close(a, true)));
+  }
+
+  @Test
+  void aRequestThatArrivesInOneReadBatchOfTheAgentLeavesForTheAppWhenTheBatchEnds() throws Exception {
+    long first = 0x4000_0000_0000_0005L;
+    long batched = 0x4000_0000_0000_0006L;
+    gateway.request(request(first, "GET", "/svc/first", true)); // the app connection is up after this one
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(first,
+        List.of(new Http.Header("grpc-status", "0")))));
+    // as AgentConnectionHandler dispatches one read of the agent's connection: head, body and end
+    loops.next().submit(() -> {
+      ReadBatch.begin();
+      gateway.request(request(batched, "POST", "/svc/B", false));
+      gateway.fromAgent(new Tcp.Data(batched, Payload.copyOf("batched".getBytes(StandardCharsets.UTF_8))));
+      gateway.fromAgent(new Http.BodyEnd(batched, List.of()));
+    }).sync();
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> appSaw.size() == 1);
+    loops.next().execute(ReadBatch::end);
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Data(batched,
+        Payload.copyOf("app: /svc/B batched".getBytes(StandardCharsets.UTF_8)))));
+    assertThat(appSaw).contains("POST /svc/B x-dev=alice body=batched trailer=null");
+    assertThat(appConnections.get()).isEqualTo(1);
   }
 
   /** The app: answers {@code app: PATH BODY} with a grpc-status trailer, or a trailers-only status 9 for {@code /svc/fail}. */

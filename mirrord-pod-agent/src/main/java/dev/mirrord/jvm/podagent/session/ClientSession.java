@@ -11,6 +11,7 @@ import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.DataFrame;
+import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -98,6 +99,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    // the target sockets this batch of messages writes are flushed once, at its end
+    ReadBatch.begin();
     if (msg instanceof DataFrame data) {
       dispatchData(ctx, data);
       return;
@@ -242,7 +245,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    ReadBatch.end();
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    ReadBatch.end();
     state = State.CLOSING;
     if (authenticated) {
       logger.info("client {} disconnected", peer);

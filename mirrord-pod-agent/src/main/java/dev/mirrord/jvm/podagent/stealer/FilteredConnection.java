@@ -647,7 +647,8 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
       }
     }
     if (wrote) {
-      client.flush();
+      // once per batch of the session's messages: an answer's head, body and end in one write
+      dev.mirrord.jvm.protocol.relay.ReadBatch.flush(client);
     }
     for (Exchange e : exchanges) {
       if (e instanceof Flowing f) {

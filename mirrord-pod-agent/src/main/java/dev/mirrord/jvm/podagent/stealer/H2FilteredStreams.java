@@ -412,7 +412,8 @@ final class H2FilteredStreams {
         DataFrame.discard(message);
         return;
       }
-      flushStream(ch);
+      // on the parent, once per batch of the session's messages: headers, data and trailers in one write
+      dev.mirrord.jvm.protocol.relay.ReadBatch.flush(ch.parent());
       updateFlow();
     }
 

@@ -8,6 +8,7 @@ import dev.mirrord.jvm.podagent.iptables.PortRedirector;
 import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -166,6 +167,29 @@ class FilteredConnectionTest {
       out.write("GET /b2 HTTP/1.1\r\nX-Dev: bob\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       assertThat(readAnswers(c.getInputStream(), 1)).contains("pod 1");
       assertThat(bob.requests()).hasSize(1);
+    }
+  }
+
+  @Test
+  void anAnswerThatArrivesInOneReadBatchOfTheSessionIsWrittenOnceAtTheBatchEnd() throws Exception {
+    RecordingSession alice = subscribe("alice", new Http.Filter.Header("x-dev"));
+    try (Socket c = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
+      c.setSoTimeout(10_000);
+      c.getOutputStream().write("GET /mine HTTP/1.1\r\nHost: pod\r\nX-Dev: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      Http.Request req = alice.awaitRequest();
+      byte[] body = "in one batch".getBytes(StandardCharsets.ISO_8859_1);
+      // as ClientSession dispatches one read of its connection: head, body and end, then read-complete
+      alice.loop.execute(() -> {
+        ReadBatch.begin();
+        stealer.fromClient(alice, new Http.Response(req.streamId(), Http.HTTP_1_1, 200, "OK",
+            List.of(new Http.Header("Content-Length", Integer.toString(body.length))), false));
+        stealer.fromClient(alice, new Tcp.Data(req.streamId(), Payload.copyOf(body)));
+        stealer.fromClient(alice, new Http.BodyEnd(req.streamId(), List.of()));
+      });
+      InputStream in = c.getInputStream();
+      await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> in.available() == 0);
+      alice.loop.execute(ReadBatch::end);
+      assertThat(readAnswers(in, 1)).startsWith("HTTP/1.1 200 OK").endsWith("in one batch\n");
     }
   }
 
