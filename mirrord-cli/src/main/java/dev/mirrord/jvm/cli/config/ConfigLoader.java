@@ -309,30 +309,8 @@ public final class ConfigLoader {
   }
 
   private MirrordConfig.Agent agentFromEnv() {
-    Integer timeout = null;
-    String t = get(MIRRORD_AGENT_STARTUP_TIMEOUT);
-    if (t != null) {
-      try {
-        timeout = Integer.parseInt(t);
-      } catch (NumberFormatException e) {
-        throw envError(MIRRORD_AGENT_STARTUP_TIMEOUT, t, "expected a number of seconds");
-      }
-      if (timeout < 1 || timeout > 3600) {
-        throw envError(MIRRORD_AGENT_STARTUP_TIMEOUT, t, "1-3600 seconds");
-      }
-    }
-    Integer ttl = null;
-    String l = get(MIRRORD_AGENT_TTL);
-    if (l != null) {
-      try {
-        ttl = Integer.parseInt(l.strip());
-      } catch (NumberFormatException e) {
-        throw envError(MIRRORD_AGENT_TTL, l, "expected a number of seconds");
-      }
-      if (ttl < 0 || ttl > 3600) {
-        throw envError(MIRRORD_AGENT_TTL, l, "0-3600 seconds");
-      }
-    }
+    Integer timeout = seconds(MIRRORD_AGENT_STARTUP_TIMEOUT, 1, 3600);
+    Integer ttl = seconds(MIRRORD_AGENT_TTL, 0, 3600);
     Boolean ephemeral = bool(MIRRORD_AGENT_EPHEMERAL) ? Boolean.TRUE : null;
     Boolean container = bool(MIRRORD_AGENT_CONTAINER) ? Boolean.TRUE : null;
     String image = get(MIRRORD_AGENT_IMAGE);
@@ -341,6 +319,24 @@ public final class ConfigLoader {
       return null;
     }
     return new MirrordConfig.Agent(image, namespace, timeout, ephemeral, container, ttl);
+  }
+
+  /** A variable holding whole seconds in {@code [min, max]}, or null if unset. */
+  private Integer seconds(ConfigEnvVar var, int min, int max) {
+    String v = get(var);
+    if (v == null) {
+      return null;
+    }
+    int n;
+    try {
+      n = Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw envError(var, v, "expected a number of seconds");
+    }
+    if (n < min || n > max) {
+      throw envError(var, v, min + "-" + max + " seconds");
+    }
+    return n;
   }
 
   private MirrordConfig.Layer layerFromEnv() {
