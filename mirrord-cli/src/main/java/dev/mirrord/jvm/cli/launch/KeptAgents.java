@@ -231,16 +231,23 @@ final class KeptAgents {
 
   /** Deletes the entries (and sockets) of agents that are gone without doing it themselves (killed). Never throws. */
   void purge() {
-    for (Entry e : entries("")) {
-      if (!running.test(e.pid(), e.socket())) {
+    List<String> kept = new ArrayList<>();
+    for (Entry e : entries("")) { // empty for a directory that is not ours
+      if (running.test(e.pid(), e.socket())) {
+        kept.add(e.name());
+      } else {
         forgetGone(e);
       }
+    }
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || untrusted() != null) {
+      return;
     }
     // lock files of keys without agents, unless some CLI holds them right now
     try (var files = Files.list(dir)) {
       for (Path f : files.toList()) {
         String file = f.getFileName().toString();
-        if (file.endsWith(".lock") && entries(file.substring(0, file.length() - ".lock".length()) + "-").isEmpty()) {
+        String keyPrefix = file.endsWith(".lock") ? file.substring(0, file.length() - ".lock".length()) + "-" : null;
+        if (keyPrefix != null && kept.stream().noneMatch(name -> name.startsWith(keyPrefix))) {
           try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
             FileLock l = ch.tryLock();
             if (l != null) {
