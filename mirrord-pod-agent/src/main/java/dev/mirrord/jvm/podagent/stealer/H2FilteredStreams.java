@@ -412,8 +412,8 @@ final class H2FilteredStreams {
         DataFrame.discard(message);
         return;
       }
-      // on the parent, once per batch of the session's messages: headers, data and trailers in one write
-      dev.mirrord.jvm.protocol.relay.ReadBatch.flush(ch.parent());
+      // once per batch of the session's messages: headers, data and trailers in one write
+      flushStreamAtBatchEnd(ch);
       updateFlow();
     }
 
@@ -605,6 +605,11 @@ final class H2FilteredStreams {
    */
   static void flushStream(Http2StreamChannel stream) {
     stream.parent().flush();
+  }
+
+  /** {@link #flushStream}, deferred to the end of the read batch this thread dispatches, if any ({@code ReadBatch}). */
+  static void flushStreamAtBatchEnd(Http2StreamChannel stream) {
+    dev.mirrord.jvm.protocol.relay.ReadBatch.flush(stream.parent());
   }
 
   /** The same frame for another stream (a frame carries its stream); null for what is per hop. */
