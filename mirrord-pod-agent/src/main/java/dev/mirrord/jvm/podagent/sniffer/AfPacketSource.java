@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * --enable-native-access}.
  *
  * <p>Packets are read from a {@code TPACKET_V3} ring mapped into this process ({@link RxRing}: no
- * system call per packet, 64 MiB for bursts). Where the kernel refuses the ring, {@link #open()}
+ * system call per packet, 8 to 64 MiB for bursts). Where the kernel refuses the ring, {@link #open()}
  * logs that once and falls back to one {@code recvfrom} per packet with an {@value
  * #DEFAULT_RECEIVE_BUFFER}-byte socket buffer, which overflows under a flood. Either way each
  * packet comes with its {@code struct sockaddr_ll} (20 bytes; filled by {@code recvfrom}, or stored
@@ -40,6 +40,22 @@ import org.slf4j.LoggerFactory;
  * recvfrom}) so the reading thread can notice it should stop; packets larger than {@value
  * #BUFFER_SIZE} bytes (only possible with BIG TCP) are counted as truncated and skipped, since a
  * cut segment can't be reassembled.
+ *
+ * <p><b>A ring sized to the load.</b> A ring's size is fixed once mapped and all of it counts in
+ * the agent's RSS, so the reading thread replaces it with a smaller one after a quiet window, and
+ * with a larger one when it falls behind ({@link RingSizing}). The
+ * replacement is a second socket, so no packet is lost in the switch and none is seen twice:
+ *
+ * <pre>
+ *  1. new socket: drop-all filter, its queue drained, the new ring mapped, the ports' filter
+ *     (from here on every packet lands in both rings)
+ *  2. the old socket's counters are read for the last time (what it drops from here on, the new
+ *     ring has) and it gets the drop-all filter (from here on packets land only in the new ring)
+ *  3. the reader empties the old ring: until it has been empty for {@value #DRAIN_MILLIS} ms (the
+ *     kernel hands a partly filled block over after 10), remembering a hash of each packet
+ *  4. the old socket is closed (its counters kept); the reader moves to the new ring and skips
+ *     the packets it already saw, those that landed in both rings between 1 and 2
+ * </pre>
  */
 public final class AfPacketSource implements PacketSource {
   private static final Logger logger = LoggerFactory.getLogger(AfPacketSource.class);
@@ -52,6 +68,9 @@ public final class AfPacketSource implements PacketSource {
 
   /** Asked with {@code SO_RCVBUFFORCE}: bursts of a fast client must not overflow the socket. */
   public static final int DEFAULT_RECEIVE_BUFFER = 8 * 1024 * 1024;
+
+  /** How long the old ring stays empty before a replaced ring is closed (step 3 above). */
+  static final int DRAIN_MILLIS = 5 * RxRing.RETIRE_TIMEOUT_MILLIS;
 
   private static final int SOCKADDR_LL_SIZE = 20;
   private static final ValueLayout.OfShort U16_BE =
@@ -79,8 +98,35 @@ public final class AfPacketSource implements PacketSource {
   private long totalFreezes;
   private volatile long truncated;
 
-  private AfPacketSource(int fd) {
+  /** The ports of the last {@link #setPorts}, for a replacement socket. */
+  private Set<Integer> ports = Set.of();
+
+  // The ring's replacement (see the class comment); the reading thread's, but for what lock guards.
+  private final RingSizing sizing;
+
+  /** A replaced ring still being read, and its socket (under lock), or null / -1. */
+  private volatile RxRing draining;
+
+  private int drainingFd = -1;
+  private long drainUntilNanos;
+
+  /** Hashes of what the replaced ring gave since the new one was attached; null when done. */
+  private OverlapFilter overlap;
+
+  private long windowStartNanos = System.nanoTime();
+  private long noResizeUntilNanos;
+
+  /** Set by {@link #stats()} when the kernel dropped packets; the reader then grows the ring. */
+  private volatile boolean dropsSeen;
+
+  private volatile long blocksReleasedBefore;
+  private volatile long truncatedBefore;
+  private volatile int grown;
+  private volatile int shrunk;
+
+  private AfPacketSource(int fd, RingSizing sizing) {
     this.fd = fd;
+    this.sizing = sizing;
   }
 
   /**
@@ -90,7 +136,7 @@ public final class AfPacketSource implements PacketSource {
   public static AfPacketSource open() throws IOException {
     AfPacketSource source = openSocket();
     try {
-      source.ring = RxRing.map(source.fd);
+      source.ring = RxRing.map(source.fd, source.sizing.maxBlocks());
       return source;
     } catch (IOException | RuntimeException e) {
       if (RING_FAILURE_LOGGED.compareAndSet(false, true)) {
@@ -128,10 +174,38 @@ public final class AfPacketSource implements PacketSource {
   /** Ring blocks read so far (0 without a ring), for tests. */
   long ringBlocksReleased() {
     RxRing mapped = ring;
-    return mapped == null ? 0 : mapped.blocksReleased();
+    RxRing old = draining;
+    return blocksReleasedBefore
+        + (mapped == null ? 0 : mapped.blocksReleased())
+        + (old == null ? 0 : old.blocksReleased());
+  }
+
+  /** The current ring's size in MiB (0 without a ring). */
+  public int ringMib() {
+    RxRing mapped = ring;
+    return mapped == null ? 0 : mapped.blockCount() * RxRing.BLOCK_SIZE >> 20;
+  }
+
+  /** How often the ring was replaced with a larger one. */
+  public int ringsGrown() {
+    return grown;
+  }
+
+  /** How often the ring was replaced with a smaller one. */
+  public int ringsShrunk() {
+    return shrunk;
   }
 
   private static AfPacketSource openSocket() throws IOException {
+    return new AfPacketSource(newSocket(), RingSizing.fromProperties());
+  }
+
+  /**
+   * A packet socket that captures nothing yet: the socket captures everything from socket() until
+   * a filter is attached, so the drop-all program goes first, then what slipped in meanwhile is
+   * thrown away (before any ring exists, so it is all in the socket's queue).
+   */
+  private static int newSocket() throws IOException {
     int fd;
     try (Arena call = Arena.ofConfined()) {
       MemorySegment state = Libc.newCallState(call);
@@ -144,18 +218,17 @@ public final class AfPacketSource implements PacketSource {
       if (fd < 0) {
         throw Libc.failure("socket(AF_PACKET)", state);
       }
-    }
-    AfPacketSource source = new AfPacketSource(fd);
-    try {
-      // The socket captures everything from socket() until a filter is attached: attach the
-      // drop-all program first, then throw away what slipped in meanwhile (before any ring
-      // exists, so it is all in the socket's queue).
-      source.setPorts(Set.of());
-      source.drain();
-      return source;
-    } catch (IOException | RuntimeException e) {
-      source.close();
-      throw e;
+      try {
+        attachFilter(fd, Set.of());
+        drain(fd, call, state);
+        // The kernel's counters start at the first read: what it dropped before the filter (the
+        // queue full of packets of ports nobody asked for) is not a loss of captured packets.
+        readCounters(fd, false, call, state);
+        return fd;
+      } catch (IOException | RuntimeException e) {
+        Libc.close(state, fd);
+        throw e;
+      }
     }
   }
 
@@ -167,7 +240,7 @@ public final class AfPacketSource implements PacketSource {
     }
     RxRing mapped = ring;
     if (mapped != null) {
-      return mapped.next(timeoutMillis);
+      return nextFromRing(mapped, timeoutMillis);
     }
     int flags = Libc.MSG_TRUNC;
     if (timeoutMillis <= 0) {
@@ -207,18 +280,174 @@ public final class AfPacketSource implements PacketSource {
     }
   }
 
+  /**
+   * The ring's next packet: from a replaced ring while it drains, then from the current one without
+   * the packets both held; afterwards, replaces the ring if {@link RingSizing} says so.
+   */
+  private CapturedPacket nextFromRing(RxRing mapped, long timeoutMillis) throws IOException {
+    RxRing old = draining;
+    if (old != null) {
+      CapturedPacket packet = old.next(0);
+      if (packet == null) {
+        long left = drainUntilNanos - System.nanoTime();
+        if (left > 0) {
+          if (timeoutMillis <= 0) {
+            return null;
+          }
+          packet = old.next(Math.min(timeoutMillis, left / 1_000_000 + 1));
+          if (packet == null && drainUntilNanos - System.nanoTime() > 0) {
+            return null;
+          }
+        }
+      }
+      if (packet != null) {
+        drainUntilNanos = System.nanoTime() + DRAIN_MILLIS * 1_000_000L;
+        overlap.record(packet);
+        return packet;
+      }
+      closeDrained();
+      timeoutMillis = 0; // the time was spent on the old ring
+    }
+    CapturedPacket packet = mapped.next(timeoutMillis);
+    OverlapFilter seen = overlap;
+    if (seen != null) {
+      while (packet != null && seen.repeats(packet)) {
+        packet = mapped.next(0);
+      }
+      if (seen.done(System.nanoTime())) {
+        overlap = null;
+        logger.info("capture ring replaced: {}", seen);
+      }
+    }
+    if (draining == null) {
+      resizeIfDue(mapped);
+    }
+    return packet;
+  }
+
+  /** Replaces the ring when {@link RingSizing} says so (at most one check of the window a call). */
+  private void resizeIfDue(RxRing mapped) {
+    long now = System.nanoTime();
+    if (now - noResizeUntilNanos < 0) {
+      return;
+    }
+    int blocks = mapped.blockCount();
+    boolean dropped = dropsSeen;
+    int growAt = RingSizing.growAt(blocks);
+    int backlog =
+        blocks > growAt && blocks < sizing.maxBlocks() && mapped.behindBy(growAt)
+            ? growAt
+            : mapped.backlog();
+    int next = sizing.grown(blocks, backlog, dropped);
+    if (next == 0 && now - windowStartNanos >= sizing.shrinkWindowNanos()) {
+      windowStartNanos = now;
+      next = sizing.shrunk(blocks, mapped.takePeakBacklog());
+    }
+    if (next == 0) {
+      return;
+    }
+    String why =
+        next > blocks
+            ? (dropped ? "the kernel dropped packets" : "the reader fell " + backlog
+                + " of " + blocks + " blocks behind")
+            : "the reader stayed under " + Math.max(1, next / 8) + " blocks behind for "
+                + sizing.shrinkWindowNanos() / 1_000_000_000L + " s";
+    try {
+      replaceRing(mapped, next);
+      long droppedSoFar;
+      synchronized (lock) {
+        droppedSoFar = totalDropped;
+      }
+      logger.info(
+          "capture ring {} to {} MiB ({}; replaced in {} ms; {} packets dropped by the kernel so"
+              + " far)",
+          next > blocks ? "grown" : "shrunk",
+          (long) next * RxRing.BLOCK_SIZE >> 20,
+          why,
+          (System.nanoTime() - now) / 1_000_000,
+          droppedSoFar);
+    } catch (IOException | RuntimeException e) {
+      // Keeps the ring it has; tried again a window later.
+      noResizeUntilNanos = now + sizing.shrinkWindowNanos();
+      logger.warn(
+          "could not replace the {} MiB capture ring with one of {} MiB ({}): {}",
+          (long) blocks * RxRing.BLOCK_SIZE >> 20,
+          (long) next * RxRing.BLOCK_SIZE >> 20,
+          why,
+          e.toString());
+    }
+  }
+
+  /** Steps 1 and 2 of the class comment: a new socket with a ring of {@code blocks}. */
+  private void replaceRing(RxRing mapped, int blocks) throws IOException {
+    synchronized (lock) {
+      int oldFd = openFd();
+      int newFd = newSocket();
+      RxRing newRing = null;
+      try {
+        newRing = RxRing.map(newFd, blocks);
+        attachFilter(newFd, ports);
+        // What the old ring drops from here on, the new one has: its last counters are read now.
+        accumulate(oldFd, true);
+        attachFilter(oldFd, Set.of());
+      } catch (IOException | RuntimeException e) {
+        if (newRing != null) {
+          newRing.close();
+        }
+        try (Arena call = Arena.ofConfined()) {
+          Libc.close(Libc.newCallState(call), newFd);
+        }
+        attachFilter(oldFd, ports); // in case the drop-all went on before the failure
+        throw e;
+      }
+      if (blocks > mapped.blockCount()) {
+        grown++;
+      } else {
+        shrunk++;
+      }
+      dropsSeen = false;
+      drainingFd = oldFd;
+      draining = mapped;
+      drainUntilNanos = System.nanoTime() + DRAIN_MILLIS * 1_000_000L;
+      overlap = new OverlapFilter(System.nanoTime());
+      fd = newFd;
+      ring = newRing;
+      windowStartNanos = System.nanoTime();
+      mapped.takePeakBacklog();
+    }
+  }
+
+  /** Step 4 of the class comment: the replaced ring is empty; its socket goes. */
+  private void closeDrained() {
+    synchronized (lock) {
+      RxRing old = draining;
+      int oldFd = drainingFd;
+      blocksReleasedBefore += old.blocksReleased();
+      truncatedBefore += old.truncated();
+      draining = null;
+      drainingFd = -1;
+      old.close();
+      try (Arena call = Arena.ofConfined()) {
+        Libc.close(Libc.newCallState(call), oldFd);
+      }
+    }
+  }
+
   @Override
   public void setPorts(Set<Integer> ports) throws IOException {
-    var program = TcpPortFilter.compile(ports);
     synchronized (lock) {
-      int socket = openFd();
-      try (Arena call = Arena.ofConfined()) {
-        MemorySegment state = Libc.newCallState(call);
-        MemorySegment fprog = TcpPortFilter.toSockFprog(program, call);
-        if (Libc.setsockopt(state, socket, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, fprog, 16)
-            != 0) {
-          throw Libc.failure("setsockopt(SO_ATTACH_FILTER)", state);
-        }
+      attachFilter(openFd(), ports);
+      this.ports = Set.copyOf(ports);
+    }
+  }
+
+  private static void attachFilter(int socket, Set<Integer> ports) throws IOException {
+    var program = TcpPortFilter.compile(ports);
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment state = Libc.newCallState(call);
+      MemorySegment fprog = TcpPortFilter.toSockFprog(program, call);
+      if (Libc.setsockopt(state, socket, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, fprog, 16) != 0) {
+        throw Libc.failure("setsockopt(SO_ATTACH_FILTER)", state);
       }
     }
   }
@@ -239,25 +468,44 @@ public final class AfPacketSource implements PacketSource {
     synchronized (lock) {
       int socket = openFd();
       RxRing mapped = ring;
-      int size = mapped != null ? 12 : 8;
-      try (Arena call = Arena.ofConfined()) {
-        MemorySegment state = Libc.newCallState(call);
-        MemorySegment value = call.allocate(12, 4);
-        MemorySegment length = call.allocate(ValueLayout.JAVA_INT);
-        length.set(ValueLayout.JAVA_INT, 0, size);
-        if (Libc.getsockopt(state, socket, Libc.SOL_PACKET, Libc.PACKET_STATISTICS, value, length)
-            != 0) {
-          throw Libc.failure("getsockopt(PACKET_STATISTICS)", state);
-        }
-        totalReceived += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 0));
-        totalDropped += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 4));
-        if (mapped != null) {
-          totalFreezes += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 8));
-        }
-        long cut = truncated + (mapped != null ? mapped.truncated() : 0);
-        return new Stats(totalReceived, totalDropped, cut, totalFreezes);
+      long droppedBefore = totalDropped;
+      accumulate(socket, mapped != null);
+      RxRing old = draining; // its counters were read when the new ring took over
+      if (mapped != null && totalDropped > droppedBefore) {
+        dropsSeen = true;
+      }
+      long cut =
+          truncated
+              + truncatedBefore
+              + (mapped != null ? mapped.truncated() : 0)
+              + (old != null ? old.truncated() : 0);
+      return new Stats(totalReceived, totalDropped, cut, totalFreezes);
+    }
+  }
+
+  /** Adds {@code socket}'s counters since their last read to the totals. */
+  private void accumulate(int socket, boolean withRing) throws IOException {
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment value = readCounters(socket, withRing, call, Libc.newCallState(call));
+      totalReceived += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 0));
+      totalDropped += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 4));
+      if (withRing) {
+        totalFreezes += Integer.toUnsignedLong(value.get(ValueLayout.JAVA_INT, 8));
       }
     }
+  }
+
+  /** {@code PACKET_STATISTICS} since the last read (which the kernel resets). */
+  private static MemorySegment readCounters(
+      int socket, boolean withRing, Arena call, MemorySegment state) throws IOException {
+    MemorySegment value = call.allocate(12, 4);
+    MemorySegment length = call.allocate(ValueLayout.JAVA_INT);
+    length.set(ValueLayout.JAVA_INT, 0, withRing ? 12 : 8);
+    if (Libc.getsockopt(state, socket, Libc.SOL_PACKET, Libc.PACKET_STATISTICS, value, length)
+        != 0) {
+      throw Libc.failure("getsockopt(PACKET_STATISTICS)", state);
+    }
+    return value;
   }
 
   @Override
@@ -272,8 +520,18 @@ public final class AfPacketSource implements PacketSource {
       if (mapped != null) {
         mapped.close(); // unmapped before the socket goes, which frees the ring's pages
       }
+      RxRing old = draining;
+      if (old != null) {
+        old.close();
+        draining = null;
+      }
       try (Arena call = Arena.ofConfined()) {
-        Libc.close(Libc.newCallState(call), socket);
+        MemorySegment state = Libc.newCallState(call);
+        Libc.close(state, socket);
+        if (drainingFd >= 0) {
+          Libc.close(state, drainingFd);
+          drainingFd = -1;
+        }
       }
       try {
         arena.close();
@@ -293,11 +551,30 @@ public final class AfPacketSource implements PacketSource {
   }
 
   /**
-   * Discards whatever is queued now. Bounded: the queue can't refill faster than the filter allows.
+   * Discards whatever is queued on {@code socket} now (only packets captured before the drop-all
+   * filter was attached). Bounded: the queue can't refill faster than the filter allows.
    */
-  private void drain() throws IOException {
-    for (int i = 0; i < 100_000 && next(0) != null; i++) {
-      // Only packets captured before the drop-all filter was attached are in the queue.
+  private static void drain(int socket, Arena call, MemorySegment state) throws IOException {
+    MemorySegment scratch = call.allocate(64);
+    for (int i = 0; i < 100_000; i++) {
+      long length =
+          Libc.recvfrom(
+              state,
+              socket,
+              scratch,
+              scratch.byteSize(),
+              Libc.MSG_TRUNC | Libc.MSG_DONTWAIT,
+              MemorySegment.NULL,
+              MemorySegment.NULL);
+      if (length < 0) {
+        int errno = Libc.errno(state);
+        if (errno == Libc.EAGAIN) {
+          return;
+        }
+        if (errno != Libc.EINTR) {
+          throw new ErrnoException("recvfrom", errno, Libc.strerror(errno));
+        }
+      }
     }
   }
 

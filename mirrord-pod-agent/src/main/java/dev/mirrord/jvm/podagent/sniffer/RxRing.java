@@ -9,16 +9,16 @@ import java.nio.ByteOrder;
 
 /**
  * The {@code TPACKET_V3} receive ring of an {@code AF_PACKET} socket ({@code PACKET_RX_RING},
- * {@code Documentation/networking/packet_mmap.rst}): {@value #BLOCK_COUNT} blocks of {@value
- * #BLOCK_SIZE} bytes mapped into this process, which the kernel fills with packets and hands over
- * one whole block at a time. No system call per packet, and a burst waits in the ring (64 MiB, at
- * about 256 bytes a small segment, or 2.56 s of a stalled reader) instead of overflowing a socket
- * buffer charged 2–4 KiB per packet.
+ * {@code Documentation/networking/packet_mmap.rst}): blocks of {@value #BLOCK_SIZE} bytes mapped
+ * into this process, which the kernel fills with packets and hands over one whole block at a time.
+ * No system call per packet, and a burst waits in the ring (8 to 64 MiB, at about 256 bytes a
+ * small segment) instead of overflowing a socket buffer charged 2–4 KiB per packet. A ring's size
+ * is fixed once mapped; {@link AfPacketSource} replaces it with a larger or smaller one.
  *
  * <pre>
- *  ring = BLOCK_COUNT x BLOCK_SIZE bytes, mmap'ed (MAP_SHARED) from the socket
+ *  ring = blockCount x BLOCK_SIZE bytes, mmap'ed (MAP_SHARED) from the socket
  *  +-------------------+-------------------+-----+-------------------------+
- *  | block 0           | block 1           | ... | block BLOCK_COUNT-1     |
+ *  | block 0           | block 1           | ... | block blockCount-1      |
  *  +-------------------+-------------------+-----+-------------------------+
  *
  *  struct tpacket_block_desc, at the start of a block (hdr.bh1 = struct tpacket_hdr_v1), all u32
@@ -56,30 +56,35 @@ final class RxRing implements AutoCloseable {
   /**
    * Blocks are small and many because the kernel hands a block over after {@value
    * #RETIRE_TIMEOUT_MILLIS} ms however little it holds: under light traffic each block carries 10
-   * ms of packets, so the ring covers {@code BLOCK_COUNT x 10 ms} of a stalled reader (2.56 s with
-   * the default 64 MiB), and its whole size under a flood. A block holds any packet up to 256 KiB
+   * ms of packets, so a ring covers {@code blocks x 10 ms} of a stalled reader (320 ms at 8 MiB,
+   * 2.56 s at 64 MiB), and its whole size under a flood. A block holds any packet up to 256 KiB
    * minus the headers: GSO/GRO super-packets are at most 64 KiB unless BIG TCP is on.
    */
   static final int BLOCK_SIZE = 256 * 1024;
 
   /**
-   * The ring's size in MiB: {@value #RING_MIB_PROPERTY} (1 to 1024, e.g. in the agent's JVM
-   * options file), default {@value #DEFAULT_RING_MIB}. The kernel's pages of the ring count in the
-   * agent's RSS once capture starts, so a smaller ring keeps the agent smaller; but an 8 MiB ring
-   * dropped 6 068 of 270 966 packets under {@code bench/mirror.sh}'s flood on a busy 2-core machine
-   * (and one lost segment ends that connection's mirror: 2 % of the requests reached the app), where
-   * 64 MiB lost none (docs/PERFORMANCE.md, "Agent footprint"). Drops are counted and logged (the
-   * agent's "packet capture lost" lines), never silent.
+   * The largest ring in MiB, and the first: {@value #RING_MIB_PROPERTY} (1 to 1024, e.g. in the
+   * agent's JVM options file), default {@value #DEFAULT_RING_MIB}. The kernel's pages of a ring
+   * count in the agent's RSS for as long as it is mapped, so {@link AfPacketSource} shrinks the
+   * ring after a quiet minute, down to {@value #MIN_RING_MIB_PROPERTY} (default {@value
+   * #DEFAULT_MIN_RING_MIB}), and grows it again when the reader falls behind ({@link
+   * RingSizing}). An 8 MiB ring that could not grow dropped 6 068 of 270 966 packets under {@code
+   * bench/mirror.sh}'s flood on a busy 2-core machine (and one lost segment ends that connection's
+   * mirror), where 64 MiB lost none (docs/PERFORMANCE.md, "Agent footprint"). Drops are counted
+   * and logged (the agent's "packet capture lost" lines), never silent.
    */
   static final String RING_MIB_PROPERTY = "mirrord.capture.ring.mib";
 
   static final int DEFAULT_RING_MIB = 64;
 
-  static final int BLOCK_COUNT = blockCount(System.getProperty(RING_MIB_PROPERTY));
+  /** The smallest ring in MiB; at least the largest: a fixed ring. */
+  static final String MIN_RING_MIB_PROPERTY = "mirrord.capture.ring.min.mib";
 
-  /** Blocks for a ring of {@code mib} MiB (null or out of range: the default). */
-  static int blockCount(String mib) {
-    int m = DEFAULT_RING_MIB;
+  static final int DEFAULT_MIN_RING_MIB = 8;
+
+  /** Blocks for a ring of {@code mib} MiB (null or out of range: {@code defaultMib}). */
+  static int blockCount(String mib, int defaultMib) {
+    int m = defaultMib;
     try {
       if (mib != null) {
         int asked = Integer.parseInt(mib.strip());
@@ -118,6 +123,7 @@ final class RxRing implements AutoCloseable {
       ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
   private final int fd;
+  private final int blockCount;
   private final Arena arena;
   private final MemorySegment ring;
   private final MemorySegment pollFd;
@@ -132,8 +138,15 @@ final class RxRing implements AutoCloseable {
   private volatile long truncated;
   private volatile long blocksReleased;
 
-  private RxRing(int fd, Arena arena, MemorySegment ring) {
+  /** Blocks the kernel had handed over beyond the one just taken, when it was taken. */
+  private int backlog;
+
+  /** The largest {@link #backlog} since {@link #takePeakBacklog}. */
+  private int peakBacklog;
+
+  private RxRing(int fd, int blockCount, Arena arena, MemorySegment ring) {
     this.fd = fd;
+    this.blockCount = blockCount;
     this.arena = arena;
     this.ring = ring;
     this.pollFd = arena.allocate(8, 4);
@@ -157,8 +170,8 @@ final class RxRing implements AutoCloseable {
    *  +----------------+---------------------+
    * </pre>
    */
-  static RxRing map(int fd) throws IOException {
-    long size = (long) BLOCK_SIZE * BLOCK_COUNT;
+  static RxRing map(int fd, int blockCount) throws IOException {
+    long size = (long) BLOCK_SIZE * blockCount;
     try (Arena call = Arena.ofConfined()) {
       MemorySegment state = Libc.newCallState(call);
       MemorySegment version = call.allocate(ValueLayout.JAVA_INT);
@@ -168,9 +181,9 @@ final class RxRing implements AutoCloseable {
       }
       MemorySegment request = call.allocate(28, 4);
       request.set(ValueLayout.JAVA_INT, 0, BLOCK_SIZE);
-      request.set(ValueLayout.JAVA_INT, 4, BLOCK_COUNT);
+      request.set(ValueLayout.JAVA_INT, 4, blockCount);
       request.set(ValueLayout.JAVA_INT, 8, FRAME_SIZE);
-      request.set(ValueLayout.JAVA_INT, 12, BLOCK_SIZE / FRAME_SIZE * BLOCK_COUNT);
+      request.set(ValueLayout.JAVA_INT, 12, BLOCK_SIZE / FRAME_SIZE * blockCount);
       request.set(ValueLayout.JAVA_INT, 16, RETIRE_TIMEOUT_MILLIS);
       request.set(ValueLayout.JAVA_INT, 20, 0);
       request.set(ValueLayout.JAVA_INT, 24, 0);
@@ -197,11 +210,38 @@ final class RxRing implements AutoCloseable {
                   Libc.munmap(Libc.newCallState(unmap), mapped, size);
                 }
               });
-      return new RxRing(fd, arena, ring);
+      return new RxRing(fd, blockCount, arena, ring);
     }
   }
 
-  /** Blocks given back to the kernel so far: {@link #BLOCK_COUNT} of them are one lap. */
+  /** The ring's blocks of {@link #BLOCK_SIZE} bytes. */
+  int blockCount() {
+    return blockCount;
+  }
+
+  /** Blocks handed over and waiting behind the one the reader took last, when it took it. */
+  int backlog() {
+    return backlog;
+  }
+
+  /**
+   * Whether the kernel has handed over at least {@code blocks} blocks beyond the one the reader is
+   * in (1 to {@code blockCount() - 1}): one read of one block's status, cheap enough for every
+   * packet, since the kernel fills blocks in order.
+   */
+  boolean behindBy(int blocks) {
+    long descriptor = (long) ((block + blocks) % blockCount) * BLOCK_SIZE;
+    return ((int) INT.getAcquire(ring, descriptor + BLOCK_STATUS) & TP_STATUS_USER) != 0;
+  }
+
+  /** The largest {@link #backlog()} since the last call. */
+  int takePeakBacklog() {
+    int peak = peakBacklog;
+    peakBacklog = 0;
+    return peak;
+  }
+
+  /** Blocks given back to the kernel so far: {@link #blockCount()} of them are one lap. */
   long blocksReleased() {
     return blocksReleased;
   }
@@ -240,6 +280,8 @@ final class RxRing implements AutoCloseable {
                 + Integer.toUnsignedLong(
                     ring.get(ValueLayout.JAVA_INT, descriptor + BLOCK_FIRST_PACKET));
         blockNanos = System.nanoTime();
+        backlog = waitingAfter(block);
+        peakBacklog = Math.max(peakBacklog, backlog);
         continue;
       }
       if (waited || timeoutMillis <= 0) {
@@ -290,11 +332,24 @@ final class RxRing implements AutoCloseable {
         blockNanos);
   }
 
+  /** Blocks after {@code taken} that are the reader's already, counted until the first that isn't. */
+  private int waitingAfter(int taken) {
+    int waiting = 0;
+    for (int i = 1; i < blockCount; i++) {
+      long descriptor = (long) ((taken + i) % blockCount) * BLOCK_SIZE;
+      if (((int) INT.getAcquire(ring, descriptor + BLOCK_STATUS) & TP_STATUS_USER) == 0) {
+        break;
+      }
+      waiting++;
+    }
+    return waiting;
+  }
+
   /** Gives the current block back to the kernel and moves to the next one. */
   private void release() {
     INT.setRelease(ring, (long) block * BLOCK_SIZE + BLOCK_STATUS, TP_STATUS_KERNEL);
     holding = false;
-    block = (block + 1) % BLOCK_COUNT;
+    block = (block + 1) % blockCount;
     blocksReleased++;
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,48 +34,102 @@ class AfPacketSourceTest {
       })
   void capturedStreamsEqualWhatWasSent(String setup) throws Exception {
     String[] parts = setup.split(" ");
-    Result result = capture(parts[0], parts[1].equals("veth"), parts[2], 3, 200 * 1024, 0);
+    Result result =
+        capture(parts[0], parts[1].equals("veth"), parts[2], 3, 200 * 1024, 0, List.of());
 
     assertThat(result.truncated).as("truncated").isZero();
     System.err.println(setup + ": " + result.stats);
   }
 
   @Test
-  void theDefaultRingIs64MibAndItsSizeCanBeSet() {
-    assertThat(RxRing.blockCount(null) * (long) RxRing.BLOCK_SIZE).isEqualTo(64L << 20);
-    assertThat(RxRing.blockCount("8") * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
-    assertThat(RxRing.blockCount(" 1 ")).isEqualTo(4);
-    assertThat(RxRing.blockCount("0")).as("out of range: the default").isEqualTo(256);
-    assertThat(RxRing.blockCount("lots")).isEqualTo(256);
+  void theRingStartsAt64MibShrinksTo8AndBothCanBeSet() {
+    RingSizing defaults = RingSizing.fromProperties();
+    assertThat(defaults.maxBlocks() * (long) RxRing.BLOCK_SIZE).isEqualTo(64L << 20);
+    assertThat(defaults.minBlocks() * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
+    assertThat(defaults.shrinkWindowNanos()).isEqualTo(60_000_000_000L);
+    assertThat(RxRing.blockCount("8", 64) * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
+    assertThat(RxRing.blockCount(" 1 ", 64)).isEqualTo(4);
+    assertThat(RxRing.blockCount("0", 64)).as("out of range: the default").isEqualTo(256);
+    assertThat(RxRing.blockCount("lots", 8)).isEqualTo(32);
   }
 
   /**
-   * 4 connections of 32 MiB each, sent over about 3 s: the reader walks the ring round several
-   * times (blocks are handed over full, or after 10 ms), and the kernel may not drop a packet on
-   * the way, since one lost segment would end a mirrored stream.
+   * 4 connections of 32 MiB each, sent over about 3 s with a fixed 64 MiB ring: the reader walks
+   * the ring round several times (blocks are handed over full, or after 10 ms), and the kernel may
+   * not drop a packet on the way, since one lost segment would end a mirrored stream.
    */
   @Test
   void aLongStreamWrapsTheRingSeveralTimesWithoutLosingAByte() throws Exception {
-    Result result = capture("ring", false, "127.0.0.1", 4, 32 << 20, 6);
+    Result result = capture("ring", false, "127.0.0.1", 4, 32 << 20, 6, fixedRing(64));
 
-    assertThat(result.blocks)
-        .as("ring blocks read (%d a lap)", RxRing.BLOCK_COUNT)
-        .isGreaterThan(3L * RxRing.BLOCK_COUNT);
+    assertThat(result.blocks).as("ring blocks read (256 a lap)").isGreaterThan(3L * 256);
     assertThat(result.dropped).as("dropped by the kernel").isZero();
+    assertThat(result.ring).as("RING mib grown shrunk").isEqualTo("64 0 0");
     System.err.println("long stream: " + result.stats);
   }
 
   /**
-   * 16 MiB as fast as loopback and the pod's server go: blocks are handed over full rather than by
-   * the 10 ms timeout, and 64 KiB super-packets fill them unevenly. A quarter of the ring, so that
-   * a reader slowed down by a busy machine still keeps up.
+   * 16 MiB as fast as loopback and the pod's server go, with a fixed 64 MiB ring: blocks are
+   * handed over full rather than by the 10 ms timeout, and 64 KiB super-packets fill them
+   * unevenly. A quarter of the ring, so that a reader slowed down by a busy machine still keeps
+   * up.
    */
   @Test
   void theRingCarriesAnUnpacedBurstWithoutLosingAByte() throws Exception {
-    Result result = capture("ring", false, "127.0.0.1", 4, 4 << 20, 0);
+    Result result = capture("ring", false, "127.0.0.1", 4, 4 << 20, 0, fixedRing(64));
 
     assertThat(result.dropped).as("dropped by the kernel").isZero();
     System.err.println("burst: " + result.stats);
+  }
+
+  /**
+   * The ring's life under a changing load, with the shrink window cut to 2 s: it starts at its
+   * largest (32 MiB here), carries a first stream of 4 x 512 KiB and shrinks to its smallest (8
+   * MiB, 32 blocks) when the load is gone. Then the reader falls behind (the subscriber stalls the
+   * capture thread 50 ms) while 4 streams of 6 MiB arrive, paced to about 32 MB/s: the ring is
+   * replaced by a larger one (it grows at 8 blocks behind), and every byte of every stream is
+   * captured, none lost in a switch (a packet the new ring had too is skipped, see {@link
+   * OverlapFilter}). After a quiet window it is back at 8 MiB.
+   */
+  @Test
+  void aRingShrinksWhenQuietAndGrowsWhenTheReaderFallsBehindWithoutLosingAPacket()
+      throws Exception {
+    List<String> options =
+        List.of(
+            "-D" + RxRing.MIN_RING_MIB_PROPERTY + "=8",
+            "-D" + RxRing.RING_MIB_PROPERTY + "=32",
+            "-D" + RingSizing.SHRINK_SECONDS_PROPERTY + "=2",
+            "-Dprobe.watchRing=true",
+            "-Dprobe.stallAtConnection=5",
+            "-Dprobe.stallMillis=50",
+            "-Dprobe.awaitRingMib=8");
+    Result result =
+        capture(
+            "ring",
+            false,
+            "127.0.0.1",
+            List.of(new Phase(4, 512 << 10, 8, null), new Phase(4, 6 << 20, 8, "RINGNOW 8")),
+            options);
+
+    assertThat(result.dropped).as("dropped by the kernel (%s)", result.stats).isZero();
+    String[] ring = result.ring.split("\\s+");
+    assertThat(Integer.parseInt(ring[1])).as("times grown (%s)", result.stats).isPositive();
+    String[] after = result.ringAfter.split("\\s+");
+    assertThat(after[0]).as("MiB after a quiet window (%s)", result.ringAfter).isEqualTo("8");
+    assertThat(Integer.parseInt(after[2])).as("times shrunk (%s)", result.stats).isGreaterThan(1);
+    System.err.println("shrink and grow: " + result.stats);
+  }
+
+  /**
+   * One sender: {@code count} connections of {@code size} bytes, pausing {@code pauseMillis} after
+   * every 64 KiB, started once the capture printed the line {@code awaitBefore} (null: at once).
+   */
+  private record Phase(int count, int size, int pauseMillis, String awaitBefore) {}
+
+  private static List<String> fixedRing(int mib) {
+    return List.of(
+        "-D" + RxRing.RING_MIB_PROPERTY + "=" + mib,
+        "-D" + RxRing.MIN_RING_MIB_PROPERTY + "=" + mib);
   }
 
   /**
@@ -99,16 +154,36 @@ class AfPacketSourceTest {
     source.close(); // twice is harmless
   }
 
-  private record Result(String stats, long dropped, long truncated, long blocks) {}
+  private record Result(
+      String stats,
+      long dropped,
+      long truncated,
+      long blocks,
+      String ring,
+      String ringAfter) {}
 
   /**
    * Runs the capture child ({@code mode}: ring or recvfrom) and the sender, and asserts that the
    * pod's server and the capture both got exactly what was sent.
    */
   private static Result capture(
-      String mode, boolean veth, String target, int count, int size, int pauseMillis)
+      String mode,
+      boolean veth,
+      String target,
+      int count,
+      int size,
+      int pauseMillis,
+      List<String> jvmOptions)
+      throws Exception {
+    return capture(
+        mode, veth, target, List.of(new Phase(count, size, pauseMillis, null)), jvmOptions);
+  }
+
+  private static Result capture(
+      String mode, boolean veth, String target, List<Phase> phases, List<String> jvmOptions)
       throws Exception {
     long seed = System.nanoTime();
+    int count = phases.stream().mapToInt(Phase::count).sum();
     try (NetnsLab lab = new NetnsLab()) {
       String pod = lab.addNamespace("p");
       String client = pod;
@@ -119,8 +194,7 @@ class AfPacketSourceTest {
       NetnsLab.Child capture =
           lab.startJava(
               pod,
-              // The ring these streams were sized for (the default; set here so that the test keeps testing it)
-              List.of("-D" + RxRing.RING_MIB_PROPERTY + "=64"),
+              jvmOptions,
               SnifferProbe.class,
               "capture",
               String.valueOf(PORT),
@@ -130,27 +204,44 @@ class AfPacketSourceTest {
       assertThat(capture.await("SOURCE ", 30)).as("the source in use").isEqualTo("SOURCE " + mode);
       capture.await("READY", 30);
 
-      NetnsLab.Child sender =
-          lab.startJava(
-              client,
-              SnifferProbe.class,
-              "send",
-              target,
-              String.valueOf(PORT),
-              String.valueOf(seed),
-              String.valueOf(count),
-              String.valueOf(size),
-              String.valueOf(pauseMillis));
       List<String> expected = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        expected.add(size + " " + SnifferProbe.sha256(SnifferProbe.payload(seed, i, size)));
-        sender.await("SENT ", 120);
+      for (int p = 0; p < phases.size(); p++) {
+        Phase phase = phases.get(p);
+        if (phase.awaitBefore != null && !capture.seen.contains(phase.awaitBefore)) {
+          capture.await(phase.awaitBefore, 60);
+        }
+        long phaseSeed = seed + 1_000L * p;
+        NetnsLab.Child sender =
+            lab.startJava(
+                client,
+                SnifferProbe.class,
+                "send",
+                target,
+                String.valueOf(PORT),
+                String.valueOf(phaseSeed),
+                String.valueOf(phase.count),
+                String.valueOf(phase.size),
+                String.valueOf(phase.pauseMillis));
+        for (int i = 0; i < phase.count; i++) {
+          expected.add(
+              phase.size
+                  + " "
+                  + SnifferProbe.sha256(SnifferProbe.payload(phaseSeed, i, phase.size)));
+          sender.await("SENT ", 120);
+        }
       }
 
       List<String> served = new ArrayList<>();
       List<String> captured = new ArrayList<>();
       String stats = capture.await("STATS ", 150);
-      capture.await("DONE", 5);
+      capture.await("DONE", 40);
+      String ringLog =
+          Stream.concat(capture.seen.stream(), capture.stderrText().lines())
+              .filter(l -> l.contains("capture ring") || l.contains("packet capture lost"))
+              .map(l -> l.replaceFirst("^.*?(capture ring|packet capture lost)", "$1"))
+              .toList()
+              .toString();
+      stats += " RING " + lineAfter(capture.seen, "RING ") + " " + ringLog;
       for (String line : capture.seen) {
         if (line.startsWith("SERVED ")) {
           served.add(line.substring("SERVED ".length()));
@@ -176,13 +267,24 @@ class AfPacketSourceTest {
       } else {
         assertThat(blocks).as("ring blocks without a ring").isZero();
       }
+      String trackerCounters =
+          capture.seen.stream().filter(l -> l.startsWith("COUNTERS")).findFirst().orElse("");
       return new Result(
-          stats
-              + " "
-              + capture.seen.stream().filter(l -> l.startsWith("COUNTERS")).findFirst().orElse(""),
+          stats + " " + trackerCounters,
           Long.parseLong(counters[2]),
           Long.parseLong(counters[3]),
-          blocks);
+          blocks,
+          lineAfter(capture.seen, "RING "),
+          lineAfter(capture.seen, "RING-AFTER "));
     }
+  }
+
+  /** The rest of the first line of {@code seen} that starts with {@code prefix}, or "". */
+  private static String lineAfter(List<String> seen, String prefix) {
+    return seen.stream()
+        .filter(l -> l.startsWith(prefix))
+        .map(l -> l.substring(prefix.length()))
+        .findFirst()
+        .orElse("");
   }
 }

@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A child-JVM program for {@link AfPacketSourceTest}, started with {@code ip netns exec NS java ...
@@ -29,7 +31,13 @@ import java.util.concurrent.TimeUnit;
  *       default, or {@code recvfrom}) + {@link TcpSniffer}. Prints {@code SOURCE ring|recvfrom},
  *       {@code READY}, then {@code SERVED len sha256} per served connection and {@code CAPTURED id
  *       len sha256 reset} per mirrored one, then {@code STATS received dropped truncated
- *       ringFreezes ringBlocks} and exits once COUNT of each were seen (or after TIMEOUT_S).
+ *       ringFreezes ringBlocks}, {@code RING mib grown shrunk} and exits once COUNT of each were
+ *       seen (or after TIMEOUT_S). With {@code -Dprobe.stallAtConnection=N -Dprobe.stallMillis=M}
+ *       the capture thread sleeps M ms in the subscriber's first data call of the N-th connection
+ *       (a reader that falls behind); with {@code -Dprobe.watchRing=true} it prints {@code RINGNOW
+ *       mib} whenever the ring's size changes; with {@code -Dprobe.awaitRingMib=K} it waits, after
+ *       the STATS line, up to 30 s for the ring to be K MiB and prints {@code RING-AFTER mib grown
+ *       shrunk}.
  *   <li>{@code send HOST PORT SEED COUNT SIZE [PAUSE_MS]}: COUNT concurrent connections, connection
  *       i sending SIZE bytes of {@code new Random(SEED + i)}, pausing PAUSE_MS after every 64 KiB
  *       (default 0); prints {@code SENT i len sha256}.
@@ -41,6 +49,9 @@ final class SnifferProbe {
   private SnifferProbe() {}
 
   public static void main(String[] args) throws Exception {
+    // The capture's INFO lines (a replaced ring) on stderr, where the test reads them.
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.INFO);
     switch (args[0]) {
       case "capture" ->
           capture(
@@ -123,6 +134,9 @@ final class SnifferProbe {
 
     @Override
     public void newConnection(long connectionId, FlowKey flow) {
+      if (++connections == stallAtConnection) {
+        stallConnectionId = connectionId;
+      }
       hashingWork.add(
           () -> {
             digests.put(connectionId, digest());
@@ -130,8 +144,21 @@ final class SnifferProbe {
           });
     }
 
+    private final int stallMillis = Integer.getInteger("probe.stallMillis", 0);
+    private final int stallAtConnection = Integer.getInteger("probe.stallAtConnection", 0);
+    private int connections;
+    private long stallConnectionId = -1;
+
     @Override
     public void data(long connectionId, byte[] bytes) {
+      if (connectionId == stallConnectionId) {
+        stallConnectionId = -1;
+        try {
+          Thread.sleep(stallMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       hashingWork.add(
           () -> {
             if (hash) {
@@ -186,6 +213,26 @@ final class SnifferProbe {
           default -> throw new IllegalArgumentException(mode);
         };
     println("SOURCE " + (source.usesRing() ? "ring" : "recvfrom"));
+    if (Boolean.getBoolean("probe.watchRing")) {
+      Thread.ofPlatform()
+          .daemon()
+          .start(
+              () -> {
+                int last = -1;
+                while (true) {
+                  int mib = source.ringMib();
+                  if (mib != last) {
+                    println("RINGNOW " + mib);
+                    last = mib;
+                  }
+                  try {
+                    Thread.sleep(20);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              });
+    }
     try (TcpSniffer sniffer = TcpSniffer.start(source, TcpFlowTracker.Config.defaults())) {
       sniffer.subscribe(port, subscriber);
       println("READY");
@@ -205,9 +252,23 @@ final class SnifferProbe {
               + " "
               + source.ringBlocksReleased());
       println("COUNTERS " + sniffer.counters());
+      println("RING " + ring(source));
+      Integer awaitMib = Integer.getInteger("probe.awaitRingMib");
+      if (awaitMib != null) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (source.ringMib() != awaitMib && System.nanoTime() - deadline < 0) {
+          Thread.sleep(50);
+        }
+        println("RING-AFTER " + ring(source));
+      }
       println(all ? "DONE" : "TIMEOUT");
     }
     server.close();
+  }
+
+  /** {@code mib grown shrunk} of the source's ring. */
+  private static String ring(AfPacketSource source) {
+    return source.ringMib() + " " + source.ringsGrown() + " " + source.ringsShrunk();
   }
 
   private static void serve(Socket socket, CountDownLatch served) {

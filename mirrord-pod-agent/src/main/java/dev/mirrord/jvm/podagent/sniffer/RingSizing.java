@@ -1,0 +1,82 @@
+package dev.mirrord.jvm.podagent.sniffer;
+
+/**
+ * When {@link AfPacketSource} replaces its receive ring, and with how many blocks. A ring starts at
+ * its largest, {@code maxBlocks}: a JVM that just started reads packets slowly (its first packets
+ * load and run cold code) and a burst may come at once. After a window in which the reader never
+ * fell an eighth of a smaller ring behind, it shrinks to the smallest such ring (not below {@code
+ * minBlocks}), since all of a ring counts in the agent's RSS; it grows fourfold, up to {@code
+ * maxBlocks}, when the reader falls a quarter of the ring behind or the kernel dropped packets.
+ * Pure: the decisions only, tested on their own.
+ *
+ * <pre>
+ *  blocks (256 KiB each)       start: 256 (64 MiB)
+ *  a window with peak < 4:     256 or 128 or 64 ------------------------> 32 (8 MiB)
+ *  a window with peak < 16:    256 ----------------------> 128 (32 MiB)
+ *  backlog >= a quarter or drops:  32 --> 128 --> 256
+ * </pre>
+ */
+record RingSizing(int minBlocks, int maxBlocks, long shrinkWindowNanos) {
+
+  /** The shrink window: {@value #SHRINK_SECONDS_PROPERTY} seconds, default 60 (1 to 3 600). */
+  static final String SHRINK_SECONDS_PROPERTY = "mirrord.capture.ring.shrink.seconds";
+
+  RingSizing {
+    if (minBlocks < 1 || maxBlocks < 1 || shrinkWindowNanos <= 0) {
+      throw new IllegalArgumentException(minBlocks + " " + maxBlocks + " " + shrinkWindowNanos);
+    }
+    minBlocks = Math.min(minBlocks, maxBlocks);
+  }
+
+  /** From the agent's system properties (see {@link RxRing#RING_MIB_PROPERTY}). */
+  static RingSizing fromProperties() {
+    int max =
+        RxRing.blockCount(System.getProperty(RxRing.RING_MIB_PROPERTY), RxRing.DEFAULT_RING_MIB);
+    int min =
+        RxRing.blockCount(
+            System.getProperty(RxRing.MIN_RING_MIB_PROPERTY), RxRing.DEFAULT_MIN_RING_MIB);
+    long seconds = 60;
+    try {
+      String asked = System.getProperty(SHRINK_SECONDS_PROPERTY);
+      if (asked != null) {
+        long value = Long.parseLong(asked.strip());
+        if (value >= 1 && value <= 3_600) {
+          seconds = value;
+        }
+      }
+    } catch (NumberFormatException e) {
+      // the default
+    }
+    return new RingSizing(min, max, seconds * 1_000_000_000L);
+  }
+
+  /** How many blocks behind the reader of a ring of {@code blocks} may fall before it grows. */
+  static int growAt(int blocks) {
+    return Math.max(1, blocks / 4);
+  }
+
+  /**
+   * The blocks of the ring that should replace one of {@code blocks} whose reader is {@code
+   * backlog} blocks behind, or 0 to keep it.
+   */
+  int grown(int blocks, int backlog, boolean dropped) {
+    if (blocks >= maxBlocks || !(dropped || backlog >= growAt(blocks))) {
+      return 0;
+    }
+    return (int) Math.min(maxBlocks, blocks * 4L);
+  }
+
+  /**
+   * The blocks of a smaller ring for one of {@code blocks} whose reader was at most {@code
+   * peakBacklog} blocks behind during a whole window, or 0 to keep it: the smallest of {@code
+   * minBlocks}, 4 x {@code minBlocks}, ... that the peak stays under an eighth of.
+   */
+  int shrunk(int blocks, int peakBacklog) {
+    for (long smaller = minBlocks; smaller < blocks; smaller *= 4) {
+      if (peakBacklog < Math.max(1, smaller / 8)) {
+        return (int) smaller;
+      }
+    }
+    return 0;
+  }
+}
