@@ -22,6 +22,10 @@
 # capture's kernel work (the packet copy into the ring) still runs on the pod's CPU. PIN=1: the agent too on CPU 0
 # (re-pinned once it runs, since it starts as the CLI's child): a node with one core for the pod and the agent.
 # PIN=0: every process on both cores.
+#
+# QUIET_WAIT (default 150 s; 0 skips it): after each mirrored run the session stays up, without traffic, until the
+# agent logs that it shrank its capture ring (it starts at 64 MiB and shrinks after a quiet minute, see
+# ARCHITECTURE.md "Mirror: capture"), at most QUIET_WAIT s; the agent's VmRSS then is the "quiet" RSS column.
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-30}
@@ -30,6 +34,7 @@ DELAYS=${DELAYS:-"5 1 0"}
 CONNECTIONS=${CONNECTIONS:-8}
 THREADS=${THREADS:-2}
 PIN=${PIN:-2}
+QUIET_WAIT=${QUIET_WAIT:-150}
 if [[ $PIN == 1 || $PIN == 2 ]]; then NODE_CPU=(taskset -c 0); else NODE_CPU=(); fi
 POD_IP=198.18.0.10
 PORT=8081
@@ -84,6 +89,17 @@ for DELAY in $DELAYS; do
   read -r _ RSS <<<"$(bench_rss "$agent")"
   read -r _ CLI_RSS <<<"$(bench_rss "$cli")"
   agentlog=$(ls "$BENCH_WORK"/mirrord-*-agent.log -t | head -1)
+  QUIET_RSS="-"
+  if [[ $QUIET_WAIT -gt 0 ]]; then
+    quiet_start=$SECONDS
+    while [[ $((SECONDS - quiet_start)) -lt $QUIET_WAIT ]]; do
+      grep -E 'capture ring (grown|shrunk) to' "$agentlog" | tail -1 | grep -q 'to 8 MiB' && break
+      sleep 1
+    done
+    sleep 1
+    read -r QUIET_RSS _ <<<"$(bench_rss "$agent")"
+    QUIET_RSS="$QUIET_RSS MiB after $((SECONDS - quiet_start)) s"
+  fi
   bench_stop "$cli"
   # Read once the agent is gone: it logs the capture's losses every 30 s and for the last window when it stops.
   DROPS=$(grep -h 'packet capture lost' "$agentlog" | sed -E 's/.*lost ([0-9]+) packets.*totals: ([0-9]+) received.*/\1 \2/' \
@@ -98,10 +114,10 @@ for DELAY in $DELAYS; do
   RESULTS+=$(printf '| %3s ms | %-9s | %8s | %7s | %7s | %7s | %4s |' "$DELAY" "before" "$B1_REQ" "$B1_RPS" "$B1_P50" "$B1_P99" "$B1_ERR")$'\n'
   RESULTS+=$(printf '| %3s ms | %-9s | %8s | %7s | %7s | %7s | %4s |' "$DELAY" "mirrored" "$M_REQ" "$M_RPS" "$M_P50" "$M_P99" "$M_ERR")$'\n'
   RESULTS+=$(printf '| %3s ms | %-9s | %8s | %7s | %7s | %7s | %4s |' "$DELAY" "after" "$B2_REQ" "$B2_RPS" "$B2_P50" "$B2_P99" "$B2_ERR")$'\n'
-  SUMMARY+=$(printf '| %3s ms | %7s | %7.2f %% | %5s | %5s | %5s | %5.1f %% | %4s MiB | %s → %s / %s → %s MiB | %s, %s cut |' "$DELAY" "$M_RPS" \
+  SUMMARY+=$(printf '| %3s ms | %7s | %7.2f %% | %5s | %5s | %5s | %5.1f %% | %4s MiB | %s → %s / %s → %s MiB | %s | %s, %s cut |' "$DELAY" "$M_RPS" \
     "$(f '%.2f' "100 * $got / $M_REQ")" "$(f '%.2f' "$M_P50 / (($B1_P50 + $B2_P50) / 2)")" \
     "$(f '%.2f' "$M_P99 / (($B1_P99 + $B2_P99) / 2)")" "$(f '%.2f' "$M_RPS / (($B1_RPS + $B2_RPS) / 2)")" \
-    "$(f '%.1f' "100 * ($cpu1 - $cpu0) / $DURATION")" "$RSS" "$IDLE_AGENT_RSS" "$RSS" "$IDLE_CLI_RSS" "$CLI_RSS" \
+    "$(f '%.1f' "100 * ($cpu1 - $cpu0) / $DURATION")" "$RSS" "$IDLE_AGENT_RSS" "$RSS" "$IDLE_CLI_RSS" "$CLI_RSS" "$QUIET_RSS" \
     "${DROPS:-0} packets dropped" "$CUT")$'\n'
 done
 
@@ -122,10 +138,11 @@ echo "| delay  | run       | requests |   req/s |  p50 µs |  p99 µs | errs |"
 echo "|--------|-----------|----------|---------|---------|---------|------|"
 printf '%s' "$RESULTS"
 echo
-echo "| delay  | req/s (mirrored) | reached app | p50 ratio | p99 ratio | req/s ratio | agent CPU | agent RSS | RSS idle → peak: agent / CLI | capture |"
-echo "|--------|---------|-----------|-------|-------|-------|---------|----------|---------------------|---------|"
+echo "| delay  | req/s (mirrored) | reached app | p50 ratio | p99 ratio | req/s ratio | agent CPU | agent RSS | RSS idle → peak: agent / CLI | agent RSS quiet | capture |"
+echo "|--------|---------|-----------|-------|-------|-------|---------|----------|---------------------|---------|---------|"
 printf '%s' "$SUMMARY"
 echo
 echo "ratios: mirrored / mean of the two baselines (goals: reached 100 %, p50 and p99 ratio <= 1.05); agent CPU in % of one core"
 echo "RSS: VmRSS when the app listened, then VmHWM (peak) at the end of the mirrored run (goals: agent <= 64 MiB, CLI <= 96 MiB);"
-echo "capture: the kernel's drops of the ring (-Dmirrord.capture.ring.mib, default 64 MiB), summed from the agent's log"
+echo "agent RSS quiet: VmRSS once the agent shrank its capture ring after the run (QUIET_WAIT=$QUIET_WAIT s at most)"
+echo "capture: the kernel's drops of the ring (64 MiB at most, -Dmirrord.capture.ring.mib), summed from the agent's log"
