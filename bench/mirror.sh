@@ -26,6 +26,8 @@
 # QUIET_WAIT (default 150 s; 0 skips it): after each mirrored run the session stays up, without traffic, until the
 # agent logs that it shrank its capture ring (it starts at 64 MiB and shrinks after a quiet minute, see
 # ARCHITECTURE.md "Mirror: capture"), at most QUIET_WAIT s; the agent's VmRSS then is the "quiet" RSS column.
+# QUIET_FIRST=1: the same wait before the mirrored run too, so that the run's load meets an 8 MiB ring, which must
+# grow in time (the capture column counts what it did not catch).
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-30}
@@ -35,6 +37,15 @@ CONNECTIONS=${CONNECTIONS:-8}
 THREADS=${THREADS:-2}
 PIN=${PIN:-2}
 QUIET_WAIT=${QUIET_WAIT:-150}
+QUIET_FIRST=${QUIET_FIRST:-0}
+
+wait_ring_8mib() { # AGENT_LOG: until the agent's last ring line says 8 MiB, at most QUIET_WAIT s
+  local start=$SECONDS
+  while [[ $((SECONDS - start)) -lt $QUIET_WAIT ]]; do
+    grep -E 'capture ring (grown|shrunk) to' "$1" | tail -1 | grep -q 'to 8 MiB' && break
+    sleep 1
+  done
+}
 if [[ $PIN == 1 || $PIN == 2 ]]; then NODE_CPU=(taskset -c 0); else NODE_CPU=(); fi
 POD_IP=198.18.0.10
 PORT=8081
@@ -71,6 +82,11 @@ for DELAY in $DELAYS; do
   bench_wait_line "$BENCH_WORK/mirror-$n.out" '^sha-http.listening' 60
   agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
   [[ $PIN == 1 ]] && taskset -a -cp 0 "$agent" >/dev/null
+  agentlog=$(ls "$BENCH_WORK"/mirrord-*-agent.log -t | head -1)
+  if [[ $QUIET_FIRST == 1 ]]; then
+    wait_ring_8mib "$agentlog"
+    bench_log "delay $DELAY: the agent's ring is 8 MiB before the run: $(grep -c 'to 8 MiB' "$agentlog") line(s)"
+  fi
   read -r IDLE_AGENT_RSS _ <<<"$(bench_rss "$agent")"
   read -r IDLE_CLI_RSS _ <<<"$(bench_rss "$cli")"
   cpu0=$(bench_cpu_seconds "$agent")
@@ -88,14 +104,10 @@ for DELAY in $DELAYS; do
   done
   read -r _ RSS <<<"$(bench_rss "$agent")"
   read -r _ CLI_RSS <<<"$(bench_rss "$cli")"
-  agentlog=$(ls "$BENCH_WORK"/mirrord-*-agent.log -t | head -1)
   QUIET_RSS="-"
   if [[ $QUIET_WAIT -gt 0 ]]; then
     quiet_start=$SECONDS
-    while [[ $((SECONDS - quiet_start)) -lt $QUIET_WAIT ]]; do
-      grep -E 'capture ring (grown|shrunk) to' "$agentlog" | tail -1 | grep -q 'to 8 MiB' && break
-      sleep 1
-    done
+    wait_ring_8mib "$agentlog"
     sleep 1
     read -r QUIET_RSS _ <<<"$(bench_rss "$agent")"
     QUIET_RSS="$QUIET_RSS MiB after $((SECONDS - quiet_start)) s"
