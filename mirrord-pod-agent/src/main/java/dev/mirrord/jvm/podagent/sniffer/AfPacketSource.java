@@ -332,7 +332,11 @@ public final class AfPacketSource implements PacketSource {
       return;
     }
     int blocks = mapped.blockCount();
+    // Taken once: drops seen while the ring was already its largest must not grow a ring it shrinks to later.
     boolean dropped = dropsSeen;
+    if (dropped) {
+      dropsSeen = false;
+    }
     int growAt = RingSizing.growAt(blocks);
     int backlog =
         blocks > growAt && blocks < sizing.maxBlocks() && mapped.behindBy(growAt)
