@@ -1,5 +1,8 @@
 package dev.mirrord.jvm.protocol.codec;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
@@ -58,6 +61,47 @@ public final class ProtocolPipeline {
 
   private ProtocolPipeline() {}
 
+  /**
+   * Netty's {@link ByteToMessageDecoder#COMPOSITE_CUMULATOR}, made to keep only what the unflushed
+   * {@link DataFrame}s need. A {@code DataFrame} is a retained slice of the decoder's composite, so
+   * it keeps every read of that composite alive, and the relay releases it only once it is written
+   * to its socket (at the earliest when the read batch ends). The write-buffer water marks count
+   * the frames' bytes, not what they keep alive. Two things made that differ without bound (a 64 MiB
+   * matched download held 64 MiB of direct memory in the agent, and ended it):
+   *
+   * <ul>
+   *   <li>The decoder drops consumed reads only while nothing shares the composite, and it checks
+   *       at the end of a read and before the batch ends, while the read's own frames are still
+   *       unflushed. A stream that arrives one read per batch (a sender slower than this reader)
+   *       never had a read dropped until a read ended on a frame boundary. Here consumed reads go
+   *       before the next read is added, once the frames holding them are released.
+   *   <li>A read keeps its whole buffer: a 256 KiB buffer that received 16 KiB kept 256 KiB alive
+   *       for 16 KiB of frames. A read less than half full is copied into a buffer of its size.
+   * </ul>
+   *
+   * What unflushed frames keep alive is then at most about twice their bytes.
+   */
+  static final ByteToMessageDecoder.Cumulator RELAY_CUMULATOR =
+      (alloc, cumulation, in) -> {
+        if (cumulation instanceof CompositeByteBuf composite && composite.refCnt() == 1) {
+          composite.discardReadComponents();
+        }
+        return ByteToMessageDecoder.COMPOSITE_CUMULATOR.cumulate(alloc, cumulation, compact(alloc, in));
+      };
+
+  /** {@code read}, or a copy of its bytes in a buffer of their size if it is less than half full. */
+  static ByteBuf compact(ByteBufAllocator alloc, ByteBuf read) {
+    int n = read.readableBytes();
+    if (n == 0 || read.capacity() <= 2 * n) {
+      return read;
+    }
+    try {
+      return (read.isDirect() ? alloc.directBuffer(n, n) : alloc.heapBuffer(n, n)).writeBytes(read);
+    } finally {
+      read.release();
+    }
+  }
+
   /** Installs the handlers; every received message is a {@code Message} record. */
   public static void install(ChannelPipeline p, Side side, ChannelHandler session) {
     install(p, side, session, false);
@@ -99,7 +143,7 @@ public final class ProtocolPipeline {
     p.addLast("flushConsolidation", new FlushConsolidationHandler(FLUSH_CONSOLIDATION_LIMIT, true));
     LengthFieldBasedFrameDecoder frames = new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true);
     if (relaying) {
-      frames.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+      frames.setCumulator(RELAY_CUMULATOR);
     }
     p.addLast("frameDecoder", frames);
     p.addLast("framePrepender", new LengthFieldPrepender(4));
