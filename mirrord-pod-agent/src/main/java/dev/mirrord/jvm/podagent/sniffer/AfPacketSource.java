@@ -183,7 +183,7 @@ public final class AfPacketSource implements PacketSource {
   /** The current ring's size in MiB (0 without a ring). */
   public int ringMib() {
     RxRing mapped = ring;
-    return mapped == null ? 0 : mapped.blockCount() * RxRing.BLOCK_SIZE >> 20;
+    return mapped == null ? 0 : (int) RxRing.mib(mapped.blockCount());
   }
 
   /** How often the ring was replaced with a larger one. */
@@ -357,7 +357,7 @@ public final class AfPacketSource implements PacketSource {
             : "the reader stayed under " + Math.max(1, next / 8) + " blocks behind for "
                 + sizing.shrinkWindowNanos() / 1_000_000_000L + " s";
     try {
-      replaceRing(mapped, next);
+      replaceRing(mapped, next, now);
       long droppedSoFar;
       synchronized (lock) {
         droppedSoFar = totalDropped;
@@ -366,7 +366,7 @@ public final class AfPacketSource implements PacketSource {
           "capture ring {} to {} MiB ({}; replaced in {} ms; {} packets dropped by the kernel so"
               + " far)",
           next > blocks ? "grown" : "shrunk",
-          (long) next * RxRing.BLOCK_SIZE >> 20,
+          RxRing.mib(next),
           why,
           (System.nanoTime() - now) / 1_000_000,
           droppedSoFar);
@@ -375,15 +375,15 @@ public final class AfPacketSource implements PacketSource {
       noResizeUntilNanos = now + sizing.shrinkWindowNanos();
       logger.warn(
           "could not replace the {} MiB capture ring with one of {} MiB ({}): {}",
-          (long) blocks * RxRing.BLOCK_SIZE >> 20,
-          (long) next * RxRing.BLOCK_SIZE >> 20,
+          RxRing.mib(blocks),
+          RxRing.mib(next),
           why,
           e.toString());
     }
   }
 
   /** Steps 1 and 2 of the class comment: a new socket with a ring of {@code blocks}. */
-  private void replaceRing(RxRing mapped, int blocks) throws IOException {
+  private void replaceRing(RxRing mapped, int blocks, long now) throws IOException {
     synchronized (lock) {
       int oldFd = openFd();
       int newFd = newSocket();
@@ -398,9 +398,7 @@ public final class AfPacketSource implements PacketSource {
         if (newRing != null) {
           newRing.close();
         }
-        try (Arena call = Arena.ofConfined()) {
-          Libc.close(Libc.newCallState(call), newFd);
-        }
+        closeFd(newFd);
         attachFilter(oldFd, ports); // in case the drop-all went on before the failure
         throw e;
       }
@@ -412,11 +410,11 @@ public final class AfPacketSource implements PacketSource {
       dropsSeen = false;
       drainingFd = oldFd;
       draining = mapped;
-      drainUntilNanos = System.nanoTime() + DRAIN_MILLIS * 1_000_000L;
-      overlap = new OverlapFilter(System.nanoTime());
+      drainUntilNanos = now + DRAIN_MILLIS * 1_000_000L;
+      overlap = new OverlapFilter(now);
       fd = newFd;
       ring = newRing;
-      windowStartNanos = System.nanoTime();
+      windowStartNanos = now;
       mapped.takePeakBacklog();
     }
   }
@@ -431,9 +429,14 @@ public final class AfPacketSource implements PacketSource {
       draining = null;
       drainingFd = -1;
       old.close();
-      try (Arena call = Arena.ofConfined()) {
-        Libc.close(Libc.newCallState(call), oldFd);
-      }
+      closeFd(oldFd);
+    }
+  }
+
+  /** Closes a descriptor of ours (a failure to close one is not worth a caller's attention). */
+  private static void closeFd(int descriptor) {
+    try (Arena call = Arena.ofConfined()) {
+      Libc.close(Libc.newCallState(call), descriptor);
     }
   }
 
@@ -529,13 +532,10 @@ public final class AfPacketSource implements PacketSource {
         old.close();
         draining = null;
       }
-      try (Arena call = Arena.ofConfined()) {
-        MemorySegment state = Libc.newCallState(call);
-        Libc.close(state, socket);
-        if (drainingFd >= 0) {
-          Libc.close(state, drainingFd);
-          drainingFd = -1;
-        }
+      closeFd(socket);
+      if (drainingFd >= 0) {
+        closeFd(drainingFd);
+        drainingFd = -1;
       }
       try {
         arena.close();

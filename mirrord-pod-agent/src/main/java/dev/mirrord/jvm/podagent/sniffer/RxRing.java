@@ -124,6 +124,11 @@ final class RxRing implements AutoCloseable {
 
   private final int fd;
   private final int blockCount;
+  /** The size of a ring of {@code blocks} blocks, in MiB. */
+  static long mib(int blocks) {
+    return (long) blocks * BLOCK_SIZE >> 20;
+  }
+
   private final Arena arena;
   private final MemorySegment ring;
   private final MemorySegment pollFd;
