@@ -196,8 +196,19 @@ final class LayerStartup {
                 onDisconnect.connectionLost(connection.peer());
               }
             });
+    // Once the app's shutdown hooks have run (they may still need the connection): without it, the
+    // JVM's exit waited 300 ms for the event-loop thread idling in epoll_wait.
+    AfterAppShutdownHooks.register(inst, () -> {
+      long start = System.nanoTime();
+      boolean ended = connection.closeAndAwait(EXIT_CLOSE_MILLIS);
+      log.info("closed the connection after the app's shutdown hooks in " + (System.nanoTime() - start) / 1_000_000
+          + " ms" + (ended ? "" : "; the layer's thread had not ended yet"));
+    }, log);
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
+
+  /** How long the JVM's exit waits for the layer's thread to end (it waits 300 ms for it otherwise). */
+  static final long EXIT_CLOSE_MILLIS = 200;
 
   /**
    * This machine's host name, which stays local (so {@code InetAddress.getLocalHost()} keeps

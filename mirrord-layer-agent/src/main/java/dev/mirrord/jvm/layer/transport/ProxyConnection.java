@@ -318,6 +318,15 @@ public final class ProxyConnection implements AutoCloseable {
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 
+  /**
+   * Closes ({@link #close}) and waits up to {@code millis} for the event-loop thread to end; whether
+   * it ended.
+   */
+  public boolean closeAndAwait(long millis) {
+    close();
+    return group.terminationFuture().awaitUninterruptibly(millis);
+  }
+
   /** The channel, for tests that poke the pipeline. */
   Channel channelForTest() {
     return channel;

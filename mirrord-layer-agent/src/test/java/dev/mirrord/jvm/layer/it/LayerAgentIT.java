@@ -297,6 +297,34 @@ class LayerAgentIT {
     }
   }
 
+  /**
+   * The app's shutdown hooks still reach the target (a lookup 200 ms into the shutdown), and only
+   * then does the layer close its connection and let its thread end (the JVM's exit otherwise waits
+   * 300 ms for that thread, idle in epoll_wait), whether the app calls System.exit or main returns.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void theAppsShutdownHooksReachTheTargetAndTheLayerLetsGoAfterThem(String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    for (String end : List.of("exit", "return")) {
+      Path log = dir.resolve("layer.log");
+      Files.deleteIfExists(log);
+      ChildJvm.Result r = ChildJvm.run(jdk, List.of(), session(Map.of("log.level", "debug")).toString(),
+          List.of(ChildJvm.testClasses()), dev.mirrord.jvm.layer.testapp.HookLookupApp.class, List.of("svc", end),
+          dir);
+
+      assertThat(r.exitCode()).as(end + ": " + r).isZero();
+      assertThat(r.value("hook.svc")).as(end + ": " + r).isEqualTo("198.18.0.20");
+      assertThat(r.value("hook.connected")).isEqualTo("true");
+      String text = Files.readString(log);
+      int lookup = text.indexOf("dns host=svc");
+      int closed = text.indexOf("closed the connection after the app's shutdown hooks");
+      assertThat(lookup).as(end + ": the hook's lookup in the layer log\n" + text).isPositive();
+      assertThat(closed).as(end + ": the connection closed after the app's hooks\n" + text).isGreaterThan(lookup);
+      assertThat(text).doesNotContain("had not ended yet").doesNotContain("ERROR");
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
   void noCliAtStartEndsTheJvmBeforeMainWithOneLine(String name, Path jdk) throws Exception {
