@@ -47,6 +47,9 @@ final class LayerStartup {
   /** Upper bound for connect + Hello + TargetInfo: the app's startup waits for it. */
   static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
 
+  /** How long the JVM's exit waits for the layer's thread to end (it waits 300 ms for it otherwise). */
+  static final long EXIT_CLOSE_MILLIS = 200;
+
   private LayerStartup() {}
 
   static void start(LayerConfig config, Instrumentation inst, boolean bootstrapOk, String bootstrap) {
@@ -206,9 +209,6 @@ final class LayerStartup {
     }, log);
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
-
-  /** How long the JVM's exit waits for the layer's thread to end (it waits 300 ms for it otherwise). */
-  static final long EXIT_CLOSE_MILLIS = 200;
 
   /**
    * This machine's host name, which stays local (so {@code InetAddress.getLocalHost()} keeps

@@ -122,13 +122,13 @@ final class RxRing implements AutoCloseable {
   private static final ValueLayout.OfShort U16_BE =
       ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
-  private final int fd;
-  private final int blockCount;
   /** The size of a ring of {@code blocks} blocks, in MiB. */
   static long mib(int blocks) {
     return (long) blocks * BLOCK_SIZE >> 20;
   }
 
+  private final int fd;
+  private final int blockCount;
   private final Arena arena;
   private final MemorySegment ring;
   private final MemorySegment pollFd;

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +43,7 @@ class ProtocolPipelineTest {
       reads.add(read);
       agent.writeInbound(read); // one read, then the batch's end
       for (DataFrame f : unflushed) { // the relay's flush at the end of the batch
-        received.writeBytes(io.netty.buffer.ByteBufUtil.getBytes(f.content()));
+        received.writeBytes(ByteBufUtil.getBytes(f.content()));
         f.release();
       }
       unflushed.clear();
@@ -67,7 +69,7 @@ class ProtocolPipelineTest {
     List<DataFrame> unflushed = new ArrayList<>();
     EmbeddedChannel agent = relaying(unflushed);
     agent.config().setAllocator(alloc);
-    java.util.ArrayDeque<List<DataFrame>> socket = new java.util.ArrayDeque<>(); // written, not yet sent
+    ArrayDeque<List<DataFrame>> socket = new ArrayDeque<>(); // written, not yet sent
     int pendingReads = 64;
     int smallRead = 8 * 1024;
     long most = 0;
