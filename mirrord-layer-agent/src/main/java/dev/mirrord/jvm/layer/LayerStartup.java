@@ -11,12 +11,12 @@ import dev.mirrord.jvm.layer.socket.OutgoingOps;
 import dev.mirrord.jvm.layer.socket.PeerOps;
 import dev.mirrord.jvm.protocol.Tcp;
 import java.net.InetSocketAddress;
+import dev.mirrord.jvm.layer.transport.ConnectionStart;
 import dev.mirrord.jvm.layer.transport.HandshakeException;
 import dev.mirrord.jvm.layer.transport.ProxyConnection;
 import dev.mirrord.jvm.layer.transport.ProxyConnector;
 import dev.mirrord.jvm.layer.transport.ProxyDnsResolver;
 import dev.mirrord.jvm.layer.transport.ProxyPortSubscriber;
-import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
@@ -31,12 +31,14 @@ import java.time.Duration;
  * <ol>
  *   <li>open the layer log (the session file was read by {@link LayerAgent});
  *   <li>install the advice ({@link LayerInstaller}; from the hook cache when it can answer);
- *   <li>connect to the CLI and handshake, then ask for {@code TargetInfo} — at most {@link
- *       #HANDSHAKE_TIMEOUT} in all, inside {@code BypassGuard} (on failure the advice is taken out
- *       again);
- *   <li>register the hooks with {@code LayerBridge};
+ *   <li>start the session with the CLI ({@link ConnectionStart#open}: connect, handshake and
+ *       {@code TargetInfo} on a start connection) — at most {@link #HANDSHAKE_TIMEOUT}, inside
+ *       {@code BypassGuard} (on failure the advice is taken out again);
  *   <li>publish {@code mirrord.layer.connected}, {@code mirrord.target.*}, {@code
- *       mirrord.session.id} as system properties.
+ *       mirrord.session.id} as system properties;
+ *   <li>bring the main connection up beside the app's start ({@link ConnectionStart#connect});
+ *   <li>register the hooks with {@code LayerBridge} (a hook that needs the main connection before
+ *       it is up waits for it).
  * </ol>
  *
  * Any failure ends in one stderr line: with {@code on.disconnect=exit} a failed session with the CLI
@@ -100,8 +102,7 @@ final class LayerStartup {
       fail(log, "cannot install the layer's hooks: " + e);
       return;
     }
-    ProxyConnection connection;
-    Target.TargetInfo target;
+    ConnectionStart start;
     try (BypassGuard.Scope g = BypassGuard.enter()) {
       // The socket classes the connection loads get hooked as they load (Byte Buddy's work when the cache cannot
       // answer): done here, before the clock of the handshake's time bound starts.
@@ -110,25 +111,8 @@ final class LayerStartup {
       } catch (IOException | RuntimeException e) {
         log.debug("socket warm-up: " + e);
       }
-      long deadline = System.nanoTime() + HANDSHAKE_TIMEOUT.toNanos();
       Session.Hello hello = new Session.Hello(ProtocolVersion.CURRENT, config.token(), peerName());
-      connection =
-          ProxyConnection.open(
-              config.proxyHost(), config.proxyPort(), hello, HANDSHAKE_TIMEOUT, log);
-      try {
-        AgentMessage answer =
-            connection.await(
-                connection.request(new Target.TargetInfoRequest(connection.nextRequestId())),
-                deadline,
-                "TargetInfoRequest");
-        if (!(answer instanceof Target.TargetInfo)) {
-          throw new HandshakeException("unexpected answer to TargetInfoRequest: " + answer);
-        }
-        target = (Target.TargetInfo) answer;
-      } catch (HandshakeException e) {
-        connection.close();
-        throw e;
-      }
+      start = ConnectionStart.open(config.proxyHost(), config.proxyPort(), hello, HANDSHAKE_TIMEOUT, log);
     } catch (HandshakeException e) {
       LayerInstaller.uninstall(inst, transformer, log);
       log.error("layer disabled: " + e.getMessage());
@@ -138,6 +122,7 @@ final class LayerStartup {
       LayerAgent.reportDisabled(e.getMessage(), log.file());
       return;
     }
+    Target.TargetInfo target = start.target();
     log.info(
         "target: pid="
             + target.pid()
@@ -149,26 +134,17 @@ final class LayerStartup {
             + target.addresses());
 
     ListenOps listenOps =
-        new ListenOps(config, log, new ProxyPortSubscriber(connection, log));
+        new ListenOps(config, log, new ProxyPortSubscriber(start::await, log));
     PeerOps peerOps =
-        new PeerOps(config.relaySource(), listenOps::isSubscribed, connection::drainInbound, log);
-    DisconnectPolicy onDisconnect = DisconnectPolicy.of(config.onDisconnect(), log);
-    connection.onMessage(
-        m -> {
-          if (m instanceof Session.AgentLog
-              && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
-            onDisconnect.cliError(((Session.AgentLog) m).message());
-          } else if (m instanceof Tcp.IncomingPeer) {
-            Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
-            peerOps.record(
-                p.localPort(),
-                p.sourcePort() == 0
-                    ? null
-                    : new InetSocketAddress(InetAddresses.forLiteral(p.sourceAddress()), p.sourcePort()));
+        new PeerOps(config.relaySource(), listenOps::isSubscribed, millis -> {
+          ProxyConnection c = start.now(); // before it is up, nothing can have been relayed
+          if (c != null) {
+            c.drainInbound(millis);
           }
-        });
+        }, log);
+    DisconnectPolicy onDisconnect = DisconnectPolicy.of(config.onDisconnect(), log);
     DnsOps dnsOps =
-        new DnsOps(config.dnsRemote(), ownHostname(log), new ProxyDnsResolver(connection), log);
+        new DnsOps(config.dnsRemote(), ownHostname(log), new ProxyDnsResolver(start::await), log);
     OutgoingOps outgoingOps =
         new OutgoingOps(
             config.outgoingTcp(),
@@ -176,35 +152,56 @@ final class LayerStartup {
             config.dnsRemote(),
             config.outgoingFilter(),
             ListenOps.jdwpPorts(),
-            new ProxyConnector(connection),
+            new ProxyConnector(start::await),
             peerOps,
             log);
     FileOps fileOps = FileOps.forConfig(config.resolverFiles(), log);
-    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, fileOps, log));
-    LayerInstaller.finish(transformer, log);
-
     System.setProperty("mirrord.target.pid", Integer.toString(target.pid()));
     System.setProperty("mirrord.target.netns", Long.toString(target.netnsInode()));
     System.setProperty("mirrord.target.hostname", target.hostname());
     if (!config.sessionId().isEmpty()) {
       System.setProperty("mirrord.session.id", config.sessionId());
     }
+    // The CLI accepted this layer: the session is up, although its main connection may still be coming up.
     System.setProperty("mirrord.layer.connected", "true");
-    connection
-        .closeFuture()
-        .thenRun(
-            () -> {
-              System.setProperty("mirrord.layer.connected", "false");
-              if (connection.lost()) {
-                onDisconnect.connectionLost(connection.peer());
-              }
-            });
+    // The main connection comes up while the app starts (see ConnectionStart); a hook that needs it first waits.
+    start.connect(connection -> {
+      connection.onMessage(
+          m -> {
+            if (m instanceof Session.AgentLog
+                && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
+              onDisconnect.cliError(((Session.AgentLog) m).message());
+            } else if (m instanceof Tcp.IncomingPeer) {
+              Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
+              peerOps.record(
+                  p.localPort(),
+                  p.sourcePort() == 0
+                      ? null
+                      : new InetSocketAddress(InetAddresses.forLiteral(p.sourceAddress()), p.sourcePort()));
+            }
+          });
+      connection
+          .closeFuture()
+          .thenRun(
+              () -> {
+                System.setProperty("mirrord.layer.connected", "false");
+                if (connection.lost()) {
+                  onDisconnect.connectionLost(connection.peer());
+                }
+              });
+    }, failure -> {
+      System.setProperty("mirrord.layer.connected", "false");
+      onDisconnect.connectionLost(start.peer());
+    });
+    LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, fileOps, log));
+    LayerInstaller.finish(transformer, log);
+
     // Once the app's shutdown hooks have run (they may still need the connection): without it, the
     // JVM's exit waited 300 ms for the event-loop thread idling in epoll_wait.
     AfterAppShutdownHooks.register(inst, () -> {
-      long start = System.nanoTime();
-      boolean ended = connection.closeAndAwait(EXIT_CLOSE_MILLIS);
-      log.info("closed the connection after the app's shutdown hooks in " + (System.nanoTime() - start) / 1_000_000
+      long t = System.nanoTime();
+      boolean ended = start.closeAndAwait(EXIT_CLOSE_MILLIS);
+      log.info("closed the connection after the app's shutdown hooks in " + (System.nanoTime() - t) / 1_000_000
           + " ms" + (ended ? "" : "; the layer's thread had not ended yet"));
     }, log);
     log.info("layer ready in " + (System.nanoTime() - t0) / 1_000_000 + " ms");

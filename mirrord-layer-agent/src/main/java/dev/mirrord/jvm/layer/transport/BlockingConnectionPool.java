@@ -144,6 +144,18 @@ final class BlockingConnectionPool implements AutoCloseable {
     }
   }
 
+  /**
+   * Takes {@code c}, opened and handshaked elsewhere (the layer's start connection), as an idle
+   * connection of this pool; closes it if the pool is full or closed.
+   */
+  void adopt(BlockingProxyConnection c) {
+    if (open.incrementAndGet() > MAX_CONNECTIONS || closed) {
+      discard(c);
+      return;
+    }
+    release(c);
+  }
+
   private void release(BlockingProxyConnection c) {
     if (!c.isOpen()) {
       discard(c);

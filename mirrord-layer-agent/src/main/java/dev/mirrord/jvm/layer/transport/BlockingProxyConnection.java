@@ -64,6 +64,11 @@ final class BlockingProxyConnection implements AutoCloseable {
     this.key = channel.register(selector, 0);
   }
 
+  /** The peer name of the connections an app's connects are made on (tagged in the CLI's log). */
+  static String connectsPeer(String peer) {
+    return peer + " (connects)";
+  }
+
   /**
    * Connects to the CLI at {@code cli} and handshakes with {@code hello}, by {@code deadline} (a
    * {@link System#nanoTime()} value). Call it inside {@code BypassGuard}.
@@ -110,6 +115,24 @@ final class BlockingProxyConnection implements AutoCloseable {
         closeQuietly(ch, sel);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Sends {@code request} and waits until {@code deadline} for the first message of type {@code
+   * answer}; anything else that arrives before it is dropped (only the layer's start connection
+   * asks this way, before anything else can be on its way).
+   *
+   * @return the answer, or {@code null} if the deadline passed
+   */
+  <T extends AgentMessage> T ask(ClientMessage request, Class<T> answer, long deadline)
+      throws IOException {
+    write(request, deadline);
+    for (; ; ) {
+      AgentMessage m = read(deadline);
+      if (m == null || answer.isInstance(m)) {
+        return answer.cast(m);
+      }
     }
   }
 

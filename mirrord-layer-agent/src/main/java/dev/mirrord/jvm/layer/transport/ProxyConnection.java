@@ -84,7 +84,7 @@ public final class ProxyConnection implements AutoCloseable {
     this.group = group;
     // Tagged in the CLI's log; the same token and version as this connection's.
     Session.Hello connectHello =
-        new Session.Hello(hello.version(), hello.token(), hello.peer() + " (connects)");
+        new Session.Hello(hello.version(), hello.token(), BlockingProxyConnection.connectsPeer(hello.peer()));
     this.connectPool =
         new BlockingConnectionPool(
             deadline ->
@@ -98,6 +98,39 @@ public final class ProxyConnection implements AutoCloseable {
    * {@code timeout}. Call it inside {@code BypassGuard}: the socket is created on this thread.
    */
   public static ProxyConnection open(
+      String host, int port, Session.Hello hello, Duration timeout, LayerLog log)
+      throws HandshakeException {
+    return open(host, port, hello, timeout, log, null);
+  }
+
+  /**
+   * {@link #open(String, int, Session.Hello, Duration, LayerLog)}, and then {@code connects} (if
+   * not null), a connection already handshaked with the {@code " (connects)"} peer name, becomes
+   * the first connection of the {@link #connectPool()}; on failure it is closed.
+   */
+  static ProxyConnection open(
+      String host,
+      int port,
+      Session.Hello hello,
+      Duration timeout,
+      LayerLog log,
+      BlockingProxyConnection connects)
+      throws HandshakeException {
+    try {
+      ProxyConnection c = handshaked(host, port, hello, timeout, log);
+      if (connects != null) {
+        c.connectPool.adopt(connects);
+      }
+      return c;
+    } catch (HandshakeException | RuntimeException | Error e) {
+      if (connects != null) {
+        connects.close();
+      }
+      throw e;
+    }
+  }
+
+  private static ProxyConnection handshaked(
       String host, int port, Session.Hello hello, Duration timeout, LayerLog log)
       throws HandshakeException {
     long deadline = System.nanoTime() + timeout.toNanos();

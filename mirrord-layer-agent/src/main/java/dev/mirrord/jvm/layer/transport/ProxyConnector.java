@@ -5,6 +5,7 @@ import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.Tcp;
+import java.util.function.Supplier;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -23,14 +24,16 @@ import java.util.concurrent.TimeoutException;
  * when the connection that opened them closes, which must be the layer's own.
  */
 public final class ProxyConnector implements OutgoingOps.Connector {
-  private final ProxyConnection connection;
+  /** The main connection, waited for if it is not up yet ({@link ConnectionStart#await}). */
+  private final Supplier<ProxyConnection> connection;
 
-  public ProxyConnector(ProxyConnection connection) {
+  public ProxyConnector(Supplier<ProxyConnection> connection) {
     this.connection = connection;
   }
 
   @Override
   public boolean available() {
+    ProxyConnection connection = this.connection.get();
     return connection.isOpen() && connection.negotiated().compareTo(Outgoing.SINCE) >= 0;
   }
 
@@ -38,6 +41,7 @@ public final class ProxyConnector implements OutgoingOps.Connector {
   public RemoteResult<Outgoing.Connected> connect(
       Outgoing.Protocol protocol, InetSocketAddress to, int timeoutMillis, int waitMillis)
       throws IOException {
+    ProxyConnection connection = this.connection.get();
     Outgoing.ConnectRequest request = new Outgoing.ConnectRequest(connection.nextRequestId(),
         protocol, to.getAddress().getHostAddress(), to.getPort(), timeoutMillis);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
@@ -73,6 +77,6 @@ public final class ProxyConnector implements OutgoingOps.Connector {
 
   @Override
   public void closeFlow(long connectionId) {
-    connection.send(new Tcp.Close(connectionId, false));
+    connection.get().send(new Tcp.Close(connectionId, false));
   }
 }

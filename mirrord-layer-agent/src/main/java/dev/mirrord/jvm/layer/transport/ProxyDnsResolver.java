@@ -4,6 +4,7 @@ import dev.mirrord.jvm.layer.dns.RemoteResolver;
 import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Dns;
 import dev.mirrord.jvm.protocol.RemoteResult;
+import java.util.function.Supplier;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -16,19 +17,22 @@ import java.util.List;
 public final class ProxyDnsResolver implements RemoteResolver {
   static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private final ProxyConnection connection;
+  /** The main connection, waited for if it is not up yet ({@link ConnectionStart#await}). */
+  private final Supplier<ProxyConnection> connection;
 
-  public ProxyDnsResolver(ProxyConnection connection) {
+  public ProxyDnsResolver(Supplier<ProxyConnection> connection) {
     this.connection = connection;
   }
 
   @Override
   public boolean available() {
+    ProxyConnection connection = this.connection.get();
     return connection.isOpen() && connection.negotiated().compareTo(Dns.SINCE) >= 0;
   }
 
   @Override
   public RemoteResult<List<String>> lookup(String host, int family) throws IOException {
+    ProxyConnection connection = this.connection.get();
     AgentMessage answer;
     try {
       answer =

@@ -6,6 +6,7 @@ import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.Tcp;
+import java.util.function.Supplier;
 import java.time.Duration;
 
 /**
@@ -16,10 +17,11 @@ import java.time.Duration;
 public final class ProxyPortSubscriber implements PortSubscriber {
   static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  private final ProxyConnection connection;
+  /** The main connection, waited for if it is not up yet ({@link ConnectionStart#await}). */
+  private final Supplier<ProxyConnection> connection;
   private final LayerLog log;
 
-  public ProxyPortSubscriber(ProxyConnection connection, LayerLog log) {
+  public ProxyPortSubscriber(Supplier<ProxyConnection> connection, LayerLog log) {
     this.connection = connection;
     this.log = log;
   }
@@ -27,6 +29,7 @@ public final class ProxyPortSubscriber implements PortSubscriber {
   @Override
   public String subscribe(int remotePort, IncomingMode mode) {
     try {
+      ProxyConnection connection = this.connection.get();
       AgentMessage answer =
           connection.await(
               connection.request(new Tcp.PortSubscribe(remotePort, mode)),
@@ -51,7 +54,7 @@ public final class ProxyPortSubscriber implements PortSubscriber {
 
   @Override
   public void unsubscribe(int remotePort) {
-    connection.send(new Tcp.PortUnsubscribe(remotePort));
+    connection.get().send(new Tcp.PortUnsubscribe(remotePort));
     log.info("unsubscribed target port " + remotePort);
   }
 }

@@ -136,11 +136,15 @@ class LayerAgentIT {
         .doesNotContain("ERROR");
 
     List<Session.Hello> hellos = agent.received(Session.Hello.class);
-    assertThat(hellos).hasSize(1);
-    assertThat(hellos.get(0).token()).isEqualTo(FakeAgent.TOKEN);
-    assertThat(hellos.get(0).peer()).matches("layer pid=\\d+ " + ProbeApp.class.getName());
+    assertThat(hellos).as("the start connection (then the first for connects) and the main one").hasSize(2)
+        .extracting(Session.Hello::token).containsOnly(FakeAgent.TOKEN);
+    String peer = "layer pid=\\d+ " + ProbeApp.class.getName();
+    assertThat(hellos).extracting(Session.Hello::peer).anyMatch(p -> p.matches(peer))
+        .anyMatch(p -> p.matches(peer + " \\(connects\\)"));
     assertThat(agent.received(Target.TargetInfoRequest.class))
         .containsExactly(new Target.TargetInfoRequest(1));
+    assertThat(agent.peersOf(Target.TargetInfoRequest.class)).as("asked once, before main, on the start connection")
+        .singleElement().asString().endsWith(" (connects)");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -246,13 +250,13 @@ class LayerAgentIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
   void aConnectionLostLaterIsLoggedAndTheAppCarriesOn(String name, Path jdk) throws Exception {
-    agent.closeAfterTargetInfo();
+    agent.closeMainAfterHandshake();
 
     ChildJvm.Result r = runProbe(jdk, session(Map.of("on.disconnect", "continue")).toString(), "5", "0",
         "await-disconnect");
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(5);
-    // The fake closes right after TargetInfo: the app may start before or after the loss.
+    // The fake closes the main connection once it is up: the app may start before or after the loss.
     assertThat(r.value("mirrord.layer.connected")).isIn("true", "false");
     assertThat(r.value("mirrord.target.pid")).isEqualTo("" + FakeAgent.TARGET_PID);
     assertThat(r.value("after.connected")).isEqualTo("false");
@@ -264,7 +268,7 @@ class LayerAgentIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
   void aConnectionLostLaterEndsTheJvmWithOneLineAndExitCode75(String name, Path jdk) throws Exception {
-    agent.closeAfterTargetInfo();
+    agent.closeMainAfterHandshake();
 
     long t0 = System.nanoTime();
     ChildJvm.Result r =
@@ -288,6 +292,11 @@ class LayerAgentIT {
     try (ChildJvm.Running r = ChildJvm.start(jdk, session(Map.of()).toString(),
         List.of(ChildJvm.testClasses()), dev.mirrord.jvm.layer.testapp.SlowExitApp.class, List.of(), dir)) {
       r.await("exiting", java.time.Duration.ofSeconds(30));
+      // The main connection comes up beside the app's start, maybe only once main is over.
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (agent.mainHelloOkSentAt() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
       agent.disconnectAll(); // as the CLI does once the app's main process ended
 
       assertThat(r.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -323,6 +332,33 @@ class LayerAgentIT {
       assertThat(closed).as(end + ": the connection closed after the app's hooks\n" + text).isGreaterThan(lookup);
       assertThat(text).doesNotContain("had not ended yet").doesNotContain("ERROR");
     }
+  }
+
+  /**
+   * The app's main does not wait for the layer's main connection (its Netty client): it starts once
+   * the start connection has the CLI's HelloOk and TargetInfo, and a hook that needs the main
+   * connection before it is up waits for it instead of letting the call go out locally.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void mainStartsBeforeTheMainConnectionIsUpAndAnEarlyLookupWaitsForIt(String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    agent.delayMainHelloOk(1500);
+
+    ChildJvm.Result r = ChildJvm.run(jdk, List.of(), session(Map.of()).toString(),
+        List.of(ChildJvm.testClasses()), dev.mirrord.jvm.layer.testapp.DnsProbeApp.class, List.of("svc"), dir);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    long mainAt = Long.parseLong(r.value("main.at"));
+    assertThat(agent.mainHelloOkSentAt()).as(r.toString()).isPositive();
+    assertThat(agent.mainHelloOkSentAt() - mainAt).as("main ran well before the main connection's HelloOk")
+        .isGreaterThan(500);
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
+    assertThat(r.value("svc")).as("resolved in the target, after waiting for the connection").isEqualTo("198.18.0.20");
+    assertThat(agent.peersOf(dev.mirrord.jvm.protocol.Dns.LookupRequest.class)).singleElement().asString()
+        .doesNotEndWith("(connects)");
+    assertThat(Files.readString(logFile())).contains("main connection up").doesNotContain("ERROR")
+        .doesNotContain("waited in vain");
   }
 
   @ParameterizedTest(name = "{0}")

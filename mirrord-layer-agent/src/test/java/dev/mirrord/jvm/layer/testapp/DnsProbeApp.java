@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Resolves each argument with {@code InetAddress.getAllByName} and prints {@code
+ * Prints {@code main.at=<System.currentTimeMillis()>} as main starts; resolves each argument with
+ * {@code InetAddress.getAllByName} and prints {@code
  * <name>=<address>,<address>} or {@code <name>=UnknownHostException}; then {@code
  * getLocalHost=<name>/<address>}, and {@code done=true}.
  */
@@ -14,6 +15,7 @@ public final class DnsProbeApp {
   private DnsProbeApp() {}
 
   public static void main(String[] args) throws Exception {
+    System.out.println("main.at=" + System.currentTimeMillis());
     System.out.println("mirrord.layer.connected=" + System.getProperty("mirrord.layer.connected"));
     for (String name : args) {
       try {

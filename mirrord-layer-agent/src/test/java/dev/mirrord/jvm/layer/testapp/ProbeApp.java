@@ -8,7 +8,7 @@ import java.nio.channels.ServerSocketChannel;
  * Prints what the layer published, binds server sockets, and exits.
  *
  * <p>Args: {@code <exit code|return> [fixed port]
- * [await-disconnect|await-disconnect-keep-running]}. {@code return} ends main
+ * [await-disconnect|await-disconnect-keep-running]}: after the loss, run on for 1 s or 10 s. {@code return} ends main
  * normally (the JVM must still exit: the layer's threads are daemons).
  */
 public final class ProbeApp {
@@ -51,9 +51,8 @@ public final class ProbeApp {
         Thread.sleep(20);
       }
       System.out.println("after.connected=" + System.getProperty("mirrord.layer.connected"));
-      if (keepRunning) {
-        Thread.sleep(10_000); // an app that runs on after the loss, as servers do
-      }
+      // An app that runs on after the loss, as servers do: for good, or long enough for the layer's decision.
+      Thread.sleep(keepRunning ? 10_000 : 1_000);
     }
     System.out.println("done=true");
     if (!exit.equals("return")) {

@@ -67,7 +67,9 @@ public final class FakeAgent implements AutoCloseable {
   private final Map<String, Object> outgoing = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong outgoingIds = new java.util.concurrent.atomic.AtomicLong();
   private volatile String rejectReason;
-  private volatile boolean closeAfterTargetInfo;
+  private volatile boolean closeMainAfterHandshake;
+  private volatile long mainHelloOkDelayMillis;
+  private volatile long mainHelloOkSentAt;
   private Channel server;
 
   private FakeAgent() {}
@@ -105,10 +107,24 @@ public final class FakeAgent implements AutoCloseable {
     return this;
   }
 
-  /** Closes each connection right after sending its {@code TargetInfo}. */
-  public FakeAgent closeAfterTargetInfo() {
-    this.closeAfterTargetInfo = true;
+  /**
+   * Closes the layer's main connection (the one whose peer name does not end with {@code "
+   * (connects)"}) right after sending its {@code HelloOk}: the session is lost once it is up.
+   */
+  public FakeAgent closeMainAfterHandshake() {
+    this.closeMainAfterHandshake = true;
     return this;
+  }
+
+  /** Answers the main connection's {@code Hello} (see {@link #closeMainAfterHandshake}) {@code millis} late. */
+  public FakeAgent delayMainHelloOk(long millis) {
+    this.mainHelloOkDelayMillis = millis;
+    return this;
+  }
+
+  /** When ({@link System#currentTimeMillis()}) the last main connection's {@code HelloOk} was sent, or 0. */
+  public long mainHelloOkSentAt() {
+    return mainHelloOkSentAt;
   }
 
   /** A {@code ConnectRequest} to {@code ip:port} is answered with {@code endpoint} (a local server). */
@@ -243,19 +259,29 @@ public final class FakeAgent implements AutoCloseable {
           ctx.writeAndFlush(new Session.HelloRejected(ProtocolVersion.CURRENT, reason))
               .addListener(ChannelFutureListener.CLOSE);
         } else {
-          ctx.writeAndFlush(
-              new Session.HelloOk(ProtocolVersion.CURRENT.negotiate(h.version()), CLI_VERSION));
+          boolean main = !h.peer().endsWith(" (connects)");
+          Session.HelloOk ok = new Session.HelloOk(ProtocolVersion.CURRENT.negotiate(h.version()), CLI_VERSION);
+          Runnable answer = () -> {
+            var f = ctx.writeAndFlush(ok);
+            if (main) {
+              mainHelloOkSentAt = System.currentTimeMillis();
+              if (closeMainAfterHandshake) {
+                f.addListener(ChannelFutureListener.CLOSE);
+              }
+            }
+          };
+          if (main && mainHelloOkDelayMillis > 0) {
+            ctx.executor().schedule(answer, mainHelloOkDelayMillis, TimeUnit.MILLISECONDS);
+          } else {
+            answer.run();
+          }
         }
       } else if (msg instanceof Session.Ping p) {
         ctx.writeAndFlush(new Session.Pong(p.nonce()));
       } else if (msg instanceof Target.TargetInfoRequest r) {
-        var f =
-            ctx.writeAndFlush(
-                new Target.TargetInfo(
-                    r.requestId(), TARGET_PID, TARGET_NETNS, TARGET_HOSTNAME, TARGET_ADDRESSES));
-        if (closeAfterTargetInfo) {
-          f.addListener(ChannelFutureListener.CLOSE);
-        }
+        ctx.writeAndFlush(
+            new Target.TargetInfo(
+                r.requestId(), TARGET_PID, TARGET_NETNS, TARGET_HOSTNAME, TARGET_ADDRESSES));
       } else if (msg instanceof Target.EnvRequest r) {
         ctx.writeAndFlush(
             new Target.EnvResponse(r.requestId(), RemoteResult.ok(Map.of("FAKE_ENV", "1"))));

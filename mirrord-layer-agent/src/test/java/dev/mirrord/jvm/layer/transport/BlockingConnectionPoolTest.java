@@ -48,7 +48,7 @@ class BlockingConnectionPoolTest {
     connection = ProxyConnection.open("127.0.0.1", agent.port(),
         new Session.Hello(ProtocolVersion.CURRENT, FakeAgent.TOKEN, "layer pid=1 test"), TIMEOUT, log);
     connection.onMessage(unsolicited::add);
-    connector = new ProxyConnector(connection);
+    connector = new ProxyConnector(() -> connection);
   }
 
   @AfterEach
