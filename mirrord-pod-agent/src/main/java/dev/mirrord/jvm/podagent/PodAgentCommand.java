@@ -302,6 +302,7 @@ public final class PodAgentCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       out.println(READY_PREFIX + " " + server.boundAddress());
       out.flush();
+      incoming.warmUpCapture();
 
       if (!noStdin) {
         lifecycle.watchStdin(stdin);

@@ -82,6 +82,20 @@ public final class IncomingTasks implements AutoCloseable {
     return stealer;
   }
 
+  /**
+   * Links the capture's code on a daemon thread of its own ({@link AfPacketSource#warmUp}) while
+   * the CLI and the app start, so that the first mirror subscription does not: called once the
+   * agent is ready. Keeps no socket or ring.
+   */
+  public void warmUpCapture() {
+    Thread.ofPlatform().daemon().name("mirrord-agent-warm-up").start(() -> {
+      long t0 = System.nanoTime();
+      String failed = AfPacketSource.warmUp();
+      logger.debug("capture warm-up {} in {} ms", failed == null ? "done" : "failed (" + failed + ")",
+          (System.nanoTime() - t0) / 1_000_000);
+    });
+  }
+
   /** The sniffer, created (opening the packet socket) on first call. Blocking. */
   public synchronized TcpSniffer sniffer() throws IOException {
     check();

@@ -69,6 +69,9 @@ public final class AfPacketSource implements PacketSource {
   /** Asked with {@code SO_RCVBUFFORCE}: bursts of a fast client must not overflow the socket. */
   public static final int DEFAULT_RECEIVE_BUFFER = 8 * 1024 * 1024;
 
+  /** The port {@link #warmUp}'s filter names (TCPMUX: nothing listens there in a pod). */
+  private static final int WARM_UP_PORT = 1;
+
   /** How long the old ring stays empty before a replaced ring is closed (step 3 above). */
   static final int DRAIN_MILLIS = 5 * RxRing.RETIRE_TIMEOUT_MILLIS;
 
@@ -147,6 +150,27 @@ public final class AfPacketSource implements PacketSource {
       }
     }
     return withReceiveBuffer(source, DEFAULT_RECEIVE_BUFFER);
+  }
+
+  /**
+   * Runs the capture's native calls once, so that the first {@link #open} of a session does not
+   * link them while the app waits for its port subscription (a cold agent took 100–300 ms for it,
+   * nearly all of it in the foreign-function calls' first use): opens a socket that captures
+   * nothing, maps a one-block ring, filters a port, polls once without waiting, reads the
+   * statistics, and closes it all. Never throws.
+   *
+   * @return null if it worked, else why not (no privilege for packet sockets, for example)
+   */
+  public static String warmUp() {
+    try (AfPacketSource source = openSocket()) {
+      source.ring = RxRing.map(source.fd, 1);
+      source.setPorts(Set.of(WARM_UP_PORT));
+      source.next(0);
+      source.stats();
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return e.toString();
+    }
   }
 
   /** Opens the socket without a ring: one {@code recvfrom} per packet. */

@@ -41,6 +41,29 @@ class AfPacketSourceTest {
     System.err.println(setup + ": " + result.stats);
   }
 
+  /** The agent links the capture's native calls at start; that leaves no socket and no mapped ring behind. */
+  @Test
+  void theWarmUpRunsTheCapturesCallsAndKeepsNoSocketOrRing() throws Exception {
+    long fds = openFds();
+    long mapped = socketMappings();
+
+    assertThat(AfPacketSource.warmUp()).as("why not").isNull();
+
+    assertThat(openFds()).as("open file descriptors").isEqualTo(fds);
+    assertThat(socketMappings()).as("mapped socket rings").isEqualTo(mapped);
+  }
+
+  private static long openFds() throws java.io.IOException {
+    try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
+  }
+
+  private static long socketMappings() throws java.io.IOException {
+    return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+        .filter(l -> l.contains("socket:")).count();
+  }
+
   @Test
   void theRingStartsAt64MibShrinksTo8AndBothCanBeSet() {
     RingSizing defaults = RingSizing.fromProperties();
