@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench/listen-ab.sh JAR_DIR_A JAR_DIR_B [RUNS] — time from `mirrord exec` until the app's first answer, for two
+# builds, alternating, RUNS times each (default 8; the first pair is a warm-up and not counted). Each JAR_DIR holds
+# mirrord-cli.jar, mirrord-layer-agent.jar and mirrord-pod-agent.jar; both run through bin/mirrord with
+# MIRRORD_JAR_DIR, so each gets its own AOT caches, exactly as a user's build would. The app is the JDK's own
+# `java -m jdk.httpserver` on 127.0.0.1:18080 (mirror mode: the bind subscribes the target's port), asked with curl on
+# loopback every 10 ms; the target is a `sleep` in a network namespace this script creates (nothing is sent to it).
+# Also prints, per run, the layer log's "main connection up" → "subscribed target port" (the bind's wait for the
+# agent). Needs root. Example: bench/listen-ab.sh /tmp/jars-main /tmp/jars-branch 8
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+A=${1:?usage: bench/listen-ab.sh JAR_DIR_A JAR_DIR_B [RUNS]}
+B=${2:?usage: bench/listen-ab.sh JAR_DIR_A JAR_DIR_B [RUNS]}
+RUNS=${3:-8}
+JAVA_HOME=$("$ROOT/scripts/java-home.sh")
+WORK=$(mktemp -d /tmp/mirrord-bench-listen.XXXXXX)
+NS=mirrord-listen-$$
+ip netns add "$NS"
+ip netns exec "$NS" sleep 3600 &
+TARGET=$!
+cleanup() {
+  kill "$TARGET" 2>/dev/null || true
+  wait "$TARGET" 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+echo hello >"$WORK/index.txt"
+
+# One run of jar dir $1 labelled $2: prints "<first answer ms> <bind's wait for the subscription ms>".
+one() {
+  local dir=$1 label=$2 s e pid k up sub
+  s=$(date +%s%N)
+  MIRRORD_JAR_DIR=$dir "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$WORK/$label/cli.log" -- \
+    "$JAVA_HOME/bin/java" -m jdk.httpserver -p 18080 -b 127.0.0.1 -d "$WORK" >/dev/null 2>&1 &
+  pid=$!
+  for ((k = 0; k < 2000; k++)); do
+    if curl -s -o /dev/null -m 1 http://127.0.0.1:18080/index.txt; then break; fi
+    sleep 0.01
+  done
+  e=$((($(date +%s%N) - s) / 1000000))
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  up=$(grep -h -o '^[^ ]*Z INFO .*main connection up' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1)
+  sub=$(grep -h 'subscribed target port' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1)
+  if [[ -n $up && -n $sub ]]; then
+    echo "$e $(python3 -c "import sys; f=lambda t: sum(float(x)*m for x, m in zip(t.split(':'), (3600, 60, 1))); print(round((f('$sub') - f('$up')) * 1000))")"
+  else
+    echo "$e -"
+  fi
+  sleep 0.5
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+declare -a RA RB WA WB
+for ((i = 0; i <= RUNS; i++)); do
+  read -r ta wa < <(one "$A" "a-$i")
+  read -r tb wb < <(one "$B" "b-$i")
+  echo "run $i: A $ta ms (bind waited $wa ms), B $tb ms (bind waited $wb ms)"
+  ((i == 0)) && continue
+  RA+=("$ta"); RB+=("$tb"); WA+=("$wa"); WB+=("$wb")
+done
+echo "first answer, median of $RUNS: A $(printf '%s\n' "${RA[@]}" | median) ms, B $(printf '%s\n' "${RB[@]}" | median) ms"
+echo "bind's wait for the subscription (after the main connection), median: A $(printf '%s\n' "${WA[@]}" | grep -v '^-$' | median) ms, B $(printf '%s\n' "${WB[@]}" | grep -v '^-$' | median) ms"
