@@ -26,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,7 +96,10 @@ public final class ExecSession {
   }
 
   private final Params p;
-  private final AtomicBoolean cleaned = new AtomicBoolean();
+  /** How long a second clean-up (the shutdown hook during the main path's, or the other way round) waits for the first. */
+  static final Duration CLEAN_UP_WAIT = Duration.ofSeconds(30);
+
+  private final CleanUpOnce cleanUp = new CleanUpOnce(this::cleanUpOnce, CLEAN_UP_WAIT);
   private final List<AutoCloseable> workloadResources = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile SessionDir dir;
   private volatile RunningAgent agent;
@@ -356,11 +358,17 @@ public final class ExecSession {
     return parent.resolve("mirrord-" + p.sessionId() + "-" + what + ".log");
   }
 
-  /** Idempotent; runs from the main path and from the shutdown hook. */
+  /**
+   * Runs from the main path and from the shutdown hook: once, and the second caller waits for the
+   * first one's end (see {@link CleanUpOnce}).
+   */
   private void cleanUp() {
-    if (!cleaned.compareAndSet(false, true)) {
-      return;
+    if (!cleanUp.run()) {
+      logger.warn("the session's clean-up had not ended after {} s", CLEAN_UP_WAIT.toSeconds());
     }
+  }
+
+  private void cleanUpOnce() {
     for (AutoCloseable resource : workloadResources) {
       try {
         resource.close();
