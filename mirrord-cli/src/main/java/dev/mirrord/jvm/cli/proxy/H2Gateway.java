@@ -13,7 +13,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -23,6 +22,7 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
@@ -30,17 +30,19 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2FrameStreamEvent;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,10 +59,13 @@ import org.slf4j.LoggerFactory;
  * gRPC or h2c server) sees the client's streams multiplexed as the client made them. Request
  * headers (pseudo-headers first), DATA and trailers go to the app; its response headers, DATA and
  * trailers (gRPC's {@code grpc-status}) come back as {@code Http.Response} + {@code Tcp.Data} +
- * {@code Http.BodyEnd}; a reset either way is {@code Tcp.Close(streamId, true)}. Back-pressure:
- * the app's stream is read only while the agent's connection is writable and the agent has not
- * paused the stream; the agent's body is paused ({@code Tcp.Flow}) while the app's stream window
- * (or socket) cannot take it. Everything of one app connection runs on its event loop.
+ * {@code Http.BodyEnd}; a reset either way is {@code Tcp.Close(streamId, true)}. The streams are
+ * frames of the connection's own channel ({@link Http2FrameCodec}), not a channel each: a call
+ * costs no pipeline, promise chain or flush of its own. Back-pressure: the app's DATA is given back
+ * to its stream window only while the agent's connection is writable and the agent has not paused
+ * the stream (so a paused stream's app sends at most one window more); the agent's body is paused
+ * ({@code Tcp.Flow}) while the app's stream window (or socket) cannot take it. Everything of one
+ * app connection runs on its event loop.
  */
 final class H2Gateway {
   private static final Logger logger = LoggerFactory.getLogger(H2Gateway.class);
@@ -135,7 +140,7 @@ final class H2Gateway {
   }
 
   /** The app's h2c connection standing for one client connection of the target. */
-  private final class AppConnection extends ChannelInboundHandlerAdapter {
+  private final class AppConnection {
     final long connectionId;
     final Http.Request first;
     final EventLoop loop = group.next();
@@ -146,6 +151,8 @@ final class H2Gateway {
     final List<Channel> channels = new ArrayList<>();
     final ArrayDeque<Stream> waiting = new ArrayDeque<>();
     final Set<Stream> open = new java.util.HashSet<>();
+    /** The open streams by their frame stream on the app connection (the key of the app's frames). */
+    final Map<Http2FrameStream, Stream> byFrameStream = new IdentityHashMap<>();
     boolean closed;
 
     AppConnection(long connectionId, Http.Request first) {
@@ -174,7 +181,6 @@ final class H2Gateway {
       LayerConnectionHandler layer = ports.layerFor(first.targetPort());
       int localPort = localPortFor.applyAsInt(first.targetPort());
       InetSocketAddress app = new InetSocketAddress(InetAddress.getLoopbackAddress(), localPort);
-      AppConnection self = this;
       ChannelFuture bound = new Bootstrap()
           .group(loop)
           .channel(transport.socketChannel())
@@ -187,8 +193,7 @@ final class H2Gateway {
               ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient().initialSettings(settings())
                   .encoderEnforceMaxConcurrentStreams(true) // the app's limit: streams wait for a slot
                   .build());
-              ch.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-              ch.pipeline().addLast("app", self);
+              ch.pipeline().addLast("app", new AppChannel(AppConnection.this));
             }
           })
           .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -235,8 +240,7 @@ final class H2Gateway {
       }
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    void channelActive(ChannelHandlerContext ctx) {
       if (ctx.channel() != channel) {
         return;
       }
@@ -248,25 +252,65 @@ final class H2Gateway {
       }
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Http2GoAwayFrame) {
-        noNewStreams(ctx.channel()); // its streams finish; the next ones get a new connection
-        if (channel == null && !waiting.isEmpty()) {
-          connect();
+    void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof Http2StreamFrame f && f.stream() != null) {
+          Stream s = byFrameStream.get(f.stream());
+          if (s != null) {
+            s.fromApp(f);
+          } else if (f instanceof Http2DataFrame d) {
+            // A stream that ended on our side: its bytes still count in the connection's window.
+            ctx.write(new DefaultHttp2WindowUpdateFrame(d.initialFlowControlledBytes()).stream(d.stream()));
+          }
+        } else if (msg instanceof Http2GoAwayFrame) {
+          noNewStreams(ctx.channel()); // its streams finish; the next ones get a new connection
+          if (channel == null && !waiting.isEmpty()) {
+            connect();
+          }
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof Http2FrameStreamEvent e) {
+        Stream s = byFrameStream.get(e.stream());
+        if (s == null) {
+          return;
+        }
+        if (e.type() == Http2FrameStreamEvent.Type.Writability) {
+          s.updateFlow();
+        } else if (e.stream().state() == Http2Stream.State.CLOSED) {
+          s.closedByApp();
+        }
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      // The streams hear of the socket through the codec's writability events; this covers those not yet open there.
+      for (Stream s : new ArrayList<>(open)) {
+        if (s.ch == ctx.channel()) {
+          s.updateFlow();
         }
       }
-      ReferenceCountUtil.release(msg);
+      ctx.fireChannelWritabilityChanged();
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    void channelInactive(ChannelHandlerContext ctx) {
       channels.remove(ctx.channel());
       noNewStreams(ctx.channel());
+      // Streams the codec did not close (they waited for a slot of the app's concurrent streams) end here too.
+      for (Stream s : new ArrayList<>(open)) {
+        if (s.ch == ctx.channel()) {
+          s.closedByApp();
+        }
+      }
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       logger.debug("h2c app connection for client connection {}: {}", connectionId, cause.toString());
       if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
         ctx.close();
@@ -290,14 +334,65 @@ final class H2Gateway {
     }
   }
 
-  /** One matched stream, replayed on a stream of the app connection. Confined to its connection's loop. */
-  private final class Stream extends ChannelInboundHandlerAdapter {
+  /**
+   * The handler of one app connection's channel (after the app's GOAWAY, an app connection has
+   * several): hands the channel's events to its {@link AppConnection}, and opens its streams.
+   */
+  private static final class AppChannel extends Http2ChannelDuplexHandler {
+    private final AppConnection conn;
+
+    AppChannel(AppConnection conn) {
+      this.conn = conn;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      conn.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      conn.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      conn.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      conn.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      conn.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      conn.exceptionCaught(ctx, cause);
+    }
+  }
+
+  /**
+   * One matched stream, replayed on a stream of the app connection: frames written with its
+   * {@link Http2FrameStream} on the connection's channel, and the app's frames for it handed over
+   * by {@link AppConnection#channelRead}. Confined to its connection's loop.
+   */
+  private final class Stream {
     final Http.Request req;
     final AppConnection conn;
-    Http2StreamChannel ch;
+    /** The app connection the stream is open on, and its codec; null before {@link #open}. */
+    Channel ch;
+    Http2FrameCodec codec;
+    Http2FrameStream frameStream;
     /** Request body parts ({@link ByteBuf}s, then the {@code BodyEnd}) that came before the stream was open. */
     final ArrayDeque<Object> waiting = new ArrayDeque<>();
     long waitingBytes;
+    /** Bytes of the app's DATA sent on to the agent but not yet given back to the app's window (while paused). */
+    int owed;
     boolean requestEnded;
     boolean finalHead;
     boolean done;
@@ -314,35 +409,37 @@ final class H2Gateway {
       return req.streamId();
     }
 
+    /** Opens the stream on {@code parent}: the request's headers and what of its body came already, in one write. */
     void open(Channel parent) {
-      new Http2StreamChannelBootstrap(parent).handler(this).open().addListener((Future<Http2StreamChannel> f) -> {
-        if (f.isSuccess()) {
-          attach(f.getNow());
-        } else {
-          logger.debug("cannot open a stream to the app: {}", f.cause().toString());
-          fail();
-        }
-      });
-    }
-
-    private void attach(Http2StreamChannel stream) {
       if (done) {
-        stream.close();
         return;
       }
-      ch = stream;
+      Http2FrameCodec c = parent.pipeline().get(Http2FrameCodec.class);
+      AppChannel handler = parent.pipeline().get(AppChannel.class);
+      if (c == null || handler == null) { // the connection closed under the stream
+        fail();
+        return;
+      }
+      ch = parent;
+      codec = c;
+      frameStream = handler.newStream();
+      conn.byFrameStream.put(frameStream, this);
       Http2Headers headers = new DefaultHttp2Headers(false);
       for (Http.Header h : req.headers()) {
         headers.add(h.name().toLowerCase(Locale.ROOT), h.value());
       }
-      ch.write(new DefaultHttp2HeadersFrame(headers, req.endOfStream()));
+      ch.write(new DefaultHttp2HeadersFrame(headers, req.endOfStream()).stream(frameStream)).addListener(f -> {
+        if (!f.isSuccess()) {
+          logger.debug("cannot open a stream to the app: {}", f.cause().toString());
+          fail();
+        }
+      });
       Object part;
       while ((part = waiting.poll()) != null) {
         writeBody(part);
       }
       waitingBytes = 0;
       flush();
-      updateRead();
       updateFlow();
     }
 
@@ -376,7 +473,7 @@ final class H2Gateway {
         // The client reset the stream, or went: so does the app's stream.
         end();
         if (ch != null) {
-          ch.write(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+          ch.write(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(frameStream));
           flush();
         }
       } else {
@@ -386,95 +483,98 @@ final class H2Gateway {
 
     private void writeBody(Object part) {
       if (part instanceof ByteBuf b) {
-        ch.write(new DefaultHttp2DataFrame(b, false));
+        ch.write(new DefaultHttp2DataFrame(b, false).stream(frameStream));
       } else if (part instanceof Http.BodyEnd end && end.trailers().isEmpty()) {
-        ch.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+        ch.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true).stream(frameStream));
       } else if (part instanceof Http.BodyEnd end) {
         Http2Headers trailers = new DefaultHttp2Headers(false);
         end.trailers().forEach(t -> trailers.add(t.name().toLowerCase(Locale.ROOT), t.value()));
-        ch.write(new DefaultHttp2HeadersFrame(trailers, true));
+        ch.write(new DefaultHttp2HeadersFrame(trailers, true).stream(frameStream));
       }
     }
 
-    /**
-     * On the parent: a stream's channel is inactive, and flushes nothing, once its last frame is
-     * written. Now, or once at the end of the agent's read batch (headers, data and end in one write).
-     */
+    /** Now, or once at the end of the agent's read batch (headers, data and end in one write). */
     private void flush() {
-      ReadBatch.flush(ch.parent());
+      ReadBatch.flush(ch);
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      try {
-        if (done) {
-          return;
-        }
-        if (msg instanceof Http2HeadersFrame h && !finalHead) {
-          int status = parseStatus(h.headers());
-          finalHead = status >= 200;
-          agent.send(new Http.Response(id(), Http.HTTP_2, status, "", fields(h.headers()), h.isEndStream()));
-          if (h.isEndStream()) {
-            end();
-          }
-        } else if (msg instanceof Http2HeadersFrame trailers) {
-          agent.send(new Http.BodyEnd(id(), fields(trailers.headers())));
-          end();
-        } else if (msg instanceof Http2DataFrame d) {
-          if (d.content().isReadable()) {
-            agent.sendData(id(), d.content().retain());
-          }
-          if (d.isEndStream()) {
-            agent.send(new Http.BodyEnd(id(), List.of()));
-            end();
-          }
-        } else if (msg instanceof Http2ResetFrame) {
-          agent.send(new Tcp.Close(id(), true));
-          end();
-        }
-      } finally {
-        ReferenceCountUtil.release(msg);
+    /** A frame of the app's answer on this stream (released by the caller). */
+    void fromApp(Http2StreamFrame msg) {
+      if (msg instanceof Http2DataFrame d) {
+        owed += d.initialFlowControlledBytes(); // given back even after the end: the connection's window counts it
       }
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      updateFlow();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (!done) {
-        // The app's connection went in the middle of an answer (or before it): the agent answers 502 or resets.
+      if (done) {
+        giveBack();
+        return;
+      }
+      if (msg instanceof Http2HeadersFrame h && !finalHead) {
+        int status = parseStatus(h.headers());
+        finalHead = status >= 200;
+        agent.send(new Http.Response(id(), Http.HTTP_2, status, "", fields(h.headers()), h.isEndStream()));
+        if (h.isEndStream()) {
+          end();
+        }
+      } else if (msg instanceof Http2HeadersFrame trailers) {
+        agent.send(new Http.BodyEnd(id(), fields(trailers.headers())));
+        end();
+      } else if (msg instanceof Http2DataFrame d) {
+        if (d.content().isReadable()) {
+          agent.sendData(id(), d.content().retain());
+        }
+        if (d.isEndStream()) {
+          agent.send(new Http.BodyEnd(id(), List.of()));
+          end();
+        }
+        giveBack();
+      } else if (msg instanceof Http2ResetFrame) {
         agent.send(new Tcp.Close(id(), true));
         end();
       }
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      logger.debug("stream {} to the app: {}", id(), cause.toString());
-      ctx.close();
+    /** The codec closed the stream (the app's connection went, its GOAWAY, a failed write) before its end. */
+    void closedByApp() {
+      fail();
     }
 
-    /** The app's stream is read while the agent's connection can take more and the agent has not paused it. */
+    /**
+     * Gives the app's DATA bytes back to its stream (and connection) window while the agent's
+     * connection can take more and the agent has not paused the stream: a paused stream's app can
+     * send at most its window more (what a stream's channel buffered before, when it stopped
+     * reading). The window update leaves with the connection's next flush.
+     */
+    private void giveBack() {
+      if (owed > 0 && (done || (agent.writable() && !pausedByAgent)) && ch != null && ch.isActive()) {
+        ch.write(new DefaultHttp2WindowUpdateFrame(owed).stream(frameStream));
+        owed = 0;
+      }
+    }
+
+    /** The agent's connection or the agent's pause changed: give back what was held, now. */
     void updateRead() {
-      if (ch != null && ch.isActive()) {
-        boolean read = done || (agent.writable() && !pausedByAgent);
-        if (ch.config().isAutoRead() != read) {
-          ch.config().setAutoRead(read);
-        }
+      if (owed > 0 && ch != null) {
+        giveBack();
+        ch.flush();
       }
     }
 
     /** Pauses the agent's body while it waits for the stream past the limit, or the app's window is full. */
     void updateFlow() {
-      boolean pause = !done && !requestEnded
-          && (waitingBytes > HttpGateway.MAX_WAITING_BODY || (ch != null && !ch.isWritable()));
+      boolean pause = !done && !requestEnded && (waitingBytes > HttpGateway.MAX_WAITING_BODY || !writable());
       if (pause != pausedAgent) {
         pausedAgent = pause;
         agent.send(new Tcp.Flow(id(), pause));
       }
+    }
+
+    /** Whether the app's stream (its window and the connection's socket) can take more; true before it opens. */
+    private boolean writable() {
+      if (ch == null) {
+        return true;
+      }
+      Http2Stream s = codec.connection().stream(frameStream.id());
+      // A stream that waits for one of the app's concurrent-stream slots is not in the connection yet.
+      return s == null ? ch.isWritable() : codec.connection().remote().flowController().isWritable(s);
     }
 
     /** Nothing more travels on this stream. */
@@ -482,12 +582,16 @@ final class H2Gateway {
       done = true;
       streams.remove(id(), this);
       conn.open.remove(this);
+      if (frameStream != null) {
+        conn.byFrameStream.remove(frameStream);
+        giveBack();
+      }
       waiting.forEach(ReferenceCountUtil::release);
       waiting.clear();
       waitingBytes = 0;
     }
 
-    /** No stream to the app could be had: the agent answers the client 502. */
+    /** No stream to the app could be had, or it went before its end: the agent answers the client 502 or resets. */
     void fail() {
       if (!done) {
         agent.send(new Tcp.Close(id(), true));

@@ -23,9 +23,11 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -169,6 +171,63 @@ class H2GatewayTest {
     assertThat(appConnections.get()).isEqualTo(1);
   }
 
+  private long bytesToAgent(long stream) {
+    return toAgent.stream().filter(m -> m instanceof Tcp.Data d && d.connectionId() == stream)
+        .mapToLong(m -> ((Tcp.Data) m).bytes().size()).sum();
+  }
+
+  @Test
+  void aStreamTheAgentPausedGetsAtMostOneWindowOfTheAppsAnswerUntilItResumes() {
+    long a = 0x4000_0000_0000_0007L;
+    long b = 0x4000_0000_0000_0008L;
+    gateway.request(request(a, "GET", "/svc/big", true));
+    gateway.fromAgent(new Tcp.Flow(a, true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> bytesToAgent(a) > 0);
+    // The app has 4 MiB to send; a paused stream gives nothing back to its window.
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10))
+        .until(() -> bytesToAgent(a), n -> n == H2Gateway.STREAM_WINDOW);
+    // The connection's other streams are not held up by it.
+    gateway.request(request(b, "GET", "/svc/B", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(b,
+        List.of(new Http.Header("grpc-status", "0")))));
+    assertThat(bytesToAgent(a)).isEqualTo(H2Gateway.STREAM_WINDOW);
+    gateway.fromAgent(new Tcp.Flow(a, false));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(a,
+        List.of(new Http.Header("grpc-status", "0")))));
+    assertThat(bytesToAgent(a)).isEqualTo(BIG);
+    assertThat(appConnections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void anAppConnectionThatClosesInTheMiddleOfAnAnswerResetsItsStreamAndTheNextRequestGetsANewOne() {
+    long a = 0x4000_0000_0000_0009L;
+    long b = 0x4000_0000_0000_000AL;
+    gateway.request(request(a, "GET", "/svc/close", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Close(a, true)));
+    assertThat(toAgent).anyMatch(m -> m instanceof Http.Response r && r.streamId() == a && !r.endOfStream());
+    gateway.request(request(b, "GET", "/svc/B", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(b,
+        List.of(new Http.Header("grpc-status", "0")))));
+    assertThat(appConnections.get()).isEqualTo(2);
+  }
+
+  @Test
+  void afterTheAppsGoAwayItsStreamsFinishAndTheNextOnesGoOnANewConnection() {
+    long a = 0x4000_0000_0000_000BL;
+    long b = 0x4000_0000_0000_000CL;
+    gateway.request(request(a, "GET", "/svc/goaway", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(a,
+        List.of(new Http.Header("grpc-status", "0")))));
+    gateway.request(request(b, "GET", "/svc/B", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Http.BodyEnd(b,
+        List.of(new Http.Header("grpc-status", "0")))));
+    assertThat(appConnections.get()).isEqualTo(2);
+    assertThat(toAgent).noneMatch(m -> m instanceof Tcp.Close);
+  }
+
+  /** What {@code /svc/big} answers: four times the stream window the CLI gives the app. */
+  private static final int BIG = 4 * H2Gateway.STREAM_WINDOW;
+
   /** The app: answers {@code app: PATH BODY} with a grpc-status trailer, or a trailers-only status 9 for {@code /svc/fail}. */
   private final class AppStream extends ChannelInboundHandlerAdapter {
     String head;
@@ -193,6 +252,24 @@ class H2GatewayTest {
           return;
         }
         appSaw.add(head + " body=" + body + " trailer=" + trailer);
+        if (head.contains("/svc/close")) {
+          ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
+              .add("content-type", "application/grpc")))
+              .addListener(f -> ctx.channel().parent().close());
+          return;
+        }
+        if (head.contains("/svc/goaway")) {
+          ctx.channel().parent().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+        }
+        if (head.contains("/svc/big")) {
+          ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
+              .add("content-type", "application/grpc")));
+          for (int sent = 0; sent < BIG; sent += 16 * 1024) {
+            ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[16 * 1024])));
+          }
+          ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().add("grpc-status", "0"), true));
+          return;
+        }
         if (head.contains("/svc/fail")) {
           ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
               .add("content-type", "application/grpc").add("grpc-status", "9"), true));
