@@ -54,16 +54,35 @@ grpc_cmd() {
     -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
     "dev.mirrord.jvm.e2e.apps.$main" "$@"
 }
-# grpc_run LABEL EXPECT [X_DEV] -> ROW[LABEL]="CALLS RPS P50 P99 ERRORS"
+# grpc_run LABEL EXPECT [X_DEV] -> ROW[LABEL]="CALLS RPS P50 P99 ERRORS"; with GRPC_CPU_PIDS="CLI AGENT" also
+# CPU[LABEL]="CLI_US AGENT_US": their user+system CPU per measured call (sampled after the warm-up, until the end)
+declare -A CPU
+GRPC_CPU_PIDS=""
 grpc_run() {
-  local label=$1 expect=$2 out
+  local label=$1 expect=$2 out c0="" c1 sampler=""
   local -a client
   mapfile -t client < <(grpc_cmd GrpcBenchClient "$POD_IP" 50051 "$DURATION" "$WARMUP" "$GRPC_PARALLEL" "$expect" "${@:3}")
+  if [[ -n $GRPC_CPU_PIDS ]]; then
+    (sleep "$WARMUP"; for p in $GRPC_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ' >"$BENCH_WORK/cpu0-$label") &
+    sampler=$!
+  fi
   out=$(ip netns exec "$(bench_ns client)" timeout $((DURATION + WARMUP + 60)) "${client[@]}" \
     2>"$BENCH_WORK/grpc-$label.err" | grep '^grpc-bench ') || true
   [[ -n $out ]] || bench_die "grpc $label: no result (see $BENCH_WORK/grpc-$label.err)"
   ROW[$label]=$(sed -E 's/.*calls=([0-9]+) rps=([0-9]+) p50_us=([0-9]+) p99_us=([0-9]+) errors=([0-9]+).*/\1 \2 \3 \4 \5/' <<<"$out")
   bench_log "$label: ${ROW[$label]} (calls rps p50_us p99_us errors)"
+  if [[ -n $sampler ]]; then
+    wait "$sampler" || true
+    c0=$(cat "$BENCH_WORK/cpu0-$label" 2>/dev/null || true)
+    c1=$(for p in $GRPC_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ')
+    CPU[$label]=$(awk -v a="$c0" -v b="$c1" -v n="${ROW[$label]%% *}" 'BEGIN {
+      split(a, x, " "); split(b, y, " "); printf "%.0f %.0f", (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n }')
+    bench_log "$label: CPU per call ${CPU[$label]} (cli_us agent_us)"
+  fi
+}
+# grpc_cpu_of CLI -> "CLI AGENT" for GRPC_CPU_PIDS
+grpc_cpu_of() {
+  echo "$1 $(bench_agent_pid "$1" || echo "$1")"
 }
 grpc_section() {
   local gpod cli
@@ -76,11 +95,15 @@ grpc_section() {
   cli=$(bench_mirrord grpc-filter --http-header-filter '^x-dev: bench$' -- "${local_server[@]}")
   bench_wait_line "$BENCH_WORK/grpc-filter.out" '^grpc.listening' 60
   grpc_run g_grpc_unmatched pod
+  GRPC_CPU_PIDS=$(grpc_cpu_of "$cli")
   grpc_run h_grpc_matched local bench
+  GRPC_CPU_PIDS=""
   bench_stop "$cli"
   cli=$(bench_mirrord grpc-steal --tcp-steal -- "${local_server[@]}")
   bench_wait_line "$BENCH_WORK/grpc-steal.out" '^grpc.listening' 60
+  GRPC_CPU_PIDS=$(grpc_cpu_of "$cli")
   grpc_run i_grpc_steal local
+  GRPC_CPU_PIDS=""
   bench_stop "$cli"
   bench_stop "$gpod" TERM
 }
@@ -100,6 +123,7 @@ grpc_results() {
   printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(i) unfiltered steal (--tcp-steal)" "$I_RPS" "$I_P50" "$I_P99" "$I_ERR"
   echo "gRPC filter, unmatched / (f) direct calls/s: $(ratio "$G_RPS" "$F_RPS") (goal >= 0.8); added p50 $((G_P50 - F_P50)) µs"
   echo "gRPC filter, matched / (i) unfiltered steal calls/s: $(ratio "$H_RPS" "$I_RPS") (goal >= 0.8); p50 $H_P50 µs vs $I_P50 µs"
+  echo "CPU per call (µs, user+system, after the warm-up): (h) matched: CLI ${CPU[h_grpc_matched]% *}, agent ${CPU[h_grpc_matched]#* }; (i) steal: CLI ${CPU[i_grpc_steal]% *}, agent ${CPU[i_grpc_steal]#* }"
 }
 if [[ ${GRPC_ONLY:-0} == 1 ]]; then
   grpc_section
