@@ -259,7 +259,12 @@ final class HttpGateway {
     }
   }
 
-  /** The app connection standing for one client connection of the target. */
+  /**
+   * The app connection standing for one client connection of the target. Sharable: when the app
+   * closed it between requests (its keep-alive timeout), the next request's new channel gets this
+   * handler again; one channel at a time is {@link #channel}, and the old one's events are ignored.
+   */
+  @io.netty.channel.ChannelHandler.Sharable
   private final class AppConnection extends ChannelInboundHandlerAdapter {
     final long connectionId;
     final Http.Request first;
@@ -413,8 +418,8 @@ final class HttpGateway {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       try {
         Stream s = queue.peek();
-        if (s == null || s.done) {
-          return; // an answer nobody asked for
+        if (s == null || s.done || ctx.channel() != channel) {
+          return; // an answer nobody asked for, or on an app connection that is no longer this one's
         }
         if (msg instanceof HttpResponse res) {
           s.responseStarted = true;

@@ -1,0 +1,171 @@
+package dev.mirrord.jvm.cli.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mirrord.jvm.protocol.Http;
+import dev.mirrord.jvm.protocol.Message;
+import dev.mirrord.jvm.protocol.Payload;
+import dev.mirrord.jvm.protocol.Tcp;
+import dev.mirrord.jvm.protocol.codec.MessageCodec;
+import dev.mirrord.jvm.protocol.codec.Side;
+import dev.mirrord.jvm.protocol.relay.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI's replay of matched HTTP/1 requests: {@code Http.Request} + body from the "agent" (a recording channel)
+ * becomes a request on the app connection of its client connection (a Netty HTTP/1 server on loopback), and the app's
+ * answer comes back as {@code Http.Response} + {@code Tcp.Data} + {@code Http.BodyEnd}.
+ */
+class HttpGatewayTest {
+  private static final long CONNECTION = 0x4000_0000_0000_0001L;
+
+  private EventLoopGroup loops;
+  private Channel app;
+  private final AtomicInteger appConnections = new AtomicInteger();
+  private final AtomicInteger appClosed = new AtomicInteger();
+  private final List<String> appSaw = new CopyOnWriteArrayList<>();
+  private final List<Message> toAgent = new CopyOnWriteArrayList<>();
+  private EmbeddedChannel agentChannel;
+  private HttpGateway gateway;
+
+  @BeforeEach
+  void start() throws Exception {
+    loops = Transport.NIO.newGroup(1, new DefaultThreadFactory("test-http-gateway", true));
+    app = new ServerBootstrap().group(loops).channel(Transport.NIO.serverSocketChannel())
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            appConnections.incrementAndGet();
+            ch.closeFuture().addListener(f -> appClosed.incrementAndGet());
+            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new App());
+          }
+        }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+    agentChannel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof ByteBuf frame) { // a Tcp.Data frame body, as MessageCodec.encodeData makes it
+          try {
+            toAgent.add(MessageCodec.decode(frame, Side.CLIENT));
+          } finally {
+            frame.release();
+          }
+        } else {
+          toAgent.add((Message) msg);
+        }
+        promise.setSuccess();
+      }
+    });
+    AgentLink link = new AgentLink();
+    link.connected(agentChannel);
+    int appPort = ((InetSocketAddress) app.localAddress()).getPort();
+    gateway = new HttpGateway(loops, port -> appPort, link, port -> null);
+  }
+
+  @AfterEach
+  void stop() {
+    app.close().syncUninterruptibly();
+    loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
+    agentChannel.finishAndReleaseAll();
+  }
+
+  private static Http.Request request(long stream, String method, String path, boolean end) {
+    return new Http.Request(stream, CONNECTION, 8080, "198.18.0.9", 40000, Http.HTTP_1_1, method, path,
+        end ? List.of(new Http.Header("Host", "pod:8080"), new Http.Header("X-Dev", "alice"))
+            : List.of(new Http.Header("Host", "pod:8080"), new Http.Header("X-Dev", "alice"),
+                new Http.Header("Transfer-Encoding", "chunked")), end);
+  }
+
+  /** The answer's body the agent got for {@code stream}, once its {@code BodyEnd} came. */
+  private String answered(long stream) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.stream()
+        .anyMatch(m -> m instanceof Http.BodyEnd e && e.streamId() == stream));
+    StringBuilder body = new StringBuilder();
+    toAgent.stream().filter(m -> m instanceof Tcp.Data d && d.connectionId() == stream)
+        .forEach(m -> body.append(new String(((Tcp.Data) m).bytes().toByteArray(), StandardCharsets.UTF_8)));
+    assertThat(toAgent).anyMatch(m -> m instanceof Http.Response r && r.streamId() == stream && r.status() == 200);
+    return body.toString();
+  }
+
+  @Test
+  void requestsOfOneClientConnectionGoOneAfterAnotherOnOneAppConnection() {
+    long a = 0x4000_0000_0000_0002L;
+    long b = 0x4000_0000_0000_0003L;
+    gateway.request(request(a, "GET", "/a", true));
+    gateway.request(request(b, "POST", "/b", false));
+    gateway.fromAgent(new Tcp.Data(b, Payload.copyOf("hel".getBytes(StandardCharsets.UTF_8))));
+    gateway.fromAgent(new Tcp.Data(b, Payload.copyOf("lo".getBytes(StandardCharsets.UTF_8))));
+    gateway.fromAgent(new Http.BodyEnd(b, List.of()));
+    assertThat(answered(a)).isEqualTo("app: GET /a x-dev=alice ");
+    assertThat(answered(b)).isEqualTo("app: POST /b x-dev=alice hello");
+    assertThat(appSaw).containsExactly("GET /a", "POST /b");
+    assertThat(appConnections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void afterTheAppClosedAnIdleConnectionTheNextRequestGetsANewOne() {
+    long a = 0x4000_0000_0000_0004L;
+    long b = 0x4000_0000_0000_0005L;
+    gateway.request(request(a, "GET", "/then-close-when-idle", true));
+    assertThat(answered(a)).startsWith("app: GET /then-close-when-idle");
+    await().atMost(Duration.ofSeconds(10)).until(() -> appClosed.get() == 1); // the app's keep-alive timeout
+    gateway.request(request(b, "GET", "/b", true));
+    assertThat(answered(b)).isEqualTo("app: GET /b x-dev=alice ");
+    assertThat(appConnections.get()).isEqualTo(2);
+    assertThat(toAgent).noneMatch(m -> m instanceof Tcp.Close);
+  }
+
+  @Test
+  void anAppThatCannotBeReachedGetsTheRequestAborted() {
+    app.close().syncUninterruptibly();
+    long a = 0x4000_0000_0000_0006L;
+    gateway.request(request(a, "GET", "/a", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Close(a, true)));
+  }
+
+  /** The app: answers {@code app: METHOD PATH x-dev=… BODY}; closes the connection 100 ms after some answers. */
+  private final class App extends SimpleChannelInboundHandler<FullHttpRequest> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      appSaw.add(req.method() + " " + req.uri());
+      ByteBuf body = Unpooled.copiedBuffer("app: " + req.method() + " " + req.uri() + " x-dev="
+          + req.headers().get("x-dev") + " " + req.content().toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+      FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+      res.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+      ctx.writeAndFlush(res);
+      if (req.uri().contains("then-close-when-idle")) {
+        ctx.executor().schedule(() -> ctx.close(), 100, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+}
