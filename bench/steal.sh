@@ -135,14 +135,23 @@ if [[ ${GRPC_ONLY:-0} == 1 ]]; then
   exit 0
 fi
 
-# wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"
+# wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"; with WRK_CPU_PIDS="CLI AGENT"
+# also CPU[LABEL]="CLI_US AGENT_US", their CPU per request of the measured run (as grpc_run's)
+WRK_CPU_PIDS=""
 wrk_run() {
-  local label=$1 node=$2 url=$3
+  local label=$1 node=$2 url=$3 c0 c1
   ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${@:4}" "$url" >/dev/null 2>&1 || true
+  c0=$(for p in $WRK_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ')
   ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${@:4}" "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
   ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
+  if [[ -n $WRK_CPU_PIDS ]]; then
+    c1=$(for p in $WRK_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ')
+    CPU[$label]=$(awk -v a="$c0" -v b="$c1" -v n="${ROW[$label]%% *}" 'BEGIN {
+      split(a, x, " "); split(b, y, " "); printf "%.0f %.0f", (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n }')
+    bench_log "$label: CPU per request ${CPU[$label]} (cli_us agent_us)"
+  fi
 }
 
 # wrk_paced LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]: PACED_CONNECTIONS connections, PACED_DELAY_MS between requests
@@ -199,7 +208,9 @@ sleep 1
 read -r IDLE_AGENT_RSS _ <<<"$(bench_rss "$agent")"
 read -r IDLE_CLI_RSS _ <<<"$(bench_rss "$cli")"
 cpu0=$(bench_cpu_seconds "$agent")
+WRK_CPU_PIDS="$cli $agent"
 wrk_run c_mirrord_steal client "http://$POD_IP:8080/"
+WRK_CPU_PIDS=""
 wrk_paced c_paced client "http://$POD_IP:8080/"
 AGENT_CPU=$(awk -v a="$cpu0" -v b="$(bench_cpu_seconds "$agent")" -v t="$((WARMUP + DURATION))" \
   'BEGIN { printf "%.0f %% of one core", 100 * (b - a) / t }')
@@ -222,7 +233,9 @@ cli=$(bench_mirrord filter --http-header-filter '^x-dev: bench$' -- "${FILTER_SE
 bench_wait_line "$BENCH_WORK/filter.out" '^sha-http.listening' 60
 wrk_run d_filter_unmatched client "http://$POD_IP:8082/"
 wrk_paced d_paced client "http://$POD_IP:8082/"
+WRK_CPU_PIDS=$(grpc_cpu_of "$cli")
 wrk_run e_filter_matched client "http://$POD_IP:8082/" -H "X-Dev: bench"
+WRK_CPU_PIDS=""
 wrk_paced e_paced client "http://$POD_IP:8082/" -H "X-Dev: bench"
 grep -q 'hello from filtered' <(ip netns exec "$(bench_ns client)" curl -s -H 'X-Dev: bench' "http://$POD_IP:8082/") \
   || bench_die "(e): a request with the header was not answered by the local app"
@@ -341,4 +354,5 @@ printf '| %-36s | %9s | %9s | %9s | %6s |\n' "(e) paced" "$EP_RPS" "$EP_P50" "$E
 echo "filter, unmatched / (a') direct network req/s: $(ratio "$D_RPS" "$N_RPS") (goal >= 0.8); added p50: closed-loop $((D_P50 - N_P50)) µs, paced $((DP_P50 - NP_P50)) µs (goal <= 300 µs)"
 echo "the shape's floor, one socat hop / (a') req/s: $(ratio "$D0_RPS" "$N_RPS"), added p50 paced $((D0P_P50 - NP_P50)) µs; filter unmatched / one socat hop: $(ratio "$D_RPS" "$D0_RPS")"
 echo "filter, matched / (c) unfiltered steal req/s: $(ratio "$E_RPS" "$C_RPS") (goal >= 0.8); paced p50 $EP_P50 µs vs steal $CP_P50 µs"
+echo "CPU per request (µs, user+system, closed loop): (e) matched: CLI ${CPU[e_filter_matched]% *}, agent ${CPU[e_filter_matched]#* }; (c) steal: CLI ${CPU[c_mirrord_steal]% *}, agent ${CPU[c_mirrord_steal]#* }"
 grpc_results
