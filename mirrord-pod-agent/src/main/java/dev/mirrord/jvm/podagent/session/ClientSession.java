@@ -76,10 +76,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     return authenticated;
   }
 
-  /** Closes the connection (any thread). */
+  /** Closes the connection (any thread), after what was written to it (a reply may wait for its read batch's end). */
   public void close() {
     Channel ch = channel;
     if (ch != null) {
+      ch.flush();
       ch.close();
     }
   }
@@ -269,11 +270,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     super.channelInactive(ctx);
   }
 
-  /** Writes an answer; safe from any thread (the blocking executor uses it). */
+  /**
+   * Writes an answer; safe from any thread (the blocking executor uses it). Flushed at once, or at
+   * the end of the read batch this thread is dispatching ({@link ReadBatch}): the messages of one
+   * matched request leave in one write.
+   */
   private void reply(AgentMessage message) {
     Channel ch = channel;
     if (ch != null && ch.isActive()) {
-      ch.writeAndFlush(message);
+      ReadBatch.writeAndFlush(ch, message);
     }
   }
 
