@@ -1,8 +1,6 @@
 package dev.mirrord.jvm.cli.proxy;
 
 import dev.mirrord.jvm.protocol.Message;
-import dev.mirrord.jvm.protocol.codec.MessageCodec;
-import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import dev.mirrord.jvm.protocol.relay.TcpRelay;
 import io.netty.channel.Channel;
 
@@ -27,29 +25,17 @@ final class AgentLink implements TcpRelay.Peer {
     return ch != null && ch.isActive();
   }
 
-  /**
-   * Sends {@code message}; flushed at once, or at the end of the read batch this thread is
-   * dispatching ({@link ReadBatch}): an HTTP answer the gateways send as {@code Http.Response},
-   * {@code Tcp.Data} and {@code Http.BodyEnd} out of one read of the app's socket leaves in one
-   * write.
-   */
   @Override
   public void send(Message message) {
     Channel ch = channel;
     if (ch != null && ch.isActive()) {
-      ReadBatch.writeAndFlush(ch, message);
+      ch.writeAndFlush(message);
     }
   }
 
-  /** As {@link #send}, for {@code Tcp.Data(id, bytes)}; releases {@code bytes} if there is no connection. */
   @Override
   public void sendData(long id, io.netty.buffer.ByteBuf bytes) {
-    Channel ch = channel;
-    if (ch == null || !ch.isActive()) {
-      bytes.release();
-      return;
-    }
-    ReadBatch.writeAndFlush(ch, MessageCodec.encodeData(ch.alloc(), id, bytes));
+    dev.mirrord.jvm.protocol.codec.MessageCodec.writeData(channel, id, bytes);
   }
 
   /** Whether the connection can take more now (true while there is none: nothing waits on it). */

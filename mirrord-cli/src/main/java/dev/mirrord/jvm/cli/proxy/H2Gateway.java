@@ -190,8 +190,6 @@ final class H2Gateway {
           .handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-              // the answers' messages to the agent leave together, at the end of each read
-              ch.pipeline().addLast("batch", ReadBatch.scope());
               ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient().initialSettings(settings())
                   .encoderEnforceMaxConcurrentStreams(true) // the app's limit: streams wait for a slot
                   .build());

@@ -105,7 +105,7 @@ final class HttpGateway {
     AppConnection c = connections.computeIfAbsent(r.connectionId(), id -> new AppConnection(id, r));
     Stream s = new Stream(r, c);
     streams.put(r.streamId(), s);
-    EventLoops.run(c.loop(), () -> c.add(s));
+    EventLoops.run(group.next(), () -> c.add(s));
   }
 
   /**
@@ -309,8 +309,6 @@ final class HttpGateway {
               .handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
-                  // the answer's messages to the agent leave together, at the end of each read
-                  ch.pipeline().addLast("batch", ReadBatch.scope());
                   ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig()
                       .setMaxInitialLineLength(64 * 1024).setMaxHeaderSize(64 * 1024)
                       .setMaxChunkSize(Tcp.MAX_CHUNK).setValidateHeaders(false), false, false));

@@ -76,11 +76,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     return authenticated;
   }
 
-  /** Closes the connection (any thread), after what was written to it (a reply may wait for its read batch's end). */
+  /** Closes the connection (any thread). */
   public void close() {
     Channel ch = channel;
     if (ch != null) {
-      ch.flush();
       ch.close();
     }
   }
@@ -270,15 +269,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     super.channelInactive(ctx);
   }
 
-  /**
-   * Writes an answer; safe from any thread (the blocking executor uses it). Flushed at once, or at
-   * the end of the read batch this thread is dispatching ({@link ReadBatch}): the messages of one
-   * matched request leave in one write.
-   */
+  /** Writes an answer; safe from any thread (the blocking executor uses it). */
   private void reply(AgentMessage message) {
     Channel ch = channel;
     if (ch != null && ch.isActive()) {
-      ReadBatch.writeAndFlush(ch, message);
+      ch.writeAndFlush(message);
     }
   }
 

@@ -230,13 +230,7 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
 
   @Override
   public void sendData(long id, io.netty.buffer.ByteBuf bytes) {
-    Channel ch = channel.get();
-    if (ch == null || !ch.isActive()) {
-      bytes.release();
-      return;
-    }
-    dev.mirrord.jvm.protocol.relay.ReadBatch.writeAndFlush(ch,
-        dev.mirrord.jvm.protocol.codec.MessageCodec.encodeData(ch.alloc(), id, bytes));
+    dev.mirrord.jvm.protocol.codec.MessageCodec.writeData(channel.get(), id, bytes);
   }
 
   @Override

@@ -185,8 +185,6 @@ public final class TcpStealer implements AutoCloseable {
           return;
         }
         ch.config().setAutoRead(true);
-        // a matched request's messages to the session (head, body, end) leave together, at the end of each read
-        ch.pipeline().addLast("batch", dev.mirrord.jvm.protocol.relay.ReadBatch.scope());
         ch.pipeline().addLast("sniff", new dev.mirrord.jvm.podagent.http.ProtocolSniffer(FilteredConnection.DETECT_MILLIS));
         ch.pipeline().addLast("filter", new FilteredConnection(this, fp, newId(), passThroughGid));
       });

@@ -1,9 +1,6 @@
 package dev.mirrord.jvm.protocol.relay;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 
@@ -75,52 +72,6 @@ public final class ReadBatch {
       }
     }
     ch.flush();
-  }
-
-  /** Writes {@code msg} to {@code ch} and flushes it now, or at the end of this thread's read batch. */
-  public static void writeAndFlush(Channel ch, Object msg) {
-    ch.write(msg);
-    flush(ch);
-  }
-
-  /**
-   * A handler for the front of a relayed socket's pipeline whose reads become messages on a
-   * protocol connection (an HTTP filter's client socket in the agent, the app's socket of a matched
-   * request in the CLI): a read of it is a batch, so the several messages one read makes (an HTTP
-   * request or answer: head, body, end) leave the protocol connection in one write, at the end of
-   * the read, after every handler behind this one has seen it.
-   */
-  public static ChannelHandler scope() {
-    return Scope.INSTANCE;
-  }
-
-  @ChannelHandler.Sharable
-  private static final class Scope extends ChannelInboundHandlerAdapter {
-    static final Scope INSTANCE = new Scope();
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      begin();
-      ctx.fireChannelRead(msg);
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      try {
-        ctx.fireChannelReadComplete();
-      } finally {
-        end();
-      }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      try {
-        ctx.fireChannelInactive(); // a decoder's last message at the close has no read-complete after it
-      } finally {
-        end();
-      }
-    }
   }
 
   /** Whether a batch is being dispatched on this thread (tests). */

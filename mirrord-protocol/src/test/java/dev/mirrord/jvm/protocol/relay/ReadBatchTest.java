@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
@@ -87,43 +86,6 @@ class ReadBatchTest {
     assertText(socket.readOutbound()).isEqualTo("head");
     assertText(socket.readOutbound()).isEmpty();
     ReadBatch.end();
-  }
-
-  @Test
-  void theScopeMakesEachReadOfItsSocketABatchThatEndsAfterTheWholePipelineSawTheRead() {
-    // the relayed socket: [scope, a handler that turns each read into three messages on the protocol "socket"]
-    EmbeddedChannel relayed = new EmbeddedChannel(ReadBatch.scope(), new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ((ByteBuf) msg).release();
-        for (String part : new String[] {"head", "body", "end"}) {
-          ReadBatch.writeAndFlush(socket, bytes(part));
-        }
-      }
-
-      @Override
-      public void channelReadComplete(ChannelHandlerContext ctx) {
-        assertThat(ReadBatch.active()).as("the batch lasts until every handler saw the read's end").isTrue();
-      }
-    });
-    relayed.writeInbound(bytes("one read"), bytes("of two messages")); // then its read-complete
-
-    assertThat(counter.flushes).isEqualTo(1);
-    assertThat(ReadBatch.active()).isFalse();
-    for (int i = 0; i < 2; i++) {
-      assertText(socket.readOutbound()).isEqualTo("head");
-      assertText(socket.readOutbound()).isEqualTo("body");
-      assertText(socket.readOutbound()).isEqualTo("end");
-    }
-    // a read whose read-complete never comes (a decoder's last message at the close): the batch ends with the channel
-    relayed.pipeline().fireChannelRead(bytes("last"));
-    assertThat(counter.flushes).isEqualTo(1);
-    relayed.close();
-    assertThat(counter.flushes).isEqualTo(2);
-    assertText(socket.readOutbound()).isEqualTo("head");
-    assertText(socket.readOutbound()).isEqualTo("body");
-    assertText(socket.readOutbound()).isEqualTo("end");
-    assertThat(relayed.finishAndReleaseAll()).isFalse();
   }
 
   private static ByteBuf bytes(String s) {
