@@ -105,7 +105,7 @@ final class HttpGateway {
     AppConnection c = connections.computeIfAbsent(r.connectionId(), id -> new AppConnection(id, r));
     Stream s = new Stream(r, c);
     streams.put(r.streamId(), s);
-    EventLoops.run(group.next(), () -> c.add(s));
+    EventLoops.run(c.loop(), () -> c.add(s));
   }
 
   /**
