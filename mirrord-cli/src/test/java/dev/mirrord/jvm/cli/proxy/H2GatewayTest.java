@@ -7,21 +7,15 @@ import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
-import dev.mirrord.jvm.protocol.codec.MessageCodec;
-import dev.mirrord.jvm.protocol.codec.Side;
 import dev.mirrord.jvm.protocol.relay.ReadBatch;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -58,8 +52,8 @@ class H2GatewayTest {
   private Channel app;
   private final AtomicInteger appConnections = new AtomicInteger();
   private final List<String> appSaw = new CopyOnWriteArrayList<>();
-  private final List<Message> toAgent = new CopyOnWriteArrayList<>();
-  private EmbeddedChannel agentChannel;
+  private final RecordingAgent agent = new RecordingAgent();
+  private final List<Message> toAgent = agent.received;
   private HttpGateway gateway;
 
   @BeforeEach
@@ -79,32 +73,15 @@ class H2GatewayTest {
                 }));
           }
         }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
-    agentChannel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
-      @Override
-      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof ByteBuf frame) { // a Tcp.Data frame body, as MessageCodec.encodeData makes it
-          try {
-            toAgent.add(MessageCodec.decode(frame, Side.CLIENT));
-          } finally {
-            frame.release();
-          }
-        } else {
-          toAgent.add((Message) msg);
-        }
-        promise.setSuccess();
-      }
-    });
-    AgentLink link = new AgentLink();
-    link.connected(agentChannel);
     int appPort = ((InetSocketAddress) app.localAddress()).getPort();
-    gateway = new HttpGateway(loops, port -> appPort, link, port -> null);
+    gateway = new HttpGateway(loops, port -> appPort, agent.link, port -> null);
   }
 
   @AfterEach
   void stop() {
     app.close().syncUninterruptibly();
     loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
-    agentChannel.finishAndReleaseAll();
+    agent.close();
   }
 
   private static Http.Request request(long stream, String method, String path, boolean end) {

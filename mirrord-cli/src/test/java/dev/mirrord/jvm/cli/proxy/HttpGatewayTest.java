@@ -7,8 +7,6 @@ import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Message;
 import dev.mirrord.jvm.protocol.Payload;
 import dev.mirrord.jvm.protocol.Tcp;
-import dev.mirrord.jvm.protocol.codec.MessageCodec;
-import dev.mirrord.jvm.protocol.codec.Side;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -16,11 +14,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -55,8 +50,8 @@ class HttpGatewayTest {
   private final AtomicInteger appConnections = new AtomicInteger();
   private final AtomicInteger appClosed = new AtomicInteger();
   private final List<String> appSaw = new CopyOnWriteArrayList<>();
-  private final List<Message> toAgent = new CopyOnWriteArrayList<>();
-  private EmbeddedChannel agentChannel;
+  private final RecordingAgent agent = new RecordingAgent();
+  private final List<Message> toAgent = agent.received;
   private HttpGateway gateway;
 
   @BeforeEach
@@ -71,32 +66,15 @@ class HttpGatewayTest {
             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new App());
           }
         }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
-    agentChannel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
-      @Override
-      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof ByteBuf frame) { // a Tcp.Data frame body, as MessageCodec.encodeData makes it
-          try {
-            toAgent.add(MessageCodec.decode(frame, Side.CLIENT));
-          } finally {
-            frame.release();
-          }
-        } else {
-          toAgent.add((Message) msg);
-        }
-        promise.setSuccess();
-      }
-    });
-    AgentLink link = new AgentLink();
-    link.connected(agentChannel);
     int appPort = ((InetSocketAddress) app.localAddress()).getPort();
-    gateway = new HttpGateway(loops, port -> appPort, link, port -> null);
+    gateway = new HttpGateway(loops, port -> appPort, agent.link, port -> null);
   }
 
   @AfterEach
   void stop() {
     app.close().syncUninterruptibly();
     loops.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
-    agentChannel.finishAndReleaseAll();
+    agent.close();
   }
 
   private static Http.Request request(long stream, String method, String path, boolean end) {
