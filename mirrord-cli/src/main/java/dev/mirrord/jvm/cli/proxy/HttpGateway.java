@@ -60,6 +60,10 @@ final class HttpGateway {
   /** Request body bytes kept for a request that waits its turn, past which the agent is paused. */
   static final int MAX_WAITING_BODY = 1024 * 1024;
 
+  /** The methods a request of which is sent again after the app closed the connection it reached (RFC 9110 9.2.2). */
+  private static final java.util.Set<String> IDEMPOTENT =
+      java.util.Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
   private static final HttpHeadersFactory HEADERS =
       DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
@@ -172,6 +176,8 @@ final class HttpGateway {
     boolean written;
     boolean requestEnded;
     boolean responseStarted;
+    /** Sent again after the app closed the connection it was written to (at most once). */
+    boolean retried;
     boolean done;
     boolean pausedAgent;
     boolean pausedByAgent;
@@ -221,6 +227,11 @@ final class HttpGateway {
         release();
         conn.abort(this);
       }
+    }
+
+    /** Whether the request may be sent again on a new connection: no answer yet, no body, an idempotent method. */
+    boolean retryable() {
+      return !retried && !responseStarted && req.endOfStream() && IDEMPOTENT.contains(req.method());
     }
 
     /** Writes the request (and what of its body came already) to the app. */
@@ -482,7 +493,14 @@ final class HttpGateway {
       channel = null;
       connected = false;
       Stream s = queue.peek();
-      if (s != null && s.written && !s.done) {
+      if (s != null && s.written && !s.done && s.retryable()) {
+        // The app closed the connection as the request reached it (its keep-alive timeout crossed the request),
+        // before any of the answer: a request without a body and with an idempotent method goes again, once, on a
+        // new connection (what HTTP clients do on a stale keep-alive connection, RFC 9110 9.2.2).
+        logger.debug("the app closed its connection as request {} reached it; sending it again", s.id());
+        s.written = false;
+        s.retried = true;
+      } else if (s != null && s.written && !s.done) {
         // The app closed in the middle of an answer (or before it): the agent answers 502 or cuts.
         s.done = true;
         streams.remove(s.id());

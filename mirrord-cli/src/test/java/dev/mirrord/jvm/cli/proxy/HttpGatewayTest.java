@@ -50,6 +50,7 @@ class HttpGatewayTest {
   private final AtomicInteger appConnections = new AtomicInteger();
   private final AtomicInteger appClosed = new AtomicInteger();
   private final List<String> appSaw = new CopyOnWriteArrayList<>();
+  private final java.util.Set<String> closedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final RecordingAgent agent = new RecordingAgent();
   private final List<Message> toAgent = agent.received;
   private HttpGateway gateway;
@@ -127,6 +128,27 @@ class HttpGatewayTest {
   }
 
   @Test
+  void aRequestWithoutBodyTheAppClosedTheConnectionOnIsSentAgainOnceIfItsMethodIsIdempotent() {
+    long get = 0x4000_0000_0000_0008L;
+    gateway.request(request(get, "GET", "/closes-first-time", true));
+    assertThat(answered(get)).isEqualTo("app: GET /closes-first-time x-dev=alice ");
+    assertThat(appSaw).containsExactly("GET /closes-first-time", "GET /closes-first-time");
+    assertThat(appConnections.get()).isEqualTo(2);
+
+    long post = 0x4000_0000_0000_0009L; // not idempotent: the agent answers the client 502
+    gateway.request(new Http.Request(post, CONNECTION + 1, 8080, "198.18.0.9", 40001, Http.HTTP_1_1, "POST",
+        "/closes-first-time-post", List.of(new Http.Header("Host", "pod:8080")), true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Close(post, true)));
+    assertThat(appSaw).containsOnlyOnce("POST /closes-first-time-post");
+
+    long always = 0x4000_0000_0000_000AL; // closed on again: sent twice, then the agent answers 502
+    gateway.request(new Http.Request(always, CONNECTION + 2, 8080, "198.18.0.9", 40002, Http.HTTP_1_1, "GET",
+        "/always-closes", List.of(new Http.Header("Host", "pod:8080")), true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> toAgent.contains(new Tcp.Close(always, true)));
+    assertThat(appSaw.stream().filter("GET /always-closes"::equals)).hasSize(2);
+  }
+
+  @Test
   void anAppThatCannotBeReachedGetsTheRequestAborted() {
     app.close().syncUninterruptibly();
     long a = 0x4000_0000_0000_0006L;
@@ -139,6 +161,11 @@ class HttpGatewayTest {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
       appSaw.add(req.method() + " " + req.uri());
+      if (req.uri().startsWith("/always-closes")
+          || req.uri().startsWith("/closes-first-time") && closedOnce.add(req.uri())) {
+        ctx.close(); // as if its keep-alive timeout had crossed the request
+        return;
+      }
       ByteBuf body = Unpooled.copiedBuffer("app: " + req.method() + " " + req.uri() + " x-dev="
           + req.headers().get("x-dev") + " " + req.content().toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
       FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
