@@ -27,7 +27,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * {@code GrpcEchoApp PORT NAME [MAX_SECONDS [quiet]]}: a gRPC-java server (h2c, plain text) of a hand-made service {@code
+ * {@code GrpcEchoApp PORT NAME [MAX_SECONDS [quiet] [idleMs=N]]}: a gRPC-java server (h2c, plain text) of a hand-made service {@code
  * mirrord.Echo} with {@code byte[]} messages (no protoc). Every answer names NAME, so a client can tell who served
  * it:
  *
@@ -40,7 +40,7 @@ import java.util.HexFormat;
  * </ul>
  *
  * Prints {@link #READY_PREFIX}{@code PORT} once it listens and one line per call: {@code grpc.call METHOD
- * x-dev=VALUE peer=ADDRESS DETAIL} (none with {@code quiet}: benchmarks). Exits after MAX_SECONDS (default 600).
+ * x-dev=VALUE peer=ADDRESS DETAIL} (none with {@code quiet}: benchmarks). Exits after MAX_SECONDS (default 600). With {@code idleMs=N} it closes a connection idle for N ms (GOAWAY), as a server with {@code maxConnectionIdle} does.
  */
 public final class GrpcEchoApp {
   public static final String READY_PREFIX = "grpc.listening ";
@@ -106,8 +106,12 @@ public final class GrpcEchoApp {
     String name = args[1];
     long maxSeconds = args.length > 2 ? Long.parseLong(args[2]) : 600;
     PrintStream ready = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    PrintStream out = args.length > 3 && args[3].equals("quiet")
+    java.util.List<String> options = java.util.Arrays.asList(args).subList(Math.min(3, args.length), args.length);
+    PrintStream out = options.contains("quiet")
         ? new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8) : ready;
+    // idleMs=N: the server closes connections idle for N ms (GOAWAY), as gRPC servers with maxConnectionIdle do
+    long idleMs = options.stream().filter(o -> o.startsWith("idleMs=")).mapToLong(o -> Long.parseLong(o.substring(7)))
+        .findFirst().orElse(0);
     ServerInterceptor metadata = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -123,7 +127,11 @@ public final class GrpcEchoApp {
         .addMethod(SERVER_STREAM, ServerCalls.asyncServerStreamingCall((req, obs) -> serverStream(name, out, req, obs)))
         .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(obs -> upload(name, out, obs)))
         .build();
-    Server server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
+    io.grpc.ServerBuilder<?> builder = idleMs > 0
+        ? io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forPort(port)
+            .maxConnectionIdle(idleMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+        : Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create());
+    Server server = builder
         .maxInboundMessageSize(MAX_MESSAGE)
         .addService(ServerInterceptors.intercept(service, metadata))
         .build()

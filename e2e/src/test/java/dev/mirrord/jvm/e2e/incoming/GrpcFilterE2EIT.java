@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mirrord.jvm.e2e.apps.GrpcEchoApp;
 import dev.mirrord.jvm.e2e.apps.GrpcMixClient;
+import dev.mirrord.jvm.e2e.apps.GrpcPausingClient;
 import dev.mirrord.jvm.e2e.apps.JavaApps;
 import dev.mirrord.jvm.e2e.lab.ExecResult;
 import dev.mirrord.jvm.e2e.lab.LabProcess;
@@ -108,6 +109,35 @@ class GrpcFilterE2EIT {
     }
     Awaitility.await("no MIRRORD rule left").atMost(Duration.ofSeconds(10))
         .untilAsserted(() -> assertThat(in.mirrordRules()).isEmpty());
+  }
+
+  /**
+   * The session's app closes idle connections (gRPC-java's {@code maxConnectionIdle}: GOAWAY): the CLI's next
+   * matched call opens a new connection to it, on the same client connection, instead of failing.
+   */
+  @Test
+  void matchedCallsThatCrossTheLocalAppsIdleGoAwaysStillReachIt(NetnsLab lab) {
+    IncomingLab in = new IncomingLab(lab);
+    int port = PORT + 2;
+    try (LabProcess pod = lab.startInPod(JavaApps.libraryCommand17(GrpcEchoApp.class, Integer.toString(port), "pod",
+            "120").toArray(String[]::new));
+        MirrordSession ivy = in.mirrord(in.devNamespace("local"), List.of("--http-header-filter", "^x-dev: ivy$"),
+            JavaApps.libraryCommand17(GrpcEchoApp.class, Integer.toString(port), "ivy", "120", "idleMs=500"))) {
+      try {
+        pod.awaitStdout("^" + GrpcEchoApp.READY_PREFIX, IncomingLab.START);
+        ivy.awaitApp("^" + GrpcEchoApp.READY_PREFIX, IncomingLab.START);
+        try (LabProcess client = in.client(JavaApps.libraryCommand17(GrpcPausingClient.class, in.podIp(),
+            Integer.toString(port), "ivy", "4", "1500"))) {
+          assertThat(client.waitFor(Duration.ofSeconds(90))).as(client.outputForHumans()).isZero();
+          System.out.println("[grpc-filter] idle GOAWAYs: " + client.stdout().lines().toList());
+        }
+        assertThat(calls(ivy.stdout())).hasSize(4);
+        assertThat(calls(pod.stdout())).isEmpty();
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- pod:\n" + pod.outputForHumans() + "\n--- ivy:\n"
+            + ivy.outputForHumans(), e);
+      }
+    }
   }
 
   /** Mirror mode with a filter: the pod answers every call, fay's app gets copies of the calls with her header. */
