@@ -54,16 +54,31 @@ grpc_cmd() {
     -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
     "dev.mirrord.jvm.e2e.apps.$main" "$@"
 }
-# grpc_run LABEL EXPECT [X_DEV] -> ROW[LABEL]="CALLS RPS P50 P99 ERRORS"; with GRPC_CPU_PIDS="CLI AGENT" also
-# CPU[LABEL]="CLI_US AGENT_US": their user+system CPU per measured call (sampled after the warm-up, until the end)
+# CPU per request or call of the CLI and the agent: while CPU_PIDS="CLI AGENT" is set, grpc_run and wrk_run set
+# CPU[LABEL]="CLI_US AGENT_US", their user+system CPU over the measured run (after the warm-up) / its requests
 declare -A CPU
-GRPC_CPU_PIDS=""
+CPU_PIDS=""
+# cpu_sample -> the user+system CPU seconds of each of CPU_PIDS, space-separated
+cpu_sample() {
+  for p in $CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' '
+}
+# cpu_per LABEL C0 C1 UNIT: CPU[LABEL] from the samples before and after the measured run of ROW[LABEL]
+cpu_per() {
+  CPU[$1]=$(awk -v a="$2" -v b="$3" -v n="${ROW[$1]%% *}" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); printf "%.0f %.0f", (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n }')
+  bench_log "$1: CPU per $4 ${CPU[$1]} (cli_us agent_us)"
+}
+# cli_and_agent CLI -> "CLI AGENT" for CPU_PIDS
+cli_and_agent() {
+  echo "$1 $(bench_agent_pid "$1" || echo "$1")"
+}
+# grpc_run LABEL EXPECT [X_DEV] -> ROW[LABEL]="CALLS RPS P50 P99 ERRORS" (and CPU[LABEL], see CPU_PIDS)
 grpc_run() {
-  local label=$1 expect=$2 out c0="" c1 sampler=""
+  local label=$1 expect=$2 out c0 c1 sampler=""
   local -a client
   mapfile -t client < <(grpc_cmd GrpcBenchClient "$POD_IP" 50051 "$DURATION" "$WARMUP" "$GRPC_PARALLEL" "$expect" "${@:3}")
-  if [[ -n $GRPC_CPU_PIDS ]]; then
-    (sleep "$WARMUP"; for p in $GRPC_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ' >"$BENCH_WORK/cpu0-$label") &
+  if [[ -n $CPU_PIDS ]]; then
+    (sleep "$WARMUP"; cpu_sample >"$BENCH_WORK/cpu0-$label") &
     sampler=$!
   fi
   out=$(ip netns exec "$(bench_ns client)" timeout $((DURATION + WARMUP + 60)) "${client[@]}" \
@@ -74,15 +89,9 @@ grpc_run() {
   if [[ -n $sampler ]]; then
     wait "$sampler" || true
     c0=$(cat "$BENCH_WORK/cpu0-$label" 2>/dev/null || true)
-    c1=$(for p in $GRPC_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ')
-    CPU[$label]=$(awk -v a="$c0" -v b="$c1" -v n="${ROW[$label]%% *}" 'BEGIN {
-      split(a, x, " "); split(b, y, " "); printf "%.0f %.0f", (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n }')
-    bench_log "$label: CPU per call ${CPU[$label]} (cli_us agent_us)"
+    c1=$(cpu_sample)
+    cpu_per "$label" "$c0" "$c1" call
   fi
-}
-# grpc_cpu_of CLI -> "CLI AGENT" for GRPC_CPU_PIDS
-grpc_cpu_of() {
-  echo "$1 $(bench_agent_pid "$1" || echo "$1")"
 }
 grpc_section() {
   local gpod cli
@@ -95,15 +104,15 @@ grpc_section() {
   cli=$(bench_mirrord grpc-filter --http-header-filter '^x-dev: bench$' -- "${local_server[@]}")
   bench_wait_line "$BENCH_WORK/grpc-filter.out" '^grpc.listening' 60
   grpc_run g_grpc_unmatched pod
-  GRPC_CPU_PIDS=$(grpc_cpu_of "$cli")
+  CPU_PIDS=$(cli_and_agent "$cli")
   grpc_run h_grpc_matched local bench
-  GRPC_CPU_PIDS=""
+  CPU_PIDS=""
   bench_stop "$cli"
   cli=$(bench_mirrord grpc-steal --tcp-steal -- "${local_server[@]}")
   bench_wait_line "$BENCH_WORK/grpc-steal.out" '^grpc.listening' 60
-  GRPC_CPU_PIDS=$(grpc_cpu_of "$cli")
+  CPU_PIDS=$(cli_and_agent "$cli")
   grpc_run i_grpc_steal local
-  GRPC_CPU_PIDS=""
+  CPU_PIDS=""
   bench_stop "$cli"
   bench_stop "$gpod" TERM
 }
@@ -135,22 +144,18 @@ if [[ ${GRPC_ONLY:-0} == 1 ]]; then
   exit 0
 fi
 
-# wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS"; with WRK_CPU_PIDS="CLI AGENT"
-# also CPU[LABEL]="CLI_US AGENT_US", their CPU per request of the measured run (as grpc_run's)
-WRK_CPU_PIDS=""
+# wrk_run LABEL NODE URL [WRK ARGS...] -> ROW[LABEL]="REQUESTS RPS P50 P99 ERRORS" (and CPU[LABEL], see CPU_PIDS)
 wrk_run() {
   local label=$1 node=$2 url=$3 c0 c1
   ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${@:4}" "$url" >/dev/null 2>&1 || true
-  c0=$(for p in $WRK_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ')
+  c0=$(cpu_sample)
   ip netns exec "$(bench_ns "$node")" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${@:4}" "$url" \
     >"$BENCH_WORK/wrk-$label.txt" 2>&1
   ROW[$label]=$(bench_parse_wrk <"$BENCH_WORK/wrk-$label.txt")
   bench_log "$label: ${ROW[$label]} (requests rps p50_us p99_us errors)"
-  if [[ -n $WRK_CPU_PIDS ]]; then
-    c1=$(for p in $WRK_CPU_PIDS; do bench_cpu_seconds "$p"; done | tr '\n' ' ')
-    CPU[$label]=$(awk -v a="$c0" -v b="$c1" -v n="${ROW[$label]%% *}" 'BEGIN {
-      split(a, x, " "); split(b, y, " "); printf "%.0f %.0f", (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n }')
-    bench_log "$label: CPU per request ${CPU[$label]} (cli_us agent_us)"
+  if [[ -n $CPU_PIDS ]]; then
+    c1=$(cpu_sample)
+    cpu_per "$label" "$c0" "$c1" request
   fi
 }
 
@@ -208,9 +213,9 @@ sleep 1
 read -r IDLE_AGENT_RSS _ <<<"$(bench_rss "$agent")"
 read -r IDLE_CLI_RSS _ <<<"$(bench_rss "$cli")"
 cpu0=$(bench_cpu_seconds "$agent")
-WRK_CPU_PIDS="$cli $agent"
+CPU_PIDS="$cli $agent"
 wrk_run c_mirrord_steal client "http://$POD_IP:8080/"
-WRK_CPU_PIDS=""
+CPU_PIDS=""
 wrk_paced c_paced client "http://$POD_IP:8080/"
 AGENT_CPU=$(awk -v a="$cpu0" -v b="$(bench_cpu_seconds "$agent")" -v t="$((WARMUP + DURATION))" \
   'BEGIN { printf "%.0f %% of one core", 100 * (b - a) / t }')
@@ -233,9 +238,9 @@ cli=$(bench_mirrord filter --http-header-filter '^x-dev: bench$' -- "${FILTER_SE
 bench_wait_line "$BENCH_WORK/filter.out" '^sha-http.listening' 60
 wrk_run d_filter_unmatched client "http://$POD_IP:8082/"
 wrk_paced d_paced client "http://$POD_IP:8082/"
-WRK_CPU_PIDS=$(grpc_cpu_of "$cli")
+CPU_PIDS=$(cli_and_agent "$cli")
 wrk_run e_filter_matched client "http://$POD_IP:8082/" -H "X-Dev: bench"
-WRK_CPU_PIDS=""
+CPU_PIDS=""
 wrk_paced e_paced client "http://$POD_IP:8082/" -H "X-Dev: bench"
 grep -q 'hello from filtered' <(ip netns exec "$(bench_ns client)" curl -s -H 'X-Dev: bench' "http://$POD_IP:8082/") \
   || bench_die "(e): a request with the header was not answered by the local app"
