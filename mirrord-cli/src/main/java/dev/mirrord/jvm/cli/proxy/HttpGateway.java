@@ -493,20 +493,22 @@ final class HttpGateway {
       channel = null;
       connected = false;
       Stream s = queue.peek();
-      if (s != null && s.written && !s.done && s.retryable()) {
-        // The app closed the connection as the request reached it (its keep-alive timeout crossed the request),
-        // before any of the answer: a request without a body and with an idempotent method goes again, once, on a
-        // new connection (what HTTP clients do on a stale keep-alive connection, RFC 9110 9.2.2).
-        logger.debug("the app closed its connection as request {} reached it; sending it again", s.id());
-        s.written = false;
-        s.retried = true;
-      } else if (s != null && s.written && !s.done) {
-        // The app closed in the middle of an answer (or before it): the agent answers 502 or cuts.
-        s.done = true;
-        streams.remove(s.id());
-        s.release();
-        queue.poll();
-        agent.send(new Tcp.Close(s.id(), true));
+      if (s != null && s.written && !s.done) {
+        if (s.retryable()) {
+          // The app closed the connection as the request reached it (its keep-alive timeout crossed the request),
+          // before any of the answer: a request without a body and with an idempotent method goes again, once, on
+          // a new connection (what HTTP clients do on a stale keep-alive connection, RFC 9110 9.2.2).
+          logger.debug("the app closed its connection as request {} reached it; sending it again", s.id());
+          s.written = false;
+          s.retried = true;
+        } else {
+          // The app closed in the middle of an answer (or before it): the agent answers 502 or cuts.
+          s.done = true;
+          streams.remove(s.id());
+          s.release();
+          queue.poll();
+          agent.send(new Tcp.Close(s.id(), true));
+        }
       }
       if (!queue.isEmpty()) {
         open(); // the app closed between requests (Connection: close): the next ones get a new connection
