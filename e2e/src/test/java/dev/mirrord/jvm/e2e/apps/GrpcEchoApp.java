@@ -27,9 +27,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * {@code GrpcEchoApp PORT NAME [MAX_SECONDS [quiet] [idleMs=N]]}: a gRPC-java server (h2c, plain text) of a hand-made service {@code
- * mirrord.Echo} with {@code byte[]} messages (no protoc). Every answer names NAME, so a client can tell who served
- * it:
+ * {@code GrpcEchoApp PORT NAME [MAX_SECONDS [quiet] [idleMs=N]]}: a gRPC-java server (h2c, plain text) of a
+ * hand-made service {@code mirrord.Echo} with {@code byte[]} messages (no protoc). Every answer names NAME, so a
+ * client can tell who served it:
  *
  * <ul>
  *   <li>{@code Unary(text)} → {@code NAME: text}; a text starting {@code fail:} gets status FAILED_PRECONDITION
@@ -40,7 +40,9 @@ import java.util.HexFormat;
  * </ul>
  *
  * Prints {@link #READY_PREFIX}{@code PORT} once it listens and one line per call: {@code grpc.call METHOD
- * x-dev=VALUE peer=ADDRESS DETAIL} (none with {@code quiet}: benchmarks). Exits after MAX_SECONDS (default 600). With {@code idleMs=N} it closes a connection idle for N ms (GOAWAY), as a server with {@code maxConnectionIdle} does.
+ * x-dev=VALUE peer=ADDRESS DETAIL} (none with {@code quiet}: benchmarks). Exits after MAX_SECONDS (default 600).
+ * With {@code idleMs=N} it closes a connection idle for N ms (GOAWAY), as a server with {@code maxConnectionIdle}
+ * does.
  */
 public final class GrpcEchoApp {
   public static final String READY_PREFIX = "grpc.listening ";
@@ -109,7 +111,6 @@ public final class GrpcEchoApp {
     java.util.List<String> options = java.util.Arrays.asList(args).subList(Math.min(3, args.length), args.length);
     PrintStream out = options.contains("quiet")
         ? new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8) : ready;
-    // idleMs=N: the server closes connections idle for N ms (GOAWAY), as gRPC servers with maxConnectionIdle do
     long idleMs = options.stream().filter(o -> o.startsWith("idleMs=")).mapToLong(o -> Long.parseLong(o.substring(7)))
         .findFirst().orElse(0);
     ServerInterceptor metadata = new ServerInterceptor() {
