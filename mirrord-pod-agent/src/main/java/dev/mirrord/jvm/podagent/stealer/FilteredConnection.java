@@ -41,6 +41,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -117,6 +118,8 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
   private boolean clientInputEnded;
   private boolean closing;
   private boolean multiMatchLogged;
+  /** Why the last pass-through connection could not be made. */
+  private String upstreamFailure;
   /** While detecting, the pass-through socket's server sent what starts like an HTTP/2 server preface. */
   private boolean serverSentH2Settings;
   /** The HTTP/2 streams of an h2c connection; null otherwise. */
@@ -229,8 +232,12 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
       case HTTP1 -> {
         if (receiving == null) {
           pendingRaw.add(new RawBytes(bytes));
-        } else if (receiving instanceof Pass) {
-          toUpstream(bytes);
+        } else if (receiving instanceof Pass p) {
+          if (p.failed) {
+            bytes.release(); // the body of a request already answered 502
+          } else {
+            toUpstream(bytes);
+          }
         } else {
           bytes.release(); // a matched request's body travels as the decoded content
         }
@@ -258,12 +265,13 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
           String.join(", ", match.alsoMatched().stream().map(StealClient::name).toList()), match.client().name());
     }
     if (match == null) {
-      Pass p = new Pass(req.method(), upgrade);
+      Pass p = new Pass(req.method(), upgrade, HttpUtil.isKeepAlive(req));
       exchanges.add(p);
       receiving = p;
       if (upstream == null && !closing) {
-        connectUpstream(); // the server closed the previous one while idle
+        connectUpstream(); // the server closed the previous one while idle, or could not be reached
       }
+      p.via = upstream;
       if (responseDecoder != null) {
         responseDecoder.requestSent(req.method());
       }
@@ -329,7 +337,7 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
     }
     if (content instanceof LastHttpContent) {
       receiving = null;
-      if (ex instanceof Pass p && p.upgrade) {
+      if (ex instanceof Pass p && p.upgrade && !p.failed) {
         toRawPass();
       }
     }
@@ -442,7 +450,7 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
         return; // given up on (an h2c connection opens its own)
       }
       if (!f.isSuccess()) {
-        upstreamFailed(f.cause());
+        upstreamFailed(up, f.cause());
         return;
       }
       upstreamConnected = true;
@@ -459,13 +467,41 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
     });
   }
 
-  private void upstreamFailed(Throwable cause) {
-    logger.info("connection {} on port {}: cannot reach the target's own server: {}", hex(connectionId),
-        port.port, cause.getMessage());
+  /**
+   * The target's own server could not be reached (it serves nothing on the port, or is restarting).
+   * HTTP/1 requests that matched no filter and went to {@code up} are answered 502; the connection
+   * stays, so its matched requests (and a matched upgrade) still reach their sessions, and the next
+   * unmatched one tries again. A connection passed through whole (not HTTP) is closed, as a client
+   * of the target would see it.
+   */
+  private void upstreamFailed(Channel up, Throwable cause) {
     upstream = null;
+    upstreamConnected = false;
+    upstreamDecoder = false;
+    responseDecoder = null;
     upstreamBacklog.forEach(ByteBuf::release);
     upstreamBacklog.clear();
-    // No server to pass to: what a client of the target would see, a closed connection.
+    upstreamBacklogBytes = 0;
+    upstreamShutdownPending = false;
+    upstreamFailure = cause.getMessage();
+    if (mode != Mode.RAW_PASS) {
+      logger.debug("connection {} on port {}: cannot reach the target's own server: {}", hex(connectionId), port.port,
+          upstreamFailure);
+      for (Exchange e : exchanges) {
+        if (e instanceof Pass p && p.via == up) {
+          p.failed = true;
+          if (p.upgrade) {
+            p.closeAfter = true; // what follows the refused upgrade's head is not HTTP
+          }
+        }
+      }
+      drain();
+      return;
+    }
+    if (port.logUnreachable()) {
+      logger.info("port {}: the target's own server cannot be reached ({}); connections that are not HTTP are"
+          + " closed until it can", port.port, upstreamFailure);
+    }
     client.close();
   }
 
@@ -661,6 +697,10 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
 
   /** Writes the server's bytes for {@code head}; whether its answer is complete. */
   private boolean drainUpstream(Exchange head) {
+    if (head instanceof Pass p && p.failed) {
+      writeBadGateway(p);
+      return true;
+    }
     Object ev;
     while ((ev = upstreamEvents.poll()) != null) {
       try {
@@ -682,6 +722,27 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
       }
     }
     return false;
+  }
+
+  /** The answer of an unmatched request whose pass-through connection could not be made. */
+  private void writeBadGateway(Pass p) {
+    if (port.logUnreachable()) {
+      logger.info("port {}: the target's own server cannot be reached ({}); requests that match no filter are"
+          + " answered 502 until it can", port.port, upstreamFailure);
+    }
+    if (!p.keepAlive) {
+      p.closeAfter = true;
+    }
+    byte[] body = ("mirrord: the target's own server on port " + port.port + " cannot be reached ("
+        + upstreamFailure + ")\n").getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: "
+        + body.length + "\r\n" + (p.closeAfter ? "connection: close\r\n" : "") + "\r\n";
+    ByteBuf out = client.alloc().buffer(head.length() + body.length);
+    out.writeCharSequence(head, StandardCharsets.ISO_8859_1);
+    if (!HttpMethod.HEAD.equals(p.method)) {
+      out.writeBytes(body);
+    }
+    client.write(out);
   }
 
   private void closeIfIdle() {
@@ -772,11 +833,17 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
   private static final class Pass extends Exchange {
     final HttpMethod method;
     final boolean upgrade;
+    final boolean keepAlive;
     boolean informational;
+    /** The pass-through connection the request went on. */
+    Channel via;
+    /** That connection could not be made: the answer is a 502. */
+    boolean failed;
 
-    Pass(HttpMethod method, boolean upgrade) {
+    Pass(HttpMethod method, boolean upgrade, boolean keepAlive) {
       this.method = method;
       this.upgrade = upgrade;
+      this.keepAlive = keepAlive;
     }
   }
 
@@ -956,7 +1023,7 @@ final class FilteredConnection extends ChannelInboundHandlerAdapter {
           if (encoder == null) {
             HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, HEADERS);
             byte[] body = ("mirrord: the local app did not answer this request"
-                + (close.reset() ? " (connection reset)" : "") + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                + (close.reset() ? " (connection reset)" : "") + "\n").getBytes(StandardCharsets.UTF_8);
             res.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             encoder = new ResponseEncoding();

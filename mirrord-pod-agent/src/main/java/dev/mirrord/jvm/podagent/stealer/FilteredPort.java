@@ -25,6 +25,21 @@ final class FilteredPort {
   final Set<FilteredConnection> connections = ConcurrentHashMap.newKeySet();
   /** Set once the last filter went: connections close when idle, new requests pass through. */
   volatile boolean handedBack;
+  /** When a connection of this port last logged that the target's own server cannot be reached (nanoTime). */
+  volatile long unreachableLoggedAt = System.nanoTime() - UNREACHABLE_LOG_NANOS;
+
+  /** One such line per port per 10 s: a down server with many clients is one problem, not one per connection. */
+  static final long UNREACHABLE_LOG_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
+  /** Whether a connection that found the target's own server unreachable should say so now. */
+  boolean logUnreachable() {
+    long now = System.nanoTime();
+    if (now - unreachableLoggedAt < UNREACHABLE_LOG_NANOS) {
+      return false;
+    }
+    unreachableLoggedAt = now;
+    return true;
+  }
 
   FilteredPort(int port, Channel listener) {
     this.port = port;

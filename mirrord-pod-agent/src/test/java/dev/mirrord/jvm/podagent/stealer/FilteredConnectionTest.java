@@ -193,6 +193,51 @@ class FilteredConnectionTest {
     }
   }
 
+  @Test
+  void aTargetThatServesNothingOnThePortStillHandsMatchedRequestsOverAndAnswersTheOthers502() throws Exception {
+    RecordingSession alice = subscribe("alice", new Http.Filter.Header("^x-dev: alice$"));
+    int port = target.port();
+    target.close(); // the pod's own server is not there (restarting, or it never listened): connects are refused
+    try (Socket c = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
+      c.setSoTimeout(10_000);
+      OutputStream out = c.getOutputStream();
+      InputStream in = c.getInputStream();
+      out.write("GET /theirs HTTP/1.1\r\nHost: pod\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(readAnswers(in, 1)).startsWith("HTTP/1.1 502 ").contains("port " + port + " cannot be reached")
+          .doesNotContainIgnoringCase("connection: close");
+
+      out.write("POST /mine HTTP/1.1\r\nHost: pod\r\nX-Dev: alice\r\nContent-Length: 2\r\n\r\nhi"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      Http.Request mine = alice.awaitRequest();
+      await().atMost(Duration.ofSeconds(10)).until(() -> alice.body(mine.streamId()).equals("hi"));
+      answer(alice, mine.streamId(), "from alice");
+      assertThat(readAnswers(in, 1)).startsWith("HTTP/1.1 200 ").endsWith("from alice\n");
+
+      // an unmatched request whose body is still coming when its 502 is written: the body is skipped
+      out.write("POST /theirs HTTP/1.1\r\nHost: pod\r\nContent-Length: 5\r\n\r\nhel".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(readAnswers(in, 1)).startsWith("HTTP/1.1 502 ");
+      out.write("lo".getBytes(StandardCharsets.ISO_8859_1));
+
+      // the pod's server is back: the next unmatched request reaches it on the same client connection
+      target = new RawTargetServer(port);
+      out.write("GET /back HTTP/1.1\r\nHost: pod\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(readAnswers(in, 1)).startsWith("HTTP/1.1 200 ").endsWith("pod 1\n");
+      assertThat(target.requests).containsExactly("GET /back HTTP/1.1\r\nHost: pod\r\n\r\n");
+      assertThat(alice.requests()).hasSize(1);
+    }
+  }
+
+  @Test
+  void aConnectionThatIsNotHttpIsClosedWhenTheTargetServesNothingOnThePort() throws Exception {
+    subscribe("alice", new Http.Filter.Header("x-dev"));
+    target.close();
+    try (Socket c = new Socket(InetAddress.getLoopbackAddress(), agentPort.get())) {
+      c.setSoTimeout(10_000);
+      c.getOutputStream().write("\u0016\u0003\u0001binary stuff\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(c.getInputStream().read()).isEqualTo(-1);
+    }
+  }
+
   /** Reads {@code n} answers with a Content-Length body each. */
   private static String readAnswers(InputStream in, int n) throws IOException {
     StringBuilder all = new StringBuilder();
@@ -235,11 +280,16 @@ class FilteredConnectionTest {
    * bodies), answers {@code pod N} (N counts the requests of the connection); also every raw byte.
    */
   static final class RawTargetServer implements AutoCloseable {
-    final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    final ServerSocket server;
     final List<String> requests = new CopyOnWriteArrayList<>();
     final StringBuffer raw = new StringBuffer();
 
     RawTargetServer() throws IOException {
+      this(0);
+    }
+
+    RawTargetServer(int port) throws IOException {
+      server = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
       Thread t = new Thread(this::accept, "raw-target");
       t.setDaemon(true);
       t.start();
