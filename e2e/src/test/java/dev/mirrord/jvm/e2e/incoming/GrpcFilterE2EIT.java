@@ -97,6 +97,10 @@ class GrpcFilterE2EIT {
         Set<String> alicePeers = calls(alice.stdout()).stream().map(l -> l.replaceAll(".* peer=(\\S+) .*", "$1"))
             .collect(Collectors.toSet());
         assertThat(alicePeers).as("connections alice's calls came on").hasSize(1);
+        // The peer each app sees: bob's agent (the newest) gets the client's connection, so bob's app sees the real
+        // client; alice's agent gets what bob's passed through, from the pod's own address (as the pod's server does).
+        assertThat(calls(bob.stdout())).allMatch(l -> l.contains(" peer=/" + lab.ip(Node.CLIENT) + ":"));
+        assertThat(alicePeers.iterator().next()).startsWith("/" + lab.ip(Node.POD) + ":");
         // One log line per bad connection, in the agent that got it (the newest: bob's).
         String logs = alice.agentLog() + bob.agentLog();
         assertThat(logs.lines().filter(l -> l.contains("HTTP/2 protocol error"))).hasSize(3);

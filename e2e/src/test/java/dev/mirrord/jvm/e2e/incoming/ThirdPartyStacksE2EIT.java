@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Issue 13, "Done when": real third-party servers that no one here wrote — embedded Tomcat 11 (NIO connector, what
  * Spring Boot runs) and Reactor Netty (what Spring WebFlux runs, on its native epoll transport) — under {@code mirrord
- * exec --target pid/<pod>}, mirror and steal, each on the pod's port 8080 in a dev namespace:
+ * exec --target pid/<pod>}, mirror, steal and an HTTP-filtered steal, each on the pod's port 8080 in a dev namespace:
  *
  * <ul>
  *   <li>the developer's own local client ({@code curl http://127.0.0.1:8080/}, fresh connections) gets its answer as
@@ -37,7 +37,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       against the one-second stall the layer used to add to every connection, not a benchmark), and the app sees the
  *       local client as it is (127.0.0.1);
  *   <li>the lab client's requests to the pod reach the app with the real client, 198.18.0.100, as the peer ({@code
- *       getRemoteAddr()} / {@code remoteAddress()}): in its answer under steal, in its log under mirror.
+ *       getRemoteAddr()} / {@code remoteAddress()}): in its answer under steal, in its log under mirror; under an
+ *       HTTP header filter too, where the CLI replays each matched request to the app on a connection of its own
+ *       (the requests without the header are answered by the pod).
  * </ul>
  */
 @ExtendWith(NetnsLabExtension.class)
@@ -45,6 +47,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ThirdPartyStacksE2EIT {
   static final int LOCAL_REQUESTS = 9;
   static final long TOLERANCE_MILLIS = 20;
+  static final String DEV_HEADER = "X-Dev: me";
 
   enum Stack {
     /** Tomcat on 0.0.0.0 (an IPv4 listener). */
@@ -67,7 +70,9 @@ class ThirdPartyStacksE2EIT {
 
   enum Mode {
     MIRROR(List.of()),
-    STEAL(List.of("--tcp-steal"));
+    STEAL(List.of("--tcp-steal")),
+    /** Steal of the requests with {@value #DEV_HEADER}: the CLI replays them to the app on its own connections. */
+    FILTER(List.of("--http-header-filter", "^x-dev: me$"));
 
     final List<String> flags;
 
@@ -118,8 +123,10 @@ class ThirdPartyStacksE2EIT {
         String client = lab.ip(Node.CLIENT);
         for (int i = 0; i < 3; i++) {
           String path = "/remote" + i;
-          String answer = in.curlPod(POD_PORT, path, Duration.ofSeconds(5));
-          if (mode == Mode.STEAL) {
+          String answer = mode == Mode.FILTER
+              ? in.curlPodWith(POD_PORT, path, DEV_HEADER, Duration.ofSeconds(5))
+              : in.curlPod(POD_PORT, path, Duration.ofSeconds(5));
+          if (mode != Mode.MIRROR) {
             assertThat(answer).startsWith("hello from local: peer=" + client + ":").endsWith(" path=" + path + "\n");
           } else {
             assertThat(answer).isEqualTo("hello from pod: GET " + path + "\n");
@@ -129,6 +136,11 @@ class ThirdPartyStacksE2EIT {
           assertThat(s.stdout().lines().filter(l -> l.startsWith("stack.req " + path + " ")))
               .as("the peer the app saw for " + path)
               .singleElement().asString().startsWith("stack.req " + path + " " + client + " ");
+        }
+        if (mode == Mode.FILTER) {
+          assertThat(in.curlPod(POD_PORT, "/unmatched", Duration.ofSeconds(5)))
+              .isEqualTo("hello from pod: GET /unmatched\n");
+          assertThat(s.stdout()).doesNotContain("stack.req /unmatched ");
         }
         s.signalCli("INT");
         s.process().waitFor(Duration.ofSeconds(20));

@@ -78,13 +78,17 @@ final class H2Gateway {
   private final EventLoopGroup group;
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
+  /** The session's relay source address (see {@link HttpGateway}). */
+  private final InetAddress source;
   private final AgentLink agent;
   private final HttpGateway.Ports ports;
   private final Map<Long, AppConnection> connections = new ConcurrentHashMap<>();
   private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
 
-  H2Gateway(EventLoopGroup group, IntUnaryOperator localPortFor, AgentLink agent, HttpGateway.Ports ports) {
+  H2Gateway(
+      EventLoopGroup group, IntUnaryOperator localPortFor, InetAddress source, AgentLink agent, HttpGateway.Ports ports) {
     this.group = group;
+    this.source = source;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
     this.agent = agent;
@@ -196,7 +200,7 @@ final class H2Gateway {
               ch.pipeline().addLast("app", new AppChannel(AppConnection.this));
             }
           })
-          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+          .bind(new InetSocketAddress(source, 0));
       Channel ch = bound.channel();
       channel = ch;
       channels.add(ch);

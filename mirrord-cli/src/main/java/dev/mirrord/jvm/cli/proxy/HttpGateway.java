@@ -76,6 +76,8 @@ final class HttpGateway {
   private final EventLoopGroup group;
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
+  /** The session's relay source address: the layer shows the app the real client as the peer of what comes from it. */
+  private final InetAddress source;
   private final AgentLink agent;
   private final Ports ports;
   private final Map<Long, AppConnection> connections = new ConcurrentHashMap<>();
@@ -85,13 +87,14 @@ final class HttpGateway {
   /** Matched HTTP/2 (h2c) requests: replayed over h2c. */
   private final H2Gateway h2;
 
-  HttpGateway(EventLoopGroup group, IntUnaryOperator localPortFor, AgentLink agent, Ports ports) {
+  HttpGateway(EventLoopGroup group, IntUnaryOperator localPortFor, InetAddress source, AgentLink agent, Ports ports) {
     this.group = group;
+    this.source = source;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
     this.agent = agent;
     this.ports = ports;
-    this.h2 = new H2Gateway(group, localPortFor, agent, ports);
+    this.h2 = new H2Gateway(group, localPortFor, source, agent, ports);
     group.scheduleAtFixedRate(this::logCounts, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
@@ -326,7 +329,7 @@ final class HttpGateway {
                   ch.pipeline().addLast(self);
                 }
               })
-              .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+              .bind(new InetSocketAddress(source, 0));
       channel = bound.channel();
       Channel ch = channel;
       bound.addListener(b -> {

@@ -136,7 +136,7 @@ final class IncomingProxy {
     this.relayAddresses = relayAddresses;
     this.notices = notices;
     this.httpFilter = httpFilter;
-    this.gateway = new HttpGateway(group, localPortFor, agent, port -> {
+    this.gateway = new HttpGateway(group, localPortFor, relayAddresses.v4(), agent, port -> {
       Subscription s = subscriptions.get(port);
       return s == null ? null : s.layer();
     });
