@@ -168,9 +168,14 @@ public final class RelayAddresses {
     }
   }
 
+  /**
+   * Not {@code Files.readString}: for a file that reports size 0 it starts with a one-byte read, and
+   * a sysctl file ({@code ip_local_port_range}) answers nothing at a non-zero offset, so it read
+   * "3" of "32768 60999": no IPv6 range, and an app on {@code ::1} only was never reached.
+   */
   private static String read(Path file) {
-    try {
-      return Files.readString(file);
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
     } catch (IOException | RuntimeException e) {
       return "";
     }

@@ -29,6 +29,18 @@ class RelayAddressesTest {
   }
 
   @Test
+  void theRealKernelsEphemeralRangeIsRead() throws Exception {
+    Path real = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(real), "a Linux /proc");
+    int low = Integer.parseInt(new String(Files.newInputStream(real).readAllBytes()).trim().split("\\s+")[0]);
+    org.junit.jupiter.api.Assumptions.assumeTrue(low > RelayAddresses.V6_RANGE_FLOOR + RelayAddresses.V6_PORTS);
+    // a sysctl file answers nothing at a non-zero offset: read as Files.readString reads it, this was "3" of 32768
+    int[] range = RelayAddresses.pickV6Range(new Random(7), Path.of("/proc"));
+    assertThat(range[1] - range[0]).isEqualTo(RelayAddresses.V6_PORTS - 1);
+    assertThat(range[1]).isLessThan(low);
+  }
+
+  @Test
   void noRoomBelowTheEphemeralPortsMeansNoIpv6Range() throws Exception {
     ephemeralFrom("10500 60999\n");
     assertThat(RelayAddresses.pickV6Range(new Random(1), proc)).containsExactly(0, -1);
