@@ -38,8 +38,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -78,17 +76,17 @@ final class H2Gateway {
   private final EventLoopGroup group;
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
-  /** The session's relay source address (see {@link HttpGateway}). */
-  private final InetAddress source;
+  /** How the gateway reaches the app (see {@link HttpGateway}). */
+  private final AppDialer dialer;
   private final AgentLink agent;
   private final HttpGateway.Ports ports;
   private final Map<Long, AppConnection> connections = new ConcurrentHashMap<>();
   private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
 
   H2Gateway(
-      EventLoopGroup group, IntUnaryOperator localPortFor, InetAddress source, AgentLink agent, HttpGateway.Ports ports) {
+      EventLoopGroup group, IntUnaryOperator localPortFor, AppDialer dialer, AgentLink agent, HttpGateway.Ports ports) {
     this.group = group;
-    this.source = source;
+    this.dialer = dialer;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
     this.agent = agent;
@@ -184,8 +182,7 @@ final class H2Gateway {
       ready = false;
       LayerConnectionHandler layer = ports.layerFor(first.targetPort());
       int localPort = localPortFor.applyAsInt(first.targetPort());
-      InetSocketAddress app = new InetSocketAddress(InetAddress.getLoopbackAddress(), localPort);
-      ChannelFuture bound = new Bootstrap()
+      Bootstrap b = new Bootstrap()
           .group(loop)
           .channel(transport.socketChannel())
           .option(ChannelOption.TCP_NODELAY, true)
@@ -199,27 +196,24 @@ final class H2Gateway {
                   .build());
               ch.pipeline().addLast("app", new AppChannel(AppConnection.this));
             }
-          })
-          .bind(new InetSocketAddress(source, 0));
-      Channel ch = bound.channel();
-      channel = ch;
-      channels.add(ch);
-      bound.addListener(b -> {
-        if (!b.isSuccess()) {
-          failed(ch, localPort, b.cause());
+          });
+      List<Channel> tries = new ArrayList<>(1);
+      dialer.dial(localPort, layer, first.sourceAddress(), first.sourcePort(), source -> {
+        ChannelFuture bound = b.bind(source);
+        Channel ch = bound.channel();
+        channels.removeAll(tries); // an earlier try of this dial (refused, closed)
+        tries.clear();
+        tries.add(ch);
+        channel = ch;
+        channels.add(ch);
+        return bound;
+      }, (ch, cliPort, failure) -> {
+        if (failure != null) {
+          failed(ch, localPort, failure);
           return;
         }
-        int cliPort = ((InetSocketAddress) ch.localAddress()).getPort();
-        Runnable connect = () -> ch.connect(app).addListener(done -> {
-          if (!done.isSuccess()) {
-            failed(ch, localPort, done.cause());
-          }
-        });
         if (layer != null) {
           ch.closeFuture().addListener(f -> layer.deliver(Tcp.IncomingPeer.forget(cliPort)));
-          layer.deliver(new Tcp.IncomingPeer(cliPort, first.sourceAddress(), first.sourcePort()), connect);
-        } else {
-          connect.run();
         }
       });
     }

@@ -31,7 +31,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -76,8 +75,8 @@ final class HttpGateway {
   private final EventLoopGroup group;
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
-  /** The session's relay source address: the layer shows the app the real client as the peer of what comes from it. */
-  private final InetAddress source;
+  /** How the gateway reaches the app: from the session's relay source, so the app sees the real client as the peer. */
+  private final AppDialer dialer;
   private final AgentLink agent;
   private final Ports ports;
   private final Map<Long, AppConnection> connections = new ConcurrentHashMap<>();
@@ -87,14 +86,14 @@ final class HttpGateway {
   /** Matched HTTP/2 (h2c) requests: replayed over h2c. */
   private final H2Gateway h2;
 
-  HttpGateway(EventLoopGroup group, IntUnaryOperator localPortFor, InetAddress source, AgentLink agent, Ports ports) {
+  HttpGateway(EventLoopGroup group, IntUnaryOperator localPortFor, AppDialer dialer, AgentLink agent, Ports ports) {
     this.group = group;
-    this.source = source;
+    this.dialer = dialer;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
     this.agent = agent;
     this.ports = ports;
-    this.h2 = new H2Gateway(group, localPortFor, source, agent, ports);
+    this.h2 = new H2Gateway(group, localPortFor, dialer, agent, ports);
     group.scheduleAtFixedRate(this::logCounts, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
@@ -311,9 +310,8 @@ final class HttpGateway {
       connected = false;
       layer = ports.layerFor(first.targetPort());
       int localPort = localPortFor.applyAsInt(first.targetPort());
-      InetSocketAddress app = new InetSocketAddress(InetAddress.getLoopbackAddress(), localPort);
       AppConnection self = this;
-      ChannelFuture bound =
+      Bootstrap b =
           new Bootstrap()
               .group(loop)
               .channel(transport.socketChannel())
@@ -328,31 +326,21 @@ final class HttpGateway {
                       .setMaxChunkSize(Tcp.MAX_CHUNK).setValidateHeaders(false), false, false));
                   ch.pipeline().addLast(self);
                 }
-              })
-              .bind(new InetSocketAddress(source, 0));
-      channel = bound.channel();
-      Channel ch = channel;
-      bound.addListener(b -> {
-        if (!b.isSuccess()) {
-          failed(ch, localPort, b.cause());
+              });
+      dialer.dial(localPort, layer, first.sourceAddress(), first.sourcePort(), source -> {
+        ChannelFuture bound = b.bind(source);
+        channel = bound.channel();
+        return bound;
+      }, (ch, port, failure) -> {
+        if (failure != null) {
+          failed(ch, localPort, failure);
           return;
         }
-        cliPort = ((InetSocketAddress) ch.localAddress()).getPort();
-        Runnable connect = () -> ch.connect(app).addListener(done -> {
-          if (done.isSuccess()) {
-            connected = true;
-            Stream head = queue.peek();
-            if (head != null && !head.written) {
-              head.writeTo();
-            }
-          } else {
-            failed(ch, localPort, done.cause());
-          }
-        });
-        if (layer != null) {
-          layer.deliver(new Tcp.IncomingPeer(cliPort, first.sourceAddress(), first.sourcePort()), connect);
-        } else {
-          connect.run();
+        cliPort = port;
+        connected = true;
+        Stream head = queue.peek();
+        if (head != null && !head.written) {
+          head.writeTo();
         }
       });
     }
@@ -487,8 +475,8 @@ final class HttpGateway {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (cliPort > 0 && layer != null) {
-        layer.deliver(Tcp.IncomingPeer.forget(cliPort));
+      if (layer != null && ctx.channel().localAddress() instanceof InetSocketAddress own) {
+        layer.deliver(Tcp.IncomingPeer.forget(own.getPort())); // this channel's mapping (a new one has its own)
       }
       if (ctx.channel() != channel) {
         return;

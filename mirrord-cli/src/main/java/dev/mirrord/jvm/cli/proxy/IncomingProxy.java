@@ -23,8 +23,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Map;
@@ -63,6 +61,8 @@ final class IncomingProxy {
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
   private final RelayAddresses relayAddresses;
+  /** How relays and the HTTP gateways reach the app. */
+  private final AppDialer dialer;
   private final UserNotices notices;
   private final AgentLink agent = new AgentLink();
 
@@ -89,9 +89,6 @@ final class IncomingProxy {
     final int localPort;
     final IncomingMode mode;
     final LayerConnectionHandler layer;
-    /** The app took a relay on {@code [::1]} after refusing one on 127.0.0.1: it listens on ::1 only. */
-    volatile boolean ipv6Only;
-
     Subscription(int targetPort, int localPort, IncomingMode mode, LayerConnectionHandler layer) {
       this.targetPort = targetPort;
       this.localPort = localPort;
@@ -136,7 +133,8 @@ final class IncomingProxy {
     this.relayAddresses = relayAddresses;
     this.notices = notices;
     this.httpFilter = httpFilter;
-    this.gateway = new HttpGateway(group, localPortFor, relayAddresses.v4(), agent, port -> {
+    this.dialer = new AppDialer(relayAddresses);
+    this.gateway = new HttpGateway(group, localPortFor, dialer, agent, port -> {
       Subscription s = subscriptions.get(port);
       return s == null ? null : s.layer();
     });
@@ -305,73 +303,38 @@ final class IncomingProxy {
     }
     Relay relay = new Relay(nc, s.layer());
     relays.put(nc.connectionId(), relay);
-    attempt(relay, s, s.ipv6Only, relayAddresses.v6RangeSize());
+    dial(relay, s);
     logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
         nc.connectionId(), nc.sourceAddress(), nc.sourcePort(), nc.targetPort(), s.localPort());
   }
 
   /**
-   * One try to reach the app: bind the relay socket to the session's source ({@link
-   * RelayAddresses}), tell the layer which real client that source port stands for, then connect.
-   * An app that refuses 127.0.0.1 may listen on {@code ::1} only: then the relay tries {@code
-   * [::1]} (and the next relays of that port go there first); a source port of the IPv6 range that
-   * is taken is skipped ({@code v6Tries} left).
+   * Reaches the app for {@code relay} the way every CLI socket to the app does ({@link AppDialer}):
+   * from the session's source, with the layer told which real client that source port stands for.
    */
-  private void attempt(Relay relay, Subscription s, boolean ipv6, int v6Tries) {
-    InetSocketAddress source =
-        ipv6 ? relayAddresses.nextV6Source() : new InetSocketAddress(relayAddresses.v4(), 0);
-    InetSocketAddress app = new InetSocketAddress(
-        ipv6 ? source.getAddress() : InetAddress.getLoopbackAddress(), s.localPort());
-    // Bind first, tell the layer which real client this loopback port stands for, then connect:
-    // the app's accept() sees the real peer (see the layer's PeerOps).
-    ChannelFuture bound =
-        new Bootstrap()
-            .group(group)
-            .channel(transport.socketChannel())
-            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
-            .option(ChannelOption.AUTO_READ, false)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
-            .handler(relay)
-            .bind(source);
-    relay.local = bound.channel();
-    bound.addListener(b -> {
-      if (!b.isSuccess()) {
-        if (ipv6 && v6Tries > 1 && b.cause() instanceof java.net.BindException) {
-          relay.local.close();
-          attempt(relay, s, true, v6Tries - 1); // that source port is taken: the next one
-        } else {
-          failed(relay, s, b.cause());
-        }
+  private void dial(Relay relay, Subscription s) {
+    Tcp.NewConnection nc = relay.nc;
+    dialer.dial(s.localPort(), s.layer(), nc.sourceAddress(), nc.sourcePort(), source -> {
+      ChannelFuture bound =
+          new Bootstrap()
+              .group(group)
+              .channel(transport.socketChannel())
+              .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+              .option(ChannelOption.TCP_NODELAY, true)
+              .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ProtocolPipeline.WATER_MARK)
+              .option(ChannelOption.AUTO_READ, false)
+              .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+              .handler(relay)
+              .bind(source);
+      relay.local = bound.channel();
+      return bound;
+    }, (ch, cliPort, failure) -> {
+      if (failure != null) {
+        failed(relay, s, failure);
         return;
       }
-      relay.cliPort = ((InetSocketAddress) relay.local.localAddress()).getPort();
-      // Connect once the layer's socket has the message (it is then read before, or while, the
-      // app accepts; PeerOps waits for it if the app is faster).
-      s.layer().deliver(new Tcp.IncomingPeer(relay.cliPort, relay.nc.sourceAddress(), relay.nc.sourcePort()),
-          () -> relay.local.connect(app).addListener(done -> {
-            if (done.isSuccess()) {
-              if (ipv6 != s.ipv6Only) {
-                s.ipv6Only = ipv6;
-                logger.info("local port {} answers on {}", s.localPort(), app.getAddress().getHostAddress());
-              }
-              relay.connected();
-              return;
-            }
-            s.layer().deliver(Tcp.IncomingPeer.forget(relay.cliPort));
-            relay.cliPort = 0;
-            relay.local.close(); // never active: no channelInactive
-            boolean refused = done.cause() instanceof java.net.ConnectException;
-            if (refused && !ipv6 && relayAddresses.hasV6Range() && !s.ipv6Only) {
-              attempt(relay, s, true, relayAddresses.v6RangeSize()); // ::1 only?
-            } else if (refused && ipv6 && s.ipv6Only) {
-              s.ipv6Only = false; // it moved back to IPv4?
-              attempt(relay, s, false, 0);
-            } else {
-              failed(relay, s, done.cause());
-            }
-          }));
+      relay.cliPort = cliPort;
+      relay.connected();
     });
   }
 

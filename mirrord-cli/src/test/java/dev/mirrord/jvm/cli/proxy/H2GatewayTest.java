@@ -74,7 +74,7 @@ class H2GatewayTest {
           }
         }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
     int appPort = ((InetSocketAddress) app.localAddress()).getPort();
-    gateway = new HttpGateway(loops, port -> appPort, InetAddress.getLoopbackAddress(), agent.link, port -> null);
+    gateway = new HttpGateway(loops, port -> appPort, new AppDialer(RelayAddresses.pick()), agent.link, port -> null);
   }
 
   @AfterEach

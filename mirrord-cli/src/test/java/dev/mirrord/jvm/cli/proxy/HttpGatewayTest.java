@@ -68,7 +68,7 @@ class HttpGatewayTest {
           }
         }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
     int appPort = ((InetSocketAddress) app.localAddress()).getPort();
-    gateway = new HttpGateway(loops, port -> appPort, InetAddress.getLoopbackAddress(), agent.link, port -> null);
+    gateway = new HttpGateway(loops, port -> appPort, new AppDialer(RelayAddresses.pick()), agent.link, port -> null);
   }
 
   @AfterEach
@@ -109,6 +109,41 @@ class HttpGatewayTest {
     assertThat(answered(b)).isEqualTo("app: POST /b x-dev=alice hello");
     assertThat(appSaw).containsExactly("GET /a", "POST /b");
     assertThat(appConnections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void anAppOnIpv6LoopbackOnlyGetsMatchedRequestsFromTheSessionsIpv6SourcePorts() throws Exception {
+    List<java.net.SocketAddress> peers = new CopyOnWriteArrayList<>();
+    Channel app6 = new ServerBootstrap().group(loops).channel(Transport.NIO.serverSocketChannel())
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            peers.add(ch.remoteAddress());
+            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new App());
+          }
+        }).bind(new InetSocketAddress(InetAddress.getByName("::1"), 0)).sync().channel();
+    try {
+      int port6 = ((InetSocketAddress) app6.localAddress()).getPort();
+      RelayAddresses relays = new RelayAddresses(InetAddress.getByName("127.0.0.1"), 24100, 24115);
+      HttpGateway gateway6 = new HttpGateway(loops, port -> port6, new AppDialer(relays), agent.link, port -> null);
+      long a = 0x4000_0000_0000_0020L;
+      long b = 0x4000_0000_0000_0021L;
+      gateway6.request(new Http.Request(a, CONNECTION + 5, 8080, "198.18.0.9", 40005, Http.HTTP_1_1, "GET", "/v6",
+          List.of(new Http.Header("Host", "pod:8080")), true));
+      assertThat(answered(a)).isEqualTo("app: GET /v6 x-dev=null ");
+      // the next client connection's first try is [::1] at once: the dialer remembers where that port answers
+      gateway6.request(new Http.Request(b, CONNECTION + 6, 8080, "198.18.0.9", 40006, Http.HTTP_1_1, "GET", "/v6b",
+          List.of(new Http.Header("Host", "pod:8080")), true));
+      assertThat(answered(b)).isEqualTo("app: GET /v6b x-dev=null ");
+      assertThat(peers).hasSize(2).allSatisfy(p -> {
+        InetSocketAddress peer = (InetSocketAddress) p;
+        assertThat(peer.getAddress()).isEqualTo(InetAddress.getByName("::1"));
+        assertThat(peer.getPort()).isBetween(24100, 24115);
+      });
+      assertThat(toAgent).noneMatch(m -> m instanceof Tcp.Close);
+    } finally {
+      app6.close().sync();
+    }
   }
 
   @Test
