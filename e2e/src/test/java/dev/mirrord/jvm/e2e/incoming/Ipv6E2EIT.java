@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mirrord.jvm.e2e.apps.Ipv6App;
 import dev.mirrord.jvm.e2e.apps.JavaApps;
 import dev.mirrord.jvm.e2e.apps.KeepAliveClient;
+import dev.mirrord.jvm.e2e.apps.ReactorNettyPeerApp;
 import dev.mirrord.jvm.e2e.apps.ShaHttpServerApp;
+import dev.mirrord.jvm.e2e.apps.StackApps;
 import dev.mirrord.jvm.e2e.lab.ExecResult;
 import dev.mirrord.jvm.e2e.lab.HostCommand;
 import dev.mirrord.jvm.e2e.lab.LabProcess;
@@ -231,6 +233,51 @@ class Ipv6E2EIT {
         } catch (AssertionError | RuntimeException e) {
           throw new AssertionError(e.getMessage() + "\n" + s.outputForHumans(), e);
         }
+      }
+    }
+  }
+
+  /** How {@link #anAppOnIpv6LoopbackOnlyIsReachedWithTheRealClientAsItsPeer} takes the pod's port. */
+  enum TakeOver {
+    STEAL(List.of("--steal"), null),
+    /** Matched requests reach the app through the CLI's HTTP gateway. */
+    FILTER(List.of("--http-header-filter", "^x-dev: me$"), "X-Dev: me");
+
+    final List<String> flags;
+    final String header;
+
+    TakeOver(List<String> flags, String header) {
+      this.flags = flags;
+      this.header = header;
+    }
+  }
+
+  /**
+   * An app that listens on {@code [::1]} only (IPv4 cannot reach it): the CLI's 127.0.0.1 connect is refused, the next
+   * one comes from {@code [::1]} and a port of the session's IPv6 range, which the layer maps to the real client. Every
+   * session had no such range until the CLI read {@code ip_local_port_range} whole: this failed, stolen or matched.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(TakeOver.class)
+  void anAppOnIpv6LoopbackOnlyIsReachedWithTheRealClientAsItsPeer(TakeOver how, NetnsLab lab) {
+    IncomingLab in = incoming(lab);
+    try (MirrordSession s = in.mirrord(in.devNamespace("local"), how.flags, JavaApps.libraryCommand17(
+        ReactorNettyPeerApp.class, Integer.toString(POD_PORT), "::1", "local"))) {
+      try {
+        s.awaitApp("^" + StackApps.READY_PREFIX, IncomingLab.START);
+        for (int i = 0; i < 3; i++) {
+          String path = "/v6only" + i;
+          String answer = how.header == null ? in.curlPod(POD_PORT, path, Duration.ofSeconds(5))
+              : in.curlPodWith(POD_PORT, path, how.header, Duration.ofSeconds(5));
+          assertThat(answer).startsWith("hello from local: peer=" + lab.ip(Node.CLIENT) + ":")
+              .endsWith(" path=" + path + "\n");
+        }
+        assertThat(s.cliLog()).contains("answers on 0:0:0:0:0:0:0:1");
+        s.signalCli("INT");
+        assertThat(s.process().waitFor(Duration.ofSeconds(15))).as("mirrord's exit code after SIGINT").isEqualTo(130);
+        assertNothingLeft(in, s);
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n" + s.outputForHumans(), e);
       }
     }
   }

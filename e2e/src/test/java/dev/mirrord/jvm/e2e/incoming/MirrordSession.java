@@ -161,6 +161,11 @@ final class MirrordSession implements AutoCloseable {
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
+  /** The CLI's log file so far. */
+  String cliLog() {
+    return read(dir.resolve("mirrord.log"));
+  }
+
   /** The agent's log file so far ("" before the session id is known). */
   String agentLog() {
     return sessionId().map(id -> read(dir.resolve("mirrord-" + id + "-agent.log"))).orElse("");
