@@ -43,10 +43,6 @@ final class AppDialer {
     this.addresses = addresses;
   }
 
-  RelayAddresses addresses() {
-    return addresses;
-  }
-
   /**
    * Dials the app on {@code localPort} for the client {@code clientAddress:clientPort}; {@code layer}
    * null: nobody to tell (the connect goes at once). {@code outcome} runs on the socket's event loop.

@@ -285,7 +285,6 @@ final class HttpGateway {
     final io.netty.channel.EventLoop loop = group.next();
     Channel channel;
     boolean connected;
-    int cliPort;
     LayerConnectionHandler layer;
 
     AppConnection(long connectionId, Http.Request first) {
@@ -331,12 +330,11 @@ final class HttpGateway {
         ChannelFuture bound = b.bind(source);
         channel = bound.channel();
         return bound;
-      }, (ch, port, failure) -> {
+      }, (ch, cliPort, failure) -> {
         if (failure != null) {
           failed(ch, localPort, failure);
           return;
         }
-        cliPort = port;
         connected = true;
         Stream head = queue.peek();
         if (head != null && !head.written) {

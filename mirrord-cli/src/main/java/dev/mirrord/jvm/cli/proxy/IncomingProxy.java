@@ -60,7 +60,6 @@ final class IncomingProxy {
   private final EventLoopGroup group;
   private final Transport transport;
   private final IntUnaryOperator localPortFor;
-  private final RelayAddresses relayAddresses;
   /** How relays and the HTTP gateways reach the app. */
   private final AppDialer dialer;
   private final UserNotices notices;
@@ -130,7 +129,6 @@ final class IncomingProxy {
     this.group = group;
     this.transport = Transport.of(group);
     this.localPortFor = localPortFor;
-    this.relayAddresses = relayAddresses;
     this.notices = notices;
     this.httpFilter = httpFilter;
     this.dialer = new AppDialer(relayAddresses);
