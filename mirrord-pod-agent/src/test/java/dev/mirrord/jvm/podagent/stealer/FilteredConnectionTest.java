@@ -283,6 +283,7 @@ class FilteredConnectionTest {
     final ServerSocket server;
     final List<String> requests = new CopyOnWriteArrayList<>();
     final StringBuffer raw = new StringBuffer();
+    private final Thread acceptor;
 
     RawTargetServer() throws IOException {
       this(0);
@@ -290,9 +291,9 @@ class FilteredConnectionTest {
 
     RawTargetServer(int port) throws IOException {
       server = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-      Thread t = new Thread(this::accept, "raw-target");
-      t.setDaemon(true);
-      t.start();
+      acceptor = new Thread(this::accept, "raw-target");
+      acceptor.setDaemon(true);
+      acceptor.start();
     }
 
     int port() {
@@ -408,8 +409,18 @@ class FilteredConnectionTest {
     }
 
     @Override
+    /**
+     * Stops listening, for sure once this returns: a socket closed while a thread is in its accept()
+     * still accepts a connect that comes before that thread has left it (so a test's "refused"
+     * connect could be served).
+     */
     public void close() throws IOException {
       server.close();
+      try {
+        acceptor.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }
