@@ -30,6 +30,8 @@ import reactor.netty.http.client.HttpClient;
  *   lettuce ok hello from lettuce via DnsAddressResolverGroup      Lettuce SET/GET on redis://redis:6379
  *   reactor ok hello from svc: GET /resolver via DnsAddressResolverGroup
  *                                                                   Reactor Netty HttpClient GET http://svc:8080/resolver
+ *   vertx ok hello from svc: GET /resolver via DnsAddressResolverProvider$1
+ *                                                                   Vert.x 5 HttpClient GET http://svc:8080/resolver
  *   truncated ok 300 addresses                                      Lettuce's resolver: many (300 A records; the UDP
  *                                                                   answer is truncated, asked again over TCP)
  *   jndi ok 198.18.0.20 from dns://198.18.0.53                      JNDI dns: provider, A of svc.default.svc.cluster.local
@@ -43,7 +45,8 @@ import reactor.netty.http.client.HttpClient;
  * {@value #TIMEOUT_MS} ms; exit code 0 only if every selected check passed, else 1.
  */
 public final class ResolverClientsApp {
-  public static final List<String> CHECKS = List.of("lettuce", "reactor", "truncated", "jndi", "jndisrv", "jnditcp");
+  public static final List<String> CHECKS =
+      List.of("lettuce", "reactor", "vertx", "truncated", "jndi", "jndisrv", "jnditcp");
   static final int TIMEOUT_MS = 5000;
 
   private ResolverClientsApp() {}
@@ -52,6 +55,7 @@ public final class ResolverClientsApp {
     Map<String, OutgoingApp.Check> all = new LinkedHashMap<>();
     all.put("lettuce", ResolverClientsApp::lettuce);
     all.put("reactor", ResolverClientsApp::reactor);
+    all.put("vertx", ResolverClientsApp::vertx);
     all.put("truncated", ResolverClientsApp::truncated);
     all.put("jndi", () -> jndi("svc.default.svc.cluster.local", "A"));
     all.put("jndisrv", () -> jndi("_redis._tcp.redis.default.svc.cluster.local", "SRV"));
@@ -94,6 +98,31 @@ public final class ResolverClientsApp {
         .block(Duration.ofMillis(TIMEOUT_MS));
     return String.valueOf(body).strip() + " via "
         + client.configuration().defaultAddressResolverGroup().getClass().getSimpleName();
+  }
+
+  /**
+   * Vert.x's HTTP client on its own resolver: Netty's {@code DnsNameResolver}, given resolv.conf's options and name
+   * servers and /etc/hosts by Vert.x itself ({@code DnsAddressResolverProvider}); a JDK fallback fails the check.
+   */
+  static String vertx() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.netty.resolver.AddressResolverGroup<?> group =
+          ((io.vertx.core.internal.VertxInternal) vertx).nameResolver().nettyAddressResolverGroup();
+      if (group instanceof io.netty.resolver.DefaultAddressResolverGroup) {
+        throw new IllegalStateException("Vert.x resolves with the JDK (" + group.getClass().getName() + ")");
+      }
+      // held until the answer is in: Vert.x 5 closes a client (its pool) once it is unreachable
+      io.vertx.core.http.HttpClientAgent client = vertx.createHttpClient();
+      String body = client.request(io.vertx.core.http.HttpMethod.GET, 8080, "svc", "/resolver")
+          .compose(req -> req.send().compose(io.vertx.core.http.HttpClientResponse::body))
+          .toCompletionStage().toCompletableFuture().get(TIMEOUT_MS, TimeUnit.MILLISECONDS).toString();
+      client.close();
+      String via = group.getClass().getName();
+      return body.strip() + " via " + via.substring(via.lastIndexOf('.') + 1);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
   }
 
   /** Lettuce's default resolver group (Netty's, with TCP fallback), on a loop of Lettuce's own transport. */

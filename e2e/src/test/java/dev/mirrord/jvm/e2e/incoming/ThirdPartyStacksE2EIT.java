@@ -4,9 +4,11 @@ import static dev.mirrord.jvm.e2e.incoming.IncomingLab.POD_PORT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mirrord.jvm.e2e.apps.JavaApps;
+import dev.mirrord.jvm.e2e.apps.JettyPeerApp;
 import dev.mirrord.jvm.e2e.apps.ReactorNettyPeerApp;
 import dev.mirrord.jvm.e2e.apps.StackApps;
 import dev.mirrord.jvm.e2e.apps.TomcatPeerApp;
+import dev.mirrord.jvm.e2e.apps.VertxPeerApp;
 import dev.mirrord.jvm.e2e.lab.LabProcess;
 import dev.mirrord.jvm.e2e.lab.NetnsLab;
 import dev.mirrord.jvm.e2e.lab.NetnsLab.Node;
@@ -27,8 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 13, "Done when": real third-party servers that no one here wrote — embedded Tomcat 11 (NIO connector, what
- * Spring Boot runs) and Reactor Netty (what Spring WebFlux runs, on its native epoll transport) — under {@code mirrord
- * exec --target pid/<pod>}, mirror, steal and an HTTP-filtered steal, each on the pod's port 8080 in a dev namespace:
+ * Spring Boot runs), Reactor Netty (what Spring WebFlux runs, on its native epoll transport), Jetty 12 and Vert.x 5
+ * (Quarkus' HTTP layer) — under {@code mirrord exec --target pid/<pod>}, mirror, steal and an HTTP-filtered steal,
+ * each on the pod's port 8080 in a dev namespace:
  *
  * <ul>
  *   <li>the developer's own local client ({@code curl http://127.0.0.1:8080/}, fresh connections) gets its answer as
@@ -53,7 +56,11 @@ class ThirdPartyStacksE2EIT {
     /** Tomcat on 0.0.0.0 (an IPv4 listener). */
     TOMCAT(TomcatPeerApp.class, "0.0.0.0"),
     /** Reactor Netty on :: (dual-stack: native epoll reports IPv4 peers as ::ffff:a.b.c.d). */
-    REACTOR_NETTY(ReactorNettyPeerApp.class, "::");
+    REACTOR_NETTY(ReactorNettyPeerApp.class, "::"),
+    /** Jetty 12 on 0.0.0.0 (its own NIO connector). */
+    JETTY(JettyPeerApp.class, "0.0.0.0"),
+    /** Vert.x 5 on :: (Netty NIO underneath: IPv4 peers come as IPv4 addresses). */
+    VERTX(VertxPeerApp.class, "::");
 
     final Class<?> main;
     final String listen;

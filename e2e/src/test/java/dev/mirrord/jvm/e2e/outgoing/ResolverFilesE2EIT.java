@@ -45,6 +45,7 @@ class ResolverFilesE2EIT {
   private static final Map<String, String> IN_THE_POD = OutgoingE2EIT.orderedMap(
       "lettuce", "ok hello from lettuce via DnsAddressResolverGroup",
       "reactor", "ok hello from svc: GET /resolver via DnsAddressResolverGroup",
+      "vertx", "ok hello from svc: GET /resolver via DnsAddressResolverProvider$1",
       "truncated", "ok 300 addresses",
       "jndi", "ok 198.18.0.20 from dns://198.18.0.53",
       "jndisrv", "ok 0 0 6379 redis.default.svc.cluster.local.",
@@ -58,6 +59,7 @@ class ResolverFilesE2EIT {
   private static final Map<String, List<String>> WITH_LOCAL_FILES = Map.of(
       "lettuce", List.of("DnsNameResolverTimeoutException", "UnknownHostException"),
       "reactor", List.of("TimeoutException", "DnsNameResolverTimeoutException", "UnknownHostException"),
+      "vertx", List.of("TimeoutException", "DnsNameResolverTimeoutException", "UnknownHostException"),
       "truncated", List.of("DnsNameResolverTimeoutException", "UnknownHostException"),
       "jndi", List.of("PortUnreachableException"),
       "jndisrv", List.of("PortUnreachableException"),
