@@ -50,11 +50,11 @@ final class AppDialer {
   void dial(int localPort, LayerConnectionHandler layer, String clientAddress, int clientPort, Binder binder,
       Outcome outcome) {
     attempt(localPort, layer, clientAddress, clientPort, binder, outcome, ipv6Only.contains(localPort),
-        addresses.v6RangeSize());
+        addresses.v6RangeSize(), true);
   }
 
   private void attempt(int localPort, LayerConnectionHandler layer, String clientAddress, int clientPort,
-      Binder binder, Outcome outcome, boolean ipv6, int v6Tries) {
+      Binder binder, Outcome outcome, boolean ipv6, int v6Tries, boolean otherFamilyLeft) {
     InetSocketAddress source = ipv6 ? addresses.nextV6Source() : new InetSocketAddress(addresses.v4(), 0);
     InetSocketAddress app = new InetSocketAddress(
         ipv6 ? source.getAddress() : InetAddress.getLoopbackAddress(), localPort);
@@ -65,7 +65,7 @@ final class AppDialer {
         ch.close();
         if (ipv6 && v6Tries > 1 && b.cause() instanceof BindException) {
           // that source port is taken: the next one
-          attempt(localPort, layer, clientAddress, clientPort, binder, outcome, true, v6Tries - 1);
+          attempt(localPort, layer, clientAddress, clientPort, binder, outcome, true, v6Tries - 1, otherFamilyLeft);
         } else {
           outcome.done(ch, 0, b.cause());
         }
@@ -90,12 +90,14 @@ final class AppDialer {
           layer.deliver(Tcp.IncomingPeer.forget(cliPort));
         }
         ch.close(); // never active: no channelInactive
+        // Refused: the other loopback, once. Not decided by what ipv6Only says now: a dial that started
+        // before another one found the app on [::1] must still go there.
         boolean refused = done.cause() instanceof ConnectException;
-        if (refused && !ipv6 && addresses.hasV6Range() && !ipv6Only.contains(localPort)) {
-          attempt(localPort, layer, clientAddress, clientPort, binder, outcome, true, addresses.v6RangeSize());
-        } else if (refused && ipv6 && ipv6Only.remove(localPort)) {
+        if (refused && otherFamilyLeft && !ipv6 && addresses.hasV6Range()) {
+          attempt(localPort, layer, clientAddress, clientPort, binder, outcome, true, addresses.v6RangeSize(), false);
+        } else if (refused && otherFamilyLeft && ipv6) {
           // it moved back to IPv4?
-          attempt(localPort, layer, clientAddress, clientPort, binder, outcome, false, 0);
+          attempt(localPort, layer, clientAddress, clientPort, binder, outcome, false, 0, false);
         } else {
           outcome.done(ch, cliPort, done.cause());
         }

@@ -115,11 +115,17 @@ class IncomingRelayTest {
           assertThat(accepted.getInetAddress()).isEqualTo(InetAddress.getByName("::1"));
           assertThat(accepted.getPort()).isBetween(24000, 24015);
           Tcp.IncomingPeer told = layer.next();
-          if (id == 1) {
-            // the first relay tried 127.83.4.19 first and was refused: that mapping is forgotten
+          int refusedFirst = 0;
+          while (told.localPort() != accepted.getPort()) {
+            // a relay that tried 127.83.4.19 first and was refused: that mapping is forgotten (the first relay;
+            // also the next one when it started before the first found the app on [::1])
             assertThat(told.localPort()).isNotIn(java.util.stream.IntStream.rangeClosed(24000, 24015).boxed().toList());
             assertThat(layer.<Tcp.IncomingPeer>next()).isEqualTo(Tcp.IncomingPeer.forget(told.localPort()));
             told = layer.next();
+            refusedFirst++;
+          }
+          if (id == 1) {
+            assertThat(refusedFirst).as("the first relay tried 127.0.0.1 first").isEqualTo(1);
           }
           assertThat(told).isEqualTo(new Tcp.IncomingPeer(accepted.getPort(), "198.18.0.100", (int) (50000 + id)));
         }
