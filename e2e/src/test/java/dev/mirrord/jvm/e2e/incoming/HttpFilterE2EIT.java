@@ -247,6 +247,41 @@ class HttpFilterE2EIT {
     }
   }
 
+  /**
+   * Two developers on one port at once, one mirroring and one stealing with a filter: each request reaches the
+   * mirroring app once. The filtering agent hands unmatched requests to the pod's server over the pod's loopback,
+   * which the capture also sees; those hops carry the agents' DSCP and are not mirrored again (before: every
+   * unmatched request was copied twice).
+   */
+  @Test
+  void aMirrorSessionBesideAFilteredOneGetsEachRequestOnce(NetnsLab lab) {
+    IncomingLab in = incoming(lab);
+    try (MirrordSession gus = dev(in, "local", "gus", List.of());
+        MirrordSession hal = dev(in, "local2", "hal", List.of("--http-header-filter", "^x-dev: hal$"))) {
+      try {
+        List<String> paths = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+          assertThat(in.curlPodWith(PORT, "/hal/" + i, "X-Dev: hal", Duration.ofSeconds(5)))
+              .isEqualTo("hello from hal: GET /hal/" + i + "\n");
+          assertThat(in.curlPod(PORT, "/other/" + i, Duration.ofSeconds(5)))
+              .isEqualTo("hello from pod: GET /other/" + i + "\n");
+          paths.add("/hal/" + i);
+          paths.add("/other/" + i);
+        }
+        Awaitility.await("the mirroring app saw the 10 requests").atMost(Duration.ofSeconds(10))
+            .until(() -> requestsSeen(gus) >= 10);
+        Awaitility.await("no second copy").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+            .until(() -> requestsSeen(gus) == 10);
+        assertThat(gus.stdout().lines().filter(l -> l.startsWith(ShaHttpServerApp.REQUEST_PREFIX))
+            .map(l -> l.split(" ")[2])).containsExactlyInAnyOrderElementsOf(paths);
+        assertThat(requestsSeen(hal)).isEqualTo(5);
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- gus:\n" + gus.outputForHumans() + "\n--- hal:\n"
+            + hal.outputForHumans(), e);
+      }
+    }
+  }
+
   /** Mirror mode with a filter: the pod answers everything, the app gets copies of the matched requests only. */
   @Test
   void mirrorWithAFilterCopiesOnlyTheMatchedRequests(NetnsLab lab) throws Exception {

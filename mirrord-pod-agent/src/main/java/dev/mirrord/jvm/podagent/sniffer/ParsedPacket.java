@@ -17,6 +17,12 @@ sealed interface ParsedPacket permits TcpSegment, ParsedPacket.Skipped {
     /** IPv6 with an extension header that cannot be walked (ESP, mobility…) or too many of them. */
     IPV6_EXTENSION_HEADERS,
     /** Lengths that don't add up. */
-    MALFORMED
+    MALFORMED,
+    /**
+     * Sent by a mirrord agent's pass-through socket (HTTP-filtered steal handing an unmatched
+     * request to the target's own server): marked with {@link TcpSniffer#AGENT_DSCP}. The client's
+     * own connection was seen (and mirrored) when it arrived; its pass-through copy must not be.
+     */
+    AGENT_PASS_THROUGH
   }
 }

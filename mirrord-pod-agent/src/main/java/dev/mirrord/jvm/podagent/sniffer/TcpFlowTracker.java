@@ -118,6 +118,7 @@ public final class TcpFlowTracker {
       long fragments,
       long ipv6ExtensionHeaders,
       long malformed,
+      long agentPassThrough,
       long untrackedSegments,
       long duplicateSegments,
       long outOfWindowSegments,
@@ -147,6 +148,7 @@ public final class TcpFlowTracker {
   private long fragments;
   private long ipv6ExtensionHeaders;
   private long malformed;
+  private long agentPassThrough;
   private long untrackedSegments;
   private long duplicateSegments;
   private long outOfWindowSegments;
@@ -197,6 +199,7 @@ public final class TcpFlowTracker {
       case ParsedPacket.Skipped.FRAGMENT -> fragments++;
       case ParsedPacket.Skipped.IPV6_EXTENSION_HEADERS -> ipv6ExtensionHeaders++;
       case ParsedPacket.Skipped.MALFORMED -> malformed++;
+      case ParsedPacket.Skipped.AGENT_PASS_THROUGH -> agentPassThrough++;
     }
   }
 
@@ -238,6 +241,7 @@ public final class TcpFlowTracker {
         fragments,
         ipv6ExtensionHeaders,
         malformed,
+        agentPassThrough,
         untrackedSegments,
         duplicateSegments,
         outOfWindowSegments,

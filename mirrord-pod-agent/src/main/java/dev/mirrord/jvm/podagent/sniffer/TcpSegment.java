@@ -123,6 +123,9 @@ record TcpSegment(
     if ((packet[9] & 0xff) != PROTO_TCP) {
       return ParsedPacket.Skipped.NOT_TCP;
     }
+    if ((packet[1] & 0xff) >>> 2 == TcpSniffer.AGENT_DSCP) {
+      return ParsedPacket.Skipped.AGENT_PASS_THROUGH;
+    }
     return parseTcp(packet, headerLength, totalLength, 12, 16, 4);
   }
 
@@ -178,6 +181,10 @@ record TcpSegment(
       }
       nextHeader = packet[at] & 0xff;
       at += headerLength;
+    }
+    int trafficClass = ((packet[0] & 0x0f) << 4) | ((packet[1] & 0xf0) >>> 4);
+    if (trafficClass >>> 2 == TcpSniffer.AGENT_DSCP) {
+      return ParsedPacket.Skipped.AGENT_PASS_THROUGH;
     }
     return parseTcp(packet, at, end, 8, 24, 16);
   }

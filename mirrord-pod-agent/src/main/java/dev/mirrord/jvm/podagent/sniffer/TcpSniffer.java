@@ -35,6 +35,15 @@ import org.slf4j.LoggerFactory;
  * mirrored streams may then be incomplete).
  */
 public final class TcpSniffer implements AutoCloseable {
+  /**
+   * The DSCP of every mirrord agent's pass-through sockets ({@code IP_TOS} / {@code IPV6_TCLASS}
+   * {@code 45 << 2}): 45 is in RFC 2474's pool 3 ({@code xxxx01}, experimental or local use), and
+   * those packets only travel inside the target's namespace. Packets carrying it are skipped, so a
+   * mirroring agent never copies another agent's pass-through of a request it already copied. The
+   * price: a client of the target that marks its own packets DSCP 45 is not mirrored.
+   */
+  public static final int AGENT_DSCP = 45;
+
   private static final Logger logger = LoggerFactory.getLogger(TcpSniffer.class);
 
   public static final String THREAD_NAME = "mirrord-sniffer";

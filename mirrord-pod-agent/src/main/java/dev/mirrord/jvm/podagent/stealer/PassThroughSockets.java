@@ -1,8 +1,10 @@
 package dev.mirrord.jvm.podagent.stealer;
 
+import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -18,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * pass-through gid ({@code setfsgid(2)}, per thread, through FFM), so that the iptables {@code
  * owner} match tells them apart from the agent's other traffic (see {@code NatRules.install}).
  * Without CAP_SETGID the gid stays the agent's own (exempt everywhere): logged once, and the
- * connection then goes straight to the target's server.
+ * connection then goes straight to the target's server. Their packets carry DSCP {@link
+ * TcpSniffer#AGENT_DSCP}, so that no agent's capture mirrors them: a request to a filtered port is
+ * mirrored once, as its client's connection arrives, not again on each pass-through hop.
  */
 final class PassThroughSockets {
   private static final Logger logger = LoggerFactory.getLogger(PassThroughSockets.class);
@@ -60,7 +64,10 @@ final class PassThroughSockets {
 
   private static Channel newChannel(Transport transport) {
     try {
-      return transport.socketChannel().getDeclaredConstructor().newInstance();
+      Channel ch = transport.socketChannel().getDeclaredConstructor().newInstance();
+      // IP_TOS; NIO and native epoll both also set IPV6_TCLASS on an IPv6 socket
+      ch.config().setOption(ChannelOption.IP_TOS, TcpSniffer.AGENT_DSCP << 2);
+      return ch;
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("cannot create a " + transport.socketChannel().getSimpleName(), e);
     }

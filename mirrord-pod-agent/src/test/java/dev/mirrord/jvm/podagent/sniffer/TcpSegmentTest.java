@@ -65,6 +65,35 @@ class TcpSegmentTest {
     assertThat(parseTcp(padded6).payloadLength()).isEqualTo(2);
   }
 
+  /** DSCP in the top six bits of IPv4's TOS / IPv6's traffic class (which spans bytes 0 and 1); ECN set too. */
+  @ParameterizedTest(name = "{0}, DSCP {1}")
+  @CsvSource({
+    "10.0.0.2, 45, true",
+    "10.0.0.2, 44, false",
+    "10.0.0.2, 46, false",
+    "10.0.0.2, 0, false",
+    "fd00::2, 45, true",
+    "fd00::2, 13, false",
+    "fd00::2, 47, false",
+  })
+  void skipsTheAgentsPassThroughPacketsByTheirDscp(String source, int dscp, boolean skipped) {
+    String destination = source.contains(":") ? "fd00::1" : "10.0.0.1";
+    byte[] packet = TestPackets.tcp(source, 40001, destination, 8080).flags(TcpSegment.SYN).build();
+    int tos = dscp << 2 | 1;
+    if (source.contains(":")) {
+      packet[0] = (byte) (0x60 | tos >>> 4);
+      packet[1] = (byte) ((tos & 0x0f) << 4 | packet[1] & 0x0f);
+    } else {
+      packet[1] = (byte) tos;
+    }
+    ParsedPacket parsed = TcpSegment.parse(packet, packet.length);
+    if (skipped) {
+      assertThat(parsed).isEqualTo(ParsedPacket.Skipped.AGENT_PASS_THROUGH);
+    } else {
+      assertThat(parsed).isInstanceOf(TcpSegment.class);
+    }
+  }
+
   @Test
   void skipsFragments() {
     byte[] first = TestPackets.tcp("10.0.0.2", 1, "10.0.0.1", 2).fragment(true, 0).build();
