@@ -408,12 +408,12 @@ class FilteredConnectionTest {
       }
     }
 
-    @Override
     /**
      * Stops listening, for sure once this returns: a socket closed while a thread is in its accept()
      * still accepts a connect that comes before that thread has left it (so a test's "refused"
      * connect could be served).
      */
+    @Override
     public void close() throws IOException {
       server.close();
       try {
