@@ -250,6 +250,11 @@ public final class PodAgentCommand implements Callable<Integer> {
     String refusedCache = dev.mirrord.jvm.protocol.jvm.AotCache.refusedByThisJvm();
     if (refusedCache != null) {
       logger.warn("{}", refusedCache);
+    } else {
+      java.nio.file.Path verified = dev.mirrord.jvm.protocol.jvm.AotCache.recordVerified();
+      if (verified != null) {
+        logger.debug("AOT cache checked whole; later starts skip the check: {}", verified);
+      }
     }
     TargetProcess target = checkTarget(TargetProcess.of(targetPid));
     logger.info(

@@ -54,8 +54,13 @@ final class SessionSetup {
     if (refusedCache != null) {
       org.slf4j.LoggerFactory.getLogger(SessionSetup.class).warn("{}", refusedCache);
     } else if (System.getProperty(AotCache.PROPERTY) != null) {
+      Path verified = AotCache.recordVerified();
+      String check =
+          System.getProperty(AotCache.STAMP_PROPERTY) == null
+              ? " (checked whole by an earlier start)"
+              : verified != null ? " (checked whole; later starts skip the check)" : " (checked whole)";
       org.slf4j.LoggerFactory.getLogger(SessionSetup.class)
-          .info("started from the AOT cache {}", System.getProperty(AotCache.PROPERTY));
+          .info("started from the AOT cache {}{}", System.getProperty(AotCache.PROPERTY), check);
     }
 
     UserNotices notices = new UserNotices(err);

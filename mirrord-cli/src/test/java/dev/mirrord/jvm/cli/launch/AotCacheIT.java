@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Real JVMs (this JDK, 25+) started from caches made the way {@code mirrord aot-train} makes them ({@link
  * AotCache#recordFlags}, {@link AotCache#createCommand}, {@link AotCache#install}) for a small jar: a good cache is
  * used; a damaged or mismatched one never fails the run — the JVM starts without it and {@link
- * AotCache#refusedByThisJvm} gives the one line to log and deletes it; trainings racing for one cache leave a usable
- * one.
+ * AotCache#refusedByThisJvm} gives the one line to log and deletes it, also when it was damaged after a first start
+ * checked it whole (later starts skip that check); trainings racing for one cache leave a usable one.
  */
 class AotCacheIT {
   @TempDir Path dir;
@@ -105,12 +105,23 @@ class AotCacheIT {
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("sharing=true").contains("refused=none");
     assertThat(cache).exists();
+    assertThat(r.out()).as("the first start checks the whole file and records it")
+        .contains("verified=" + AotCache.marker(cache));
+    assertThat(AotCache.useFlags(cache)).doesNotContain("-XX:+VerifySharedSpaces");
+
+    Run again = probe(cache);
+
+    assertThat(again.out()).as("a later start skips the check")
+        .contains("sharing=true").contains("refused=none").contains("verified=none");
   }
 
   @Test
   void aDamagedCacheNeverFailsARunItIsReportedOnceAndRemovedForTheRebuild() throws Exception {
     Path cache = cacheFile();
     build(cache);
+    assertThat(probe(cache).out()).as("checked whole once: later starts skip the check")
+        .contains("verified=" + AotCache.marker(cache));
+    Thread.sleep(20); // file times move in the kernel's clock ticks (a few ms)
     byte[] data = Files.readAllBytes(cache);
     for (int i = data.length / 2; i < data.length / 2 + 4096; i++) {
       data[i] ^= 0x5a; // the middle of the classes: without the checksum check the JVM would crash on it
@@ -125,6 +136,7 @@ class AotCacheIT {
         .singleElement()
         .satisfies(l -> assertThat(l).contains("was not usable").contains(cache.toString()));
     assertThat(cache).as("removed, so that the next bin/mirrord builds it again").doesNotExist();
+    assertThat(AotCache.marker(cache)).as("and its marker with it").doesNotExist();
     assertThat(probe(cache).out()).as("and without it the JVM just starts").contains("refused=none");
   }
 

@@ -10,5 +10,7 @@ public final class AotProbe {
     String refused = AotCache.refusedByThisJvm();
     System.out.println("sharing=" + System.getProperty("java.vm.info", "").contains("sharing"));
     System.out.println("refused=" + (refused == null ? "none" : refused));
+    java.nio.file.Path verified = refused == null ? AotCache.recordVerified() : null;
+    System.out.println("verified=" + (verified == null ? "none" : verified));
   }
 }

@@ -7,8 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -29,6 +32,13 @@ import java.util.function.Function;
  * -XX:+VerifySharedSpaces} makes the JVM check the whole file before using it, a refused cache is
  * ignored by the JVM, and {@link #refusedByThisJvm} turns that into one log line and deletes the
  * file so that the next {@code bin/mirrord} builds it again.
+ *
+ * <p>That check (a checksum over the whole 30-odd MB file) cost 80–90 ms of every start of the CLI
+ * and of the agent, so it runs once per cache file: a JVM that checked its cache and uses it
+ * writes a marker ({@code <cache>.verified}) holding the file's {@linkplain #stamp stamp} (size,
+ * inode, modification and change times to the nanosecond), and a later start whose cache still has
+ * that stamp skips the check ({@link #useFlags}). Any write to the file, a rename or a new file in
+ * its place changes the stamp, so a cache damaged after its check is checked again.
  */
 public final class AotCache {
   /** {@code MIRRORD_AOT=off}: no caches at all (no training, no {@code -XX:AOTCache}, no hook cache). */
@@ -39,6 +49,15 @@ public final class AotCache {
 
   /** System property naming the cache a JVM was started with (set by {@link #useFlags}). */
   public static final String PROPERTY = "mirrord.aot.cache";
+
+  /**
+   * System property with the {@linkplain #stamp stamp} of a cache that this JVM checks whole ({@code
+   * -XX:+VerifySharedSpaces}); {@link #recordVerified} writes it to the marker.
+   */
+  public static final String STAMP_PROPERTY = "mirrord.aot.stamp";
+
+  /** What the marker of a checked cache is named: the cache's file name plus this. */
+  public static final String VERIFIED_SUFFIX = ".verified";
 
   private AotCache() {}
 
@@ -88,17 +107,94 @@ public final class AotCache {
     return name + "-" + fnv(realJar.toString()) + "-";
   }
 
-  /** The options that start a JVM from {@code cache}; none if there is no such file. */
+  /**
+   * The options that start a JVM from {@code cache}; none if there is no such file. The JVM checks
+   * the whole file first unless its marker says a JVM already did so for this very file.
+   */
   public static List<String> useFlags(Path cache) {
     if (cache == null || !Files.isRegularFile(cache)) {
       return List.of();
     }
-    return List.of(
-        "-XX:AOTCache=" + cache,
-        "-XX:+VerifySharedSpaces",
-        "-Xlog:aot*=off",
-        "-Xlog:cds*=off",
-        "-D" + PROPERTY + "=" + cache);
+    List<String> flags = new ArrayList<>();
+    flags.add("-XX:AOTCache=" + cache);
+    String stamp = stamp(cache);
+    if (stamp == null || !stamp.equals(readMarker(cache))) {
+      flags.add("-XX:+VerifySharedSpaces");
+      if (stamp != null) {
+        flags.add("-D" + STAMP_PROPERTY + "=" + stamp);
+      }
+    }
+    flags.addAll(List.of("-Xlog:aot*=off", "-Xlog:cds*=off", "-D" + PROPERTY + "=" + cache));
+    return List.copyOf(flags);
+  }
+
+  /**
+   * One state of {@code file}: {@code <size>,<inode>,<mtime>,<ctime>}, the times in seconds with
+   * nine decimals — what {@code stat -L -c '%s,%i,%.9Y,%.9Z'} prints ({@code bin/mirrord} computes
+   * the CLI cache's stamp so). Null if it cannot be read.
+   */
+  public static String stamp(Path file) {
+    try {
+      Map<String, Object> a = Files.readAttributes(file, "unix:size,ino,lastModifiedTime,ctime");
+      return a.get("size") + "," + a.get("ino") + "," + seconds((FileTime) a.get("lastModifiedTime")) + ","
+          + seconds((FileTime) a.get("ctime"));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static String seconds(FileTime t) {
+    Instant i = t.toInstant();
+    return i.getEpochSecond() + "." + String.format("%09d", i.getNano());
+  }
+
+  /** The marker of {@code cache}: its file name plus {@value #VERIFIED_SUFFIX}. */
+  public static Path marker(Path cache) {
+    return cache.resolveSibling(cache.getFileName() + VERIFIED_SUFFIX);
+  }
+
+  private static String readMarker(Path cache) {
+    try {
+      return Files.readString(marker(cache)).strip();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * If this JVM checked its whole cache ({@value #STAMP_PROPERTY} set) and uses it, and the file is
+   * still the one stamped before the start, writes the marker so that later starts skip the check;
+   * returns the marker, or null if none was written (nothing to record, or it cannot be written:
+   * then the next start checks again, which costs time, never correctness).
+   */
+  public static Path recordVerified() {
+    String cache = System.getProperty(PROPERTY);
+    String stamp = System.getProperty(STAMP_PROPERTY);
+    if (cache == null || stamp == null || !System.getProperty("java.vm.info", "").contains("sharing")) {
+      return null;
+    }
+    Path file = Path.of(cache);
+    if (!stamp.equals(stamp(file))) {
+      return null; // replaced since this JVM was started: the new file has not been checked
+    }
+    Path marker = marker(file);
+    Path tmp = marker.resolveSibling(marker.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+    try {
+      Files.writeString(tmp, stamp + "\n");
+      try {
+        Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, marker, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return marker;
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException | RuntimeException ignored) {
+        // nothing more to do
+      }
+      return null;
+    }
   }
 
   /** The options of a training run that records what a cache should hold into {@code config}. */
@@ -144,6 +240,7 @@ public final class AotCache {
         if (!n.equals(name)
             && (n.startsWith(jarPrefix) || Files.getLastModifiedTime(old).toMillis() < stale)) {
           Files.deleteIfExists(old);
+          Files.deleteIfExists(marker(old));
         }
       }
     }
@@ -162,6 +259,7 @@ public final class AotCache {
       return null;
     }
     try {
+      Files.deleteIfExists(marker(Path.of(cache)));
       Files.deleteIfExists(Path.of(cache));
     } catch (IOException | RuntimeException e) {
       return "the start-up cache " + cache + " was not usable (damaged, or made for another JDK or jar)"

@@ -60,6 +60,54 @@ class AotCacheTest {
   }
 
   @Test
+  void aStampIsWhatStatPrintsForTheFileBinMirrordReadsIt() throws Exception {
+    // bin/mirrord stamps the CLI's cache with stat; the CLI writes the marker with this: they must agree
+    Path cache = Files.writeString(dir.resolve("c.aot"), "cache");
+    Process p = new ProcessBuilder("stat", "-L", "-c", "%s,%i,%.9Y,%.9Z", cache.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes()).strip();
+    assertThat(p.waitFor()).as(out).isZero();
+
+    assertThat(AotCache.stamp(cache)).isEqualTo(out).matches("5,\\d+,\\d+\\.\\d{9},\\d+\\.\\d{9}");
+    assertThat(AotCache.stamp(dir.resolve("missing.aot"))).isNull();
+  }
+
+  @Test
+  void aCacheIsCheckedWholeUntilAJvmRecordedItsCheckAndAgainOnceTheFileChanged() throws Exception {
+    Path cache = Files.writeString(dir.resolve("c.aot"), "cache");
+    String stamp = AotCache.stamp(cache);
+
+    assertThat(AotCache.useFlags(cache))
+        .as("never checked")
+        .contains("-XX:+VerifySharedSpaces", "-D" + AotCache.STAMP_PROPERTY + "=" + stamp);
+
+    Files.writeString(AotCache.marker(cache), stamp + "\n");
+    assertThat(AotCache.useFlags(cache))
+        .as("checked by an earlier start")
+        .contains("-XX:AOTCache=" + cache, "-D" + AotCache.PROPERTY + "=" + cache)
+        .noneMatch(f -> f.contains("VerifySharedSpaces") || f.contains(AotCache.STAMP_PROPERTY));
+
+    Thread.sleep(20); // file times move in the kernel's clock ticks (a few ms)
+    Files.writeString(cache, "cachf"); // same size, a write in place
+    assertThat(AotCache.useFlags(cache)).as("written since").contains("-XX:+VerifySharedSpaces");
+    Files.writeString(AotCache.marker(cache), AotCache.stamp(cache));
+    assertThat(AotCache.useFlags(cache)).doesNotContain("-XX:+VerifySharedSpaces");
+
+    Path other = Files.writeString(dir.resolve("other"), "cachf");
+    Files.setLastModifiedTime(other, Files.getLastModifiedTime(cache));
+    Files.move(other, cache, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertThat(AotCache.useFlags(cache)).as("another file in its place").contains("-XX:+VerifySharedSpaces");
+
+    Files.writeString(AotCache.marker(cache), "garbage");
+    assertThat(AotCache.useFlags(cache)).contains("-XX:+VerifySharedSpaces");
+  }
+
+  @Test
+  void aJvmThatWasNotAskedToCheckItsCacheRecordsNothing() {
+    assertThat(AotCache.recordVerified()).as("no cache, no stamp").isNull();
+  }
+
+  @Test
   void installingACacheReplacesTheOlderOnesOfThatJarAndForgottenOnes() throws Exception {
     Path old = Files.writeString(dir.resolve("mirrord-cli-aaaaaaaa-000000000001.aot"), "old build");
     Path otherJar = Files.writeString(dir.resolve("mirrord-cli-bbbbbbbb-000000000001.aot"), "another checkout");
@@ -68,8 +116,13 @@ class AotCacheTest {
     Path built = Files.writeString(dir.resolve("train-1.aot.tmp"), "new build");
     Path target = dir.resolve("mirrord-cli-aaaaaaaa-000000000002.aot");
 
+    Path oldMarker = Files.writeString(AotCache.marker(old), "1,2,3.000000000,4.000000000");
+    Path orphan = Files.writeString(dir.resolve("mirrord-cli-dddddddd-000000000001.aot.verified"), "x");
+
     AotCache.install(built, target);
 
+    assertThat(oldMarker).as("goes with its cache").doesNotExist();
+    assertThat(orphan).as("another jar's marker is its business").exists();
     assertThat(target).hasContent("new build");
     assertThat(built).doesNotExist();
     assertThat(old).doesNotExist();
