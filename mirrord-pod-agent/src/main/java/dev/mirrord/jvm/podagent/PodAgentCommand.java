@@ -307,7 +307,6 @@ public final class PodAgentCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       out.println(READY_PREFIX + " " + server.boundAddress());
       out.flush();
-      incoming.warmUpCapture();
 
       if (!noStdin) {
         lifecycle.watchStdin(stdin);

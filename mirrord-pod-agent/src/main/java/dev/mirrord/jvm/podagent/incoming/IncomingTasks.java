@@ -82,12 +82,20 @@ public final class IncomingTasks implements AutoCloseable {
     return stealer;
   }
 
+  private final java.util.concurrent.atomic.AtomicBoolean captureWarmedUp =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /**
    * Links the capture's code on a daemon thread of its own ({@link AfPacketSource#warmUp}) while
-   * the CLI and the app start, so that the first mirror subscription does not: called once the
-   * agent is ready. Keeps no socket or ring.
+   * the CLI and the app start, so that the first mirror subscription does not: called when a client
+   * (the CLI, first) has authenticated, not at READY, where its ~100–250 ms of CPU competed with the
+   * handshake the CLI waits for on a 2-core machine; the app's JVM start still gives it time. Once
+   * per agent. Keeps no socket or ring.
    */
   public void warmUpCapture() {
+    if (!captureWarmedUp.compareAndSet(false, true)) {
+      return;
+    }
     Thread.ofPlatform().daemon().name("mirrord-agent-warm-up").start(() -> {
       long t0 = System.nanoTime();
       String failed = AfPacketSource.warmUp();

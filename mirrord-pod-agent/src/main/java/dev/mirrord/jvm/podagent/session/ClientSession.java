@@ -148,6 +148,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(new Session.HelloOk(negotiated, context.agentVersion()));
       authenticated = true;
       logger.info("client {} authenticated (protocol {})", peer, negotiated);
+      if (context.incoming() != null) {
+        context.incoming().warmUpCapture(); // once per agent, now that the handshake is done
+      }
       context.listener().onAuthenticated(this);
     }
   }
