@@ -8,7 +8,10 @@ _mirrord_jdk_major() { # $1 = JDK home; prints the feature version, or nothing
   local rel="$1/release" v=""
   [[ -x "$1/bin/java" && -x "$1/bin/javac" ]] || return 0
   if [[ -r "$rel" ]]; then
-    v="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$rel")"
+    local line
+    while IFS= read -r line; do
+      if [[ $line =~ ^JAVA_VERSION=\"([0-9]+) ]]; then v=${BASH_REMATCH[1]} && break; fi
+    done <"$rel"
   fi
   if [[ -z "$v" ]]; then
     v="$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')"

@@ -6,6 +6,8 @@ public final class Main {
 
   public static void main(String[] args) {
     dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
+    // the first start from a new AOT cache checked it whole: later starts of any command skip that check
+    dev.mirrord.jvm.protocol.jvm.AotCache.recordVerified();
     int code = MirrordCommand.newCommandLine(CliEnvironment.system()).execute(args);
     System.exit(code);
   }

@@ -54,11 +54,11 @@ final class SessionSetup {
     if (refusedCache != null) {
       org.slf4j.LoggerFactory.getLogger(SessionSetup.class).warn("{}", refusedCache);
     } else if (System.getProperty(AotCache.PROPERTY) != null) {
-      Path verified = AotCache.recordVerified();
+      // Main recorded this start's check (AotCache.recordVerified) for the next starts
       String check =
           System.getProperty(AotCache.STAMP_PROPERTY) == null
               ? " (checked whole by an earlier start)"
-              : verified != null ? " (checked whole; later starts skip the check)" : " (checked whole)";
+              : " (checked whole; later starts skip the check)";
       org.slf4j.LoggerFactory.getLogger(SessionSetup.class)
           .info("started from the AOT cache {}{}", System.getProperty(AotCache.PROPERTY), check);
     }
