@@ -244,8 +244,6 @@ public final class PodAgentCommand implements Callable<Integer> {
       throw new AgentException(
           ExitCodes.USAGE, "--target-pid must be a positive pid (or give --container-id)");
     }
-    // the codec's first run happens while the server is set up, not in the CLI's handshake
-    dev.mirrord.jvm.protocol.codec.CodecWarmUp.startInBackground();
     LogSetup.configure(logFile, verbose);
     String refusedCache = dev.mirrord.jvm.protocol.jvm.AotCache.refusedByThisJvm();
     if (refusedCache != null) {

@@ -37,6 +37,9 @@ public final class CodecWarmUp {
   /** The warm-up itself; false if a step failed (the real connection will then meet it). */
   static boolean run() {
     try {
+      // Netty's NetUtil (loopback interface, somaxconn): 60-100 ms of a cold JVM, needed by every
+      // socket of the connection and by the agent's resolver-file parsing
+      Class.forName("io.netty.util.NetUtil", true, CodecWarmUp.class.getClassLoader());
       List<Message> toAgent =
           List.of(
               new Session.Hello(ProtocolVersion.CURRENT, "warm-up", "warm-up"),
@@ -63,7 +66,7 @@ public final class CodecWarmUp {
         agent.finishAndReleaseAll();
       }
       return true;
-    } catch (RuntimeException | LinkageError e) {
+    } catch (RuntimeException | LinkageError | ClassNotFoundException e) {
       return false; // only a warm-up: the real connection meets the same problem and reports it
     }
   }
