@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench/exit-ab.sh JAR_DIR... — wall time of `mirrord exec --target pid/N -- java Exit42` (a main that exits at once)
+# for two or more builds, alternating run by run (ROUNDS rounds, default 10; a first round trains each build's AOT
+# caches and is not counted), with the layer log's "layer ready in" of each run. Each JAR_DIR holds mirrord-cli.jar,
+# mirrord-layer-agent.jar and mirrord-pod-agent.jar, run through bin/mirrord with MIRRORD_JAR_DIR (its own AOT caches,
+# as a user's build). The target is a `sleep` in a network namespace this script creates; nothing is sent to it.
+# Needs root. Example: bench/exit-ab.sh /tmp/jars-main /tmp/jars-branch
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+(($# >= 2)) || { echo "usage: bench/exit-ab.sh JAR_DIR_A JAR_DIR_B [JAR_DIR...]" >&2; exit 2; }
+ROUNDS=${ROUNDS:-10}
+JAVA_HOME=$("$ROOT/scripts/java-home.sh")
+WORK=$(mktemp -d /tmp/mirrord-bench-exit.XXXXXX)
+NS=mirrord-exit-$$
+ip netns add "$NS"
+ip netns exec "$NS" sleep 3600 &
+TARGET=$!
+cleanup() {
+  kill "$TARGET" 2>/dev/null || true
+  wait "$TARGET" 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+printf 'public class Exit42 { public static void main(String[] a) { System.exit(42); } }\n' >"$WORK/Exit42.java"
+"$JAVA_HOME/bin/javac" --release 17 -d "$WORK" "$WORK/Exit42.java"
+
+# One run of jar dir $1 into log dir $2: prints "<wall ms> <layer ready ms>".
+one() {
+  local dir=$1 logs=$2 s e ready
+  mkdir -p "$logs"
+  s=$(date +%s%N)
+  MIRRORD_JAR_DIR=$dir "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" -- \
+    "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
+  e=$((($(date +%s%N) - s) / 1000000))
+  ready=$(grep -h -o 'layer ready in [0-9]*' "$logs"/*-layer.log 2>/dev/null | awk '{print $4}' | head -1)
+  echo "$e ${ready:--}"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+for ((r = 0; r <= ROUNDS; r++)); do
+  line="round $r:"
+  for ((j = 1; j <= $#; j++)); do
+    read -r wall ready < <(one "${!j}" "$WORK/$j-$r")
+    line+=" [$j] $wall ms (layer ready $ready)"
+    ((r == 0)) || echo "$wall $ready" >>"$WORK/$j.txt"
+  done
+  echo "$line"
+done
+for ((j = 1; j <= $#; j++)); do
+  echo "[$j] ${!j}: wall median $(awk '{print $1}' "$WORK/$j.txt" | median) ms," \
+    "layer ready median $(awk '$2 != "-" {print $2}' "$WORK/$j.txt" | median) ms (medians of $ROUNDS)"
+done
