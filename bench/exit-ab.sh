@@ -6,22 +6,10 @@
 # as a user's build). The target is a `sleep` in a network namespace this script creates; nothing is sent to it.
 # Needs root. Example: bench/exit-ab.sh /tmp/jars-main /tmp/jars-branch
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 (($# >= 2)) || { echo "usage: bench/exit-ab.sh JAR_DIR_A JAR_DIR_B [JAR_DIR...]" >&2; exit 2; }
 ROUNDS=${ROUNDS:-10}
-JAVA_HOME=$("$ROOT/scripts/java-home.sh")
-WORK=$(mktemp -d /tmp/mirrord-bench-exit.XXXXXX)
-NS=mirrord-exit-$$
-ip netns add "$NS"
-ip netns exec "$NS" sleep 3600 &
-TARGET=$!
-cleanup() {
-  kill "$TARGET" 2>/dev/null || true
-  wait "$TARGET" 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
+AB_NAME=exit
+source "$(dirname "$0")/ab-lib.sh"
 printf 'public class Exit42 { public static void main(String[] a) { System.exit(42); } }\n' >"$WORK/Exit42.java"
 "$JAVA_HOME/bin/javac" --release 17 -d "$WORK" "$WORK/Exit42.java"
 
@@ -37,7 +25,6 @@ one() {
   echo "$e ${ready:--}"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for ((r = 0; r <= ROUNDS; r++)); do
   line="round $r:"
   for ((j = 1; j <= $#; j++)); do

@@ -8,23 +8,11 @@
 # Also prints, per run, the layer log's "main connection up" → "subscribed target port" (the bind's wait for the
 # agent). Needs root. Example: bench/listen-ab.sh /tmp/jars-main /tmp/jars-branch 8
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 A=${1:?usage: bench/listen-ab.sh JAR_DIR_A JAR_DIR_B [RUNS]}
 B=${2:?usage: bench/listen-ab.sh JAR_DIR_A JAR_DIR_B [RUNS]}
 RUNS=${3:-8}
-JAVA_HOME=$("$ROOT/scripts/java-home.sh")
-WORK=$(mktemp -d /tmp/mirrord-bench-listen.XXXXXX)
-NS=mirrord-listen-$$
-ip netns add "$NS"
-ip netns exec "$NS" sleep 3600 &
-TARGET=$!
-cleanup() {
-  kill "$TARGET" 2>/dev/null || true
-  wait "$TARGET" 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
+AB_NAME=listen
+source "$(dirname "$0")/ab-lib.sh"
 echo hello >"$WORK/index.txt"
 
 # One run of jar dir $1 labelled $2: prints "<first answer ms> <bind's wait for the subscription ms>".
@@ -51,7 +39,6 @@ one() {
   sleep 0.5
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -a RA RB WA WB
 for ((i = 0; i <= RUNS; i++)); do
   read -r ta wa < <(one "$A" "a-$i")

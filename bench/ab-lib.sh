@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# bench/ab-lib.sh — shared by the A/B scripts (bench/listen-ab.sh, bench/exit-ab.sh; source it with the script's
+# work-directory prefix): JAVA_HOME (a JDK 25), WORK (a temporary directory, removed on exit unless KEEP is set), a
+# target for `--target pid/$TARGET` (a `sleep` in a network namespace of its own, removed on exit; nothing is sent to
+# it) and median (reads numbers, prints their median). Needs root.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAVA_HOME=$("$ROOT/scripts/java-home.sh")
+WORK=$(mktemp -d "/tmp/mirrord-bench-${AB_NAME:?set AB_NAME before sourcing bench/ab-lib.sh}.XXXXXX")
+NS=mirrord-$AB_NAME-$$
+ip netns add "$NS"
+ip netns exec "$NS" sleep 3600 &
+TARGET=$!
+cleanup() {
+  kill "$TARGET" 2>/dev/null || true
+  wait "$TARGET" 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
