@@ -58,7 +58,7 @@ final class SessionSetup {
       String check =
           System.getProperty(AotCache.STAMP_PROPERTY) == null
               ? " (checked whole by an earlier start)"
-              : " (checked whole; later starts skip the check)";
+              : " (checked whole at this start)";
       org.slf4j.LoggerFactory.getLogger(SessionSetup.class)
           .info("started from the AOT cache {}{}", System.getProperty(AotCache.PROPERTY), check);
     }

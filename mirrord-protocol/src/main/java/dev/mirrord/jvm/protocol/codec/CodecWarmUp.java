@@ -19,10 +19,10 @@ import java.util.Map;
  * pipeline's handler classes and the first run of their code: the handshake's messages go through
  * a client's and an agent's whole pipeline (allocator, framing, flush consolidation). Without the
  * pipeline part the CLI's first {@code Hello} still took 80–170 ms from the connection's start to
- * its write; with it 2–7 ms. The CLI starts it while the agent's
- * JVM starts; the agent while it sets up its server. Before this, the first {@code Hello} took
- * 0.4–0.7 s on a loaded 2-core machine on each side. Nothing here can fail a start: it is only a
- * warm-up.
+ * its write; with it 2–7 ms. It first initializes Netty's {@code NetUtil}. The CLI starts it
+ * while the agent's JVM starts; the agent first thing in {@code main}, beside picocli's parsing.
+ * Before the warm-up existed, the first {@code Hello} took 0.4–0.7 s on a loaded 2-core machine on
+ * each side. Nothing here can fail a start: it is only a warm-up.
  */
 public final class CodecWarmUp {
   private CodecWarmUp() {}
