@@ -43,6 +43,8 @@ public final class IncomingTasks implements AutoCloseable {
   private TcpStealer stealer;
   private TcpSniffer sniffer;
   private boolean closed;
+  private final java.util.concurrent.atomic.AtomicBoolean captureWarmedUp =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public IncomingTasks(String sessionId, StealSettings settings) {
     this.sessionId = sessionId;
@@ -81,9 +83,6 @@ public final class IncomingTasks implements AutoCloseable {
     }
     return stealer;
   }
-
-  private final java.util.concurrent.atomic.AtomicBoolean captureWarmedUp =
-      new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
    * Links the capture's code on a daemon thread of its own ({@link AfPacketSource#warmUp}) while
