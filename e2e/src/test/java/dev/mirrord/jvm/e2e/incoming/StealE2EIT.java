@@ -215,15 +215,30 @@ class StealE2EIT {
     }
   }
 
+  /**
+   * The agent processes in the pod's namespace. A child the agent is spawning (iptables, conntrack)
+   * shows the agent's own command line between its fork and its exec: a process whose parent is
+   * listed too is that child, not a second agent.
+   */
   private static List<String> agentsInPod(IncomingLab in) {
-    return in.mirrordProcessesInPod().stream().filter(p -> p.contains("mirrord-pod-agent")).toList();
+    List<String> listed = in.mirrordProcessesInPod().stream().filter(p -> p.contains("mirrord-pod-agent")).toList();
+    java.util.Set<Long> pids = new java.util.HashSet<>();
+    listed.forEach(p -> pids.add(pidOf(p)));
+    return listed.stream()
+        .filter(p -> ProcessHandle.of(pidOf(p)).flatMap(ProcessHandle::parent).map(ProcessHandle::pid)
+            .filter(pids::contains).isEmpty())
+        .toList();
+  }
+
+  private static long pidOf(String process) {
+    return Long.parseLong(process.strip().split("\\s+")[0]);
   }
 
   /** The pid of the one agent process in the pod's namespace. */
   private static long keptAgent(IncomingLab in) {
     List<String> agents = agentsInPod(in);
     assertThat(agents).hasSize(1);
-    return Long.parseLong(agents.get(0).strip().split("\\s+")[0]);
+    return pidOf(agents.get(0));
   }
 
   @Test
