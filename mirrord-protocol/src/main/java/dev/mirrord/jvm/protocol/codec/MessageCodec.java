@@ -84,7 +84,7 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
   public static void encode(Message msg, ByteBuf buf) {
     WireTags.Entry<Message> e = (WireTags.Entry<Message>) WireTags.forType(msg.getClass());
     buf.writeShort(e.tag());
-    e.writer().accept(buf, msg);
+    e.format().write(buf, msg);
   }
 
   /** A {@code Tcp.Data} frame body before its bytes: u16 tag, u64 connection id, u32 length. */
@@ -155,7 +155,7 @@ public final class MessageCodec extends MessageToMessageCodec<ByteBuf, Message> 
     }
     Message m;
     try {
-      m = e.reader().apply(frame);
+      m = e.format().read(frame);
     } catch (IndexOutOfBoundsException | IllegalArgumentException ex) {
       throw new CorruptedFrameException(
           e.type().getSimpleName() + ": " + ex.getMessage(), ex);

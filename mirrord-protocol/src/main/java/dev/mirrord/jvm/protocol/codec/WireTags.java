@@ -16,8 +16,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
 
 /**
  * The one tag table: a stable {@code u16} tag per message class, with its reader and writer.
@@ -36,118 +34,266 @@ public final class WireTags {
 
   /** One row of the table. */
   public record Entry<M extends Message>(
-      int tag,
-      Class<M> type,
-      boolean clientToAgent,
-      boolean agentToClient,
-      Function<ByteBuf, M> reader,
-      BiConsumer<ByteBuf, M> writer) {}
+      int tag, Class<M> type, boolean clientToAgent, boolean agentToClient, Format<M> format) {}
+
+  /**
+   * A message's reader and writer, one class per message: a lambda per reader and writer (58 of
+   * them) cost 35-55 ms at this class's initialization in a JVM without an AOT cache (the app's,
+   * where the layer runs), each linked through {@code LambdaMetafactory}; these classes load in a
+   * few.
+   */
+  public abstract static class Format<M extends Message> {
+    /** Reads the body of a frame of this message (after its tag). */
+    public abstract M read(ByteBuf b);
+
+    /** Writes the body of a frame of this message (after its tag). */
+    public abstract void write(ByteBuf b, M m);
+  }
 
   private static final Map<Integer, Entry<?>> BY_TAG = new LinkedHashMap<>();
   private static final Map<Class<?>, Entry<?>> BY_TYPE = new HashMap<>();
 
   static {
     // Session family 0x0001..
-    client(0x0001, Session.Hello.class,
-        b -> new Session.Hello(Wire.readVersion(b), Wire.readString(b), Wire.readString(b)),
-        (b, m) -> {
+    client(0x0001, Session.Hello.class, new Format<>() {
+        @Override
+        public Session.Hello read(ByteBuf b) {
+          return new Session.Hello(Wire.readVersion(b), Wire.readString(b), Wire.readString(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Session.Hello m) {
           Wire.writeVersion(b, m.version());
           Wire.writeString(b, m.token());
           Wire.writeString(b, m.peer());
-        });
-    client(0x0002, Session.Ping.class, b -> new Session.Ping(b.readLong()),
-        (b, m) -> b.writeLong(m.nonce()));
-    agent(0x8001, Session.HelloOk.class,
-        b -> new Session.HelloOk(Wire.readVersion(b), Wire.readString(b)),
-        (b, m) -> {
+        }
+      });
+    client(0x0002, Session.Ping.class, new Format<>() {
+        @Override
+        public Session.Ping read(ByteBuf b) {
+          return new Session.Ping(b.readLong());
+        }
+
+        @Override
+        public void write(ByteBuf b, Session.Ping m) {
+          b.writeLong(m.nonce());
+        }
+      });
+    agent(0x8001, Session.HelloOk.class, new Format<>() {
+        @Override
+        public Session.HelloOk read(ByteBuf b) {
+          return new Session.HelloOk(Wire.readVersion(b), Wire.readString(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Session.HelloOk m) {
           Wire.writeVersion(b, m.negotiated());
           Wire.writeString(b, m.agentVersion());
-        });
-    agent(0x8002, Session.HelloRejected.class,
-        b -> new Session.HelloRejected(Wire.readVersion(b), Wire.readString(b)),
-        (b, m) -> {
+        }
+      });
+    agent(0x8002, Session.HelloRejected.class, new Format<>() {
+        @Override
+        public Session.HelloRejected read(ByteBuf b) {
+          return new Session.HelloRejected(Wire.readVersion(b), Wire.readString(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Session.HelloRejected m) {
           Wire.writeVersion(b, m.agentVersion());
           Wire.writeString(b, m.reason());
-        });
-    agent(0x8003, Session.Pong.class, b -> new Session.Pong(b.readLong()),
-        (b, m) -> b.writeLong(m.nonce()));
-    agent(0x8004, Session.AgentLog.class,
-        b -> new Session.AgentLog(level(b.readUnsignedByte()), Wire.readString(b)),
-        (b, m) -> {
+        }
+      });
+    agent(0x8003, Session.Pong.class, new Format<>() {
+        @Override
+        public Session.Pong read(ByteBuf b) {
+          return new Session.Pong(b.readLong());
+        }
+
+        @Override
+        public void write(ByteBuf b, Session.Pong m) {
+          b.writeLong(m.nonce());
+        }
+      });
+    agent(0x8004, Session.AgentLog.class, new Format<>() {
+        @Override
+        public Session.AgentLog read(ByteBuf b) {
+          return new Session.AgentLog(level(b.readUnsignedByte()), Wire.readString(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Session.AgentLog m) {
           b.writeByte(m.level().code);
           Wire.writeString(b, m.message());
-        });
+        }
+      });
 
     // Target family 0x0010..
-    client(0x0010, Target.TargetInfoRequest.class,
-        b -> new Target.TargetInfoRequest(b.readLong()), (b, m) -> b.writeLong(m.requestId()));
-    client(0x0011, Target.EnvRequest.class, b -> new Target.EnvRequest(b.readLong()),
-        (b, m) -> b.writeLong(m.requestId()));
-    agent(0x8010, Target.TargetInfo.class,
-        b -> new Target.TargetInfo(b.readLong(), b.readInt(), b.readLong(), Wire.readString(b),
-            Wire.readStringList(b)),
-        (b, m) -> {
+    client(0x0010, Target.TargetInfoRequest.class, new Format<>() {
+        @Override
+        public Target.TargetInfoRequest read(ByteBuf b) {
+          return new Target.TargetInfoRequest(b.readLong());
+        }
+
+        @Override
+        public void write(ByteBuf b, Target.TargetInfoRequest m) {
+          b.writeLong(m.requestId());
+        }
+      });
+    client(0x0011, Target.EnvRequest.class, new Format<>() {
+        @Override
+        public Target.EnvRequest read(ByteBuf b) {
+          return new Target.EnvRequest(b.readLong());
+        }
+
+        @Override
+        public void write(ByteBuf b, Target.EnvRequest m) {
+          b.writeLong(m.requestId());
+        }
+      });
+    agent(0x8010, Target.TargetInfo.class, new Format<>() {
+        @Override
+        public Target.TargetInfo read(ByteBuf b) {
+          return new Target.TargetInfo(b.readLong(), b.readInt(), b.readLong(), Wire.readString(b), Wire.readStringList(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Target.TargetInfo m) {
           b.writeLong(m.requestId());
           b.writeInt(m.pid());
           b.writeLong(m.netnsInode());
           Wire.writeString(b, m.hostname());
           Wire.writeStringList(b, m.addresses());
-        });
-    agent(0x8011, Target.EnvResponse.class,
-        b -> new Target.EnvResponse(b.readLong(), Wire.readResult(b, Wire::readStringMap)),
-        (b, m) -> {
+        }
+      });
+    agent(0x8011, Target.EnvResponse.class, new Format<>() {
+        @Override
+        public Target.EnvResponse read(ByteBuf b) {
+          return new Target.EnvResponse(b.readLong(), Wire.readResult(b, Wire::readStringMap));
+        }
+
+        @Override
+        public void write(ByteBuf b, Target.EnvResponse m) {
           b.writeLong(m.requestId());
           Wire.writeResult(b, m.env(), Wire::writeStringMap);
-        });
+        }
+      });
     // since 1.4 (Target.RESOLVER_FILES_SINCE)
-    client(0x0012, Target.ResolverFilesRequest.class,
-        b -> new Target.ResolverFilesRequest(b.readLong()), (b, m) -> b.writeLong(m.requestId()));
-    agent(0x8012, Target.ResolverFiles.class,
-        b -> new Target.ResolverFiles(b.readLong(), Wire.readResult(b, Wire::readPayload),
-            Wire.readResult(b, Wire::readPayload)),
-        (b, m) -> {
+    client(0x0012, Target.ResolverFilesRequest.class, new Format<>() {
+        @Override
+        public Target.ResolverFilesRequest read(ByteBuf b) {
+          return new Target.ResolverFilesRequest(b.readLong());
+        }
+
+        @Override
+        public void write(ByteBuf b, Target.ResolverFilesRequest m) {
+          b.writeLong(m.requestId());
+        }
+      });
+    agent(0x8012, Target.ResolverFiles.class, new Format<>() {
+        @Override
+        public Target.ResolverFiles read(ByteBuf b) {
+          return new Target.ResolverFiles(b.readLong(), Wire.readResult(b, Wire::readPayload), Wire.readResult(b, Wire::readPayload));
+        }
+
+        @Override
+        public void write(ByteBuf b, Target.ResolverFiles m) {
           b.writeLong(m.requestId());
           Wire.writeResult(b, m.resolvConf(), Wire::writePayload);
           Wire.writeResult(b, m.hosts(), Wire::writePayload);
-        });
+        }
+      });
 
     // Incoming TCP family 0x0100..
-    client(0x0101, Tcp.PortSubscribe.class,
-        b -> new Tcp.PortSubscribe(Wire.readPort(b), mode(b.readUnsignedByte())),
-        (b, m) -> {
+    client(0x0101, Tcp.PortSubscribe.class, new Format<>() {
+        @Override
+        public Tcp.PortSubscribe read(ByteBuf b) {
+          return new Tcp.PortSubscribe(Wire.readPort(b), mode(b.readUnsignedByte()));
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.PortSubscribe m) {
           b.writeShort(m.port());
           b.writeByte(m.mode().code);
-        });
-    client(0x0102, Tcp.PortUnsubscribe.class, b -> new Tcp.PortUnsubscribe(Wire.readPort(b)),
-        (b, m) -> b.writeShort(m.port()));
-    both(0x0103, Tcp.Data.class, b -> new Tcp.Data(b.readLong(), Wire.readPayload(b)),
-        (b, m) -> {
+        }
+      });
+    client(0x0102, Tcp.PortUnsubscribe.class, new Format<>() {
+        @Override
+        public Tcp.PortUnsubscribe read(ByteBuf b) {
+          return new Tcp.PortUnsubscribe(Wire.readPort(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.PortUnsubscribe m) {
+          b.writeShort(m.port());
+        }
+      });
+    both(0x0103, Tcp.Data.class, new Format<>() {
+        @Override
+        public Tcp.Data read(ByteBuf b) {
+          return new Tcp.Data(b.readLong(), Wire.readPayload(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.Data m) {
           b.writeLong(m.connectionId());
           Wire.writePayload(b, m.bytes());
-        });
-    both(0x0104, Tcp.Shutdown.class, b -> new Tcp.Shutdown(b.readLong()),
-        (b, m) -> b.writeLong(m.connectionId()));
-    both(0x0105, Tcp.Close.class, b -> new Tcp.Close(b.readLong(), Wire.readBool(b)),
-        (b, m) -> {
+        }
+      });
+    both(0x0104, Tcp.Shutdown.class, new Format<>() {
+        @Override
+        public Tcp.Shutdown read(ByteBuf b) {
+          return new Tcp.Shutdown(b.readLong());
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.Shutdown m) {
+          b.writeLong(m.connectionId());
+        }
+      });
+    both(0x0105, Tcp.Close.class, new Format<>() {
+        @Override
+        public Tcp.Close read(ByteBuf b) {
+          return new Tcp.Close(b.readLong(), Wire.readBool(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.Close m) {
           b.writeLong(m.connectionId());
           Wire.writeBool(b, m.reset());
-        });
-    both(0x0106, Tcp.Flow.class, b -> new Tcp.Flow(b.readLong(), Wire.readBool(b)),
-        (b, m) -> {
+        }
+      });
+    both(0x0106, Tcp.Flow.class, new Format<>() {
+        @Override
+        public Tcp.Flow read(ByteBuf b) {
+          return new Tcp.Flow(b.readLong(), Wire.readBool(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.Flow m) {
           b.writeLong(m.connectionId());
           Wire.writeBool(b, m.paused());
-        });
-    agent(0x8101, Tcp.PortSubscribeResult.class,
-        b -> new Tcp.PortSubscribeResult(Wire.readPort(b),
-            Wire.readResult(b, x -> x.readUnsignedShort())),
-        (b, m) -> {
+        }
+      });
+    agent(0x8101, Tcp.PortSubscribeResult.class, new Format<>() {
+        @Override
+        public Tcp.PortSubscribeResult read(ByteBuf b) {
+          return new Tcp.PortSubscribeResult(Wire.readPort(b), Wire.readResult(b, x -> x.readUnsignedShort()));
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.PortSubscribeResult m) {
           b.writeShort(m.port());
           Wire.writeResult(b, m.result(), (x, port) -> x.writeShort(port));
-        });
-    agent(0x8102, Tcp.NewConnection.class,
-        b -> new Tcp.NewConnection(b.readLong(), mode(b.readUnsignedByte()), Wire.readPort(b),
-            Wire.readString(b), b.readUnsignedShort(), Wire.readString(b), b.readUnsignedShort()),
-        (b, m) -> {
+        }
+      });
+    agent(0x8102, Tcp.NewConnection.class, new Format<>() {
+        @Override
+        public Tcp.NewConnection read(ByteBuf b) {
+          return new Tcp.NewConnection(b.readLong(), mode(b.readUnsignedByte()), Wire.readPort(b), Wire.readString(b), b.readUnsignedShort(), Wire.readString(b), b.readUnsignedShort());
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.NewConnection m) {
           b.writeLong(m.connectionId());
           b.writeByte(m.mode().code);
           b.writeShort(m.targetPort());
@@ -155,44 +301,72 @@ public final class WireTags {
           b.writeShort(m.sourcePort());
           Wire.writeString(b, m.destinationAddress());
           b.writeShort(m.destinationPort());
-        });
-    agent(0x8103, Tcp.IncomingPeer.class,
-        b -> new Tcp.IncomingPeer(Wire.readPort(b), Wire.readString(b), b.readUnsignedShort()),
-        (b, m) -> {
+        }
+      });
+    agent(0x8103, Tcp.IncomingPeer.class, new Format<>() {
+        @Override
+        public Tcp.IncomingPeer read(ByteBuf b) {
+          return new Tcp.IncomingPeer(Wire.readPort(b), Wire.readString(b), b.readUnsignedShort());
+        }
+
+        @Override
+        public void write(ByteBuf b, Tcp.IncomingPeer m) {
           b.writeShort(m.localPort());
           Wire.writeString(b, m.sourceAddress());
           b.writeShort(m.sourcePort());
-        });
+        }
+      });
 
     // HTTP-filtered incoming family 0x0110.. / 0x8110.. (since 1.5); bodies travel as Tcp.Data/Flow/Close
-    client(0x0110, Http.SubscribeFiltered.class,
-        b -> new Http.SubscribeFiltered(Wire.readPort(b), mode(b.readUnsignedByte()), Wire.readFilter(b)),
-        (b, m) -> {
+    client(0x0110, Http.SubscribeFiltered.class, new Format<>() {
+        @Override
+        public Http.SubscribeFiltered read(ByteBuf b) {
+          return new Http.SubscribeFiltered(Wire.readPort(b), mode(b.readUnsignedByte()), Wire.readFilter(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Http.SubscribeFiltered m) {
           b.writeShort(m.port());
           b.writeByte(m.mode().code);
           Wire.writeFilter(b, m.filter());
-        });
-    client(0x0111, Http.Response.class,
-        b -> new Http.Response(b.readLong(), b.readUnsignedByte(), b.readUnsignedShort(), Wire.readString(b),
-            Wire.readHeaders(b), Wire.readBool(b)),
-        (b, m) -> {
+        }
+      });
+    client(0x0111, Http.Response.class, new Format<>() {
+        @Override
+        public Http.Response read(ByteBuf b) {
+          return new Http.Response(b.readLong(), b.readUnsignedByte(), b.readUnsignedShort(), Wire.readString(b), Wire.readHeaders(b), Wire.readBool(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Http.Response m) {
           b.writeLong(m.streamId());
           b.writeByte(m.version());
           b.writeShort(m.status());
           Wire.writeString(b, m.reason());
           Wire.writeHeaders(b, m.headers());
           Wire.writeBool(b, m.endOfStream());
-        });
-    both(0x0112, Http.BodyEnd.class, b -> new Http.BodyEnd(b.readLong(), Wire.readHeaders(b)),
-        (b, m) -> {
+        }
+      });
+    both(0x0112, Http.BodyEnd.class, new Format<>() {
+        @Override
+        public Http.BodyEnd read(ByteBuf b) {
+          return new Http.BodyEnd(b.readLong(), Wire.readHeaders(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Http.BodyEnd m) {
           b.writeLong(m.streamId());
           Wire.writeHeaders(b, m.trailers());
-        });
-    agent(0x8110, Http.Request.class,
-        b -> new Http.Request(b.readLong(), b.readLong(), Wire.readPort(b), Wire.readString(b),
-            b.readUnsignedShort(), b.readUnsignedByte(), Wire.readString(b), Wire.readString(b),
-            Wire.readHeaders(b), Wire.readBool(b)),
-        (b, m) -> {
+        }
+      });
+    agent(0x8110, Http.Request.class, new Format<>() {
+        @Override
+        public Http.Request read(ByteBuf b) {
+          return new Http.Request(b.readLong(), b.readLong(), Wire.readPort(b), Wire.readString(b), b.readUnsignedShort(), b.readUnsignedByte(), Wire.readString(b), Wire.readString(b), Wire.readHeaders(b), Wire.readBool(b));
+        }
+
+        @Override
+        public void write(ByteBuf b, Http.Request m) {
           b.writeLong(m.streamId());
           b.writeLong(m.connectionId());
           b.writeShort(m.targetPort());
@@ -203,45 +377,68 @@ public final class WireTags {
           Wire.writeString(b, m.uri());
           Wire.writeHeaders(b, m.headers());
           Wire.writeBool(b, m.endOfStream());
-        });
+        }
+      });
 
     // Outgoing family 0x0200.. (since 1.3); its bytes travel as Tcp.Data/Shutdown/Close/Flow
-    client(0x0201, Outgoing.ConnectRequest.class,
-        b -> new Outgoing.ConnectRequest(b.readLong(), outgoingProtocol(b.readUnsignedByte()),
-            Wire.readString(b), Wire.readPort(b), b.readInt()),
-        (b, m) -> {
+    client(0x0201, Outgoing.ConnectRequest.class, new Format<>() {
+        @Override
+        public Outgoing.ConnectRequest read(ByteBuf b) {
+          return new Outgoing.ConnectRequest(b.readLong(), outgoingProtocol(b.readUnsignedByte()), Wire.readString(b), Wire.readPort(b), b.readInt());
+        }
+
+        @Override
+        public void write(ByteBuf b, Outgoing.ConnectRequest m) {
           b.writeLong(m.requestId());
           b.writeByte(m.protocol().code);
           Wire.writeString(b, m.address());
           b.writeShort(m.port());
           b.writeInt(m.timeoutMillis());
-        });
-    agent(0x8201, Outgoing.ConnectResponse.class,
-        b -> new Outgoing.ConnectResponse(b.readLong(), Wire.readResult(b,
-            x -> new Outgoing.Connected(x.readLong(), Wire.readString(x), x.readUnsignedShort()))),
-        (b, m) -> {
+        }
+      });
+    agent(0x8201, Outgoing.ConnectResponse.class, new Format<>() {
+        @Override
+        public Outgoing.ConnectResponse read(ByteBuf b) {
+          return new Outgoing.ConnectResponse(b.readLong(), Wire.readResult(b, x -> new Outgoing.Connected(x.readLong(), Wire.readString(x), x.readUnsignedShort())));
+        }
+
+        @Override
+        public void write(ByteBuf b, Outgoing.ConnectResponse m) {
           b.writeLong(m.requestId());
           Wire.writeResult(b, m.result(), (x, c) -> {
             x.writeLong(c.connectionId());
             Wire.writeString(x, c.localAddress());
             x.writeShort(c.localPort());
           });
-        });
+        }
+      });
 
     // DNS family 0x0300.. (since 1.2)
-    client(0x0301, Dns.LookupRequest.class,
-        b -> new Dns.LookupRequest(b.readLong(), Wire.readString(b), b.readUnsignedByte()),
-        (b, m) -> {
+    client(0x0301, Dns.LookupRequest.class, new Format<>() {
+        @Override
+        public Dns.LookupRequest read(ByteBuf b) {
+          return new Dns.LookupRequest(b.readLong(), Wire.readString(b), b.readUnsignedByte());
+        }
+
+        @Override
+        public void write(ByteBuf b, Dns.LookupRequest m) {
           b.writeLong(m.requestId());
           Wire.writeString(b, m.host());
           b.writeByte(m.family());
-        });
-    agent(0x8301, Dns.LookupResponse.class,
-        b -> new Dns.LookupResponse(b.readLong(), Wire.readResult(b, Wire::readStringList)),
-        (b, m) -> {
+        }
+      });
+    agent(0x8301, Dns.LookupResponse.class, new Format<>() {
+        @Override
+        public Dns.LookupResponse read(ByteBuf b) {
+          return new Dns.LookupResponse(b.readLong(), Wire.readResult(b, Wire::readStringList));
+        }
+
+        @Override
+        public void write(ByteBuf b, Dns.LookupResponse m) {
           b.writeLong(m.requestId());
           Wire.writeResult(b, m.addresses(), Wire::writeStringList);
-        });
+        }
+      });
     verifyRoots();
   }
 
@@ -266,19 +463,16 @@ public final class WireTags {
     return Collections.unmodifiableMap(BY_TAG);
   }
 
-  private static <M extends ClientMessage> void client(
-      int tag, Class<M> type, Function<ByteBuf, M> r, BiConsumer<ByteBuf, M> w) {
-    add(new Entry<>(tag, type, true, false, r, w));
+  private static <M extends ClientMessage> void client(int tag, Class<M> type, Format<M> format) {
+    add(new Entry<>(tag, type, true, false, format));
   }
 
-  private static <M extends AgentMessage> void agent(
-      int tag, Class<M> type, Function<ByteBuf, M> r, BiConsumer<ByteBuf, M> w) {
-    add(new Entry<>(tag, type, false, true, r, w));
+  private static <M extends AgentMessage> void agent(int tag, Class<M> type, Format<M> format) {
+    add(new Entry<>(tag, type, false, true, format));
   }
 
-  private static <M extends Message> void both(
-      int tag, Class<M> type, Function<ByteBuf, M> r, BiConsumer<ByteBuf, M> w) {
-    add(new Entry<>(tag, type, true, true, r, w));
+  private static <M extends Message> void both(int tag, Class<M> type, Format<M> format) {
+    add(new Entry<>(tag, type, true, true, format));
   }
 
   private static void add(Entry<?> e) {
