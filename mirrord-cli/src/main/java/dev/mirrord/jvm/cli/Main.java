@@ -8,7 +8,7 @@ public final class Main {
     dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
     // the first start from a new AOT cache checked it whole: later starts of any command skip that check
     dev.mirrord.jvm.protocol.jvm.AotCache.recordVerified();
-    int code = MirrordCommand.newCommandLine(CliEnvironment.system()).execute(args);
+    int code = MirrordCommand.newCommandLine(CliEnvironment.system(), args).execute(args);
     System.exit(code);
   }
 }

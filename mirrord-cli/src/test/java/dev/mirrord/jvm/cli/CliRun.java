@@ -9,7 +9,7 @@ import picocli.CommandLine;
 public record CliRun(int code, String out, String err) {
 
   public static CliRun run(CliEnvironment environment, String... args) {
-    CommandLine cmd = MirrordCommand.newCommandLine(environment);
+    CommandLine cmd = MirrordCommand.newCommandLine(environment, args); // as Main builds it
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     cmd.setOut(new PrintWriter(out, true));

@@ -39,6 +39,28 @@ class MirrordCommandTest {
         .contains("--env-include", "--config-file", "--log-file", "MIRRORD_TARGET");
   }
 
+  /**
+   * A command line that starts with {@code exec} gets exec's model alone (the others cost its
+   * start); any other gets them all, which {@code help exec}, {@code completion} and the errors that
+   * list the subcommands need. Its help is the same either way.
+   */
+  @Test
+  void onlyExecIsBuiltForAnExecCommandLine() {
+    assertThat(MirrordCommand.newCommandLine(env(), new String[] {"exec", "--help"}).getSubcommands())
+        .containsOnlyKeys("exec");
+    assertThat(MirrordCommand.newCommandLine(env(), new String[] {"help", "exec"}).getSubcommands())
+        .containsOnlyKeys("exec", "session", "ls", "completion", "help", "aot-train");
+    assertThat(MirrordCommand.newCommandLine(env(), new String[] {"--exec"}).getSubcommands())
+        .hasSize(MirrordCommand.SUBCOMMANDS.size());
+
+    CliRun alone = CliRun.run(env(), "exec", "--help");
+    java.io.StringWriter all = new java.io.StringWriter();
+    picocli.CommandLine full = MirrordCommand.newCommandLine(env());
+    full.setOut(new java.io.PrintWriter(all, true));
+    assertThat(full.execute("exec", "--help")).isZero();
+    assertThat(alone.out()).isEqualTo(all.toString());
+  }
+
   @Test
   void helpSubcommandWorks() {
     CliRun r = CliRun.run(env(), "help", "exec");
