@@ -37,16 +37,77 @@ class PodAgentCommandTest {
   }
 
   private int execute(String... args) {
-    return execute(new CommandLine(new PodAgentCommand()), args);
+    return execute(PodAgentCommand.commandLine(new PodAgentCommand()), args);
   }
 
   private CommandLine withEnv(Map<String, String> env, InputStream stdin) {
-    return PodAgentCommand.configure(new CommandLine(new PodAgentCommand(env::get, stdin)));
+    return PodAgentCommand.commandLine(new PodAgentCommand(env::get, stdin));
   }
 
   private static String nonexistentPid() throws Exception {
     // Pids are always below pid_max.
     return new String(TargetProcess.readProcFile(Path.of("/proc/sys/kernel/pid_max"))).strip();
+  }
+
+  /**
+   * The help, as the annotated command printed it before the model was built by hand (the file is
+   * that output): every option with its label, description and default, the exit codes.
+   */
+  @Test
+  void helpListsEveryOptionAndExitCode() throws Exception {
+    String expected;
+    try (InputStream in = getClass().getResourceAsStream("/agent-help.txt")) {
+      expected = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    assertThat(execute("--help")).isZero();
+
+    assertThat(out.toString()).isEqualTo(expected);
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void versionNamesTheProtocol() {
+    assertThat(execute("-V")).isZero();
+    assertThat(out.toString()).startsWith("mirrord-agent ").contains("(protocol 1.");
+  }
+
+  /** Every option reaches its field, and the defaults apply to those not given. */
+  @Test
+  void parsedOptionsReachTheFields() {
+    PodAgentCommand command = new PodAgentCommand(Map.<String, String>of()::get, InputStream.nullInputStream());
+    CommandLine cl = PodAgentCommand.commandLine(command);
+    cl.parseArgs(
+        "--target-pid=7", "--no-stdin", "--remove-on-exit", "/a", "--remove-on-exit=/b", "--listen=unix:/s",
+        "--token=t", "--no-flush-connections", "--session-id=s1", "--log-file=/l", "-v");
+    command.bind();
+    assertThat(command.targetPid).isEqualTo(7);
+    assertThat(command.containerId).isNull();
+    assertThat(command.noStdin).isTrue();
+    assertThat(command.removeOnExit).containsExactly(Path.of("/a"), Path.of("/b"));
+    assertThat(command.listen).hasToString(ListenAddress.parse("unix:/s").toString());
+    assertThat(command.token).isEqualTo("t");
+    assertThat(command.noFlushConnections).isTrue();
+    assertThat(command.sessionId).isEqualTo("s1");
+    assertThat(command.logFile).isEqualTo(Path.of("/l"));
+    assertThat(command.verbose).isTrue();
+    assertThat(command.idleTimeoutSeconds).isZero();
+    assertThat(command.acceptTimeoutSeconds).isEqualTo(30);
+    assertThat(command.handBackGraceSeconds).isEqualTo(3);
+
+    PodAgentCommand other = new PodAgentCommand(Map.<String, String>of()::get, InputStream.nullInputStream());
+    PodAgentCommand.commandLine(other)
+        .parseArgs("--container-id=docker://x", "--idle-timeout=9", "--accept-timeout=0", "--hand-back-grace=1");
+    other.bind();
+    assertThat(other.containerId).isEqualTo("docker://x");
+    assertThat(other.targetPid).isZero();
+    assertThat(other.noStdin).isFalse();
+    assertThat(other.removeOnExit).isEmpty();
+    assertThat(other.listen).hasToString(ListenAddress.parse("tcp:127.0.0.1:0").toString());
+    assertThat(other.idleTimeoutSeconds).isEqualTo(9);
+    assertThat(other.acceptTimeoutSeconds).isZero();
+    assertThat(other.handBackGraceSeconds).isEqualTo(1);
+    assertThat(other.verbose).isFalse();
   }
 
   @Test
@@ -224,8 +285,8 @@ class PodAgentCommandTest {
   @Test
   void containerIdWithoutAnyProcessOfItIsExit3(@TempDir Path proc) throws Exception {
     CommandLine cl =
-        PodAgentCommand.configure(
-            new CommandLine(new PodAgentCommand(Map.of("MIRRORD_AGENT_TOKEN", "t")::get, InputStream.nullInputStream(), proc)));
+        PodAgentCommand.commandLine(
+            new PodAgentCommand(Map.of("MIRRORD_AGENT_TOKEN", "t")::get, InputStream.nullInputStream(), proc));
     String id = "containerd://" + "ab".repeat(32);
 
     assertThat(execute(cl, "--container-id", id, "--no-stdin")).isEqualTo(ExitCodes.TARGET_NOT_FOUND);
