@@ -3,33 +3,30 @@ package dev.mirrord.jvm.cli;
 import dev.mirrord.jvm.cli.command.AotTrainCommand;
 import dev.mirrord.jvm.cli.command.CompletionCommand;
 import dev.mirrord.jvm.cli.command.ExecCommand;
+import dev.mirrord.jvm.cli.option.OptionSpecs;
 import dev.mirrord.jvm.cli.command.LsCommand;
 import dev.mirrord.jvm.cli.command.SessionCommand;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
-/** {@code mirrord}: the top command; does nothing by itself but hold the subcommands. */
-@Command(
-    name = "mirrord",
-    mixinStandardHelpOptions = true,
-    versionProvider = VersionInfo.class,
-    description = "Run a local JVM as if it were inside a target process or pod, for its network traffic.")
+/**
+ * {@code mirrord}: the top command; does nothing by itself but hold the subcommands. Its model and
+ * {@code exec}'s are built by hand, the other subcommands' from their annotations ({@link
+ * dev.mirrord.jvm.cli.option.OptionSpecs} says why).
+ */
 public final class MirrordCommand implements Callable<Integer> {
-  /** The subcommands, in the order of the help's list. */
-  static final List<Class<?>> SUBCOMMANDS =
-      List.of(
-          ExecCommand.class, SessionCommand.class, LsCommand.class, CompletionCommand.class,
-          HelpCommand.class, AotTrainCommand.class);
+  /** The subcommands after {@code exec} and {@code session}, in the order of the help's list. */
+  static final List<Class<?>> ANNOTATED_SUBCOMMANDS =
+      List.of(LsCommand.class, CompletionCommand.class, HelpCommand.class, AotTrainCommand.class);
 
   private static final String EXEC = "exec";
 
-  @Spec CommandSpec spec;
+  /** This command's model, set by {@link #newCommandLine(CliEnvironment, String[])}. */
+  private CommandSpec spec;
 
   private final CliEnvironment environment;
 
@@ -52,20 +49,26 @@ public final class MirrordCommand implements Callable<Integer> {
   }
 
   /**
-   * The command line for {@code args}: with only {@code exec}'s model when {@code args} start with
-   * {@code exec}, with every subcommand's otherwise. picocli reads a command's annotations and
-   * builds its model when the command is added, and that is interpreted code on every start (the
-   * annotations' proxies cannot be in the AOT cache): the other subcommands' models cost {@code
-   * mirrord exec} ~30 ms of its start (the whole model 145-160 ms, exec's alone 115-125 ms, from
-   * the AOT cache on this 2-core machine) for nothing, since a command line that starts with {@code
-   * exec} can only run {@code exec}.
+   * The command line for {@code args}: with only {@code exec} when {@code args} start with {@code
+   * exec}, with every subcommand otherwise (a command line that starts with {@code exec} can only
+   * run {@code exec}). The top command's and {@code exec}'s models are built by hand, in 34-46 ms
+   * from the AOT cache on this 2-core machine; read from annotations, picocli took 145-160 ms for
+   * the whole model and 115-125 ms for exec's alone (a proxy class per annotation type, then its
+   * reflection, interpreted, on every start; see {@link dev.mirrord.jvm.cli.option.OptionSpecs}).
    */
   public static CommandLine newCommandLine(CliEnvironment environment, String[] args) {
-    CommandLine cmd = new CommandLine(new MirrordCommand(environment));
-    if (args.length > 0 && args[0].equals(EXEC)) {
-      cmd.addSubcommand(ExecCommand.class);
-    } else {
-      for (Class<?> sub : SUBCOMMANDS) {
+    MirrordCommand top = new MirrordCommand(environment);
+    CommandSpec spec = CommandSpec.wrapWithoutInspection(top);
+    spec.name("mirrord").versionProvider(new VersionInfo());
+    spec.usageMessage()
+        .description("Run a local JVM as if it were inside a target process or pod, for its network traffic.");
+    OptionSpecs.addStandardHelp(spec);
+    top.spec = spec;
+    CommandLine cmd = new CommandLine(spec);
+    cmd.addSubcommand(new CommandLine(ExecCommand.model(top)));
+    if (args.length == 0 || !args[0].equals(EXEC)) {
+      cmd.addSubcommand(SessionCommand.commandLine());
+      for (Class<?> sub : ANNOTATED_SUBCOMMANDS) {
         cmd.addSubcommand(sub);
       }
     }

@@ -51,7 +51,7 @@ class MirrordCommandTest {
     assertThat(MirrordCommand.newCommandLine(env(), new String[] {"help", "exec"}).getSubcommands())
         .containsOnlyKeys("exec", "session", "ls", "completion", "help", "aot-train");
     assertThat(MirrordCommand.newCommandLine(env(), new String[] {"--exec"}).getSubcommands())
-        .hasSize(MirrordCommand.SUBCOMMANDS.size());
+        .hasSize(6);
 
     CliRun alone = CliRun.run(env(), "exec", "--help");
     java.io.StringWriter all = new java.io.StringWriter();
@@ -59,6 +59,25 @@ class MirrordCommandTest {
     full.setOut(new java.io.PrintWriter(all, true));
     assertThat(full.execute("exec", "--help")).isZero();
     assertThat(alone.out()).isEqualTo(all.toString());
+  }
+
+  /**
+   * The help of the commands whose models are built by hand, as picocli printed it when it read
+   * them from annotations (the files are that output): every option with its label and
+   * description, the positional command, the footer.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"exec", "session", "mirrord"})
+  void helpIsTheAnnotatedModelsHelp(String command) throws Exception {
+    String expected;
+    try (java.io.InputStream in = getClass().getResourceAsStream("/help/" + command + "-help.txt")) {
+      expected = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    CliRun r = command.equals("mirrord") ? CliRun.run(env(), "--help") : CliRun.run(env(), command, "--help");
+
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo(expected);
   }
 
   @Test

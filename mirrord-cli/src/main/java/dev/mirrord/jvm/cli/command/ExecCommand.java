@@ -4,46 +4,62 @@ import dev.mirrord.jvm.cli.CliEnvironment;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordCommand;
 import dev.mirrord.jvm.cli.MirrordException;
+import dev.mirrord.jvm.cli.VersionInfo;
 import dev.mirrord.jvm.cli.exec.ExecSession;
 import dev.mirrord.jvm.cli.exec.JvmLauncher;
+import dev.mirrord.jvm.cli.option.OptionSpecs;
 import dev.mirrord.jvm.cli.option.SessionOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code mirrord exec [options] -- <command> [args…]}: runs the command against the target. */
-@Command(
-    name = "exec",
-    mixinStandardHelpOptions = true,
-    versionProvider = dev.mirrord.jvm.cli.VersionInfo.class,
-    description = {
-      "Run <command> with its JVMs' network traffic and environment taken from the target.",
-      "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
-      "         mirrord exec --target container/web --agent-container -- java -jar app.jar",
-      "         mirrord exec --pod-name web -n shop -- java -jar app.jar"
-    })
 public final class ExecCommand implements Callable<Integer> {
+  private final MirrordCommand parent;
+  private final SessionOptions options = new SessionOptions();
+  /** This command's model, set by {@link #model}. */
+  private CommandSpec spec;
+  private List<String> command = new ArrayList<>();
 
-  @ParentCommand MirrordCommand parent;
+  private ExecCommand(MirrordCommand parent) {
+    this.parent = parent;
+  }
 
-  @Spec CommandSpec spec;
-
-  @Mixin SessionOptions options;
-
-  @Parameters(
-      paramLabel = "<command>",
-      arity = "0..*",
-      description = "The command to run, after '--', e.g. -- java -jar app.jar.")
-  List<String> command = new ArrayList<>();
+  /**
+   * {@code exec}'s model, built by hand ({@link dev.mirrord.jvm.cli.option.OptionSpecs} says why):
+   * {@code mirrord exec} runs on every start of an app.
+   */
+  public static CommandSpec model(MirrordCommand parent) {
+    ExecCommand exec = new ExecCommand(parent);
+    CommandSpec spec = CommandSpec.wrapWithoutInspection(exec);
+    spec.name("exec").versionProvider(new VersionInfo());
+    spec.usageMessage()
+        .description(
+            "Run <command> with its JVMs' network traffic and environment taken from the target.",
+            "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
+            "         mirrord exec --target container/web --agent-container -- java -jar app.jar",
+            "         mirrord exec --pod-name web -n shop -- java -jar app.jar");
+    OptionSpecs.addStandardHelp(spec);
+    spec.addMixin("options", exec.options.mixin());
+    spec.addPositional(
+        PositionalParamSpec.builder()
+            .paramLabel("<command>")
+            .arity("0..*")
+            .type(List.class)
+            .auxiliaryTypes(String.class)
+            .description("The command to run, after '--', e.g. -- java -jar app.jar.")
+            .build());
+    exec.spec = spec;
+    return spec;
+  }
 
   @Override
   public Integer call() throws Exception {
+    options.bind();
+    List<String> given = spec.positionalParameters().get(0).getValue();
+    command = given == null ? new ArrayList<>() : given;
     List<String> cmd = checkedCommand();
     List<String> warnings = new ArrayList<>();
     if (!JvmLauncher.looksLikeJvm(cmd)) {

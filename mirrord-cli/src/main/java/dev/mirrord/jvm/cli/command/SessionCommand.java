@@ -11,8 +11,8 @@ import dev.mirrord.jvm.cli.option.SessionOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -41,7 +41,8 @@ public final class SessionCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Mixin SessionOptions options;
+  /** Added as a mixin by {@link #commandLine}. */
+  private final SessionOptions options = new SessionOptions();
 
   @Option(
       names = "--env-file",
@@ -58,8 +59,20 @@ public final class SessionCommand implements Callable<Integer> {
           + " when no --env-file is given.")
   String printEnv;
 
+  /**
+   * {@code session}'s command line: its own options from its annotations, the session's options as
+   * a mixin built by hand (shared with {@code exec}, see {@link SessionOptions#mixin}).
+   */
+  public static CommandLine commandLine() {
+    SessionCommand session = new SessionCommand();
+    CommandLine cl = new CommandLine(session);
+    cl.getCommandSpec().addMixin("options", session.options.mixin());
+    return cl;
+  }
+
   @Override
   public Integer call() throws Exception {
+    options.bind();
     EnvFormat format = null;
     if (printEnv != null) {
       format = EnvFormat.parse(printEnv);

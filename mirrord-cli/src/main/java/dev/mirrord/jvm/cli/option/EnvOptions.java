@@ -2,27 +2,31 @@ package dev.mirrord.jvm.cli.option;
 
 import dev.mirrord.jvm.cli.config.MirrordConfig;
 import java.util.List;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** Import of the target's environment. */
 public final class EnvOptions {
 
-  @Option(names = "--no-env", description = "Do not import the target's environment variables.")
+  // The flags, set by bind() from the parsed model (see addTo()).
   boolean noEnv;
-
-  @Option(
-      names = "--env-include",
-      split = ",",
-      paramLabel = "GLOB",
-      description = "Import only these variables (comma list, * allowed).")
   List<String> include;
-
-  @Option(
-      names = "--env-exclude",
-      split = ",",
-      paramLabel = "GLOB",
-      description = "Never import these variables (comma list, * allowed).")
   List<String> exclude;
+
+  static void addTo(CommandSpec spec) {
+    spec.addOption(OptionSpecs.flag("Do not import the target's environment variables.", "--no-env"));
+    spec.addOption(
+        OptionSpecs.strings(
+            "--env-include", "GLOB", ",", "Import only these variables (comma list, * allowed)."));
+    spec.addOption(
+        OptionSpecs.strings(
+            "--env-exclude", "GLOB", ",", "Never import these variables (comma list, * allowed)."));
+  }
+
+  void bind(CommandSpec spec) {
+    noEnv = OptionSpecs.value(spec, "--no-env", false);
+    include = OptionSpecs.value(spec, "--env-include", null);
+    exclude = OptionSpecs.value(spec, "--env-exclude", null);
+  }
 
   public MirrordConfig.Env env() {
     if (!noEnv && include == null && exclude == null) {

@@ -8,47 +8,62 @@ import dev.mirrord.jvm.cli.config.MirrordConfig;
 import dev.mirrord.jvm.cli.config.PortMapping;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** Incoming, outgoing and DNS flags. A flag that is absent leaves the lower config levels alone. */
 public final class NetworkOptions {
 
-  @Option(
-      names = {"--tcp-steal", "--steal"},
-      description = "Steal the target's incoming TCP traffic instead of mirroring it.")
+  // The flags, set by bind() from the parsed model (see addTo()).
   boolean steal;
-
-  @Option(
-      names = {"-p", "--port-map"},
-      paramLabel = "LOCAL:REMOTE",
-      description = "The app listens on LOCAL for the target's port REMOTE (repeatable).")
   List<String> portMap = new ArrayList<>();
-
-  @Option(
-      names = "--http-header-filter",
-      paramLabel = "REGEX",
-      description = "Steal only the HTTP requests with a header matching REGEX (as 'Name: value', case-insensitive);"
-          + " the target keeps the rest. Implies --tcp-steal.")
   String httpHeaderFilter;
-
-  @Option(
-      names = "--http-path-filter",
-      paramLabel = "REGEX",
-      description = "Steal only the HTTP requests whose path (or path?query) matches REGEX; the target keeps the"
-          + " rest. Implies --tcp-steal.")
   String httpPathFilter;
-
-  @Option(names = "--no-outgoing", description = "Outgoing TCP and UDP stay local.")
   boolean noOutgoing;
-
-  @Option(names = "--no-tcp-outgoing", description = "Outgoing TCP stays local.")
   boolean noTcpOutgoing;
-
-  @Option(names = "--no-udp-outgoing", description = "Outgoing UDP stays local.")
   boolean noUdpOutgoing;
-
-  @Option(names = "--no-remote-dns", description = "Resolve names locally.")
   boolean noRemoteDns;
+
+  static void addTo(CommandSpec spec) {
+    spec.addOption(
+        OptionSpecs.flag("Steal the target's incoming TCP traffic instead of mirroring it.", "--tcp-steal", "--steal"));
+    spec.addOption(
+        OptionSpec.builder("-p", "--port-map")
+            .paramLabel("LOCAL:REMOTE")
+            .type(List.class)
+            .auxiliaryTypes(String.class)
+            .description("The app listens on LOCAL for the target's port REMOTE (repeatable).")
+            .build());
+    spec.addOption(
+        OptionSpecs.option(
+            "--http-header-filter",
+            "REGEX",
+            String.class,
+            "Steal only the HTTP requests with a header matching REGEX (as 'Name: value', case-insensitive);"
+                + " the target keeps the rest. Implies --tcp-steal."));
+    spec.addOption(
+        OptionSpecs.option(
+            "--http-path-filter",
+            "REGEX",
+            String.class,
+            "Steal only the HTTP requests whose path (or path?query) matches REGEX; the target keeps the"
+                + " rest. Implies --tcp-steal."));
+    spec.addOption(OptionSpecs.flag("Outgoing TCP and UDP stay local.", "--no-outgoing"));
+    spec.addOption(OptionSpecs.flag("Outgoing TCP stays local.", "--no-tcp-outgoing"));
+    spec.addOption(OptionSpecs.flag("Outgoing UDP stays local.", "--no-udp-outgoing"));
+    spec.addOption(OptionSpecs.flag("Resolve names locally.", "--no-remote-dns"));
+  }
+
+  void bind(CommandSpec spec) {
+    steal = OptionSpecs.value(spec, "--tcp-steal", false);
+    portMap = OptionSpecs.value(spec, "--port-map", new ArrayList<String>());
+    httpHeaderFilter = OptionSpecs.value(spec, "--http-header-filter", null);
+    httpPathFilter = OptionSpecs.value(spec, "--http-path-filter", null);
+    noOutgoing = OptionSpecs.value(spec, "--no-outgoing", false);
+    noTcpOutgoing = OptionSpecs.value(spec, "--no-tcp-outgoing", false);
+    noUdpOutgoing = OptionSpecs.value(spec, "--no-udp-outgoing", false);
+    noRemoteDns = OptionSpecs.value(spec, "--no-remote-dns", false);
+  }
 
   /**
    * @throws MirrordException USAGE for a malformed --port-map

@@ -3,59 +3,69 @@ package dev.mirrord.jvm.cli.option;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.config.TargetSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** Which target to run against: {@code --target}, {@code --pod-name}, namespace and context. */
 public final class TargetOptions {
 
-  @Option(
-      names = {"-t", "--target"},
-      paramLabel = "TARGET",
-      description =
-          "pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless, or"
-              + " container/NAME (a podman or Docker container on this host).")
+  // The flags, set by bind() from the parsed model (see addTo()).
   String target;
-
-  @Option(names = "--pod-name", paramLabel = "NAME", description = "Same as --target pod/NAME.")
   String podName;
-
-  @Option(
-      names = {"-n", "--namespace"},
-      paramLabel = "NS",
-      description = "Kubernetes namespace of the target.")
   String namespace;
-
-  @Option(names = "--context", paramLabel = "CTX", description = "Kubernetes context to use.")
   String context;
-
-  @Option(
-      names = "--agent-ttl",
-      paramLabel = "SECONDS",
-      description =
-          "pid/N targets: keep the agent for SECONDS after the session, so that the next mirrord exec against the"
-              + " same target reuses it and skips its start (agent.ttl; default 0: the agent exits with the session).")
   Integer agentTtl;
-
-  @Option(
-      names = "--ephemeral",
-      description =
-          "Run the agent as an ephemeral container in the target pod instead of a Job (agent.ephemeral).")
   boolean ephemeral;
-
-  @Option(
-      names = "--agent-container",
-      description =
-          "container/NAME targets: run the agent as a container of the agent image (agent.image, default"
-              + " localhost/mirrord-pod-agent:<version>, built by scripts/image.sh) instead of a local process"
-              + " (agent.container).")
   boolean agentContainer;
-
-  @Option(
-      names = {"-c", "--accept-invalid-certificates"},
-      description =
-          "Trust the Kubernetes API server's TLS certificate whatever it is (self-signed, expired, other host);"
-              + " insecure (accept_invalid_certificates).")
   boolean acceptInvalidCertificates;
+
+  static void addTo(CommandSpec spec) {
+    spec.addOption(
+        OptionSpecs.option(
+            new String[] {"-t", "--target"},
+            "TARGET",
+            String.class,
+            "pid/N, pod/NAME[/container/C], deployment/NAME, statefulset/NAME, targetless, or"
+                + " container/NAME (a podman or Docker container on this host)."));
+    spec.addOption(OptionSpecs.option("--pod-name", "NAME", String.class, "Same as --target pod/NAME."));
+    spec.addOption(
+        OptionSpecs.option(
+            new String[] {"-n", "--namespace"}, "NS", String.class, "Kubernetes namespace of the target."));
+    spec.addOption(OptionSpecs.option("--context", "CTX", String.class, "Kubernetes context to use."));
+    spec.addOption(
+        OptionSpecs.option(
+            "--agent-ttl",
+            "SECONDS",
+            Integer.class,
+            "pid/N targets: keep the agent for SECONDS after the session, so that the next mirrord exec against the"
+                + " same target reuses it and skips its start (agent.ttl; default 0: the agent exits with the session)."));
+    spec.addOption(
+        OptionSpecs.flag(
+            "Run the agent as an ephemeral container in the target pod instead of a Job (agent.ephemeral).",
+            "--ephemeral"));
+    spec.addOption(
+        OptionSpecs.flag(
+            "container/NAME targets: run the agent as a container of the agent image (agent.image, default"
+                + " localhost/mirrord-pod-agent:<version>, built by scripts/image.sh) instead of a local process"
+                + " (agent.container).",
+            "--agent-container"));
+    spec.addOption(
+        OptionSpecs.flag(
+            "Trust the Kubernetes API server's TLS certificate whatever it is (self-signed, expired, other host);"
+                + " insecure (accept_invalid_certificates).",
+            "-c",
+            "--accept-invalid-certificates"));
+  }
+
+  void bind(CommandSpec spec) {
+    target = OptionSpecs.value(spec, "--target", null);
+    podName = OptionSpecs.value(spec, "--pod-name", null);
+    namespace = OptionSpecs.value(spec, "--namespace", null);
+    context = OptionSpecs.value(spec, "--context", null);
+    agentTtl = OptionSpecs.value(spec, "--agent-ttl", null);
+    ephemeral = OptionSpecs.value(spec, "--ephemeral", false);
+    agentContainer = OptionSpecs.value(spec, "--agent-container", false);
+    acceptInvalidCertificates = OptionSpecs.value(spec, "--accept-invalid-certificates", false);
+  }
 
   /**
    * The target the flags name, validated, or null if none.

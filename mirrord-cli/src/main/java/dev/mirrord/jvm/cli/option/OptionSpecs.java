@@ -1,0 +1,63 @@
+package dev.mirrord.jvm.cli.option;
+
+import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * The CLI's options, built through picocli's programmatic API rather than read from annotations:
+ * reading annotations makes a proxy class per annotation type at run time (no AOT cache holds
+ * those) and runs picocli's reflection, interpreted, on every start ({@code mirrord exec}'s model
+ * took 115-125 ms of it). Each option class adds its options to a model ({@code addTo}) and reads
+ * the parsed values back ({@code bind}); {@code MirrordCommandTest} pins the help texts.
+ */
+public final class OptionSpecs {
+  private OptionSpecs() {}
+
+  /** An option with one value of {@code type}. */
+  public static OptionSpec option(String[] names, String label, Class<?> type, String description) {
+    return OptionSpec.builder(names).paramLabel(label).type(type).description(description).build();
+  }
+
+  /** An option with one value of {@code type}. */
+  public static OptionSpec option(String name, String label, Class<?> type, String description) {
+    return option(new String[] {name}, label, type, description);
+  }
+
+  /** A flag without a value. */
+  public static OptionSpec flag(String description, String... names) {
+    return OptionSpec.builder(names).type(boolean.class).description(description).build();
+  }
+
+  /** A repeatable option of strings; {@code split} splits each value ({@code null}: no split). */
+  public static OptionSpec strings(String name, String label, String split, String description) {
+    OptionSpec.Builder b =
+        OptionSpec.builder(name).paramLabel(label).type(List.class).auxiliaryTypes(String.class);
+    if (split != null) {
+      b.splitRegex(split);
+    }
+    return b.description(description).build();
+  }
+
+  /** {@code -h, --help} and {@code -V, --version}, as picocli's {@code mixinStandardHelpOptions}. */
+  public static void addStandardHelp(CommandSpec spec) {
+    spec.addOption(
+        OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .type(boolean.class)
+            .description("Show this help message and exit.")
+            .build());
+    spec.addOption(
+        OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .type(boolean.class)
+            .description("Print version information and exit.")
+            .build());
+  }
+
+  /** The parsed value of {@code spec}'s option {@code name}, or {@code absent} if it has none. */
+  public static <T> T value(CommandSpec spec, String name, T absent) {
+    T v = spec.findOption(name).getValue();
+    return v == null ? absent : v;
+  }
+}
