@@ -3,20 +3,20 @@ package dev.mirrord.jvm.cli;
 import dev.mirrord.jvm.cli.command.AotTrainCommand;
 import dev.mirrord.jvm.cli.command.CompletionCommand;
 import dev.mirrord.jvm.cli.command.ExecCommand;
-import dev.mirrord.jvm.cli.option.OptionSpecs;
 import dev.mirrord.jvm.cli.command.LsCommand;
 import dev.mirrord.jvm.cli.command.SessionCommand;
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /**
  * {@code mirrord}: the top command; does nothing by itself but hold the subcommands. Its model and
  * {@code exec}'s are built by hand, the other subcommands' from their annotations ({@link
- * dev.mirrord.jvm.cli.option.OptionSpecs} says why).
+ * dev.mirrord.jvm.picocli.OptionSpecs} says why).
  */
 public final class MirrordCommand implements Callable<Integer> {
   /** The subcommands after {@code exec} and {@code session}, in the order of the help's list. */
@@ -54,7 +54,7 @@ public final class MirrordCommand implements Callable<Integer> {
    * run {@code exec}). The top command's and {@code exec}'s models are built by hand, in 34-46 ms
    * from the AOT cache on this 2-core machine; read from annotations, picocli took 145-160 ms for
    * the whole model and 115-125 ms for exec's alone (a proxy class per annotation type, then its
-   * reflection, interpreted, on every start; see {@link dev.mirrord.jvm.cli.option.OptionSpecs}).
+   * reflection, interpreted, on every start; see {@link dev.mirrord.jvm.picocli.OptionSpecs}).
    */
   public static CommandLine newCommandLine(CliEnvironment environment, String[] args) {
     MirrordCommand top = new MirrordCommand(environment);

@@ -6,6 +6,7 @@ import dev.mirrord.jvm.podagent.env.TargetEnv;
 import dev.mirrord.jvm.podagent.session.SessionContext;
 import dev.mirrord.jvm.podagent.target.AgentNetns;
 import dev.mirrord.jvm.podagent.target.TargetProcess;
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
@@ -102,8 +103,8 @@ public final class PodAgentCommand implements Callable<Integer> {
    * The agent's command model, built through picocli's programmatic API rather than read from
    * annotations: reading them made a proxy class per annotation type at run time (no AOT cache
    * holds those) and ran picocli's reflection, interpreted, on every agent start: 73-94 ms of it
-   * against 16-21 ms for this model (a bare JVM on the agent's AOT cache). The values reach the
-   * fields in {@link #bind}; {@code PodAgentCommandTest} pins the help text.
+   * against 16-21 ms for this model (a bare JVM on the agent's AOT cache; see {@link OptionSpecs}).
+   * The values reach the fields in {@link #bind}; {@code PodAgentCommandTest} pins the help text.
    */
   static CommandSpec model(PodAgentCommand command) {
     CommandSpec spec = CommandSpec.wrapWithoutInspection(command);
@@ -120,22 +121,11 @@ public final class PodAgentCommand implements Callable<Integer> {
                 "2", "bad usage",
                 "3", "target pid (or container) does not exist",
                 "4", "not permitted to inspect the target (run as root)"));
+    OptionSpecs.addStandardHelp(spec);
     spec.addOption(
-        OptionSpec.builder("-h", "--help")
-            .usageHelp(true)
-            .type(boolean.class)
-            .description("Show this help message and exit.")
-            .build());
+        OptionSpecs.option("--target-pid", "PID", int.class, "pid of the target process (as seen by the agent)"));
     spec.addOption(
-        OptionSpec.builder("-V", "--version")
-            .versionHelp(true)
-            .type(boolean.class)
-            .description("Print version information and exit.")
-            .build());
-    spec.addOption(
-        option("--target-pid", "PID", int.class, "pid of the target process (as seen by the agent)"));
-    spec.addOption(
-        option(
+        OptionSpecs.option(
             "--container-id",
             "ID",
             String.class,
@@ -144,9 +134,9 @@ public final class PodAgentCommand implements Callable<Integer> {
                 + " /proc/*/cgroup (needs hostPID) and re-runs itself with --target-pid under"
                 + " nsenter --net=/proc/PID/ns/net"));
     spec.addOption(
-        flag(
-            "--no-stdin",
-            "stdin is not a liveness pipe (in a pod it is closed or absent): do not exit on its EOF"));
+        OptionSpecs.flag(
+            "stdin is not a liveness pipe (in a pod it is closed or absent): do not exit on its EOF",
+            "--no-stdin"));
     spec.addOption(
         OptionSpec.builder("--remove-on-exit")
             .paramLabel("FILE")
@@ -156,7 +146,7 @@ public final class PodAgentCommand implements Callable<Integer> {
                 "delete FILE when the agent exits (repeatable): the CLI's record of an agent kept between sessions")
             .build());
     spec.addOption(
-        option(
+        OptionSpecs.option(
             "--idle-timeout",
             "SECONDS",
             int.class,
@@ -172,13 +162,13 @@ public final class PodAgentCommand implements Callable<Integer> {
             .description("unix:/path/agent.sock or tcp:HOST:PORT (default: ${DEFAULT-VALUE})")
             .build());
     spec.addOption(
-        option(
+        OptionSpecs.option(
             "--token",
             "TOKEN",
             String.class,
             "session token clients must present; prefer the " + TOKEN_ENV + " environment variable"));
     spec.addOption(
-        option(
+        OptionSpecs.option(
             "--accept-timeout",
             "SECONDS",
             int.class,
@@ -186,12 +176,12 @@ public final class PodAgentCommand implements Callable<Integer> {
                 + " (default: ${DEFAULT-VALUE})",
             "30"));
     spec.addOption(
-        flag(
-            "--no-flush-connections",
+        OptionSpecs.flag(
             "steal mode: leave connections established before the steal on the target's server"
-                + " (default: they are flushed so keep-alive clients reconnect into the steal)"));
+                + " (default: they are flushed so keep-alive clients reconnect into the steal)",
+            "--no-flush-connections"));
     spec.addOption(
-        option(
+        OptionSpecs.option(
             "--hand-back-grace",
             "SECONDS",
             int.class,
@@ -199,38 +189,16 @@ public final class PodAgentCommand implements Callable<Integer> {
                 + " time (default: ${DEFAULT-VALUE})",
             "3"));
     spec.addOption(
-        option(
+        OptionSpecs.option(
             "--session-id",
             "ID",
             String.class,
             "the CLI's session id, for naming this agent's iptables chains"));
     spec.addOption(
-        option("--log-file", "FILE", Path.class, "log here (INFO) instead of stderr (WARN)"));
-    spec.addOption(flag(new String[] {"-v", "--verbose"}, "log at DEBUG"));
+        OptionSpecs.option("--log-file", "FILE", Path.class, "log here (INFO) instead of stderr (WARN)"));
+    spec.addOption(OptionSpecs.flag("log at DEBUG", "-v", "--verbose"));
     command.spec = spec;
     return spec;
-  }
-
-  private static OptionSpec option(String name, String label, Class<?> type, String description) {
-    return OptionSpec.builder(name).paramLabel(label).type(type).description(description).build();
-  }
-
-  private static OptionSpec option(
-      String name, String label, Class<?> type, String description, String defaultValue) {
-    return OptionSpec.builder(name)
-        .paramLabel(label)
-        .type(type)
-        .defaultValue(defaultValue)
-        .description(description)
-        .build();
-  }
-
-  private static OptionSpec flag(String name, String description) {
-    return flag(new String[] {name}, description);
-  }
-
-  private static OptionSpec flag(String[] names, String description) {
-    return OptionSpec.builder(names).type(boolean.class).description(description).build();
   }
 
   private static Map<String, String> exitCodes(String... codesAndMeanings) {
@@ -259,8 +227,7 @@ public final class PodAgentCommand implements Callable<Integer> {
   }
 
   private <T> T value(String option, T absent) {
-    T v = spec.findOption(option).getValue();
-    return v == null ? absent : v;
+    return OptionSpecs.value(spec, option, absent);
   }
 
   static CommandLine configure(CommandLine cl) {

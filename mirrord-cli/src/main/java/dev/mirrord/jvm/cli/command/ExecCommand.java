@@ -7,8 +7,8 @@ import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.VersionInfo;
 import dev.mirrord.jvm.cli.exec.ExecSession;
 import dev.mirrord.jvm.cli.exec.JvmLauncher;
-import dev.mirrord.jvm.cli.option.OptionSpecs;
 import dev.mirrord.jvm.cli.option.SessionOptions;
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -28,7 +28,7 @@ public final class ExecCommand implements Callable<Integer> {
   }
 
   /**
-   * {@code exec}'s model, built by hand ({@link dev.mirrord.jvm.cli.option.OptionSpecs} says why):
+   * {@code exec}'s model, built by hand ({@link dev.mirrord.jvm.picocli.OptionSpecs} says why):
    * {@code mirrord exec} runs on every start of an app.
    */
   public static CommandSpec model(MirrordCommand parent) {

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.cli.option;
 
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 

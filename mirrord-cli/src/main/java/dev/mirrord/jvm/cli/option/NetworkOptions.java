@@ -6,6 +6,7 @@ import dev.mirrord.jvm.cli.config.ConfigLoader;
 import dev.mirrord.jvm.cli.config.HttpFilterConfig;
 import dev.mirrord.jvm.cli.config.MirrordConfig;
 import dev.mirrord.jvm.cli.config.PortMapping;
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;

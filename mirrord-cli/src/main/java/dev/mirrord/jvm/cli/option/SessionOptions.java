@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.cli.option;
 
 import dev.mirrord.jvm.cli.config.MirrordConfig;
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 

@@ -3,6 +3,7 @@ package dev.mirrord.jvm.cli.option;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import dev.mirrord.jvm.cli.config.TargetSpec;
+import dev.mirrord.jvm.picocli.OptionSpecs;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** Which target to run against: {@code --target}, {@code --pod-name}, namespace and context. */
