@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bench/ab-lib.sh — shared by the A/B scripts (bench/listen-ab.sh, bench/exit-ab.sh; source it with the script's
-# work-directory prefix): JAVA_HOME (a JDK 25), WORK (a temporary directory, removed on exit unless KEEP is set), a
-# target for `--target pid/$TARGET` (a `sleep` in a network namespace of its own, removed on exit; nothing is sent to
-# it) and median (reads numbers, prints their median). Needs root.
+# work-directory prefix): JAVA_HOME (a JDK 25), WORK (a temporary directory, removed on exit unless KEEP is set; the
+# runs' start-up caches are made in it), a target for `--target pid/$TARGET` (a `sleep` in a network namespace of its
+# own, removed on exit; nothing is sent to it) and median (reads numbers, prints their median). Needs root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAVA_HOME=$("$ROOT/scripts/java-home.sh")
 WORK=$(mktemp -d "/tmp/mirrord-bench-${AB_NAME:?set AB_NAME before sourcing bench/ab-lib.sh}.XXXXXX")
+# The builds' start-up caches (AOT, the layer's hooks) go with WORK: each jar copy is a build of its own (~65 MB).
+export MIRRORD_AOT_CACHE_DIR="$WORK/aot"
 NS=mirrord-$AB_NAME-$$
 ip netns add "$NS"
 ip netns exec "$NS" sleep 3600 &
