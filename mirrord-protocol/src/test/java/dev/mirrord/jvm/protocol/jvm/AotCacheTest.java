@@ -60,6 +60,17 @@ class AotCacheTest {
   }
 
   @Test
+  void aStampsTimesHaveNineDecimalsAndNamesEightHexDigits() throws Exception {
+    Path file = Files.writeString(dir.resolve("t.aot"), "x");
+    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(1_700_000_000L, 1_234)));
+
+    assertThat(AotCache.stamp(file)).matches("1,\\d+,1700000000\\.000001234,\\d+\\.\\d{9}");
+    assertThat(AotCache.fnv("")).isEqualTo("811c9dc5");
+    assertThat(AotCache.fnv("a")).isEqualTo("e40c292c");
+    assertThat(AotCache.fnv("/opt/m\u00e9rrord/\uD83D\uDE00.jar")).matches("[0-9a-f]{8}");
+  }
+
+  @Test
   void aStampIsWhatStatPrintsForTheFileBinMirrordReadsIt() throws Exception {
     // bin/mirrord stamps the CLI's cache with stat; the CLI writes the marker with this: they must agree
     Path cache = Files.writeString(dir.resolve("c.aot"), "cache");
