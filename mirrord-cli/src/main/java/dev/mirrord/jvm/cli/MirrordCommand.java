@@ -9,9 +9,9 @@ import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine;
 
 /**
  * {@code mirrord}: the top command; does nothing by itself but hold the subcommands. Its model and
@@ -58,13 +58,13 @@ public final class MirrordCommand implements Callable<Integer> {
    */
   public static CommandLine newCommandLine(CliEnvironment environment, String[] args) {
     MirrordCommand top = new MirrordCommand(environment);
-    CommandSpec spec = CommandSpec.wrapWithoutInspection(top);
-    spec.name("mirrord").versionProvider(new VersionInfo());
-    spec.usageMessage()
-        .description("Run a local JVM as if it were inside a target process or pod, for its network traffic.");
-    OptionSpecs.addStandardHelp(spec);
-    top.spec = spec;
-    CommandLine cmd = new CommandLine(spec);
+    top.spec =
+        OptionSpecs.command(
+            top,
+            "mirrord",
+            new VersionInfo(),
+            "Run a local JVM as if it were inside a target process or pod, for its network traffic.");
+    CommandLine cmd = new CommandLine(top.spec);
     cmd.addSubcommand(new CommandLine(ExecCommand.model(top)));
     if (args.length == 0 || !args[0].equals(EXEC)) {
       cmd.addSubcommand(SessionCommand.commandLine());

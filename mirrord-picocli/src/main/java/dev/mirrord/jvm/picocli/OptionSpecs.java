@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.picocli;
 
 import java.util.List;
+import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -15,9 +16,22 @@ import picocli.CommandLine.Model.OptionSpec;
 public final class OptionSpecs {
   private OptionSpecs() {}
 
+  /**
+   * A command's model around {@code command} (nothing read from its annotations), with {@code -h,
+   * --help} and {@code -V, --version} as picocli's {@code mixinStandardHelpOptions} adds them.
+   */
+  public static CommandSpec command(
+      Object command, String name, IVersionProvider version, String... description) {
+    CommandSpec spec = CommandSpec.wrapWithoutInspection(command);
+    spec.name(name).versionProvider(version);
+    spec.usageMessage().description(description);
+    addStandardHelp(spec);
+    return spec;
+  }
+
   /** An option with one value of {@code type}. */
   public static OptionSpec option(String[] names, String label, Class<?> type, String description) {
-    return OptionSpec.builder(names).paramLabel(label).type(type).description(description).build();
+    return valued(names, label, type, description).build();
   }
 
   /** An option with one value of {@code type}. */
@@ -28,12 +42,7 @@ public final class OptionSpecs {
   /** An option with one value of {@code type} and a default (shown by {@code ${DEFAULT-VALUE}}). */
   public static OptionSpec option(
       String name, String label, Class<?> type, String description, String defaultValue) {
-    return OptionSpec.builder(name)
-        .paramLabel(label)
-        .type(type)
-        .defaultValue(defaultValue)
-        .description(description)
-        .build();
+    return valued(new String[] {name}, label, type, description).defaultValue(defaultValue).build();
   }
 
   /** A flag without a value. */
@@ -41,14 +50,21 @@ public final class OptionSpecs {
     return OptionSpec.builder(names).type(boolean.class).description(description).build();
   }
 
-  /** A repeatable option of strings; {@code split} splits each value ({@code null}: no split). */
-  public static OptionSpec strings(String name, String label, String split, String description) {
-    OptionSpec.Builder b =
-        OptionSpec.builder(name).paramLabel(label).type(List.class).auxiliaryTypes(String.class);
+  /**
+   * A repeatable option whose values are a {@code List} of {@code element}; {@code split} splits
+   * each value ({@code null}: no split).
+   */
+  public static OptionSpec list(
+      String label, Class<?> element, String split, String description, String... names) {
+    OptionSpec.Builder b = valued(names, label, List.class, description).auxiliaryTypes(element);
     if (split != null) {
       b.splitRegex(split);
     }
-    return b.description(description).build();
+    return b.build();
+  }
+
+  private static OptionSpec.Builder valued(String[] names, String label, Class<?> type, String description) {
+    return OptionSpec.builder(names).paramLabel(label).type(type).description(description);
   }
 
   /** {@code -h, --help} and {@code -V, --version}, as picocli's {@code mixinStandardHelpOptions}. */

@@ -107,12 +107,14 @@ public final class PodAgentCommand implements Callable<Integer> {
    * The values reach the fields in {@link #bind}; {@code PodAgentCommandTest} pins the help text.
    */
   static CommandSpec model(PodAgentCommand command) {
-    CommandSpec spec = CommandSpec.wrapWithoutInspection(command);
-    spec.name("mirrord-agent").versionProvider(new Version());
-    spec.usageMessage()
-        .description(
+    CommandSpec spec =
+        OptionSpecs.command(
+            command,
+            "mirrord-agent",
+            new Version(),
             "The mirrord pod agent: serves one mirrord CLI from inside the target's network namespace."
-                + " Start it under nsenter --net=/proc/N/ns/net, with stdin a pipe the CLI holds.")
+                + " Start it under nsenter --net=/proc/N/ns/net, with stdin a pipe the CLI holds.");
+    spec.usageMessage()
         .exitCodeListHeading("%nExit codes:%n")
         .exitCodeList(
             exitCodes(
@@ -121,7 +123,6 @@ public final class PodAgentCommand implements Callable<Integer> {
                 "2", "bad usage",
                 "3", "target pid (or container) does not exist",
                 "4", "not permitted to inspect the target (run as root)"));
-    OptionSpecs.addStandardHelp(spec);
     spec.addOption(
         OptionSpecs.option("--target-pid", "PID", int.class, "pid of the target process (as seen by the agent)"));
     spec.addOption(
@@ -138,13 +139,12 @@ public final class PodAgentCommand implements Callable<Integer> {
             "stdin is not a liveness pipe (in a pod it is closed or absent): do not exit on its EOF",
             "--no-stdin"));
     spec.addOption(
-        OptionSpec.builder("--remove-on-exit")
-            .paramLabel("FILE")
-            .type(List.class)
-            .auxiliaryTypes(Path.class)
-            .description(
-                "delete FILE when the agent exits (repeatable): the CLI's record of an agent kept between sessions")
-            .build());
+        OptionSpecs.list(
+            "FILE",
+            Path.class,
+            null,
+            "delete FILE when the agent exits (repeatable): the CLI's record of an agent kept between sessions",
+            "--remove-on-exit"));
     spec.addOption(
         OptionSpecs.option(
             "--idle-timeout",

@@ -33,15 +33,15 @@ public final class ExecCommand implements Callable<Integer> {
    */
   public static CommandSpec model(MirrordCommand parent) {
     ExecCommand exec = new ExecCommand(parent);
-    CommandSpec spec = CommandSpec.wrapWithoutInspection(exec);
-    spec.name("exec").versionProvider(new VersionInfo());
-    spec.usageMessage()
-        .description(
+    CommandSpec spec =
+        OptionSpecs.command(
+            exec,
+            "exec",
+            new VersionInfo(),
             "Run <command> with its JVMs' network traffic and environment taken from the target.",
             "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
             "         mirrord exec --target container/web --agent-container -- java -jar app.jar",
             "         mirrord exec --pod-name web -n shop -- java -jar app.jar");
-    OptionSpecs.addStandardHelp(spec);
     spec.addMixin("options", exec.options.mixin());
     spec.addPositional(
         PositionalParamSpec.builder()

@@ -16,11 +16,11 @@ public final class EnvOptions {
   static void addTo(CommandSpec spec) {
     spec.addOption(OptionSpecs.flag("Do not import the target's environment variables.", "--no-env"));
     spec.addOption(
-        OptionSpecs.strings(
-            "--env-include", "GLOB", ",", "Import only these variables (comma list, * allowed)."));
+        OptionSpecs.list(
+            "GLOB", String.class, ",", "Import only these variables (comma list, * allowed).", "--env-include"));
     spec.addOption(
-        OptionSpecs.strings(
-            "--env-exclude", "GLOB", ",", "Never import these variables (comma list, * allowed)."));
+        OptionSpecs.list(
+            "GLOB", String.class, ",", "Never import these variables (comma list, * allowed).", "--env-exclude"));
   }
 
   void bind(CommandSpec spec) {

@@ -10,7 +10,6 @@ import dev.mirrord.jvm.picocli.OptionSpecs;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 
 /** Incoming, outgoing and DNS flags. A flag that is absent leaves the lower config levels alone. */
 public final class NetworkOptions {
@@ -29,12 +28,13 @@ public final class NetworkOptions {
     spec.addOption(
         OptionSpecs.flag("Steal the target's incoming TCP traffic instead of mirroring it.", "--tcp-steal", "--steal"));
     spec.addOption(
-        OptionSpec.builder("-p", "--port-map")
-            .paramLabel("LOCAL:REMOTE")
-            .type(List.class)
-            .auxiliaryTypes(String.class)
-            .description("The app listens on LOCAL for the target's port REMOTE (repeatable).")
-            .build());
+        OptionSpecs.list(
+            "LOCAL:REMOTE",
+            String.class,
+            null,
+            "The app listens on LOCAL for the target's port REMOTE (repeatable).",
+            "-p",
+            "--port-map"));
     spec.addOption(
         OptionSpecs.option(
             "--http-header-filter",

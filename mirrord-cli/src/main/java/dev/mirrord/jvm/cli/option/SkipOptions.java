@@ -13,12 +13,13 @@ public final class SkipOptions {
 
   static void addTo(CommandSpec spec) {
     spec.addOption(
-        OptionSpecs.strings(
-            "--skip-jvms",
+        OptionSpecs.list(
             "GLOB",
+            String.class,
             ",",
             "JVMs that run without the layer, by main class or jar (comma list, * allowed), e.g."
-                + " com.example.tools.*,*-cli.jar (skip_jvms)."));
+                + " com.example.tools.*,*-cli.jar (skip_jvms).",
+            "--skip-jvms"));
     spec.addOption(
         OptionSpecs.flag(
             "Load the layer into build tools' own JVMs too (Maven, Gradle, their daemons): their"
