@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * The agent's JVM options file, as this JDK takes it: the flags it sets are in effect. The file
  * has {@code -XX:+IgnoreUnrecognizedVMOptions} (a later JDK without one of its diagnostic flags must
  * still start the agent), so a misspelt flag would not stop the JVM: only the flags' final values
- * show it.
+ * and origins show it, and every {@code -XX} option of the file is checked that way.
  */
 class AgentJvmOptionsTest {
 
@@ -34,6 +34,13 @@ class AgentJvmOptionsTest {
     assertThat(flag(table, "AOTRecordTraining")).isEqualTo("false {command line}");
     assertThat(flag(table, "UseSerialGC")).isEqualTo("true {command line}");
     assertThat(flag(table, "MaxHeapSize")).isEqualTo((48L << 20) + " {command line}");
+    // IgnoreUnrecognizedVMOptions would hide a misspelt -XX option: every one of the file must have taken
+    for (String option : AgentJvmOptions.fromClassPath()) {
+      if (option.startsWith("-XX:")) {
+        String name = option.substring(4).replaceFirst("^[+-]", "").replaceFirst("=.*", "");
+        assertThat(flag(table, name)).as(option).endsWith(" {command line}");
+      }
+    }
   }
 
   /** This JDK's {@code java} with the options file and {@code args}: its output; it must exit with 0. */
