@@ -19,9 +19,9 @@ printf 'public class Exit42 { public static void main(String[] a) { System.exit(
 one() {
   local dir=$1 logs=$2 s e ready opts=()
   mkdir -p "$logs"
-  [[ -f $dir/cli.opts ]] && opts=(env MIRRORD_CLI_JAVA_OPTS="$(<"$dir/cli.opts")")
+  [[ -f $dir/cli.opts ]] && opts=(MIRRORD_CLI_JAVA_OPTS="$(<"$dir/cli.opts")")
   s=$(date +%s%N)
-  "${opts[@]}" env MIRRORD_JAR_DIR="$dir" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" -- \
+  env "${opts[@]}" MIRRORD_JAR_DIR="$dir" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" -- \
     "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
   e=$((($(date +%s%N) - s) / 1000000))
   ready=$(grep -h -o 'layer ready in [0-9]*' "$logs"/*-layer.log 2>/dev/null | awk '{print $4}' | head -1)
