@@ -24,24 +24,94 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * (latencies of the measured calls, by a histogram of 10 µs buckets up to 1 s).
+ *
+ * <p>{@code GrpcBenchClient ab HOST SECONDS ROUNDS WARMUP_SECONDS PARALLEL A B}, where A and B are each {@code
+ * PORT:EXPECT[:X_DEV]}: an interleaved A/B in one JVM (one channel each, so neither side pays this client's JIT
+ * warm-up): both are driven alternately for WARMUP_SECONDS each, then ROUNDS rounds of SECONDS each, A first in odd
+ * rounds and B first in even ones (so a machine that drifts during the run favours neither). Prints one {@code
+ * grpc-ab round=R a_rps=… b_rps=… ratio=…} line per round (ratio = b ÷ a), then {@code grpc-ab median_a_rps=…
+ * median_b_rps=… median_ratio=… errors=…}.
  */
 public final class GrpcBenchClient {
   private GrpcBenchClient() {}
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("ab")) {
+      ab(args);
+      return;
+    }
     String host = args[0];
     int port = Integer.parseInt(args[1]);
     long seconds = Long.parseLong(args[2]);
     long warmup = Long.parseLong(args[3]);
     int parallel = Integer.parseInt(args[4]);
-    String expect = args[5] + ":";
     ManagedChannel managed = Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create()).build();
-    Channel channel = managed;
-    if (args.length > 6) {
-      Metadata headers = new Metadata();
-      headers.put(GrpcEchoApp.X_DEV, args[6]);
-      channel = ClientInterceptors.intercept(managed, MetadataUtils.newAttachHeadersInterceptor(headers));
+    Result r = run(withHeader(managed, args.length > 6 ? args[6] : null), args[5] + ":", warmup, seconds, parallel);
+    managed.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    System.out.printf("grpc-bench calls=%d rps=%.0f p50_us=%d p99_us=%d errors=%d%n", r.calls, r.rps(),
+        percentile(r.histogram, r.calls, 0.50), percentile(r.histogram, r.calls, 0.99), r.errors);
+  }
+
+  private static void ab(String[] args) throws InterruptedException {
+    String host = args[1];
+    long seconds = Long.parseLong(args[2]);
+    int rounds = Integer.parseInt(args[3]);
+    long warmup = Long.parseLong(args[4]);
+    int parallel = Integer.parseInt(args[5]);
+    String[] a = args[6].split(":", 3);
+    String[] b = args[7].split(":", 3);
+    ManagedChannel ma = Grpc.newChannelBuilderForAddress(host, Integer.parseInt(a[0]),
+        InsecureChannelCredentials.create()).build();
+    ManagedChannel mb = Grpc.newChannelBuilderForAddress(host, Integer.parseInt(b[0]),
+        InsecureChannelCredentials.create()).build();
+    Channel ca = withHeader(ma, a.length > 2 ? a[2] : null);
+    Channel cb = withHeader(mb, b.length > 2 ? b[2] : null);
+    run(ca, a[1] + ":", 0, warmup, parallel);
+    run(cb, b[1] + ":", 0, warmup, parallel);
+    double[] ra = new double[rounds];
+    double[] rb = new double[rounds];
+    double[] ratio = new double[rounds];
+    long errors = 0;
+    for (int i = 0; i < rounds; i++) {
+      Result x;
+      Result y;
+      if (i % 2 == 0) {
+        x = run(ca, a[1] + ":", 0, seconds, parallel);
+        y = run(cb, b[1] + ":", 0, seconds, parallel);
+      } else {
+        y = run(cb, b[1] + ":", 0, seconds, parallel);
+        x = run(ca, a[1] + ":", 0, seconds, parallel);
+      }
+      errors += x.errors + y.errors;
+      ra[i] = x.rps();
+      rb[i] = y.rps();
+      ratio[i] = ra[i] == 0 ? 0 : rb[i] / ra[i];
+      System.out.printf("grpc-ab round=%d a_rps=%.0f b_rps=%.0f ratio=%.2f%n", i + 1, ra[i], rb[i], ratio[i]);
     }
+    ma.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    mb.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    System.out.printf("grpc-ab median_a_rps=%.0f median_b_rps=%.0f median_ratio=%.2f errors=%d%n", median(ra),
+        median(rb), median(ratio), errors);
+  }
+
+  private static Channel withHeader(ManagedChannel managed, String xDev) {
+    if (xDev == null) {
+      return managed;
+    }
+    Metadata headers = new Metadata();
+    headers.put(GrpcEchoApp.X_DEV, xDev);
+    return ClientInterceptors.intercept(managed, MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  /** The calls of one measured run: PARALLEL threads, WARMUP then SECONDS, each answer checked against EXPECT. */
+  private record Result(long calls, long errors, long seconds, AtomicLong[] histogram) {
+    double rps() {
+      return calls / (double) seconds;
+    }
+  }
+
+  private static Result run(Channel ch, String expect, long warmup, long seconds, int parallel)
+      throws InterruptedException {
     long start = System.nanoTime();
     long measureFrom = start + TimeUnit.SECONDS.toNanos(warmup);
     long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
@@ -49,7 +119,6 @@ public final class GrpcBenchClient {
     Arrays.setAll(histogram, i -> new AtomicLong());
     AtomicLong calls = new AtomicLong();
     AtomicLong errors = new AtomicLong();
-    Channel ch = channel;
     byte[] request = "bench".getBytes(StandardCharsets.UTF_8);
     Thread[] threads = new Thread[parallel];
     for (int t = 0; t < parallel; t++) {
@@ -79,10 +148,14 @@ public final class GrpcBenchClient {
     for (Thread t : threads) {
       t.join();
     }
-    managed.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    long n = calls.get();
-    System.out.printf("grpc-bench calls=%d rps=%.0f p50_us=%d p99_us=%d errors=%d%n", n, n / (double) seconds,
-        percentile(histogram, n, 0.50), percentile(histogram, n, 0.99), errors.get());
+    return new Result(calls.get(), errors.get(), seconds, histogram);
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   private static long percentile(AtomicLong[] histogram, long n, double q) {
