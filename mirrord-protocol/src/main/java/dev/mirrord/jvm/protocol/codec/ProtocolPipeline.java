@@ -56,8 +56,11 @@ public final class ProtocolPipeline {
   /** Send/receive buffer asked for unix-socket protocol connections (the kernel caps it at wmem_max). */
   public static final int UNIX_SOCKET_BUFFER = 4 * 1024 * 1024;
 
-  /** Flushes coalesced into one before the socket is written regardless of the event-loop turn. */
-  static final int FLUSH_CONSOLIDATION_LIMIT = 64;
+  /**
+   * Flushes coalesced into one before the socket is written regardless of the event-loop turn (also used by the
+   * agent's HTTP/2 pass-through connections, which flush once per relayed stream end).
+   */
+  public static final int FLUSH_CONSOLIDATION_LIMIT = 64;
 
   private ProtocolPipeline() {}
 
