@@ -21,6 +21,9 @@
 #        mirrord; (g) the same server under `mirrord exec --http-header-filter`, calls without the header (passed
 #        through to the pod's server); (h) calls with the header (replayed to the local app over h2c); (i) the local
 #        server under --tcp-steal (unfiltered steal, compare with (h)). GRPC_ONLY=1 runs just these rows.
+# The rows run one after another, minutes apart; a ratio of two of them moves with the machine's speed (2x within
+# minutes on the 2-core VM), and the gRPC rows' short warm-up measures JIT warm-up more than the paths: issue 15's
+# goal ratios are measured by bench/filter-ab.sh (both sides alternated, every session up at once, medians).
 # Each is warmed up (WARMUP seconds of wrk) before it is measured. A closed-loop wrk saturates the two cores, so its p50
 # is mostly queueing (Little's law: connections / req/s); the latency a path adds is also measured paced: for (a'), (b)
 # and (c), PACED_CONNECTIONS connections that each wait PACED_DELAY_MS between requests (wrk's Lua delay()), far below
