@@ -44,13 +44,6 @@ POD_IP=198.18.0.10
 PACED_LUA="$BENCH_WORK/paced.lua"
 printf 'function delay()\n  return %s\nend\n' "$PACED_DELAY_MS" >"$PACED_LUA"
 
-grpc_cmd() {
-  local main=$1
-  shift
-  printf '%s\n' "$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto \
-    -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
-    "dev.mirrord.jvm.e2e.apps.$main" "$@"
-}
 # median FORMAT: the median of the numbers on stdin, one per line, printed with FORMAT (printf)
 median() { sort -g | awk -v f="$1\n" '{ v[NR] = $1 } END { printf f, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -96,7 +89,7 @@ $(awk '{ print $2 }' "$BENCH_WORK/ab-$name.txt" | median %.0f) $(awk '{ print $3
 grpc_ab() {
   local name=$1 out
   local -a client
-  mapfile -t client < <(grpc_cmd GrpcBenchClient ab "$POD_IP" "$SECONDS_PER_RUN" "$ROUNDS" "$GRPC_WARMUP" \
+  mapfile -t client < <(bench_grpc_cmd GrpcBenchClient ab "$POD_IP" "$SECONDS_PER_RUN" "$ROUNDS" "$GRPC_WARMUP" \
     "$GRPC_PARALLEL" "$2" "$3")
   out=$(ip netns exec "$(bench_ns client)" timeout $(((SECONDS_PER_RUN * ROUNDS + GRPC_WARMUP) * 2 + 60)) \
     "${client[@]}" 2>"$BENCH_WORK/grpc-ab-$name.err" | grep '^grpc-ab ') || true
@@ -110,10 +103,10 @@ mapfile -t POD_HTTP < <(bench_app_cmd ShaHttpServerApp 8082 local 3600 quiet)
 mapfile -t POD_HTTP_DIRECT < <(bench_app_cmd ShaHttpServerApp 8084 local 3600 quiet)
 mapfile -t STEAL_HTTP < <(bench_app_cmd ShaHttpServerApp 8080 local 3600 quiet)
 mapfile -t FILTER_HTTP < <(bench_app_cmd ShaHttpServerApp 8083 filtered 3600 quiet)
-mapfile -t POD_GRPC < <(grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
-mapfile -t POD_GRPC_DIRECT < <(grpc_cmd GrpcEchoApp 50054 pod 3600 quiet)
-mapfile -t STEAL_GRPC < <(grpc_cmd GrpcEchoApp 50053 local 3600 quiet)
-mapfile -t FILTER_GRPC < <(grpc_cmd GrpcEchoApp 50052 local 3600 quiet)
+mapfile -t POD_GRPC < <(bench_grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
+mapfile -t POD_GRPC_DIRECT < <(bench_grpc_cmd GrpcEchoApp 50054 pod 3600 quiet)
+mapfile -t STEAL_GRPC < <(bench_grpc_cmd GrpcEchoApp 50053 local 3600 quiet)
+mapfile -t FILTER_GRPC < <(bench_grpc_cmd GrpcEchoApp 50052 local 3600 quiet)
 
 bench_start pod-http pod "${POD_HTTP[@]}" >/dev/null
 bench_start pod-http-direct pod "${POD_HTTP_DIRECT[@]}" >/dev/null

@@ -111,6 +111,15 @@ bench_app_cmd() {
     "dev.mirrord.jvm.e2e.apps.$main" "$@"
 }
 
+# Java command for an e2e app that needs the e2e module's test dependencies (gRPC-java): bench_grpc_cmd MAIN ARGS...
+bench_grpc_cmd() {
+  local main=$1
+  shift
+  printf '%s\n' "$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto \
+    -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
+    "dev.mirrord.jvm.e2e.apps.$main" "$@"
+}
+
 # bench_start NAME NODE CMD... : starts CMD in the node's namespace in the background, output to $BENCH_WORK/NAME.{out,err};
 # prints the pid (ip netns exec execs, so it is CMD's pid).
 bench_start() {

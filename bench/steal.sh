@@ -50,13 +50,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 
 # h2c / gRPC rows (f)-(i), see the header.
 GRPC_PARALLEL=${GRPC_PARALLEL:-16}
-grpc_cmd() {
-  local main=$1
-  shift
-  printf '%s\n' "$BENCH_JAVA" -XX:+UseParallelGC -Xshare:auto \
-    -cp "$BENCH_ROOT/e2e/target/test-classes:$(cat "$BENCH_ROOT/e2e/target/app-classpath.txt")" \
-    "dev.mirrord.jvm.e2e.apps.$main" "$@"
-}
 # CPU per request or call of the CLI and the agent: while CPU_PIDS="CLI AGENT" is set, grpc_run and wrk_run set
 # CPU[LABEL]="CLI_US AGENT_US", their user+system CPU over the measured run (after the warm-up) / its requests
 declare -A CPU
@@ -79,7 +72,7 @@ cli_and_agent() {
 grpc_run() {
   local label=$1 expect=$2 out c0 c1 sampler=""
   local -a client
-  mapfile -t client < <(grpc_cmd GrpcBenchClient "$POD_IP" 50051 "$DURATION" "$WARMUP" "$GRPC_PARALLEL" "$expect" "${@:3}")
+  mapfile -t client < <(bench_grpc_cmd GrpcBenchClient "$POD_IP" 50051 "$DURATION" "$WARMUP" "$GRPC_PARALLEL" "$expect" "${@:3}")
   if [[ -n $CPU_PIDS ]]; then
     (sleep "$WARMUP"; cpu_sample >"$BENCH_WORK/cpu0-$label") &
     sampler=$!
@@ -99,8 +92,8 @@ grpc_run() {
 grpc_section() {
   local gpod cli
   local -a pod_server local_server
-  mapfile -t pod_server < <(grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
-  mapfile -t local_server < <(grpc_cmd GrpcEchoApp 50051 local 3600 quiet)
+  mapfile -t pod_server < <(bench_grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
+  mapfile -t local_server < <(bench_grpc_cmd GrpcEchoApp 50051 local 3600 quiet)
   gpod=$(bench_start grpc-pod pod "${pod_server[@]}")
   bench_wait_line "$BENCH_WORK/grpc-pod.out" '^grpc.listening' 60
   grpc_run f_grpc_direct pod

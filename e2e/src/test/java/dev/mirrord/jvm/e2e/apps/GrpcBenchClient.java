@@ -2,13 +2,10 @@ package dev.mirrord.jvm.e2e.apps;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
-import io.grpc.ClientInterceptors;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.MetadataUtils;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +43,8 @@ public final class GrpcBenchClient {
     long warmup = Long.parseLong(args[3]);
     int parallel = Integer.parseInt(args[4]);
     ManagedChannel managed = Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create()).build();
-    Result r = run(withHeader(managed, args.length > 6 ? args[6] : null), args[5] + ":", warmup, seconds, parallel);
+    Channel channel = GrpcMixClient.with(managed, args.length > 6 ? args[6] : null);
+    Result r = run(channel, args[5] + ":", warmup, seconds, parallel);
     managed.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     System.out.printf("grpc-bench calls=%d rps=%.0f p50_us=%d p99_us=%d errors=%d%n", r.calls, r.rps(),
         percentile(r.histogram, r.calls, 0.50), percentile(r.histogram, r.calls, 0.99), r.errors);
@@ -64,8 +62,8 @@ public final class GrpcBenchClient {
         InsecureChannelCredentials.create()).build();
     ManagedChannel mb = Grpc.newChannelBuilderForAddress(host, Integer.parseInt(b[0]),
         InsecureChannelCredentials.create()).build();
-    Channel ca = withHeader(ma, a.length > 2 ? a[2] : null);
-    Channel cb = withHeader(mb, b.length > 2 ? b[2] : null);
+    Channel ca = GrpcMixClient.with(ma, a.length > 2 ? a[2] : null);
+    Channel cb = GrpcMixClient.with(mb, b.length > 2 ? b[2] : null);
     run(ca, a[1] + ":", 0, warmup, parallel);
     run(cb, b[1] + ":", 0, warmup, parallel);
     double[] ra = new double[rounds];
@@ -92,15 +90,6 @@ public final class GrpcBenchClient {
     mb.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     System.out.printf("grpc-ab median_a_rps=%.0f median_b_rps=%.0f median_ratio=%.2f errors=%d%n", median(ra),
         median(rb), median(ratio), errors);
-  }
-
-  private static Channel withHeader(ManagedChannel managed, String xDev) {
-    if (xDev == null) {
-      return managed;
-    }
-    Metadata headers = new Metadata();
-    headers.put(GrpcEchoApp.X_DEV, xDev);
-    return ClientInterceptors.intercept(managed, MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   /** The calls of one measured run: PARALLEL threads, WARMUP then SECONDS, each answer checked against EXPECT. */

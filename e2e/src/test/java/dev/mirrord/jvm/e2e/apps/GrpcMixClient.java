@@ -118,7 +118,8 @@ public final class GrpcMixClient {
     System.exit(ok.get() == total ? 0 : 1);
   }
 
-  private static Channel with(ManagedChannel channel, String dev) {
+  /** {@code channel} whose calls carry {@code x-dev: dev} (none if {@code dev} is null); also GrpcBenchClient's. */
+  static Channel with(ManagedChannel channel, String dev) {
     if (dev == null) {
       return channel;
     }

@@ -57,8 +57,9 @@ public final class ProtocolPipeline {
   public static final int UNIX_SOCKET_BUFFER = 4 * 1024 * 1024;
 
   /**
-   * Flushes coalesced into one before the socket is written regardless of the event-loop turn (also used by the
-   * agent's HTTP/2 pass-through connections, which flush once per relayed stream end).
+   * Flushes coalesced into one before the socket is written regardless of the event-loop turn (also used on the
+   * agent's h2c connections of a filtered port, the client's and the pass-through ones, which flush once per relayed
+   * stream end).
    */
   public static final int FLUSH_CONSOLIDATION_LIMIT = 64;
 
