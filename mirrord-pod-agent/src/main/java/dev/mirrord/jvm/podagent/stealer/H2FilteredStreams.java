@@ -35,7 +35,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrame;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
@@ -127,7 +126,11 @@ final class H2FilteredStreams {
         .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
         .build();
     pipeline.addBefore(before, "h2", codec);
-    pipeline.addBefore("h2", "h2-flush", flushConsolidation());
+    // A relayed stream's end flushes its connection at once (its child channel may close before any read-complete),
+    // and with many streams in flight one read of one connection ends many streams of the other: consolidated, those
+    // flushes are one writev per read or loop turn instead of one per stream (55 % of the agent's CPU under unmatched
+    // gRPC load was writev without it: docs/PERFORMANCE.md, 2026-12-06 04:10). So on each upstream connection too.
+    pipeline.addBefore("h2", "h2-flush", ProtocolPipeline.flushConsolidation());
     pipeline.addBefore(before, "h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
       @Override
       protected void initChannel(Http2StreamChannel ch) {
@@ -136,17 +139,6 @@ final class H2FilteredStreams {
     }));
     // The connection's window beyond HTTP/2's 64 KiB default: a paused stream must not stall the others at once.
     client.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
-  }
-
-  /**
-   * In front of the codec on the client connection and on each upstream connection: a relayed stream's end flushes
-   * its connection at once (its child channel may close before any read-complete), and with many streams in flight
-   * a read of one connection ends many streams of the other; consolidated, those flushes are one {@code writev} per
-   * read (or event-loop turn) instead of one per stream. Without it, 55 % of the agent's CPU under unmatched gRPC
-   * load was {@code writev} (docs/PERFORMANCE.md, 2026-12-06 04:10).
-   */
-  private static FlushConsolidationHandler flushConsolidation() {
-    return new FlushConsolidationHandler(ProtocolPipeline.FLUSH_CONSOLIDATION_LIMIT, true);
   }
 
   private static Http2Settings settings() {
@@ -705,7 +697,7 @@ final class H2FilteredStreams {
 
   /** The HTTP/2 client codec of an upstream connection, behind its flush consolidation. */
   static void upstreamCodec(ChannelPipeline pipeline) {
-    pipeline.addLast("h2-flush", flushConsolidation());
+    pipeline.addLast("h2-flush", ProtocolPipeline.flushConsolidation());
     pipeline.addLast("h2", Http2FrameCodecBuilder.forClient()
         .initialSettings(settings().pushEnabled(false))
         .encoderEnforceMaxConcurrentStreams(true) // the server's limit: streams wait for a slot

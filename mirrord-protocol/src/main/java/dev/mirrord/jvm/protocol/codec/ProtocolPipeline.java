@@ -56,12 +56,8 @@ public final class ProtocolPipeline {
   /** Send/receive buffer asked for unix-socket protocol connections (the kernel caps it at wmem_max). */
   public static final int UNIX_SOCKET_BUFFER = 4 * 1024 * 1024;
 
-  /**
-   * Flushes coalesced into one before the socket is written regardless of the event-loop turn (also used on the
-   * agent's h2c connections of a filtered port, the client's and the pass-through ones, which flush once per relayed
-   * stream end).
-   */
-  public static final int FLUSH_CONSOLIDATION_LIMIT = 64;
+  /** Flushes coalesced into one before the socket is written regardless of the event-loop turn. */
+  static final int FLUSH_CONSOLIDATION_LIMIT = 64;
 
   private ProtocolPipeline() {}
 
@@ -112,6 +108,15 @@ public final class ProtocolPipeline {
   }
 
   /**
+   * The flush consolidation of a protocol connection (first in its pipeline), also in front of any other relayed
+   * socket that many writers flush (the agent's h2c connections of a filtered port, which flush once per relayed
+   * stream end): their flushes reach the socket once per read batch or event-loop turn, as one {@code writev}.
+   */
+  public static FlushConsolidationHandler flushConsolidation() {
+    return new FlushConsolidationHandler(FLUSH_CONSOLIDATION_LIMIT, true);
+  }
+
+  /**
    * As {@link #install}, for the processes that relay bytes (the agent's client connections, the
    * CLI's agent connection): a received {@code Tcp.Data} reaches {@code session} as a {@link
    * DataFrame}, a slice of the received bytes that the relay writes to its socket as it is, and the
@@ -144,7 +149,7 @@ public final class ProtocolPipeline {
         // capped or refused by the kernel: the defaults still work, only slower
       }
     }
-    p.addLast("flushConsolidation", new FlushConsolidationHandler(FLUSH_CONSOLIDATION_LIMIT, true));
+    p.addLast("flushConsolidation", flushConsolidation());
     LengthFieldBasedFrameDecoder frames = new LengthFieldBasedFrameDecoder(MAX_FRAME + 4, 0, 4, 0, 4, true);
     if (relaying) {
       frames.setCumulator(RELAY_CUMULATOR);
