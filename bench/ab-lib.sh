@@ -2,7 +2,7 @@
 # bench/ab-lib.sh — shared by the A/B scripts (bench/listen-ab.sh, bench/exit-ab.sh; source it with the script's
 # work-directory prefix): JAVA_HOME (a JDK 25), WORK (a temporary directory, removed on exit unless KEEP is set; the
 # runs' start-up caches are made in it), a target for `--target pid/$TARGET` (a `sleep` in a network namespace of its
-# own, removed on exit; nothing is sent to it) and median (reads numbers, prints their median). Needs root.
+# own, removed on exit; nothing is sent to it) and bench/lib.sh's helpers (bench_median). Needs root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAVA_HOME=$("$ROOT/scripts/java-home.sh")
@@ -21,4 +21,5 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# bench_median [FORMAT] (median of the numbers on stdin) and the other helpers of bench/lib.sh
+source "$ROOT/bench/lib.sh"

@@ -38,6 +38,6 @@ for ((r = 0; r <= ROUNDS; r++)); do
   echo "$line"
 done
 for ((j = 1; j <= $#; j++)); do
-  echo "[$j] ${!j}: wall median $(awk '{print $1}' "$WORK/$j.txt" | median) ms," \
-    "layer ready median $(awk '$2 != "-" {print $2}' "$WORK/$j.txt" | median) ms (medians of $ROUNDS)"
+  echo "[$j] ${!j}: wall median $(awk '{print $1}' "$WORK/$j.txt" | bench_median) ms," \
+    "layer ready median $(awk '$2 != "-" {print $2}' "$WORK/$j.txt" | bench_median) ms (medians of $ROUNDS)"
 done

@@ -44,9 +44,6 @@ POD_IP=198.18.0.10
 PACED_LUA="$BENCH_WORK/paced.lua"
 printf 'function delay()\n  return %s\nend\n' "$PACED_DELAY_MS" >"$PACED_LUA"
 
-# median FORMAT: the median of the numbers on stdin, one per line, printed with FORMAT (printf)
-median() { sort -g | awk -v f="$1\n" '{ v[NR] = $1 } END { printf f, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 # wrk_once SECONDS PACED URL [WRK ARGS...] -> "RPS P50_US ERRORS" (PACED=1: PACED_CONNECTIONS connections with a delay)
 wrk_once() {
   local seconds=$1 paced=$2 url=$3 out
@@ -81,8 +78,8 @@ http_ab() {
       >>"$BENCH_WORK/ab-$name.txt"
     bench_log "$name round $r: $(tail -1 "$BENCH_WORK/ab-$name.txt") (round a_rps b_rps a_p50 b_p50 ratio added_p50)"
   done
-  AB[$name]="$(awk '{ print $6 }' "$BENCH_WORK/ab-$name.txt" | median %.2f) $(awk '{ print $7 }' "$BENCH_WORK/ab-$name.txt" | median %.0f) \
-$(awk '{ print $2 }' "$BENCH_WORK/ab-$name.txt" | median %.0f) $(awk '{ print $3 }' "$BENCH_WORK/ab-$name.txt" | median %.0f)"
+  AB[$name]="$(awk '{ print $6 }' "$BENCH_WORK/ab-$name.txt" | bench_median %.2f) $(awk '{ print $7 }' "$BENCH_WORK/ab-$name.txt" | bench_median %.0f) \
+$(awk '{ print $2 }' "$BENCH_WORK/ab-$name.txt" | bench_median %.0f) $(awk '{ print $3 }' "$BENCH_WORK/ab-$name.txt" | bench_median %.0f)"
 }
 
 # grpc_ab NAME A B (PORT:EXPECT[:X_DEV] each) -> AB[NAME]="MEDIAN_RATIO - MEDIAN_A MEDIAN_B", rounds in the log

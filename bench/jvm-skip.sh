@@ -56,7 +56,6 @@ public class Decide {
 EOF
 printf 'proxy.host=127.0.0.1\nproxy.port=9\ntoken=bench\nlog.file=%s/layer.log\nskip.jvms=Hello\n' "$work" >"$work/session.properties"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 ms_of() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
 
 bench_log "machine: $(bench_machine)"
@@ -75,9 +74,9 @@ for v in $JDKS; do
     ms_of "$java" -Xshare:auto "-javaagent:$work/empty.jar" -cp "$work" Hello >>"$work/empty.us"
     ms_of "$java" -Xshare:auto "-javaagent:$LAYER=$work/session.properties" -cp "$work" Hello >>"$work/skipped.us"
   done
-  none=$(median <"$work/none.us")
-  empty=$(median <"$work/empty.us")
-  skipped=$(median <"$work/skipped.us")
+  none=$(bench_median <"$work/none.us")
+  empty=$(bench_median <"$work/empty.us")
+  skipped=$(bench_median <"$work/skipped.us")
   awk -v v="$v" -v n="$none" -v e="$empty" -v s="$skipped" \
     'BEGIN {printf "| %s | %.1f | %.1f | %.1f | %.2f× | %.2f× | %.2f× |\n", v, n / 1000, e / 1000, s / 1000, e / n, s / n, s / e}'
 done

@@ -10,6 +10,7 @@
 #          package -DskipTests) && bench/layer-attach.sh /tmp/base/mirrord-layer-agent/target/mirrord-layer-agent.jar 10
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib.sh" # bench_median
 BASE_JAR=${1:?usage: bench/layer-attach.sh BASELINE_LAYER_JAR [RUNS]}
 RUNS=${2:-10}
 [[ -f $BASE_JAR ]] || { echo "no such jar: $BASE_JAR" >&2; exit 2; }
@@ -47,8 +48,6 @@ install_ms() {
     done
 }
 
-median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
-
 : >"$WORK/a"
 : >"$WORK/b"
 : >"$WORK/a.install"
@@ -57,13 +56,13 @@ for ((i = 1; i <= RUNS; i++)); do
   attach_ms "$BASE_JAR" "$WORK/a.install" >>"$WORK/a"
   attach_ms "$THIS_JAR" "$WORK/b.install" >>"$WORK/b"
 done
-a=$(median <"$WORK/a")
-b=$(median <"$WORK/b")
+a=$(bench_median <"$WORK/a")
+b=$(bench_median <"$WORK/b")
 echo "layer attach (\"layer ready in\"), $RUNS runs each, alternating; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  baseline $BASE_JAR: median $a ms ($(tr '\n' ' ' <"$WORK/a"); $(wc -l <"$WORK/a") of $RUNS runs ready)"
 echo "  this build:          median $b ms ($(tr '\n' ' ' <"$WORK/b"); $(wc -l <"$WORK/b") of $RUNS runs ready)"
 awk -v a="$a" -v b="$b" 'BEGIN {printf "  difference %+.0f ms, ratio %.2f\n", b - a, b / a}'
-ai=$(median <"$WORK/a.install")
-bi=$(median <"$WORK/b.install")
+ai=$(bench_median <"$WORK/a.install")
+bi=$(bench_median <"$WORK/b.install")
 echo "  hook installation alone: baseline median $ai ms, this build $bi ms"
 awk -v a="$ai" -v b="$bi" 'BEGIN {printf "  difference %+.0f ms, ratio %.2f\n", b - a, b / a}'

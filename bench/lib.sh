@@ -120,6 +120,14 @@ bench_grpc_cmd() {
     "dev.mirrord.jvm.e2e.apps.$main" "$@"
 }
 
+# bench_median [FORMAT]: the median of the numbers on stdin, one per line (of the middle two for an even count),
+# printed with printf FORMAT, or as awk prints a number without one.
+bench_median() {
+  sort -g | awk -v f="${1:-}" '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    if (f == "") print m; else printf f "\n", m }'
+}
+
 # bench_start NAME NODE CMD... : starts CMD in the node's namespace in the background, output to $BENCH_WORK/NAME.{out,err};
 # prints the pid (ip netns exec execs, so it is CMD's pid).
 bench_start() {

@@ -47,5 +47,5 @@ for ((i = 0; i <= RUNS; i++)); do
   ((i == 0)) && continue
   RA+=("$ta"); RB+=("$tb"); WA+=("$wa"); WB+=("$wb")
 done
-echo "first answer, median of $RUNS: A $(printf '%s\n' "${RA[@]}" | median) ms, B $(printf '%s\n' "${RB[@]}" | median) ms"
-echo "bind's wait for the subscription (after the main connection), median: A $(printf '%s\n' "${WA[@]}" | grep -v '^-$' | median) ms, B $(printf '%s\n' "${WB[@]}" | grep -v '^-$' | median) ms"
+echo "first answer, median of $RUNS: A $(printf '%s\n' "${RA[@]}" | bench_median) ms, B $(printf '%s\n' "${RB[@]}" | bench_median) ms"
+echo "bind's wait for the subscription (after the main connection), median: A $(printf '%s\n' "${WA[@]}" | grep -v '^-$' | bench_median) ms, B $(printf '%s\n' "${WB[@]}" | grep -v '^-$' | bench_median) ms"
