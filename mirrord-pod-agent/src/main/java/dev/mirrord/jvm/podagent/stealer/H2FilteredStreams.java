@@ -9,9 +9,9 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -21,36 +21,39 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2FrameStreamEvent;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP/2 part of a {@link FilteredConnection} whose client spoke h2c with prior knowledge
- * (gRPC): Netty's {@link Http2FrameCodec} + {@link Http2MultiplexHandler} terminate the client's
- * HTTP/2 connection, and each stream, a child channel, is matched on its own request headers.
+ * (gRPC): Netty's {@link Http2FrameCodec} terminates the client's HTTP/2 connection, and each
+ * stream is matched on its own request headers.
  *
  * <ul>
  *   <li>A matched stream goes to the session as {@code Http.Request} (version 20, pseudo-headers
@@ -61,14 +64,20 @@ import org.slf4j.LoggerFactory;
  *       pass-through gid as for HTTP/1), and its frames are relayed both ways.
  * </ul>
  *
- * <p>Back-pressure is HTTP/2's own: a stream's child channel reads (and so returns flow-control
- * window to the client) only while where its frames go can take them: the session's connection
- * is writable and the CLI has not paused the stream ({@code Tcp.Flow}), or the upstream stream is
- * writable. The other way, a child channel is unwritable while its frames wait for the client's
- * window, and then the session's stream is paused, or the upstream stream is not read. A protocol
- * error (a flow-control violation, a malformed frame) is Netty's: it answers GOAWAY or RST_STREAM
- * and closes what it must; the connection logs one line. Everything runs on the client socket's
- * event loop.
+ * <p>Streams are frames of their connection's own channel on both sides (the client's and the
+ * upstream's {@link Http2FrameCodec}, no {@code Http2MultiplexHandler}): a stream costs no child
+ * channel, pipeline, registration or promise chain of its own (docs/PERFORMANCE.md, 2026-12-06
+ * 07:00: they were a fifth of the agent's CPU under unmatched gRPC load). A connection's writes are
+ * flushed once per read of the other side, or once per batch of the session's messages.
+ *
+ * <p>Back-pressure is HTTP/2's own: a stream's received DATA is given back to the sender's window
+ * only while where it goes can take more — the session's connection is writable and the CLI has
+ * not paused the stream ({@code Tcp.Flow}), or the upstream stream (its window and socket) is
+ * writable — so a stalled side holds at most one stream window of the other. The other way, while
+ * a client stream cannot take the session's answer (its window or the socket), the session's
+ * stream is paused. A protocol error (a flow-control violation, a malformed frame) is Netty's: it
+ * answers GOAWAY or RST_STREAM and closes what it must; the connection logs one line. Everything
+ * runs on the client socket's event loop.
  */
 final class H2FilteredStreams {
   private static final Logger logger = LoggerFactory.getLogger(H2FilteredStreams.class);
@@ -96,6 +105,11 @@ final class H2FilteredStreams {
   /** The sessions that got a stream of this connection: they hear when it ends. */
   private final Set<StealClient> sessionsSeen;
 
+  /** The client connection's codec; null before {@link #install}. */
+  private Http2FrameCodec clientCodec;
+  /** The client's open streams, by their frame stream (the key of the client's frames). */
+  private final Map<Http2FrameStream, Route> routes = new IdentityHashMap<>();
+
   /** The h2c connection new unmatched streams open on; null until one is needed, or after a GOAWAY. */
   private Channel upstream;
   private boolean upstreamReady;
@@ -119,24 +133,18 @@ final class H2FilteredStreams {
 
   /** Puts the HTTP/2 server codec in front of {@code before} (the client's bytes so far reach it next). */
   void install(ChannelPipeline pipeline, String before) {
-    Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+    clientCodec = Http2FrameCodecBuilder.forServer()
         .initialSettings(settings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
         // a graceful close (hand-back, the client's half-close) waits this long for the open streams;
         // the builder's own default is 0 (none)
         .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
         .build();
-    pipeline.addBefore(before, "h2", codec);
-    // A relayed stream's end flushes its connection at once (its child channel may close before any read-complete),
-    // and with many streams in flight one read of one connection ends many streams of the other: consolidated, those
-    // flushes are one writev per read or loop turn instead of one per stream (55 % of the agent's CPU under unmatched
-    // gRPC load was writev without it: docs/PERFORMANCE.md, 2026-12-06 04:10). So on each upstream connection too.
+    pipeline.addBefore(before, "h2", clientCodec);
+    // With many streams in flight, one read of one connection ends many streams of the other: the flushes of one
+    // read (or loop turn) leave as one writev, not one per stream (55 % of the agent's CPU under unmatched gRPC load
+    // was writev without it: docs/PERFORMANCE.md, 2026-12-06 04:10). So on each upstream connection too.
     pipeline.addBefore("h2", "h2-flush", ProtocolPipeline.flushConsolidation());
-    pipeline.addBefore(before, "h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-      @Override
-      protected void initChannel(Http2StreamChannel ch) {
-        ch.pipeline().addLast(new ClientStream(ch));
-      }
-    }));
+    pipeline.addBefore(before, "h2-streams", new ClientFrames());
     // The connection's window beyond HTTP/2's 64 KiB default: a paused stream must not stall the others at once.
     client.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
   }
@@ -161,9 +169,10 @@ final class H2FilteredStreams {
     return true;
   }
 
-  /** The client connection is gone: so are the upstream connections. */
+  /** The client connection is gone: so are its streams and the upstream connections. */
   void closed() {
     closed = true;
+    clientStreamsGone();
     waiting.clear();
     upstream = null;
     upstreamReady = false;
@@ -171,70 +180,120 @@ final class H2FilteredStreams {
     upstreams.clear();
   }
 
-  // ---------------------------------------------------------------- one client stream
+  private void clientStreamsGone() {
+    if (routes.isEmpty()) {
+      return;
+    }
+    List<Route> gone = new ArrayList<>(routes.values());
+    routes.clear();
+    gone.forEach(Route::clientGone);
+  }
+
+  // ---------------------------------------------------------------- the client's streams
 
   /** Where a client stream's frames go once its headers are matched. */
   private interface Route {
-    /** A frame from the client (owned). */
-    void fromClient(Object frame);
+    /** A frame of the client's stream (owned). */
+    void fromClient(Http2StreamFrame frame);
 
-    void flush();
-
+    /** The client stream's window (or the client's socket) changed. */
     void clientWritabilityChanged();
 
+    /** The client stream closed (both ends done, reset, or the connection went). */
     void clientGone();
   }
 
-  /** The handler of one client stream's child channel: matches its first HEADERS, then hands on. */
-  private final class ClientStream extends ChannelInboundHandlerAdapter {
-    final Http2StreamChannel ch;
-    Route route;
+  /** Whether a stream of the client connection is still open (frames can be written on it). */
+  private boolean clientOpen(Http2FrameStream cs) {
+    return client.isActive() && cs.state() != Http2Stream.State.CLOSED;
+  }
 
-    ClientStream(Http2StreamChannel ch) {
-      this.ch = ch;
-    }
+  /** Whether the client's stream (its window and the socket) can take more. */
+  private boolean clientWritable(Http2FrameStream cs) {
+    Http2Stream s = clientCodec.connection().stream(cs.id());
+    return s != null && client.isWritable() && clientCodec.connection().remote().flowController().isWritable(s);
+  }
 
+  /**
+   * The handler after the client's codec: a stream's first HEADERS picks its route, its later
+   * frames and events follow it; the connection's own frames and events go on.
+   */
+  private final class ClientFrames extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (route != null) {
-        route.fromClient(msg);
-      } else if (msg instanceof Http2HeadersFrame h) {
-        route = route(ch, h);
+      if (!(msg instanceof Http2StreamFrame f) || f.stream() == null) {
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      Route r = routes.get(f.stream());
+      if (r != null) {
+        r.fromClient(f);
+      } else if (f instanceof Http2HeadersFrame h) {
+        try {
+          r = route(h);
+        } finally {
+          ReferenceCountUtil.release(h);
+        }
+        if (f.stream().state() != Http2Stream.State.CLOSED) {
+          routes.put(f.stream(), r);
+        } else {
+          r.clientGone();
+        }
       } else {
+        // a stream whose route ended (or a frame before its HEADERS): its bytes still count in the windows
+        if (f instanceof Http2DataFrame d && d.initialFlowControlledBytes() > 0
+            && f.stream().state() != Http2Stream.State.CLOSED) {
+          ctx.write(new DefaultHttp2WindowUpdateFrame(d.initialFlowControlledBytes()).stream(f.stream()));
+        }
         ReferenceCountUtil.release(msg);
       }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-      if (route != null) {
-        route.flush();
+      for (Channel up : upstreams) {
+        UpstreamConnection u = up.pipeline().get(UpstreamConnection.class);
+        if (u != null && u.dirty) {
+          u.dirty = false;
+          up.flush();
+        }
+      }
+      ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (!(evt instanceof Http2FrameStreamEvent e)) {
+        ctx.fireUserEventTriggered(evt);
+        return;
+      }
+      Route r = routes.get(e.stream());
+      if (r == null) {
+        return;
+      }
+      if (e.type() == Http2FrameStreamEvent.Type.Writability) {
+        r.clientWritabilityChanged();
+      } else if (e.stream().state() == Http2Stream.State.CLOSED) {
+        routes.remove(e.stream());
+        r.clientGone();
       }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (route != null) {
-        route.clientWritabilityChanged();
-      }
+      // the codec's writability events cover each stream's window; this covers the socket
+      new ArrayList<>(routes.values()).forEach(Route::clientWritabilityChanged);
+      ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (route != null) {
-        route.clientGone();
-      }
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      logger.debug("stream {} of connection {}: {}", ch.stream().id(), FilteredConnection.hex(connectionId),
-          cause.toString());
-      ctx.close();
+      clientStreamsGone(); // those the codec did not close
+      ctx.fireChannelInactive();
     }
   }
 
-  private Route route(Http2StreamChannel ch, Http2HeadersFrame head) {
+  private Route route(Http2HeadersFrame head) {
     FilteredPort.Match match = port.handedBack ? null : port.match(MirrorHttpFilter.view(head.headers()));
     if (match != null && !match.alsoMatched().isEmpty() && !multiMatchLogged) {
       multiMatchLogged = true;
@@ -243,11 +302,11 @@ final class H2FilteredStreams {
           String.join(", ", match.alsoMatched().stream().map(StealClient::name).toList()), match.client().name());
     }
     if (match == null) {
-      PassStream p = new PassStream(ch);
+      PassStream p = new PassStream(head.stream());
       p.start(head);
       return p;
     }
-    StolenStream s = new StolenStream(stealer.newId(), match.client(), ch);
+    StolenStream s = new StolenStream(stealer.newId(), match.client(), head.stream());
     s.start(head);
     return s;
   }
@@ -258,17 +317,20 @@ final class H2FilteredStreams {
   private final class StolenStream implements Route, StolenFlow {
     final long streamId;
     final StealClient owner;
-    final Http2StreamChannel ch;
+    /** The client's stream. */
+    final Http2FrameStream cs;
+    /** Bytes of the client's DATA sent on to the session but not yet given back to the client's window. */
+    int owed;
     boolean done;
     boolean requestEnded;
     boolean finalHead;
     boolean pausedByOwner;
     boolean pausedOwner;
 
-    StolenStream(long streamId, StealClient owner, Http2StreamChannel ch) {
+    StolenStream(long streamId, StealClient owner, Http2FrameStream cs) {
       this.streamId = streamId;
       this.owner = owner;
-      this.ch = ch;
+      this.cs = cs;
     }
 
     void start(Http2HeadersFrame head) {
@@ -280,7 +342,6 @@ final class H2FilteredStreams {
       owner.send(new Http.Request(streamId, connectionId, port.port, TcpStealer.literal(src.getAddress()),
           src.getPort(), Http.HTTP_2, String.valueOf(h.method()), String.valueOf(h.path()),
           Http.Header.listOf(h.iterator()), requestEnded));
-      updateRead();
     }
 
     @Override
@@ -295,30 +356,34 @@ final class H2FilteredStreams {
 
     @Override
     public EventLoop loop() {
-      return ch.eventLoop();
+      return client.eventLoop();
     }
 
     // client → session
 
     @Override
-    public void fromClient(Object frame) {
+    public void fromClient(Http2StreamFrame frame) {
       try {
+        if (frame instanceof Http2DataFrame d) {
+          owed += d.initialFlowControlledBytes(); // given back even when dropped: the windows count it
+        }
         if (frame instanceof Http2ResetFrame) {
           if (!done) {
             abort(); // the client cancelled (gRPC: a cancelled call)
           }
-        } else if (done || requestEnded) {
-          return; // the answer is complete (or abandoned); the rest of the request is dropped
-        } else if (frame instanceof Http2DataFrame d) {
-          if (d.content().isReadable()) {
-            owner.sendData(streamId, d.content().retain());
+        } else if (!done && !requestEnded) { // else the answer is complete (or abandoned): the rest is dropped
+          if (frame instanceof Http2DataFrame d) {
+            if (d.content().isReadable()) {
+              owner.sendData(streamId, d.content().retain());
+            }
+            if (d.isEndStream()) {
+              endRequest(List.of());
+            }
+          } else if (frame instanceof Http2HeadersFrame trailers) {
+            endRequest(Http.Header.listOf(trailers.headers().iterator()));
           }
-          if (d.isEndStream()) {
-            endRequest(List.of());
-          }
-        } else if (frame instanceof Http2HeadersFrame trailers) {
-          endRequest(Http.Header.listOf(trailers.headers().iterator()));
         }
+        giveBack();
       } finally {
         ReferenceCountUtil.release(frame);
       }
@@ -329,8 +394,18 @@ final class H2FilteredStreams {
       owner.send(new Http.BodyEnd(streamId, trailers));
     }
 
-    @Override
-    public void flush() {}
+    /**
+     * Gives the client's DATA back to its window while the session's connection can take more and
+     * the session has not paused the stream; written now, it leaves with the connection's next flush.
+     */
+    private boolean giveBack() {
+      if (owed > 0 && (done || requestEnded || (owner.writable() && !pausedByOwner)) && clientOpen(cs)) {
+        client.write(new DefaultHttp2WindowUpdateFrame(owed).stream(cs));
+        owed = 0;
+        return true;
+      }
+      return false;
+    }
 
     @Override
     public void clientWritabilityChanged() {
@@ -350,15 +425,14 @@ final class H2FilteredStreams {
     }
 
     private void updateRead() {
-      boolean read = done || requestEnded || (owner.writable() && !pausedByOwner);
-      if (ch.config().isAutoRead() != read) {
-        ch.config().setAutoRead(read);
+      if (giveBack()) {
+        client.flush();
       }
     }
 
     /** Pauses the session's answer while the client's window (or socket) cannot take it. */
     private void updateFlow() {
-      boolean pause = !done && !ch.isWritable();
+      boolean pause = !done && clientOpen(cs) && !clientWritable(cs);
       if (pause != pausedOwner) {
         pausedOwner = pause;
         owner.send(new Tcp.Flow(streamId, pause));
@@ -380,7 +454,7 @@ final class H2FilteredStreams {
         updateRead();
         return;
       }
-      if (done || !ch.isActive()) {
+      if (done || !clientOpen(cs)) {
         DataFrame.discard(message);
         return;
       }
@@ -388,14 +462,14 @@ final class H2FilteredStreams {
         Http2Headers headers = new DefaultHttp2Headers(false).status(Integer.toString(r.status()));
         addAll(headers, r.headers());
         finalHead = r.status() >= 200;
-        ch.write(new DefaultHttp2HeadersFrame(headers, r.endOfStream()));
+        client.write(new DefaultHttp2HeadersFrame(headers, r.endOfStream()).stream(cs));
         if (r.endOfStream()) {
           finish();
         }
       } else if (DataFrame.isData(message)) {
         ByteBuf bytes = DataFrame.bytesOf(message);
         if (finalHead) {
-          ch.write(new DefaultHttp2DataFrame(bytes, false));
+          client.write(new DefaultHttp2DataFrame(bytes, false).stream(cs));
         } else {
           bytes.release(); // no body before the head (or after an informational one)
         }
@@ -404,11 +478,11 @@ final class H2FilteredStreams {
           return; // the end of an informational answer
         }
         if (end.trailers().isEmpty()) {
-          ch.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+          client.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true).stream(cs));
         } else {
           Http2Headers trailers = new DefaultHttp2Headers(false);
           addAll(trailers, end.trailers());
-          ch.write(new DefaultHttp2HeadersFrame(trailers, true));
+          client.write(new DefaultHttp2HeadersFrame(trailers, true).stream(cs));
         }
         finish();
       } else if (message instanceof Tcp.Close close) {
@@ -418,7 +492,7 @@ final class H2FilteredStreams {
         return;
       }
       // once per batch of the session's messages: headers, data and trailers in one write
-      flushStreamAtBatchEnd(ch);
+      dev.mirrord.jvm.protocol.relay.ReadBatch.flush(client);
       updateFlow();
     }
 
@@ -430,10 +504,10 @@ final class H2FilteredStreams {
         Http2Headers headers = new DefaultHttp2Headers(false).status("502");
         headers.set("content-type", "text/plain; charset=utf-8");
         headers.setInt("content-length", body.length);
-        ch.write(new DefaultHttp2HeadersFrame(headers, false));
-        ch.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
+        client.write(new DefaultHttp2HeadersFrame(headers, false).stream(cs));
+        client.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true).stream(cs));
       } else {
-        ch.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+        client.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR).stream(cs));
       }
       finish();
     }
@@ -445,9 +519,9 @@ final class H2FilteredStreams {
 
     @Override
     public void ownerGone() {
-      if (!done && ch.isActive()) {
+      if (!done && clientOpen(cs)) {
         failed(true);
-        flushStream(ch);
+        client.flush();
       }
       finish();
     }
@@ -463,19 +537,25 @@ final class H2FilteredStreams {
 
   // ---------------------------------------------------------------- unmatched: the pod's server answers
 
-  /** An unmatched stream, relayed frame by frame to a stream of the upstream connection. */
+  /** An unmatched stream, relayed frame by frame to a stream of an upstream connection. */
   private final class PassStream implements Route {
-    final Http2StreamChannel ch;
-    Http2StreamChannel up;
+    /** The client's stream. */
+    final Http2FrameStream cs;
+    /** The upstream connection and stream; null before {@link #attach}. */
+    UpstreamConnection up;
+    Http2FrameStream us;
     /** Frames from the client before the upstream stream was open. */
     final ArrayDeque<Http2StreamFrame> pending = new ArrayDeque<>();
-    long pendingBytes;
+    /** The client's DATA bytes relayed (or queued) but not yet given back to the client's window. */
+    int owedClient;
+    /** The upstream's DATA bytes relayed but not yet given back to the upstream's window. */
+    int owedUpstream;
     boolean failed;
     /** The upstream's answer ended (end of stream or reset): nothing more to relay to the client. */
     boolean upstreamEnded;
 
-    PassStream(Http2StreamChannel ch) {
-      this.ch = ch;
+    PassStream(Http2FrameStream cs) {
+      this.cs = cs;
     }
 
     void start(Http2HeadersFrame head) {
@@ -484,65 +564,83 @@ final class H2FilteredStreams {
     }
 
     @Override
-    public void fromClient(Object frame) {
+    public void fromClient(Http2StreamFrame frame) {
       try {
+        if (frame instanceof Http2DataFrame d) {
+          owedClient += d.initialFlowControlledBytes();
+        }
         Http2StreamFrame copy = failed ? null : copy(frame);
-        if (copy == null) {
-          return;
-        }
-        if (up != null) {
-          up.write(copy);
-          if (isEnd(copy)) {
-            flushStream(up); // the stream may close now, and its read-complete never come
+        if (copy != null) {
+          if (us != null) {
+            up.write(copy.stream(us));
+          } else {
+            pending.add(copy);
           }
-        } else {
-          pending.add(copy);
-          if (copy instanceof Http2DataFrame d) {
-            pendingBytes += d.content().readableBytes();
-          }
-          updateRead();
         }
+        giveBackClient();
       } finally {
         ReferenceCountUtil.release(frame);
       }
     }
 
-    @Override
-    public void flush() {
-      if (up != null) {
-        flushStream(up);
+    /** Gives the client's bytes back once they went on and the upstream stream can take more (or the stream failed). */
+    private boolean giveBackClient() {
+      if (owedClient > 0 && (failed || (us != null && up.writable(us))) && clientOpen(cs)) {
+        client.write(new DefaultHttp2WindowUpdateFrame(owedClient).stream(cs));
+        owedClient = 0;
+        return true;
       }
+      return false;
     }
 
-    void attach(Http2StreamChannel up) {
-      this.up = up;
-      if (failed || !ch.isActive()) {
-        releasePending();
-        up.close(); // resets the upstream stream
-        return;
+    /** Gives the upstream's bytes back once they went on and the client's stream can take more. */
+    private boolean giveBackUpstream() {
+      if (owedUpstream > 0 && us != null && us.state() != Http2Stream.State.CLOSED
+          && (!clientOpen(cs) || clientWritable(cs))) {
+        up.channel.write(new DefaultHttp2WindowUpdateFrame(owedUpstream).stream(us));
+        owedUpstream = 0;
+        return true;
       }
+      return false;
+    }
+
+    void attach(UpstreamConnection up, Http2FrameStream us) {
+      this.up = up;
+      if (failed || !clientOpen(cs)) {
+        releasePending();
+        return; // nothing was written on the upstream stream
+      }
+      this.us = us;
+      up.streams.put(us, this);
+      Http2StreamFrame head = pending.poll();
+      up.channel.write(head.stream(us)).addListener(f -> {
+        if (!f.isSuccess()) { // the upstream connection went, or its GOAWAY refused the stream before it left
+          logger.debug("connection {}: cannot open an upstream stream: {}", FilteredConnection.hex(connectionId),
+              f.cause().toString());
+          upstreamFailed(true);
+        }
+      });
       Http2StreamFrame f;
       while ((f = pending.poll()) != null) {
-        up.write(f);
+        up.channel.write(f.stream(us));
       }
-      pendingBytes = 0;
-      flushStream(up);
-      updateRead();
-      clientWritabilityChanged();
-    }
-
-    /** The client's stream is read while its frames can go on (the upstream stream's window, or a bounded queue). */
-    void updateRead() {
-      boolean read = up != null ? up.isWritable() : pendingBytes < STREAM_WINDOW;
-      if (ch.config().isAutoRead() != read) {
-        ch.config().setAutoRead(read);
+      up.channel.flush();
+      if (giveBackClient()) {
+        client.flush();
       }
     }
 
     @Override
     public void clientWritabilityChanged() {
-      if (up != null && up.config().isAutoRead() != ch.isWritable()) {
-        up.config().setAutoRead(ch.isWritable());
+      if (giveBackUpstream()) {
+        up.channel.flush();
+      }
+    }
+
+    /** The upstream stream's window (or socket) changed. */
+    void upstreamWritabilityChanged() {
+      if (giveBackClient()) {
+        client.flush();
       }
     }
 
@@ -550,29 +648,30 @@ final class H2FilteredStreams {
     public void clientGone() {
       releasePending();
       failed = true;
-      if (up != null) {
-        up.close(); // resets the upstream stream if it is still open
+      if (us != null && us.state() != Http2Stream.State.CLOSED) { // also a stream waiting for a slot: it is dropped
+        up.channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(us));
       }
     }
 
-    void fromUpstream(Object frame) {
+    /** A frame of the upstream's answer on this stream (owned). */
+    void fromUpstream(Http2StreamFrame frame) {
       try {
+        if (frame instanceof Http2DataFrame d) {
+          owedUpstream += d.initialFlowControlledBytes();
+        }
         Http2StreamFrame copy = copy(frame);
-        if (copy == null) {
-          return;
-        }
-        boolean end = isEnd(copy);
-        if (end) {
-          upstreamEnded = true;
-        }
-        if (ch.isActive()) {
-          ch.write(copy);
-          if (end) {
-            flushStream(ch); // the stream may close now, and its read-complete never come
+        if (copy != null) {
+          if (isEnd(copy)) {
+            upstreamEnded = true;
           }
-        } else {
-          ReferenceCountUtil.release(copy);
+          if (clientOpen(cs)) {
+            client.write(copy.stream(cs));
+            up.clientWritten = true;
+          } else {
+            ReferenceCountUtil.release(copy);
+          }
         }
+        giveBackUpstream();
       } finally {
         ReferenceCountUtil.release(frame);
       }
@@ -580,10 +679,9 @@ final class H2FilteredStreams {
 
     /** The upstream stream closed: if its answer did not end, neither can the client's. */
     void upstreamInactive() {
-      if (!upstreamEnded && ch.isActive()) {
+      if (!upstreamEnded && clientOpen(cs)) {
         upstreamEnded = true;
-        ch.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
-        flushStream(ch);
+        client.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR).stream(cs));
       }
     }
 
@@ -591,30 +689,17 @@ final class H2FilteredStreams {
     void upstreamFailed(boolean refused) {
       failed = true;
       releasePending();
-      if (ch.isActive()) {
-        ch.write(new DefaultHttp2ResetFrame(refused ? Http2Error.REFUSED_STREAM : Http2Error.INTERNAL_ERROR));
-        flushStream(ch);
+      if (!upstreamEnded && clientOpen(cs)) {
+        upstreamEnded = true;
+        client.writeAndFlush(
+            new DefaultHttp2ResetFrame(refused ? Http2Error.REFUSED_STREAM : Http2Error.INTERNAL_ERROR).stream(cs));
       }
     }
 
     private void releasePending() {
       pending.forEach(ReferenceCountUtil::release);
       pending.clear();
-      pendingBytes = 0;
     }
-  }
-
-  /**
-   * Flushes what was written on {@code stream}: on its parent, since a stream's child channel is
-   * inactive (and flushes nothing) as soon as its last frame was written.
-   */
-  static void flushStream(Http2StreamChannel stream) {
-    stream.parent().flush();
-  }
-
-  /** {@link #flushStream}, deferred to the end of the read batch this thread dispatches, if any ({@code ReadBatch}). */
-  static void flushStreamAtBatchEnd(Http2StreamChannel stream) {
-    dev.mirrord.jvm.protocol.relay.ReadBatch.flush(stream.parent());
   }
 
   /** The same frame for another stream (a frame carries its stream); null for what is per hop. */
@@ -653,16 +738,12 @@ final class H2FilteredStreams {
   }
 
   private void openStream(PassStream s) {
-    new Http2StreamChannelBootstrap(upstream).handler(new UpstreamStream(s)).open()
-        .addListener((Future<Http2StreamChannel> f) -> {
-          if (f.isSuccess()) {
-            s.attach(f.getNow());
-          } else {
-            logger.debug("connection {}: cannot open an upstream stream: {}", FilteredConnection.hex(connectionId),
-                f.cause().toString());
-            s.upstreamFailed(true);
-          }
-        });
+    UpstreamConnection u = upstream.pipeline().get(UpstreamConnection.class);
+    if (u == null) { // the connection closed under the stream
+      s.upstreamFailed(true);
+      return;
+    }
+    s.attach(u, u.newStream());
   }
 
   private void connectUpstream() {
@@ -680,7 +761,7 @@ final class H2FilteredStreams {
           @Override
           protected void initChannel(Channel ch) {
             upstreamCodec(ch.pipeline());
-            ch.pipeline().addLast("upstream", new UpstreamConnection());
+            ch.pipeline().addLast("h2-streams", new UpstreamConnection(ch));
           }
         });
     Channel up = b.register().channel();
@@ -702,7 +783,6 @@ final class H2FilteredStreams {
         .initialSettings(settings().pushEnabled(false))
         .encoderEnforceMaxConcurrentStreams(true) // the server's limit: streams wait for a slot
         .build());
-    pipeline.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
   }
 
   /** {@code up} can take no new streams: the waiting ones are refused, the next one connects anew. */
@@ -718,8 +798,41 @@ final class H2FilteredStreams {
     }
   }
 
-  /** The upstream connection's own handler, after the codec and the multiplexer. */
-  private final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+  /**
+   * The handler of one upstream connection, after its codec: opens its streams, and hands the
+   * server's frames and stream events to their {@link PassStream}.
+   */
+  private final class UpstreamConnection extends Http2ChannelDuplexHandler {
+    final Channel channel;
+    final Map<Http2FrameStream, PassStream> streams = new IdentityHashMap<>();
+    Http2FrameCodec codec;
+    /** Written to during the client's read: flushed at its end. */
+    boolean dirty;
+    /** Wrote to the client during this connection's read: the client is flushed at its end. */
+    boolean clientWritten;
+
+    UpstreamConnection(Channel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    protected void handlerAdded0(ChannelHandlerContext ctx) {
+      codec = ctx.pipeline().get(Http2FrameCodec.class);
+    }
+
+    void write(Http2StreamFrame frame) {
+      channel.write(frame);
+      dirty = true;
+    }
+
+    /** Whether the upstream stream (its window and the socket) can take more; the socket alone before it opens. */
+    boolean writable(Http2FrameStream us) {
+      Http2Stream s = codec.connection().stream(us.id());
+      // a stream that waits for one of the server's concurrent-stream slots is not in the connection yet
+      return s == null ? channel.isWritable() : channel.isWritable()
+          && codec.connection().remote().flowController().isWritable(s);
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext uctx) {
       Channel up = uctx.channel();
@@ -737,59 +850,76 @@ final class H2FilteredStreams {
 
     @Override
     public void channelRead(ChannelHandlerContext uctx, Object msg) {
-      if (msg instanceof Http2GoAwayFrame) {
+      if (msg instanceof Http2StreamFrame f && f.stream() != null) {
+        PassStream s = streams.get(f.stream());
+        if (s != null) {
+          s.fromUpstream(f);
+          return;
+        }
+        if (f instanceof Http2DataFrame d && d.initialFlowControlledBytes() > 0
+            && f.stream().state() != Http2Stream.State.CLOSED) {
+          uctx.write(new DefaultHttp2WindowUpdateFrame(d.initialFlowControlledBytes()).stream(f.stream()));
+        }
+      } else if (msg instanceof Http2GoAwayFrame) {
         upstreamGone(uctx.channel()); // its open streams finish on it; new ones go to a new connection
       }
       ReferenceCountUtil.release(msg);
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext uctx) {
+      if (clientWritten) {
+        clientWritten = false;
+        client.flush();
+      }
+      uctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext uctx, Object evt) {
+      if (!(evt instanceof Http2FrameStreamEvent e)) {
+        uctx.fireUserEventTriggered(evt);
+        return;
+      }
+      PassStream s = streams.get(e.stream());
+      if (s == null) {
+        return;
+      }
+      if (e.type() == Http2FrameStreamEvent.Type.Writability) {
+        s.upstreamWritabilityChanged();
+      } else if (e.stream().state() == Http2Stream.State.CLOSED) {
+        streams.remove(e.stream());
+        s.upstreamInactive();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext uctx) {
+      new ArrayList<>(streams.values()).forEach(PassStream::upstreamWritabilityChanged);
+      uctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext uctx) {
       upstreams.remove(uctx.channel());
       upstreamGone(uctx.channel());
+      // streams the codec did not close (they waited for a slot of the server's concurrent streams) end here too
+      List<PassStream> gone = new ArrayList<>(streams.values());
+      streams.clear();
+      gone.forEach(PassStream::upstreamInactive);
+      if (clientWritten) {
+        clientWritten = false;
+        client.flush();
+      }
+      uctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext uctx, Throwable cause) {
       logger.debug("upstream h2c connection of {}: {}", FilteredConnection.hex(connectionId), cause.toString());
-      if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
+      if (!(cause instanceof Http2FrameStreamException) && Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
         uctx.close();
       }
-    }
-  }
-
-  /** The handler of one upstream stream: the server's frames go to the client's stream. */
-  private static final class UpstreamStream extends ChannelInboundHandlerAdapter {
-    final PassStream s;
-
-    UpstreamStream(PassStream s) {
-      this.s = s;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      s.fromUpstream(msg);
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      flushStream(s.ch);
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      s.updateRead();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      s.upstreamInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      logger.debug("upstream stream: {}", cause.toString());
-      ctx.close();
     }
   }
 }

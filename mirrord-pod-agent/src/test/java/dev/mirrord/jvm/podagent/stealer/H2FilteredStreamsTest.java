@@ -74,6 +74,8 @@ class H2FilteredStreamsTest {
   private TcpStealer stealer;
   private Channel target;
   private final List<String> targetRequests = new CopyOnWriteArrayList<>();
+  /** DATA bytes the target's server got onto its socket (its write promises done). */
+  private final AtomicLong targetSent = new AtomicLong();
   private final AtomicInteger agentPort = new AtomicInteger();
   private PortRedirector recording;
 
@@ -143,7 +145,7 @@ class H2FilteredStreamsTest {
 
     EmbeddedChannel upstream = new EmbeddedChannel();
     H2FilteredStreams.upstreamCodec(upstream.pipeline());
-    assertThat(upstream.pipeline().names()).startsWith("h2-flush", "h2", "h2-streams");
+    assertThat(upstream.pipeline().names()).startsWith("h2-flush", "h2");
     assertThat(upstream.pipeline().get("h2-flush")).isInstanceOf(FlushConsolidationHandler.class);
     client.finishAndReleaseAll();
     upstream.finishAndReleaseAll();
@@ -264,6 +266,43 @@ class H2FilteredStreamsTest {
     }
   }
 
+  @Test
+  void anUnmatchedAnswerWaitsForTheClientsWindowAndTheServerIsHeldBackMeanwhile() throws Exception {
+    subscribe("alice", new Http.Filter.Header("^x-dev: alice$"));
+    int size = 2 * 1024 * 1024;
+    try (H2Client c = new H2Client(agentPort.get())) {
+      c.preface(); // the client's windows: HTTP/2's default 65 535 bytes, given back by nobody yet
+      c.headers(1, request("GET", "/big/" + size), true);
+      c.send(64 * 1024);
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.body(1).length() == Http2CodecUtil.DEFAULT_WINDOW_SIZE);
+      Thread.sleep(1_000);
+      // The agent holds the server's bytes back from the server's window while the client's stream cannot take them:
+      // the server sends the agent's stream window (and what the client got), not the whole answer.
+      assertThat(targetSent.get()).as("bytes the server could send").isLessThanOrEqualTo(
+          H2FilteredStreams.STREAM_WINDOW + Http2CodecUtil.DEFAULT_WINDOW_SIZE + BIG_CHUNK);
+      assertThat(c.body(1)).hasSize(Http2CodecUtil.DEFAULT_WINDOW_SIZE);
+      c.windowUpdate(0, size);
+      c.windowUpdate(1, size);
+      c.send(64 * 1024);
+      c.awaitEnded(1);
+      assertThat(c.header(1, "grpc-status")).isEqualTo("0");
+      StringBuilder expected = new StringBuilder(size);
+      for (int i = 0; i < size; i += BIG_CHUNK) {
+        expected.append(new String(bigChunk(i / BIG_CHUNK, Math.min(BIG_CHUNK, size - i)), StandardCharsets.US_ASCII));
+      }
+      assertThat(c.body(1)).as("the whole answer, in order").isEqualTo(expected.toString());
+    }
+  }
+
+  private static final int BIG_CHUNK = 16 * 1024;
+
+  /** Chunk {@code index} of a big answer: {@code n} times one letter, a different one per chunk. */
+  private static byte[] bigChunk(int index, int n) {
+    byte[] b = new byte[n];
+    java.util.Arrays.fill(b, (byte) ('a' + index % 26));
+    return b;
+  }
+
   private static Http2Headers request(String method, String path) {
     return new DefaultHttp2Headers().method(method).scheme("http").authority("pod:50051").path(path)
         .add("content-type", "application/grpc").add("te", "trailers");
@@ -285,7 +324,21 @@ class H2FilteredStreamsTest {
           body.append(d.content().toString(StandardCharsets.UTF_8));
           end = d.isEndStream();
         }
-        if (end) {
+        if (end && path.startsWith("/big/")) {
+          targetRequests.add(path);
+          ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+          int size = Integer.parseInt(path.substring(5));
+          for (int i = 0; i < size; i += BIG_CHUNK) {
+            int n = Math.min(BIG_CHUNK, size - i);
+            ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(bigChunk(i / BIG_CHUNK, n))))
+                .addListener(f -> {
+                  if (f.isSuccess()) {
+                    targetSent.addAndGet(n);
+                  }
+                });
+          }
+          ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().add("grpc-status", "0"), true));
+        } else if (end) {
           targetRequests.add(path + " " + body);
           ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
           ctx.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("pod: " + path + " " + body, StandardCharsets.UTF_8)));
