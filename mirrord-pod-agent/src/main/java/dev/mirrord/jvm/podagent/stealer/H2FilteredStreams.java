@@ -47,6 +47,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -263,19 +264,8 @@ final class H2FilteredStreams {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (!(evt instanceof Http2FrameStreamEvent e)) {
+      if (!streamEvent(evt, routes, Route::clientWritabilityChanged, Route::clientGone)) {
         ctx.fireUserEventTriggered(evt);
-        return;
-      }
-      Route r = routes.get(e.stream());
-      if (r == null) {
-        return;
-      }
-      if (e.type() == Http2FrameStreamEvent.Type.Writability) {
-        r.clientWritabilityChanged();
-      } else if (e.stream().state() == Http2Stream.State.CLOSED) {
-        routes.remove(e.stream());
-        r.clientGone();
       }
     }
 
@@ -702,6 +692,26 @@ final class H2FilteredStreams {
     }
   }
 
+  /**
+   * A codec's stream event for one of {@code streams}: its window or socket changed ({@code
+   * writability}), or it closed (removed, then {@code closed}); events of other streams are
+   * dropped. False if {@code evt} is no stream event (the caller passes it on).
+   */
+  private static <T> boolean streamEvent(
+      Object evt, Map<Http2FrameStream, T> streams, Consumer<T> writability, Consumer<T> closed) {
+    if (!(evt instanceof Http2FrameStreamEvent e)) {
+      return false;
+    }
+    T s = streams.get(e.stream());
+    if (s != null && e.type() == Http2FrameStreamEvent.Type.Writability) {
+      writability.accept(s);
+    } else if (s != null && e.stream().state() == Http2Stream.State.CLOSED) {
+      streams.remove(e.stream());
+      closed.accept(s);
+    }
+    return true;
+  }
+
   /** The same frame for another stream (a frame carries its stream); null for what is per hop. */
   static Http2StreamFrame copy(Object frame) {
     if (frame instanceof Http2HeadersFrame h) {
@@ -877,19 +887,8 @@ final class H2FilteredStreams {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext uctx, Object evt) {
-      if (!(evt instanceof Http2FrameStreamEvent e)) {
+      if (!streamEvent(evt, streams, PassStream::upstreamWritabilityChanged, PassStream::upstreamInactive)) {
         uctx.fireUserEventTriggered(evt);
-        return;
-      }
-      PassStream s = streams.get(e.stream());
-      if (s == null) {
-        return;
-      }
-      if (e.type() == Http2FrameStreamEvent.Type.Writability) {
-        s.upstreamWritabilityChanged();
-      } else if (e.stream().state() == Http2Stream.State.CLOSED) {
-        streams.remove(e.stream());
-        s.upstreamInactive();
       }
     }
 
