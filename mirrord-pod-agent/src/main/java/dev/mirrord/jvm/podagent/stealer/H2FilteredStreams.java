@@ -156,11 +156,17 @@ final class H2FilteredStreams {
 
   /**
    * An exception from the client connection's pipeline; whether it was an HTTP/2 protocol error,
-   * which Netty answers (GOAWAY, then close) by itself: logged once per connection.
+   * which Netty answers by itself: a connection error (GOAWAY, then close) is logged once per
+   * connection, a stream error (RST_STREAM of that stream) at debug level.
    */
   boolean protocolError(Throwable cause) {
     if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
       return false;
+    }
+    if (cause instanceof Http2FrameStreamException e) { // one stream's error: Netty reset that stream, the rest go on
+      logger.debug("connection {}: stream {}: {}", FilteredConnection.hex(connectionId), e.stream().id(),
+          cause.getMessage());
+      return true;
     }
     if (!errorLogged) {
       errorLogged = true;
