@@ -25,10 +25,8 @@ bench_build
 bench_lab_up
 bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 mapfile -t POD_GRPC < <(bench_grpc_cmd GrpcEchoApp 50051 pod 3600 quiet)
-bench_start pod-grpc pod "${POD_GRPC[@]}" >/dev/null
+POD_SERVER=$(bench_start pod-grpc pod "${POD_GRPC[@]}")
 bench_wait_line "$BENCH_WORK/pod-grpc.out" '^grpc.listening' 60
-POD_SERVER=$(pgrep -f "GrpcEchoApp 50051 pod" | tail -1)
-
 
 declare -a ROWS
 for path in $PATHS; do
@@ -49,9 +47,8 @@ for path in $PATHS; do
   [[ $path == unmatched ]] && server=$POD_SERVER
   mapfile -t CLIENT < <(bench_grpc_cmd GrpcBenchClient "$POD_IP" "$port" "$SECONDS_PER_RUN" "$WARMUP" "$GRPC_PARALLEL" \
     "$expect" $xdev)
-  bench_start "client-$path" client "${CLIENT[@]}" >/dev/null
+  client=$(bench_start "client-$path" client "${CLIENT[@]}")
   sleep $((WARMUP + 2))
-  client=$(pgrep -f "java.*GrpcBenchClient $POD_IP $port" | tail -1)
   window=$((SECONDS_PER_RUN - 4))
   declare -A c0=()
   for p in $client $server $agent $cli; do c0[$p]=$(bench_cpu_seconds "$p"); done

@@ -109,8 +109,8 @@ public final class ProtocolPipeline {
 
   /**
    * The flush consolidation of a protocol connection (first in its pipeline), also in front of any other relayed
-   * socket that many writers flush (the agent's h2c connections of a filtered port, which flush once per relayed
-   * stream end): their flushes reach the socket once per read batch or event-loop turn, as one {@code writev}.
+   * socket that many writers flush (the agent's h2c connections of a filtered port, written by many streams): their
+   * flushes reach the socket once per read batch or event-loop turn, as one {@code writev}.
    */
   public static FlushConsolidationHandler flushConsolidation() {
     return new FlushConsolidationHandler(FLUSH_CONSOLIDATION_LIMIT, true);
