@@ -2,7 +2,8 @@
 # bench/ab-lib.sh — shared by the A/B scripts (bench/listen-ab.sh, bench/exit-ab.sh; source it with the script's
 # work-directory prefix): JAVA_HOME (a JDK 25), WORK (a temporary directory, removed on exit unless KEEP is set; the
 # runs' start-up caches are made in it), a target for `--target pid/$TARGET` (a `sleep` in a network namespace of its
-# own, removed on exit; nothing is sent to it) and bench/lib.sh's helpers (bench_median). Needs root.
+# own, removed on exit; nothing is sent to it), ab_env (a jar directory's environment for bin/mirrord) and bench/lib.sh's
+# helpers (bench_median). Needs root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAVA_HOME=$("$ROOT/scripts/java-home.sh")
@@ -23,3 +24,11 @@ trap cleanup EXIT
 
 # bench_median [FORMAT] (median of the numbers on stdin) and the other helpers of bench/lib.sh
 source "$ROOT/bench/lib.sh"
+
+# ab_env JAR_DIR -> the environment bin/mirrord runs that build with, one NAME=VALUE per line (for env): its jars
+# (MIRRORD_JAR_DIR) and, if the directory has a file cli.opts, the CLI's JVM flags from it (MIRRORD_CLI_JAVA_OPTS),
+# e.g. the flags an older bin/mirrord started the CLI with; without it, today's bin/mirrord's own.
+ab_env() {
+  echo "MIRRORD_JAR_DIR=$1"
+  if [[ -f $1/cli.opts ]]; then echo "MIRRORD_CLI_JAVA_OPTS=$(<"$1/cli.opts")"; fi
+}

@@ -5,8 +5,7 @@
 # mirrord-layer-agent.jar and mirrord-pod-agent.jar, run through bin/mirrord with MIRRORD_JAR_DIR (its own AOT caches,
 # as a user's build). The target is a `sleep` in a network namespace this script creates; nothing is sent to it.
 # Needs root. Example: bench/exit-ab.sh /tmp/jars-main /tmp/jars-branch
-# A JAR_DIR may hold a file cli.opts: the CLI's JVM flags for that build (MIRRORD_CLI_JAVA_OPTS), e.g. the flags an
-# older bin/mirrord started it with; without it, today's bin/mirrord's own.
+# A JAR_DIR may hold a file cli.opts: the CLI's JVM flags for that build (bench/ab-lib.sh, ab_env).
 set -euo pipefail
 (($# >= 2)) || { echo "usage: bench/exit-ab.sh JAR_DIR_A JAR_DIR_B [JAR_DIR...]" >&2; exit 2; }
 ROUNDS=${ROUNDS:-10}
@@ -17,11 +16,11 @@ printf 'public class Exit42 { public static void main(String[] a) { System.exit(
 
 # One run of jar dir $1 into log dir $2: prints "<wall ms> <layer ready ms>".
 one() {
-  local dir=$1 logs=$2 s e ready opts=()
+  local dir=$1 logs=$2 s e ready abenv
   mkdir -p "$logs"
-  [[ -f $dir/cli.opts ]] && opts=(MIRRORD_CLI_JAVA_OPTS="$(<"$dir/cli.opts")")
+  mapfile -t abenv < <(ab_env "$dir")
   s=$(date +%s%N)
-  env "${opts[@]}" MIRRORD_JAR_DIR="$dir" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" -- \
+  env "${abenv[@]}" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" -- \
     "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
   e=$((($(date +%s%N) - s) / 1000000))
   ready=$(grep -h -o 'layer ready in [0-9]*' "$logs"/*-layer.log 2>/dev/null | awk '{print $4}' | head -1)

@@ -154,15 +154,15 @@ public final class PeerOps {
     InetSocketAddress real;
     synchronized (this) {
       while ((real = peers.get(port)) == null || isExpired(port)) {
-        long left = (deadline - System.nanoTime()) / 1_000_000;
-        if (left <= 0) {
+        long leftNanos = deadline - System.nanoTime();
+        if (leftNanos <= 0) {
           log.warn("no mapping from mirrord for relay " + seen + " on local port " + appLocalPort
               + " within " + WAIT_MILLIS + " ms; the app sees the relay's address");
           misses.put(port, System.nanoTime());
           return null;
         }
         try {
-          wait(left);
+          wait((leftNanos + 999_999) / 1_000_000); // rounded up: never gives up before the whole wait
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return null;
