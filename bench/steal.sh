@@ -212,7 +212,7 @@ agent=$(bench_agent_pid "$cli") || bench_die "no agent under the CLI ($cli)"
 sleep 1
 read -r IDLE_AGENT_RSS _ <<<"$(bench_rss "$agent")"
 read -r IDLE_CLI_RSS _ <<<"$(bench_rss "$cli")"
-sleep $((SETTLE - 1))
+sleep $((SETTLE > 1 ? SETTLE - 1 : 0))
 read -r SETTLED_AGENT_RSS _ <<<"$(bench_rss "$agent")"
 read -r SETTLED_CLI_RSS _ <<<"$(bench_rss "$cli")"
 cpu0=$(bench_cpu_seconds "$agent")
