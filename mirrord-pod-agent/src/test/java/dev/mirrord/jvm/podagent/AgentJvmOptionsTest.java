@@ -3,6 +3,7 @@ package dev.mirrord.jvm.podagent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mirrord.jvm.protocol.jvm.AgentJvmOptions;
+import dev.mirrord.jvm.protocol.jvm.NettyFirstBuffer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -43,33 +44,10 @@ class AgentJvmOptionsTest {
     }
   }
 
-  /**
-   * Netty's allocator, in a JVM with the file's options, makes its first buffer without JFR's event
-   * library: with Netty's JFR events on, the first buffer loads {@code jdk.jfr.internal.TypeLibrary}
-   * and JFR reads every JDK event type (docs/PERFORMANCE.md, "JFR").
-   */
+  /** Netty's first buffer, with the file's options, loads no JFR event library ({@link NettyFirstBuffer}). */
   @Test
   void nettysFirstBufferDoesNotLoadJfrsEventLibrary() throws IOException, InterruptedException {
-    String log =
-        runWithTheOptions(
-            "-Xlog:class+load=info:stdout",
-            "-cp",
-            System.getProperty("java.class.path"),
-            FirstBuffer.class.getName());
-    assertThat(log).contains("first buffer made").contains("io.netty.buffer.AdaptivePoolingAllocator ");
-    // Netty's FlightRecorder.isAvailable() loads a few jdk.jfr classes either way; the library is what the flag spares
-    assertThat(log.lines().filter(l -> l.contains(" jdk.jfr.internal.TypeLibrary")
-        || l.contains(" jdk.jfr.internal.MetadataRepository"))).isEmpty();
-  }
-
-  /** A JVM's first Netty buffer, from the default allocator as the agent's channels get theirs. */
-  static final class FirstBuffer {
-    public static void main(String[] args) {
-      io.netty.buffer.ByteBuf buf = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(256);
-      buf.writeLong(42);
-      buf.release();
-      System.out.println("first buffer made");
-    }
+    assertThat(NettyFirstBuffer.jfrLibraryLoaded(AgentJvmOptions.fromClassPath())).isEmpty();
   }
 
   /** This JDK's {@code java} with the options file and {@code args}: its output; it must exit with 0. */
