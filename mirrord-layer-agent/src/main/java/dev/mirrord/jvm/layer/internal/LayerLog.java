@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Locale;
+import java.time.LocalDate;
 
 /**
  * The layer's log: one line per event, appended to the session's {@code log.file}.
@@ -19,8 +19,12 @@ import java.util.Locale;
  * {@code FileChannel}: an interrupted app thread that logs must not close the log for everyone.
  *
  * <pre>
- * 2025-01-31T12:00:00.123Z INFO  [pid 4242 main] connected to mirrord at 127.0.0.1:40123
+ * 2025-01-31T12:00:00.123456789Z INFO  [pid 4242 main] connected to mirrord at 127.0.0.1:40123
  * </pre>
+ *
+ * <p>The line is put together by hand: the layer's first line is written at the start of its
+ * attach, in the app's JVM, where {@code Instant.toString()} ({@code DateTimeFormatter}) and
+ * {@code String.format} each cost 10-17 ms of cold code on their first use.
  */
 public final class LayerLog {
   /** Severity; {@code log.level} picks the lowest one written. */
@@ -132,10 +136,12 @@ public final class LayerLog {
       return;
     }
     StringBuilder line = new StringBuilder(96 + message.length());
-    line.append(Instant.now())
-        .append(' ')
-        .append(String.format(Locale.ROOT, "%-5s", level.name()))
-        .append(" [pid ")
+    appendTimestamp(line, Instant.now());
+    line.append(' ').append(level.name());
+    for (int i = level.name().length(); i < 5; i++) {
+      line.append(' ');
+    }
+    line.append(" [pid ")
         .append(pid)
         .append(' ')
         .append(Thread.currentThread().getName())
@@ -155,5 +161,27 @@ public final class LayerLog {
         // Nowhere left to report it; the app must not notice.
       }
     }
+  }
+
+  /** {@code t} in UTC as {@code yyyy-MM-ddTHH:mm:ss.nnnnnnnnnZ} (ISO-8601, always nine fraction digits). */
+  static void appendTimestamp(StringBuilder line, Instant t) {
+    long seconds = t.getEpochSecond();
+    LocalDate day = LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400));
+    int secondOfDay = (int) Math.floorMod(seconds, 86_400);
+    pad(line, day.getYear(), 4).append('-');
+    pad(line, day.getMonthValue(), 2).append('-');
+    pad(line, day.getDayOfMonth(), 2).append('T');
+    pad(line, secondOfDay / 3600, 2).append(':');
+    pad(line, secondOfDay / 60 % 60, 2).append(':');
+    pad(line, secondOfDay % 60, 2).append('.');
+    pad(line, t.getNano(), 9).append('Z');
+  }
+
+  private static StringBuilder pad(StringBuilder line, int value, int digits) {
+    String s = Integer.toString(value);
+    for (int i = s.length(); i < digits; i++) {
+      line.append('0');
+    }
+    return line.append(s);
   }
 }
