@@ -156,11 +156,21 @@ bench_mirrord() {
   echo "$pid"
 }
 
+# bench_running PID: whether the process runs. Not `kill -0`, which also succeeds for a zombie: the processes
+# bench_start starts are orphans (their parent, a command substitution's subshell, is gone), and this VM's init
+# reaps orphans late, up to ~2 s after they exited.
+bench_running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ -n $stat && ${stat:0:1} != Z ]]
+}
+
 # bench_stop PID [SIGNAL]: signal (default INT) and wait up to 15 s for the exit, then SIGKILL.
 bench_stop() {
   local i
   kill -"${2:-INT}" "$1" 2>/dev/null || return 0
-  for ((i = 0; i < 150; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for ((i = 0; i < 150; i++)); do bench_running "$1" || return 0; sleep 0.1; done
   bench_log "pid $1 did not exit within 15 s of SIG${2:-INT}; killing it"
   kill -KILL "$1" 2>/dev/null || true
 }

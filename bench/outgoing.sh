@@ -34,7 +34,7 @@ mapfile -t CLIENT < <(bench_app_cmd OutgoingBenchApp --connect "$CONNECTS" --bul
 # bench_wait_exit PID SECONDS: waits (bounded) for a process that is not our child; SIGKILL after SECONDS.
 bench_wait_exit() {
   local i
-  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for ((i = 0; i < $2 * 10; i++)); do bench_running "$1" || return 0; sleep 0.1; done
   bench_log "pid $1 still running after $2 s; killing it"
   kill -KILL "$1" 2>/dev/null || true
 }

@@ -124,7 +124,7 @@ run_listen() {
   t2=$(now_ms)
   kill -TERM "$pid" 2>/dev/null || true
   local i
-  for ((i = 0; i < 3000; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.01; done
+  for ((i = 0; i < 3000; i++)); do bench_running "$pid" || break; sleep 0.01; done
   t3=$(now_ms)
   echo "$((t1 - t0)) $((t3 - t2)) $(($(wait_gone) - t2)) $rss"
 }
