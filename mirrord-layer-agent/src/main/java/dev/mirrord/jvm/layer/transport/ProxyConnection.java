@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -75,6 +76,8 @@ public final class ProxyConnection implements AutoCloseable {
   /** The connection ended without {@link #close()}: the CLI closed it or went away. */
   private volatile boolean lost;
   private volatile Session.HelloOk helloOk;
+  /** The channel's close was handled ({@link #closed}); with {@link #helloOk}, decides {@link #lost}. */
+  private volatile boolean closedSeen;
   private final BlockingConnectionPool connectPool;
 
   private ProxyConnection(
@@ -141,13 +144,18 @@ public final class ProxyConnection implements AutoCloseable {
     try {
       c.connect(host, port, deadline);
       c.handshake(hello, deadline);
-      c.channel
-          .eventLoop()
-          .scheduleAtFixedRate(
-              c.connectPool::sweep,
-              BlockingConnectionPool.SWEEP_MILLIS,
-              BlockingConnectionPool.SWEEP_MILLIS,
-              TimeUnit.MILLISECONDS);
+      try {
+        c.channel
+            .eventLoop()
+            .scheduleAtFixedRate(
+                c.connectPool::sweep,
+                BlockingConnectionPool.SWEEP_MILLIS,
+                BlockingConnectionPool.SWEEP_MILLIS,
+                TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        // the CLI closed the connection right after its HelloOk and the loop has ended: the session was up, and is
+        // lost (closeFuture is done, lost() says so), which is the caller's to act on, not a failed handshake
+      }
       return c;
     } catch (HandshakeException e) {
       c.close();
@@ -192,6 +200,13 @@ public final class ProxyConnection implements AutoCloseable {
               + ")");
     }
     helloOk = (Session.HelloOk) answer;
+    // The CLI may close right after its HelloOk, and the event loop may handle the close before this thread stored
+    // the answer (closed() then saw no HelloOk): both sides write, then read the other's field, so one of them sees
+    // the loss.
+    if (closedSeen && !closing) {
+      lost = true;
+      log.warn("connection to mirrord at " + peer + " lost right after the handshake");
+    }
     log.info(
         "connected to mirrord at "
             + peer
@@ -421,6 +436,7 @@ public final class ProxyConnection implements AutoCloseable {
     if (closeFuture.isDone()) {
       return;
     }
+    closedSeen = true; // before reading helloOk (see handshake)
     if (closing) {
       log.info("connection to mirrord at " + peer + " closed");
     } else if (helloOk != null) {

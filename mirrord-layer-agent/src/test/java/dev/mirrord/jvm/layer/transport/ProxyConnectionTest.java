@@ -179,6 +179,20 @@ class ProxyConnectionTest {
   }
 
   @Test
+  void aCliThatClosesRightAfterItsHelloOkCountsAsLostEveryTime() throws Exception {
+    // The HelloOk and the close arrive together: the event loop may see the close before the thread that waits
+    // for the handshake stores the HelloOk (LayerAgentIT once saw the app run on after such a loss).
+    agent.closeMainAfterHandshake();
+    for (int i = 0; i < 40; i++) {
+      ProxyConnection c = open();
+      c.closeFuture().get(10, TimeUnit.SECONDS);
+      assertThat(c.lost()).as("round %d", i).isTrue();
+      c.close();
+      assertThat(c.lost()).as("a close after the loss does not make it ours").isTrue();
+    }
+  }
+
+  @Test
   void writerIdleSendsAPing() throws Exception {
     open();
 
