@@ -75,9 +75,8 @@ public final class ProxyConnection implements AutoCloseable {
   private volatile boolean closing;
   /** The connection ended without {@link #close()}: the CLI closed it or went away. */
   private volatile boolean lost;
+  /** Set on the event loop when the CLI's answer arrives, so {@link #closed} (also there) always sees it. */
   private volatile Session.HelloOk helloOk;
-  /** The channel's close was handled ({@link #closed}); with {@link #helloOk}, decides {@link #lost}. */
-  private volatile boolean closedSeen;
   private final BlockingConnectionPool connectPool;
 
   private ProxyConnection(
@@ -199,21 +198,14 @@ public final class ProxyConnection implements AutoCloseable {
               + hello.version()
               + ")");
     }
-    helloOk = (Session.HelloOk) answer;
-    // The CLI may close right after its HelloOk, and the event loop may handle the close before this thread stored
-    // the answer (closed() then saw no HelloOk): both sides write, then read the other's field, so one of them sees
-    // the loss.
-    if (closedSeen && !closing) {
-      lost = true;
-      log.warn("connection to mirrord at " + peer + " lost right after the handshake");
-    }
+    Session.HelloOk ok = (Session.HelloOk) answer; // helloOk too, since received() stored it
     log.info(
         "connected to mirrord at "
             + peer
             + " (protocol "
-            + helloOk.negotiated()
+            + ok.negotiated()
             + ", CLI "
-            + helloOk.agentVersion()
+            + ok.agentVersion()
             + ")");
   }
 
@@ -383,6 +375,11 @@ public final class ProxyConnection implements AutoCloseable {
   // ---- called by ProxySessionHandler on the event loop ----
 
   void received(AgentMessage msg) {
+    if (msg instanceof Session.HelloOk ok) {
+      // here, not on the thread that waits for the handshake: a CLI that closes right after its HelloOk is then a
+      // lost session in closed(), which runs after this on the same thread
+      helloOk = ok;
+    }
     if (!correlator.complete(msg)) {
       unsolicited(msg);
     }
@@ -436,7 +433,6 @@ public final class ProxyConnection implements AutoCloseable {
     if (closeFuture.isDone()) {
       return;
     }
-    closedSeen = true; // before reading helloOk (see handshake)
     if (closing) {
       log.info("connection to mirrord at " + peer + " closed");
     } else if (helloOk != null) {
