@@ -14,9 +14,10 @@ source "$(dirname "$0")/ab-lib.sh"
 printf 'public class Exit42 { public static void main(String[] a) { System.exit(42); } }\n' >"$WORK/Exit42.java"
 "$JAVA_HOME/bin/javac" --release 17 -d "$WORK" "$WORK/Exit42.java"
 
-# One run of jar dir $1 into log dir $2: prints "<wall ms> <layer ready ms>".
+# One run of jar dir $1 into log dir $2: prints "<wall ms> <layer ready ms> <since premain ms>" ("-" where the
+# layer log has none: layers before 2026-12-06 do not print the time since premain).
 one() {
-  local dir=$1 logs=$2 s e ready abenv
+  local dir=$1 logs=$2 s e ready since abenv
   mkdir -p "$logs"
   mapfile -t abenv < <(ab_env "$dir")
   s=$(date +%s%N)
@@ -24,19 +25,21 @@ one() {
     "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
   e=$((($(date +%s%N) - s) / 1000000))
   ready=$(grep -h -o 'layer ready in [0-9]*' "$logs"/*-layer.log 2>/dev/null | awk '{print $4}' | head -1)
-  echo "$e ${ready:--}"
+  since=$( (grep -h -o '([0-9]* ms since premain' "$logs"/*-layer.log 2>/dev/null || true) | tr -d '(' | awk '{print $1}' | head -1)
+  echo "$e ${ready:--} ${since:--}"
 }
 
 for ((r = 0; r <= ROUNDS; r++)); do
   line="round $r:"
   for ((j = 1; j <= $#; j++)); do
-    read -r wall ready < <(one "${!j}" "$WORK/$j-$r")
-    line+=" [$j] $wall ms (layer ready $ready)"
-    ((r == 0)) || echo "$wall $ready" >>"$WORK/$j.txt"
+    read -r wall ready since < <(one "${!j}" "$WORK/$j-$r")
+    line+=" [$j] $wall ms (layer ready $ready, $since since premain)"
+    ((r == 0)) || echo "$wall $ready $since" >>"$WORK/$j.txt"
   done
   echo "$line"
 done
 for ((j = 1; j <= $#; j++)); do
   echo "[$j] ${!j}: wall median $(awk '{print $1}' "$WORK/$j.txt" | bench_median) ms," \
-    "layer ready median $(awk '$2 != "-" {print $2}' "$WORK/$j.txt" | bench_median) ms (medians of $ROUNDS)"
+    "layer ready median $(awk '$2 != "-" {print $2}' "$WORK/$j.txt" | bench_median) ms," \
+    "since premain $(awk '$3 != "-" {print $3}' "$WORK/$j.txt" | bench_median) ms (medians of $ROUNDS)"
 done

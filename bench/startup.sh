@@ -179,7 +179,12 @@ phases() {
       # 2026-12-04T05:26:25.895468889Z: UTC
       t = (hms(substr($1, 12, 12)) + tz + 86400000) % 86400000
       if ($0 ~ / layer [^ ]+ starting: /) layer_start = t
-      if ($0 ~ /layer ready in /) { layer_ready = t; match($0, /ready in [0-9]+/); layer_ms = substr($0, RSTART + 9, RLENGTH - 9) }
+      if ($0 ~ /layer ready in /) {
+        layer_ready = t; match($0, /ready in [0-9]+/); layer_ms = substr($0, RSTART + 9, RLENGTH - 9)
+        # since the layer build of 2026-12-06: "(N ms since premain)", premain's entry before the session file and
+        # the bootstrap classes, which come before the "starting" line
+        if (match($0, /\([0-9]+ ms since premain/)) since_premain = substr($0, RSTART + 1, RLENGTH - 18)
+      }
       next
     }
     FILENAME ~ /-agent\.log$/ { t = hms($1); if (!agent_first) agent_first = t; next }
@@ -204,7 +209,12 @@ phases() {
       printf "handshake %d\n", handshake - agent_ready
       printf "target_env %d\n", env - handshake
       printf "child_spawn %d\n", child - env
-      printf "app_jvm %d\n", layer_start - child
+      if (since_premain != "") {
+        printf "app_jvm %d\n", layer_ready - since_premain - child
+        printf "layer_premain %d\n", since_premain
+      } else {
+        printf "app_jvm %d\n", layer_start - child
+      }
       printf "layer_attach %d\n", layer_ms
       printf "app_to_exit %d\n", child_exit - layer_ready
       printf "teardown_cleanup %d\n", cleaned - child_exit
@@ -326,6 +336,7 @@ phase_row handshake "agent connection + handshake"
 phase_row target_env "target info + environment import"
 phase_row child_spawn "session file, command started"
 phase_row app_jvm "the app's JVM start until the layer's premain"
+phase_row layer_premain "the layer's premain until ready (\"… ms since premain\")"
 phase_row layer_attach "layer attach (the layer log's \"layer ready in\")"
 phase_row app_to_exit "the app's main, until the CLI sees it exit"
 phase_row teardown_cleanup "tear-down: child exit until the CLI's \"cleaned up\""

@@ -34,6 +34,7 @@ public final class LayerAgent {
   }
 
   private static void start(String agentArgs, Instrumentation inst) {
+    long premainNanos = System.nanoTime();
     try {
       if (!STARTED.compareAndSet(false, true)) {
         return; // the agent was given twice; the first one is in charge
@@ -59,7 +60,7 @@ public final class LayerAgent {
         bootstrap = e.toString();
         bootstrapOk = false;
       }
-      LayerStartup.start(config, inst, bootstrapOk, bootstrap);
+      LayerStartup.start(config, inst, bootstrapOk, bootstrap, premainNanos);
     } catch (Throwable t) {
       reportDisabled("unexpected " + t, null);
     }

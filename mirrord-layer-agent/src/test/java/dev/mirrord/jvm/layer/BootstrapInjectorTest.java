@@ -21,36 +21,57 @@ class BootstrapInjectorTest {
   @TempDir Path dir;
 
   @Test
-  void readsOnlyTheBootstrapPackageFromAClassesDirectory() throws Exception {
+  void theListedClassesAreExactlyTheCompiledBootstrapPackage() throws Exception {
     Path classes = BootstrapInjector.agentLocation(LayerAgent.class);
+    Path packageDir = classes.resolve("dev/mirrord/jvm/layer/bootstrap");
+    List<String> compiled = new ArrayList<>();
+    try (var files = Files.list(packageDir)) {
+      files.map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".class") && !n.equals("package-info.class"))
+          .forEach(n -> compiled.add("dev.mirrord.jvm.layer.bootstrap." + n.substring(0, n.length() - 6)));
+    }
 
-    Map<String, byte[]> read = BootstrapInjector.read(classes);
-
-    assertThat(read.keySet())
-        .contains(
-            "dev.mirrord.jvm.layer.bootstrap.LayerBridge",
-            "dev.mirrord.jvm.layer.bootstrap.LayerHooks",
-            "dev.mirrord.jvm.layer.bootstrap.BypassGuard",
-            "dev.mirrord.jvm.layer.bootstrap.BypassGuard$Scope",
-            "dev.mirrord.jvm.layer.bootstrap.HookResult",
-            "dev.mirrord.jvm.layer.bootstrap.HookResult$Reason")
-        .allMatch(n -> n.startsWith("dev.mirrord.jvm.layer.bootstrap."))
-        .doesNotContain("dev.mirrord.jvm.layer.bootstrap.package-info");
+    assertThat(BootstrapInjector.CLASSES).containsExactlyInAnyOrderElementsOf(compiled);
+    Map<String, byte[]> read = BootstrapInjector.read(classes, BootstrapInjector.CLASSES);
+    assertThat(read.keySet()).containsExactlyElementsOf(BootstrapInjector.CLASSES);
+    assertThat(read.get(BootstrapInjector.BRIDGE_CLASS))
+        .isEqualTo(Files.readAllBytes(packageDir.resolve("LayerBridge.class")));
   }
 
   @Test
-  void readsOnlyTheBootstrapPackageFromAJarAndWritesItBack() throws Exception {
+  void theDefinerIsCompiledAgainstTheJdksInternalsForJava17() throws Exception {
+    Path classes = BootstrapInjector.agentLocation(LayerAgent.class);
+    byte[] definer =
+        BootstrapInjector.read(classes, List.of(BootstrapInjector.DEFINER_CLASS))
+            .get(BootstrapInjector.DEFINER_CLASS);
+
+    assertThat(((definer[6] & 0xff) << 8) | (definer[7] & 0xff)).as("class file major version").isEqualTo(61);
+    assertThat(new String(definer, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .contains("jdk/internal/misc/Unsafe")
+        .doesNotContain("java/lang/reflect/Method");
+  }
+
+  @Test
+  void readsTheListedClassesFromAJarByNameAndWritesThemBack() throws Exception {
     Path jar = dir.resolve("agent.jar");
     try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
       put(out, "dev/mirrord/jvm/layer/LayerAgent.class", new byte[] {1});
       put(out, "dev/mirrord/jvm/layer/bootstrap/LayerBridge.class", new byte[] {2});
       put(out, "dev/mirrord/jvm/layer/bootstrap/package-info.class", new byte[] {3});
-      put(out, "dev/mirrord/jvm/layer/bootstrap/sub/Other.class", new byte[] {4});
+      put(out, "dev/mirrord/jvm/layer/bootstrap/BypassGuard$Scope.class", new byte[] {4});
       put(out, "dev/mirrord/jvm/layer/shaded/io/netty/Channel.class", new byte[] {5});
     }
 
-    Map<String, byte[]> read = BootstrapInjector.read(jar);
-    assertThat(read).containsOnlyKeys("dev.mirrord.jvm.layer.bootstrap.LayerBridge");
+    Map<String, byte[]> read =
+        BootstrapInjector.read(
+            jar,
+            List.of(
+                "dev.mirrord.jvm.layer.bootstrap.BypassGuard$Scope",
+                "dev.mirrord.jvm.layer.bootstrap.LayerBridge"));
+    assertThat(read.keySet())
+        .containsExactly(
+            "dev.mirrord.jvm.layer.bootstrap.BypassGuard$Scope",
+            "dev.mirrord.jvm.layer.bootstrap.LayerBridge");
     assertThat(read.get("dev.mirrord.jvm.layer.bootstrap.LayerBridge")).containsExactly(2);
 
     Path out = dir.resolve("boot.jar");
@@ -59,18 +80,24 @@ class BootstrapInjectorTest {
     try (JarFile written = new JarFile(out.toFile())) {
       Collections.list(written.entries()).forEach(e -> names.add(e.getName()));
     }
-    assertThat(names).containsExactly("dev/mirrord/jvm/layer/bootstrap/LayerBridge.class");
+    assertThat(names)
+        .containsExactly(
+            "dev/mirrord/jvm/layer/bootstrap/BypassGuard$Scope.class",
+            "dev/mirrord/jvm/layer/bootstrap/LayerBridge.class");
   }
 
   @Test
-  void aJarWithoutTheBootstrapPackageIsAnError() throws Exception {
-    Path jar = dir.resolve("empty.jar");
+  void aMissingClassIsAnErrorThatNamesIt() throws Exception {
+    Path jar = dir.resolve("partial.jar");
     try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
-      put(out, "a/B.class", new byte[] {1});
+      put(out, "dev/mirrord/jvm/layer/bootstrap/LayerBridge.class", new byte[] {1});
     }
-    assertThatThrownBy(() -> BootstrapInjector.read(jar))
+    assertThatThrownBy(() -> BootstrapInjector.read(jar, BootstrapInjector.CLASSES))
         .isInstanceOf(IOException.class)
-        .hasMessageContaining("no dev/mirrord/jvm/layer/bootstrap/ classes");
+        .hasMessageContaining("no dev/mirrord/jvm/layer/bootstrap/HookResult.class in " + jar);
+    assertThatThrownBy(() -> BootstrapInjector.read(dir, BootstrapInjector.CLASSES))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("HookResult.class");
   }
 
   @Test
