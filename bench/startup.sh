@@ -181,7 +181,7 @@ phases() {
       if ($0 ~ / layer [^ ]+ starting: /) layer_start = t
       if ($0 ~ /layer ready in /) {
         layer_ready = t; match($0, /ready in [0-9]+/); layer_ms = substr($0, RSTART + 9, RLENGTH - 9)
-        # since the layer build of 2026-12-06: "(N ms since premain)", premain's entry before the session file and
+        # since the layer build of 2026-12-06: "(N ms since premain)", from the entry of premain, before the session file and
         # the bootstrap classes, which come before the "starting" line
         if (match($0, /\([0-9]+ ms since premain/)) since_premain = substr($0, RSTART + 1, RLENGTH - 18)
       }
