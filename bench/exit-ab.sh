@@ -6,6 +6,7 @@
 # as a user's build). The target is a `sleep` in a network namespace this script creates; nothing is sent to it.
 # Needs root. Example: bench/exit-ab.sh /tmp/jars-main /tmp/jars-branch
 # A JAR_DIR may hold a file cli.opts: the CLI's JVM flags for that build (bench/ab-lib.sh, ab_env).
+# EXEC_FLAGS="--steal" (for example) adds flags to every `mirrord exec`.
 set -euo pipefail
 (($# >= 2)) || { echo "usage: bench/exit-ab.sh JAR_DIR_A JAR_DIR_B [JAR_DIR...]" >&2; exit 2; }
 ROUNDS=${ROUNDS:-10}
@@ -21,7 +22,8 @@ one() {
   mkdir -p "$logs"
   mapfile -t abenv < <(ab_env "$dir")
   s=$(date +%s%N)
-  env "${abenv[@]}" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" -- \
+  # shellcheck disable=SC2086 # EXEC_FLAGS: words on purpose
+  env "${abenv[@]}" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" ${EXEC_FLAGS:-} -- \
     "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
   e=$((($(date +%s%N) - s) / 1000000))
   ready=$(grep -h -o 'layer ready in [0-9]*' "$logs"/*-layer.log 2>/dev/null | awk '{print $4}' | head -1)

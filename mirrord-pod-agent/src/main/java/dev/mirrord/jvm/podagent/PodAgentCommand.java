@@ -62,6 +62,7 @@ public final class PodAgentCommand implements Callable<Integer> {
   int acceptTimeoutSeconds;
   boolean noFlushConnections;
   int handBackGraceSeconds;
+  boolean noCaptureWarmUp;
   String sessionId;
   Path logFile;
   boolean verbose;
@@ -189,6 +190,11 @@ public final class PodAgentCommand implements Callable<Integer> {
                 + " time (default: ${DEFAULT-VALUE})",
             "3"));
     spec.addOption(
+        OptionSpecs.flag(
+            "do not link the packet capture's code when the CLI connects: its session does not mirror"
+                + " (a mirror subscription then links it itself)",
+            "--no-warm-up"));
+    spec.addOption(
         OptionSpecs.option(
             "--session-id",
             "ID",
@@ -221,6 +227,7 @@ public final class PodAgentCommand implements Callable<Integer> {
     acceptTimeoutSeconds = value("--accept-timeout", 30);
     noFlushConnections = value("--no-flush-connections", false);
     handBackGraceSeconds = value("--hand-back-grace", 3);
+    noCaptureWarmUp = value("--no-warm-up", false);
     sessionId = value("--session-id", null);
     logFile = value("--log-file", null);
     verbose = value("--verbose", false);
@@ -324,7 +331,8 @@ public final class PodAgentCommand implements Callable<Integer> {
           new IncomingTasks(
               sessionId != null ? sessionId : Long.toHexString(System.nanoTime()),
               new IncomingTasks.StealSettings(
-                  !noFlushConnections, Duration.ofSeconds(handBackGraceSeconds), ownGid()));
+                  !noFlushConnections, Duration.ofSeconds(handBackGraceSeconds), ownGid()),
+              !noCaptureWarmUp);
       DnsWorker dns = new DnsWorker(target);
       lifecycle.onCleanup("stop the resolver", dns::close);
       SessionContext context =

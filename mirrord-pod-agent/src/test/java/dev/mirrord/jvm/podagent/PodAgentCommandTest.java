@@ -79,7 +79,7 @@ class PodAgentCommandTest {
     CommandLine cl = PodAgentCommand.commandLine(command);
     cl.parseArgs(
         "--target-pid=7", "--no-stdin", "--remove-on-exit", "/a", "--remove-on-exit=/b", "--listen=unix:/s",
-        "--token=t", "--no-flush-connections", "--session-id=s1", "--log-file=/l", "-v");
+        "--token=t", "--no-flush-connections", "--session-id=s1", "--log-file=/l", "-v", "--no-warm-up");
     command.bind();
     assertThat(command.targetPid).isEqualTo(7);
     assertThat(command.containerId).isNull();
@@ -94,6 +94,7 @@ class PodAgentCommandTest {
     assertThat(command.idleTimeoutSeconds).isZero();
     assertThat(command.acceptTimeoutSeconds).isEqualTo(30);
     assertThat(command.handBackGraceSeconds).isEqualTo(3);
+    assertThat(command.noCaptureWarmUp).isTrue();
 
     PodAgentCommand other = new PodAgentCommand(Map.<String, String>of()::get, InputStream.nullInputStream());
     PodAgentCommand.commandLine(other)
@@ -107,6 +108,7 @@ class PodAgentCommandTest {
     assertThat(other.idleTimeoutSeconds).isEqualTo(9);
     assertThat(other.acceptTimeoutSeconds).isZero();
     assertThat(other.handBackGraceSeconds).isEqualTo(1);
+    assertThat(other.noCaptureWarmUp).isFalse();
     assertThat(other.verbose).isFalse();
   }
 

@@ -107,16 +107,8 @@ public final class ContainerAgentLauncher implements AgentLauncher {
               + (settings.agentContainer() ? " (a privileged agent container)" : "") + "; run with sudo");
     }
     if (!settings.agentContainer()) {
-      AgentRequest forPid =
-          new AgentRequest(
-              new TargetSpec.Pid(c.pid()),
-              request.socketPath(),
-              request.token(),
-              request.logFile(),
-              request.verbose(),
-              request.flushConnections(),
-              request.handBackGraceSeconds());
-      return pidLauncher.apply(new TargetSpec.Pid(c.pid())).launch(forPid);
+      TargetSpec.Pid pid = new TargetSpec.Pid(c.pid());
+      return pidLauncher.apply(pid).launch(request.withTarget(pid));
     }
     checkImage(c.runtime());
     String agentName = agentContainerName(request);

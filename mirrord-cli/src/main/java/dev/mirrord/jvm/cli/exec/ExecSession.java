@@ -153,7 +153,9 @@ public final class ExecSession {
                       siblingLog("agent"),
                       p.config().isVerbose(),
                       p.config().incoming().flushes(),
-                      p.config().incoming().graceSeconds()));
+                      p.config().incoming().graceSeconds(),
+                      p.config().incoming().mode() != MirrordConfig.IncomingMode.STEAL
+                          && p.config().incoming().mode() != MirrordConfig.IncomingMode.OFF));
       proxy = awaitProxy(proxyStart);
       proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
       Session.HelloOk agentHello;

@@ -176,9 +176,11 @@ public final class LocalAgentLauncher implements AgentLauncher {
       Path socket = kept.dir().resolve(name + ".sock");
       Path log = kept.dir().resolve(name + ".log");
       String token = KeptAgents.newToken();
+      // a kept agent may serve mirror sessions later: it warms its capture up whatever this session's mode
       AgentRequest own =
           new AgentRequest(
-              request.target(), socket, token, log, request.verbose(), request.flushConnections(), request.handBackGraceSeconds());
+              request.target(), socket, token, log, request.verbose(), request.flushConnections(),
+              request.handBackGraceSeconds(), true);
       List<String> command = new ArrayList<>(agentCommand);
       command.addAll(List.of("--target-pid", Integer.toString(pid)));
       command.addAll(agentArgs(own, name));
@@ -243,6 +245,9 @@ public final class LocalAgentLauncher implements AgentLauncher {
     }
     if (request.handBackGraceSeconds() != 3) {
       args.addAll(List.of("--hand-back-grace", Integer.toString(request.handBackGraceSeconds())));
+    }
+    if (!request.captureWarmUp()) {
+      args.add("--no-warm-up");
     }
     if (request.verbose()) {
       args.add("-v");

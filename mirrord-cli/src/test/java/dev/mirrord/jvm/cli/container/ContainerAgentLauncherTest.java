@@ -40,7 +40,7 @@ class ContainerAgentLauncherTest {
   void setUp() throws Exception {
     Path session = Files.createDirectories(tmp.resolve("mirrord-9a8d08fb"));
     request = new AgentRequest(
-        new TargetSpec.Container("i16web"), session.resolve("agent.sock"), "s3cret-token", tmp.resolve("agent.log"), true, false, 5);
+        new TargetSpec.Container("i16web"), session.resolve("agent.sock"), "s3cret-token", tmp.resolve("agent.log"), true, false, 5, true);
     fake = new FakeRuntimeCommands().on("/usr/bin/podman", "container inspect i16web", ok(recorded("podman-4.3-inspect-running.json")));
   }
 

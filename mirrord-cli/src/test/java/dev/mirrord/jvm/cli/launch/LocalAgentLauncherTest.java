@@ -111,6 +111,19 @@ class LocalAgentLauncherTest {
   }
 
   @Test
+  void aSessionThatDoesNotMirrorTellsTheAgentToSkipItsCaptureWarmUp() {
+    AgentRequest steal =
+        new AgentRequest(
+            request.target(), request.socketPath(), "t", request.logFile(), false, true, 3, false);
+    assertThat(LocalAgentLauncher.agentArgs(steal)).endsWith("--no-warm-up");
+    assertThat(LocalAgentLauncher.agentArgs(request)).doesNotContain("--no-warm-up");
+    assertThat(steal.withTarget(new TargetSpec.Pid(9)))
+        .isEqualTo(
+            new AgentRequest(
+                new TargetSpec.Pid(9), request.socketPath(), "t", request.logFile(), false, true, 3, false));
+  }
+
+  @Test
   void fakeAgentGetsReadyAndStopsWhenClosed() throws Exception {
     var l = launcher(FakeAgentCommands.fakePodAgent(), Duration.ofSeconds(20));
     RunningAgent agent = l.launch(request);

@@ -43,12 +43,23 @@ public final class IncomingTasks implements AutoCloseable {
   private TcpStealer stealer;
   private TcpSniffer sniffer;
   private boolean closed;
+  private final boolean captureWarmUp;
   private final java.util.concurrent.atomic.AtomicBoolean captureWarmedUp =
       new java.util.concurrent.atomic.AtomicBoolean();
 
   public IncomingTasks(String sessionId, StealSettings settings) {
+    this(sessionId, settings, true);
+  }
+
+  /**
+   * @param captureWarmUp whether {@link #warmUpCapture} does anything: false when the CLI said its
+   *     session does not mirror ({@code --no-warm-up}), so that an agent on the app's own
+   *     machine leaves the CPU to the app's start
+   */
+  public IncomingTasks(String sessionId, StealSettings settings, boolean captureWarmUp) {
     this.sessionId = sessionId;
     this.settings = settings;
+    this.captureWarmUp = captureWarmUp;
   }
 
   /** The stealer, created (with its iptables chains' guard) on first call. Blocking. */
@@ -89,10 +100,11 @@ public final class IncomingTasks implements AutoCloseable {
    * the CLI and the app start, so that the first mirror subscription does not: called when a client
    * (the CLI, first) has authenticated, not at READY, where its ~100–250 ms of CPU competed with the
    * handshake the CLI waits for on a 2-core machine; the app's JVM start still gives it time. Once
-   * per agent. Keeps no socket or ring.
+   * per agent, and never in an agent started with {@code --no-warm-up} (the first mirror
+   * subscription then links the capture). Keeps no socket or ring.
    */
   public void warmUpCapture() {
-    if (!captureWarmedUp.compareAndSet(false, true)) {
+    if (!captureWarmUp || !captureWarmedUp.compareAndSet(false, true)) {
       return;
     }
     Thread.ofPlatform().daemon().name("mirrord-agent-warm-up").start(() -> {
@@ -101,6 +113,11 @@ public final class IncomingTasks implements AutoCloseable {
       logger.debug("capture warm-up {} in {} ms", failed == null ? "done" : "failed (" + failed + ")",
           (System.nanoTime() - t0) / 1_000_000);
     });
+  }
+
+  /** Whether {@link #warmUpCapture} has started its thread, for tests. */
+  boolean captureWarmUpStarted() {
+    return captureWarmedUp.get();
   }
 
   /** The sniffer, created (opening the packet socket) on first call. Blocking. */
