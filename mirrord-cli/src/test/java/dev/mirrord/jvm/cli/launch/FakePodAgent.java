@@ -210,7 +210,7 @@ public final class FakePodAgent implements AutoCloseable {
         case "--accept-timeout" -> acceptTimeout = Integer.parseInt(args[++i]);
         case "--log-file" -> logFile = Path.of(args[++i]);
         case "--session-id" -> i++;
-        case "-v" -> {}
+        case "-v", "--no-warm-up" -> {}
         case "--fake-exit" -> {
           System.err.println("fake agent: failing on purpose");
           System.exit(Integer.parseInt(args[++i]));
