@@ -26,8 +26,11 @@ one() {
   env "${abenv[@]}" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" ${EXEC_FLAGS:-} -- \
     "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
   e=$((($(date +%s%N) - s) / 1000000))
-  ready=$(grep -h -o 'layer ready in [0-9]*' "$logs"/*-layer.log 2>/dev/null | awk '{print $4}' | head -1)
-  since=$( (grep -h -o '([0-9]* ms since premain' "$logs"/*-layer.log 2>/dev/null || true) | tr -d '(' | awk '{print $1}' | head -1)
+  # the first ready line: "layer ready in N ms (M ms since premain)"; no layer log (the layer failed) gives "- -"
+  read -r ready since < <(awk '/layer ready in / {
+      r = $0; sub(/.*layer ready in /, "", r); sub(/ .*/, "", r)
+      s = match($0, /\([0-9]+ ms since premain/) ? substr($0, RSTART + 1, RLENGTH - 18) : "-"
+      print r, s; exit }' "$logs"/*-layer.log 2>/dev/null || true)
   echo "$e ${ready:--} ${since:--}"
 }
 

@@ -117,6 +117,11 @@ public record MirrordConfig(
       return flushConnections == null || flushConnections;
     }
 
+    /** Whether the session mirrors (the default mode), as opposed to {@code steal} or {@code off}. */
+    public boolean mirrors() {
+      return mode == null || mode == IncomingMode.MIRROR;
+    }
+
     /** Steal: the hand-back grace period in seconds. */
     public int graceSeconds() {
       return handBackGraceSeconds == null ? DEFAULT_HAND_BACK_GRACE_SECONDS : handBackGraceSeconds;

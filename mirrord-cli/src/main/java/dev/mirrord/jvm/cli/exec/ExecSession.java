@@ -154,8 +154,7 @@ public final class ExecSession {
                       p.config().isVerbose(),
                       p.config().incoming().flushes(),
                       p.config().incoming().graceSeconds(),
-                      p.config().incoming().mode() != MirrordConfig.IncomingMode.STEAL
-                          && p.config().incoming().mode() != MirrordConfig.IncomingMode.OFF));
+                      p.config().incoming().mirrors()));
       proxy = awaitProxy(proxyStart);
       proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
       Session.HelloOk agentHello;

@@ -246,6 +246,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void onlyAMirrorSessionMirrorsAndMirrorIsTheDefault() throws IOException {
+    assertThat(MirrordConfig.DEFAULTS.incoming().mirrors()).isTrue();
+    assertThat(ConfigLoader.readFile(file("{\"incoming\": {\"port_map\": []}}")).incoming().mirrors()).isTrue();
+    assertThat(ConfigLoader.readFile(file("{\"incoming\": {\"mode\": \"mirror\"}}")).incoming().mirrors()).isTrue();
+    assertThat(ConfigLoader.readFile(file("{\"incoming\": {\"mode\": \"steal\"}}")).incoming().mirrors()).isFalse();
+    assertThat(ConfigLoader.readFile(file("{\"incoming\": {\"mode\": \"off\"}}")).incoming().mirrors()).isFalse();
+  }
+
+  @Test
   void agentSettingsHaveDefaultsAndFollowTheLevels() throws IOException {
     MirrordConfig.Agent defaults = new ConfigLoader(Map.of()).load(null, MirrordConfig.EMPTY).agent();
     assertThat(defaults.imageOrDefault()).isEqualTo(MirrordConfig.Agent.DEFAULT_IMAGE);
