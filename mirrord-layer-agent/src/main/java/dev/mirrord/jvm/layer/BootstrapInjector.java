@@ -3,7 +3,9 @@ package dev.mirrord.jvm.layer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
@@ -22,7 +24,15 @@ import java.util.jar.JarOutputStream;
  * never references one: a copy loaded by the system class loader first would shadow the boot one
  * for the layer, so JDK classes and the layer would see two different {@code LayerBridge}s.
  *
- * <p>Two ways, the first one preferred:
+ * <p>Normally there is nothing to do: the layer jar's manifest names the jar itself as its {@code
+ * Boot-Class-Path}, so the JVM appends it to the boot class path before premain, and every class of
+ * the layer, this one too, is the boot loader's ({@code "on the boot class path"}). The boot loader
+ * finds and defines a class in native code, without the system class loader's Java-level jar
+ * lookup, code source and package bookkeeping, which the app's start paid for each of the few
+ * hundred classes the layer loads before {@code main} (docs/PERFORMANCE.md, 2026-12-06 16:15). Nor
+ * does it verify them. The manifest's path is relative to the
+ * jar: a copy under another name (or a classes directory) leaves the layer to the system class
+ * loader, and then two ways remain, the first one preferred:
  *
  * <ol>
  *   <li><b>define</b> the package's classes directly in the boot loader ({@code BootDefiner}). Nothing
@@ -61,14 +71,17 @@ final class BootstrapInjector {
   private BootstrapInjector() {}
 
   /**
-   * Makes the bootstrap package boot-visible (unless it already is, e.g. the agent was given
-   * twice). Returns how: {@code "defined"}, {@code "appended (...)"} or {@code "already present"}.
+   * Makes the bootstrap package boot-visible (unless it already is: the jar's {@code
+   * Boot-Class-Path}, or the agent was given twice). Returns how: {@code "on the boot class path
+   * (...)"}, {@code "defined"}, {@code "appended (...)"} or {@code "already present"}.
    *
    * @throws IOException if the package cannot be read or does not end up boot-visible
    */
   static String inject(Instrumentation inst, Class<?> agentClass) throws IOException {
     String how;
-    if (bootVisible()) {
+    if (agentClass.getClassLoader() == null) {
+      how = "on the boot class path (the Boot-Class-Path of " + agentLocation(agentClass) + ")";
+    } else if (bootVisible()) {
       how = "already present";
     } else {
       Path source = agentLocation(agentClass);
@@ -138,17 +151,46 @@ final class BootstrapInjector {
     }
   }
 
-  /** The jar or classes directory {@code agentClass} was loaded from. */
+  /**
+   * The jar or classes directory {@code agentClass} was loaded from: its code source, or for a
+   * class of the boot loader (which has none) the jar its class file is found in.
+   */
   static Path agentLocation(Class<?> agentClass) throws IOException {
     CodeSource cs = agentClass.getProtectionDomain().getCodeSource();
-    if (cs == null || cs.getLocation() == null) {
-      throw new IOException("cannot tell where the layer's classes come from");
-    }
+    URL location = cs == null ? null : cs.getLocation();
     try {
-      return Path.of(cs.getLocation().toURI());
+      if (location != null) {
+        return Path.of(location.toURI());
+      }
+      String entry = entryName(agentClass.getName());
+      URL resource =
+          agentClass.getClassLoader() == null
+              ? ClassLoader.getSystemResource(entry)
+              : agentClass.getClassLoader().getResource(entry);
+      Path found = resource == null ? null : containerOf(resource, entry);
+      if (found == null) {
+        throw new IOException("cannot tell where the layer's classes come from (" + resource + ")");
+      }
+      return found;
     } catch (URISyntaxException | IllegalArgumentException e) {
-      throw new IOException("cannot use layer location " + cs.getLocation(), e);
+      throw new IOException("cannot use layer location " + location, e);
     }
+  }
+
+  /**
+   * The jar ({@code jar:file:/x.jar!/entry}) or directory ({@code file:/dir/entry}) that holds
+   * {@code resource}, the URL of {@code entry}; null for any other kind of URL.
+   */
+  static Path containerOf(URL resource, String entry) throws URISyntaxException {
+    String url = resource.toString();
+    if (url.startsWith("jar:")) {
+      int bang = url.indexOf("!/");
+      return bang < 0 ? null : Path.of(new URI(url.substring("jar:".length(), bang)));
+    }
+    if (url.startsWith("file:") && url.endsWith("/" + entry)) {
+      return Path.of(new URI(url.substring(0, url.length() - entry.length())));
+    }
+    return null;
   }
 
   /**

@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>It reads the session file ({@link LayerConfig}) and decides whether the layer stays out of this
  * JVM ({@link JvmSkip}: a build tool's own JVM, or one the user listed): then it writes one log
- * line and returns, before anything costly. Otherwise it makes the {@code layer.bootstrap} package
- * visible from the boot class loader ({@link BootstrapInjector}); this class and the ones it uses
- * before that never reference that package. Everything else happens in {@link LayerStartup}. A fatal problem (bad session file, no CLI, rejected handshake) prints
+ * line and returns, before anything costly. Otherwise it makes sure the {@code layer.bootstrap}
+ * package is visible from the boot class loader ({@link BootstrapInjector}: normally the whole layer
+ * is the boot loader's already, by the jar's {@code Boot-Class-Path}); this class and the ones it
+ * uses before that never reference that package. Everything else happens in {@link LayerStartup}. A fatal problem (bad session file, no CLI, rejected handshake) prints
  * exactly one line to stderr, {@code mirrord: layer disabled: <reason> (see <log file>)}, and
  * leaves the app running unhooked — except that with {@code on.disconnect=exit} (the default) a
  * session the CLI cannot give ends the JVM with exit code 75 instead ({@link DisconnectPolicy}).

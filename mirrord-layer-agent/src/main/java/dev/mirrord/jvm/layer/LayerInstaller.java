@@ -115,7 +115,7 @@ public final class LayerInstaller {
         internalNames.add(n.replace('.', '/'));
       }
     }
-    HookCache cache = HookCache.forBuild(cacheRoot, layerJar(), log);
+    HookCache cache = cacheRoot == null ? null : HookCache.forBuild(cacheRoot, layerJar(), log);
     LazyEngine engine = new LazyEngine(inst, hooks, log);
     if (cache == null) {
       engine.transformer(); // no cache to answer: Byte Buddy first (its advice loads hooked JDK classes)
@@ -174,11 +174,14 @@ public final class LayerInstaller {
     }
   }
 
-  /** The layer's jar (its code source), for the cache key; null if unknown. */
+  /**
+   * The layer's jar, for the cache key; null if unknown. (On the boot class path the layer has no
+   * code source: its class file is looked up. That opens the jar in Java, which the JDK's first
+   * {@code SelectorProvider} lookup does a moment later anyway, so it costs nothing more.)
+   */
   static Path layerJar() {
     try {
-      java.security.CodeSource cs = LayerInstaller.class.getProtectionDomain().getCodeSource();
-      return cs == null ? null : Path.of(cs.getLocation().toURI());
+      return BootstrapInjector.agentLocation(LayerInstaller.class);
     } catch (Exception e) {
       return null;
     }

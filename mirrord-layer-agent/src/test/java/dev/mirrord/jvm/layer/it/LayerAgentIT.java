@@ -149,11 +149,81 @@ class LayerAgentIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
+  void theBootLoaderHasTheWholeLayerByTheJarsBootClassPathAndARebuiltJarGetsAHookCacheOfItsOwn(
+      String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    // a copy under the same name elsewhere: the manifest's path is relative to the jar
+    Path jar = Files.copy(ChildJvm.layerJar(), Files.createDirectory(dir.resolve("lib")).resolve(ChildJvm.layerJar().getFileName()));
+    Path cache = Files.createDirectory(dir.resolve("hook-cache"));
+    String session = session(Map.of("log.level", "debug", "hook.cache.dir", cache.toString())).toString();
+    List<String> jvmArgs = List.of("-Xlog:class+load=info:file=" + dir.resolve("classes.txt"));
+
+    ChildJvm.Result r =
+        ChildJvm.run(jar, jdk, jvmArgs, session, List.of(ChildJvm.testClasses()), ProbeApp.class, List.of("0"), dir);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).isEmpty();
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
+    assertThat(Files.readString(logFile()))
+        .contains("bootstrap classes: on the boot class path (the Boot-Class-Path of " + jar + ")");
+    List<String> layerClasses =
+        Files.readAllLines(dir.resolve("classes.txt")).stream()
+            .filter(l -> l.contains(" dev.mirrord.jvm.layer.") && !l.contains(".testapp."))
+            .toList();
+    assertThat(layerClasses).as("the layer's classes, Netty's too, loaded by the boot loader from the jar")
+        .filteredOn(l -> l.endsWith(" source: " + jar)).hasSizeGreaterThan(100);
+    assertThat(layerClasses).as("none by the system class loader (its sources are URLs)")
+        .noneMatch(l -> l.contains(" source: file:") || l.contains(" source: jar:"));
+    assertThat(listenLines()).hasSize(2);
+
+    // "rebuilt": the cache's key holds the jar's size and time, which a boot-loaded class must still find
+    Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
+    ChildJvm.Result again =
+        ChildJvm.run(jar, jdk, List.of(), session, List.of(ChildJvm.testClasses()), ProbeApp.class, List.of("0"), dir);
+    assertThat(again.exitCode()).as(again.toString()).isZero();
+    try (var dirs = Files.list(cache)) {
+      assertThat(dirs.map(d -> d.getFileName().toString()).toList()).as("one cache per build of the jar")
+          .hasSize(2).allMatch(d -> d.startsWith("hooks-"));
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aCopyOfTheLayerUnderAnotherNameDefinesItsBootstrapClassesAndHooks(String name, Path jdk)
+      throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+
+    ChildJvm.Result r =
+        ChildJvm.run(
+            renamedLayerJar(),
+            jdk,
+            List.of(),
+            session(Map.of("log.level", "debug")).toString(),
+            List.of(ChildJvm.testClasses()),
+            ProbeApp.class,
+            List.of("0"),
+            dir);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).isEmpty();
+    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
+    assertThat(Files.readString(logFile())).contains("bootstrap classes: defined");
+    assertThat(listenLines()).hasSize(2);
+  }
+
+  /** The layer jar copied under another name: its Boot-Class-Path (its own name) finds nothing. */
+  private Path renamedLayerJar() throws IOException {
+    return Files.copy(ChildJvm.layerJar(), dir.resolve("renamed-layer.jar"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
   void theAppendFallbackForBootstrapClassesHooksToo(String name, Path jdk) throws Exception {
     assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
 
     ChildJvm.Result r =
         ChildJvm.run(
+            renamedLayerJar(),
             jdk,
             List.of("-Dmirrord.layer.bootstrap=append", "-Xshare:off"),
             session(Map.of("log.level", "debug")).toString(),

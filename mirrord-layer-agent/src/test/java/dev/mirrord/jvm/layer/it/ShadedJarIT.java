@@ -98,7 +98,9 @@ class ShadedJarIT {
       assertThat(a.getValue("Agent-Class")).isEqualTo("dev.mirrord.jvm.layer.LayerAgent");
       assertThat(a.getValue("Can-Retransform-Classes")).isEqualTo("true");
       assertThat(a.getValue("Can-Redefine-Classes")).isEqualTo("true");
-      assertThat(a.getValue("Boot-Class-Path")).isNull();
+      assertThat(a.getValue("Boot-Class-Path"))
+          .as("the jar's own name, relative to it: the boot loader loads the whole layer (BootstrapInjector)")
+          .isEqualTo(ChildJvm.layerJar().getFileName().toString());
     }
   }
 

@@ -136,7 +136,7 @@ public final class ChildJvm {
   public static Running start(
       Path javaHome, String agentArgs, List<Path> classpath, Class<?> main, List<String> args, Path workDir)
       throws IOException {
-    ProcessBuilder pb = builder(javaHome, List.of(), agentArgs, classpath, main, args, workDir);
+    ProcessBuilder pb = builder(layerJar(), javaHome, List.of(), agentArgs, classpath, main, args, workDir);
     return new Running(pb.start(), pb.redirectOutput().file().toPath(), pb.redirectError().file().toPath());
   }
 
@@ -165,7 +165,21 @@ public final class ChildJvm {
       List<String> args,
       Path workDir)
       throws IOException, InterruptedException {
-    ProcessBuilder pb = builder(javaHome, jvmArgs, agentArgs, classpath, main, args, workDir);
+    return run(layerJar(), javaHome, jvmArgs, agentArgs, classpath, main, args, workDir);
+  }
+
+  /** As above, with {@code agentJar} as the layer (e.g. a copy of {@link #layerJar()}). */
+  public static Result run(
+      Path agentJar,
+      Path javaHome,
+      List<String> jvmArgs,
+      String agentArgs,
+      List<Path> classpath,
+      Class<?> main,
+      List<String> args,
+      Path workDir)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = builder(agentJar, javaHome, jvmArgs, agentArgs, classpath, main, args, workDir);
     Running r = new Running(pb.start(), pb.redirectOutput().file().toPath(), pb.redirectError().file().toPath());
     if (!r.process.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
       r.close();
@@ -175,6 +189,7 @@ public final class ChildJvm {
   }
 
   private static ProcessBuilder builder(
+      Path agentJar,
       Path javaHome,
       List<String> jvmArgs,
       String agentArgs,
@@ -186,7 +201,7 @@ public final class ChildJvm {
     cmd.add(javaHome.resolve("bin/java").toString());
     cmd.addAll(jvmArgs);
     if (agentArgs != null) {
-      cmd.add("-javaagent:" + layerJar() + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+      cmd.add("-javaagent:" + agentJar + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
     }
     cmd.add("-cp");
     cmd.add(String.join(File.pathSeparator, classpath.stream().map(Path::toString).toList()));
