@@ -2,10 +2,9 @@ package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 
 /**
  * Runs a task once the JVM's shutdown is past every shutdown hook of the app: the layer's connection
@@ -20,14 +19,13 @@ import java.util.Set;
  * <p>How: an application shutdown hook would run beside the app's, in no order. The JDK's own
  * shutdown sequence has slots that run one after another, the app's hooks all in slot 1 ({@code
  * java.lang.Shutdown}); the task takes the last free slot, through {@code
- * JavaLangAccess.registerShutdownHook}, which {@link Instrumentation#redefineModule} lets the layer
- * reach. A JVM without that API keeps the 300 ms: the task is not registered as an ordinary hook.
+ * JavaLangAccess.registerShutdownHook} ({@code ShutdownSlots}), which {@link
+ * Instrumentation#redefineModule} lets the layer reach. A JVM without that API keeps the 300 ms: the
+ * task is not registered as an ordinary hook.
  */
 final class AfterAppShutdownHooks {
-  /** {@code java.lang.Shutdown}'s slots: 0–2 are the JDK's (console, app hooks, delete-on-exit). */
-  private static final int FIRST_FREE_SLOT = 3;
-
-  private static final int LAST_SLOT = 9;
+  /** Compiled apart, against {@code jdk.internal.access} ({@code src/main/java-internal}): named, never referenced. */
+  static final String SLOTS_CLASS = "dev.mirrord.jvm.layer.ShutdownSlots";
 
   private AfterAppShutdownHooks() {}
 
@@ -40,24 +38,20 @@ final class AfterAppShutdownHooks {
         inst.redefineModule(
             base, Set.of(), Map.of("jdk.internal.access", Set.of(self)), Map.of(), Set.of(), Map.of());
       }
-      Object access = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess").invoke(null);
-      Method add = Class.forName("jdk.internal.access.JavaLangAccess")
-          .getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class);
-      for (int slot = LAST_SLOT; slot >= FIRST_FREE_SLOT; slot--) {
-        try {
-          add.invoke(access, slot, false, task);
-          log.debug("the layer's exit task runs in shutdown slot " + slot + ", after the app's hooks");
-          return true;
-        } catch (InvocationTargetException e) {
-          if (!(e.getCause() instanceof InternalError)) { // InternalError: the slot is taken
-            throw e;
-          }
-        }
+      @SuppressWarnings("unchecked")
+      ToIntFunction<Runnable> slots =
+          (ToIntFunction<Runnable>)
+              Class.forName(SLOTS_CLASS, true, AfterAppShutdownHooks.class.getClassLoader())
+                  .getConstructor()
+                  .newInstance();
+      int slot = slots.applyAsInt(task);
+      if (slot >= 0) {
+        log.debug("the layer's exit task runs in shutdown slot " + slot + ", after the app's hooks");
+        return true;
       }
       log.debug("no free shutdown slot for the layer's exit task");
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      Throwable why = e instanceof InvocationTargetException t && t.getCause() != null ? t.getCause() : e;
-      log.debug("the layer's exit task cannot follow the app's shutdown hooks: " + why);
+      log.debug("the layer's exit task cannot follow the app's shutdown hooks: " + e);
     }
     return false;
   }

@@ -51,6 +51,23 @@ class BootstrapInjectorTest {
   }
 
   @Test
+  void theShutdownSlotsAreCompiledAgainstTheJdksInternalsForJava17() throws Exception {
+    Path classes = BootstrapInjector.agentLocation(LayerAgent.class);
+    byte[] slots =
+        BootstrapInjector.read(classes, List.of(AfterAppShutdownHooks.SLOTS_CLASS)).get(AfterAppShutdownHooks.SLOTS_CLASS);
+
+    assertThat(((slots[6] & 0xff) << 8) | (slots[7] & 0xff)).as("class file major version").isEqualTo(61);
+    assertThat(new String(slots, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .contains("jdk/internal/access/JavaLangAccess", "registerShutdownHook")
+        .doesNotContain("java/lang/reflect/Method");
+    assertThat(new String(
+            Files.readAllBytes(classes.resolve("dev/mirrord/jvm/layer/AfterAppShutdownHooks.class")),
+            java.nio.charset.StandardCharsets.ISO_8859_1))
+        .as("the class that names it calls no Method.invoke either")
+        .doesNotContain("java/lang/reflect/Method");
+  }
+
+  @Test
   void theDefinerIsCompiledAgainstTheJdksInternalsForJava17() throws Exception {
     Path classes = BootstrapInjector.agentLocation(LayerAgent.class);
     byte[] definer =
