@@ -80,7 +80,8 @@ final class BootstrapInjector {
   static String inject(Instrumentation inst, Class<?> agentClass) throws IOException {
     String how;
     if (agentClass.getClassLoader() == null) {
-      how = "on the boot class path (the Boot-Class-Path of " + agentLocation(agentClass) + ")";
+      // not where from: finding the jar would open it in Java before the hooks are in (see LayerBuild)
+      how = "on the boot class path (the jar's Boot-Class-Path)";
     } else if (bootVisible()) {
       how = "already present";
     } else {

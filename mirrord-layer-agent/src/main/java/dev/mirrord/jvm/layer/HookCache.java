@@ -7,7 +7,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32C;
 
 /**
@@ -15,8 +14,8 @@ import java.util.zip.CRC32C;
  * last time gets its hooks without loading Byte Buddy (about 1 100 classes, most of the layer's
  * start-up). A hooked class is a pure function of the class bytes the JVM hands the transformer,
  * the layer's build and the JDK: entries are looked up by class name and the CRC-32C of those
- * bytes, inside a directory named after the layer jar (path, size, mtime) and the JDK (home,
- * version) — see {@link #forBuild}. Anything else (another JDK, a rebuilt layer, a class another
+ * bytes, inside a directory named after the layer's build ({@code LayerBuild.ID}: its version and
+ * build time) and the JDK (home, version) — see {@link #forBuild}. Anything else (another JDK, a rebuilt layer, a class another
  * agent changed first) is a miss, and Byte Buddy hooks it as before and stores the result.
  *
  * <p>One file per class and input, {@code <class name>-<input crc>.hook}:
@@ -59,24 +58,16 @@ final class HookCache {
   }
 
   /**
-   * The cache of this layer jar on this JDK under {@code root}, or null if {@code root} is null.
+   * The cache of this layer build ({@code LayerBuild.ID}: a rebuilt layer has another) on this JDK
+   * under {@code root}, or null if {@code root} is null.
    * The directory is created when the first entry is stored.
    */
-  static HookCache forBuild(Path root, Path layerJar, LayerLog log) {
+  static HookCache forBuild(Path root, String layerBuild, LayerLog log) {
     if (root == null) {
       return null;
     }
     CRC32C crc = new CRC32C();
-    StringBuilder key = new StringBuilder();
-    key.append(layerJar == null ? "?" : layerJar.toAbsolutePath().toString());
-    try {
-      if (layerJar != null) {
-        BasicFileAttributes a = Files.readAttributes(layerJar, BasicFileAttributes.class);
-        key.append('|').append(a.size()).append('|').append(a.lastModifiedTime().toMillis());
-      }
-    } catch (IOException e) {
-      key.append("|unreadable");
-    }
+    StringBuilder key = new StringBuilder(layerBuild);
     key.append('|').append(System.getProperty("java.home"));
     key.append('|').append(System.getProperty("java.vm.version"));
     key.append('|').append(System.getProperty("java.runtime.version"));
@@ -104,9 +95,14 @@ final class HookCache {
   Lookup lookup(String className, byte[] input) {
     Path f = file(className, input);
     byte[] data;
-    try {
-      data = Files.readAllBytes(f);
-    } catch (java.nio.file.NoSuchFileException e) {
+    // A FileInputStream: Files.readAllBytes's channel stream would load SocketChannelImpl inside a transformation,
+    // where the JVM calls no transformer, so it would be retransformed afterwards instead of hooked as it loads.
+    try (java.io.InputStream in = new java.io.FileInputStream(f.toFile())) {
+      data = in.readAllBytes();
+    } catch (java.io.FileNotFoundException e) {
+      if (Files.exists(f)) {
+        log.debug("hook cache: cannot read " + f + ": " + e);
+      }
       return Lookup.MISS;
     } catch (IOException | RuntimeException e) {
       log.debug("hook cache: cannot read " + f + ": " + e);

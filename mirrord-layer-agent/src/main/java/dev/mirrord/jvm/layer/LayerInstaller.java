@@ -115,7 +115,7 @@ public final class LayerInstaller {
         internalNames.add(n.replace('.', '/'));
       }
     }
-    HookCache cache = cacheRoot == null ? null : HookCache.forBuild(cacheRoot, layerJar(), log);
+    HookCache cache = cacheRoot == null ? null : HookCache.forBuild(cacheRoot, LayerBuild.ID, log);
     LazyEngine engine = new LazyEngine(inst, hooks, log);
     if (cache == null) {
       engine.transformer(); // no cache to answer: Byte Buddy first (its advice loads hooked JDK classes)
@@ -171,19 +171,6 @@ public final class LayerInstaller {
           log.debug("could not unhook " + c.getName() + ": " + t);
         }
       }
-    }
-  }
-
-  /**
-   * The layer's jar, for the cache key; null if unknown. (On the boot class path the layer has no
-   * code source: its class file is looked up. That opens the jar in Java, which the JDK's first
-   * {@code SelectorProvider} lookup does a moment later anyway, so it costs nothing more.)
-   */
-  static Path layerJar() {
-    try {
-      return BootstrapInjector.agentLocation(LayerInstaller.class);
-    } catch (Exception e) {
-      return null;
     }
   }
 

@@ -276,7 +276,6 @@ final class LayerStartup {
   }
 
   static String version() {
-    String v = LayerStartup.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    return LayerBuild.VERSION;
   }
 }

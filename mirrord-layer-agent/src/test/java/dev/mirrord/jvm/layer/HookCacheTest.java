@@ -143,18 +143,25 @@ class HookCacheTest {
   }
 
   @Test
-  void theDirectoryIsKeyedToTheLayerJarAndTheJdk() throws Exception {
-    Path jar = Files.writeString(dir.resolve("mirrord-layer-agent.jar"), "jar");
-    Path first = HookCache.forBuild(dir, jar, LayerLog.discard()).dir();
-    assertThat(HookCache.forBuild(dir, jar, LayerLog.discard()).dir()).isEqualTo(first);
+  void theDirectoryIsKeyedToTheLayersBuildAndTheJdk() throws Exception {
+    Path first = HookCache.forBuild(dir, "0.1.0+20261206171500000", LayerLog.discard()).dir();
+    assertThat(HookCache.forBuild(dir, "0.1.0+20261206171500000", LayerLog.discard()).dir()).isEqualTo(first);
 
-    Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
-
-    assertThat(HookCache.forBuild(dir, jar, LayerLog.discard()).dir())
-        .as("a rebuilt layer jar starts a cache of its own")
+    assertThat(HookCache.forBuild(dir, "0.1.0+20261206171500001", LayerLog.discard()).dir())
+        .as("a rebuilt layer starts a cache of its own")
         .isNotEqualTo(first)
         .satisfies(p -> assertThat(p.getParent()).isEqualTo(dir));
-    assertThat(HookCache.forBuild(null, jar, LayerLog.discard())).as("no cache directory: no cache").isNull();
+    assertThat(HookCache.forBuild(null, "0.1.0+20261206171500000", LayerLog.discard()))
+        .as("no cache directory: no cache").isNull();
+  }
+
+  @Test
+  void theLayersBuildIdIsWrittenInAtBuildTime() {
+    assertThat(LayerBuild.VERSION).doesNotContain("${").matches("\\d+\\.\\d+\\.\\d+.*");
+    assertThat(LayerBuild.ID)
+        .as("the version and the build's time to the millisecond")
+        .matches(java.util.regex.Pattern.quote(LayerBuild.VERSION) + "\\+\\d{17}");
+    assertThat(LayerStartup.version()).isEqualTo(LayerBuild.VERSION);
   }
 
   @Test

@@ -27,8 +27,20 @@ class RelaySourceTest {
   }
 
   @Test
+  void aDottedQuadIsReadByHandAsTheJdkReadsIt() throws Exception {
+    for (String good : new String[] {"127.0.0.1", "127.255.255.255", "127.10.20.30", "0.0.0.0"}) {
+      assertThat(RelaySource.dottedQuad(good)).as(good)
+          .containsExactly(java.net.InetAddress.getByName(good).getAddress());
+    }
+    assertThat(RelaySource.of("127.200.3.4", 0, -1).address().getAddress()).containsExactly(127, 200, 3, 4);
+    assertThat(RelaySource.of("127.200.3.4", 0, -1)).hasToString("127.200.3.4");
+    assertThat(RelaySource.of("127.255.0.9", 20000, 20099)).hasToString("127.255.0.9 [::1]:20000-20099");
+  }
+
+  @Test
   void onlyLoopbackIpv4LiteralsAreAccepted() {
-    for (String bad : new String[] {"10.1.2.3", "::1", "localhost", "127.1", ""}) {
+    for (String bad : new String[] {"10.1.2.3", "::1", "localhost", "127.1", "", "127.0.0.256", "127.0.0.1.",
+        "127..0.1", "127.0.0.0001", " 127.0.0.1", "127.0.0.-1", "127.0.0.1 ", "::ffff:127.0.0.1"}) {
       assertThatThrownBy(() -> RelaySource.of(bad, 0, -1)).as(bad)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("must be an IPv4 address in 127.0.0.0/8, got '" + bad + "'");
