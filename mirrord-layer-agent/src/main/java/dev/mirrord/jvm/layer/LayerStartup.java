@@ -271,7 +271,7 @@ final class LayerStartup {
     String command = System.getProperty("sun.java.command", "").trim();
     int space = command.indexOf(' ');
     String first = space < 0 ? command : command.substring(0, space);
-    String pid = "layer pid=" + ProcessHandle.current().pid();
+    String pid = "layer pid=" + dev.mirrord.jvm.layer.internal.Pid.current();
     return first.isEmpty() ? pid : pid + " " + first;
   }
 

@@ -50,7 +50,7 @@ public final class LayerLog {
   private final FileOutputStream out;
   private final Path file;
   private final Level threshold;
-  private final long pid = ProcessHandle.current().pid();
+  private final long pid = Pid.current();
 
   private LayerLog(FileOutputStream out, Path file, Level threshold) {
     this.out = out;
