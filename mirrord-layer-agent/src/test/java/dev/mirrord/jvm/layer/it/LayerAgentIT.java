@@ -197,41 +197,30 @@ class LayerAgentIT {
   @MethodSource(JDKS)
   void aCopyOfTheLayerUnderAnotherNameDefinesItsBootstrapClassesAndHooks(String name, Path jdk)
       throws Exception {
-    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
-
-    ChildJvm.Result r =
-        ChildJvm.run(
-            renamedLayerJar(),
-            jdk,
-            List.of(),
-            session(Map.of("log.level", "debug")).toString(),
-            List.of(ChildJvm.testClasses()),
-            ProbeApp.class,
-            List.of("0"),
-            dir);
-
-    assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stderr()).isEmpty();
-    assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
-    assertThat(Files.readString(logFile())).contains("bootstrap classes: defined");
-    assertThat(listenLines()).hasSize(2);
-  }
-
-  /** The layer jar copied under another name: its Boot-Class-Path (its own name) finds nothing. */
-  private Path renamedLayerJar() throws IOException {
-    return Files.copy(ChildJvm.layerJar(), dir.resolve("renamed-layer.jar"));
+    assertThat(runRenamedLayer(jdk, List.of())).contains("bootstrap classes: defined");
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
   void theAppendFallbackForBootstrapClassesHooksToo(String name, Path jdk) throws Exception {
+    assertThat(runRenamedLayer(jdk, List.of("-Dmirrord.layer.bootstrap=append", "-Xshare:off")))
+        .contains("bootstrap classes: appended ");
+  }
+
+  /**
+   * ProbeApp, connected and hooked, with a copy of the layer jar under another name: its
+   * Boot-Class-Path (its own name) finds nothing, so the system class loader has the layer. The
+   * layer log.
+   */
+  private String runRenamedLayer(Path jdk, List<String> jvmArgs) throws Exception {
     assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    Path renamed = Files.copy(ChildJvm.layerJar(), dir.resolve("renamed-layer.jar"));
 
     ChildJvm.Result r =
         ChildJvm.run(
-            renamedLayerJar(),
+            renamed,
             jdk,
-            List.of("-Dmirrord.layer.bootstrap=append", "-Xshare:off"),
+            jvmArgs,
             session(Map.of("log.level", "debug")).toString(),
             List.of(ChildJvm.testClasses()),
             ProbeApp.class,
@@ -241,8 +230,8 @@ class LayerAgentIT {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stderr()).isEmpty();
     assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
-    assertThat(Files.readString(logFile())).contains("bootstrap classes: appended ");
     assertThat(listenLines()).hasSize(2);
+    return Files.readString(logFile());
   }
 
   @ParameterizedTest(name = "{0}")
