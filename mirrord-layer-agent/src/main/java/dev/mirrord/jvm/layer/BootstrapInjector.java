@@ -3,9 +3,7 @@ package dev.mirrord.jvm.layer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
@@ -30,9 +28,9 @@ import java.util.jar.JarOutputStream;
  * finds and defines a class in native code, without the system class loader's Java-level jar
  * lookup, code source and package bookkeeping, which the app's start paid for each of the few
  * hundred classes the layer loads before {@code main} (docs/PERFORMANCE.md, 2026-12-06 16:15). Nor
- * does it verify them. The manifest's path is relative to the
- * jar: a copy under another name (or a classes directory) leaves the layer to the system class
- * loader, and then two ways remain, the first one preferred:
+ * does it verify them. The manifest's path is relative to the jar: a copy under another name (or a
+ * classes directory) leaves the layer to the system class loader, and then two ways remain, the
+ * first one preferred:
  *
  * <ol>
  *   <li><b>define</b> the package's classes directly in the boot loader ({@code BootDefiner}). Nothing
@@ -152,46 +150,17 @@ final class BootstrapInjector {
     }
   }
 
-  /**
-   * The jar or classes directory {@code agentClass} was loaded from: its code source, or for a
-   * class of the boot loader (which has none) the jar its class file is found in.
-   */
+  /** The jar or classes directory {@code agentClass} was loaded from (a class of the system class loader). */
   static Path agentLocation(Class<?> agentClass) throws IOException {
     CodeSource cs = agentClass.getProtectionDomain().getCodeSource();
-    URL location = cs == null ? null : cs.getLocation();
+    if (cs == null || cs.getLocation() == null) {
+      throw new IOException("cannot tell where the layer's classes come from");
+    }
     try {
-      if (location != null) {
-        return Path.of(location.toURI());
-      }
-      String entry = entryName(agentClass.getName());
-      URL resource =
-          agentClass.getClassLoader() == null
-              ? ClassLoader.getSystemResource(entry)
-              : agentClass.getClassLoader().getResource(entry);
-      Path found = resource == null ? null : containerOf(resource, entry);
-      if (found == null) {
-        throw new IOException("cannot tell where the layer's classes come from (" + resource + ")");
-      }
-      return found;
+      return Path.of(cs.getLocation().toURI());
     } catch (URISyntaxException | IllegalArgumentException e) {
-      throw new IOException("cannot use layer location " + location, e);
+      throw new IOException("cannot use layer location " + cs.getLocation(), e);
     }
-  }
-
-  /**
-   * The jar ({@code jar:file:/x.jar!/entry}) or directory ({@code file:/dir/entry}) that holds
-   * {@code resource}, the URL of {@code entry}; null for any other kind of URL.
-   */
-  static Path containerOf(URL resource, String entry) throws URISyntaxException {
-    String url = resource.toString();
-    if (url.startsWith("jar:")) {
-      int bang = url.indexOf("!/");
-      return bang < 0 ? null : Path.of(new URI(url.substring("jar:".length(), bang)));
-    }
-    if (url.startsWith("file:") && url.endsWith("/" + entry)) {
-      return Path.of(new URI(url.substring(0, url.length() - entry.length())));
-    }
-    return null;
   }
 
   /**

@@ -39,18 +39,6 @@ class BootstrapInjectorTest {
   }
 
   @Test
-  void theContainerOfAClassFileIsItsJarOrItsClassesDirectory() throws Exception {
-    String entry = "dev/mirrord/jvm/layer/LayerAgent.class";
-    Path jar = dir.resolve("a dir/mirrord-layer-agent.jar");
-
-    assertThat(BootstrapInjector.containerOf(new java.net.URL("jar:" + jar.toUri() + "!/" + entry), entry))
-        .isEqualTo(jar);
-    assertThat(BootstrapInjector.containerOf(dir.resolve("classes").resolve(entry).toUri().toURL(), entry))
-        .isEqualTo(dir.resolve("classes"));
-    assertThat(BootstrapInjector.containerOf(new java.net.URL("jrt:/java.base/" + entry), entry)).isNull();
-  }
-
-  @Test
   void theShutdownSlotsAreCompiledAgainstTheJdksInternalsForJava17() throws Exception {
     Path classes = BootstrapInjector.agentLocation(LayerAgent.class);
     byte[] slots =
