@@ -41,23 +41,52 @@ public final class InetAddresses {
       }
       return true;
     }
-    int dots = 0;
+    return dottedQuad(s) != null;
+  }
+
+  /**
+   * The four bytes of {@code s} if it is an IPv4 address in dotted-quad form ({@code a.b.c.d}, each
+   * 0–255 in 1–3 digits), else null. Without {@code InetAddress}: the layer reads its relay address
+   * before its hooks are in, and {@code InetAddress} would load the JDK's resolver class then, which
+   * the hooks would have to retransform instead of hooking it as it loads.
+   */
+  static byte[] ipv4(String s) {
+    int[] parts = dottedQuad(s);
+    if (parts == null) {
+      return null;
+    }
+    byte[] out = new byte[4];
+    for (int i = 0; i < 4; i++) {
+      if (parts[i] > 255) {
+        return null;
+      }
+      out[i] = (byte) parts[i];
+    }
+    return out;
+  }
+
+  /** The four parts of {@code s} if it has the shape {@code a.b.c.d}, 1–3 digits each; else null. */
+  private static int[] dottedQuad(String s) {
+    if (s == null) {
+      return null;
+    }
+    int[] parts = new int[4];
+    int part = 0;
     int digits = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '.') {
-        if (digits == 0 || ++dots > 3) {
-          return false;
+    for (int i = 0; i <= s.length(); i++) {
+      char c = i < s.length() ? s.charAt(i) : '.';
+      if (c >= '0' && c <= '9') {
+        if (part == 4 || ++digits > 3) {
+          return null;
         }
+        parts[part] = parts[part] * 10 + (c - '0');
+      } else if (c == '.' && digits > 0 && part < 4) {
+        part++;
         digits = 0;
-      } else if (c >= '0' && c <= '9') {
-        if (++digits > 3) {
-          return false;
-        }
       } else {
-        return false;
+        return null;
       }
     }
-    return dots == 3 && digits > 0;
+    return part == 4 ? parts : null;
   }
 }

@@ -45,43 +45,11 @@ public final class RelaySource {
    * @throws IllegalArgumentException if {@code address} is no IPv4 literal in 127.0.0.0/8
    */
   public static RelaySource of(String address, int ports6From, int ports6To) {
-    byte[] v4 = dottedQuad(address);
+    byte[] v4 = InetAddresses.ipv4(address); // not through InetAddress: see there
     if (v4 == null || v4[0] != 127) {
       throw new IllegalArgumentException("must be an IPv4 address in 127.0.0.0/8, got '" + address + "'");
     }
     return new RelaySource(v4, ports6From, ports6To);
-  }
-
-  /**
-   * The four bytes of {@code s} if it is an IPv4 address in dotted-quad form ({@code a.b.c.d}, each
-   * 0–255 in at most three digits), else null. By hand: the session file is read before the hooks
-   * are in, and {@code InetAddress} would load the JDK's resolver class then, which the hooks would
-   * have to retransform instead of hooking it as it loads.
-   */
-  static byte[] dottedQuad(String s) {
-    if (s == null) {
-      return null;
-    }
-    byte[] out = new byte[4];
-    int part = 0;
-    int value = 0;
-    int digits = 0;
-    for (int i = 0; i <= s.length(); i++) {
-      char c = i < s.length() ? s.charAt(i) : '.';
-      if (c >= '0' && c <= '9') {
-        value = value * 10 + (c - '0');
-        if (++digits > 3 || value > 255) {
-          return null;
-        }
-      } else if (c == '.' && digits > 0 && part < 4) {
-        out[part++] = (byte) value;
-        value = 0;
-        digits = 0;
-      } else {
-        return null;
-      }
-    }
-    return part == 4 ? out : null;
   }
 
   /** Whether {@code peer} may be a connection the CLI made (a relay or a flow's endpoint). */
@@ -130,7 +98,7 @@ public final class RelaySource {
 
   @Override
   public String toString() {
-    // the bytes by hand: printed in the layer's first line, before the hooks are in (see dottedQuad)
+    // the bytes by hand: printed in the layer's first line, before the hooks are in (see InetAddresses.ipv4)
     return (v4[0] & 0xff) + "." + (v4[1] & 0xff) + "." + (v4[2] & 0xff) + "." + (v4[3] & 0xff)
         + (ports6To >= ports6From ? " [::1]:" + ports6From + "-" + ports6To : "");
   }

@@ -28,6 +28,18 @@ class InetAddressesTest {
   }
 
   @Test
+  void anIpv4DottedQuadIsReadByHandAsTheJdkReadsIt() throws Exception {
+    for (String good : List.of("127.0.0.1", "127.255.255.255", "127.10.20.30", "0.0.0.0", "198.18.0.10")) {
+      assertThat(InetAddresses.ipv4(good)).as(good).containsExactly(InetAddress.getByName(good).getAddress());
+    }
+    for (String bad : List.of("127.0.0.256", "1.2.3.4.5", "1.2.3.4.", "1.2.3", "1..2.3", "0001.2.3.4", " 1.2.3.4",
+        "1.2.3.-4", "::1", "", "localhost")) {
+      assertThat(InetAddresses.ipv4(bad)).as(bad).isNull();
+    }
+    assertThat(InetAddresses.ipv4(null)).isNull();
+  }
+
+  @Test
   void theCheckAgreesWithThePatternsItReplaced() {
     List<String> fixed = List.of("1.2.3.4", "255.255.255.255", "0.0.0.0", "1.2.3.", ".1.2.3", "1.2.3.4.", "01.2.3.4",
         "1.2.3.4%1", "::", "::1", "::ffff:1.2.3.4", "fe80::1%eth0", "fe80::1%1", "a:b", "g::1", "1.2.3.a", "1:2",

@@ -27,11 +27,7 @@ class RelaySourceTest {
   }
 
   @Test
-  void aDottedQuadIsReadByHandAsTheJdkReadsIt() throws Exception {
-    for (String good : new String[] {"127.0.0.1", "127.255.255.255", "127.10.20.30", "0.0.0.0"}) {
-      assertThat(RelaySource.dottedQuad(good)).as(good)
-          .containsExactly(java.net.InetAddress.getByName(good).getAddress());
-    }
+  void theAddressIsReadByHand() {
     assertThat(RelaySource.of("127.200.3.4", 0, -1).address().getAddress()).containsExactly(127, 200, 3, 4);
     assertThat(RelaySource.of("127.200.3.4", 0, -1)).hasToString("127.200.3.4");
     assertThat(RelaySource.of("127.255.0.9", 20000, 20099)).hasToString("127.255.0.9 [::1]:20000-20099");
