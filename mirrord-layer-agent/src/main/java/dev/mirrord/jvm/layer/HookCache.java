@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.internal.PlainFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -15,8 +16,9 @@ import java.util.zip.CRC32C;
  * start-up). A hooked class is a pure function of the class bytes the JVM hands the transformer,
  * the layer's build and the JDK: entries are looked up by class name and the CRC-32C of those
  * bytes, inside a directory named after the layer's build ({@code LayerBuild.ID}: its version and
- * build time) and the JDK (home, version) — see {@link #forBuild}. Anything else (another JDK, a rebuilt layer, a class another
- * agent changed first) is a miss, and Byte Buddy hooks it as before and stores the result.
+ * build time) and the JDK (home, version) — see {@link #forBuild}. Anything else (another JDK, a
+ * rebuilt layer, a class another agent changed first) is a miss, and Byte Buddy hooks it as before
+ * and stores the result.
  *
  * <p>One file per class and input, {@code <class name>-<input crc>.hook}:
  *
@@ -95,14 +97,9 @@ final class HookCache {
   Lookup lookup(String className, byte[] input) {
     Path f = file(className, input);
     byte[] data;
-    // A FileInputStream: Files.readAllBytes's channel stream would load SocketChannelImpl inside a transformation,
-    // where the JVM calls no transformer, so it would be retransformed afterwards instead of hooked as it loads.
-    try (java.io.InputStream in = new java.io.FileInputStream(f.toFile())) {
-      data = in.readAllBytes();
-    } catch (java.io.FileNotFoundException e) {
-      if (Files.exists(f)) {
-        log.debug("hook cache: cannot read " + f + ": " + e);
-      }
+    try {
+      data = PlainFiles.readAllBytes(f); // runs inside transformations: see there
+    } catch (java.nio.file.NoSuchFileException e) {
       return Lookup.MISS;
     } catch (IOException | RuntimeException e) {
       log.debug("hook cache: cannot read " + f + ": " + e);

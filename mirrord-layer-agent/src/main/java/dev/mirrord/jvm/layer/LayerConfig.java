@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.layer;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.layer.internal.PlainFiles;
 import dev.mirrord.jvm.layer.socket.RelaySource;
 import dev.mirrord.jvm.protocol.OutgoingFilter;
 import java.io.IOException;
@@ -156,14 +157,9 @@ public record LayerConfig(
       throw new LayerConfigException("bad session file path '" + agentArgs + "'", null, e);
     }
     Properties props = new Properties();
-    // A FileInputStream, not Files.newInputStream: that one's channel stream loads SocketChannelImpl, which the
-    // hooks would then have to retransform instead of hooking it as it loads (the layer's attach, ~4 ms).
-    try (InputStream in = new java.io.FileInputStream(file.toFile())) {
+    try (InputStream in = new java.io.ByteArrayInputStream(PlainFiles.readAllBytes(file))) {
       props.load(in);
-    } catch (java.io.FileNotFoundException e) {
-      if (Files.exists(file)) {
-        throw new LayerConfigException("cannot read session file " + file + ": " + describe(e), null, e);
-      }
+    } catch (java.nio.file.NoSuchFileException e) {
       // the CLI removes the file when its session ends: a JVM started later (an IDE run
       // configuration that kept the session's variables) finds no session
       throw LayerConfigException.noSession(

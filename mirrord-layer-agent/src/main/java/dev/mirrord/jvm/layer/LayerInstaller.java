@@ -115,7 +115,7 @@ public final class LayerInstaller {
         internalNames.add(n.replace('.', '/'));
       }
     }
-    HookCache cache = cacheRoot == null ? null : HookCache.forBuild(cacheRoot, LayerBuild.ID, log);
+    HookCache cache = HookCache.forBuild(cacheRoot, LayerBuild.ID, log);
     LazyEngine engine = new LazyEngine(inst, hooks, log);
     if (cache == null) {
       engine.transformer(); // no cache to answer: Byte Buddy first (its advice loads hooked JDK classes)
