@@ -3,7 +3,6 @@ package dev.mirrord.jvm.cli.exec;
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -91,11 +90,11 @@ public final class SessionDir implements AutoCloseable {
       Files.deleteIfExists(file);
       Files.createFile(
           file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.TRUNCATE_EXISTING)) {
-        properties.store(
-            out,
-            "mirrord session " + id + " (read by the mirrord layer; removed when mirrord exits)");
-      }
+      Files.write(
+          file,
+          PropertiesText.of(
+              properties, "mirrord session " + id + " (read by the mirrord layer; removed when mirrord exits)"),
+          StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write session file " + file, e);
     }

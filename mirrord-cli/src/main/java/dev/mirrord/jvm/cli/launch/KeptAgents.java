@@ -1,11 +1,12 @@
 package dev.mirrord.jvm.cli.launch;
 
+import dev.mirrord.jvm.cli.exec.PropertiesText;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -144,11 +145,18 @@ final class KeptAgents {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || untrusted() != null) {
       return found; // nothing, or nothing to trust (lock() says why)
     }
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) {
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path f : files) {
         String file = f.getFileName().toString();
         if (file.startsWith(prefix) && file.endsWith(ENTRY)) {
-          read(file.substring(0, file.length() - ENTRY.length())).ifPresent(found::add);
+          names.add(file.substring(0, file.length() - ENTRY.length()));
+        }
+      }
+      for (String name : names) {
+        Optional<Entry> entry = read(name);
+        if (entry.isPresent()) {
+          found.add(entry.get());
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -194,9 +202,7 @@ final class KeptAgents {
     p.setProperty("released", Long.toString(e.releasedAtMillis()));
     Path tmp = dir.resolve(e.name() + ".tmp" + Long.toHexString(RANDOM.nextLong()));
     Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING)) {
-      p.store(out, "mirrord agent kept for reuse (agent.ttl)");
-    }
+    Files.write(tmp, PropertiesText.of(p, "mirrord agent kept for reuse (agent.ttl)"), StandardOpenOption.TRUNCATE_EXISTING);
     Files.move(tmp, entryFile(e.name()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
