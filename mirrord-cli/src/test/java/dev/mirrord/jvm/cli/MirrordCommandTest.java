@@ -80,6 +80,49 @@ class MirrordCommandTest {
     assertThat(r.out()).isEqualTo(expected);
   }
 
+  /**
+   * Main turns picocli's reflective built-in converters off ({@code OptionSpecs.skipReflectiveConverters}): the
+   * {@code Path} options keep converting through their own converter, and no option of the CLI has a type that
+   * only those converters knew. Interpolation is off for the hand-built models (no variable in their texts; the
+   * annotated subcommands need it for their standard help options, {@link #helpIsTheAnnotatedModelsHelp}).
+   */
+  @Test
+  void optionsConvertWithoutPicocliReflectiveConvertersAndNothingIsInterpolated() {
+    String before = System.getProperty("picocli.converters.excludes");
+    System.setProperty("picocli.converters.excludes", dev.mirrord.jvm.picocli.OptionSpecs.CONVERTER_EXCLUDES);
+    try {
+      for (String[] line : new String[][] {{"exec", "--help"}, {"help"}}) {
+        picocli.CommandLine cmd = MirrordCommand.newCommandLine(env(), line);
+        assertThat(cmd.getCommandSpec().interpolateVariables()).isFalse();
+        assertThat(cmd.getSubcommands().get("exec").getCommandSpec().interpolateVariables()).isFalse();
+        // every option of every command converts its value: a type left without a converter fails here
+        for (picocli.CommandLine sub : cmd.getSubcommands().values()) {
+          for (picocli.CommandLine.Model.OptionSpec o : sub.getCommandSpec().options()) {
+            Class<?> type = o.auxiliaryTypes()[0]; // the type itself, or a collection's element type
+            String name = sub.getCommandName() + " " + o.longestName();
+            if (type == Path.class) {
+              assertThat(o.converters()).as(name).isNotEmpty();
+            } else {
+              assertThat(type.getName()).as(name).doesNotMatch(dev.mirrord.jvm.picocli.OptionSpecs.CONVERTER_EXCLUDES);
+            }
+          }
+        }
+      }
+      String[] args = {"exec", "--target", "pid/1", "--log-file", "/tmp/a b/m.log", "--config-file", "rel/c.json", "--", "java"};
+      picocli.CommandLine top = MirrordCommand.newCommandLine(env(), args);
+      top.parseArgs(args);
+      picocli.CommandLine exec = top.getSubcommands().get("exec");
+      assertThat(exec.getCommandSpec().findOption("--log-file").<Path>getValue()).isEqualTo(Path.of("/tmp/a b/m.log"));
+      assertThat(exec.getCommandSpec().findOption("--config-file").<Path>getValue()).isEqualTo(Path.of("rel/c.json"));
+    } finally {
+      if (before == null) {
+        System.clearProperty("picocli.converters.excludes");
+      } else {
+        System.setProperty("picocli.converters.excludes", before);
+      }
+    }
+  }
+
   @Test
   void helpSubcommandWorks() {
     CliRun r = CliRun.run(env(), "help", "exec");

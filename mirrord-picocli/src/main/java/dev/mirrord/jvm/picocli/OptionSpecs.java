@@ -1,6 +1,8 @@
 package dev.mirrord.jvm.picocli;
 
+import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -14,7 +16,29 @@ import picocli.CommandLine.Model.OptionSpec;
  * #value}; the tests of each command pin its help text to what the annotated model printed.
  */
 public final class OptionSpecs {
+  /**
+   * picocli's own switch ({@code picocli.converters.excludes}): the built-in converters it would
+   * otherwise register on every {@code CommandLine} by reflection ({@code Class.forName} and {@code
+   * getDeclaredMethod} for 20 {@code java.sql} and {@code java.time} types and {@code Path}), cold
+   * code on every start. No model built here has an option of those types but {@code Path}, which
+   * gets {@link #PATH} instead.
+   */
+  public static final String CONVERTER_EXCLUDES = "java\\.(sql|time)\\..*|java\\.nio\\.file\\.Path";
+
+  /** {@code Path} values ({@code Path.of}): what picocli's reflective converter for it did, without reflection. */
+  public static final ITypeConverter<Path> PATH = new PathConverter();
+
   private OptionSpecs() {}
+
+  /**
+   * Call first in a {@code main} whose command lines are built here: turns off picocli's reflective
+   * built-in converters ({@link #CONVERTER_EXCLUDES}) unless the property is set already.
+   */
+  public static void skipReflectiveConverters() {
+    if (System.getProperty("picocli.converters.excludes") == null) {
+      System.setProperty("picocli.converters.excludes", CONVERTER_EXCLUDES);
+    }
+  }
 
   /**
    * A command's model around {@code command} (nothing read from its annotations), with {@code -h,
@@ -57,6 +81,9 @@ public final class OptionSpecs {
   public static OptionSpec list(
       String label, Class<?> element, String split, String description, String... names) {
     OptionSpec.Builder b = valued(names, label, List.class, description).auxiliaryTypes(element);
+    if (element == Path.class) {
+      b.converters(PATH);
+    }
     if (split != null) {
       b.splitRegex(split);
     }
@@ -64,7 +91,19 @@ public final class OptionSpecs {
   }
 
   private static OptionSpec.Builder valued(String[] names, String label, Class<?> type, String description) {
-    return OptionSpec.builder(names).paramLabel(label).type(type).description(description);
+    OptionSpec.Builder b = OptionSpec.builder(names).paramLabel(label).type(type).description(description);
+    if (type == Path.class) {
+      b.converters(PATH);
+    }
+    return b;
+  }
+
+  /** {@link #PATH}'s class, for an annotated option ({@code @Option(converter = PathConverter.class)}). */
+  public static final class PathConverter implements ITypeConverter<Path> {
+    @Override
+    public Path convert(String value) {
+      return Path.of(value);
+    }
   }
 
   /** {@code -h, --help} and {@code -V, --version}, as picocli's {@code mixinStandardHelpOptions}. */

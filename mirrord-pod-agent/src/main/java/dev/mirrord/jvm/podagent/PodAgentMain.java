@@ -8,6 +8,7 @@ public final class PodAgentMain {
   private PodAgentMain() {}
 
   public static void main(String[] args) {
+    dev.mirrord.jvm.picocli.OptionSpecs.skipReflectiveConverters();
     dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
     // SLF4J (logback with LogSetup's stderr default) starts here, on this thread: started by two
     // threads at once it prints a "replayed logging calls" warning on stderr, which is the CLI's

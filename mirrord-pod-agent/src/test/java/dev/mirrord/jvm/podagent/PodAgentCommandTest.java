@@ -72,6 +72,22 @@ class PodAgentCommandTest {
     assertThat(out.toString()).startsWith("mirrord-agent ").contains("(protocol 1.");
   }
 
+  /**
+   * PodAgentMain turns picocli's reflective built-in converters off ({@code OptionSpecs.skipReflectiveConverters}):
+   * every option's type is one picocli still converts, or a {@code Path} with its own converter.
+   */
+  @Test
+  void everyOptionConvertsWithoutPicocliReflectiveConverters() {
+    for (CommandLine.Model.OptionSpec o : PodAgentCommand.newCommandLine().getCommandSpec().options()) {
+      Class<?> type = o.auxiliaryTypes()[0]; // the type itself, or a list's element type
+      if (type == Path.class) {
+        assertThat(o.converters()).as(o.longestName()).isNotEmpty();
+      } else {
+        assertThat(type.getName()).as(o.longestName()).doesNotMatch(dev.mirrord.jvm.picocli.OptionSpecs.CONVERTER_EXCLUDES);
+      }
+    }
+  }
+
   /** Every option reaches its field, and the defaults apply to those not given. */
   @Test
   void parsedOptionsReachTheFields() {

@@ -72,9 +72,18 @@ public final class AotTrainCommand implements Callable<Integer> {
       agent.addAll(trainAgent ? AotCache.recordFlags(agentConfig) : AotCache.useFlags(agentCache));
       agent.addAll(List.of("-jar", agentJar.toString()));
       long self = ProcessHandle.current().pid();
-      // what every real run does first: picocli builds the model of the commands and parses an exec line
-      MirrordCommand.newCommandLine(env)
-          .parseArgs("exec", "--target", "pid/" + self, "--tcp-steal", "-p", "9090:8080", "--", "java", "-version");
+      // what every real run does first: picocli builds the model of the commands and parses an exec line; then what
+      // exec does before its session (config, launcher), here with a kept agent, whose bookkeeping is rehearsed too
+      // (a run that reuses an agent otherwise loads that code from the jar: LocalAgentLauncher.rehearseReuse)
+      picocli.CommandLine.ParseResult parsed =
+          MirrordCommand.newCommandLine(env)
+              .parseArgs(
+                  "exec", "--target", "pid/" + self, "--tcp-steal", "-p", "9090:8080", "--agent-ttl", "60",
+                  "--log-file", work.resolve("prepare.log").toString(), "--", "java", "-version");
+      ((ExecCommand) parsed.subcommand().commandSpec().userObject()).prepare();
+      if (!LocalAgentLauncher.rehearseReuse(Files.createDirectory(work.resolve("kept")), Path.of("/proc"), (int) self)) {
+        out.println("aot-train: the kept-agent rehearsal did not reuse its stand-in entry");
+      }
       MirrordConfig config =
           new ConfigLoader(Map.of())
               .load(null, new MirrordConfig("pid/" + self, null, null, null, null, null, null, null, null, null));

@@ -42,6 +42,7 @@ public final class ExecCommand implements Callable<Integer> {
             "Example: mirrord exec --target pid/4242 -- java -jar app.jar",
             "         mirrord exec --target container/web --agent-container -- java -jar app.jar",
             "         mirrord exec --pod-name web -n shop -- java -jar app.jar");
+    spec.interpolateVariables(false); // no variable in its texts (MirrordCommand.newCommandLine says why)
     spec.addMixin("options", exec.options.mixin());
     spec.addPositional(
         PositionalParamSpec.builder()
@@ -70,6 +71,15 @@ public final class ExecCommand implements Callable<Integer> {
     ExecSession.Params params =
         SessionSetup.prepare(options, environment, spec.commandLine().getErr(), warnings);
     return ExecSession.run(params, ExecSession.command(cmd, environment, params.layerJar()));
+  }
+
+  /**
+   * For {@code aot-train}: what {@link #call} does before the session starts (the options bound, the config merged,
+   * the launcher chosen), without starting it.
+   */
+  ExecSession.Params prepare() {
+    options.bind();
+    return SessionSetup.prepare(options, parent.environment(), spec.commandLine().getErr(), List.of());
   }
 
   /**

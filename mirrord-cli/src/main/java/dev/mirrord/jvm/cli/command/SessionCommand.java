@@ -47,6 +47,7 @@ public final class SessionCommand implements Callable<Integer> {
   @Option(
       names = "--env-file",
       paramLabel = "FILE",
+      converter = dev.mirrord.jvm.picocli.OptionSpecs.PathConverter.class,
       description =
           "Write the environment as a dotenv file (NAME=value lines) for IDE run configurations. It"
               + " stays when the session ends: a JVM started later runs without mirrord, with one warning.")

@@ -249,11 +249,17 @@ final class KeptAgents {
       return;
     }
     // lock files of keys without agents, unless some CLI holds them right now
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) {
+    List<Path> locks = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path f : files) {
+        if (f.getFileName().toString().endsWith(".lock")) {
+          locks.add(f);
+        }
+      }
+      for (Path f : locks) {
         String file = f.getFileName().toString();
-        String keyPrefix = file.endsWith(".lock") ? file.substring(0, file.length() - ".lock".length()) + "-" : null;
-        if (keyPrefix != null && kept.stream().noneMatch(name -> name.startsWith(keyPrefix))) {
+        String keyPrefix = file.substring(0, file.length() - ".lock".length()) + "-";
+        if (!anyStartsWith(kept, keyPrefix)) {
           try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
             FileLock l = ch.tryLock();
             if (l != null) {
@@ -266,6 +272,15 @@ final class KeptAgents {
     } catch (IOException | RuntimeException e) {
       logger.debug("cannot purge lock files in {}: {}", dir, e.toString());
     }
+  }
+
+  private static boolean anyStartsWith(List<String> names, String prefix) {
+    for (String name : names) {
+      if (name.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A fresh token for a kept agent (its sessions' tokens differ). */

@@ -154,23 +154,12 @@ public final class LocalAgentLauncher implements AgentLauncher {
    * listening in the kept-agents directory with a token of its own.
    */
   private RunningAgent launchKept(AgentRequest request, int pid, List<String> agentCommand) {
-    String identity =
-        String.join("\u0000", agentCommand)
-            + "\u0000" + jarStamps(agentCommand)
-            + "\u0000ttl=" + ttlSeconds
-            + " flush=" + request.flushConnections()
-            + " grace=" + request.handBackGraceSeconds()
-            + " verbose=" + request.verbose();
-    String key = KeptAgents.key(pid, KeptAgents.startTime(procRoot, pid), identity);
+    String key = KeptAgents.key(pid, KeptAgents.startTime(procRoot, pid), keptIdentity(agentCommand, request, ttlSeconds));
     kept.purge();
     try (java.nio.channels.FileLock lock = kept.lock(key)) {
-      Optional<KeptAgents.Entry> reuse = kept.usable(key, ttlSeconds, System.currentTimeMillis());
-      if (reuse.isPresent()) {
-        KeptAgents.Entry e = reuse.get();
-        KeptAgents.Entry inUse = new KeptAgents.Entry(e.name(), e.pid(), e.token(), e.socket(), e.log(), 0);
-        kept.write(inUse);
-        logger.info("reusing agent pid {} for pid/{} (kept {} s after each session; log {})", e.pid(), pid, ttlSeconds, e.log());
-        return new KeptAgent(kept, key, inUse, "agent pid " + e.pid() + " for pid/" + pid + " (reused)", ttlSeconds);
+      Optional<RunningAgent> reused = reuse(kept, key, pid, ttlSeconds);
+      if (reused.isPresent()) {
+        return reused.get();
       }
       String name = KeptAgents.newName(key);
       Path socket = kept.dir().resolve(name + ".sock");
@@ -201,6 +190,57 @@ public final class LocalAgentLauncher implements AgentLauncher {
           ExitCode.AGENT_FAILED,
           "cannot use the kept-agents directory " + kept.dir() + " (" + e.getMessage() + "); fix it, or run with --agent-ttl 0");
     }
+  }
+
+  /** What a kept agent was started with: a session that would start another agent does not reuse it. */
+  private static String keptIdentity(List<String> agentCommand, AgentRequest request, int ttlSeconds) {
+    return String.join("\u0000", agentCommand)
+        + "\u0000" + jarStamps(agentCommand)
+        + "\u0000ttl=" + ttlSeconds
+        + " flush=" + request.flushConnections()
+        + " grace=" + request.handBackGraceSeconds()
+        + " verbose=" + request.verbose();
+  }
+
+  /** The kept agent of {@code key} that can take this session, marked in use; call it under the key's lock. */
+  private static Optional<RunningAgent> reuse(KeptAgents kept, String key, int pid, int ttlSeconds) throws IOException {
+    Optional<KeptAgents.Entry> reuse = kept.usable(key, ttlSeconds, System.currentTimeMillis());
+    if (reuse.isEmpty()) {
+      return Optional.empty();
+    }
+    KeptAgents.Entry e = reuse.get();
+    KeptAgents.Entry inUse = new KeptAgents.Entry(e.name(), e.pid(), e.token(), e.socket(), e.log(), 0);
+    kept.write(inUse);
+    logger.info("reusing agent pid {} for pid/{} (kept {} s after each session; log {})", e.pid(), pid, ttlSeconds, e.log());
+    return Optional.of(
+        new KeptAgent(kept, key, inUse, "agent pid " + e.pid() + " for pid/" + pid + " (reused)", ttlSeconds));
+  }
+
+  /**
+   * For {@code aot-train}: what a run that reuses a kept agent does with the kept-agents directory (the key, the
+   * lock, the entry found, taken and released), in {@code dir} (a directory of the training's own) with a stand-in
+   * entry for {@code pid}, so that the CLI's AOT cache holds that code and a kept-agent run loads none of it from
+   * the jar. Nothing is started or stopped.
+   *
+   * @return whether the stand-in entry was reused and released as a real one would be
+   */
+  public static boolean rehearseReuse(Path dir, Path procRoot, int pid) throws IOException {
+    KeptAgents kept = new KeptAgents(dir, (p, socket) -> true); // the stand-in "runs"
+    AgentRequest request =
+        new AgentRequest(new TargetSpec.Pid(pid), dir.resolve("agent.sock"), "token", dir.resolve("agent.log"), false, true, 3, true);
+    String key = KeptAgents.key(pid, KeptAgents.startTime(procRoot, pid), keptIdentity(List.of("java", "-jar", "agent.jar"), request, 60));
+    String name = KeptAgents.newName(key);
+    try (java.nio.channels.FileLock lock = kept.lock(key)) {
+      Path socket = Files.createFile(dir.resolve(name + ".sock"));
+      kept.write(new KeptAgents.Entry(name, pid, KeptAgents.newToken(), socket, dir.resolve(name + ".log"), System.currentTimeMillis()));
+    }
+    kept.purge();
+    Optional<RunningAgent> reused;
+    try (java.nio.channels.FileLock lock = kept.lock(key)) {
+      reused = reuse(kept, key, pid, 60);
+    }
+    reused.ifPresent(RunningAgent::close);
+    return reused.isPresent() && kept.usable(key, 60, System.currentTimeMillis()).map(e -> e.releasedAtMillis() > 0).orElse(false);
   }
 
   /** Size and modification time of every jar in the agent's command: a rebuilt jar is another agent. */

@@ -152,4 +152,20 @@ class LocalAgentLauncherTest {
     assertThat(AgentAddress.parse("tcp:127.0.0.1:4000").toString()).contains("127.0.0.1").contains("4000");
     assertThatThrownBy(() -> AgentAddress.parse("nonsense")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void theTrainingsRehearsalReusesAndReleasesItsStandInEntryAndStartsNothing() throws IOException {
+    Path dir = Files.createDirectory(tmp.resolve("kept"));
+    int self = (int) ProcessHandle.current().pid();
+    long children = ProcessHandle.current().children().count();
+
+    assertThat(LocalAgentLauncher.rehearseReuse(dir, Path.of("/proc"), self)).isTrue();
+
+    KeptAgents kept = new KeptAgents(dir, (pid, socket) -> true);
+    assertThat(kept.entries("")).singleElement().satisfies(e -> {
+      assertThat(e.pid()).isEqualTo(self);
+      assertThat(e.releasedAtMillis()).isPositive(); // taken (0) and released again, as a session's close does
+    });
+    assertThat(ProcessHandle.current().children().count()).isEqualTo(children);
+  }
 }
