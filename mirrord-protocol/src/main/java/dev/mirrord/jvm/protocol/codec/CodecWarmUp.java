@@ -17,19 +17,31 @@ import java.util.Map;
  * pipeline's handler classes and the first run of their code: the handshake's messages go through
  * a client's and an agent's whole pipeline (allocator, framing, flush consolidation). Without the
  * pipeline part the CLI's first {@code Hello} still took 80–170 ms from the connection's start to
- * its write; with it 2–7 ms. It first initializes Netty's {@code NetUtil}. The CLI starts it
- * while the agent's JVM starts; the agent first thing in {@code main}, beside picocli's parsing.
+ * its write; with it 2–7 ms. It first initializes Netty's {@code NetUtil}, and last {@code
+ * DefaultChannelId} (the machine id from the network interfaces). The CLI and the agent start it
+ * first thing in {@code main}, beside picocli's parsing (after SLF4J's start: started by two threads
+ * at once, SLF4J prints a warning on stderr).
  * Before the warm-up existed, the first {@code Hello} took 0.4–0.7 s on a loaded 2-core machine on
  * each side. Nothing here can fail a start: it is only a warm-up.
  */
 public final class CodecWarmUp {
   private CodecWarmUp() {}
 
-  /** Starts the warm-up on a daemon thread; returns at once. */
-  public static void startInBackground() {
+  private static final java.util.concurrent.atomic.AtomicBoolean STARTED = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Starts the warm-up on a daemon thread, once per process; returns at once.
+   *
+   * @return whether this call started it (false: an earlier call did)
+   */
+  public static boolean startInBackground() {
+    if (!STARTED.compareAndSet(false, true)) {
+      return false;
+    }
     Thread t = new Thread(() -> run(), "mirrord-codec-warm-up");
     t.setDaemon(true);
     t.start();
+    return true;
   }
 
   /** The warm-up itself; false if a step failed (the real connection will then meet it). */
@@ -61,6 +73,9 @@ public final class CodecWarmUp {
         client.finishAndReleaseAll();
         agent.finishAndReleaseAll();
       }
+      // the real channels' ids: DefaultChannelId's machine id (the network interfaces' MAC addresses), which an
+      // embedded channel does not need
+      io.netty.channel.DefaultChannelId.newInstance();
       return true;
     } catch (RuntimeException | LinkageError | ClassNotFoundException e) {
       return false; // only a warm-up: the real connection meets the same problem and reports it

@@ -11,4 +11,12 @@ class CodecWarmUpTest {
     // build's paranoid leak detection
     assertThat(CodecWarmUp.run()).isTrue();
   }
+
+  /** The CLI starts it in main for a session, and ExecSession asks again: one thread runs it. */
+  @Test
+  void onlyTheFirstStartStartsIt() {
+    CodecWarmUp.startInBackground(); // this JVM's first, or a no-op if another test started it
+    assertThat(CodecWarmUp.startInBackground()).isFalse();
+    assertThat(CodecWarmUp.startInBackground()).isFalse();
+  }
 }
