@@ -71,10 +71,13 @@ final class DisconnectPolicy {
         mode,
         RUNTIME,
         SHUTDOWN_GRACE_MILLIS,
-        r -> {
-          Thread t = new Thread(r, "mirrord-disconnect");
-          t.setDaemon(true);
-          t.start();
+        new java.util.concurrent.Executor() { // not a lambda: made in premain (LayerStartup says why)
+          @Override
+          public void execute(Runnable r) {
+            Thread t = new Thread(r, "mirrord-disconnect");
+            t.setDaemon(true);
+            t.start();
+          }
         },
         System.err,
         log);

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Supplier;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
@@ -53,43 +52,72 @@ public final class LayerInstaller {
   private LayerInstaller() {}
 
   /**
-   * A hook: the exact names of the types it changes, and its Byte Buddy instrumentations, built
-   * only when Byte Buddy is needed (building them loads it).
+   * A hook: the exact names of the types it changes, and the class that makes its Byte Buddy
+   * instrumentations, called only when Byte Buddy is needed (building them loads it): an
+   * instrumentation's no-argument constructor ({@link #of}) or a class's static {@code all()}
+   * ({@link #all}). Classes rather than method references: the hooks are listed in every premain,
+   * and linking a method reference costs ~0.5 ms of the app's cold JVM each (JDK 25), for
+   * factories that run only when the hook cache misses.
    */
-  public record Hook(List<String> typeNames, Supplier<List<TypeInstrumentation>> instrumentations) {
+  public record Hook(List<String> typeNames, Class<?> factory) {
     public Hook {
       typeNames = List.copyOf(typeNames);
     }
 
-    /** One instrumentation of one type. */
-    public static Hook of(String typeName, Supplier<TypeInstrumentation> instrumentation) {
-      return new Hook(List.of(typeName), () -> List.of(instrumentation.get()));
+    /** One instrumentation of one type: {@code instrumentation}'s public no-argument constructor. */
+    public static Hook of(String typeName, Class<? extends TypeInstrumentation> instrumentation) {
+      return new Hook(List.of(typeName), instrumentation);
     }
 
-    /** Several instrumentations; {@code typeNames} lists every type any of them matches. */
-    public static Hook all(List<String> typeNames, Supplier<List<TypeInstrumentation>> instrumentations) {
-      return new Hook(typeNames, instrumentations);
+    /**
+     * Several instrumentations, from {@code factory}'s {@code public static List<TypeInstrumentation> all()};
+     * {@code typeNames} lists every type any of them matches.
+     */
+    public static Hook all(List<String> typeNames, Class<?> factory) {
+      return new Hook(typeNames, factory);
+    }
+
+    /** Builds the instrumentations (loads Byte Buddy). */
+    @SuppressWarnings("unchecked")
+    public List<TypeInstrumentation> instrumentations() {
+      try {
+        if (TypeInstrumentation.class.isAssignableFrom(factory)) {
+          return List.of((TypeInstrumentation) factory.getConstructor().newInstance());
+        }
+        return (List<TypeInstrumentation>) factory.getMethod("all").invoke(null);
+      } catch (java.lang.reflect.InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException r) {
+          throw r;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException("the hook factory " + factory.getName() + " failed", cause);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("the hook factory " + factory.getName() + " cannot be called", e);
+      }
     }
   }
 
   /**
    * The hooks this build installs. A new hook is one line here: its type's exact name (a constant
-   * of the instrumentation) and its constructor, e.g. {@code Hook.of(FooInstrumentation.TYPE,
-   * FooInstrumentation::new)}. {@code LayerInstallerTest} checks that each instrumentation matches
+   * of the instrumentation) and its class, e.g. {@code Hook.of(FooInstrumentation.TYPE,
+   * FooInstrumentation.class)}. {@code LayerInstallerTest} checks that each instrumentation matches
    * exactly the names given.
    */
   public static List<Hook> hooks() {
     List<Hook> all = new ArrayList<>();
-    all.add(Hook.of(ServerSocketInstrumentation.TYPE, ServerSocketInstrumentation::new));
-    all.add(Hook.of(ServerSocketChannelInstrumentation.TYPE, ServerSocketChannelInstrumentation::new));
-    all.add(Hook.of(AcceptedPeerInstrumentation.TYPE, AcceptedPeerInstrumentation::new));
-    all.add(Hook.of(SocketPeerInstrumentation.TYPE, SocketPeerInstrumentation::new));
-    all.add(Hook.all(NettyEpollInstrumentation.types(), NettyEpollInstrumentation::all));
-    all.add(Hook.all(OutgoingInstrumentation.types(), OutgoingInstrumentation::all));
-    all.add(Hook.of(NameServiceInstrumentation.TYPE, NameServiceInstrumentation::new));
-    all.add(Hook.of(ResolverInstrumentation.TYPE, ResolverInstrumentation::new));
-    all.add(Hook.all(FileOpenInstrumentation.types(), FileOpenInstrumentation::all));
-    all.add(Hook.all(NettyDatagramInstrumentation.types(), NettyDatagramInstrumentation::all));
+    all.add(Hook.of(ServerSocketInstrumentation.TYPE, ServerSocketInstrumentation.class));
+    all.add(Hook.of(ServerSocketChannelInstrumentation.TYPE, ServerSocketChannelInstrumentation.class));
+    all.add(Hook.of(AcceptedPeerInstrumentation.TYPE, AcceptedPeerInstrumentation.class));
+    all.add(Hook.of(SocketPeerInstrumentation.TYPE, SocketPeerInstrumentation.class));
+    all.add(Hook.all(NettyEpollInstrumentation.types(), NettyEpollInstrumentation.class));
+    all.add(Hook.all(OutgoingInstrumentation.types(), OutgoingInstrumentation.class));
+    all.add(Hook.of(NameServiceInstrumentation.TYPE, NameServiceInstrumentation.class));
+    all.add(Hook.of(ResolverInstrumentation.TYPE, ResolverInstrumentation.class));
+    all.add(Hook.all(FileOpenInstrumentation.types(), FileOpenInstrumentation.class));
+    all.add(Hook.all(NettyDatagramInstrumentation.types(), NettyDatagramInstrumentation.class));
     return List.copyOf(all);
   }
 
@@ -97,7 +125,7 @@ public final class LayerInstaller {
   public static List<TypeInstrumentation> instrumentations() {
     List<TypeInstrumentation> all = new ArrayList<>();
     for (Hook h : hooks()) {
-      all.addAll(h.instrumentations().get());
+      all.addAll(h.instrumentations());
     }
     return List.copyOf(all);
   }
@@ -180,7 +208,13 @@ public final class LayerInstaller {
     private final List<Hook> hooks;
     private final LayerLog log;
     /** Per thread: [0] Byte Buddy reported an error for the last transformation, [1] preparing, not hooking. */
-    private final ThreadLocal<boolean[]> failed = ThreadLocal.withInitial(() -> new boolean[2]);
+    private final ThreadLocal<boolean[]> failed =
+        new ThreadLocal<>() { // not withInitial's lambda: made in every premain (Hook says why)
+          @Override
+          protected boolean[] initialValue() {
+            return new boolean[2];
+          }
+        };
     private ClassFileTransformer transformer;
     private boolean broken;
 
@@ -198,7 +232,7 @@ public final class LayerInstaller {
           List<TypeInstrumentation> instrumentations = new ArrayList<>();
           for (Hook h : hooks) {
             try {
-              instrumentations.addAll(h.instrumentations().get());
+              instrumentations.addAll(h.instrumentations());
             } catch (RuntimeException | LinkageError e) {
               log.error("could not build the hooks of " + h.typeNames() + "; they keep their JDK behaviour", e);
             }

@@ -17,12 +17,14 @@ import dev.mirrord.jvm.layer.transport.ProxyConnection;
 import dev.mirrord.jvm.layer.transport.ProxyConnector;
 import dev.mirrord.jvm.layer.transport.ProxyDnsResolver;
 import dev.mirrord.jvm.layer.transport.ProxyPortSubscriber;
+import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * The layer's start, run synchronously by {@link LayerAgent} once the bootstrap package is visible
@@ -135,18 +137,32 @@ final class LayerStartup {
             + " addresses="
             + target.addresses());
 
-    ListenOps listenOps =
-        new ListenOps(config, log, new ProxyPortSubscriber(start::await, log));
+    // No lambda or method reference from here to the end of premain, nor in what the main connection's start
+    // runs: linking one costs ~0.5 ms of the app's cold JVM (JDK 25) each, ~10 ms of premain for the ~20 there were
+    // (LayerAgentIT#theBootLoaderHasTheWholeLayer… checks). A ConnectionStart is the Supplier of the main connection.
+    ListenOps listenOps = new ListenOps(config, log, new ProxyPortSubscriber(start, log));
     PeerOps peerOps =
-        new PeerOps(config.relaySource(), listenOps::isSubscribed, millis -> {
-          ProxyConnection c = start.now(); // before it is up, nothing can have been relayed
-          if (c != null) {
-            c.drainInbound(millis);
-          }
-        }, log);
+        new PeerOps(
+            config.relaySource(),
+            new java.util.function.IntPredicate() {
+              @Override
+              public boolean test(int localPort) {
+                return listenOps.isSubscribed(localPort);
+              }
+            },
+            new PeerOps.InboundDrain() {
+              @Override
+              public void await(long millis) {
+                ProxyConnection c = start.now(); // before it is up, nothing can have been relayed
+                if (c != null) {
+                  c.drainInbound(millis);
+                }
+              }
+            },
+            log);
     DisconnectPolicy onDisconnect = DisconnectPolicy.of(config.onDisconnect(), log);
     DnsOps dnsOps =
-        new DnsOps(config.dnsRemote(), ownHostname(log), new ProxyDnsResolver(start::await), log);
+        new DnsOps(config.dnsRemote(), ownHostname(log), new ProxyDnsResolver(start), log);
     OutgoingOps outgoingOps =
         new OutgoingOps(
             config.outgoingTcp(),
@@ -154,7 +170,7 @@ final class LayerStartup {
             config.dnsRemote(),
             config.outgoingFilter(),
             ListenOps.jdwpPorts(),
-            new ProxyConnector(start::await),
+            new ProxyConnector(start),
             peerOps,
             log);
     FileOps fileOps = FileOps.forConfig(config.resolverFiles(), log);
@@ -167,44 +183,61 @@ final class LayerStartup {
     // The CLI accepted this layer: the session is up, although its main connection may still be coming up.
     System.setProperty("mirrord.layer.connected", "true");
     // The main connection comes up while the app starts (see ConnectionStart); a hook that needs it first waits.
-    start.connect(connection -> {
-      connection.onMessage(
-          m -> {
-            if (m instanceof Session.AgentLog
-                && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
-              onDisconnect.cliError(((Session.AgentLog) m).message());
-            } else if (m instanceof Tcp.IncomingPeer) {
-              Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
-              peerOps.record(
-                  p.localPort(),
-                  p.sourcePort() == 0
-                      ? null
-                      : new InetSocketAddress(InetAddresses.forLiteral(p.sourceAddress()), p.sourcePort()));
-            }
-          });
-      connection
-          .closeFuture()
-          .thenRun(
-              () -> {
-                System.setProperty("mirrord.layer.connected", "false");
-                if (connection.lost()) {
-                  onDisconnect.connectionLost(connection.peer());
-                }
-              });
-    }, failure -> {
-      System.setProperty("mirrord.layer.connected", "false");
-      onDisconnect.connectionLost(start.peer());
-    });
+    start.connect(
+        new Consumer<ProxyConnection>() {
+          @Override
+          public void accept(ProxyConnection connection) {
+            connection.onMessage(
+                new Consumer<AgentMessage>() {
+                  @Override
+                  public void accept(AgentMessage m) {
+                    if (m instanceof Session.AgentLog
+                        && ((Session.AgentLog) m).level() == Session.AgentLog.Level.ERROR) {
+                      onDisconnect.cliError(((Session.AgentLog) m).message());
+                    } else if (m instanceof Tcp.IncomingPeer) {
+                      Tcp.IncomingPeer p = (Tcp.IncomingPeer) m;
+                      peerOps.record(
+                          p.localPort(),
+                          p.sourcePort() == 0
+                              ? null
+                              : new InetSocketAddress(InetAddresses.forLiteral(p.sourceAddress()), p.sourcePort()));
+                    }
+                  }
+                });
+            connection
+                .closeFuture()
+                .thenRun(
+                    new Runnable() {
+                      @Override
+                      public void run() {
+                        System.setProperty("mirrord.layer.connected", "false");
+                        if (connection.lost()) {
+                          onDisconnect.connectionLost(connection.peer());
+                        }
+                      }
+                    });
+          }
+        },
+        new Consumer<HandshakeException>() {
+          @Override
+          public void accept(HandshakeException failure) {
+            System.setProperty("mirrord.layer.connected", "false");
+            onDisconnect.connectionLost(start.peer());
+          }
+        });
     LayerBridge.register(new RoutingHooks(listenOps, peerOps, dnsOps, outgoingOps, fileOps, log));
     LayerInstaller.finish(transformer, log);
 
     // Once the app's shutdown hooks have run (they may still need the connection): without it, the
     // JVM's exit waited 300 ms for the event-loop thread idling in epoll_wait.
-    AfterAppShutdownHooks.register(inst, () -> {
-      long t = System.nanoTime();
-      boolean ended = start.closeAndAwait(EXIT_CLOSE_MILLIS);
-      log.info("closed the connection after the app's shutdown hooks in " + (System.nanoTime() - t) / 1_000_000
-          + " ms" + (ended ? "" : "; the layer's thread had not ended yet"));
+    AfterAppShutdownHooks.register(inst, new Runnable() {
+      @Override
+      public void run() {
+        long t = System.nanoTime();
+        boolean ended = start.closeAndAwait(EXIT_CLOSE_MILLIS);
+        log.info("closed the connection after the app's shutdown hooks in " + (System.nanoTime() - t) / 1_000_000
+            + " ms" + (ended ? "" : "; the layer's thread had not ended yet"));
+      }
     }, log);
     // "in": from this method's start, as bench/startup.sh has always read it; "since premain" adds the session file
     // and the bootstrap classes (BootstrapInjector) before it.

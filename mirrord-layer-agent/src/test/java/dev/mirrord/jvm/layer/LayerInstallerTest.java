@@ -25,7 +25,7 @@ class LayerInstallerTest {
 
     for (LayerInstaller.Hook hook : hooks) {
       Set<String> matched = new TreeSet<>();
-      for (TypeInstrumentation ti : hook.instrumentations().get()) {
+      for (TypeInstrumentation ti : hook.instrumentations()) {
         List<String> own = new ArrayList<>();
         for (String name : allNames) {
           if (ti.typeMatcher().matches(type(name))) {

@@ -147,7 +147,7 @@ public final class ListenOps {
               && previous.subscribable()
               && previous.remotePort() == remotePort
               && openListeners.getOrDefault(boundPort, 0) > 0;
-      openListeners.merge(boundPort, 1, Integer::sum);
+      openListeners.put(boundPort, openListeners.getOrDefault(boundPort, 0) + 1); // no Integer::sum to link at a bind
       if (!alreadySubscribed) {
         listening.put(boundPort, l);
       }

@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  * protocol without the connect family), the main connection is opened on the premain thread as
  * before, so that the error line is the same.
  */
-public final class ConnectionStart {
+public final class ConnectionStart implements java.util.function.Supplier<ProxyConnection> {
   /** How long a hook waits beyond the main connection's own handshake bound (a deadlock's bound). */
   static final long AWAIT_MARGIN_MILLIS = 2000;
 
@@ -165,7 +165,12 @@ public final class ConnectionStart {
       main.complete(opened);
       return;
     }
-    Thread t = new Thread(() -> connectMain(onConnected, onFailed), "mirrord-layer-connect");
+    Thread t = new Thread(new Runnable() { // not a lambda: premain (LayerStartup says why)
+      @Override
+      public void run() {
+        connectMain(onConnected, onFailed);
+      }
+    }, "mirrord-layer-connect");
     t.setDaemon(true);
     t.start();
   }
@@ -216,6 +221,12 @@ public final class ConnectionStart {
   /** The main connection if it is up, else {@code null} (never waits). */
   public ProxyConnection now() {
     return up;
+  }
+
+  /** {@link #await}: the hooks' way to the main connection. */
+  @Override
+  public ProxyConnection get() {
+    return await();
   }
 
   /**

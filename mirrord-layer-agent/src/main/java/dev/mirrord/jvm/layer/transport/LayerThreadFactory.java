@@ -18,7 +18,14 @@ final class LayerThreadFactory implements ThreadFactory {
   public Thread newThread(Runnable task) {
     Thread t =
         new FastThreadLocalThread(
-            null, () -> runGuarded(task), "mirrord-layer-" + NEXT.getAndIncrement());
+            null,
+            new Runnable() { // not a lambda: on the main connection's way up (LayerStartup says why)
+              @Override
+              public void run() {
+                runGuarded(task);
+              }
+            },
+            "mirrord-layer-" + NEXT.getAndIncrement());
     t.setDaemon(true);
     return t;
   }

@@ -9,6 +9,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -87,11 +88,21 @@ public final class ProxyConnection implements AutoCloseable {
     // Tagged in the CLI's log; the same token and version as this connection's.
     Session.Hello connectHello =
         new Session.Hello(hello.version(), hello.token(), BlockingProxyConnection.connectsPeer(hello.peer()));
+    // anonymous classes, not lambdas, on the main connection's way up (LayerStartup says why)
     this.connectPool =
         new BlockingConnectionPool(
-            deadline ->
-                BlockingProxyConnection.open(new InetSocketAddress(host, port), connectHello, deadline),
-            this::unsolicited,
+            new BlockingConnectionPool.Opener() {
+              @Override
+              public BlockingProxyConnection open(long deadline) throws IOException {
+                return BlockingProxyConnection.open(new InetSocketAddress(host, port), connectHello, deadline);
+              }
+            },
+            new Consumer<AgentMessage>() {
+              @Override
+              public void accept(AgentMessage m) {
+                unsolicited(m);
+              }
+            },
             log);
   }
 
@@ -147,7 +158,12 @@ public final class ProxyConnection implements AutoCloseable {
         c.channel
             .eventLoop()
             .scheduleAtFixedRate(
-                c.connectPool::sweep,
+                new Runnable() {
+                  @Override
+                  public void run() {
+                    c.connectPool.sweep();
+                  }
+                },
                 BlockingConnectionPool.SWEEP_MILLIS,
                 BlockingConnectionPool.SWEEP_MILLIS,
                 TimeUnit.MILLISECONDS);
@@ -252,9 +268,12 @@ public final class ProxyConnection implements AutoCloseable {
     }
     ch.writeAndFlush(request)
         .addListener(
-            w -> {
-              if (!w.isSuccess()) {
-                answer.completeExceptionally(w.cause());
+            new ChannelFutureListener() {
+              @Override
+              public void operationComplete(ChannelFuture w) {
+                if (!w.isSuccess()) {
+                  answer.completeExceptionally(w.cause());
+                }
               }
             });
     return answer;
@@ -269,9 +288,12 @@ public final class ProxyConnection implements AutoCloseable {
     }
     ch.writeAndFlush(message)
         .addListener(
-            w -> {
-              if (!w.isSuccess()) {
-                log.debug("could not send " + message + ": " + describe(w.cause()));
+            new ChannelFutureListener() {
+              @Override
+              public void operationComplete(ChannelFuture w) {
+                if (!w.isSuccess()) {
+                  log.debug("could not send " + message + ": " + describe(w.cause()));
+                }
               }
             });
   }
@@ -279,7 +301,12 @@ public final class ProxyConnection implements AutoCloseable {
   /** Calls {@code listener} (on the event loop) for every message that answers no request. */
   public Subscription onMessage(Consumer<? super AgentMessage> listener) {
     listeners.add(listener);
-    return () -> listeners.remove(listener);
+    return new Subscription() {
+      @Override
+      public void close() {
+        listeners.remove(listener);
+      }
+    };
   }
 
   /**

@@ -102,7 +102,7 @@ final class RequestCorrelator {
           new IllegalStateException("a request with key " + key + " is already in flight"));
       return f;
     }
-    f.whenComplete((r, e) -> pending.remove(key, f));
+    f.whenComplete(new Forget<>(key, f)); // not a lambda: the first request is on the start path (LayerStartup says why)
     return f;
   }
 
@@ -128,5 +128,21 @@ final class RequestCorrelator {
 
   int pendingCount() {
     return pending.size();
+  }
+
+  /** Drops a request's entry once it is answered, failed or cancelled. */
+  private final class Forget<T> implements java.util.function.BiConsumer<T, Throwable> {
+    private final Key key;
+    private final CompletableFuture<AgentMessage> future;
+
+    Forget(Key key, CompletableFuture<AgentMessage> future) {
+      this.key = key;
+      this.future = future;
+    }
+
+    @Override
+    public void accept(T result, Throwable error) {
+      pending.remove(key, future);
+    }
   }
 }

@@ -177,8 +177,21 @@ class LayerAgentIT {
 
     Files.delete(logFile());
     ChildJvm.Result again =
-        ChildJvm.run(jar, jdk, List.of(), session, List.of(ChildJvm.testClasses()), ProbeApp.class, List.of("0"), dir);
+        ChildJvm.run(
+            jar, jdk, List.of("-Xlog:class+load=info:file=" + dir.resolve("classes-again.txt")), session,
+            List.of(ChildJvm.testClasses()), ProbeApp.class, List.of("0"), dir);
     assertThat(again.exitCode()).as(again.toString()).isZero();
+    List<String> beforeMain = new java.util.ArrayList<>();
+    for (String l : Files.readAllLines(dir.resolve("classes-again.txt"))) {
+      if (l.contains(" " + ProbeApp.class.getName() + " ")) {
+        break;
+      }
+      beforeMain.add(l);
+    }
+    assertThat(beforeMain).as("premain and the main connection's start link no lambda of the layer's own code"
+            + " (~0.5 ms each in the app's cold JVM; LayerStartup says why)")
+        .hasSizeGreaterThan(100)
+        .noneMatch(l -> l.matches(".* dev\\.mirrord\\.jvm\\.layer\\.(?!shaded\\.)\\S*\\$\\$Lambda.*"));
     try (var dirs = Files.list(cache)) {
       assertThat(dirs.map(d -> d.getFileName().toString()).toList()).as("one cache for this build and JDK")
           .singleElement().asString().startsWith("hooks-");
