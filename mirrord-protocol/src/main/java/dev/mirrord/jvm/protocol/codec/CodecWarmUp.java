@@ -17,7 +17,8 @@ import java.util.Map;
  * pipeline's handler classes and the first run of their code: the handshake's messages go through
  * a client's and an agent's whole pipeline (allocator, framing, flush consolidation). Without the
  * pipeline part the CLI's first {@code Hello} still took 80–170 ms from the connection's start to
- * its write; with it 2–7 ms. It first initializes Netty's {@code NetUtil}, and last {@code
+ * its write; with it 2–7 ms. It first initializes the JDK's unix-domain sockets (and with them the
+ * security providers) and Netty's {@code NetUtil}, and last {@code
  * DefaultChannelId} (the machine id from the network interfaces). The CLI and the agent start it
  * first thing in {@code main}, beside picocli's parsing (after SLF4J's start: started by two threads
  * at once, SLF4J prints a warning on stderr).
@@ -47,6 +48,14 @@ public final class CodecWarmUp {
   /** The warm-up itself; false if a step failed (the real connection will then meet it). */
   static boolean run() {
     try {
+      // The JDK's unix-domain sockets (the CLI's connection to a local agent, the agent's listening socket): their
+      // class initializer makes a SecureRandom, the security providers' first start (15-20 ms of a cold JVM), which
+      // the CLI's session directory also needs for its token.
+      try (java.nio.channels.SocketChannel unix = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+        unix.isOpen();
+      } catch (java.io.IOException | UnsupportedOperationException e) {
+        // no unix-domain sockets here: nothing to warm up
+      }
       // Netty's NetUtil (loopback interface, somaxconn): 60-100 ms of a cold JVM, needed by every
       // socket of the connection and by the agent's resolver-file parsing
       Class.forName("io.netty.util.NetUtil", true, CodecWarmUp.class.getClassLoader());
