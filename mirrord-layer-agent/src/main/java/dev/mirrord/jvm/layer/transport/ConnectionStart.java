@@ -43,6 +43,11 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
   /** The layer's own Netty's default allocator (relocated with it in the layer jar). */
   static final String ALLOCATOR_PROPERTY = "io.netty.allocator.type";
 
+  /** The layer's own Netty's machine id and process id for its channel ids (relocated like the allocator's). */
+  static final String MACHINE_ID_PROPERTY = "io.netty.machineId";
+
+  static final String PROCESS_ID_PROPERTY = "io.netty.processId";
+
   /** The request id of the start connection's {@code TargetInfoRequest} (its first request). */
   private static final long TARGET_INFO_ID = 1;
 
@@ -97,6 +102,16 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
     if (System.getProperty(ALLOCATOR_PROPERTY) == null) {
       System.setProperty(ALLOCATOR_PROPERTY, "unpooled");
     }
+    // The main connection's channel id (Netty's DefaultChannelId) needs a machine id and a process id: found, they
+    // cost an enumeration of the network interfaces for a MAC address (and a WARN line in a namespace without one)
+    // and ProcessHandle's start (the JDK's process reaper), on the main connection's way up, which a bind waits for.
+    // A channel id only names a channel in logs: random bytes and /proc/self do.
+    if (System.getProperty(MACHINE_ID_PROPERTY) == null) {
+      System.setProperty(MACHINE_ID_PROPERTY, randomMachineId(new java.util.SplittableRandom()));
+    }
+    if (System.getProperty(PROCESS_ID_PROPERTY) == null) {
+      System.setProperty(PROCESS_ID_PROPERTY, Long.toString(dev.mirrord.jvm.layer.internal.Pid.current()));
+    }
     Session.Hello connectsHello =
         new Session.Hello(hello.version(), hello.token(), BlockingProxyConnection.connectsPeer(hello.peer()));
     BlockingProxyConnection first;
@@ -125,6 +140,20 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
     ConnectionStart start = new ConnectionStart(host, port, hello, timeout, target, log);
     start.first = first;
     return start;
+  }
+
+  /** Eight random bytes as Netty writes a machine id ({@code 01:23:45:67:89:ab:cd:ef}). */
+  static String randomMachineId(java.util.SplittableRandom random) {
+    long bits = random.nextLong();
+    StringBuilder b = new StringBuilder(23);
+    for (int i = 7; i >= 0; i--) {
+      int octet = (int) (bits >>> (8 * i)) & 0xff;
+      b.append(Character.forDigit(octet >> 4, 16)).append(Character.forDigit(octet & 0xf, 16));
+      if (i > 0) {
+        b.append(':');
+      }
+    }
+    return b.toString();
   }
 
   /** The way without a start connection: the main connection, then {@code TargetInfo} on it. */
