@@ -144,16 +144,9 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
 
   /** Eight random bytes as Netty writes a machine id ({@code 01:23:45:67:89:ab:cd:ef}). */
   static String randomMachineId(java.util.SplittableRandom random) {
-    long bits = random.nextLong();
-    StringBuilder b = new StringBuilder(23);
-    for (int i = 7; i >= 0; i--) {
-      int octet = (int) (bits >>> (8 * i)) & 0xff;
-      b.append(Character.forDigit(octet >> 4, 16)).append(Character.forDigit(octet & 0xf, 16));
-      if (i > 0) {
-        b.append(':');
-      }
-    }
-    return b.toString();
+    byte[] id = new byte[8];
+    random.nextBytes(id);
+    return java.util.HexFormat.ofDelimiter(":").formatHex(id);
   }
 
   /** The way without a start connection: the main connection, then {@code TargetInfo} on it. */

@@ -51,8 +51,8 @@ public final class CodecWarmUp {
       // The JDK's unix-domain sockets (the CLI's connection to a local agent, the agent's listening socket): their
       // class initializer makes a SecureRandom, the security providers' first start (15-20 ms of a cold JVM), which
       // the CLI's session directory also needs for its token.
-      try (java.nio.channels.SocketChannel unix = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-        unix.isOpen();
+      try {
+        java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX).close();
       } catch (java.io.IOException | UnsupportedOperationException e) {
         // no unix-domain sockets here: nothing to warm up
       }
