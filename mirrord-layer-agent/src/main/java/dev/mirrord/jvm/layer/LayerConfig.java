@@ -32,7 +32,8 @@ import java.util.Set;
  * {@code incoming.relay.address=127.0.0.1} and {@code incoming.relay.ports6=} (where the CLI's relays
  * come from, see {@link RelaySource}), {@code on.disconnect=exit} ({@code exit|continue}: what the
  * layer does when its connection to the CLI is lost). {@code hook.cache.dir=} (where hooked
- * classes are kept between runs, {@link HookCache}; none if absent). Every error names the key and
+ * classes are kept between runs, {@link HookCache}; none if absent), {@code handshake.timeout.ms=5000}
+ * (the bound of the layer's handshake with the CLI). Every error names the key and
  * the file.
  */
 public record LayerConfig(
@@ -55,7 +56,14 @@ public record LayerConfig(
     ResolverFiles resolverFiles,
     RelaySource relaySource,
     OnDisconnect onDisconnect,
-    Path hookCacheDir) {
+    Path hookCacheDir,
+    long handshakeTimeoutMillis) {
+
+  /**
+   * How long the layer waits for its handshake with the CLI by default ({@code
+   * handshake.timeout.ms}); the CLI sets more when it starts the command while the agent starts.
+   */
+  public static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 5000;
 
   /**
    * The copies of the target's {@code /etc/resolv.conf} and {@code /etc/hosts} the CLI wrote into
@@ -140,6 +148,8 @@ public record LayerConfig(
         + onDisconnect
         + ", hookCache="
         + hookCacheDir
+        + ", handshakeTimeoutMs="
+        + handshakeTimeoutMillis
         + "]";
   }
 
@@ -202,9 +212,10 @@ public record LayerConfig(
     OnDisconnect onDisconnect = p.choice("on.disconnect", "exit", OnDisconnect.class);
     String cache = p.optional("hook.cache.dir", null);
     Path hookCache = cache == null ? null : p.path("hook.cache.dir");
+    long handshakeTimeout = p.millis("handshake.timeout.ms", DEFAULT_HANDSHAKE_TIMEOUT_MILLIS);
     return new LayerConfig(
         file, host, port, token, logFile, level, incoming, portMap, ignore, tcp, udp, dns, filter,
-        session, skipBuildTools, skipJvms, resolverFiles, relays, onDisconnect, hookCache);
+        session, skipBuildTools, skipJvms, resolverFiles, relays, onDisconnect, hookCache, handshakeTimeout);
   }
 
   private static String describe(Exception e) {
@@ -280,6 +291,22 @@ public record LayerConfig(
         // reported below
       }
       throw bad(key, "must be a TCP port (1-65535), got '" + v.trim() + "'");
+    }
+
+    long millis(String key, long fallback) throws LayerConfigException {
+      String v = optional(key, null);
+      if (v == null) {
+        return fallback;
+      }
+      try {
+        long ms = Long.parseLong(v);
+        if (ms >= 1) {
+          return ms;
+        }
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      throw bad(key, "must be a number of milliseconds (1 or more), got '" + v + "'");
     }
 
     boolean bool(String key, boolean fallback) throws LayerConfigException {

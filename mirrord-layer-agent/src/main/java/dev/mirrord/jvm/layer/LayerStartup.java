@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  *   <li>open the layer log (the session file was read by {@link LayerAgent});
  *   <li>install the advice ({@link LayerInstaller}; from the hook cache when it can answer);
  *   <li>start the session with the CLI ({@link ConnectionStart#open}: connect, handshake and
- *       {@code TargetInfo} on a start connection) — at most {@link #HANDSHAKE_TIMEOUT}, inside
+ *       {@code TargetInfo} on a start connection) — at most the session file's {@code handshake.timeout.ms}, inside
  *       {@code BypassGuard} (on failure the advice is taken out again);
  *   <li>publish {@code mirrord.layer.connected}, {@code mirrord.target.*}, {@code
  *       mirrord.session.id} as system properties;
@@ -48,8 +48,6 @@ import java.util.function.Consumer;
  * bad session file, a layer bug) leaves an unhooked, running app.
  */
 final class LayerStartup {
-  /** Upper bound for connect + Hello + TargetInfo: the app's startup waits for it. */
-  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
 
   /** How long the JVM's exit waits for the layer's thread to end (it waits 300 ms for it otherwise). */
   static final long EXIT_CLOSE_MILLIS = 200;
@@ -116,7 +114,11 @@ final class LayerStartup {
         log.debug("socket warm-up: " + e);
       }
       Session.Hello hello = new Session.Hello(ProtocolVersion.CURRENT, config.token(), peerName());
-      start = ConnectionStart.open(config.proxyHost(), config.proxyPort(), hello, HANDSHAKE_TIMEOUT, log);
+      // the app's start waits for it: connect, Hello (which waits for the agent if the CLI started this JVM while
+      // the agent starts) and TargetInfo, at most the session file's handshake.timeout.ms
+      start =
+          ConnectionStart.open(
+              config.proxyHost(), config.proxyPort(), hello, Duration.ofMillis(config.handshakeTimeoutMillis()), log);
     } catch (HandshakeException e) {
       LayerInstaller.uninstall(inst, transformer, log);
       log.error("layer disabled: " + e.getMessage());

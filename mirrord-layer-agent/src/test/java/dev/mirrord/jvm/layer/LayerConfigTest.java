@@ -47,7 +47,8 @@ class LayerConfigTest {
                 "session.id", "abc-123",
                 "incoming.relay.address", "127.83.4.19",
                 "incoming.relay.ports6", "20000-20255",
-                "on.disconnect", "CONTINUE"));
+                "on.disconnect", "CONTINUE",
+                "handshake.timeout.ms", "30000"));
 
     LayerConfig c = LayerConfig.load(file.toString());
 
@@ -66,6 +67,7 @@ class LayerConfigTest {
     assertThat(c.sessionId()).isEqualTo("abc-123");
     assertThat(c.relaySource()).hasToString("127.83.4.19 [::1]:20000-20255");
     assertThat(c.onDisconnect()).isEqualTo(LayerConfig.OnDisconnect.CONTINUE);
+    assertThat(c.handshakeTimeoutMillis()).isEqualTo(30_000);
     assertThat(c.remotePortFor(8080)).isEqualTo(80);
     assertThat(c.remotePortFor(7000)).isEqualTo(7000);
   }
@@ -88,6 +90,7 @@ class LayerConfigTest {
     assertThat(c.relaySource()).as("a CLI that names no relay address relayed from 127.0.0.1")
         .isSameAs(dev.mirrord.jvm.layer.socket.RelaySource.LEGACY);
     assertThat(c.onDisconnect()).isEqualTo(LayerConfig.OnDisconnect.EXIT);
+    assertThat(c.handshakeTimeoutMillis()).isEqualTo(5000);
   }
 
   @Test
@@ -148,6 +151,8 @@ class LayerConfigTest {
         "incoming.relay.ports6|20010-20000|must be <first port>-<last port>, got '20010-20000'",
         "incoming.relay.ports6|1-70000|must be a TCP port (1-65535), got '70000'",
         "on.disconnect|die|must be one of exit, continue, got 'die'",
+        "handshake.timeout.ms|0|must be a number of milliseconds (1 or more), got '0'",
+        "handshake.timeout.ms|5s|must be a number of milliseconds (1 or more), got '5s'",
       })
   void aBadValueIsNamedWithItsKeyAndTheFile(String key, String value, String problem)
       throws Exception {

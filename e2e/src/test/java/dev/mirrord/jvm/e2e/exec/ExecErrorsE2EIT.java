@@ -126,6 +126,34 @@ class ExecErrorsE2EIT {
     }
   }
 
+  /**
+   * A JVM's command starts beside the agent (a pid/N target): its layer waits in its handshake, so when the agent
+   * turns out incompatible, the JVM is stopped before its main ran, and the CLI's one line is the whole story.
+   */
+  @Test
+  void anIncompatibleAgentStopsTheJvmStartedBesideItBeforeItsMain(NetnsLab lab) throws IOException {
+    Path fakeAgent = fakeAgentJar(lab.logDir().resolve("fake-agent-jvm.jar"));
+    String reply = helloRejectedFrame(new ProtocolVersion(2, 0), "this agent needs protocol 2.x");
+    List<String> cli = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dmirrord.layer.jar=" + LabPaths.jar("mirrord-layer-agent"),
+        "-Dmirrord.agent.jar=" + fakeAgent,
+        "-jar", LabPaths.jar("mirrord-cli").toString(),
+        "exec", "--target", "pid/" + lab.podPid(), "--"));
+    cli.addAll(JavaApps.command(dev.mirrord.jvm.e2e.apps.ProbeApp.class));
+    try (MirrordRun run = MirrordRun.startCommand(lab, "protocol-2.0-jvm", Map.of(FakeAgentApp.REPLY_ENV, reply), cli)) {
+      int code = run.waitFor(RUN);
+      String why = run.outputForHumans();
+      List<String> lines = run.stderr().lines().filter(l -> !l.startsWith(SessionE2EIT.PICKED_UP)).toList();
+      assertThat(code).as("exit code\n%s", why).isEqualTo(7);
+      assertThat(lines).as("stderr, but the JVM's own 'Picked up' line\n%s", why).singleElement().asString()
+          .startsWith("mirrord: error: the mirrord agent speaks protocol 2.0 but this CLI speaks " + ProtocolVersion.CURRENT);
+      assertThat(run.stdout()).as("the app's main never ran\n%s", why).isEmpty();
+      assertThat(run.cliLog()).as(why).contains("[mirrord-agent-start]").contains("started '");
+      assertNothingLeft(lab, run);
+    }
+  }
+
   @Test
   void notRoot(NetnsLab lab) throws IOException {
     Path jar = LabPaths.jar("mirrord-cli");

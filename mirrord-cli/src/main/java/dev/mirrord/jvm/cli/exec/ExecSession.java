@@ -15,6 +15,7 @@ import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.codec.CodecWarmUp;
+import dev.mirrord.jvm.protocol.target.TargetFiles;
 import dev.mirrord.jvm.protocol.jvm.AotCache;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,12 +36,25 @@ import org.slf4j.LoggerFactory;
  * its wait; {@code session}: the environment for JVMs started elsewhere, then a wait for Ctrl-C) →
  * clean-up (what the workload registered, e.g. the child tree; proxy, agent, session dir), also from
  * a shutdown hook if the CLI is stopped some other way.
+ *
+ * <p>For a target on this host ({@link AgentLauncher#localProcDir}) and a workload that allows it
+ * ({@code exec}), the agent starts on a thread of its own instead, while the CLI reads the target's
+ * environment and resolver files from {@code /proc/N} and starts the command: the layers' handshakes
+ * wait for the agent's ({@link SessionProxy#holdLayersUntilAgent}), so no hook runs before the agent
+ * is there, and a failed agent start rejects them, stops the command and is the session's error.
  */
 public final class ExecSession {
   private static final Logger logger = LoggerFactory.getLogger(ExecSession.class);
 
   static final Duration AGENT_TIMEOUT = Duration.ofSeconds(10);
   static final Duration CHILD_GRACE = Duration.ofSeconds(5);
+
+  /**
+   * How long a layer's handshake may wait when the command starts beside the agent: as long as the
+   * CLI waits for a local agent's READY line and then for its handshake.
+   */
+  public static final Duration LAYER_WAITS_FOR_AGENT =
+      dev.mirrord.jvm.cli.launch.LocalAgentLauncher.DEFAULT_READY_TIMEOUT.plus(AGENT_TIMEOUT);
 
   /**
    * What the command resolved before anything is started; {@code warnings} are shown once the
@@ -73,6 +87,15 @@ public final class ExecSession {
   @FunctionalInterface
   public interface Workload {
     int run(Ready session) throws InterruptedException;
+
+    /**
+     * Whether it may start while the agent starts, for a target whose environment and resolver
+     * files the CLI reads itself ({@link AgentLauncher#localProcDir}): its JVMs' layers then wait for
+     * the agent in their handshake.
+     */
+    default boolean mayStartBeforeAgent() {
+      return false;
+    }
   }
 
   /**
@@ -105,6 +128,12 @@ public final class ExecSession {
   private volatile RunningAgent agent;
   private volatile SessionProxy proxy;
   private volatile CompletableFuture<SessionProxy> proxyStart;
+  /** The agent's start beside the command's (a local target), or null: started before it. */
+  private volatile CompletableFuture<Void> agentStart;
+  /** Guards {@link #agent} against the agent-start thread: once the clean-up has begun, a late agent is closed at once. */
+  private final Object agentLock = new Object();
+  private boolean cleaningUp;
+  private boolean workloadAborted;
 
   private ExecSession(Params params) {
     this.p = params;
@@ -121,12 +150,24 @@ public final class ExecSession {
    */
   public static Workload command(List<String> command, CliEnvironment environment, Path layerJar) {
     List<String> cmd = List.copyOf(command);
-    return ready -> {
-      JvmLauncher.LaunchPlan plan =
-          JvmLauncher.plan(cmd, environment.env(), ready.importedEnv(), layerJar, ready.sessionFile());
-      ChildProcess child = ChildProcess.start(plan, CHILD_GRACE);
-      ready.closeOnCleanUp(child);
-      return child.waitFor(environment.forwardSignals());
+    return new Workload() {
+      @Override
+      public int run(Ready ready) throws InterruptedException {
+        JvmLauncher.LaunchPlan plan =
+            JvmLauncher.plan(cmd, environment.env(), ready.importedEnv(), layerJar, ready.sessionFile());
+        ChildProcess child = ChildProcess.start(plan, CHILD_GRACE);
+        ready.closeOnCleanUp(child);
+        return child.waitFor(environment.forwardSignals());
+      }
+
+      /**
+       * A JVM (or what looks like one) only: its layer waits for the agent in its handshake. Anything else would
+       * run without waiting, so it runs once the agent is up, as it always did, and a failed agent never ran it.
+       */
+      @Override
+      public boolean mayStartBeforeAgent() {
+        return JvmLauncher.looksLikeJvm(cmd);
+      }
     };
   }
 
@@ -143,50 +184,51 @@ public final class ExecSession {
       // The session proxy (Netty, the codec) starts while the agent's JVM does: neither needs the other.
       CodecWarmUp.startInBackground();
       proxyStart = startProxy();
-      agent =
-          p.launcher()
-              .launch(
-                  new AgentRequest(
-                      p.target(),
-                      dir.agentSocket(),
-                      dir.token(),
-                      siblingLog("agent"),
-                      p.config().isVerbose(),
-                      p.config().incoming().flushes(),
-                      p.config().incoming().graceSeconds(),
-                      p.config().incoming().mirrors()));
-      proxy = awaitProxy(proxyStart);
-      proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
-      Session.HelloOk agentHello;
-      try {
-        String agentToken = agent.token() != null ? agent.token() : dir.token();
-        agentHello = await(proxy.connectAgent(agent.address(), agentToken), "the agent handshake");
-      } catch (MirrordException e) {
-        // the transport may know better (e.g. a port-forward the API server refused)
-        throw agent.explain(e);
+      java.util.Optional<Path> localProc =
+          workload.mayStartBeforeAgent() ? p.launcher().localProcDir(p.target()) : java.util.Optional.empty();
+      Map<String, String> imported;
+      TargetResolverFiles resolverFiles;
+      if (localProc.isPresent()) {
+        // A target on this host: its environment and resolver files are read here, and the command starts while
+        // the agent does; the layers' handshakes wait for the agent's (SessionProxy.holdLayersUntilAgent).
+        agentStart = startAgentBeside();
+        proxy = awaitProxy(proxyStart);
+        proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
+        proxy.holdLayersUntilAgent();
+        Path proc = localProc.get();
+        imported =
+            Boolean.TRUE.equals(p.config().env().importEnv())
+                ? importEnv(TargetFiles.environ(proc.resolve("environ"), pidOf(proc)))
+                : importEnv(null);
+        resolverFiles =
+            p.config().dns().remote()
+                ? resolverFiles(TargetFiles.resolverFiles(0, proc.resolve("root")))
+                : TargetResolverFiles.none();
+      } else {
+        agent = p.launcher().launch(agentRequest());
+        proxy = awaitProxy(proxyStart);
+        proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
+        Session.HelloOk agentHello = helloAgent(proxy, agent);
+        // both questions leave at once: one round trip to the agent instead of two
+        CompletableFuture<Target.TargetInfo> infoAsked =
+            proxy.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class);
+        CompletableFuture<Target.EnvResponse> envAsked =
+            Boolean.TRUE.equals(p.config().env().importEnv())
+                ? proxy.request(new Target.EnvRequest(0), Target.EnvResponse.class)
+                : null;
+        logTargetInfo(await(infoAsked, "target info"));
+        imported = importEnv(envAsked == null ? null : await(envAsked, "the target's environment").env());
+        resolverFiles = resolverFiles(agentHello.negotiated());
       }
-
-      // both questions leave at once: one round trip to the agent instead of two
-      CompletableFuture<Target.TargetInfo> infoAsked =
-          proxy.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class);
-      CompletableFuture<Target.EnvResponse> envAsked =
-          Boolean.TRUE.equals(p.config().env().importEnv())
-              ? proxy.request(new Target.EnvRequest(0), Target.EnvResponse.class)
-              : null;
-      Target.TargetInfo info = await(infoAsked, "target info");
-      logger.info(
-          "target {}: pid {} netns {} hostname {} addresses {}",
-          p.target().describe(),
-          info.pid(),
-          info.netnsInode(),
-          info.hostname(),
-          info.addresses());
-      Map<String, String> imported = importEnv(envAsked);
 
       Properties session =
           JvmLauncher.sessionProperties(
               p.sessionId(), proxy.port(), dir.token(), siblingLog("layer"), p.config());
-      session.putAll(resolverFiles(agentHello.negotiated()).sessionProperties());
+      session.putAll(resolverFiles.sessionProperties());
+      if (agentStart != null) {
+        // the layers' handshakes wait for the agent's start: as long as the CLI would wait for it
+        session.setProperty("handshake.timeout.ms", Long.toString(LAYER_WAITS_FOR_AGENT.toMillis()));
+      }
       proxy.relayAddresses().addTo(session);
       Path cacheRoot = AotCache.root(p.environment().env()::get);
       if (cacheRoot != null) {
@@ -194,9 +236,12 @@ public final class ExecSession {
       }
       dir.writeSessionFile(session);
       p.warnings().forEach(p.notices()::warn);
+      if (agentStart != null && agentStart.isCompletedExceptionally()) {
+        awaitAgentStart(); // it failed before the command started: its error, and no command
+      }
       SessionProxy up = proxy;
       SessionDir sessionDir = dir;
-      return workload.run(
+      int code = workload.run(
           new Ready() {
             @Override
             public String sessionId() {
@@ -220,9 +265,13 @@ public final class ExecSession {
 
             @Override
             public void closeOnCleanUp(AutoCloseable resource) {
-              workloadResources.add(resource);
+              keepForCleanUp(resource);
             }
           });
+      if (agentStart != null) {
+        awaitAgentStart(); // the command may have ended before the agent was up: a failed start is still an error
+      }
+      return code;
     } finally {
       cleanUp();
       try {
@@ -231,6 +280,124 @@ public final class ExecSession {
         // the JVM is shutting down; the hook runs cleanUp, which is idempotent
       }
     }
+  }
+
+  private AgentRequest agentRequest() {
+    return new AgentRequest(
+        p.target(),
+        dir.agentSocket(),
+        dir.token(),
+        siblingLog("agent"),
+        p.config().isVerbose(),
+        p.config().incoming().flushes(),
+        p.config().incoming().graceSeconds(),
+        p.config().incoming().mirrors());
+  }
+
+  /** The CLI's handshake with {@code started}, on the proxy. */
+  private Session.HelloOk helloAgent(SessionProxy px, RunningAgent started) throws InterruptedException {
+    try {
+      String agentToken = started.token() != null ? started.token() : dir.token();
+      return await(px.connectAgent(started.address(), agentToken), "the agent handshake");
+    } catch (MirrordException e) {
+      // the transport may know better (e.g. a port-forward the API server refused)
+      throw started.explain(e);
+    }
+  }
+
+  private void logTargetInfo(Target.TargetInfo info) {
+    logger.info(
+        "target {}: pid {} netns {} hostname {} addresses {}",
+        p.target().describe(),
+        info.pid(),
+        info.netnsInode(),
+        info.hostname(),
+        info.addresses());
+  }
+
+  /**
+   * The agent's start, its handshake and the target's info, on a thread of their own while the
+   * command starts. A failure rejects the layers waiting in their handshake and stops the command;
+   * {@link #awaitAgentStart} then reports it.
+   */
+  private CompletableFuture<Void> startAgentBeside() {
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name("mirrord-agent-start")
+        .daemon()
+        .start(
+            () -> {
+              try {
+                RunningAgent started = p.launcher().launch(agentRequest());
+                synchronized (agentLock) {
+                  if (cleaningUp) {
+                    started.close(); // the session ended while the agent started
+                    up.complete(null);
+                    return;
+                  }
+                  agent = started;
+                }
+                SessionProxy px = awaitProxy(proxyStart);
+                helloAgent(px, started);
+                logTargetInfo(
+                    await(px.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class), "target info"));
+                up.complete(null);
+              } catch (Throwable t) {
+                up.completeExceptionally(t);
+                // the command's processes first, so that a JVM waiting in its handshake ends without a line of its
+                // own; a layer still waiting after that (nothing of the command should be) is refused with the reason
+                abortWorkload();
+                proxyStart.thenAccept(px -> px.agentFailed(t));
+              }
+            });
+    return up;
+  }
+
+  /** Returns once the agent's start beside the command has ended; throws its failure. */
+  private void awaitAgentStart() throws InterruptedException {
+    try {
+      agentStart.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof MirrordException m) {
+        throw m;
+      }
+      throw new MirrordException(
+          ExitCode.AGENT_FAILED, "the mirrord agent did not start (" + e.getCause() + "); see " + agentLog(), e.getCause());
+    }
+  }
+
+  private void keepForCleanUp(AutoCloseable resource) {
+    boolean now;
+    synchronized (agentLock) {
+      workloadResources.add(resource);
+      now = workloadAborted;
+    }
+    if (now) {
+      closeQuietly(resource);
+    }
+  }
+
+  /** The agent did not start: what the command started is stopped (its layers were refused anyway). */
+  private void abortWorkload() {
+    List<AutoCloseable> started;
+    synchronized (agentLock) {
+      workloadAborted = true;
+      started = List.copyOf(workloadResources);
+    }
+    started.forEach(ExecSession::closeQuietly);
+  }
+
+  private static void closeQuietly(AutoCloseable resource) {
+    try {
+      resource.close();
+    } catch (Exception e) {
+      logger.warn("clean-up of {} failed: {}", resource, e.toString());
+    }
+  }
+
+  /** N of {@code /proc/N}. */
+  private static int pidOf(Path procDir) {
+    return Integer.parseInt(procDir.getFileName().toString());
   }
 
   private CompletableFuture<SessionProxy> startProxy() {
@@ -263,15 +430,14 @@ public final class ExecSession {
     }
   }
 
-  private Map<String, String> importEnv(CompletableFuture<Target.EnvResponse> asked)
-      throws InterruptedException {
+  /** The target's environment as the app gets it ({@code env.*} filters), from {@code env}; null: import is off. */
+  private Map<String, String> importEnv(RemoteResult<Map<String, String>> env) {
     MirrordConfig.Env envCfg = p.config().env();
-    if (asked == null) {
+    if (env == null) {
       logger.info("environment import disabled");
       return Map.of();
     }
-    Target.EnvResponse response = await(asked, "the target's environment");
-    if (response.env() instanceof RemoteResult.Err<Map<String, String>> err) {
+    if (env instanceof RemoteResult.Err<Map<String, String>> err) {
       p.notices()
           .warn(
               "could not import the target's environment ("
@@ -279,11 +445,11 @@ public final class ExecSession {
                   + "); the app runs with the local environment");
       return Map.of();
     }
-    Map<String, String> imported = EnvFilter.of(envCfg).filter(response.env().value());
+    Map<String, String> imported = EnvFilter.of(envCfg).filter(env.value());
     logger.info(
         "imported {} of {} target environment variables: {}",
         imported.size(),
-        response.env().value().size(),
+        env.value().size(),
         imported.keySet());
     return imported;
   }
@@ -297,23 +463,30 @@ public final class ExecSession {
     if (!p.config().dns().remote()) {
       return TargetResolverFiles.none();
     }
-    TargetResolverFiles files;
     if (negotiated.compareTo(Target.RESOLVER_FILES_SINCE) < 0) {
-      files =
+      return logged(
           TargetResolverFiles.unavailable(
               "the agent speaks protocol " + negotiated + ", older than "
-                  + Target.RESOLVER_FILES_SINCE + " (no resolver files)");
-    } else {
-      Target.ResolverFiles answer =
-          await(
-              proxy.request(new Target.ResolverFilesRequest(0), Target.ResolverFiles.class),
-              "the target's resolver files");
-      try {
-        files = TargetResolverFiles.write(dir, answer);
-      } catch (java.io.IOException e) {
-        files = TargetResolverFiles.unavailable("cannot copy the target's resolver files into " + dir.dir() + " (" + e + ")");
-      }
+                  + Target.RESOLVER_FILES_SINCE + " (no resolver files)"));
     }
+    return resolverFiles(
+        await(
+            proxy.request(new Target.ResolverFilesRequest(0), Target.ResolverFiles.class),
+            "the target's resolver files"));
+  }
+
+  /** {@code answer} (the agent's, or this CLI's own read of a local target) copied into the session dir. */
+  private TargetResolverFiles resolverFiles(Target.ResolverFiles answer) {
+    TargetResolverFiles files;
+    try {
+      files = TargetResolverFiles.write(dir, answer);
+    } catch (java.io.IOException e) {
+      files = TargetResolverFiles.unavailable("cannot copy the target's resolver files into " + dir.dir() + " (" + e + ")");
+    }
+    return logged(files);
+  }
+
+  private TargetResolverFiles logged(TargetResolverFiles files) {
     if (files.problem() != null) {
       logger.warn("{}", files.problem());
     } else {
@@ -370,20 +543,21 @@ public final class ExecSession {
   }
 
   private void cleanUpOnce() {
+    RunningAgent started;
+    synchronized (agentLock) {
+      cleaningUp = true;
+      started = agent;
+    }
     for (AutoCloseable resource : workloadResources) {
-      try {
-        resource.close();
-      } catch (Exception e) {
-        logger.warn("clean-up of {} failed: {}", resource, e.toString());
-      }
+      closeQuietly(resource);
     }
     if (proxy != null) {
       proxy.close();
     } else if (proxyStart != null) {
       proxyStart.thenAccept(SessionProxy::close); // started or starting while the agent failed
     }
-    if (agent != null) {
-      agent.close();
+    if (started != null) {
+      started.close();
     }
     if (dir != null) {
       dir.close();

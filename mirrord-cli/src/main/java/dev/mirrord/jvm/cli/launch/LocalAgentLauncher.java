@@ -123,10 +123,28 @@ public final class LocalAgentLauncher implements AgentLauncher {
 
   @Override
   public RunningAgent launch(AgentRequest request) {
-    if (!(request.target() instanceof TargetSpec.Pid(int pid))) {
+    int pid = checkedPid(request.target());
+    List<String> agentCommand = prefix.forPid(pid);
+    if (kept != null) {
+      return launchKept(request, pid, agentCommand);
+    }
+    List<String> command = new ArrayList<>(agentCommand);
+    command.addAll(List.of("--target-pid", Integer.toString(pid)));
+    command.addAll(agentArgs(request));
+    return start(command, request, "agent pid %d for pid/" + pid, readyTimeout, () -> {});
+  }
+
+  @Override
+  public Optional<Path> localProcDir(TargetSpec target) {
+    return Optional.of(procRoot.resolve(Integer.toString(checkedPid(target))));
+  }
+
+  /** The target's pid, once it is known to be a running process this CLI may enter. */
+  private int checkedPid(TargetSpec target) {
+    if (!(target instanceof TargetSpec.Pid(int pid))) {
       throw new MirrordException(
           ExitCode.NOT_SUPPORTED_HERE,
-          "the local agent launcher only serves pid/N targets, not " + request.target().describe() + "; use --target pid/N");
+          "the local agent launcher only serves pid/N targets, not " + target.describe() + "; use --target pid/N");
     }
     if (!Files.isDirectory(procRoot.resolve(Integer.toString(pid)))) {
       throw new MirrordException(
@@ -138,14 +156,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
           ExitCode.NOT_PERMITTED,
           "--target pid/" + pid + " needs root to enter the target's network namespace; run with sudo");
     }
-    List<String> agentCommand = prefix.forPid(pid);
-    if (kept != null) {
-      return launchKept(request, pid, agentCommand);
-    }
-    List<String> command = new ArrayList<>(agentCommand);
-    command.addAll(List.of("--target-pid", Integer.toString(pid)));
-    command.addAll(agentArgs(request));
-    return start(command, request, "agent pid %d for pid/" + pid, readyTimeout, () -> {});
+    return pid;
   }
 
   /**

@@ -16,6 +16,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -39,6 +40,7 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
   private final IncomingProxy incoming;
   private final OutgoingProxy outgoing;
   private final Supplier<ProtocolVersion> agentProtocol;
+  private final Supplier<CompletableFuture<Void>> agentUp;
   private volatile Channel channel;
   private volatile String peer = "layer (before Hello)";
   private boolean greeted;
@@ -48,20 +50,32 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
    *     a layer's session cannot use more than the agent speaks
    */
   LayerConnectionHandler(String token, RequestRouter router, Supplier<ProtocolVersion> agentProtocol) {
-    this(token, router, null, null, agentProtocol);
+    this(token, router, null, null, agentProtocol, AGENT_ALREADY_UP);
   }
+
+  private static final Supplier<CompletableFuture<Void>> AGENT_ALREADY_UP =
+      new Supplier<CompletableFuture<Void>>() {
+        private final CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+
+        @Override
+        public CompletableFuture<Void> get() {
+          return done;
+        }
+      };
 
   LayerConnectionHandler(
       String token,
       RequestRouter router,
       IncomingProxy incoming,
       OutgoingProxy outgoing,
-      Supplier<ProtocolVersion> agentProtocol) {
+      Supplier<ProtocolVersion> agentProtocol,
+      Supplier<CompletableFuture<Void>> agentUp) {
     this.token = Objects.requireNonNull(token, "token").getBytes(StandardCharsets.UTF_8);
     this.router = Objects.requireNonNull(router, "router");
     this.incoming = incoming;
     this.outgoing = outgoing;
     this.agentProtocol = Objects.requireNonNull(agentProtocol, "agentProtocol");
+    this.agentUp = Objects.requireNonNull(agentUp, "agentUp");
   }
 
   @Override
@@ -131,6 +145,30 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
       return;
     }
     greeted = true;
+    CompletableFuture<Void> up = agentUp.get();
+    if (up.isDone() && !up.isCompletedExceptionally()) {
+      accept(ctx, hello);
+      return;
+    }
+    // The command was started while the agent starts: this layer's HelloOk (and so its app's main) waits for the
+    // agent's handshake, whose version it needs; a failed agent start rejects it with the reason.
+    logger.info("layer '{}' waits for the agent's handshake", peer);
+    up.whenComplete(
+        (ok, err) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      if (err == null) {
+                        accept(ctx, hello);
+                      } else {
+                        Throwable why = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                        logger.warn("rejected '{}': the mirrord agent did not start", peer);
+                        reject(ctx, "the mirrord agent did not start: " + why.getMessage());
+                      }
+                    }));
+  }
+
+  private void accept(ChannelHandlerContext ctx, Session.Hello hello) {
     ProtocolVersion negotiated =
         ProtocolVersion.CURRENT.negotiate(hello.version()).negotiate(agentProtocol.get());
     logger.info("layer '{}' connected (protocol {})", peer, negotiated);

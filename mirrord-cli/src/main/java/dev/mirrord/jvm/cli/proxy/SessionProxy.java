@@ -52,6 +52,11 @@ public final class SessionProxy implements AutoCloseable {
   private final RelayAddresses relayAddresses;
   private volatile Channel listener;
   private volatile ProtocolVersion agentProtocol = ProtocolVersion.CURRENT;
+  /** Completes when the agent's handshake ends; fails with it, or with {@link #agentFailed}. */
+  private final CompletableFuture<Void> agentUp = new CompletableFuture<>();
+  /** Whether a layer's HelloOk waits for {@link #agentUp} ({@link #holdLayersUntilAgent}). */
+  private volatile boolean holdLayers;
+  private static final CompletableFuture<Void> NO_WAIT = CompletableFuture.completedFuture(null);
   private volatile boolean closing;
   /** Completes when the agent connection closes while the proxy is not closing. */
   private final CompletableFuture<Void> agentGone = new CompletableFuture<>();
@@ -141,7 +146,8 @@ public final class SessionProxy implements AutoCloseable {
                     ProtocolPipeline.install(
                         ch.pipeline(),
                         Side.AGENT,
-                        new LayerConnectionHandler(token, router, incoming, outgoing, () -> agentProtocol));
+                        new LayerConnectionHandler(
+                            token, router, incoming, outgoing, () -> agentProtocol, () -> holdLayers ? agentUp : NO_WAIT));
                   }
                 })
             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
@@ -225,13 +231,29 @@ public final class SessionProxy implements AutoCloseable {
         .whenComplete(
             (ok, err) -> {
               if (err != null) {
+                agentUp.completeExceptionally(err);
                 result.completeExceptionally(err);
               } else {
                 agentProtocol = ok.negotiated();
+                agentUp.complete(null);
                 result.complete(ok);
               }
             });
     return result;
+  }
+
+  /**
+   * A layer that says Hello gets its HelloOk only once the agent's handshake ({@link #connectAgent})
+   * has ended (at once if it already has): the session's command may start while the agent starts.
+   * Call it before the session file is written.
+   */
+  public void holdLayersUntilAgent() {
+    holdLayers = true;
+  }
+
+  /** The agent will not come: the layers held by {@link #holdLayersUntilAgent} are rejected with {@code why}'s message. */
+  public void agentFailed(Throwable why) {
+    agentUp.completeExceptionally(why);
   }
 
   /**

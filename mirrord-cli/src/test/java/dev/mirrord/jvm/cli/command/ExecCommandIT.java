@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.mirrord.jvm.cli.CliEnvironment;
 import dev.mirrord.jvm.cli.CliRun;
 import dev.mirrord.jvm.cli.launch.FakeAgentCommands;
+import dev.mirrord.jvm.cli.launch.AgentLauncher;
 import dev.mirrord.jvm.cli.launch.FakePodAgent;
 import dev.mirrord.jvm.cli.launch.LocalAgentLauncher;
 import java.io.IOException;
@@ -37,7 +38,20 @@ class ExecCommandIT {
     out = tmp.resolve("child.out");
   }
 
+  /**
+   * The CLI's environment, with a local launcher that starts {@link FakePodAgent}, and that the
+   * session sees only as an {@link AgentLauncher}: the agent answers for the target (its fake
+   * environment and resolver files) and starts before the command.
+   */
   CliEnvironment env(Map<String, String> extra, String... fakeAgentArgs) {
+    return env(false, extra, fakeAgentArgs);
+  }
+
+  /**
+   * As {@link #env(Map, String...)}, or with {@code besideAgent} the local launcher itself: the CLI
+   * reads the target's {@code /proc/N} and starts the command while the agent starts.
+   */
+  CliEnvironment env(boolean besideAgent, Map<String, String> extra, String... fakeAgentArgs) {
     Map<String, String> env = new HashMap<>(System.getenv());
     env.keySet().removeIf(k -> k.startsWith("MIRRORD_"));
     env.put("MIRRORD_LAYER_JAR", layerJar.toString());
@@ -49,9 +63,89 @@ class ExecCommandIT {
         .withSystemProperties(Map.of())
         .withTmpDir(tmp)
         .withAgentLaunchers(
-            (target, e) ->
-                new LocalAgentLauncher(
-                    Path.of("/proc"), () -> true, FakeAgentCommands.fakePodAgent(fakeAgentArgs), Duration.ofSeconds(20)));
+            (target, e) -> {
+              LocalAgentLauncher local =
+                  new LocalAgentLauncher(
+                      Path.of("/proc"), () -> true, FakeAgentCommands.fakePodAgent(fakeAgentArgs), Duration.ofSeconds(20));
+              return besideAgent ? local : (AgentLauncher) local::launch;
+            });
+  }
+
+  /** A local target of our own: {@code sleep} with an environment the fake agent does not know. */
+  private Process localTarget() throws IOException {
+    ProcessBuilder pb = new ProcessBuilder("sleep", "120");
+    pb.environment().clear();
+    pb.environment().putAll(Map.of("FAKE_POD_VAR", "from-proc", "DB_URL", "postgres://proc-db:5432/app", "SECRET_KEY", "s3"));
+    return pb.start();
+  }
+
+  @Test
+  void aLocalTargetsCommandStartsBesideTheAgentWithTheEnvironmentAndResolverFilesFromProc() throws Exception {
+    Process target = localTarget();
+    try {
+      String script =
+          String.join(
+              "; ",
+              "f=${JAVA_TOOL_OPTIONS##*=}",
+              "echo \"FAKE=$FAKE_POD_VAR\" > " + out,
+              "echo \"DB=$DB_URL\" >> " + out,
+              "echo \"SECRET=$SECRET_KEY\" >> " + out,
+              "cat \"$f\" >> " + out,
+              "echo '--- resolv' >> " + out,
+              "cat \"$(sed -n 's/^dns.resolv_conf=//p' \"$f\")\" >> " + out,
+              "exit 5");
+      CliRun r =
+          CliRun.run(
+              env(true, Map.of()),
+              "exec", "--target", "pid/" + target.pid(), "--env-exclude", "SECRET_*",
+              "--log-file", tmp.resolve("cli.log").toString(), "--", "bash", "-c", ": java; " + script);
+
+      assertThat(r.code()).as(r.err()).isEqualTo(5);
+      String printed = Files.readString(out);
+      assertThat(printed)
+          .as("the target's own environment, read from /proc (the fake agent would answer FAKE=from-target)")
+          .contains("FAKE=from-proc\n", "DB=postgres://proc-db:5432/app\n", "SECRET=\n")
+          .as("the layer's handshake may wait for the agent's start")
+          .contains("handshake.timeout.ms=" + dev.mirrord.jvm.cli.exec.ExecSession.LAYER_WAITS_FOR_AGENT.toMillis())
+          .as("the target's resolv.conf, through /proc/N/root")
+          .endsWith("--- resolv\n" + Files.readString(Path.of("/proc/" + target.pid() + "/root/etc/resolv.conf")));
+      String log = Files.readString(tmp.resolve("cli.log"));
+      assertThat(log)
+          .contains("imported 2 of 3 target environment variables")
+          .contains("[mirrord-agent-start]")
+          .contains("target pid/" + target.pid() + ": pid " + target.pid() + " netns");
+      assertThat(sessionDirs()).isEmpty();
+      await().atMost(Duration.ofSeconds(10)).until(() -> fakeAgents().findAny().isEmpty());
+    } finally {
+      target.destroy();
+    }
+  }
+
+  @Test
+  void aLocalAgentThatFailsStopsTheCommandStartedBesideItAndIsTheSessionsError() throws Exception {
+    Process target = localTarget();
+    try {
+      long t0 = System.nanoTime();
+      CliRun r =
+          CliRun.run(
+              env(true, Map.of(), "--fake-delay-ms", "500", "--fake-exit", "3"),
+              "exec", "-t", "pid/" + target.pid(), "--", "bash", "-c", ": java; echo started > " + out + "; sleep 60");
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+
+      assertThat(r.code()).as(r.err()).isEqualTo(3);
+      assertThat(r.errLines().getLast())
+          .startsWith("mirrord: error: the mirrord agent exited with code 3 before it was ready (fake agent: failing on purpose)");
+      assertThat(r.err()).doesNotContain("Exception");
+      assertThat(Files.readString(out)).as("the command had started beside the agent").isEqualTo("started\n");
+      assertThat(took).as("the command was stopped, not waited for").isLessThan(Duration.ofSeconds(30));
+      assertThat(sessionDirs()).isEmpty();
+      assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+              .filter(h -> h.info().command().orElse("").endsWith("/sleep") && h.pid() != target.pid()))
+          .as("nothing of the command left")
+          .isEmpty();
+    } finally {
+      target.destroy();
+    }
   }
 
   @Test

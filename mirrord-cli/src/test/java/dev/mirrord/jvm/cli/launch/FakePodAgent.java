@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
  * #RESOLV_CONF}, {@link #HOSTS}).
  *
  * <p>Test knobs: {@code --fake-exit N} (print a line on stderr and exit N before READY), {@code
- * --fake-protocol MAJOR.MINOR} (speak another version), {@code --fake-silent} (never print READY),
+ * --fake-protocol MAJOR.MINOR} (speak another version), {@code --fake-silent} (never print READY), {@code --fake-delay-ms N} (sleep
+ * N ms when the argument is read),
  * {@code --fake-unreadable-hosts} (the target's /etc/hosts is {@code Forbidden}).
  * Also usable in-process through {@link #start}.
  */
@@ -220,6 +221,7 @@ public final class FakePodAgent implements AutoCloseable {
           version = new ProtocolVersion(Integer.parseInt(v[0]), Integer.parseInt(v[1]));
         }
         case "--fake-silent" -> silent = true;
+        case "--fake-delay-ms" -> Thread.sleep(Long.parseLong(args[++i]));
         case "--fake-unreadable-hosts" -> unreadableHosts = true;
         default -> {
           System.err.println("fake agent: unknown argument " + args[i]);

@@ -101,6 +101,53 @@ class SessionProxyTest {
         .hasSizeBetween(1, 2);
   }
 
+  /** The command started while the agent starts: a layer's HelloOk waits for the agent's handshake. */
+  @Test
+  void aHeldLayerGetsItsHelloOkOnlyOnceTheAgentHandshakeHasEnded() throws Exception {
+    start(new ProtocolVersion(ProtocolVersion.CURRENT.major(), 1));
+    proxy.holdLayersUntilAgent();
+    try (TestLayer a = new TestLayer(proxy.port())) {
+      a.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "layer a"));
+      assertThat(a.<AgentMessage>poll(Duration.ofMillis(500))).as("no answer before the agent is there").isNull();
+
+      proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
+      Session.HelloOk ok = a.next();
+      assertThat(ok.negotiated()).as("the agent's version, known only now").isEqualTo(new ProtocolVersion(ProtocolVersion.CURRENT.major(), 1));
+      a.send(new Target.TargetInfoRequest(1));
+      assertThat(a.<Target.TargetInfo>next().pid()).isEqualTo(4242);
+    }
+    try (TestLayer late = new TestLayer(proxy.port())) {
+      late.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "layer b"));
+      assertThat(late.<AgentMessage>next()).isInstanceOf(Session.HelloOk.class);
+    }
+  }
+
+  @Test
+  void holdingLayersAfterTheAgentIsUpHoldsNone() throws Exception {
+    start(ProtocolVersion.CURRENT);
+    proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
+    proxy.holdLayersUntilAgent();
+    try (TestLayer a = new TestLayer(proxy.port())) {
+      a.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "layer a"));
+      assertThat(a.<AgentMessage>next()).isInstanceOf(Session.HelloOk.class);
+    }
+  }
+
+  @Test
+  void aHeldLayerIsRejectedWithTheReasonWhenTheAgentDoesNotStart() throws Exception {
+    proxy = SessionProxy.start(TOKEN, notices);
+    proxy.holdLayersUntilAgent();
+    try (TestLayer a = new TestLayer(proxy.port())) {
+      a.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "layer a"));
+      assertThat(a.<AgentMessage>poll(Duration.ofMillis(300))).isNull();
+      proxy.agentFailed(new MirrordException(ExitCode.AGENT_FAILED, "the mirrord agent exited with code 3 before it was ready"));
+      Session.HelloRejected rejected = a.next();
+      assertThat(rejected.reason())
+          .isEqualTo("the mirrord agent did not start: the mirrord agent exited with code 3 before it was ready");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !a.isOpen());
+    }
+  }
+
   @Test
   void layerWithWrongTokenIsRejected() throws Exception {
     start(ProtocolVersion.CURRENT);

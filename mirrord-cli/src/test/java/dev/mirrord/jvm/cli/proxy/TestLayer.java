@@ -61,6 +61,12 @@ public final class TestLayer implements AutoCloseable {
     return (T) m;
   }
 
+  /** The next message if one arrives within {@code wait}, else null. */
+  @SuppressWarnings("unchecked")
+  public <T extends AgentMessage> T poll(java.time.Duration wait) throws InterruptedException {
+    return (T) received.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   public boolean isOpen() {
     return channel.isActive();
   }

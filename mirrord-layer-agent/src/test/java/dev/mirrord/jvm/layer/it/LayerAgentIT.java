@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -256,6 +257,25 @@ class LayerAgentIT {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.value("mirrord.layer.connected")).isEqualTo("true");
     assertThat(r.stderr()).isEmpty();
+  }
+
+  /**
+   * The CLI started this JVM while the agent starts and answers Hello only once the agent is up: the
+   * layer waits as long as the session file's {@code handshake.timeout.ms} says, and no longer.
+   */
+  @Test
+  void theHandshakeWaitsAsLongAsTheSessionFileSays() throws Exception {
+    Path jdk = Path.of(System.getProperty("java.home"));
+    agent.delayEveryHelloOk(2500);
+
+    ChildJvm.Result waited = runProbe(jdk, session(Map.of("handshake.timeout.ms", "20000")).toString(), "return");
+    assertThat(waited.exitCode()).as(waited.toString()).isZero();
+    assertThat(waited.value("mirrord.layer.connected")).isEqualTo("true");
+    assertThat(waited.stderr()).isEmpty();
+
+    ChildJvm.Result gaveUp = runProbe(jdk, session(Map.of("handshake.timeout.ms", "1000")).toString(), "return");
+    assertThat(gaveUp.exitCode()).as(gaveUp.toString()).isEqualTo(75);
+    assertThat(gaveUp.stderr()).singleElement().asString().contains("in time");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -69,6 +69,7 @@ public final class FakeAgent implements AutoCloseable {
   private volatile String rejectReason;
   private volatile boolean closeMainAfterHandshake;
   private volatile long mainHelloOkDelayMillis;
+  private volatile long helloOkDelayMillis;
   private volatile long mainHelloOkSentAt;
   private Channel server;
 
@@ -117,6 +118,12 @@ public final class FakeAgent implements AutoCloseable {
   }
 
   /** Answers the main connection's {@code Hello} (see {@link #closeMainAfterHandshake}) {@code millis} late. */
+  /** Answers every connection's Hello (the start connection's too) {@code millis} late, as a CLI whose agent is still starting. */
+  public FakeAgent delayEveryHelloOk(long millis) {
+    this.helloOkDelayMillis = millis;
+    return this;
+  }
+
   public FakeAgent delayMainHelloOk(long millis) {
     this.mainHelloOkDelayMillis = millis;
     return this;
@@ -272,6 +279,8 @@ public final class FakeAgent implements AutoCloseable {
           };
           if (main && mainHelloOkDelayMillis > 0) {
             ctx.executor().schedule(answer, mainHelloOkDelayMillis, TimeUnit.MILLISECONDS);
+          } else if (helloOkDelayMillis > 0) {
+            ctx.executor().schedule(answer, helloOkDelayMillis, TimeUnit.MILLISECONDS);
           } else {
             answer.run();
           }
