@@ -206,6 +206,7 @@ phases() {
       if ($0 ~ /reusing agent pid /) { agent_ready = t; reused = 1 }
       if ($0 ~ /agent handshake ok/) handshake = t
       if ($0 ~ /imported [0-9]+ of|environment import disabled/) env = t
+      if ($0 ~ /waits for the agent.s handshake/ && !held) held = t
       if ($0 ~ /ChildProcess - started /) child = t
       if ($0 ~ /ChildProcess - .* exited with/) child_exit = t
       if ($0 ~ /session [0-9a-f]+ cleaned up/) cleaned = t
@@ -216,8 +217,12 @@ phases() {
       if (agent_start) printf "agent_ready %d\n", agent_ready - agent_start
       if (reused) printf "agent_reuse %d\n", agent_ready - session
       printf "handshake %d\n", handshake - agent_ready
-      printf "target_env %d\n", env - handshake
+      # since 2026-12-06 22:00 a JVM command of a pid/N target starts beside the agent: the CLI reads the environment
+      # from /proc/N before the agent is up, and the layer Hello waits for the agent handshake
+      if (env < handshake) printf "target_env_local %d\n", env - session
+      else printf "target_env %d\n", env - handshake
       printf "child_spawn %d\n", child - env
+      printf "layer_held %d\n", held && handshake > held ? handshake - held : 0
       if (since_premain != "") {
         printf "app_jvm %d\n", layer_ready - since_premain - child
         printf "layer_premain %d\n", since_premain
@@ -337,11 +342,15 @@ else
   echo "|-----------------------------------------------------------------|-------|"
 fi
 phase_row() {
+  local now before=""
+  now=$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)
   if [[ ${#BASE[@]} -gt 0 ]]; then
-    printf '| %-63s | %5s | %6s |\n' "$2" "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)" \
-      "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$BASE_PHASES" | median)"
+    before=$(awk -v k="$1" '$1 == k { print $2 }' <<<"$BASE_PHASES" | median)
+    [[ $now == "?" && $before == "?" ]] && return 0 # a phase neither build's logs show
+    printf '| %-63s | %5s | %6s |\n' "$2" "$now" "$before"
   else
-    printf '| %-63s | %5s |\n' "$2" "$(awk -v k="$1" '$1 == k { print $2 }' <<<"$PHASES" | median)"
+    [[ $now == "?" ]] && return 0
+    printf '| %-63s | %5s |\n' "$2" "$now"
   fi
 }
 phase_row cli_start "CLI start: bin/mirrord, JVM, picocli, config, log (to its first line)"
@@ -349,8 +358,10 @@ phase_row agent_jvm "agent JVM start under nsenter (to the agent's first log lin
 phase_row agent_ready "agent start, until its READY line"
 ((AGENT_TTL == 0)) || phase_row agent_reuse "kept agent found and taken (from the session's first line)"
 phase_row handshake "agent connection + handshake"
-phase_row target_env "target info + environment import"
+phase_row target_env "target info + environment import (after the handshake)"
+phase_row target_env_local "environment + resolver files from /proc/N (beside the agent)"
 phase_row child_spawn "session file, command started"
+phase_row layer_held "the layer's Hello held until the agent's handshake"
 phase_row app_jvm "the app's JVM start until the layer's premain"
 phase_row layer_premain "the layer's premain until ready (\"… ms since premain\")"
 phase_row layer_attach "layer attach (the layer log's \"layer ready in\")"

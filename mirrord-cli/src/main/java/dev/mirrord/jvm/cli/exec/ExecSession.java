@@ -192,9 +192,6 @@ public final class ExecSession {
         // A target on this host: its environment and resolver files are read here, and the command starts while
         // the agent does; the layers' handshakes wait for the agent's (SessionProxy.holdLayersUntilAgent).
         agentStart = startAgentBeside();
-        proxy = awaitProxy(proxyStart);
-        proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
-        proxy.holdLayersUntilAgent();
         Path proc = localProc.get();
         imported =
             Boolean.TRUE.equals(p.config().env().importEnv())
@@ -204,6 +201,9 @@ public final class ExecSession {
             p.config().dns().remote()
                 ? resolverFiles(TargetFiles.resolverFiles(0, proc.resolve("root")))
                 : TargetResolverFiles.none();
+        proxy = awaitProxy(proxyStart); // it started meanwhile
+        proxy.endAppOnAgentLoss(p.config().layerOrDefault().exits());
+        proxy.holdLayersUntilAgent();
       } else {
         agent = p.launcher().launch(agentRequest());
         proxy = awaitProxy(proxyStart);
