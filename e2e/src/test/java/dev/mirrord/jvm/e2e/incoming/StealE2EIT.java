@@ -202,6 +202,11 @@ class StealE2EIT {
       assertThat(agentsInPod(in)).as("the kept agent").hasSize(1);
     }
     agent = keptAgent(in);
+    // it started in a session of its own at a lower weight, so that the app's start had the CPU; it serves at its normal one
+    Path autogroup = Path.of("/proc", Long.toString(agent), "autogroup"); // absent in a kernel without autogroups
+    if (Files.exists(autogroup)) {
+      assertThat(Files.readString(autogroup)).as("the kept agent's scheduling group (StartPriority)").endsWith(" nice 0\n");
+    }
     System.out.printf(Locale.ROOT, "[steal] --agent-ttl: app listening %d ms after mirrord exec started, %d ms when the"
         + " agent was kept from the first run%n", millis[0], millis[1]);
     Awaitility.await("the kept agent leaves after 10 s idle").atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(100))

@@ -57,8 +57,8 @@ public final class ExecSession {
       dev.mirrord.jvm.cli.launch.LocalAgentLauncher.DEFAULT_READY_TIMEOUT.plus(AGENT_TIMEOUT);
 
   /**
-   * What the command resolved before anything is started; {@code warnings} are shown once the
-   * agent is up, right before the workload starts.
+   * What the command resolved before anything is started; {@code warnings} are shown right before
+   * the workload starts (once the agent is up, unless the workload starts beside it).
    */
   public record Params(
       CliEnvironment environment,
