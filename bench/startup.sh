@@ -222,7 +222,8 @@ phases() {
       if (env < handshake) printf "target_env_local %d\n", env - session
       else printf "target_env %d\n", env - handshake
       printf "child_spawn %d\n", child - env
-      printf "layer_held %d\n", held && handshake > held ? handshake - held : 0
+      # (parenthesised: a bare ">" in a printf argument list is awk's output redirection)
+      printf "layer_held %d\n", ((held && handshake > held) ? handshake - held : 0)
       if (since_premain != "") {
         printf "app_jvm %d\n", layer_ready - since_premain - child
         printf "layer_premain %d\n", since_premain
