@@ -222,7 +222,7 @@ phases() {
       if (env < handshake) printf "target_env_local %d\n", env - session
       else printf "target_env %d\n", env - handshake
       printf "child_spawn %d\n", child - env
-      # (parenthesised: a bare ">" in a printf argument list is awk's output redirection)
+      # (parenthesised: a bare ">" in a printf argument list is an output redirection in awk)
       printf "layer_held %d\n", ((held && handshake > held) ? handshake - held : 0)
       if (since_premain != "") {
         printf "app_jvm %d\n", layer_ready - since_premain - child
