@@ -132,7 +132,9 @@ class AfPacketSourceTest {
    * The ring's life under a changing load, with the shrink window cut to 2 s: it starts at its
    * largest (32 MiB here), carries a first stream of 4 x 512 KiB and shrinks to its smallest (8
    * MiB, 32 blocks) when the load is gone. Then the reader falls behind (the subscriber stalls the
-   * capture thread 50 ms) while 4 streams of 6 MiB arrive, paced to about 32 MB/s: the ring is
+   * capture thread 70 ms: with 50 ms the reader once stayed under the 8 blocks that grow the ring (a CI
+   * run of 2026-12-06), with 100 ms the 8 MiB ring overflowed in 3 of 3 runs; 70 ms passed 6 of 6)
+   * while 4 streams of 6 MiB arrive, paced to about 32 MB/s: the ring is
    * replaced by a larger one (it grows at 8 blocks behind), and every byte of every stream is
    * captured, none lost in a switch (a packet the new ring had too is skipped, see {@link
    * OverlapFilter}). After a quiet window it is back at 8 MiB.
@@ -147,7 +149,7 @@ class AfPacketSourceTest {
             "-D" + RingSizing.SHRINK_SECONDS_PROPERTY + "=2",
             "-Dprobe.watchRing=true",
             "-Dprobe.stallAtConnection=5",
-            "-Dprobe.stallMillis=50",
+            "-Dprobe.stallMillis=70",
             "-Dprobe.awaitRingMib=8");
     Result result =
         capture(
