@@ -18,5 +18,22 @@ public final class NettyDefaults {
         && System.getProperty("io.netty.leakDetectionLevel") == null) {
       System.setProperty(LEAK_DETECTION, "disabled");
     }
+    // Channel ids (DefaultChannelId) need a machine id and a process id. Found by Netty, the machine id is a MAC
+    // address from an enumeration of the network interfaces: 12-25 ms of the session proxy's start, which the
+    // session file waits for (and a WARN line where no interface has one). A channel id only names a channel in
+    // logs: random bytes and this process's pid do.
+    if (System.getProperty(MACHINE_ID) == null) {
+      byte[] id = new byte[8];
+      new java.util.SplittableRandom().nextBytes(id);
+      System.setProperty(MACHINE_ID, java.util.HexFormat.ofDelimiter(":").formatHex(id));
+    }
+    if (System.getProperty(PROCESS_ID) == null) {
+      System.setProperty(PROCESS_ID, Long.toString(ProcessHandle.current().pid()));
+    }
   }
+
+  /** Netty's properties for {@code DefaultChannelId}. */
+  static final String MACHINE_ID = "io.netty.machineId";
+
+  static final String PROCESS_ID = "io.netty.processId";
 }
