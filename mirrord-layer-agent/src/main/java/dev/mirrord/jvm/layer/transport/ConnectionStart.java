@@ -43,11 +43,6 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
   /** The layer's own Netty's default allocator (relocated with it in the layer jar). */
   static final String ALLOCATOR_PROPERTY = "io.netty.allocator.type";
 
-  /** The layer's own Netty's machine id and process id for its channel ids (relocated like the allocator's). */
-  static final String MACHINE_ID_PROPERTY = "io.netty.machineId";
-
-  static final String PROCESS_ID_PROPERTY = "io.netty.processId";
-
   /** The request id of the start connection's {@code TargetInfoRequest} (its first request). */
   private static final long TARGET_INFO_ID = 1;
 
@@ -105,13 +100,8 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
     // The main connection's channel id (Netty's DefaultChannelId) needs a machine id and a process id: found, they
     // cost an enumeration of the network interfaces for a MAC address (and a WARN line in a namespace without one)
     // and ProcessHandle's start (the JDK's process reaper), on the main connection's way up, which a bind waits for.
-    // A channel id only names a channel in logs: random bytes and /proc/self do.
-    if (System.getProperty(MACHINE_ID_PROPERTY) == null) {
-      System.setProperty(MACHINE_ID_PROPERTY, randomMachineId(new java.util.SplittableRandom()));
-    }
-    if (System.getProperty(PROCESS_ID_PROPERTY) == null) {
-      System.setProperty(PROCESS_ID_PROPERTY, Long.toString(dev.mirrord.jvm.layer.internal.Pid.current()));
-    }
+    // Random bytes and /proc/self's pid instead (in the layer jar the property names are the shaded Netty's).
+    dev.mirrord.jvm.protocol.relay.NettyDefaults.channelIds(dev.mirrord.jvm.layer.internal.Pid.current());
     Session.Hello connectsHello =
         new Session.Hello(hello.version(), hello.token(), BlockingProxyConnection.connectsPeer(hello.peer()));
     BlockingProxyConnection first;
@@ -140,13 +130,6 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
     ConnectionStart start = new ConnectionStart(host, port, hello, timeout, target, log);
     start.first = first;
     return start;
-  }
-
-  /** Eight random bytes as Netty writes a machine id ({@code 01:23:45:67:89:ab:cd:ef}). */
-  static String randomMachineId(java.util.SplittableRandom random) {
-    byte[] id = new byte[8];
-    random.nextBytes(id);
-    return java.util.HexFormat.ofDelimiter(":").formatHex(id);
   }
 
   /** The way without a start connection: the main connection, then {@code TargetInfo} on it. */

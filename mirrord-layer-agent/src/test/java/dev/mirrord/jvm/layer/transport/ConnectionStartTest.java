@@ -51,20 +51,6 @@ class ConnectionStartTest {
     return start;
   }
 
-  /** The machine id the layer gives its Netty is one Netty parses, and random. */
-  @Test
-  void theMachineIdIsEightRandomBytesNettyParses() {
-    java.util.SplittableRandom random = new java.util.SplittableRandom(1);
-    java.util.Set<String> ids = new java.util.HashSet<>();
-    for (int i = 0; i < 1000; i++) {
-      String id = ConnectionStart.randomMachineId(random);
-      assertThat(id).matches("([0-9a-f]{2}:){7}[0-9a-f]{2}");
-      assertThat(io.netty.util.internal.MacAddressUtil.parseMAC(id)).hasSize(8);
-      ids.add(id);
-    }
-    assertThat(ids).hasSize(1000);
-  }
-
   @Test
   void theStartConnectionAsksTargetInfoAndTheMainConnectionComesUpOnItsOwnThread() throws Exception {
     agent.delayMainHelloOk(300);

@@ -18,18 +18,31 @@ public final class NettyDefaults {
         && System.getProperty("io.netty.leakDetectionLevel") == null) {
       System.setProperty(LEAK_DETECTION, "disabled");
     }
-    // Channel ids (DefaultChannelId) need a machine id and a process id. Found by Netty, the machine id is a MAC
-    // address from an enumeration of the network interfaces: 12-25 ms of the session proxy's start, which the
-    // session file waits for (and a WARN line where no interface has one). A channel id only names a channel in
-    // logs: random bytes and this process's pid do.
+    channelIds(ProcessHandle.current().pid());
+  }
+
+  /**
+   * Gives Netty's channel ids ({@code DefaultChannelId}) a machine id (random bytes) and {@code pid}
+   * as its process id, unless a {@code -D} gave them. Found by Netty, the machine id is a MAC
+   * address from an enumeration of the network interfaces: 12-25 ms of the CLI's session proxy
+   * start, which the session file waits for, and a WARN line where no interface has one. A channel
+   * id only names a channel in logs. The layer calls it too, for its own (shaded) Netty: the shade
+   * plugin relocates these property names with Netty's classes.
+   */
+  public static void channelIds(long pid) {
     if (System.getProperty(MACHINE_ID) == null) {
-      byte[] id = new byte[8];
-      new java.util.SplittableRandom().nextBytes(id);
-      System.setProperty(MACHINE_ID, java.util.HexFormat.ofDelimiter(":").formatHex(id));
+      System.setProperty(MACHINE_ID, randomMachineId(new java.util.SplittableRandom()));
     }
     if (System.getProperty(PROCESS_ID) == null) {
-      System.setProperty(PROCESS_ID, Long.toString(ProcessHandle.current().pid()));
+      System.setProperty(PROCESS_ID, Long.toString(pid));
     }
+  }
+
+  /** Eight random bytes as Netty writes a machine id ({@code 01:23:45:67:89:ab:cd:ef}). */
+  public static String randomMachineId(java.util.SplittableRandom random) {
+    byte[] id = new byte[8];
+    random.nextBytes(id);
+    return java.util.HexFormat.ofDelimiter(":").formatHex(id);
   }
 
   /** Netty's properties for {@code DefaultChannelId}. */

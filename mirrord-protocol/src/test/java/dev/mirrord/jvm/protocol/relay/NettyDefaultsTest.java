@@ -37,6 +37,20 @@ class NettyDefaultsTest {
     assertThat(System.getProperty(NettyDefaults.MACHINE_ID)).as("random, not fixed").isNotEqualTo(first);
   }
 
+  /** The machine id the CLI, the agent and the layer give their Netty is one Netty parses, and random. */
+  @Test
+  void theMachineIdIsEightRandomBytesNettyParses() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (int i = 0; i < 1000; i++) {
+      String id = NettyDefaults.randomMachineId(random);
+      assertThat(id).matches("([0-9a-f]{2}:){7}[0-9a-f]{2}");
+      assertThat(MacAddressUtil.parseMAC(id)).hasSize(8);
+      ids.add(id);
+    }
+    assertThat(ids).hasSize(1000);
+  }
+
   @Test
   void explicitValuesWin() {
     System.setProperty(NettyDefaults.MACHINE_ID, "00:11:22:33:44:55");
