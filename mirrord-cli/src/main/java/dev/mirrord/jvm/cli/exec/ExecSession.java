@@ -321,36 +321,32 @@ public final class ExecSession {
    * {@link #awaitAgentStart} then reports it.
    */
   private CompletableFuture<Void> startAgentBeside() {
-    CompletableFuture<Void> up = new CompletableFuture<>();
-    Thread.ofPlatform()
-        .name("mirrord-agent-start")
-        .daemon()
-        .start(
-            () -> {
-              try {
-                RunningAgent started = p.launcher().launch(agentRequest());
-                synchronized (agentLock) {
-                  if (cleaningUp) {
-                    started.close(); // the session ended while the agent started
-                    up.complete(null);
-                    return;
-                  }
-                  agent = started;
-                }
-                SessionProxy px = awaitProxy(proxyStart);
-                helloAgent(px, started);
-                logTargetInfo(
-                    await(px.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class), "target info"));
-                up.complete(null);
-              } catch (Throwable t) {
-                up.completeExceptionally(t);
-                // the command's processes first, so that a JVM waiting in its handshake ends without a line of its
-                // own; a layer still waiting after that (nothing of the command should be) is refused with the reason
-                abortWorkload();
-                proxyStart.thenAccept(px -> px.agentFailed(t));
-              }
-            });
+    CompletableFuture<Void> up = onDaemonThread("mirrord-agent-start", this::startAgent);
+    up.whenComplete(
+        (ok, failure) -> {
+          if (failure != null) {
+            // the command's processes first, so that a JVM waiting in its handshake ends without a line of its
+            // own; a layer still waiting after that (nothing of the command should be) is refused with the reason
+            abortWorkload();
+            proxyStart.thenAccept(px -> px.agentFailed(failure));
+          }
+        });
     return up;
+  }
+
+  private Void startAgent() throws InterruptedException {
+    RunningAgent started = p.launcher().launch(agentRequest());
+    synchronized (agentLock) {
+      if (cleaningUp) {
+        started.close(); // the session ended while the agent started
+        return null;
+      }
+      agent = started;
+    }
+    SessionProxy px = awaitProxy(proxyStart);
+    helloAgent(px, started);
+    logTargetInfo(await(px.request(new Target.TargetInfoRequest(0), Target.TargetInfo.class), "target info"));
+    return null;
   }
 
   /** Returns once the agent's start beside the command has ended; throws its failure. */
@@ -401,21 +397,26 @@ public final class ExecSession {
   }
 
   private CompletableFuture<SessionProxy> startProxy() {
-    CompletableFuture<SessionProxy> started = new CompletableFuture<>();
+    return onDaemonThread(
+        "mirrord-proxy-start",
+        () -> SessionProxy.start(dir.token(), p.notices(), localPortFor(p.config()), httpFilterPolicy(p.config())));
+  }
+
+  /** What {@code work} returns, or what it throws, from a daemon thread named {@code name}. */
+  private static <T> CompletableFuture<T> onDaemonThread(String name, java.util.concurrent.Callable<T> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
     Thread.ofPlatform()
-        .name("mirrord-proxy-start")
+        .name(name)
         .daemon()
         .start(
             () -> {
               try {
-                started.complete(
-                    SessionProxy.start(
-                        dir.token(), p.notices(), localPortFor(p.config()), httpFilterPolicy(p.config())));
+                result.complete(work.call());
               } catch (Throwable t) {
-                started.completeExceptionally(t);
+                result.completeExceptionally(t);
               }
             });
-    return started;
+    return result;
   }
 
   private static SessionProxy awaitProxy(CompletableFuture<SessionProxy> started)

@@ -50,18 +50,11 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
    *     a layer's session cannot use more than the agent speaks
    */
   LayerConnectionHandler(String token, RequestRouter router, Supplier<ProtocolVersion> agentProtocol) {
-    this(token, router, null, null, agentProtocol, AGENT_ALREADY_UP);
+    this(token, router, null, null, agentProtocol, () -> AGENT_UP);
   }
 
-  private static final Supplier<CompletableFuture<Void>> AGENT_ALREADY_UP =
-      new Supplier<CompletableFuture<Void>>() {
-        private final CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
-
-        @Override
-        public CompletableFuture<Void> get() {
-          return done;
-        }
-      };
+  /** The agent's handshake, already over: a layer's HelloOk waits for nothing. */
+  static final CompletableFuture<Void> AGENT_UP = CompletableFuture.completedFuture(null);
 
   LayerConnectionHandler(
       String token,

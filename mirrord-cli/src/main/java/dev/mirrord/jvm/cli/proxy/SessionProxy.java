@@ -56,7 +56,6 @@ public final class SessionProxy implements AutoCloseable {
   private final CompletableFuture<Void> agentUp = new CompletableFuture<>();
   /** Whether a layer's HelloOk waits for {@link #agentUp} ({@link #holdLayersUntilAgent}). */
   private volatile boolean holdLayers;
-  private static final CompletableFuture<Void> NO_WAIT = CompletableFuture.completedFuture(null);
   private volatile boolean closing;
   /** Completes when the agent connection closes while the proxy is not closing. */
   private final CompletableFuture<Void> agentGone = new CompletableFuture<>();
@@ -147,7 +146,7 @@ public final class SessionProxy implements AutoCloseable {
                         ch.pipeline(),
                         Side.AGENT,
                         new LayerConnectionHandler(
-                            token, router, incoming, outgoing, () -> agentProtocol, () -> holdLayers ? agentUp : NO_WAIT));
+                            token, router, incoming, outgoing, () -> agentProtocol, () -> holdLayers ? agentUp : LayerConnectionHandler.AGENT_UP));
                   }
                 })
             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
