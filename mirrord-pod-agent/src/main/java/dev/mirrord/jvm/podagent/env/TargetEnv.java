@@ -16,9 +16,4 @@ public final class TargetEnv {
   public static RemoteResult<Map<String, String>> read(TargetProcess target) {
     return TargetFiles.environ(target.environ(), target.pid());
   }
-
-  /** Parses the raw bytes of an environ file (see {@link TargetFiles#parseEnviron}). */
-  public static Map<String, String> parse(byte[] environ) {
-    return TargetFiles.parseEnviron(environ);
-  }
 }

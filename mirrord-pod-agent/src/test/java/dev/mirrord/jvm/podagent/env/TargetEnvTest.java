@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TargetEnvTest {
 
   private static Map<String, String> parse(String environ) {
-    return TargetEnv.parse(environ.getBytes(StandardCharsets.UTF_8));
+    return dev.mirrord.jvm.protocol.target.TargetFiles.parseEnviron(environ.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -54,14 +54,14 @@ class TargetEnvTest {
 
   @Test
   void emptyEnvironIsEmptyMap() {
-    assertThat(TargetEnv.parse(new byte[0])).isEmpty();
+    assertThat(dev.mirrord.jvm.protocol.target.TargetFiles.parseEnviron(new byte[0])).isEmpty();
     assertThat(parse("\0")).isEmpty();
   }
 
   @Test
   void decodesUtf8AndReplacesMalformedBytes() {
     byte[] raw = {'N', '=', (byte) 0xc3, (byte) 0xa9, 0, 'B', '=', (byte) 0xff, 0};
-    assertThat(TargetEnv.parse(raw)).containsExactly(entry("N", "é"), entry("B", "\uFFFD"));
+    assertThat(dev.mirrord.jvm.protocol.target.TargetFiles.parseEnviron(raw)).containsExactly(entry("N", "é"), entry("B", "\uFFFD"));
   }
 
   @Test
