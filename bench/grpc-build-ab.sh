@@ -11,7 +11,7 @@
 # then B A, one channel each, GRPC_PARALLEL calls in flight): unmatched calls (answered by the pod's servers) and matched
 # ones (x-dev: bench, answered by each session's local app). Prints each round, the medians (ratio = B ÷ A) and the CPU
 # time each build's agent used over the comparison. A JAR_DIR holds mirrord-cli.jar, mirrord-layer-agent.jar and
-# mirrord-pod-agent.jar.
+# mirrord-pod-agent.jar, and may hold cli.opts: that build's CLI JVM flags (MIRRORD_CLI_JAVA_OPTS).
 source "$(dirname "$0")/lib.sh"
 
 (($# >= 1)) || bench_die "usage: bench/grpc-build-ab.sh JAR_DIR_A [JAR_DIR_B]"
@@ -40,9 +40,11 @@ for p in 50061 50051; do
 done
 mapfile -t LOCAL_A < <(bench_grpc_cmd GrpcEchoApp 50062 local 3600 quiet)
 mapfile -t LOCAL_B < <(bench_grpc_cmd GrpcEchoApp 50052 local 3600 quiet)
-cli_a=$(MIRRORD_JAR_DIR=$A_DIR bench_mirrord filter-a --http-header-filter '^x-dev: bench$' -p 50062:50061 -- "${LOCAL_A[@]}")
+# a JAR_DIR's cli.opts, if any: that build's CLI JVM flags (as in bench/exit-ab.sh)
+cli_opts() { if [[ -f $1/cli.opts ]]; then cat "$1/cli.opts"; else echo "${MIRRORD_CLI_JAVA_OPTS:-}"; fi; }
+cli_a=$(MIRRORD_JAR_DIR=$A_DIR MIRRORD_CLI_JAVA_OPTS=$(cli_opts "$A_DIR") bench_mirrord filter-a --http-header-filter '^x-dev: bench$' -p 50062:50061 -- "${LOCAL_A[@]}")
 bench_wait_line "$BENCH_WORK/filter-a.out" '^grpc.listening' 60
-cli_b=$(bench_mirrord filter-b --http-header-filter '^x-dev: bench$' -p 50052:50051 -- "${LOCAL_B[@]}")
+cli_b=$(MIRRORD_CLI_JAVA_OPTS=$(cli_opts "${2:-/nonexistent}") bench_mirrord filter-b --http-header-filter '^x-dev: bench$' -p 50052:50051 -- "${LOCAL_B[@]}")
 bench_wait_line "$BENCH_WORK/filter-b.out" '^grpc.listening' 60
 agent_a=$(bench_agent_pid "$cli_a") && agent_b=$(bench_agent_pid "$cli_b") || bench_die "an agent is missing"
 tr '\0' ' ' <"/proc/$agent_a/cmdline" | grep -q -- "$A_DIR/mirrord-pod-agent.jar" || bench_die "A's agent is not A's jar"

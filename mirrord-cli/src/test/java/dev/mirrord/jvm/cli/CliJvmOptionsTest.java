@@ -27,7 +27,7 @@ class CliJvmOptionsTest {
     Matcher m = CLI_OPTS.matcher(script);
     assertThat(m.find()).as("bin/mirrord's cli_opts line").isTrue();
     List<String> flags = Arrays.asList(m.group(1).strip().split("\\s+"));
-    assertThat(flags).contains("-Dio.netty.jfr.enabled=false", "-XX:+UseSerialGC");
+    assertThat(flags).contains("-Dio.netty.jfr.enabled=false", "-XX:+UseSerialGC", "-XX:CompileThresholdScaling=4");
 
     assertThat(NettyFirstBuffer.jfrLibraryLoaded(flags)).isEmpty();
   }

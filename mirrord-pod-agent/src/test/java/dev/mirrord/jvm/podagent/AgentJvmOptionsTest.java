@@ -35,6 +35,8 @@ class AgentJvmOptionsTest {
     assertThat(flag(table, "AOTRecordTraining")).isEqualTo("false {command line}");
     assertThat(flag(table, "UseSerialGC")).isEqualTo("true {command line}");
     assertThat(flag(table, "MaxHeapSize")).isEqualTo((48L << 20) + " {command line}");
+    // the JIT's thresholds x4: the start's run-once code is not compiled (docs/PERFORMANCE.md, "JIT thresholds")
+    assertThat(flag(table, "CompileThresholdScaling")).isEqualTo("4.000000 {command line}");
     // IgnoreUnrecognizedVMOptions would hide a misspelt -XX option: every one of the file must have taken
     for (String option : AgentJvmOptions.fromClassPath()) {
       if (option.startsWith("-XX:")) {
