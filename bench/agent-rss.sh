@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/agent-rss.sh — the pod agent's memory in a steal session (issue 14's goal: RSS <= 64 MiB idle and after the
-# wrk steal load). Not a test: prints one row per session and the medians.
+# wrk steal load), and the CLI's (<= 96 MiB). Not a test: prints one row per session and the medians.
 #
 #   sudo bench/agent-rss.sh          SESSIONS=3 IDLE=3 LOAD=10 CONNECTIONS=16 SETTLE="1 11"
 #   EXTRA_AGENT_OPTS="-XX:CompileThresholdScaling=1" sudo bench/agent-rss.sh    (options appended to this run's copy
@@ -12,7 +12,8 @@
 # VmRSS again SETTLE seconds after the load ended (one column per value: the JIT's arenas and glibc's freed memory,
 # trimmed every 5 s, are part of the first values and gone from the later ones), and its peak (VmHWM) over the session.
 # RssAnon / RssFile of the last sample too: the AOT cache and libjvm.so are file-backed pages that agents of one
-# build share.
+# build share. The CLI's VmRSS idle and at the last sample, and its peak, in the last columns (CLI_FLAGS replaces its
+# JVM flags, bench/lib.sh).
 source "$(dirname "$0")/lib.sh"
 
 SESSIONS=${SESSIONS:-3}
@@ -46,6 +47,7 @@ for ((i = 1; i <= SESSIONS; i++)); do
   sleep "$IDLE"
   agent=$(bench_agent_pid "$cli") || bench_die "session $i: no agent"
   row="$(mib "$agent" VmRSS)"
+  cli_idle=$(mib "$cli" VmRSS)
   ip netns exec "$(bench_ns client)" wrk -t1 -c"$CONNECTIONS" -d"${LOAD}s" "http://198.18.0.10:$PORT/" \
     >"$BENCH_WORK/wrk-$i.txt" 2>&1 || true
   slept=0
@@ -55,8 +57,9 @@ for ((i = 1; i <= SESSIONS; i++)); do
     row+=" $(mib "$agent" VmRSS)"
   done
   row+=" $(mib "$agent" VmHWM) $(mib "$agent" RssAnon) $(mib "$agent" RssFile) $(bench_parse_wrk <"$BENCH_WORK/wrk-$i.txt" | awk '{print $2}')"
+  row+=" $cli_idle $(mib "$cli" VmRSS) $(mib "$cli" VmHWM)"
   echo "$row" >>"$ROWS"
-  bench_log "session $i: $row (idle, after the load +${SETTLE// /s, +}s, peak, anon, file MiB; req/s)"
+  bench_log "session $i: $row (agent: idle, after the load +${SETTLE// /s, +}s, peak, anon, file MiB; req/s; CLI: idle, last, peak MiB)"
   bench_stop "$cli"
   sleep 1
 done
@@ -66,11 +69,11 @@ echo "## bench/agent-rss.sh — $(date -u +%Y-%m-%dT%H:%MZ)"
 bench_machine; echo
 echo "steal session of ShaHttpServerApp; $SESSIONS sessions; ${LOAD}s of wrk -t1 -c$CONNECTIONS; agent options appended: ${EXTRA_AGENT_OPTS:-none}"
 echo
-header="| idle"
+header="| agent idle"
 for s in $SETTLE; do header+=" | after the load, +${s} s"; done
-echo "$header | peak (VmHWM) | anon / file, last | wrk req/s |"
-echo "|$(printf -- '---|%.0s' $(seq $(($(wc -w <<<"$SETTLE") + 4))))"
-ncols=$(($(wc -w <<<"$SETTLE") + 5))
+echo "$header | peak (VmHWM) | anon / file, last | wrk req/s | CLI idle / last / peak |"
+echo "|$(printf -- '---|%.0s' $(seq $(($(wc -w <<<"$SETTLE") + 5))))"
+ncols=$(($(wc -w <<<"$SETTLE") + 8))
 med=""
 for ((c = 1; c <= ncols; c++)); do
   med+="$(awk -v c="$c" '{ print $c }' "$ROWS" | bench_median) "
@@ -79,5 +82,5 @@ read -r -a m <<<"$med"
 line="| ${m[0]} MiB"
 for ((c = 1; c <= $(wc -w <<<"$SETTLE"); c++)); do line+=" | ${m[$c]} MiB"; done
 c=$(($(wc -w <<<"$SETTLE") + 1))
-echo "$line | ${m[$c]} MiB | ${m[$((c + 1))]} / ${m[$((c + 2))]} MiB | ${m[$((c + 3))]} |"
+echo "$line | ${m[$c]} MiB | ${m[$((c + 1))]} / ${m[$((c + 2))]} MiB | ${m[$((c + 3))]} | ${m[$((c + 4))]} / ${m[$((c + 5))]} / ${m[$((c + 6))]} MiB |"
 echo "(medians of $SESSIONS sessions; each session's row is in the log above)"
