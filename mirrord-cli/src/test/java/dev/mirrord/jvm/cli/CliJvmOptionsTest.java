@@ -27,7 +27,8 @@ class CliJvmOptionsTest {
     Matcher m = CLI_OPTS.matcher(script);
     assertThat(m.find()).as("bin/mirrord's cli_opts line").isTrue();
     List<String> flags = Arrays.asList(m.group(1).strip().split("\\s+"));
-    assertThat(flags).contains("-Dio.netty.jfr.enabled=false", "-XX:+UseSerialGC", "-XX:CompileThresholdScaling=4");
+    assertThat(flags).contains("-Dio.netty.jfr.enabled=false", "-XX:+UseSerialGC", "-XX:CompileThresholdScaling=4",
+        "-XX:CompileCommand=quiet", "-XX:CompileCommand=CompileThresholdScaling,io.netty.*::*,0.25");
 
     assertThat(NettyFirstBuffer.jfrLibraryLoaded(flags)).isEmpty();
   }
