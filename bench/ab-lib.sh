@@ -30,5 +30,6 @@ source "$ROOT/bench/lib.sh"
 # e.g. the flags an older bin/mirrord started the CLI with; without it, today's bin/mirrord's own.
 ab_env() {
   echo "MIRRORD_JAR_DIR=$1"
-  if [[ -f $1/cli.opts ]]; then echo "MIRRORD_CLI_JAVA_OPTS=$(<"$1/cli.opts")"; fi
+  local opts
+  if opts=$(bench_cli_opts "$1"); then echo "MIRRORD_CLI_JAVA_OPTS=$opts"; fi
 }

@@ -38,7 +38,6 @@ fi
 bench_log "start-up caches built in $(bench_prepare_caches) s"
 mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp "$PORT" local 3600 quiet)
 
-mib() { awk -v k="$2" '$1 == k":" { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 ROWS="$BENCH_WORK/rows"
 : >"$ROWS"
 for ((i = 1; i <= SESSIONS; i++)); do
@@ -46,18 +45,18 @@ for ((i = 1; i <= SESSIONS; i++)); do
   bench_wait_line "$BENCH_WORK/s$i.out" '^sha-http.listening' 60
   sleep "$IDLE"
   agent=$(bench_agent_pid "$cli") || bench_die "session $i: no agent"
-  row="$(mib "$agent" VmRSS)"
-  cli_idle=$(mib "$cli" VmRSS)
+  row="$(bench_status_mib "$agent" VmRSS)"
+  cli_idle=$(bench_status_mib "$cli" VmRSS)
   ip netns exec "$(bench_ns client)" wrk -t1 -c"$CONNECTIONS" -d"${LOAD}s" "http://198.18.0.10:$PORT/" \
     >"$BENCH_WORK/wrk-$i.txt" 2>&1 || true
   slept=0
   for s in $SETTLE; do
     sleep $((s - slept))
     slept=$s
-    row+=" $(mib "$agent" VmRSS)"
+    row+=" $(bench_status_mib "$agent" VmRSS)"
   done
-  row+=" $(mib "$agent" VmHWM) $(mib "$agent" RssAnon) $(mib "$agent" RssFile) $(bench_parse_wrk <"$BENCH_WORK/wrk-$i.txt" | awk '{print $2}')"
-  row+=" $cli_idle $(mib "$cli" VmRSS) $(mib "$cli" VmHWM)"
+  row+=" $(bench_status_mib "$agent" VmHWM RssAnon RssFile) $(bench_parse_wrk <"$BENCH_WORK/wrk-$i.txt" | awk '{print $2}')"
+  row+=" $cli_idle $(bench_status_mib "$cli" VmRSS VmHWM)"
   echo "$row" >>"$ROWS"
   bench_log "session $i: $row (agent: idle, after the load +${SETTLE// /s, +}s, peak, anon, file MiB; req/s; CLI: idle, last, peak MiB)"
   bench_stop "$cli"

@@ -40,8 +40,8 @@ for p in 50061 50051; do
 done
 mapfile -t LOCAL_A < <(bench_grpc_cmd GrpcEchoApp 50062 local 3600 quiet)
 mapfile -t LOCAL_B < <(bench_grpc_cmd GrpcEchoApp 50052 local 3600 quiet)
-# a JAR_DIR's cli.opts, if any: that build's CLI JVM flags (as in bench/exit-ab.sh)
-cli_opts() { if [[ -f $1/cli.opts ]]; then cat "$1/cli.opts"; else echo "${MIRRORD_CLI_JAVA_OPTS:-}"; fi; }
+# a JAR_DIR's cli.opts, if any: that build's CLI JVM flags (bench_cli_opts, as bench/exit-ab.sh's ab_env)
+cli_opts() { bench_cli_opts "$1" || echo "${MIRRORD_CLI_JAVA_OPTS:-}"; }
 cli_a=$(MIRRORD_JAR_DIR=$A_DIR MIRRORD_CLI_JAVA_OPTS=$(cli_opts "$A_DIR") bench_mirrord filter-a --http-header-filter '^x-dev: bench$' -p 50062:50061 -- "${LOCAL_A[@]}")
 bench_wait_line "$BENCH_WORK/filter-a.out" '^grpc.listening' 60
 cli_b=$(MIRRORD_CLI_JAVA_OPTS=$(cli_opts "${2:-/nonexistent}") bench_mirrord filter-b --http-header-filter '^x-dev: bench$' -p 50052:50051 -- "${LOCAL_B[@]}")

@@ -209,8 +209,19 @@ bench_parse_wrk() {
     END { printf "%d %.0f %.0f %.0f %d\n", req, rps, p50, p99, err }'
 }
 
-# bench_rss PID -> "RSS_MIB PEAK_MIB" of a live process (VmRSS, VmHWM), "? ?" if it is gone
-bench_rss() {
-  awk '/^VmRSS/ { r = int($2 / 1024) } /^VmHWM/ { h = int($2 / 1024) } END { if (r == "") print "? ?"; else print r, h }' \
-    "/proc/$1/status" 2>/dev/null || echo "? ?"
+# bench_status_mib PID KEY... -> each KEY of /proc/PID/status (VmRSS, VmHWM, RssAnon, …) in MiB, "?" for one it
+# lacks; all "?" if the process is gone
+bench_status_mib() {
+  local pid=$1
+  shift
+  awk -v keys="$*" 'BEGIN { n = split(keys, k, " ") } { sub(/:$/, "", $1); v[$1] = int($2 / 1024) }
+    END { for (i = 1; i <= n; i++) printf "%s%s", (k[i] in v ? v[k[i]] : "?"), (i < n ? " " : "\n") }' \
+    "/proc/$pid/status" 2>/dev/null || { printf '?%.0s ' "$@" | sed 's/ $//'; echo; }
 }
+
+# bench_rss PID -> "RSS_MIB PEAK_MIB" of a live process (VmRSS, VmHWM), "? ?" if it is gone
+bench_rss() { bench_status_mib "$1" VmRSS VmHWM; }
+
+# bench_cli_opts JAR_DIR -> the CLI's JVM flags of that build, from its file cli.opts (e.g. the flags an older
+# bin/mirrord started the CLI with); fails without the file (today's bin/mirrord's own flags then)
+bench_cli_opts() { [[ -f $1/cli.opts ]] && cat "$1/cli.opts"; }
