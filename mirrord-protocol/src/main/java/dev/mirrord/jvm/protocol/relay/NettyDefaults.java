@@ -39,7 +39,7 @@ public final class NettyDefaults {
   }
 
   /** Eight random bytes as Netty writes a machine id ({@code 01:23:45:67:89:ab:cd:ef}). */
-  public static String randomMachineId(java.util.SplittableRandom random) {
+  static String randomMachineId(java.util.SplittableRandom random) {
     byte[] id = new byte[8];
     random.nextBytes(id);
     return java.util.HexFormat.ofDelimiter(":").formatHex(id);
