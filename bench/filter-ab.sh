@@ -21,6 +21,14 @@
 #     (g0) ÷ (f)  the floor of (g)'s shape: one socat relay in the pod ns (:50055 -> the pod server on :50054)
 #     (h) ÷ (i)   matched calls (x-dev: bench) replayed to the local app vs unfiltered --tcp-steal of :50053
 #                 (goal >= 0.8)
+# With NGHTTPX=1 (the default), what the same shapes cost a proxy that parses HTTP, in C (nghttp2's nghttpx, one
+# thread; bench_nghttpx in bench/lib.sh), side by side with the goals' ratios:
+#     (d1) ÷ (a') one nghttpx hop in the pod ns (:8086, HTTP/1 parsed and sent on) in front of the direct pod server
+#     (e1) ÷ (e0) two nghttpx hops (pod ns :8087 -> unix socket -> local ns) vs two socat hops of the same shape (:8088),
+#                 both in front of (c)'s local app: what terminating HTTP at both hops costs against relaying bytes
+#     (g1) ÷ (f)  one nghttpx hop in the pod ns (:50057, h2c terminated and re-encoded) in front of the pod server
+#     (h1) ÷ (h0) two nghttpx hops (:50058) vs two socat hops (:50059), in front of (i)'s local app
+#   (e) and (h) terminate HTTP twice too (in the agent and in the CLI), and (c) and (i) relay bytes through two hops.
 # The filtering sessions' apps listen on other local ports (-p LOCAL:REMOTE) so that all four sessions run at once.
 # gRPC's warm-up is longer: the matched path (HTTP/2 codecs in the agent and the CLI) reaches its steady speed only
 # after ~30-40 s of load on this machine (docs/PERFORMANCE.md, 2026-12-06 03:40).
@@ -35,9 +43,11 @@ THREADS=${THREADS:-2}
 PACED_CONNECTIONS=${PACED_CONNECTIONS:-4}
 PACED_DELAY_MS=${PACED_DELAY_MS:-2}
 GRPC_PARALLEL=${GRPC_PARALLEL:-16}
+NGHTTPX=${NGHTTPX:-1}
 
 bench_build
 bench_need_wrk
+[[ $NGHTTPX == 1 ]] && bench_need_nghttpx
 bench_lab_up
 bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 POD_IP=198.18.0.10
@@ -122,6 +132,21 @@ bench_wait_line "$BENCH_WORK/filter-grpc.out" '^grpc.listening' 60
 
 bench_start relay-http pod socat TCP-LISTEN:8085,fork,reuseaddr,nodelay TCP:127.0.0.1:8084,nodelay >/dev/null
 bench_start relay-grpc pod socat TCP-LISTEN:50055,fork,reuseaddr,nodelay TCP:127.0.0.1:50054,nodelay >/dev/null
+if [[ $NGHTTPX == 1 ]]; then
+  bench_nghttpx hop-http pod '*,8086;no-tls' '127.0.0.1,8084' >/dev/null
+  bench_nghttpx hop-grpc pod '*,50057;no-tls' '127.0.0.1,50054;;proto=h2' >/dev/null
+  bench_nghttpx chain-http-local local "unix:$BENCH_WORK/ng-http.sock;no-tls" '127.0.0.1,8080' >/dev/null
+  bench_nghttpx chain-http-pod pod '*,8087;no-tls' "unix:$BENCH_WORK/ng-http.sock" >/dev/null
+  bench_nghttpx chain-grpc-local local "unix:$BENCH_WORK/ng-grpc.sock;no-tls" '127.0.0.1,50053;;proto=h2' >/dev/null
+  bench_nghttpx chain-grpc-pod pod '*,50058;no-tls' "unix:$BENCH_WORK/ng-grpc.sock;;proto=h2" >/dev/null
+  for p in http:8080:8088 grpc:50053:50059; do
+    IFS=: read -r kind app_port pod_port <<<"$p"
+    bench_start "socat-$kind-local" local socat "UNIX-LISTEN:$BENCH_WORK/so-$kind.sock,fork,mode=600" \
+      "TCP:127.0.0.1:$app_port,nodelay" >/dev/null
+    bench_start "socat-$kind-pod" pod socat "TCP-LISTEN:$pod_port,fork,reuseaddr,nodelay" \
+      "UNIX-CONNECT:$BENCH_WORK/so-$kind.sock" >/dev/null
+  done
+fi
 sleep 0.5
 
 # Each side answers as expected before it is measured (a wrong path would make any ratio meaningless).
@@ -131,6 +156,12 @@ grep -q 'hello from local' <(http_says 8082) || bench_die "(d): a request withou
 grep -q 'hello from local' <(http_says 8080) || bench_die "(c): the stolen request missed the local app"
 grep -q 'hello from local' <(http_says 8084) || bench_die "(a'): the direct pod server did not answer"
 grep -q 'hello from local' <(http_says 8085) || bench_die "(d0): the socat hop did not answer"
+if [[ $NGHTTPX == 1 ]]; then
+  grep -q 'hello from local' <(http_says 8086) || bench_die "(d1): the nghttpx hop did not answer"
+  for p in 8087 8088; do
+    grep -q 'hello from local' <(http_says $p) || bench_die "(e1)/(e0): the chain on :$p did not reach (c)'s app"
+  done
+fi
 
 http_ab http_unmatched 0 "http://$POD_IP:8084/" "" "http://$POD_IP:8082/" ""
 http_ab http_unmatched_paced 1 "http://$POD_IP:8084/" "" "http://$POD_IP:8082/" ""
@@ -140,6 +171,12 @@ http_ab http_matched 0 "http://$POD_IP:8080/" "" "http://$POD_IP:8082/" "X-Dev: 
 grpc_ab grpc_unmatched 50054:pod 50051:pod
 grpc_ab grpc_socat 50054:pod 50055:pod
 grpc_ab grpc_matched 50053:local 50051:local:bench
+if [[ $NGHTTPX == 1 ]]; then
+  http_ab http_nghttpx 0 "http://$POD_IP:8084/" "" "http://$POD_IP:8086/" ""
+  http_ab http_chains 0 "http://$POD_IP:8088/" "" "http://$POD_IP:8087/" ""
+  grpc_ab grpc_nghttpx 50054:pod 50057:pod
+  grpc_ab grpc_chains 50059:local 50058:local
+fi
 for c in "$filter_grpc" "$steal_grpc" "$filter_http" "$steal_http"; do bench_stop "$c"; done
 
 row() { # LABEL NAME GOAL
@@ -159,16 +196,21 @@ printf '| %-52s | %8s | %8s | %9s | %s |\n' "B ÷ A" "A /s" "B /s" "ratio" "goal
 printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------------------" "----------" "----------" "-----------" "------"
 row "HTTP/1 (d) unmatched ÷ (a') direct" http_unmatched ">= 0.8"
 row "HTTP/1 (d0) one socat hop ÷ (a') direct: (d)'s floor" http_socat ""
+[[ $NGHTTPX == 1 ]] && row "HTTP/1 (d1) one nghttpx hop ÷ (a') direct: (d)'s floor, HTTP parsed" http_nghttpx ""
 row "HTTP/1 (e) matched ÷ (c) unfiltered steal" http_matched ">= 0.8"
+[[ $NGHTTPX == 1 ]] && row "HTTP/1 (e1) two nghttpx hops ÷ (e0) two socat hops: (e)'s floor" http_chains ""
 row "gRPC (g) unmatched ÷ (f) direct" grpc_unmatched ">= 0.8"
 row "gRPC (g0) one socat hop ÷ (f) direct: (g)'s floor" grpc_socat ""
+[[ $NGHTTPX == 1 ]] && row "gRPC (g1) one nghttpx hop ÷ (f) direct: (g)'s floor, h2c terminated" grpc_nghttpx ""
 row "gRPC (h) matched ÷ (i) unfiltered steal" grpc_matched ">= 0.8"
+[[ $NGHTTPX == 1 ]] && row "gRPC (h1) two nghttpx hops ÷ (h0) two socat hops: (h)'s floor" grpc_chains ""
 read -r _ added _ _ <<<"${AB[http_unmatched_paced]}"
 read -r _ floor _ _ <<<"${AB[http_socat_paced]}"
 echo
 echo "HTTP/1 unmatched, paced: added p50 (d) - (a'), median of the rounds: $added µs (goal <= 300 µs); one socat hop: $floor µs"
 echo "per round (round a_rps b_rps a_p50_us b_p50_us ratio added_p50_us):"
-for n in http_unmatched http_unmatched_paced http_socat http_socat_paced http_matched; do
+for n in http_unmatched http_unmatched_paced http_socat http_socat_paced http_matched http_nghttpx http_chains; do
+  [[ -f $BENCH_WORK/ab-$n.txt ]] || continue
   echo "  $n:"
   sed 's/^/    /' "$BENCH_WORK/ab-$n.txt"
 done

@@ -61,6 +61,23 @@ bench_need_wrk() {
   fi
 }
 
+bench_need_nghttpx() {
+  if ! command -v nghttpx >/dev/null 2>&1; then
+    bench_log "installing nghttpx (apt-get nghttp2-proxy)"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-proxy >&2
+  fi
+}
+
+# bench_nghttpx NAME NODE FRONTEND BACKEND: nghttp2's reverse proxy (C, one thread, no TLS, no access log, nothing
+# added to the requests) in NODE's namespace; FRONTEND and BACKEND as nghttpx's --frontend/--backend take them
+# ("*,8086;no-tls", "unix:/path;;proto=h2", ...). Prints its pid. A proxy that parses and rewrites HTTP with the
+# least work per request: the floor of a path that terminates HTTP at a hop, where socat is the floor of one that
+# relays bytes.
+bench_nghttpx() {
+  bench_start "$1" "$2" nghttpx --conf=/dev/null --single-thread --workers=1 --no-via --no-server-rewrite \
+    --log-level=WARN --frontend="$3" --backend="$4"
+}
+
 # Creates the lab and the dev namespace; sets BENCH_LAB, BENCH_POD_PID, BENCH_WORK; copies the jars into BENCH_WORK
 # (a rebuild during the run cannot swap classes under a running CLI or agent).
 bench_lab_up() {
