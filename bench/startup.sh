@@ -20,6 +20,9 @@
 #   (c) mirrored  the same server under mirrord while a client in the lab's client namespace sends a request to the
 #                 pod (198.18.0.10:8080) every 20 ms: from `mirrord exec` until the first mirrored request is printed
 #                 by the app (the plain column is (b)'s time-to-listen: without mirrord nothing is mirrored).
+#   (a) floor     in the same loop, the shape's floor (bench/floor/StartFloor.java): the session's JVMs with nothing of
+#                 mirrord in them — a launcher with the CLI's flags, a stand-in agent JVM (none with AGENT_TTL) and
+#                 Exit42 with an empty -javaagent.
 # Also: a per-phase breakdown of the (a) runs, read from the CLI, agent and layer logs (medians); the floor (plain
 # `java -version`, the CLI's `--version` with and without its AOT cache); and the RSS of the idle agent and CLI.
 # The first mirrord run of a fresh jar copy builds the AOT caches (MIRRORD_AOT_CACHE_DIR, here a directory of this
@@ -47,6 +50,20 @@ mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp "$PORT" local 600)
 MIRRORD=("$BENCH_ROOT/bin/mirrord" exec --target "pid/$BENCH_POD_PID")
 AGENT_TTL=${AGENT_TTL:-0}
 if ((AGENT_TTL > 0)); then MIRRORD+=(--agent-ttl "$AGENT_TTL"); fi
+# The shape's floor (bench/floor/StartFloor.java): the JVMs of a session with nothing of mirrord in them — a launcher
+# with the CLI's JVM flags, a stand-in agent (nice 10, in the pod's netns; none with AGENT_TTL, whose runs reuse a
+# kept agent) that prints READY and waits for its stdin to end, and the command with an empty -javaagent.
+mkdir -p "$BENCH_WORK/floor"
+"$BENCH_JAVA_HOME/bin/javac" --release 17 -d "$BENCH_WORK/floor" "$BENCH_ROOT/bench/floor/StartFloor.java"
+printf 'Premain-Class: StartFloor\n' >"$BENCH_WORK/floor/manifest.txt"
+"$BENCH_JAVA_HOME/bin/jar" --create --file "$BENCH_WORK/floor/agent.jar" --manifest "$BENCH_WORK/floor/manifest.txt" \
+  -C "$BENCH_WORK/floor" StartFloor.class
+read -r -a floor_cli_flags <<<"$(sed -n 's/.*MIRRORD_CLI_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$BENCH_ROOT/bin/mirrord")"
+FLOOR=("$BENCH_JAVA" "${floor_cli_flags[@]}" -Dfloor.javaagent="$BENCH_WORK/floor/agent.jar" -cp "$BENCH_WORK/floor"
+  StartFloor launch)
+((AGENT_TTL > 0)) || FLOOR+=(nsenter --net="/proc/$BENCH_POD_PID/ns/net" nice -n 10 "$BENCH_JAVA" -XX:+UseSerialGC
+  -cp "$BENCH_WORK/floor" StartFloor agent)
+FLOOR+=(--)
 BASE=()
 if [[ -n ${BASELINE_JARS:-} ]]; then
   mkdir -p "$BENCH_WORK/base-jars"
@@ -265,7 +282,7 @@ for ((i = 0; i < RUNS; i++)); do
   t=$(now_ms); "$BENCH_ROOT/bin/mirrord" --version >/dev/null 2>&1; floor_cli_aot+=($(($(now_ms) - t)))
 done
 
-declare -a A_PLAIN A_MIRRORD A_BASE B_PLAIN B_MIRRORD B_BASE C_MIRRORD C_BASE
+declare -a A_PLAIN A_MIRRORD A_FLOOR A_BASE B_PLAIN B_MIRRORD B_BASE C_MIRRORD C_BASE
 # the last element, or "-" for an empty array (no BASELINE_JARS)
 last() { if (($#)); then echo "${@: -1}"; else echo -; fi; }
 PHASES=""
@@ -278,12 +295,16 @@ for ((i = 1; i <= RUNS; i++)); do
   read -r _ _ rc <<<"$r"
   [[ $rc -eq 42 ]] || bench_die "a-mirrord-$i exited with $rc; see $BENCH_WORK/a-mirrord-$i.{out,err}"
   PHASES+=$(phases "a-mirrord-$i" "$r")$'\n'
+  r=$(run_exit "a-floor-$i" "${FLOOR[@]}" "${EXIT_APP[@]}")
+  A_FLOOR+=("$r")
+  read -r _ _ rc <<<"$r"
+  [[ $rc -eq 42 ]] || bench_die "a-floor-$i exited with $rc; see $BENCH_WORK/a-floor-$i.{out,err}"
   if [[ ${#BASE[@]} -gt 0 ]]; then
     r=$(run_exit "a-base-$i" "${BASE[@]}" -- "${EXIT_APP[@]}")
     A_BASE+=("$r")
     BASE_PHASES+=$(phases "a-base-$i" "$r")$'\n'
   fi
-  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, before $(last "${A_BASE[@]}") (return_ms gone_ms rc)"
+  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, floor ${A_FLOOR[-1]}, before $(last "${A_BASE[@]}") (return_ms gone_ms rc)"
 done
 for ((i = 1; i <= RUNS; i++)); do
   B_PLAIN+=("$(run_listen "b-plain-$i" "${SERVER[@]}")")
@@ -299,7 +320,11 @@ done
 m() { printf '%s\n' "${@:3}" | col "$1" | median; }
 row() { # LABEL PLAIN MIRRORD [BEFORE]
   if [[ ${#BASE[@]} -gt 0 ]]; then
-    printf '| %-58s | %7s | %7s | %+7d | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))" "$4" "$(($4 - $2))"
+    if [[ -z $4 ]]; then
+      printf '| %-58s | %7s | %7s | %+7d | %7s | %7s |\n' "$1" "$2" "$3" "$(($3 - $2))" "" ""
+    else
+      printf '| %-58s | %7s | %7s | %+7d | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))" "$4" "$(($4 - $2))"
+    fi
   else
     printf '| %-58s | %7s | %7s | %+7d |\n' "$1" "$2" "$3" "$(($3 - $2))"
   fi
@@ -319,6 +344,8 @@ else
 fi
 row "(a) Exit42: until the command returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x "${A_MIRRORD[@]}")" "$(m 1 x "${A_BASE[@]}")"
 row "(a) Exit42: until every process of the session has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_MIRRORD[@]}")" "$(m 2 x "${A_BASE[@]}")"
+row "(a) floor: the JVMs alone (bench/floor), until it returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x "${A_FLOOR[@]}")" ""
+row "(a) floor: until every process has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_FLOOR[@]}")" ""
 row "(b) HTTP server: until the first request is answered" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${B_MIRRORD[@]}")" "$(m 1 x "${B_BASE[@]}")"
 row "(b) after SIGTERM: until the command returns" "$(m 2 x "${B_PLAIN[@]}")" "$(m 2 x "${B_MIRRORD[@]}")" "$(m 2 x "${B_BASE[@]}")"
 row "(b) after SIGTERM: until every process has ended" "$(m 3 x "${B_PLAIN[@]}")" "$(m 3 x "${B_MIRRORD[@]}")" "$(m 3 x "${B_BASE[@]}")"
