@@ -27,12 +27,8 @@ bench_build
 bench_need_wrk
 bench_lab_up
 if [[ -n ${EXTRA_AGENT_OPTS:-} ]]; then
-  opts="$BENCH_WORK/opts"
-  mkdir -p "$opts/META-INF/mirrord"
-  unzip -p "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options >"$opts/META-INF/mirrord/agent.jvm.options"
   # shellcheck disable=SC2086 # one option per word on purpose
-  printf '%s\n' $EXTRA_AGENT_OPTS >>"$opts/META-INF/mirrord/agent.jvm.options"
-  (cd "$opts" && "$BENCH_JAVA_HOME/bin/jar" uf "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options)
+  bench_agent_options $EXTRA_AGENT_OPTS
   bench_log "agent options appended: $EXTRA_AGENT_OPTS"
 fi
 bench_log "start-up caches built in $(bench_prepare_caches) s"

@@ -239,6 +239,22 @@ bench_status_mib() {
 # bench_rss PID -> "RSS_MIB PEAK_MIB" of a live process (VmRSS, VmHWM), "? ?" if it is gone
 bench_rss() { bench_status_mib "$1" VmRSS VmHWM; }
 
+# bench_agent_options OPTION... : appends one line per OPTION to the agent.jvm.options of this run's agent jar copy
+# (a new jar: its own AOT cache, built by bench_prepare_caches)
+bench_agent_options() {
+  local opts
+  opts=$(mktemp -d "$BENCH_WORK/opts.XXXX")
+  mkdir -p "$opts/META-INF/mirrord"
+  unzip -p "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options >"$opts/META-INF/mirrord/agent.jvm.options"
+  printf '%s\n' "$@" >>"$opts/META-INF/mirrord/agent.jvm.options"
+  (cd "$opts" && "$BENCH_JAVA_HOME/bin/jar" uf "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options)
+}
+
+# bench_default_cli_flags -> bin/mirrord's own CLI JVM flags (its cli_opts default, without MIRRORD_CLI_JAVA_OPTS)
+bench_default_cli_flags() {
+  sed -n 's/^read -r -a cli_opts <<<"${MIRRORD_CLI_JAVA_OPTS:-\(.*\)}"$/\1/p' "$BENCH_ROOT/bin/mirrord"
+}
+
 # bench_cli_opts JAR_DIR -> the CLI's JVM flags of that build, from its file cli.opts (e.g. the flags an older
 # bin/mirrord started the CLI with); fails without the file (today's bin/mirrord's own flags then)
 bench_cli_opts() { [[ -f $1/cli.opts ]] && cat "$1/cli.opts"; }

@@ -36,14 +36,9 @@ agentpath() { printf -- '-agentpath:%s=start,event=%s,interval=%s,file=%s/%s-%%p
   "$AP" "$EVENT" "$INTERVAL" "$PROF" "$1"; }
 
 # The agent: its options file in this run's jar copy, plus the profiler (a new jar: its own AOT cache, built below).
-opts=$(mktemp -d "$BENCH_WORK/opts.XXXX")
-mkdir -p "$opts/META-INF/mirrord"
-unzip -p "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options >"$opts/META-INF/mirrord/agent.jvm.options"
-agentpath agent >>"$opts/META-INF/mirrord/agent.jvm.options"
-echo >>"$opts/META-INF/mirrord/agent.jvm.options"
-(cd "$opts" && "$BENCH_JAVA_HOME/bin/jar" uf "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options)
+bench_agent_options "$(agentpath agent)"
 # The CLI: bin/mirrord's own flags (its cli_opts default, or CLI_FLAGS), plus the profiler.
-cli_flags=${CLI_FLAGS:-$(sed -n 's/^read -r -a cli_opts <<<"${MIRRORD_CLI_JAVA_OPTS:-\(.*\)}"$/\1/p' "$BENCH_ROOT/bin/mirrord")}
+cli_flags=${CLI_FLAGS:-$(bench_default_cli_flags)}
 [[ -n $cli_flags ]] || bench_die "could not read the CLI's flags from bin/mirrord"
 bench_log "caches $(bench_prepare_caches) s"
 

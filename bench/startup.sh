@@ -58,7 +58,8 @@ mkdir -p "$BENCH_WORK/floor"
 printf 'Premain-Class: StartFloor\n' >"$BENCH_WORK/floor/manifest.txt"
 "$BENCH_JAVA_HOME/bin/jar" --create --file "$BENCH_WORK/floor/agent.jar" --manifest "$BENCH_WORK/floor/manifest.txt" \
   -C "$BENCH_WORK/floor" StartFloor.class
-read -r -a floor_cli_flags <<<"$(sed -n 's/.*MIRRORD_CLI_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$BENCH_ROOT/bin/mirrord")"
+read -r -a floor_cli_flags <<<"$(bench_default_cli_flags)"
+((${#floor_cli_flags[@]})) || bench_die "could not read the CLI's flags from bin/mirrord"
 FLOOR=("$BENCH_JAVA" "${floor_cli_flags[@]}" -Dfloor.javaagent="$BENCH_WORK/floor/agent.jar" -cp "$BENCH_WORK/floor"
   StartFloor launch)
 ((AGENT_TTL > 0)) || FLOOR+=(nsenter --net="/proc/$BENCH_POD_PID/ns/net" nice -n 10 "$BENCH_JAVA" -XX:+UseSerialGC
