@@ -4,10 +4,12 @@ import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.ClientMessage;
 import dev.mirrord.jvm.protocol.Outgoing;
 import dev.mirrord.jvm.protocol.Session;
+import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.Tcp;
 import dev.mirrord.jvm.protocol.codec.MessageCodec;
 import dev.mirrord.jvm.protocol.codec.ProtocolPipeline;
 import dev.mirrord.jvm.protocol.codec.Side;
+import dev.mirrord.jvm.protocol.codec.StartFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.EOFException;
@@ -93,8 +95,9 @@ final class BlockingProxyConnection implements AutoCloseable {
           }
         }
       }
-      c.write(hello, deadline);
-      AgentMessage answer = c.read(deadline);
+      // The start's frames without a Netty buffer (StartFrames says why): the app's main waits for them.
+      c.writeFrame(StartFrames.frame(hello), deadline);
+      AgentMessage answer = c.read(deadline, true);
       if (answer == null) {
         throw new SocketTimeoutException("no answer to Hello from mirrord at " + cli + " in time");
       }
@@ -119,19 +122,18 @@ final class BlockingProxyConnection implements AutoCloseable {
   }
 
   /**
-   * Sends {@code request} and waits until {@code deadline} for the first message of type {@code
-   * answer}; anything else that arrives before it is dropped (only the layer's start connection
-   * asks this way, before anything else can be on its way).
+   * Sends {@code request} and waits until {@code deadline} for a {@code TargetInfo}; anything else
+   * that arrives before it is dropped (only the layer's start asks this way, before anything else
+   * can be on its way). Without a Netty buffer, as the {@code Hello} of {@link #open}.
    *
    * @return the answer, or {@code null} if the deadline passed
    */
-  <T extends AgentMessage> T ask(ClientMessage request, Class<T> answer, long deadline)
-      throws IOException {
-    write(request, deadline);
+  Target.TargetInfo targetInfo(Target.TargetInfoRequest request, long deadline) throws IOException {
+    writeFrame(StartFrames.frame(request), deadline);
     for (; ; ) {
-      AgentMessage m = read(deadline);
-      if (m == null || answer.isInstance(m)) {
-        return answer.cast(m);
+      AgentMessage m = read(deadline, true);
+      if (m == null || m instanceof Target.TargetInfo) {
+        return (Target.TargetInfo) m;
       }
     }
   }
@@ -156,7 +158,7 @@ final class BlockingProxyConnection implements AutoCloseable {
       }
       write(request, deadline);
       for (; ; ) {
-        AgentMessage m = read(deadline);
+        AgentMessage m = read(deadline, false);
         if (m == null) {
           throw new SocketTimeoutException("no answer from mirrord in time");
         }
@@ -183,9 +185,9 @@ final class BlockingProxyConnection implements AutoCloseable {
    */
   void drain(Consumer<? super AgentMessage> unsolicited) throws IOException {
     for (; ; ) {
-      AgentMessage m = buffered();
-      if (m != null) {
-        route(m, unsolicited);
+      byte[] frame = takeFrame();
+      if (frame != null) {
+        route(decode(frame), unsolicited);
         continue;
       }
       int n = channel.read(in);
@@ -241,7 +243,11 @@ final class BlockingProxyConnection implements AutoCloseable {
     frame.writeInt(0);
     MessageCodec.encode(m, frame);
     frame.setInt(0, frame.readableBytes() - 4);
-    ByteBuffer out = frame.nioBuffer();
+    writeFrame(frame.nioBuffer(), deadline);
+  }
+
+  /** Writes the whole frame {@code out} by {@code deadline}. */
+  private void writeFrame(ByteBuffer out, long deadline) throws IOException {
     channel.write(out);
     try {
       while (out.hasRemaining()) {
@@ -258,12 +264,20 @@ final class BlockingProxyConnection implements AutoCloseable {
     lastWriteNanos = System.nanoTime();
   }
 
-  /** The next message, waiting until {@code deadline}; {@code null} when the deadline passed. */
-  private AgentMessage read(long deadline) throws IOException {
+  /**
+   * The next message, waiting until {@code deadline}; {@code null} when the deadline passed. With
+   * {@code start}, only the start's answers ({@link StartFrames#readToLayer}), read without a Netty
+   * buffer; any other frame is dropped.
+   */
+  private AgentMessage read(long deadline, boolean start) throws IOException {
     for (; ; ) {
-      AgentMessage m = buffered();
-      if (m != null) {
-        return m;
+      byte[] frame = takeFrame();
+      if (frame != null) {
+        AgentMessage m = start ? StartFrames.readToLayer(ByteBuffer.wrap(frame)) : decode(frame);
+        if (m != null) {
+          return m;
+        }
+        continue;
       }
       int n = channel.read(in);
       if (n < 0) {
@@ -276,8 +290,15 @@ final class BlockingProxyConnection implements AutoCloseable {
     }
   }
 
-  /** Decodes one whole buffered frame, or returns {@code null} if none is complete yet. */
-  private AgentMessage buffered() throws IOException {
+  private static AgentMessage decode(byte[] frame) {
+    return (AgentMessage) MessageCodec.decode(Unpooled.wrappedBuffer(frame), Side.CLIENT);
+  }
+
+  /**
+   * Takes one whole buffered frame ({@code u16 tag | body}, copied out of the buffer), or returns
+   * {@code null} if none is complete yet.
+   */
+  private byte[] takeFrame() throws IOException {
     if (in.position() < 4) {
       return null;
     }
@@ -294,12 +315,11 @@ final class BlockingProxyConnection implements AutoCloseable {
       }
       return null;
     }
-    AgentMessage m =
-        (AgentMessage) MessageCodec.decode(Unpooled.wrappedBuffer(in.array(), 4, length), Side.CLIENT);
+    byte[] frame = java.util.Arrays.copyOfRange(in.array(), 4, 4 + length);
     in.flip();
     in.position(4 + length);
     in.compact();
-    return m;
+    return frame;
   }
 
   private void ensureRoom() {

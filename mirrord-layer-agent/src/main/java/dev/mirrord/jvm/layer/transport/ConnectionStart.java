@@ -109,7 +109,7 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
     try {
       first = BlockingProxyConnection.open(new InetSocketAddress(host, port), connectsHello, deadline);
       try {
-        target = first.ask(new Target.TargetInfoRequest(TARGET_INFO_ID), Target.TargetInfo.class, deadline);
+        target = first.targetInfo(new Target.TargetInfoRequest(TARGET_INFO_ID), deadline);
       } catch (IOException | RuntimeException e) {
         first.close();
         throw e;

@@ -459,6 +459,38 @@ class LayerAgentIT {
         .doesNotContain("waited in vain");
   }
 
+  /**
+   * The start's frames (Hello, TargetInfo) are read and written without a Netty buffer
+   * (StartFrames): a buffer starts Netty's PlatformDependent, ~75 ms of a cold JVM, which the app's
+   * main waited for. It now starts on the main connection's thread.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void premainLeavesNettysBuffersToTheMainConnectionsThread(String name, Path jdk) throws Exception {
+    assumeTrue(Files.isExecutable(jdk.resolve("bin/java")), "no JDK at " + jdk);
+    Path inits = dir.resolve("inits.txt");
+
+    ChildJvm.Result r = ChildJvm.run(ChildJvm.layerJar(), jdk, List.of("-Xlog:class+init=info:file=" + inits),
+        session(Map.of()).toString(), List.of(ChildJvm.testClasses()), ProbeApp.class, List.of("0"), dir);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.value("mirrord.target.pid")).as("TargetInfo read before main").isEqualTo("" + FakeAgent.TARGET_PID);
+    List<String> all = Files.readAllLines(inits);
+    assumeTrue(all.stream().anyMatch(l -> l.endsWith("by thread \"main\"")), "this JDK's class+init log names no thread");
+    List<String> beforeMain = new java.util.ArrayList<>();
+    for (String l : all) {
+      if (l.contains("Initializing '" + ProbeApp.class.getName().replace('.', '/') + "'")) {
+        break;
+      }
+      beforeMain.add(l);
+    }
+    String platform = "dev/mirrord/jvm/layer/shaded/io/netty/util/internal/PlatformDependent'";
+    assertThat(beforeMain).as("the class inits up to the app's main class").hasSizeGreaterThan(100)
+        .noneMatch(l -> l.contains(platform) && l.endsWith("by thread \"main\""));
+    assertThat(all).as("Netty's buffers start on the main connection's thread")
+        .anyMatch(l -> l.contains(platform) && l.endsWith("by thread \"mirrord-layer-connect\""));
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource(JDKS)
   void noCliAtStartEndsTheJvmBeforeMainWithOneLine(String name, Path jdk) throws Exception {

@@ -2,11 +2,11 @@ package dev.mirrord.jvm.protocol.codec;
 
 import dev.mirrord.jvm.protocol.Http;
 import dev.mirrord.jvm.protocol.Payload;
-import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.RemoteResult;
 import dev.mirrord.jvm.protocol.ResponseError;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.CorruptedFrameException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,6 +32,20 @@ import java.util.function.Function;
  */
 final class Wire {
   private Wire() {}
+
+  /**
+   * The readable bytes of {@code buf} as a {@link ByteBuffer} of their own, from position 0: for
+   * the bodies {@link StartFrames} reads; {@link #consumed} then moves {@code buf} past them.
+   */
+  static ByteBuffer view(ByteBuf buf) {
+    return buf.nioBuffer().slice();
+  }
+
+  /** Skips in {@code buf} what was read of its {@link #view}, and returns {@code read}. */
+  static <M> M consumed(ByteBuf buf, ByteBuffer view, M read) {
+    buf.skipBytes(view.position());
+    return read;
+  }
 
   static void writeString(ByteBuf buf, String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
@@ -68,15 +82,6 @@ final class Wire {
       throw new CorruptedFrameException("bad boolean " + b);
     }
     return b == 1;
-  }
-
-  static void writeVersion(ByteBuf buf, ProtocolVersion v) {
-    buf.writeShort(v.major());
-    buf.writeShort(v.minor());
-  }
-
-  static ProtocolVersion readVersion(ByteBuf buf) {
-    return new ProtocolVersion(buf.readUnsignedShort(), buf.readUnsignedShort());
   }
 
   static void writeStringList(ByteBuf buf, List<String> list) {

@@ -12,6 +12,7 @@ import dev.mirrord.jvm.protocol.Target;
 import dev.mirrord.jvm.protocol.Tcp;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.CorruptedFrameException;
+import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -58,14 +59,13 @@ public final class WireTags {
     client(0x0001, Session.Hello.class, new Format<>() {
         @Override
         public Session.Hello read(ByteBuf b) {
-          return new Session.Hello(Wire.readVersion(b), Wire.readString(b), Wire.readString(b));
+          ByteBuffer v = Wire.view(b);
+          return Wire.consumed(b, v, StartFrames.readHello(v));
         }
 
         @Override
         public void write(ByteBuf b, Session.Hello m) {
-          Wire.writeVersion(b, m.version());
-          Wire.writeString(b, m.token());
-          Wire.writeString(b, m.peer());
+          b.writeBytes(StartFrames.hello(m));
         }
       });
     client(0x0002, Session.Ping.class, new Format<>() {
@@ -82,25 +82,25 @@ public final class WireTags {
     agent(0x8001, Session.HelloOk.class, new Format<>() {
         @Override
         public Session.HelloOk read(ByteBuf b) {
-          return new Session.HelloOk(Wire.readVersion(b), Wire.readString(b));
+          ByteBuffer v = Wire.view(b);
+          return Wire.consumed(b, v, StartFrames.readHelloOk(v));
         }
 
         @Override
         public void write(ByteBuf b, Session.HelloOk m) {
-          Wire.writeVersion(b, m.negotiated());
-          Wire.writeString(b, m.agentVersion());
+          b.writeBytes(StartFrames.helloOk(m));
         }
       });
     agent(0x8002, Session.HelloRejected.class, new Format<>() {
         @Override
         public Session.HelloRejected read(ByteBuf b) {
-          return new Session.HelloRejected(Wire.readVersion(b), Wire.readString(b));
+          ByteBuffer v = Wire.view(b);
+          return Wire.consumed(b, v, StartFrames.readHelloRejected(v));
         }
 
         @Override
         public void write(ByteBuf b, Session.HelloRejected m) {
-          Wire.writeVersion(b, m.agentVersion());
-          Wire.writeString(b, m.reason());
+          b.writeBytes(StartFrames.helloRejected(m));
         }
       });
     agent(0x8003, Session.Pong.class, new Format<>() {
@@ -131,12 +131,13 @@ public final class WireTags {
     client(0x0010, Target.TargetInfoRequest.class, new Format<>() {
         @Override
         public Target.TargetInfoRequest read(ByteBuf b) {
-          return new Target.TargetInfoRequest(b.readLong());
+          ByteBuffer v = Wire.view(b);
+          return Wire.consumed(b, v, StartFrames.readTargetInfoRequest(v));
         }
 
         @Override
         public void write(ByteBuf b, Target.TargetInfoRequest m) {
-          b.writeLong(m.requestId());
+          b.writeBytes(StartFrames.targetInfoRequest(m));
         }
       });
     client(0x0011, Target.EnvRequest.class, new Format<>() {
@@ -153,16 +154,13 @@ public final class WireTags {
     agent(0x8010, Target.TargetInfo.class, new Format<>() {
         @Override
         public Target.TargetInfo read(ByteBuf b) {
-          return new Target.TargetInfo(b.readLong(), b.readInt(), b.readLong(), Wire.readString(b), Wire.readStringList(b));
+          ByteBuffer v = Wire.view(b);
+          return Wire.consumed(b, v, StartFrames.readTargetInfo(v));
         }
 
         @Override
         public void write(ByteBuf b, Target.TargetInfo m) {
-          b.writeLong(m.requestId());
-          b.writeInt(m.pid());
-          b.writeLong(m.netnsInode());
-          Wire.writeString(b, m.hostname());
-          Wire.writeStringList(b, m.addresses());
+          b.writeBytes(StartFrames.targetInfo(m));
         }
       });
     agent(0x8011, Target.EnvResponse.class, new Format<>() {
