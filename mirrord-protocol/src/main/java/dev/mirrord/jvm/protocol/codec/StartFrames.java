@@ -34,14 +34,16 @@ public final class StartFrames {
    */
   public static ByteBuffer frame(ClientMessage m) {
     ByteBuffer body;
+    int tag;
     if (m instanceof Session.Hello h) {
       body = hello(h);
+      tag = HELLO_TAG;
     } else if (m instanceof Target.TargetInfoRequest r) {
       body = targetInfoRequest(r);
+      tag = TARGET_INFO_REQUEST_TAG;
     } else {
       throw new IllegalArgumentException("not a start message: " + m.getClass().getSimpleName());
     }
-    int tag = m instanceof Session.Hello ? HELLO_TAG : TARGET_INFO_REQUEST_TAG;
     ByteBuffer frame = ByteBuffer.allocate(4 + 2 + body.remaining());
     frame.putInt(2 + body.remaining()).putShort((short) tag).put(body);
     return frame.flip();
