@@ -185,9 +185,11 @@ final class BlockingProxyConnection implements AutoCloseable {
    */
   void drain(Consumer<? super AgentMessage> unsolicited) throws IOException {
     for (; ; ) {
-      byte[] frame = takeFrame();
-      if (frame != null) {
-        route(decode(frame), unsolicited);
+      int length = frameLength();
+      if (length >= 0) {
+        AgentMessage m = decode(length);
+        dropFrame(length);
+        route(m, unsolicited);
         continue;
       }
       int n = channel.read(in);
@@ -271,9 +273,10 @@ final class BlockingProxyConnection implements AutoCloseable {
    */
   private AgentMessage read(long deadline, boolean start) throws IOException {
     for (; ; ) {
-      byte[] frame = takeFrame();
-      if (frame != null) {
-        AgentMessage m = start ? StartFrames.readToLayer(ByteBuffer.wrap(frame)) : decode(frame);
+      int length = frameLength();
+      if (length >= 0) {
+        AgentMessage m = start ? StartFrames.readToLayer(ByteBuffer.wrap(in.array(), 4, length)) : decode(length);
+        dropFrame(length);
         if (m != null) {
           return m;
         }
@@ -290,17 +293,19 @@ final class BlockingProxyConnection implements AutoCloseable {
     }
   }
 
-  private static AgentMessage decode(byte[] frame) {
-    return (AgentMessage) MessageCodec.decode(Unpooled.wrappedBuffer(frame), Side.CLIENT);
+  /** Decodes the buffered frame of {@code length} bytes ({@link #frameLength}) in place. */
+  private AgentMessage decode(int length) {
+    return (AgentMessage) MessageCodec.decode(Unpooled.wrappedBuffer(in.array(), 4, length), Side.CLIENT);
   }
 
   /**
-   * Takes one whole buffered frame ({@code u16 tag | body}, copied out of the buffer), or returns
-   * {@code null} if none is complete yet.
+   * The length of the first buffered frame ({@code u16 tag | body}, after its {@code u32} length) if
+   * it is whole, or -1 if it is not yet; read it from {@code in}'s array at offset 4, then {@link
+   * #dropFrame}.
    */
-  private byte[] takeFrame() throws IOException {
+  private int frameLength() throws IOException {
     if (in.position() < 4) {
-      return null;
+      return -1;
     }
     int length = in.getInt(0);
     if (length < 2 || length > ProtocolPipeline.MAX_FRAME) {
@@ -313,13 +318,16 @@ final class BlockingProxyConnection implements AutoCloseable {
         bigger.put(in);
         in = bigger;
       }
-      return null;
+      return -1;
     }
-    byte[] frame = java.util.Arrays.copyOfRange(in.array(), 4, 4 + length);
+    return length;
+  }
+
+  /** Removes the first buffered frame, of {@code length} bytes after its length prefix. */
+  private void dropFrame(int length) {
     in.flip();
     in.position(4 + length);
     in.compact();
-    return frame;
   }
 
   private void ensureRoom() {
