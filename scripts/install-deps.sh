@@ -15,6 +15,9 @@ PACKAGES=(iproute2 iptables conntrack util-linux socat dnsmasq-base curl procps 
 # The Gradle of e2e GradleE2EIT (Debian 12's 4.4.1, which runs on JDK 17): the one Gradle this machine can get, since
 # no Gradle distribution is served by Maven Central or Debian otherwise. About 90 packages (~100 s on a fresh machine).
 PACKAGES+=(gradle)
+# The kernel's system call tables (asm/unistd_64.h, asm-generic/unistd.h), which the pod agent's SyscallsTest checks
+# the agent's numbers for x86-64 and aarch64 against.
+PACKAGES+=(linux-libc-dev)
 # Packages whose Debian service must never run on the host (the lab starts its own servers in its namespaces).
 NO_SERVICE=(postgresql redis-server)
 

@@ -1,22 +1,17 @@
 package dev.mirrord.jvm.podagent.sniffer;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static dev.mirrord.jvm.podagent.sys.Syscalls.NR;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
+import dev.mirrord.jvm.podagent.sys.Syscalls;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
+import java.lang.foreign.SegmentAllocator;
 
 /**
- * The few libc calls the capture socket needs, as FFM downcalls (Linux x86-64 and aarch64: the
- * constants below are the same on both). Every call takes a {@link #newCallState call-state}
- * segment first, where the linker stores {@code errno} right after the call, before the JVM can
- * overwrite it.
+ * The few system calls the capture socket needs, typed, through {@link Syscalls}' one downcall
+ * (Linux x86-64 and aarch64: the constants below are the same on both, the call numbers are
+ * {@link Syscalls#NR}). Every call takes a {@link #newCallState call-state} segment first, where
+ * the linker stores {@code errno} right after the call, before the JVM can overwrite it.
  */
 final class Libc {
   static final int AF_PACKET = 17;
@@ -45,57 +40,15 @@ final class Libc {
   static final int EAGAIN = 11;
   static final int ARPHRD_LOOPBACK = 772;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-
-  private static final MethodHandle SOCKET =
-      downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-  private static final MethodHandle SETSOCKOPT =
-      downcall(
-          "setsockopt",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-  private static final MethodHandle GETSOCKOPT =
-      downcall(
-          "getsockopt",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-  private static final MethodHandle RECVFROM =
-      downcall(
-          "recvfrom",
-          FunctionDescriptor.of(
-              JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
-  private static final MethodHandle MMAP =
-      downcall(
-          "mmap",
-          FunctionDescriptor.of(
-              ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-  private static final MethodHandle MUNMAP =
-      downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-  private static final MethodHandle POLL =
-      downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-  private static final MethodHandle CLOSE =
-      downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-  private static final MethodHandle STRERROR =
-      LINKER.downcallHandle(
-          LINKER.defaultLookup().findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
-
   private Libc() {}
 
-  private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
-    return LINKER.downcallHandle(
-        LINKER.defaultLookup().findOrThrow(name),
-        descriptor,
-        Linker.Option.captureCallState("errno"));
-  }
-
   /** A segment to pass as the first argument of every call; one per thread at a time. */
-  static MemorySegment newCallState(java.lang.foreign.SegmentAllocator allocator) {
-    return allocator.allocate(CALL_STATE);
+  static MemorySegment newCallState(SegmentAllocator allocator) {
+    return Syscalls.newCallState(allocator);
   }
 
   static int errno(MemorySegment state) {
-    return (int) ERRNO.get(state, 0L);
+    return Syscalls.errno(state);
   }
 
   static ErrnoException failure(String call, MemorySegment state) {
@@ -104,38 +57,23 @@ final class Libc {
   }
 
   static String strerror(int errno) {
-    try {
-      MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-      return text.reinterpret(1024).getString(0);
-    } catch (Throwable t) {
-      return "errno " + errno;
-    }
+    return Syscalls.strerror(errno);
   }
 
   static int socket(MemorySegment state, int domain, int type, int protocol) {
-    try {
-      return (int) SOCKET.invokeExact(state, domain, type, protocol);
-    } catch (Throwable t) {
-      throw new IllegalStateException("socket downcall", t);
-    }
+    return (int) Syscalls.call(state, NR.socket(), domain, type, protocol, 0, 0, 0);
   }
 
   static int setsockopt(
       MemorySegment state, int fd, int level, int name, MemorySegment value, int length) {
-    try {
-      return (int) SETSOCKOPT.invokeExact(state, fd, level, name, value, length);
-    } catch (Throwable t) {
-      throw new IllegalStateException("setsockopt downcall", t);
-    }
+    return (int)
+        Syscalls.call(state, NR.setsockopt(), fd, level, name, value.address(), length, 0);
   }
 
   static int getsockopt(
       MemorySegment state, int fd, int level, int name, MemorySegment value, MemorySegment length) {
-    try {
-      return (int) GETSOCKOPT.invokeExact(state, fd, level, name, value, length);
-    } catch (Throwable t) {
-      throw new IllegalStateException("getsockopt downcall", t);
-    }
+    return (int)
+        Syscalls.call(state, NR.getsockopt(), fd, level, name, value.address(), length.address(), 0);
   }
 
   static long recvfrom(
@@ -146,45 +84,39 @@ final class Libc {
       int flags,
       MemorySegment address,
       MemorySegment addressLength) {
-    try {
-      return (long) RECVFROM.invokeExact(state, fd, buffer, length, flags, address, addressLength);
-    } catch (Throwable t) {
-      throw new IllegalStateException("recvfrom downcall", t);
-    }
+    return Syscalls.call(
+        state, NR.recvfrom(), fd, buffer.address(), length, flags, address.address(),
+        addressLength.address());
   }
 
   /** {@code mmap(NULL, length, prot, flags, fd, offset)}; a zero-length segment at the mapping. */
   static MemorySegment mmap(
       MemorySegment state, long length, int prot, int flags, int fd, long offset) {
-    try {
-      return (MemorySegment)
-          MMAP.invokeExact(state, MemorySegment.NULL, length, prot, flags, fd, offset);
-    } catch (Throwable t) {
-      throw new IllegalStateException("mmap downcall", t);
-    }
+    return MemorySegment.ofAddress(
+        Syscalls.call(state, NR.mmap(), 0, length, prot, flags, fd, offset));
   }
 
   static int munmap(MemorySegment state, MemorySegment address, long length) {
-    try {
-      return (int) MUNMAP.invokeExact(state, address, length);
-    } catch (Throwable t) {
-      throw new IllegalStateException("munmap downcall", t);
-    }
+    return (int) Syscalls.call(state, NR.munmap(), address.address(), length, 0, 0, 0, 0);
   }
 
-  static int poll(MemorySegment state, MemorySegment fds, long count, int timeoutMillis) {
-    try {
-      return (int) POLL.invokeExact(state, fds, count, timeoutMillis);
-    } catch (Throwable t) {
-      throw new IllegalStateException("poll downcall", t);
+  /**
+   * {@code poll(fds, count, timeoutMillis)}, as {@code ppoll} (aarch64 has no {@code poll}) with
+   * {@code timespec} (16 bytes, which the kernel may overwrite) as its timeout, or none when
+   * {@code timeoutMillis} is negative.
+   */
+  static int poll(
+      MemorySegment state, MemorySegment fds, long count, MemorySegment timespec, int timeoutMillis) {
+    long timeout = 0;
+    if (timeoutMillis >= 0) {
+      timespec.set(JAVA_LONG, 0, timeoutMillis / 1000);
+      timespec.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
+      timeout = timespec.address();
     }
+    return (int) Syscalls.call(state, NR.ppoll(), fds.address(), count, timeout, 0, 0, 0);
   }
 
   static int close(MemorySegment state, int fd) {
-    try {
-      return (int) CLOSE.invokeExact(state, fd);
-    } catch (Throwable t) {
-      throw new IllegalStateException("close downcall", t);
-    }
+    return (int) Syscalls.call(state, NR.close(), fd, 0, 0, 0, 0, 0);
   }
 }

@@ -133,6 +133,7 @@ final class RxRing implements AutoCloseable {
   private final MemorySegment ring;
   private final MemorySegment pollFd;
   private final MemorySegment pollState;
+  private final MemorySegment pollTimeout;
 
   // Reader state.
   private int block;
@@ -156,6 +157,7 @@ final class RxRing implements AutoCloseable {
     this.ring = ring;
     this.pollFd = arena.allocate(8, 4);
     this.pollState = Libc.newCallState(arena);
+    this.pollTimeout = arena.allocate(16, 8);
   }
 
   /**
@@ -370,7 +372,7 @@ final class RxRing implements AutoCloseable {
     pollFd.set(ValueLayout.JAVA_INT, 0, fd);
     pollFd.set(ValueLayout.JAVA_SHORT, 4, (short) (Libc.POLLIN | Libc.POLLERR));
     pollFd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-    int ready = Libc.poll(pollState, pollFd, 1, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+    int ready = Libc.poll(pollState, pollFd, 1, pollTimeout, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
     if (ready < 0) {
       int errno = Libc.errno(pollState);
       if (errno != Libc.EINTR) {

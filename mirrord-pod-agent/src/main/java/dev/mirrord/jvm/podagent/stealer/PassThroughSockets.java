@@ -1,15 +1,12 @@
 package dev.mirrord.jvm.podagent.stealer;
 
 import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
+import dev.mirrord.jvm.podagent.sys.Syscalls;
 import dev.mirrord.jvm.protocol.relay.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Sockets that carry unmatched requests of HTTP-filtered steal to the next filtering agent or the
  * target's own server. Each is created while the calling thread's fsgid is the agent's
- * pass-through gid ({@code setfsgid(2)}, per thread, through FFM), so that the iptables {@code
+ * pass-through gid ({@code setfsgid(2)}, per thread, through {@link Syscalls}), so that the iptables {@code
  * owner} match tells them apart from the agent's other traffic (see {@code NatRules.install}).
  * Without CAP_SETGID the gid stays the agent's own (exempt everywhere): logged once, and the
  * connection then goes straight to the target's server. Their packets carry DSCP {@link
@@ -26,27 +23,22 @@ import org.slf4j.LoggerFactory;
  */
 final class PassThroughSockets {
   private static final Logger logger = LoggerFactory.getLogger(PassThroughSockets.class);
-  private static final MethodHandle SETFSGID = setfsgid();
   private static final AtomicBoolean warned = new AtomicBoolean();
 
   private PassThroughSockets() {}
-
-  private static MethodHandle setfsgid() {
-    try {
-      Linker linker = Linker.nativeLinker();
-      return linker.downcallHandle(linker.defaultLookup().find("setfsgid").orElseThrow(),
-          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    } catch (RuntimeException | Error e) {
-      logger.warn("setfsgid is not available ({}): pass-through sockets keep the agent's gid", e.toString());
-      return null;
-    }
-  }
 
   /** A factory of socket channels for {@code loop} made under {@code gid} (0: the agent's own). */
   static ChannelFactory<Channel> factory(EventLoop loop, int gid) {
     Transport transport = Transport.of(loop);
     return () -> {
-      if (gid == 0 || SETFSGID == null) {
+      if (gid == 0) {
+        return newChannel(transport);
+      }
+      if (!Syscalls.supported()) {
+        if (warned.compareAndSet(false, true)) {
+          logger.warn("setfsgid is not available on {}: pass-through sockets keep the agent's gid",
+              System.getProperty("os.arch"));
+        }
         return newChannel(transport);
       }
       int previous = call(gid);
@@ -74,10 +66,6 @@ final class PassThroughSockets {
   }
 
   private static int call(int gid) {
-    try {
-      return (int) SETFSGID.invokeExact(gid);
-    } catch (Throwable t) {
-      throw new IllegalStateException("setfsgid failed", t);
-    }
+    return Syscalls.setfsgid(gid);
   }
 }
