@@ -28,6 +28,12 @@ source "$ROOT/bench/lib.sh"
 # ab_env JAR_DIR -> the environment bin/mirrord runs that build with, one NAME=VALUE per line (for env): its jars
 # (MIRRORD_JAR_DIR) and, if the directory has a file cli.opts, the CLI's JVM flags from it (MIRRORD_CLI_JAVA_OPTS),
 # e.g. the flags an older bin/mirrord started the CLI with; without it, today's bin/mirrord's own.
+# ab_launcher JAR_DIR -> the bin/mirrord that runs that build: the one named by the directory's file launcher (e.g.
+# an older checkout's, whose launch of the JVMs differs), else this checkout's.
+ab_launcher() {
+  if [[ -f $1/launcher ]]; then head -n1 "$1/launcher"; else echo "$ROOT/bin/mirrord"; fi
+}
+
 ab_env() {
   echo "MIRRORD_JAR_DIR=$1"
   local opts

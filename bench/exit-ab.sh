@@ -25,7 +25,7 @@ one() {
   mapfile -t abenv < <(ab_env "$dir")
   s=$(date +%s%N)
   # shellcheck disable=SC2086 # EXEC_FLAGS: words on purpose
-  env "${abenv[@]}" "$ROOT/bin/mirrord" exec --target "pid/$TARGET" --log-file "$logs/cli.log" ${EXEC_FLAGS:-} -- \
+  env "${abenv[@]}" "$(ab_launcher "$dir")" exec --target "pid/$TARGET" --log-file "$logs/cli.log" ${EXEC_FLAGS:-} -- \
     "$JAVA_HOME/bin/java" -cp "$WORK" Exit42 >/dev/null 2>&1 || true
   e=$((($(date +%s%N) - s) / 1000000))
   # the first ready line: "layer ready in N ms (M ms since premain)"; no layer log (the layer failed) gives "- -"

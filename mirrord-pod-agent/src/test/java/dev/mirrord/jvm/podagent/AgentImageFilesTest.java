@@ -70,7 +70,9 @@ class AgentImageFilesTest {
 
     assertThat(m.group(1))
         .isEqualTo(
-            "[\"/opt/java/bin/java\", \"@/opt/mirrord/jvm.options\", \"-jar\", \"/opt/mirrord/mirrord-pod-agent.jar\"]");
+            "[\"/opt/java/bin/java\", \"@/opt/mirrord/jvm.options\", \"-cp\", \"/opt/mirrord/mirrord-pod-agent.jar\", \""
+                + PodAgentMain.class.getName()
+                + "\"]");
     assertThat(
             Files.readAllLines(MODULE.resolve("src/main/resources/META-INF/mirrord/agent.jvm.options")).stream()
                 .map(String::strip)

@@ -80,7 +80,7 @@ class ExecE2EIT {
       assertThat(run.cliLog())
           .as("the CLI's log\n%s", run.outputForHumans())
           .contains("started from the AOT cache ")
-          .containsPattern("starting agent: .* -XX:AOTCache=\\S+\\.aot .*-jar ")
+          .containsPattern("starting agent: .* -XX:AOTCache=\\S+\\.aot .*-cp \\S+ dev\\.mirrord\\.jvm\\.podagent\\.PodAgentMain ")
           .doesNotContain("was not usable");
       assertThat(run.agentLogText()).doesNotContain("was not usable");
       assertNothingLeft(lab, run);
@@ -92,7 +92,7 @@ class ExecE2EIT {
       assertThat(run.cliLog())
           .as("the CLI's log\n%s", run.outputForHumans())
           .contains("(checked whole by an earlier start)")
-          .containsPattern("starting agent: .* -XX:AOTCache=\\S+\\.aot .*-jar ")
+          .containsPattern("starting agent: .* -XX:AOTCache=\\S+\\.aot .*-cp \\S+ dev\\.mirrord\\.jvm\\.podagent\\.PodAgentMain ")
           .doesNotContainPattern("starting agent: .*VerifySharedSpaces");
       assertNothingLeft(lab, run);
     }

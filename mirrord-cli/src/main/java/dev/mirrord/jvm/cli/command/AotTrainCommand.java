@@ -65,12 +65,13 @@ public final class AotTrainCommand implements Callable<Integer> {
       boolean trainAgent = agentCache != null && !Files.isRegularFile(agentCache);
       Path agentConfig = work.resolve("agent.aotconf");
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-      List<String> agentOptions = AgentJvmOptions.fromJar(agentJar);
+      AgentJvmOptions.Launch agentLaunch = AgentJvmOptions.launchFromJar(agentJar);
+      List<String> agentOptions = agentLaunch.options();
       List<String> agent = new ArrayList<>();
       agent.add(java.toString());
       agent.addAll(agentOptions);
       agent.addAll(trainAgent ? AotCache.recordFlags(agentConfig) : AotCache.useFlags(agentCache));
-      agent.addAll(List.of("-jar", agentJar.toString()));
+      agent.addAll(agentLaunch.mainArgs(agentJar));
       long self = ProcessHandle.current().pid();
       // what every real run does first: picocli builds the model of the commands and parses an exec line; then what
       // exec does before its session (config, launcher), here with a kept agent, whose bookkeeping is rehearsed too
@@ -145,7 +146,7 @@ public final class AotTrainCommand implements Callable<Integer> {
     return Path.of(jar).toAbsolutePath();
   }
 
-  /** This CLI's jar ({@code java -jar} puts it alone on the class path). */
+  /** This CLI's jar (bin/mirrord puts it alone on the class path). */
   private static Path ownJar() {
     return Path.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator)[0]).toAbsolutePath();
   }

@@ -517,21 +517,24 @@ public final class LocalAgentLauncher implements AgentLauncher {
   }
 
   /**
-   * {@code <java> <the agent jar's JVM options> [<its AOT cache>] -jar <agent jar>}: the agent's JVM,
-   * this JVM's {@code java}. The options come from the jar ({@link AgentJvmOptions}), the cache from
-   * {@link AotCache} when one was built for this jar and JDK ({@code bin/mirrord} builds it).
+   * {@code <java> <the agent jar's JVM options> [<its AOT cache>] -cp <agent jar> <its main class>}:
+   * the agent's JVM, this JVM's {@code java}. The options and the main class come from the jar
+   * ({@link AgentJvmOptions#launchFromJar}), the cache from {@link AotCache} when one was built for
+   * this jar and JDK ({@code bin/mirrord} builds it).
    */
   public static List<String> agentJava(CliEnvironment environment, Path jar) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    AgentJvmOptions.Launch launch;
     try {
-      cmd.addAll(AgentJvmOptions.fromJar(jar));
+      launch = AgentJvmOptions.launchFromJar(jar);
     } catch (IOException | RuntimeException e) {
       logger.warn("cannot read the JVM options in {} ({}); the agent starts with the JVM's defaults", jar, e.toString());
+      launch = new AgentJvmOptions.Launch(List.of(), null);
     }
+    cmd.addAll(launch.options());
     cmd.addAll(AotCache.useFlags(agentAotCache(environment, jar)));
-    cmd.add("-jar");
-    cmd.add(jar.toAbsolutePath().toString());
+    cmd.addAll(launch.mainArgs(jar));
     return cmd;
   }
 

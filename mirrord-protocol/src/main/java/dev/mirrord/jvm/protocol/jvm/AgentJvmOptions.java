@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.jar.Attributes;
 import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
 
 /**
@@ -14,7 +16,7 @@ import java.util.zip.ZipEntry;
  * {@code mirrord-pod-agent/src/main/resources/}) so that every way the agent starts uses the same:
  * the CLI's {@code LocalAgentLauncher} ({@code pid/N}), the agent's own re-exec under {@code nsenter}
  * (Kubernetes), and the image's entry point, which passes the file to {@code java} as an argument
- * file ({@code java @/opt/mirrord/agent.jvm.options -jar …}). The format is that of a {@code java}
+ * file ({@code java @/opt/mirrord/agent.jvm.options -cp … PodAgentMain}). The format is that of a {@code java}
  * argument file without quotes: one option per line, blank lines and lines starting with {@code #}
  * ignored.
  */
@@ -23,6 +25,29 @@ public final class AgentJvmOptions {
   public static final String RESOURCE = "META-INF/mirrord/agent.jvm.options";
 
   private AgentJvmOptions() {}
+
+  /**
+   * How to start an agent jar: its JVM options and its main class (the manifest's {@code
+   * Main-Class}; null without one).
+   */
+  public record Launch(List<String> options, String mainClass) {
+    public Launch {
+      options = List.copyOf(options);
+    }
+
+    /**
+     * What follows the options on the {@code java} command line: {@code -cp <jar> <main class>}, so
+     * that the launcher does not open the jar to read its manifest (a second scan of its central
+     * directory: docs/PERFORMANCE.md, "the jars' launch without their manifests"); {@code -jar
+     * <jar>} for a jar without a main class in its manifest. The manifest's {@code
+     * Enable-Native-Access} only counts with {@code -jar}: the agent's options file has it as {@code
+     * --enable-native-access}.
+     */
+    public List<String> mainArgs(Path jar) {
+      String path = jar.toAbsolutePath().toString();
+      return mainClass == null ? List.of("-jar", path) : List.of("-cp", path, mainClass);
+    }
+  }
 
   /** The options in {@code text}. */
   public static List<String> parse(String text) {
@@ -38,13 +63,21 @@ public final class AgentJvmOptions {
 
   /** The options in the agent jar {@code jar}; none if it has no such file. */
   public static List<String> fromJar(Path jar) throws IOException {
+    return launchFromJar(jar).options();
+  }
+
+  /** The options and the main class of the agent jar {@code jar}, read with one opening of the jar. */
+  public static Launch launchFromJar(Path jar) throws IOException {
     try (JarFile f = new JarFile(jar.toFile())) {
+      Manifest manifest = f.getManifest();
+      String mainClass =
+          manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.MAIN_CLASS);
       ZipEntry e = f.getEntry(RESOURCE);
       if (e == null) {
-        return List.of();
+        return new Launch(List.of(), mainClass);
       }
       try (InputStream in = f.getInputStream(e)) {
-        return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        return new Launch(parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)), mainClass);
       }
     }
   }
