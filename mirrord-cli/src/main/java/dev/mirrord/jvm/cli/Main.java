@@ -5,6 +5,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    dev.mirrord.jvm.protocol.jvm.Slf4jProvider.name(ch.qos.logback.classic.spi.LogbackServiceProvider.class);
     dev.mirrord.jvm.picocli.OptionSpecs.skipReflectiveConverters();
     dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
     // the first start from a new AOT cache checked it whole: later starts of any command skip that check

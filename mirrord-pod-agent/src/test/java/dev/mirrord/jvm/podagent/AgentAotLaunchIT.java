@@ -58,6 +58,29 @@ class AgentAotLaunchIT {
         .doesNotContain("[error]");
   }
 
+  /**
+   * SLF4J's start names its provider ({@code Slf4jProvider}) instead of looking for one with a
+   * {@code ServiceLoader} over the class path, and says nothing on stderr about it.
+   */
+  @Test
+  void slf4jStartsWithTheNamedProviderAndSaysNothing() throws Exception {
+    AgentJvmOptions.Launch launch = AgentJvmOptions.launchFromJar(JAR);
+    List<String> quiet = new ArrayList<>(List.of(JAVA));
+    quiet.addAll(launch.options());
+    quiet.addAll(launch.mainArgs(JAR));
+    quiet.add("--version");
+    assertThat(run(quiet)).doesNotContain("SLF4J(");
+
+    List<String> told = new ArrayList<>(List.of(JAVA));
+    told.addAll(launch.options());
+    told.add("-Dslf4j.internal.verbosity=INFO"); // a property the command line sets is kept
+    told.addAll(launch.mainArgs(JAR));
+    told.add("--version");
+    assertThat(run(told))
+        .contains("SLF4J(I): Attempting to load provider \"ch.qos.logback.classic.spi.LogbackServiceProvider\""
+            + " specified via \"slf4j.provider\" system property");
+  }
+
   private static String run(List<String> command) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
