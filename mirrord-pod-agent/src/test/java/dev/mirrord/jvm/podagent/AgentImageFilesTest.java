@@ -54,6 +54,9 @@ class AgentImageFilesTest {
         .contains("FROM scratch")
         .contains("COPY --from=build /rootfs/ /")
         .contains(WatchdogCgroup.IN_CONTAINER_ENV + "=1");
+    String env = dockerfile.lines().filter(l -> l.startsWith("ENV ")).findFirst().orElseThrow();
+    dev.mirrord.jvm.protocol.jvm.AgentJvmOptions.ENVIRONMENT.forEach(
+        (name, value) -> assertThat(env).as("the agent's environment in the image").contains(" " + name + "=" + value));
     assertThat(dockerfile.lines().filter(l -> l.startsWith("RUN ")))
         .as("every build step is a script of image/, which the image.sh build runs too")
         .allMatch(l -> l.startsWith("RUN /image/"));

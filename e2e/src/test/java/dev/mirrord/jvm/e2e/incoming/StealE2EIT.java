@@ -207,6 +207,9 @@ class StealE2EIT {
     if (Files.exists(autogroup)) {
       assertThat(Files.readString(autogroup)).as("the kept agent's scheduling group (StartPriority)").endsWith(" nice 0\n");
     }
+    // glibc's malloc with few arenas (AgentJvmOptions.ENVIRONMENT), set in the agent's environment by the CLI
+    assertThat(List.of(Files.readString(Path.of("/proc", Long.toString(agent), "environ")).split("\0")))
+        .as("the kept agent's environment").contains("MALLOC_ARENA_MAX=2");
     System.out.printf(Locale.ROOT, "[steal] --agent-ttl: app listening %d ms after mirrord exec started, %d ms when the"
         + " agent was kept from the first run%n", millis[0], millis[1]);
     Awaitility.await("the kept agent leaves after 10 s idle").atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(100))

@@ -322,6 +322,7 @@ public final class LocalAgentLauncher implements AgentLauncher {
             .redirectOutput(ProcessBuilder.Redirect.PIPE)
             .redirectError(ProcessBuilder.Redirect.PIPE);
     pb.environment().put(TOKEN_ENV, request.token());
+    AgentJvmOptions.ENVIRONMENT.forEach(pb.environment()::putIfAbsent);
     Transport.passOn(pb.environment());
     Process process;
     try {

@@ -21,6 +21,16 @@ import java.util.zip.ZipEntry;
  * ignored.
  */
 public final class AgentJvmOptions {
+  /**
+   * The agent process's environment beside its JVM options: glibc's malloc with at most two arenas
+   * ({@code MALLOC_ARENA_MAX}), not one per thread up to eight per core. The JIT's arenas and
+   * Netty's direct chunks are malloc'ed by many threads; with fewer arenas an agent is back at
+   * 63 MiB RSS 3 s after a steal load, against 64–66 MiB (docs/PERFORMANCE.md, "Agent footprint").
+   * The CLI sets it for a local agent (unless its own environment has one), the image for the
+   * others; never for the app.
+   */
+  public static final java.util.Map<String, String> ENVIRONMENT = java.util.Map.of("MALLOC_ARENA_MAX", "2");
+
   /** Where the options are inside the agent jar (and its class path). */
   public static final String RESOURCE = "META-INF/mirrord/agent.jvm.options";
 
