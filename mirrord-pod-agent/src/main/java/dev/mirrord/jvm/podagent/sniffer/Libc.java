@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.podagent.sniffer;
 
 import static dev.mirrord.jvm.podagent.sys.Syscalls.NR;
+import static dev.mirrord.jvm.podagent.sys.Syscalls.arg;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.mirrord.jvm.podagent.sys.Syscalls;
@@ -40,6 +41,9 @@ final class Libc {
   static final int EAGAIN = 11;
   static final int ARPHRD_LOOPBACK = 772;
 
+  /** An unused argument. */
+  private static final MemorySegment NONE = MemorySegment.NULL;
+
   private Libc() {}
 
   /** A segment to pass as the first argument of every call; one per thread at a time. */
@@ -61,19 +65,18 @@ final class Libc {
   }
 
   static int socket(MemorySegment state, int domain, int type, int protocol) {
-    return (int) Syscalls.call(state, NR.socket(), domain, type, protocol, 0, 0, 0);
+    return (int) Syscalls.call(state, NR.socket(), arg(domain), arg(type), arg(protocol), NONE, NONE, NONE);
   }
 
   static int setsockopt(
       MemorySegment state, int fd, int level, int name, MemorySegment value, int length) {
     return (int)
-        Syscalls.call(state, NR.setsockopt(), fd, level, name, value.address(), length, 0);
+        Syscalls.call(state, NR.setsockopt(), arg(fd), arg(level), arg(name), value, arg(length), NONE);
   }
 
   static int getsockopt(
       MemorySegment state, int fd, int level, int name, MemorySegment value, MemorySegment length) {
-    return (int)
-        Syscalls.call(state, NR.getsockopt(), fd, level, name, value.address(), length.address(), 0);
+    return (int) Syscalls.call(state, NR.getsockopt(), arg(fd), arg(level), arg(name), value, length, NONE);
   }
 
   static long recvfrom(
@@ -84,20 +87,18 @@ final class Libc {
       int flags,
       MemorySegment address,
       MemorySegment addressLength) {
-    return Syscalls.call(
-        state, NR.recvfrom(), fd, buffer.address(), length, flags, address.address(),
-        addressLength.address());
+    return Syscalls.call(state, NR.recvfrom(), arg(fd), buffer, arg(length), arg(flags), address, addressLength);
   }
 
   /** {@code mmap(NULL, length, prot, flags, fd, offset)}; a zero-length segment at the mapping. */
   static MemorySegment mmap(
       MemorySegment state, long length, int prot, int flags, int fd, long offset) {
     return MemorySegment.ofAddress(
-        Syscalls.call(state, NR.mmap(), 0, length, prot, flags, fd, offset));
+        Syscalls.call(state, NR.mmap(), NONE, arg(length), arg(prot), arg(flags), arg(fd), arg(offset)));
   }
 
   static int munmap(MemorySegment state, MemorySegment address, long length) {
-    return (int) Syscalls.call(state, NR.munmap(), address.address(), length, 0, 0, 0, 0);
+    return (int) Syscalls.call(state, NR.munmap(), address, arg(length), NONE, NONE, NONE, NONE);
   }
 
   /**
@@ -107,16 +108,16 @@ final class Libc {
    */
   static int poll(
       MemorySegment state, MemorySegment fds, long count, MemorySegment timespec, int timeoutMillis) {
-    long timeout = 0;
+    MemorySegment timeout = NONE;
     if (timeoutMillis >= 0) {
       timespec.set(JAVA_LONG, 0, timeoutMillis / 1000);
       timespec.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
-      timeout = timespec.address();
+      timeout = timespec;
     }
-    return (int) Syscalls.call(state, NR.ppoll(), fds.address(), count, timeout, 0, 0, 0);
+    return (int) Syscalls.call(state, NR.ppoll(), fds, arg(count), timeout, NONE, NONE, NONE);
   }
 
   static int close(MemorySegment state, int fd) {
-    return (int) Syscalls.call(state, NR.close(), fd, 0, 0, 0, 0, 0);
+    return (int) Syscalls.call(state, NR.close(), arg(fd), NONE, NONE, NONE, NONE, NONE);
   }
 }

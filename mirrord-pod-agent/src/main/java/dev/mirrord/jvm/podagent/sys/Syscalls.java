@@ -16,12 +16,17 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The agent's Linux system calls, all through one FFM downcall handle: glibc's {@code
- * syscall(long number, ...)} with six {@code long} arguments. Each distinct C signature linked
+ * syscall(long number, ...)} with six pointer-sized arguments. Each distinct C signature linked
  * costs a cold JVM a spun stub and its lambda forms, and the capture's eight calls linked one by one
  * were ~60 ms more of the agent's CPU than one handle, on the start that the CLI and the app's JVM
- * share the machine with (docs/PERFORMANCE.md, "one downcall for every system call"). An argument
- * narrower than {@code long} is passed widened, which the kernel truncates to the call's own type;
- * a pointer is passed as its address.
+ * share the machine with (docs/PERFORMANCE.md, "one downcall for every system call").
+ *
+ * <p>Every argument is a {@link MemorySegment}: a buffer as itself, so that FFM keeps its arena
+ * alive for the length of the call (closing a shared arena while a reader is inside {@code ppoll}
+ * or {@code recvfrom} on its memory fails instead of freeing memory the kernel writes to, which the
+ * capture's {@code close} relies on), an integer as {@link #arg(long)}, a segment at that value's
+ * address. The kernel takes each register as the call's own type (an {@code int} from its low 32
+ * bits).
  *
  * <p>The numbers are those of x86-64 and of aarch64 (the kernel's generic table); on another
  * architecture {@link #supported()} is false and every call fails with {@code ENOSYS}.
@@ -60,8 +65,7 @@ public final class Syscalls {
   private static final MethodHandle SYSCALL =
       LINKER.downcallHandle(
           LINKER.defaultLookup().findOrThrow("syscall"),
-          FunctionDescriptor.of(
-              JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+          FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
           Linker.Option.firstVariadicArg(1),
           Linker.Option.captureCallState("errno"));
   private static final ThreadLocal<MemorySegment> SCRATCH_STATE =
@@ -92,12 +96,25 @@ public final class Syscalls {
     return (int) ERRNO.get(state, 0L);
   }
 
+  /** An integer argument: a zero-length segment at that value, passed as the register's value. */
+  public static MemorySegment arg(long value) {
+    return value == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(value);
+  }
+
   /**
    * {@code syscall(number, a1, …, a6)}: the kernel's result, or -1 with {@code errno} in {@code
    * state}. A number below 0 (a call this architecture has no number for) is -1 with {@code ENOSYS}.
+   * Unused arguments are {@link MemorySegment#NULL}.
    */
   public static long call(
-      MemorySegment state, long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+      MemorySegment state,
+      long number,
+      MemorySegment a1,
+      MemorySegment a2,
+      MemorySegment a3,
+      MemorySegment a4,
+      MemorySegment a5,
+      MemorySegment a6) {
     if (number < 0) {
       ERRNO.set(state, 0L, ENOSYS);
       return -1;
@@ -105,7 +122,7 @@ public final class Syscalls {
     try {
       return (long) SYSCALL.invokeExact(state, number, a1, a2, a3, a4, a5, a6);
     } catch (Throwable t) {
-      throw new IllegalStateException("syscall " + number + " downcall", t);
+      throw t instanceof IllegalStateException e ? e : new IllegalStateException("syscall " + number + " downcall", t);
     }
   }
 
@@ -114,7 +131,9 @@ public final class Syscalls {
    * is not a valid gid, as -1 is not). Never fails but without a table: -1.
    */
   public static int setfsgid(int gid) {
-    return (int) call(SCRATCH_STATE.get(), NR.setfsgid(), Integer.toUnsignedLong(gid), 0, 0, 0, 0, 0);
+    MemorySegment none = MemorySegment.NULL;
+    return (int)
+        call(SCRATCH_STATE.get(), NR.setfsgid(), arg(Integer.toUnsignedLong(gid)), none, none, none, none, none);
   }
 
   /** {@code strerror(errno)}, linked on first use (an error), not with the calls. */

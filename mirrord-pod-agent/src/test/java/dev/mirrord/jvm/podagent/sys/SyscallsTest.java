@@ -1,6 +1,8 @@
 package dev.mirrord.jvm.podagent.sys;
 
+import static dev.mirrord.jvm.podagent.sys.Syscalls.arg;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class SyscallsTest {
+  private static final MemorySegment NONE = MemorySegment.NULL;
   private static final int AF_INET = 2;
   private static final int SOCK_DGRAM = 2;
   private static final int EBADF = 9;
@@ -60,7 +63,7 @@ class SyscallsTest {
   void callsReturnTheKernelsResultAndErrorsTheirErrno() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = Syscalls.newCallState(arena);
-      long fd = Syscalls.call(state, Syscalls.NR.socket(), AF_INET, SOCK_DGRAM, 0, 0, 0, 0);
+      long fd = Syscalls.call(state, Syscalls.NR.socket(), arg(AF_INET), arg(SOCK_DGRAM), NONE, NONE, NONE, NONE);
       assertThat(fd).isNotNegative();
 
       // ppoll of a socket with nothing to read, 10 ms: 0 ready
@@ -70,12 +73,11 @@ class SyscallsTest {
       MemorySegment timespec = arena.allocate(16, 8);
       timespec.set(ValueLayout.JAVA_LONG, 8, 10_000_000L);
       long t0 = System.nanoTime();
-      assertThat(Syscalls.call(state, Syscalls.NR.ppoll(), pollFd.address(), 1, timespec.address(), 0, 0, 0))
-          .isZero();
+      assertThat(Syscalls.call(state, Syscalls.NR.ppoll(), pollFd, arg(1), timespec, NONE, NONE, NONE)).isZero();
       assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(9_000_000L);
 
-      assertThat(Syscalls.call(state, Syscalls.NR.close(), fd, 0, 0, 0, 0, 0)).isZero();
-      assertThat(Syscalls.call(state, Syscalls.NR.close(), fd, 0, 0, 0, 0, 0)).isEqualTo(-1);
+      assertThat(Syscalls.call(state, Syscalls.NR.close(), arg(fd), NONE, NONE, NONE, NONE, NONE)).isZero();
+      assertThat(Syscalls.call(state, Syscalls.NR.close(), arg(fd), NONE, NONE, NONE, NONE, NONE)).isEqualTo(-1);
       assertThat(Syscalls.errno(state)).isEqualTo(EBADF);
       assertThat(Syscalls.strerror(EBADF)).isEqualTo("Bad file descriptor");
     }
@@ -86,12 +88,12 @@ class SyscallsTest {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = Syscalls.newCallState(arena);
       // PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, fd -1
-      long address = Syscalls.call(state, Syscalls.NR.mmap(), 0, 8192, 3, 0x22, -1, 0);
+      long address = Syscalls.call(state, Syscalls.NR.mmap(), NONE, arg(8192), arg(3), arg(0x22), arg(-1), NONE);
       assertThat(address).isPositive();
       MemorySegment mapped = MemorySegment.ofAddress(address).reinterpret(8192);
       mapped.set(ValueLayout.JAVA_LONG, 8184, 42L);
       assertThat(mapped.get(ValueLayout.JAVA_LONG, 8184)).isEqualTo(42L);
-      assertThat(Syscalls.call(state, Syscalls.NR.munmap(), address, 8192, 0, 0, 0, 0)).isZero();
+      assertThat(Syscalls.call(state, Syscalls.NR.munmap(), arg(address), arg(8192), NONE, NONE, NONE, NONE)).isZero();
     }
   }
 
@@ -111,8 +113,35 @@ class SyscallsTest {
   void aCallWithoutANumberFailsWithEnosys() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = Syscalls.newCallState(arena);
-      assertThat(Syscalls.call(state, Syscalls.NONE.close(), 0, 0, 0, 0, 0, 0)).isEqualTo(-1);
+      assertThat(Syscalls.call(state, Syscalls.NONE.close(), NONE, NONE, NONE, NONE, NONE, NONE)).isEqualTo(-1);
       assertThat(Syscalls.errno(state)).isEqualTo(Syscalls.ENOSYS);
     }
+  }
+
+  /**
+   * A buffer passed to a call keeps its arena alive until the call returns: a shared arena cannot
+   * be closed (and its memory freed) while the kernel may still write to it.
+   */
+  @Test
+  void aSharedArenaCannotBeClosedWhileACallUsesItsMemory() throws Exception {
+    Arena shared = Arena.ofShared();
+    MemorySegment pollFd = shared.allocate(8, 4);
+    pollFd.set(ValueLayout.JAVA_INT, 0, -1); // ignored by ppoll: it only waits
+    MemorySegment timespec = shared.allocate(16, 8);
+    timespec.set(ValueLayout.JAVA_LONG, 8, 500_000_000L);
+    MemorySegment state = Syscalls.newCallState(shared);
+    java.util.concurrent.CountDownLatch calling = new java.util.concurrent.CountDownLatch(1);
+    Thread poller =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  calling.countDown();
+                  Syscalls.call(state, Syscalls.NR.ppoll(), pollFd, arg(1), timespec, NONE, NONE, NONE);
+                });
+    calling.await();
+    Thread.sleep(100);
+    assertThatThrownBy(shared::close).isInstanceOf(IllegalStateException.class);
+    poller.join();
+    shared.close(); // once the call has returned
   }
 }
