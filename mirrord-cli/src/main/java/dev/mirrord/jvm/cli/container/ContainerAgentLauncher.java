@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>as a local process (default): exactly the {@code pid/N} launcher ({@code nsenter
- *       --net=/proc/PID/ns/net … java -jar mirrord-pod-agent.jar --target-pid PID});
+ *       --net=/proc/PID/ns/net … java -cp mirrord-pod-agent.jar … --target-pid PID});
  *   <li>as a container of the agent image ({@code --agent-container}, {@code agent.container}), the
  *       way the Kubernetes Job runs it: given only the container's ID, privileged, in the host's PID
  *       namespace, it finds the target through the runtime's cgroups and enters its network
