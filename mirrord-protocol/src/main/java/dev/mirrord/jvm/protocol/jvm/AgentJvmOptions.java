@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -29,7 +30,7 @@ public final class AgentJvmOptions {
    * The CLI sets it for a local agent (unless its own environment has one), the image for the
    * others; never for the app.
    */
-  public static final java.util.Map<String, String> ENVIRONMENT = java.util.Map.of("MALLOC_ARENA_MAX", "2");
+  public static final Map<String, String> ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
 
   /** Where the options are inside the agent jar (and its class path). */
   public static final String RESOURCE = "META-INF/mirrord/agent.jvm.options";
