@@ -41,15 +41,15 @@ final class PassThroughSockets {
         }
         return newChannel(transport);
       }
-      int previous = call(gid);
+      int previous = Syscalls.setfsgid(gid);
       try {
-        if (call(-1) != gid && warned.compareAndSet(false, true)) {
+        if (Syscalls.setfsgid(-1) != gid && warned.compareAndSet(false, true)) {
           logger.warn("cannot set the pass-through gid {} (no CAP_SETGID?): unmatched requests go straight to"
               + " the target's server, past other filtering sessions", Integer.toUnsignedString(gid));
         }
         return newChannel(transport);
       } finally {
-        call(previous);
+        Syscalls.setfsgid(previous);
       }
     };
   }
@@ -63,9 +63,5 @@ final class PassThroughSockets {
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("cannot create a " + transport.socketChannel().getSimpleName(), e);
     }
-  }
-
-  private static int call(int gid) {
-    return Syscalls.setfsgid(gid);
   }
 }
