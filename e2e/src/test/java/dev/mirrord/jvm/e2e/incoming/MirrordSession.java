@@ -161,6 +161,12 @@ final class MirrordSession implements AutoCloseable {
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
+  /** The session's private dir ({@code <tmp>/mirrord-<id>}), once the CLI has logged it. */
+  Optional<Path> sessionDir() {
+    Matcher m = SESSION_LINE.matcher(read(dir.resolve("mirrord.log")));
+    return m.find() ? Optional.of(Path.of(m.group(2))) : Optional.empty();
+  }
+
   /** The CLI's log file so far. */
   String cliLog() {
     return read(dir.resolve("mirrord.log"));

@@ -7,6 +7,8 @@ import dev.mirrord.jvm.e2e.apps.TinyHttpApp;
 import dev.mirrord.jvm.e2e.incoming.StealE2EIT.Kill;
 import dev.mirrord.jvm.e2e.lab.NetnsLab;
 import dev.mirrord.jvm.e2e.lab.NetnsLabExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -31,7 +33,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>no process is left: the agent and its iptables watchdog exit by themselves (nothing of mirrord's in the pod's
  *       namespace), the CLI too after SIGINT; after {@code kill -9} of the agent the CLI ends the app and exits with
  *       its code, 75 ({@code layer.on_disconnect=exit}). After {@code kill -9} of the CLI the app (the user's
- *       process) ends itself within 3 s, and then the dev namespace is empty.
+ *       process) ends itself within 3 s, and then the dev namespace is empty;
+ *   <li>no session dir is left in the temp dir: the CLI removes its own after SIGINT and after the agent's loss; the
+ *       one a CLI killed with {@code kill -9} leaves is gone within 5 s of the start of the lane's next app (removed
+ *       by that session's sweep, or already by the other lane's), and the sweeps never touch a live session's dir.
  * </ol>
  *
  * Sequential per pod on purpose: an agent's start-up sweep removes chains of dead agents, so a concurrent session on
@@ -50,8 +55,9 @@ class StealCleanupE2EIT {
   static final int LANES = Integer.getInteger("mirrord.e2e.steal.killLanes", 2);
   static final long HAND_BACK_LIMIT_MILLIS = 2000;
 
+  /** {@code leftDir}: the session dir a {@code kill -9} of the CLI left for the next session's sweep, or null. */
   private record Row(int i, Kill kill, long readyMillis, long handBackMillis, long rulesGoneMillis,
-      long processesGoneMillis, boolean orphanApp) {}
+      long processesGoneMillis, boolean orphanApp, Path leftDir) {}
 
   @Test
   void everyKindOfKillLeavesNoRuleAndNoProcess(NetnsLab lab) throws Exception {
@@ -73,9 +79,11 @@ class StealCleanupE2EIT {
         int lane = k;
         done.add(pool.submit(() -> {
           String local = in.devNamespace("local");
+          Path leftDir = null;
           for (int i = lane; i < KILLS; i += LANES) {
             Kill kill = Kill.values()[i % Kill.values().length];
-            Row row = iteration(in, local, i, kill);
+            Row row = iteration(in, local, i, kill, leftDir);
+            leftDir = row.leftDir();
             rows.add(row);
             System.out.printf(Locale.ROOT, "[kill-loop] %3d %-12s lab %s: ready %5d ms, pod answers %4d ms after the"
                     + " kill, rules gone %4d ms, processes gone %4d ms%s%n", i, kill, in.lab().prefix(),
@@ -105,7 +113,7 @@ class StealCleanupE2EIT {
     assertThat(first.mirrordProcessesInPod()).isEmpty();
   }
 
-  private static Row iteration(IncomingLab in, String local, int i, Kill kill) {
+  private static Row iteration(IncomingLab in, String local, int i, Kill kill, Path leftByThePrevious) {
     long start = System.nanoTime();
     // Every other session steals with an HTTP filter (issue 15) that matches every request: the same checks then
     // cover the filtered listener, its pass-through exemptions and its rule comments.
@@ -115,11 +123,19 @@ class StealCleanupE2EIT {
       try {
         s.awaitApp("^" + TinyHttpApp.READY_PREFIX, IncomingLab.START);
         long ready = millisSince(start);
+        Path sessionDir = s.sessionDir().orElseThrow(() -> new AssertionError("no session dir in the CLI's log"));
+        assertThat(sessionDir).as("this session's dir").isDirectory();
+        if (leftByThePrevious != null) {
+          within(System.nanoTime(), 5000, "sweep of the dir the kill -9 of the previous CLI left, "
+              + leftByThePrevious, () -> !Files.exists(leftByThePrevious));
+        }
         assertThat(in.curlPod(POD_PORT, "/it" + i, Duration.ofSeconds(5))).as("stolen before the kill")
             .isEqualTo("hello from local: GET /it" + i + "\n");
         assertThat(s.agentPid()).as("agent pid").isPositive();
         assertThat(s.watchdogPid()).as("watchdog pid").isPositive();
 
+        assertThat(sessionDir).as("this session's dir, while it runs (the other lane's sessions swept meanwhile)")
+            .isDirectory();
         long killedAt = System.nanoTime();
         switch (kill) {
           case SIGINT_CLI -> s.signalCli("INT");
@@ -148,7 +164,11 @@ class StealCleanupE2EIT {
         within(killedAt, 15_000, "no process of the session left",
             () -> s.liveProcesses().isEmpty() && IncomingLab.processesIn(local).isEmpty());
         assertThat(in.mirrordRules()).as("rules after the session").isEmpty();
-        return new Row(i, kill, ready, handBack, rulesGone, processesGone, orphan);
+        if (kill != Kill.KILL_9_CLI) { // that one stays until a session's sweep, maybe the other lane's already
+          assertThat(sessionDir).as("the session dir once the CLI has exited").doesNotExist();
+        }
+        return new Row(i, kill, ready, handBack, rulesGone, processesGone, orphan,
+            kill == Kill.KILL_9_CLI ? sessionDir : null);
       } catch (AssertionError | RuntimeException e) {
         throw new AssertionError("iteration " + i + " (" + kill + "): " + e.getMessage() + "\n"
             + "session processes: " + s.liveProcesses() + "\nin the dev namespace: " + IncomingLab.processesIn(local)

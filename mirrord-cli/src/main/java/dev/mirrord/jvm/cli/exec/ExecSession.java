@@ -241,6 +241,7 @@ public final class ExecSession {
       }
       SessionProxy up = proxy;
       SessionDir sessionDir = dir;
+      sweepStaleSessionDirs(sessionDir);
       int code = workload.run(
           new Ready() {
             @Override
@@ -525,6 +526,21 @@ public final class ExecSession {
     RunningAgent a = agent;
     String hint = a == null ? null : a.logHint();
     return hint != null ? hint : siblingLog("agent").toString();
+  }
+
+  /**
+   * Removes, on a daemon thread beside the command's start, the session dirs of CLIs that died without their
+   * clean-up ({@link SessionDir#sweepSiblings()}).
+   */
+  private static void sweepStaleSessionDirs(SessionDir own) {
+    Thread.ofPlatform().daemon().name("mirrord-sweep").start(() -> {
+      long t0 = System.nanoTime();
+      int removed = own.sweepSiblings();
+      if (removed > 0) {
+        logger.info("removed {} session dir(s) that ended CLIs left in {} ({} ms)", removed, own.dir().getParent(),
+            (System.nanoTime() - t0) / 1_000_000);
+      }
+    });
   }
 
   /** {@code <log dir>/mirrord-<session>-<what>.log}, next to the CLI's log file. */

@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +40,88 @@ class SessionDirTest {
     dir.close();
     dir.close(); // idempotent
     assertThat(dir.dir()).doesNotExist();
+  }
+
+  @Test
+  void theSweepRemovesTheDirsOfDeadOwnersAndLeavesLiveOnesAndAnythingElse() throws Exception {
+    // a dead CLI's dir: its owner lock exists and no process holds it
+    Path dead = tmp.resolve("mirrord-dead0001");
+    Files.createDirectory(dead);
+    Files.createFile(dead.resolve(SessionDir.OWNER_LOCK));
+    Files.writeString(dead.resolve("session.properties"), "token=x\n");
+    // a CLI that lives in another process: it holds its lock
+    Path held = tmp.resolve("mirrord-a11e0002");
+    Files.createDirectory(held);
+    Process holder = holdLock(held.resolve(SessionDir.OWNER_LOCK));
+    // without an owner lock: a dir being made (fresh), and one of an older CLI (untouched for longer than a day)
+    Path fresh = Files.createDirectory(tmp.resolve("mirrord-00000003"));
+    Path old = Files.createDirectory(tmp.resolve("mirrord-00000004"));
+    Files.writeString(old.resolve("session.properties"), "token=x\n");
+    Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(SessionDir.UNLOCKED_AGE).minusSeconds(60)));
+    // not session dirs: other names, and a link with a session dir's name (never followed)
+    Path agents = Files.createDirectory(tmp.resolve("mirrord-agents"));
+    Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
+    Files.createFile(elsewhere.resolve(SessionDir.OWNER_LOCK));
+    Path link = Files.createSymbolicLink(tmp.resolve("mirrord-00000005"), elsewhere);
+    try (SessionDir own = SessionDir.create(tmp, "00000006");
+        SessionDir otherOfThisJvm = SessionDir.create(tmp, "00000007")) {
+      assertThat(own.sweepSiblings()).isEqualTo(2);
+
+      assertThat(dead).doesNotExist();
+      assertThat(old).doesNotExist();
+      assertThat(held.resolve(SessionDir.OWNER_LOCK)).exists();
+      assertThat(fresh).isDirectory();
+      assertThat(agents).isDirectory();
+      assertThat(link).isSymbolicLink();
+      assertThat(elsewhere.resolve(SessionDir.OWNER_LOCK)).exists();
+      assertThat(own.dir().resolve(SessionDir.OWNER_LOCK)).exists();
+      assertThat(otherOfThisJvm.dir().resolve(SessionDir.OWNER_LOCK)).exists();
+      // this JVM still holds its own locks: the sweep never opened (and closed) a channel to them
+      assertThat(otherOfThisJvm.sweepSiblings()).isZero();
+      assertThat(lockIsFree(own.dir().resolve(SessionDir.OWNER_LOCK))).isFalse();
+
+      holder.destroyForcibly().waitFor();
+      assertThat(own.sweepSiblings()).as("once the holder is dead").isEqualTo(1);
+      assertThat(held).doesNotExist();
+    } finally {
+      holder.destroyForcibly();
+    }
+  }
+
+  /** A child JVM that locks {@code file} (creating it) and then waits to be killed. */
+  private static Process holdLock(Path file) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path"), LockHolder.class.getName(), file.toString())
+        .redirectErrorStream(true)
+        .start();
+    String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine();
+    assertThat(line).as("the lock holder's first line").isEqualTo("locked");
+    return p;
+  }
+
+  /** Asks a child JVM whether {@code file}'s lock is free (a lock this JVM holds looks free from inside it). */
+  private static boolean lockIsFree(Path file) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path"), LockHolder.class.getName(), file.toString(), "probe")
+        .redirectErrorStream(true)
+        .start();
+    String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine();
+    p.waitFor();
+    return "locked".equals(line);
+  }
+
+  /** {@code LockHolder FILE [probe]}: locks FILE, prints "locked" (or "held" if another process has it), waits. */
+  public static final class LockHolder {
+    public static void main(String[] args) throws Exception {
+      try (FileChannel ch = FileChannel.open(Path.of(args[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock lock = ch.tryLock();
+        System.out.println(lock == null ? "held" : "locked");
+        System.out.flush();
+        if (args.length == 1) {
+          Thread.sleep(60_000);
+        }
+      }
+    }
   }
 
   @Test
