@@ -3,9 +3,9 @@ package dev.mirrord.jvm.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
+import dev.mirrord.jvm.protocol.jvm.LogLines;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,13 +13,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Points logback at the session's log file (and at stderr with {@code -v}). Until this runs the
- * first configuration ({@link SilentConfigurator}, found by logback through {@code META-INF/services}) logs
+ * first configuration ({@link SilentConfigurator}, which Main gives {@code LogbackProvider}) logs
  * nothing, so nothing ever reaches stdout, which belongs to the
  * app.
  */
 public final class LogSetup {
   private static final String PATTERN =
-      "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{24} - %msg%n";
+      "%clock %-5level [%thread] %logger{24} - %msg%n";
 
   private LogSetup() {}
 
@@ -86,12 +86,9 @@ public final class LogSetup {
     ctx.getLogger("io.netty").setLevel(Level.INFO);
   }
 
-  private static PatternLayoutEncoder encoder(LoggerContext ctx) {
-    PatternLayoutEncoder enc = new PatternLayoutEncoder();
-    enc.setContext(ctx);
-    enc.setPattern(PATTERN);
-    enc.start();
-    return enc;
+  private static ch.qos.logback.core.encoder.Encoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder(
+      LoggerContext ctx) {
+    return LogLines.encoder(ctx, PATTERN);
   }
 
   /**

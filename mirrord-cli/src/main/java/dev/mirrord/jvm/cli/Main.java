@@ -5,17 +5,22 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    dev.mirrord.jvm.protocol.jvm.Slf4jProvider.name(ch.qos.logback.classic.spi.LogbackServiceProvider.class);
+    dev.mirrord.jvm.protocol.jvm.LogbackProvider.use(LogSetup.SilentConfigurator::new);
     dev.mirrord.jvm.picocli.OptionSpecs.skipReflectiveConverters();
     dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
     // the first start from a new AOT cache checked it whole: later starts of any command skip that check
     dev.mirrord.jvm.protocol.jvm.AotCache.recordVerified();
-    if (args.length > 0 && (args[0].equals("exec") || args[0].equals("session"))) {
+    if (args.length > 0 && (args[0].equals("exec") || args[0].equals("session") || args[0].equals("aot-train"))) {
       // A session's connections need the codec and Netty's channel classes: warmed up beside picocli, the config
       // and the session's set-up instead of after them. SLF4J starts first, on this thread (started by two threads
-      // at once it prints a warning on stderr, which is the app's).
+      // at once it prints a warning on stderr, which is the app's). The training session (aot-train) does it too, so
+      // that the AOT cache holds this code.
       org.slf4j.LoggerFactory.getILoggerFactory();
       dev.mirrord.jvm.protocol.codec.CodecWarmUp.startInBackground();
+      // The first ProcessBuilder.start (the agent's, or the command's) asks for a System.Logger, and the JDK finds
+      // its logging backend with a ServiceLoader over the class path: the one lookup of the start that opens this
+      // 15 700-entry jar and reads its central directory (~30 ms). Done here, beside picocli and the config.
+      Thread.ofPlatform().daemon().name("mirrord-logger-finder").start(() -> System.getLogger(Main.class.getName()));
     }
     int code = MirrordCommand.newCommandLine(CliEnvironment.system(), args).execute(args);
     System.exit(code);

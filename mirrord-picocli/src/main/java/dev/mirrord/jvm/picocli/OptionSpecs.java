@@ -32,11 +32,18 @@ public final class OptionSpecs {
 
   /**
    * Call first in a {@code main} whose command lines are built here: turns off picocli's reflective
-   * built-in converters ({@link #CONVERTER_EXCLUDES}) unless the property is set already.
+   * built-in converters ({@link #CONVERTER_EXCLUDES}) and its look-up of Groovy's {@code Closure} class ({@code
+   * picocli.disable.closures}), unless the properties are set already. That class is never there, and a class the
+   * class path does not have is looked for in the fat jar: its first such lookup opens the jar and reads its whole
+   * central directory, ~30 ms of a start whose classes all come from the AOT cache (docs/PERFORMANCE.md, "logback
+   * without its ServiceLoader").
    */
   public static void skipReflectiveConverters() {
     if (System.getProperty("picocli.converters.excludes") == null) {
       System.setProperty("picocli.converters.excludes", CONVERTER_EXCLUDES);
+    }
+    if (System.getProperty("picocli.disable.closures") == null) {
+      System.setProperty("picocli.disable.closures", "true");
     }
   }
 

@@ -2,9 +2,9 @@ package dev.mirrord.jvm.podagent;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
@@ -13,17 +13,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
 /**
  * Logging set-up. Stdout belongs to the {@code MIRRORD_AGENT_READY} line, so no appender ever
  * writes there: logs go to {@code --log-file} (INFO, DEBUG with {@code -v}) or to stderr (WARN,
- * DEBUG with {@code -v}). Before the command line is parsed, {@link StderrConfigurator} (found by
- * logback through {@code META-INF/services}) replaces logback's default, which would log to stdout.
+ * DEBUG with {@code -v}). Before the command line is parsed, {@link StderrConfigurator} (given by
+ * PodAgentMain to {@code LogbackProvider}) replaces logback's default, which would log to stdout.
  */
 public final class LogSetup {
-  private static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{0} - %msg%n";
+  private static final String PATTERN = "%clock %-5level [%thread] %logger{0} - %msg%n";
 
   private LogSetup() {}
 
@@ -44,7 +46,9 @@ public final class LogSetup {
     if (!(factory instanceof LoggerContext context)) {
       return; // another slf4j provider (never in the fat jar): leave it alone
     }
-    context.reset();
+    // The new appender goes in before the first one leaves, with the levels unchanged meanwhile: the warm-up thread
+    // logs while this runs, and logback's reset() would open a window with DEBUG on and no appender (a status warning,
+    // whose class is not in the AOT cache: loaded from the jar, which it opens, on the start's critical path).
     Level level = verbose ? Level.DEBUG : logFile != null ? Level.INFO : Level.WARN;
     OutputStreamAppender<ILoggingEvent> appender;
     if (logFile != null) {
@@ -64,19 +68,24 @@ public final class LogSetup {
     return console;
   }
 
+  /** Makes {@code appender} the root's only one, at {@code level}. */
   private static void install(
       LoggerContext context, OutputStreamAppender<ILoggingEvent> appender, Level level) {
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern(PATTERN);
-    encoder.start();
     appender.setContext(context);
     appender.setName("agent");
-    appender.setEncoder(encoder);
+    appender.setEncoder(dev.mirrord.jvm.protocol.jvm.LogLines.encoder(context, PATTERN));
     appender.start();
     ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.setLevel(level);
     root.addAppender(appender);
+    List<Appender<ILoggingEvent>> before = new ArrayList<>();
+    root.iteratorForAppenders().forEachRemaining(before::add);
+    for (Appender<ILoggingEvent> old : before) {
+      if (old != appender) {
+        root.detachAppender(old);
+        old.stop();
+      }
+    }
+    root.setLevel(level);
     // Netty's own debug output (allocator and platform probing) is noise for an agent operator.
     context.getLogger("io.netty").setLevel(level.isGreaterOrEqual(Level.INFO) ? level : Level.INFO);
   }

@@ -8,7 +8,7 @@ public final class PodAgentMain {
   private PodAgentMain() {}
 
   public static void main(String[] args) {
-    dev.mirrord.jvm.protocol.jvm.Slf4jProvider.name(ch.qos.logback.classic.spi.LogbackServiceProvider.class);
+    dev.mirrord.jvm.protocol.jvm.LogbackProvider.use(LogSetup.StderrConfigurator::new);
     dev.mirrord.jvm.picocli.OptionSpecs.skipReflectiveConverters();
     dev.mirrord.jvm.protocol.relay.NettyDefaults.apply();
     // SLF4J (logback with LogSetup's stderr default) starts here, on this thread: started by two

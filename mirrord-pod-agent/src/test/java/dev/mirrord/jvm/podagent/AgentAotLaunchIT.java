@@ -59,8 +59,8 @@ class AgentAotLaunchIT {
   }
 
   /**
-   * SLF4J's start names its provider ({@code Slf4jProvider}) instead of looking for one with a
-   * {@code ServiceLoader} over the class path, and says nothing on stderr about it.
+   * SLF4J's start names its provider ({@code LogbackProvider}, through {@code Slf4jProvider}) instead of looking for
+   * one with a {@code ServiceLoader} over the class path, and says nothing on stderr about it.
    */
   @Test
   void slf4jStartsWithTheNamedProviderAndSaysNothing() throws Exception {
@@ -77,8 +77,94 @@ class AgentAotLaunchIT {
     told.addAll(launch.mainArgs(JAR));
     told.add("--version");
     assertThat(run(told))
-        .contains("SLF4J(I): Attempting to load provider \"ch.qos.logback.classic.spi.LogbackServiceProvider\""
+        .contains("SLF4J(I): Attempting to load provider \"dev.mirrord.jvm.protocol.jvm.LogbackProvider\""
             + " specified via \"slf4j.provider\" system property");
+  }
+
+  /**
+   * Started as the CLI starts it, from a cache recorded over the same start, the agent comes up without opening its
+   * fat jar: no lookup of a resource or of a class the cache lacks, each of which reads the jar's whole central
+   * directory (~15 ms; logback's configurator search, the JDK's zone rules and selector provider, picocli's Groovy
+   * probe did). It only opens it at its exit (the JDK's logging of Runtime.exit).
+   */
+  @Test
+  void theStartFromItsCacheNeverOpensTheJar() throws Exception {
+    AgentJvmOptions.Launch launch = AgentJvmOptions.launchFromJar(JAR);
+    Path config = dir.resolve("start.aotconf");
+    Path cache = dir.resolve("start.aot");
+    Process target = new ProcessBuilder("sleep", "120").start();
+    try {
+      List<String> record = new ArrayList<>(List.of(JAVA));
+      record.addAll(launch.options());
+      record.addAll(AotCache.recordFlags(config));
+      record.addAll(launch.mainArgs(JAR));
+      try (RunningAgent agent = RunningAgent.start(record, target.pid(), dir.resolve("record.sock"))) {
+        agent.awaitReady();
+      }
+      run(AotCache.createCommand(Path.of(JAVA), launch.options(), config, cache, JAR));
+
+      List<String> use = new ArrayList<>(List.of(JAVA));
+      use.addAll(launch.options());
+      use.addAll(AotCache.useFlags(cache));
+      use.addAll(launch.mainArgs(JAR));
+      try (RunningAgent agent = RunningAgent.start(use, target.pid(), dir.resolve("use.sock"))) {
+        agent.awaitReady();
+        Thread.sleep(1000); // the warm-up thread's work, after the READY line
+        assertThat(agent.openFiles()).as("the agent's open files").isNotEmpty().doesNotContain(JAR.toRealPath());
+      }
+    } finally {
+      target.destroyForcibly();
+    }
+  }
+
+  /** An agent for {@code --target-pid} on a unix socket, its stdin held open; closing it ends the agent. */
+  private record RunningAgent(Process process, java.io.BufferedReader stdout) implements AutoCloseable {
+    static RunningAgent start(List<String> java, long targetPid, Path socket) throws IOException {
+      List<String> command = new ArrayList<>(java);
+      command.addAll(List.of("--target-pid", Long.toString(targetPid), "--listen", "unix:" + socket));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().remove("JAVA_TOOL_OPTIONS");
+      pb.environment().put("MIRRORD_AGENT_TOKEN", "aot-launch-it");
+      Process p = pb.start();
+      return new RunningAgent(
+          p, new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+    }
+
+    void awaitReady() throws Exception {
+      String line = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return stdout.readLine();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).get(60, TimeUnit.SECONDS);
+      assertThat(line).as("the agent's first line").startsWith("MIRRORD_AGENT_READY ");
+    }
+
+    /** What {@code /proc/<pid>/fd} points at. */
+    List<Path> openFiles() throws IOException {
+      List<Path> files = new ArrayList<>();
+      try (var fds = java.nio.file.Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+        for (Path fd : fds.toList()) {
+          try {
+            files.add(java.nio.file.Files.readSymbolicLink(fd));
+          } catch (IOException e) {
+            // closed meanwhile
+          }
+        }
+      }
+      return files;
+    }
+
+    /** Closes stdin (the agent exits, writing its AOT recording if it makes one) and waits for the exit. */
+    @Override
+    public void close() throws Exception {
+      process.getOutputStream().close();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+      assertThat(process.exitValue()).as("the agent's exit code").isZero();
+    }
   }
 
   private static String run(List<String> command) throws IOException, InterruptedException {

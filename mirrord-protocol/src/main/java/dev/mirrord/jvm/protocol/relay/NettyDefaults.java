@@ -19,7 +19,27 @@ public final class NettyDefaults {
       System.setProperty(LEAK_DETECTION, "disabled");
     }
     channelIds(ProcessHandle.current().pid());
+    selectorProvider(System.getProperty("os.name", ""));
   }
+
+  /**
+   * Names the JDK's own selector provider on Linux ({@value #LINUX_SELECTOR_PROVIDER}, which the JDK would pick
+   * anyway), unless a {@code -D} named one. Unnamed, the JDK first looks for one with a {@code ServiceLoader} over the
+   * class path, when Netty's first event loop opens its selector: that lookup opens the fat jar and reads its whole
+   * central directory, ~30 ms of the CLI's session proxy start, whose classes all come from the AOT cache
+   * (docs/PERFORMANCE.md, "logback without its ServiceLoader"). Elsewhere the JDK's own choice stays.
+   */
+  static void selectorProvider(String osName) {
+    if (osName.startsWith("Linux") && System.getProperty(SELECTOR_PROVIDER) == null) {
+      System.setProperty(SELECTOR_PROVIDER, LINUX_SELECTOR_PROVIDER);
+    }
+  }
+
+  /** The JDK's property for {@code SelectorProvider.provider()}. */
+  static final String SELECTOR_PROVIDER = "java.nio.channels.spi.SelectorProvider";
+
+  /** The provider {@code sun.nio.ch.DefaultSelectorProvider} gives on Linux. */
+  static final String LINUX_SELECTOR_PROVIDER = "sun.nio.ch.EPollSelectorProvider";
 
   /**
    * Gives Netty's channel ids ({@code DefaultChannelId}) a machine id (random bytes) and {@code pid}

@@ -17,6 +17,7 @@ class NettyDefaultsTest {
     saved = (Properties) System.getProperties().clone();
     System.clearProperty(NettyDefaults.MACHINE_ID);
     System.clearProperty(NettyDefaults.PROCESS_ID);
+    System.clearProperty(NettyDefaults.SELECTOR_PROVIDER);
   }
 
   @AfterEach
@@ -58,5 +59,44 @@ class NettyDefaultsTest {
     NettyDefaults.apply();
     assertThat(System.getProperty(NettyDefaults.MACHINE_ID)).isEqualTo("00:11:22:33:44:55");
     assertThat(System.getProperty(NettyDefaults.PROCESS_ID)).isEqualTo("7");
+  }
+
+  /** On Linux the JDK's own provider is named (no ServiceLoader over the class path), and it is the one it picks. */
+  @Test
+  void onLinuxTheJdksEpollSelectorProviderIsNamedUnlessOneWasGiven() throws Exception {
+    NettyDefaults.selectorProvider("Mac OS X");
+    assertThat(System.getProperty(NettyDefaults.SELECTOR_PROVIDER)).as("elsewhere, the JDK's choice").isNull();
+
+    NettyDefaults.selectorProvider("Linux");
+    assertThat(System.getProperty(NettyDefaults.SELECTOR_PROVIDER)).isEqualTo(NettyDefaults.LINUX_SELECTOR_PROVIDER);
+    if (System.getProperty("os.name").startsWith("Linux")) {
+      assertThat(jdksOwnSelectorProvider()).as("the JDK's pick when none is named")
+          .isEqualTo(NettyDefaults.LINUX_SELECTOR_PROVIDER);
+    }
+
+    System.setProperty(NettyDefaults.SELECTOR_PROVIDER, "com.example.Provider");
+    NettyDefaults.selectorProvider("Linux");
+    assertThat(System.getProperty(NettyDefaults.SELECTOR_PROVIDER)).isEqualTo("com.example.Provider");
+  }
+
+  /** {@code SelectorProvider.provider()}'s class in a fresh JVM that names none (this one may have named one). */
+  private static String jdksOwnSelectorProvider() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("selector");
+    try {
+      java.nio.file.Path source = dir.resolve("Pick.java");
+      java.nio.file.Files.writeString(source, "public class Pick { public static void main(String[] a) {"
+          + " System.out.print(java.nio.channels.spi.SelectorProvider.provider().getClass().getName()); } }");
+      Process p = new ProcessBuilder(
+              java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), source.toString())
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(p.waitFor()).isZero();
+      return out;
+    } finally {
+      try (var files = java.nio.file.Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
   }
 }
