@@ -18,6 +18,21 @@ public final class PodAgentMain {
     // command (PodAgentCommand.model) and the server is set up: none of it waits inside the CLI's
     // handshake
     dev.mirrord.jvm.protocol.codec.CodecWarmUp.startInBackground();
-    System.exit(PodAgentCommand.newCommandLine().execute(args));
+    exit(PodAgentCommand.newCommandLine().execute(args));
+  }
+
+  /**
+   * Ends the JVM with {@code code} as {@code System.exit} would, without its log record: {@code Runtime.exit} asks for
+   * a {@code System.Logger}, and the JDK finds its logging backend with a {@code ServiceLoader} over the class path
+   * (the one lookup of the agent's run that opens this jar and reads its central directory) and starts
+   * {@code java.util.logging} for it: ~20 ms of the session's tear-down, which the CLI waits for (docs/PERFORMANCE.md,
+   * "logback without its ServiceLoader"). The shutdown hooks have nothing left to do once {@link PodAgentCommand}
+   * returns: its clean-ups ran in its {@code finally}, and a re-exec into a namespace ({@code NetnsReexec}) removed its
+   * own hook after its child's exit. A signal still ends the agent through the hooks.
+   */
+  static void exit(int code) {
+    System.out.flush();
+    System.err.flush();
+    Runtime.getRuntime().halt(code);
   }
 }

@@ -85,7 +85,7 @@ class AgentAotLaunchIT {
    * Started as the CLI starts it, from a cache recorded over the same start, the agent comes up without opening its
    * fat jar: no lookup of a resource or of a class the cache lacks, each of which reads the jar's whole central
    * directory (~15 ms; logback's configurator search, the JDK's zone rules and selector provider, picocli's Groovy
-   * probe did). It only opens it at its exit (the JDK's logging of Runtime.exit).
+   * probe did). Its exit does not either: it halts once its command has returned, without Runtime.exit's logging.
    */
   @Test
   void theStartFromItsCacheNeverOpensTheJar() throws Exception {
