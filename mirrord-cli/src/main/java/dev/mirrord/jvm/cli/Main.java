@@ -2,6 +2,9 @@ package dev.mirrord.jvm.cli;
 
 /** Entry point of {@code mirrord-cli.jar}. */
 public final class Main {
+  /** The service file of the JDK's logger finder: what the JDK looks up first, and the jar does not have. */
+  static final String JAR_LOOKUP = "META-INF/services/java.lang.System$LoggerFinder";
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -19,8 +22,10 @@ public final class Main {
       dev.mirrord.jvm.protocol.codec.CodecWarmUp.startInBackground();
       // The first ProcessBuilder.start (the agent's, or the command's) asks for a System.Logger, and the JDK finds
       // its logging backend with a ServiceLoader over the class path: the one lookup of the start that opens this
-      // 15 700-entry jar and reads its central directory (~30 ms). Done here, beside picocli and the config.
-      Thread.ofPlatform().daemon().name("mirrord-logger-finder").start(() -> System.getLogger(Main.class.getName()));
+      // 15 700-entry jar and reads its central directory (~30 ms). The jar is opened here, beside picocli and the
+      // config, by the lookup of a resource it does not have (not System.getLogger: for this class's module that
+      // would also start java.util.logging, which ProcessBuilder's logger does not need).
+      Thread.ofPlatform().daemon().name("mirrord-jar-open").start(() -> ClassLoader.getSystemResource(JAR_LOOKUP));
     }
     int code = MirrordCommand.newCommandLine(CliEnvironment.system(), args).execute(args);
     System.exit(code);
