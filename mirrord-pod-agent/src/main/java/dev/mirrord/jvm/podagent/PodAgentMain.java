@@ -28,11 +28,28 @@ public final class PodAgentMain {
    * {@code java.util.logging} for it: ~20 ms of the session's tear-down, which the CLI waits for (docs/PERFORMANCE.md,
    * "logback without its ServiceLoader"). The shutdown hooks have nothing left to do once {@link PodAgentCommand}
    * returns: its clean-ups ran in its {@code finally}, and a re-exec into a namespace ({@code NetnsReexec}) removed its
-   * own hook after its child's exit. A signal still ends the agent through the hooks.
+   * own hook after its child's exit. A signal still ends the agent through the hooks: when one started the JVM's
+   * shutdown (the command returned because its hook asked it to), this is {@code System.exit}, which waits for that
+   * shutdown, its hooks and its exit code (143 for SIGTERM).
    */
   static void exit(int code) {
     System.out.flush();
     System.err.flush();
+    if (shuttingDown()) {
+      System.exit(code);
+    }
     Runtime.getRuntime().halt(code);
+  }
+
+  /** Whether the JVM's shutdown has begun (it takes no new hook then). */
+  static boolean shuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true;
+    }
   }
 }
