@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * cluster where stdin is no liveness signal), the last authenticated client's disconnect does not
  * end the agent at once: it exits when no client has authenticated again within that time. A
  * laptop that vanishes without closing its connection is noticed by the protocol's read-idle
- * timeout first, so the agent outlives its CLI by at most that plus the idle timeout.
+ * timeout first, so the agent outlives its CLI by at most that plus the idle timeout. Such a kept
+ * agent also leaves once its target has exited and no client is connected ({@link
+ * #exitWhenTargetExits}): no later session can use it.
  *
  * <p>Every clean-up action (close the server, delete the socket file, later: remove iptables rules)
  * is registered here through {@link #onCleanup}, runs at most once, in reverse order of
@@ -46,6 +48,8 @@ public final class AgentLifecycle implements SessionListener {
   private final java.util.concurrent.atomic.AtomicLong idleGeneration =
       new java.util.concurrent.atomic.AtomicLong();
   private volatile Duration idleTimeout = Duration.ZERO;
+  /** Set once the target has exited: what to say when the agent leaves for it. */
+  private volatile String targetGone;
 
   private record Cleanup(String name, Runnable action, AtomicBoolean done) {
     void runOnce() {
@@ -172,6 +176,21 @@ public final class AgentLifecycle implements SessionListener {
     this.idleTimeout = timeout.isNegative() ? Duration.ZERO : timeout;
   }
 
+  /**
+   * With an idle timeout (a kept agent): once {@code targetExit} completes, the agent leaves as soon as no client is
+   * connected — at once, or when the last one disconnects — instead of waiting out its idle timeout. A session's key
+   * names its target's pid and start time, so no later session can use an agent whose target is gone. A session that
+   * runs on is not cut: it ends when its CLI leaves, as with an agent per run (which ignores this).
+   */
+  public void exitWhenTargetExits(CompletableFuture<?> targetExit, String target) {
+    targetExit.thenRun(() -> {
+      targetGone = target + " has exited";
+      if (!idleTimeout.isZero() && authenticated.isEmpty()) {
+        requestExit(targetGone);
+      }
+    });
+  }
+
   private void startIdleTimer() {
     long generation = idleGeneration.incrementAndGet();
     Duration timeout = idleTimeout;
@@ -206,6 +225,11 @@ public final class AgentLifecycle implements SessionListener {
     boolean wasAuthenticated = authenticated.remove(session);
     if (!idleTimeout.isZero()) {
       if (wasAuthenticated && authenticated.isEmpty()) {
+        String gone = targetGone;
+        if (gone != null) {
+          requestExit("last client gone (" + session.peer() + ") and " + gone);
+          return;
+        }
         logger.info("last client gone ({}); exiting unless one connects within {} s", session.peer(), idleTimeout.toSeconds());
         startIdleTimer();
       }

@@ -361,6 +361,12 @@ public final class PodAgentCommand implements Callable<Integer> {
         lifecycle.watchStdin(stdin);
       }
       lifecycle.setIdleTimeout(Duration.ofSeconds(idleTimeoutSeconds));
+      if (idleTimeoutSeconds > 0) {
+        // the JDK polls a process that is not our child: from 0.3 s apart, growing to at most 5 s (not this very
+        // process, which tests target, and whose onExit the JDK refuses)
+        ProcessHandle.of(target.pid()).filter(h -> !h.equals(ProcessHandle.current())).ifPresent(
+            h -> lifecycle.exitWhenTargetExits(h.onExit(), "the target (pid " + target.pid() + ")"));
+      }
       lifecycle.startAcceptTimer(Duration.ofSeconds(acceptTimeoutSeconds));
       String reason = lifecycle.awaitExit();
       logger.debug("exit requested: {}", reason);

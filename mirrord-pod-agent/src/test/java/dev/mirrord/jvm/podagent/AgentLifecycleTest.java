@@ -146,4 +146,44 @@ class AgentLifecycleTest {
     lifecycle.onClosed(session());
     assertThat(lifecycle.awaitExit(Duration.ofMillis(400))).isNull();
   }
+
+  @Test
+  void aKeptAgentWithoutClientsLeavesWhenItsTargetExits() throws Exception {
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    lifecycle.setIdleTimeout(Duration.ofSeconds(60));
+    java.util.concurrent.CompletableFuture<Void> targetExit = new java.util.concurrent.CompletableFuture<>();
+    lifecycle.exitWhenTargetExits(targetExit, "the target (pid 7)");
+    assertThat(lifecycle.awaitExit(Duration.ofMillis(200))).isNull();
+    targetExit.complete(null);
+    assertThat(lifecycle.awaitExit(Duration.ofSeconds(5))).isEqualTo("the target (pid 7) has exited");
+  }
+
+  /** A session that runs on when its target exits is not cut; the agent leaves with its last client. */
+  @Test
+  void aKeptAgentsSessionRunsOnAfterItsTargetExitsAndTheAgentLeavesWithItsLastClient() throws Exception {
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    lifecycle.setIdleTimeout(Duration.ofSeconds(60));
+    java.util.concurrent.CompletableFuture<Void> targetExit = new java.util.concurrent.CompletableFuture<>();
+    lifecycle.exitWhenTargetExits(targetExit, "the target (pid 7)");
+    ClientSession first = session();
+    ClientSession second = session();
+    lifecycle.onAuthenticated(first);
+    lifecycle.onAuthenticated(second);
+    targetExit.complete(null);
+    lifecycle.onClosed(first);
+    assertThat(lifecycle.awaitExit(Duration.ofMillis(300))).isNull();
+    lifecycle.onClosed(second);
+    assertThat(lifecycle.awaitExit(Duration.ofSeconds(5)))
+        .startsWith("last client gone (").endsWith(") and the target (pid 7) has exited");
+  }
+
+  /** An agent per run (no idle timeout) ends with its CLI, whatever its target does. */
+  @Test
+  void anAgentPerRunIgnoresItsTargetsExit() throws Exception {
+    AgentLifecycle lifecycle = new AgentLifecycle();
+    java.util.concurrent.CompletableFuture<Void> targetExit = new java.util.concurrent.CompletableFuture<>();
+    lifecycle.exitWhenTargetExits(targetExit, "the target (pid 7)");
+    targetExit.complete(null);
+    assertThat(lifecycle.awaitExit(Duration.ofMillis(300))).isNull();
+  }
 }

@@ -321,6 +321,42 @@ class AgentProcessIT {
     }
   }
 
+  /** A kept agent ({@code --idle-timeout}) whose target exits leaves at once, not at the end of its idle time. */
+  @Test
+  void aKeptAgentLeavesWhenItsTargetExits() throws Exception {
+    Path socket = dir.resolve("agent.sock");
+    try (Child target = Child.start(Map.of(), targetCommand(), "120");
+        Agent agent =
+            Agent.start(
+                dir.resolve("agent.err"),
+                Map.of(),
+                "--target-pid",
+                Integer.toString(target.pid()),
+                "--listen",
+                "unix:" + socket,
+                "--token",
+                "t",
+                "--no-stdin",
+                "--idle-timeout",
+                "60",
+                "--log-file",
+                dir.resolve("agent.log").toString())) {
+      agent.awaitReady();
+      try (TestClient cli = TestClient.connect(UnixDomainSocketAddress.of(socket))) {
+        cli.handshake("t");
+        target.process().destroyForcibly().waitFor();
+        assertThat(cli.ping(2)).as("the session runs on").isEqualTo(2);
+      }
+      // the JDK polls a process that is not the agent's child from 0.3 s apart; the exit comes at the first of the
+      // client's disconnect and that poll, not after the 60 s of idle time
+      assertThat(agent.awaitExit(Duration.ofSeconds(3))).isZero();
+      assertThat(socket).doesNotExist();
+      assertThat(Files.readString(dir.resolve("agent.log")))
+          .containsPattern("exiting: (last client gone \\(.*\\) and )?the target \\(pid " + target.pid()
+              + "\\) has exited");
+    }
+  }
+
   @Test
   void exits0WhenNobodyAuthenticatesWithinTheAcceptTimeout() throws Exception {
     Path socket = dir.resolve("agent.sock");
