@@ -167,16 +167,7 @@ final class DisconnectPolicy {
       new Jvm() {
         @Override
         public boolean shuttingDown() {
-          // Runtime refuses new hooks once the shutdown began: an exact answer, no race with our
-          // own hook's scheduling.
-          Thread probe = new Thread(() -> {});
-          try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-          } catch (IllegalStateException e) {
-            return true;
-          }
+          return dev.mirrord.jvm.protocol.jvm.JvmShutdown.begun();
         }
 
         @Override

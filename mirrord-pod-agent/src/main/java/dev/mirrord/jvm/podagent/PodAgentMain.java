@@ -35,21 +35,9 @@ public final class PodAgentMain {
   static void exit(int code) {
     System.out.flush();
     System.err.flush();
-    if (shuttingDown()) {
+    if (dev.mirrord.jvm.protocol.jvm.JvmShutdown.begun()) {
       System.exit(code);
     }
     Runtime.getRuntime().halt(code);
-  }
-
-  /** Whether the JVM's shutdown has begun (it takes no new hook then). */
-  static boolean shuttingDown() {
-    Thread probe = new Thread(() -> {});
-    try {
-      Runtime.getRuntime().addShutdownHook(probe);
-      Runtime.getRuntime().removeShutdownHook(probe);
-      return false;
-    } catch (IllegalStateException e) {
-      return true;
-    }
   }
 }
