@@ -182,12 +182,16 @@ public final class SessionDir implements AutoCloseable {
     try (DirectoryStream<Path> siblings = Files.newDirectoryStream(dir.getParent(), "mirrord-*")) {
       Object uid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
       for (Path d : siblings) {
-        if (SESSION_DIR_NAME.matcher(d.getFileName().toString()).matches()
-            && !LIVE.contains(d.toAbsolutePath())
-            && Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)
-            && uid.equals(Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS))
-            && removeIfOwnerGone(d)) {
-          removed++;
+        try {
+          if (SESSION_DIR_NAME.matcher(d.getFileName().toString()).matches()
+              && !LIVE.contains(d.toAbsolutePath())
+              && Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)
+              && uid.equals(Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS))
+              && removeIfOwnerGone(d)) {
+            removed++;
+          }
+        } catch (IOException e) {
+          logger.debug("left {}: {}", d, e.toString()); // gone meanwhile, or not ours to read: the next one
         }
       }
     } catch (IOException | RuntimeException e) {
