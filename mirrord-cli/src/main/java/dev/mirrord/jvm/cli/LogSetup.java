@@ -58,7 +58,7 @@ public final class LogSetup {
     file.setName("file");
     file.setFile(logFile.toString());
     file.setAppend(true);
-    file.setEncoder(encoder(ctx));
+    file.setEncoder(LogLines.encoder(ctx, PATTERN));
     file.start();
     root.addAppender(file);
 
@@ -67,7 +67,7 @@ public final class LogSetup {
       console.setContext(ctx);
       console.setName("stderr");
       console.setTarget("System.err");
-      console.setEncoder(encoder(ctx));
+      console.setEncoder(LogLines.encoder(ctx, PATTERN));
       // UserNotices already printed these as "mirrord: warning: …" lines
       console.addFilter(
           new ch.qos.logback.core.filter.Filter<>() {
@@ -84,11 +84,6 @@ public final class LogSetup {
     }
     root.setLevel(verbose ? Level.DEBUG : Level.INFO);
     ctx.getLogger("io.netty").setLevel(Level.INFO);
-  }
-
-  private static ch.qos.logback.core.encoder.Encoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder(
-      LoggerContext ctx) {
-    return LogLines.encoder(ctx, PATTERN);
   }
 
   /**

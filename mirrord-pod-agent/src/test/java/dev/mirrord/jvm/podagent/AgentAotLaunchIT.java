@@ -35,22 +35,22 @@ class AgentAotLaunchIT {
     assertThat(launch.mainClass()).isEqualTo(PodAgentMain.class.getName());
     assertThat(launch.options()).contains("--enable-native-access=ALL-UNNAMED");
     assertThat(launch.mainArgs(JAR)).containsExactly("-cp", JAR.toString(), PodAgentMain.class.getName());
+    List<String> expected = new ArrayList<>(List.of(JAVA));
+    expected.addAll(launch.options());
+    expected.add("-Dx=y");
+    expected.addAll(launch.mainArgs(JAR));
+    assertThat(launch.command(JAVA, List.of("-Dx=y"), JAR)).isEqualTo(expected);
 
     Path config = dir.resolve("agent.aotconf");
     Path cache = dir.resolve("agent.aot");
-    List<String> record = new ArrayList<>(List.of(JAVA));
-    record.addAll(launch.options());
-    record.addAll(AotCache.recordFlags(config));
-    record.addAll(launch.mainArgs(JAR));
+    List<String> record = launch.command(JAVA, AotCache.recordFlags(config), JAR);
     record.add("--version");
     assertThat(run(record)).contains("0.");
     run(AotCache.createCommand(Path.of(JAVA), launch.options(), config, cache, JAR));
 
-    List<String> use = new ArrayList<>(List.of(JAVA));
-    use.addAll(launch.options());
-    use.addAll(AotCache.useFlags(cache));
-    use.add("-Xlog:aot=info");
-    use.addAll(launch.mainArgs(JAR));
+    List<String> flags = new ArrayList<>(AotCache.useFlags(cache));
+    flags.add("-Xlog:aot=info");
+    List<String> use = launch.command(JAVA, flags, JAR);
     use.add("--version");
     assertThat(run(use))
         .contains("full module graph: enabled")
@@ -65,16 +65,12 @@ class AgentAotLaunchIT {
   @Test
   void slf4jStartsWithTheNamedProviderAndSaysNothing() throws Exception {
     AgentJvmOptions.Launch launch = AgentJvmOptions.launchFromJar(JAR);
-    List<String> quiet = new ArrayList<>(List.of(JAVA));
-    quiet.addAll(launch.options());
-    quiet.addAll(launch.mainArgs(JAR));
+    List<String> quiet = launch.command(JAVA, List.of(), JAR);
     quiet.add("--version");
     assertThat(run(quiet)).doesNotContain("SLF4J(");
 
-    List<String> told = new ArrayList<>(List.of(JAVA));
-    told.addAll(launch.options());
-    told.add("-Dslf4j.internal.verbosity=INFO"); // a property the command line sets is kept
-    told.addAll(launch.mainArgs(JAR));
+    // a property the command line sets is kept
+    List<String> told = launch.command(JAVA, List.of("-Dslf4j.internal.verbosity=INFO"), JAR);
     told.add("--version");
     assertThat(run(told))
         .contains("SLF4J(I): Attempting to load provider \"dev.mirrord.jvm.protocol.jvm.LogbackProvider\""
@@ -94,19 +90,13 @@ class AgentAotLaunchIT {
     Path cache = dir.resolve("start.aot");
     Process target = new ProcessBuilder("sleep", "120").start();
     try {
-      List<String> record = new ArrayList<>(List.of(JAVA));
-      record.addAll(launch.options());
-      record.addAll(AotCache.recordFlags(config));
-      record.addAll(launch.mainArgs(JAR));
+      List<String> record = launch.command(JAVA, AotCache.recordFlags(config), JAR);
       try (RunningAgent agent = RunningAgent.start(record, target.pid(), dir.resolve("record.sock"))) {
         agent.awaitReady();
       }
       run(AotCache.createCommand(Path.of(JAVA), launch.options(), config, cache, JAR));
 
-      List<String> use = new ArrayList<>(List.of(JAVA));
-      use.addAll(launch.options());
-      use.addAll(AotCache.useFlags(cache));
-      use.addAll(launch.mainArgs(JAR));
+      List<String> use = launch.command(JAVA, AotCache.useFlags(cache), JAR);
       try (RunningAgent agent = RunningAgent.start(use, target.pid(), dir.resolve("use.sock"))) {
         agent.awaitReady();
         Thread.sleep(1000); // the warm-up thread's work, after the READY line

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -66,12 +65,8 @@ public final class AotTrainCommand implements Callable<Integer> {
       Path agentConfig = work.resolve("agent.aotconf");
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       AgentJvmOptions.Launch agentLaunch = AgentJvmOptions.launchFromJar(agentJar);
-      List<String> agentOptions = agentLaunch.options();
-      List<String> agent = new ArrayList<>();
-      agent.add(java.toString());
-      agent.addAll(agentOptions);
-      agent.addAll(trainAgent ? AotCache.recordFlags(agentConfig) : AotCache.useFlags(agentCache));
-      agent.addAll(agentLaunch.mainArgs(agentJar));
+      List<String> agent = agentLaunch.command(java.toString(),
+          trainAgent ? AotCache.recordFlags(agentConfig) : AotCache.useFlags(agentCache), agentJar);
       long self = ProcessHandle.current().pid();
       // what every real run does first: picocli builds the model of the commands and parses an exec line; then what
       // exec does before its session (config, launcher), here with a kept agent, whose bookkeeping is rehearsed too
@@ -118,7 +113,7 @@ public final class AotTrainCommand implements Callable<Integer> {
         }
         Path built = work.resolve("agent.aot");
         ProcessBuilder pb =
-            new ProcessBuilder(AotCache.createCommand(java, agentOptions, agentConfig, built, agentJar))
+            new ProcessBuilder(AotCache.createCommand(java, agentLaunch.options(), agentConfig, built, agentJar))
                 .redirectErrorStream(true)
                 .redirectOutput(work.resolve("agent-create.log").toFile());
         Process create = pb.start();

@@ -524,8 +524,6 @@ public final class LocalAgentLauncher implements AgentLauncher {
    * this jar and JDK ({@code bin/mirrord} builds it).
    */
   public static List<String> agentJava(CliEnvironment environment, Path jar) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     AgentJvmOptions.Launch launch;
     try {
       launch = AgentJvmOptions.launchFromJar(jar);
@@ -533,10 +531,8 @@ public final class LocalAgentLauncher implements AgentLauncher {
       logger.warn("cannot read the JVM options in {} ({}); the agent starts with the JVM's defaults", jar, e.toString());
       launch = new AgentJvmOptions.Launch(List.of(), null);
     }
-    cmd.addAll(launch.options());
-    cmd.addAll(AotCache.useFlags(agentAotCache(environment, jar)));
-    cmd.addAll(launch.mainArgs(jar));
-    return cmd;
+    return launch.command(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        AotCache.useFlags(agentAotCache(environment, jar)), jar);
   }
 
   /** Where the agent jar's AOT cache is (it may not exist); null if caches are off. */

@@ -58,6 +58,19 @@ public final class AgentJvmOptions {
       String path = jar.toAbsolutePath().toString();
       return mainClass == null ? List.of("-jar", path) : List.of("-cp", path, mainClass);
     }
+
+    /**
+     * The whole command that starts the agent jar {@code jar}: {@code <java> <its options> <flags>
+     * <mainArgs>}, where {@code flags} are this start's own (its AOT cache's, say).
+     */
+    public List<String> command(String java, List<String> flags, Path jar) {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(java);
+      cmd.addAll(options);
+      cmd.addAll(flags);
+      cmd.addAll(mainArgs(jar));
+      return cmd;
+    }
   }
 
   /** The options in {@code text}. */
@@ -70,11 +83,6 @@ public final class AgentJvmOptions {
       }
     }
     return List.copyOf(options);
-  }
-
-  /** The options in the agent jar {@code jar}; none if it has no such file. */
-  public static List<String> fromJar(Path jar) throws IOException {
-    return launchFromJar(jar).options();
   }
 
   /** The options and the main class of the agent jar {@code jar}, read with one opening of the jar. */
