@@ -25,9 +25,11 @@ public final class Main {
       // 15 700-entry jar and reads its central directory (~30 ms). The jar is opened here, beside picocli and the
       // config, by the lookup of a resource it does not have (not System.getLogger: for this class's module that
       // would also start java.util.logging, which ProcessBuilder's logger does not need).
-      Thread.ofPlatform().daemon().name("mirrord-jar-open").start(() -> ClassLoader.getSystemResource(JAR_LOOKUP));
+      dev.mirrord.jvm.protocol.jvm.WarmUps.start("mirrord-jar-open", () -> ClassLoader.getSystemResource(JAR_LOOKUP));
     }
     int code = MirrordCommand.newCommandLine(CliEnvironment.system(), args).execute(args);
+    // bin/mirrord's training run records what it loaded and linked by its exit: the warm-ups' classes too
+    dev.mirrord.jvm.protocol.jvm.WarmUps.awaitIfRecording(10_000);
     System.exit(code);
   }
 }

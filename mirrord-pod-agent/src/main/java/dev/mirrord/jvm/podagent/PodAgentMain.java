@@ -30,9 +30,12 @@ public final class PodAgentMain {
    * returns: its clean-ups ran in its {@code finally}, and a re-exec into a namespace ({@code NetnsReexec}) removed its
    * own hook after its child's exit. A signal still ends the agent through the hooks: when one started the JVM's
    * shutdown (the command returned because its hook asked it to), this is {@code System.exit}, which waits for that
-   * shutdown, its hooks and its exit code (143 for SIGTERM).
+   * shutdown, its hooks and its exit code (143 for SIGTERM). An AOT training run first waits for its warm-ups
+   * ({@link dev.mirrord.jvm.protocol.jvm.WarmUps}).
    */
   static void exit(int code) {
+    // a training run records what it loaded and linked by its exit: the warm-ups' classes too
+    dev.mirrord.jvm.protocol.jvm.WarmUps.awaitIfRecording(10_000);
     System.out.flush();
     System.err.flush();
     if (dev.mirrord.jvm.protocol.jvm.JvmShutdown.begun()) {

@@ -107,7 +107,7 @@ public final class IncomingTasks implements AutoCloseable {
     if (!captureWarmUp || !captureWarmedUp.compareAndSet(false, true)) {
       return;
     }
-    Thread.ofPlatform().daemon().name("mirrord-agent-warm-up").start(() -> {
+    dev.mirrord.jvm.protocol.jvm.WarmUps.start("mirrord-agent-warm-up", () -> {
       long t0 = System.nanoTime();
       String failed = AfPacketSource.warmUp();
       logger.debug("capture warm-up {} in {} ms", failed == null ? "done" : "failed (" + failed + ")",

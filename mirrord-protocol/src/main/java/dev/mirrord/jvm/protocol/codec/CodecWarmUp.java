@@ -39,9 +39,7 @@ public final class CodecWarmUp {
     if (!STARTED.compareAndSet(false, true)) {
       return false;
     }
-    Thread t = new Thread(() -> run(), "mirrord-codec-warm-up");
-    t.setDaemon(true);
-    t.start();
+    dev.mirrord.jvm.protocol.jvm.WarmUps.start("mirrord-codec-warm-up", () -> run());
     return true;
   }
 

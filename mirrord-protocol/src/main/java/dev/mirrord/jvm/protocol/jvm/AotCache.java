@@ -199,10 +199,14 @@ public final class AotCache {
     }
   }
 
-  /** The options of a training run that records what a cache should hold into {@code config}. */
+  /**
+   * The options of a training run that records what a cache should hold into {@code config}; the JVM knows by
+   * {@link WarmUps#RECORDING_PROPERTY} that its exit should wait for its warm-ups.
+   */
   public static List<String> recordFlags(Path config) {
     return List.of(
-        "-XX:AOTMode=record", "-XX:AOTConfiguration=" + config, "-Xlog:aot*=off", "-Xlog:cds*=off");
+        "-XX:AOTMode=record", "-XX:AOTConfiguration=" + config, "-Xlog:aot*=off", "-Xlog:cds*=off",
+        "-D" + WarmUps.RECORDING_PROPERTY + "=true");
   }
 
   /** The command that builds the cache {@code output} of {@code jar} from a training's {@code config}. */
