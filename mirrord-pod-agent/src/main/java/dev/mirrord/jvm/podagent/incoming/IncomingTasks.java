@@ -46,6 +46,7 @@ public final class IncomingTasks implements AutoCloseable {
   private final boolean captureWarmUp;
   private final java.util.concurrent.atomic.AtomicBoolean captureWarmedUp =
       new java.util.concurrent.atomic.AtomicBoolean();
+  private final WarmUpPriority warmUpPriority = new WarmUpPriority(Path.of("/proc"));
 
   public IncomingTasks(String sessionId, StealSettings settings) {
     this(sessionId, settings, true);
@@ -109,9 +110,17 @@ public final class IncomingTasks implements AutoCloseable {
     }
     dev.mirrord.jvm.protocol.jvm.WarmUps.start("mirrord-agent-warm-up", () -> {
       long t0 = System.nanoTime();
-      String failed = AfPacketSource.warmUp();
-      logger.debug("capture warm-up {} in {} ms", failed == null ? "done" : "failed (" + failed + ")",
-          (System.nanoTime() - t0) / 1_000_000);
+      boolean lowered = warmUpPriority.lower();
+      String failed;
+      try {
+        failed = AfPacketSource.warmUp();
+      } finally {
+        if (lowered) {
+          warmUpPriority.restore();
+        }
+      }
+      logger.debug("capture warm-up {} in {} ms{}", failed == null ? "done" : "failed (" + failed + ")",
+          (System.nanoTime() - t0) / 1_000_000, lowered ? " (at the lower weight)" : "");
     });
   }
 
@@ -124,6 +133,7 @@ public final class IncomingTasks implements AutoCloseable {
   public synchronized TcpSniffer sniffer() throws IOException {
     check();
     if (sniffer == null) {
+      warmUpPriority.restore(); // a warm-up still running holds what this needs: its normal weight again
       sniffer = TcpSniffer.start(AfPacketSource.open(), TcpFlowTracker.Config.defaults());
       logger.info("sniffer ready");
     }
