@@ -530,14 +530,14 @@ public final class ExecSession {
 
   /**
    * Removes, on a daemon thread beside the command's start, the session dirs of CLIs that died without their
-   * clean-up ({@link SessionDir#sweepSiblings()}).
+   * clean-up, and session logs older than a week ({@link SessionDir#sweepSiblings()}).
    */
   private static void sweepStaleSessionDirs(SessionDir own) {
     Thread.ofPlatform().daemon().name("mirrord-sweep").start(() -> {
       long t0 = System.nanoTime();
       int removed = own.sweepSiblings();
       if (removed > 0) {
-        logger.info("removed {} session dir(s) that ended CLIs left in {} ({} ms)", removed, own.dir().getParent(),
+        logger.info("removed {} session dir(s) of ended CLIs and week-old session log(s) in {} ({} ms)", removed, own.dir().getParent(),
             (System.nanoTime() - t0) / 1_000_000);
       }
     });

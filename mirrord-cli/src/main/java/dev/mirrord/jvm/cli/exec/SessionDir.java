@@ -44,6 +44,13 @@ public final class SessionDir implements AutoCloseable {
   /** The file each session's CLI holds a lock on while it lives. */
   static final String OWNER_LOCK = "owner.lock";
   private static final Pattern SESSION_DIR_NAME = Pattern.compile("mirrord-[0-9a-f]{8}");
+  /** A session's log files in the temporary directory: the CLI's, the agent's and the layers'. */
+  private static final Pattern SESSION_LOG_NAME = Pattern.compile("mirrord-[0-9a-f]{8}(-agent|-layer)?\\.log");
+  /**
+   * The session logs the sweep leaves in the temporary directory: those written in the last week. Older ones go (a
+   * developer runs dozens of sessions a day, three files each); a session still writing one keeps touching it.
+   */
+  static final Duration LOG_AGE = Duration.ofDays(7);
   /**
    * A directory without an owner lock is one being created this instant, or one of a CLI older than the lock: it is
    * removed once untouched for this long.
@@ -172,17 +179,25 @@ public final class SessionDir implements AutoCloseable {
 
   /**
    * Removes the session dirs next to this one that a dead CLI left behind ({@code kill -9}): those owned by this
-   * user whose {@value #OWNER_LOCK} no process holds, and those without one untouched for {@link #UNLOCKED_AGE}.
-   * Never follows a link; never throws.
+   * user whose {@value #OWNER_LOCK} no process holds, and those without one untouched for {@link #UNLOCKED_AGE}; and
+   * this user's session logs there ({@code mirrord-<id>.log}, {@code -agent.log}, {@code -layer.log}) last written
+   * more than {@link #LOG_AGE} ago. Never follows a link; never throws.
    *
-   * @return how many it removed
+   * @return how many dirs and logs it removed
    */
   public int sweepSiblings() {
     int removed = 0;
     try (DirectoryStream<Path> siblings = Files.newDirectoryStream(dir.getParent(), "mirrord-*")) {
       Object uid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      Instant oldLogs = Instant.now().minus(LOG_AGE);
       for (Path d : siblings) {
         try {
+          if (SESSION_LOG_NAME.matcher(d.getFileName().toString()).matches()) {
+            if (removeIfOld(d, uid, oldLogs)) {
+              removed++;
+            }
+            continue;
+          }
           if (SESSION_DIR_NAME.matcher(d.getFileName().toString()).matches()
               && !LIVE.contains(d.toAbsolutePath())
               && Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)
@@ -198,6 +213,17 @@ public final class SessionDir implements AutoCloseable {
       logger.debug("sweeping stale session dirs next to {}: {}", dir, e.toString());
     }
     return removed;
+  }
+
+  /** Removes the log file {@code f} (never a link) if {@code uid} owns it and it was last written before {@code before}. */
+  private static boolean removeIfOld(Path f, Object uid, Instant before) throws IOException {
+    BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!attrs.isRegularFile()
+        || !attrs.lastModifiedTime().toInstant().isBefore(before)
+        || !uid.equals(Files.getAttribute(f, "unix:uid", LinkOption.NOFOLLOW_LINKS))) {
+      return false;
+    }
+    return Files.deleteIfExists(f);
   }
 
   /** Removes {@code d} if no process holds its owner lock; false if one does, or if {@code d} could not be read. */

@@ -88,6 +88,41 @@ class SessionDirTest {
     }
   }
 
+  @Test
+  void theSweepRemovesThisUsersSessionLogsOlderThanAWeek() throws Exception {
+    FileTime old = FileTime.from(Instant.now().minus(SessionDir.LOG_AGE).minusSeconds(60));
+    FileTime recent = FileTime.from(Instant.now().minus(SessionDir.LOG_AGE).plusSeconds(3600));
+    Path cli = logFile("mirrord-0123abcd.log", old);
+    Path agent = logFile("mirrord-0123abcd-agent.log", old);
+    Path layer = logFile("mirrord-0123abcd-layer.log", old);
+    Path kept = logFile("mirrord-0123abce-layer.log", recent);
+    // not a session's log: other names, and a link with a log's name (removed as a link never; its target untouched)
+    Path otherName = logFile("mirrord-notes.log", old);
+    Path otherSuffix = logFile("mirrord-0123abcd-proxy.log", old);
+    Path target = logFile("precious.log", old);
+    Path link = Files.createSymbolicLink(tmp.resolve("mirrord-0123abcf.log"), target);
+    // a session dir named like a log is a dir: left to the dir rules (fresh, no lock: kept)
+    Path dirNamedLikeALog = Files.createDirectory(tmp.resolve("mirrord-0123abd0.log"));
+    try (SessionDir own = SessionDir.create(tmp, "0123abd1")) {
+      assertThat(own.sweepSiblings()).isEqualTo(3);
+    }
+    assertThat(cli).doesNotExist();
+    assertThat(agent).doesNotExist();
+    assertThat(layer).doesNotExist();
+    assertThat(kept).exists();
+    assertThat(otherName).exists();
+    assertThat(otherSuffix).exists();
+    assertThat(link).isSymbolicLink();
+    assertThat(target).exists();
+    assertThat(dirNamedLikeALog).isDirectory();
+  }
+
+  private Path logFile(String name, FileTime written) throws IOException {
+    Path f = Files.writeString(tmp.resolve(name), "a log line\n");
+    Files.setLastModifiedTime(f, written);
+    return f;
+  }
+
   /** A child JVM that locks {@code file} (creating it) and then waits to be killed. */
   private static Process holdLock(Path file) throws Exception {
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
