@@ -537,8 +537,8 @@ public final class ExecSession {
       long t0 = System.nanoTime();
       int removed = own.sweepSiblings();
       if (removed > 0) {
-        logger.info("removed {} session dir(s) of ended CLIs and week-old session log(s) in {} ({} ms)", removed, own.dir().getParent(),
-            (System.nanoTime() - t0) / 1_000_000);
+        logger.info("removed {} session dir(s) of ended CLIs and week-old session log(s) in {} ({} ms)", removed,
+            own.dir().getParent(), (System.nanoTime() - t0) / 1_000_000);
       }
     });
   }

@@ -215,7 +215,9 @@ public final class SessionDir implements AutoCloseable {
     return removed;
   }
 
-  /** Removes the log file {@code f} (never a link) if {@code uid} owns it and it was last written before {@code before}. */
+  /**
+   * Removes the log file {@code f} (never a link) if {@code uid} owns it and it was last written before {@code before}.
+   */
   private static boolean removeIfOld(Path f, Object uid, Instant before) throws IOException {
     BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (!attrs.isRegularFile()
