@@ -202,10 +202,10 @@ class StealE2EIT {
       assertThat(agentsInPod(in)).as("the kept agent").hasSize(1);
     }
     agent = keptAgent(in);
-    // it started in a session of its own at a lower weight, so that the app's start had the CPU; it serves at its normal one
+    // it runs in a session of its own, whose weight its capture warm-up lowered while it ran; it serves at its normal one
     Path autogroup = Path.of("/proc", Long.toString(agent), "autogroup"); // absent in a kernel without autogroups
     if (Files.exists(autogroup)) {
-      assertThat(Files.readString(autogroup)).as("the kept agent's scheduling group (StartPriority)").endsWith(" nice 0\n");
+      assertThat(Files.readString(autogroup)).as("the kept agent's scheduling group (WarmUpPriority)").endsWith(" nice 0\n");
     }
     // glibc's malloc with few arenas (AgentJvmOptions.ENVIRONMENT), set in the agent's environment by the CLI
     assertThat(List.of(Files.readString(Path.of("/proc", Long.toString(agent), "environ")).split("\0")))

@@ -332,8 +332,6 @@ public final class LocalAgentLauncher implements AgentLauncher {
           ExitCode.AGENT_FAILED,
           "cannot start the mirrord agent (" + e.getMessage() + "); check the installation (bin/mirrord)");
     }
-    StartPriority priority = new StartPriority(Path.of("/proc"));
-    boolean lowered = priority.lower(process.pid());
     Deque<String> stderrTail = new ArrayDeque<>();
     CompletableFuture<String> ready = new CompletableFuture<>();
     pump("mirrord-agent-stdout", process.getInputStream(), line -> onStdout(line, ready));
@@ -362,9 +360,6 @@ public final class LocalAgentLauncher implements AgentLauncher {
     }
     try {
       CompletableFuture.anyOf(ready, process.onExit()).get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (lowered) {
-        priority.restore(process.pid());
-      }
       if (ready.isDone() && !ready.isCompletedExceptionally()) {
         SocketAddress address = AgentAddress.parse(ready.join());
         agent.address = address;
