@@ -24,13 +24,21 @@ final class WarmUpPriority {
 
   private final Path procRoot;
   private boolean lowered; // under this
+  private boolean over; // under this: restore() was called; the weight is never lowered again
 
   WarmUpPriority(Path procRoot) {
     this.procRoot = procRoot;
   }
 
-  /** Lowers this process's autogroup if it leads its own session and has the default weight; whether it did. */
+  /**
+   * Lowers this process's autogroup if it leads its own session and has the default weight, and {@link #restore} was
+   * not called yet (a subscription that came before the warm-up's thread ran must not find its capture slowed);
+   * whether it did.
+   */
   synchronized boolean lower() {
+    if (over) {
+      return false;
+    }
     try {
       Path self = procRoot.resolve("self");
       if (!leadsItsSession(Files.readString(self.resolve("stat"), StandardCharsets.US_ASCII))
@@ -46,8 +54,9 @@ final class WarmUpPriority {
     }
   }
 
-  /** The normal weight again, if {@link #lower} lowered it (raising it back to 0 needs no privilege). */
+  /** The normal weight again, if {@link #lower} lowered it (raising it back to 0 needs no privilege), for good. */
   synchronized void restore() {
+    over = true;
     if (!lowered) {
       return;
     }

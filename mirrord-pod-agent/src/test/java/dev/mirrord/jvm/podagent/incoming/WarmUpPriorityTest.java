@@ -26,6 +26,15 @@ class WarmUpPriorityTest {
   }
 
   @Test
+  void aSubscriptionBeforeTheWarmUpsThreadRanKeepsTheNormalWeight() throws Exception {
+    fakeSelf("4242 (java) S 4200 4242 4242 0 -1 4194560", "/autogroup-77 nice 0\n");
+    WarmUpPriority priority = new WarmUpPriority(proc);
+    priority.restore(); // IncomingTasks.sniffer, first
+    assertThat(priority.lower()).isFalse();
+    assertThat(autogroup()).isEqualTo("/autogroup-77 nice 0\n");
+  }
+
+  @Test
   void aProcessInAnotherProcesssSessionLeavesTheSharedGroupAlone() throws Exception {
     // a test's agent: its session is the test JVM's (4100), whose group it would slow down
     fakeSelf("4242 (java) S 4200 4242 4100 0 -1 4194560", "/autogroup-77 nice 0\n");
