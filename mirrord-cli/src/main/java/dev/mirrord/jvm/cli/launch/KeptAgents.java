@@ -89,9 +89,8 @@ final class KeptAgents {
   /** The start time of {@code /proc/<pid>} (field 22 of its stat file), or "" if unknown. */
   static String startTime(Path procRoot, int pid) {
     try {
-      String stat = Files.readString(procRoot.resolve(pid + "/stat"));
-      String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return after.length > 19 ? after[19] : "";
+      String start = dev.mirrord.jvm.protocol.jvm.ProcStat.field(Files.readString(procRoot.resolve(pid + "/stat")), 22);
+      return start != null ? start : "";
     } catch (IOException | RuntimeException e) {
       return "";
     }

@@ -1,5 +1,6 @@
 package dev.mirrord.jvm.podagent.incoming;
 
+import dev.mirrord.jvm.protocol.jvm.ProcStat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,12 +71,7 @@ final class WarmUpPriority {
 
   /** Whether the process of this {@code /proc/PID/stat} line is its session's leader (field 6, the session id). */
   static boolean leadsItsSession(String stat) {
-    int fieldsAfterName = stat.lastIndexOf(')') + 2;
-    int space = stat.indexOf(' ');
-    if (space < 0 || fieldsAfterName >= stat.length()) {
-      return false;
-    }
-    String[] after = stat.substring(fieldsAfterName).split(" ");
-    return after.length > 3 && after[3].equals(stat.substring(0, space));
+    String pid = ProcStat.field(stat, 1);
+    return pid != null && pid.equals(ProcStat.field(stat, 6));
   }
 }
