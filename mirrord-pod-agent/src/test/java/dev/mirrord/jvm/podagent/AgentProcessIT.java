@@ -104,6 +104,19 @@ class AgentProcessIT {
       return new Agent(builder(List.of(), stderr, env, args).start(), stderr);
     }
 
+    /**
+     * An agent for {@code target} on the unix socket {@code socket}, token "t", with {@code more} options, logging to
+     * {@code dir/agent.log} and its stderr in {@code dir/agent.err}.
+     */
+    static Agent forTarget(Path dir, Map<String, String> env, Child target, Path socket, String... more)
+        throws IOException {
+      List<String> args = new ArrayList<>(
+          List.of("--target-pid", Integer.toString(target.pid()), "--listen", "unix:" + socket, "--token", "t"));
+      args.addAll(List.of(more));
+      args.addAll(List.of("--log-file", dir.resolve("agent.log").toString()));
+      return start(dir.resolve("agent.err"), env, args.toArray(String[]::new));
+    }
+
     /** The address from the READY line; fails if any other line comes first. */
     String awaitReady() throws Exception {
       String line =
@@ -265,18 +278,7 @@ class AgentProcessIT {
   void exits0WhenTheCliDisconnects(Transport transport) throws Exception {
     Path socket = dir.resolve("agent.sock");
     try (Child target = Child.start(Map.of(), targetCommand(), "120");
-        Agent agent =
-            Agent.start(
-                dir.resolve("agent.err"),
-                Map.of(Transport.ENV, transport.toString()),
-                "--target-pid",
-                Integer.toString(target.pid()),
-                "--listen",
-                "unix:" + socket,
-                "--token",
-                "t",
-                "--log-file",
-                dir.resolve("agent.log").toString())) {
+        Agent agent = Agent.forTarget(dir, Map.of(Transport.ENV, transport.toString()), target, socket)) {
       agent.awaitReady();
       try (TestClient cli = TestClient.connect(UnixDomainSocketAddress.of(socket))) {
         cli.handshake("t");
@@ -295,18 +297,7 @@ class AgentProcessIT {
   void sigtermRunsTheSameCleanUp() throws Exception {
     Path socket = dir.resolve("agent.sock");
     try (Child target = Child.start(Map.of(), targetCommand(), "120");
-        Agent agent =
-            Agent.start(
-                dir.resolve("agent.err"),
-                Map.of(),
-                "--target-pid",
-                Integer.toString(target.pid()),
-                "--listen",
-                "unix:" + socket,
-                "--token",
-                "t",
-                "--log-file",
-                dir.resolve("agent.log").toString())) {
+        Agent agent = Agent.forTarget(dir, Map.of(), target, socket)) {
       agent.awaitReady();
       try (TestClient cli = TestClient.connect(UnixDomainSocketAddress.of(socket))) {
         cli.handshake("t");
@@ -326,21 +317,7 @@ class AgentProcessIT {
   void aKeptAgentLeavesWhenItsTargetExits() throws Exception {
     Path socket = dir.resolve("agent.sock");
     try (Child target = Child.start(Map.of(), targetCommand(), "120");
-        Agent agent =
-            Agent.start(
-                dir.resolve("agent.err"),
-                Map.of(),
-                "--target-pid",
-                Integer.toString(target.pid()),
-                "--listen",
-                "unix:" + socket,
-                "--token",
-                "t",
-                "--no-stdin",
-                "--idle-timeout",
-                "60",
-                "--log-file",
-                dir.resolve("agent.log").toString())) {
+        Agent agent = Agent.forTarget(dir, Map.of(), target, socket, "--no-stdin", "--idle-timeout", "60")) {
       agent.awaitReady();
       try (TestClient cli = TestClient.connect(UnixDomainSocketAddress.of(socket))) {
         cli.handshake("t");
