@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * mirrord} are forwarded to the child (the CLI keeps running until the child exits, then cleans
  * up). {@link #close()} stops whatever is left of the child's process tree after a grace period.
  */
-public final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements ExecSession.Abortable {
   private static final Logger logger = LoggerFactory.getLogger(ChildProcess.class);
+
+  private static final String JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
 
   /** Signals forwarded to the child. */
   static final List<String> FORWARDED = Signals.HANDLED;
@@ -26,13 +28,16 @@ public final class ChildProcess implements AutoCloseable {
   private final Process process;
   private final String name;
   private final Duration grace;
+  /** The {@code JAVA_TOOL_OPTIONS=…} entry the command's JVMs carry (the layer's), or null. */
+  private final String layerEntry;
   /** Signals currently forwarded (not those the JVM inherited as ignored, e.g. INT in background jobs). */
   private final Set<String> forwarding = ConcurrentHashMap.newKeySet();
 
-  private ChildProcess(Process process, String name, Duration grace) {
+  private ChildProcess(Process process, String name, Duration grace, String layerEntry) {
     this.process = process;
     this.name = name;
     this.grace = grace;
+    this.layerEntry = layerEntry;
   }
 
   /**
@@ -45,7 +50,8 @@ public final class ChildProcess implements AutoCloseable {
     try {
       Process p = plan.processBuilder().start();
       logger.info("started '{}' as pid {}", name, p.pid());
-      return new ChildProcess(p, name, grace);
+      String options = plan.environment().get(JAVA_TOOL_OPTIONS);
+      return new ChildProcess(p, name, grace, options == null ? null : JAVA_TOOL_OPTIONS + "=" + options);
     } catch (IOException e) {
       String msg = String.valueOf(e.getMessage());
       if (msg.contains("error=2,") || msg.contains("No such file")) {
@@ -125,12 +131,71 @@ public final class ChildProcess implements AutoCloseable {
    */
   @Override
   public void close() {
+    stop(liveTree());
+  }
+
+  /**
+   * The session's agent never came up: a JVM of the command has not run its main, since its layer's premain waits for
+   * the agent, but it may still be in its own start, where a SIGTERM makes it print "Error occurred during
+   * initialization of VM / java.lang.InternalError: Bad level: 2" on the app's stdout (its shutdown raced its module
+   * system's start). So the command's JVMs that carry this session's layer are killed outright (SIGKILL), and the rest
+   * of the tree stopped as {@link #close()} does. Never throws.
+   */
+  @Override
+  public void abortBeforeAgent() {
+    List<ProcessHandle> tree = liveTree();
+    List<ProcessHandle> jvms =
+        tree.stream().filter(h -> jvmWithTheLayer(PROC.resolve(Long.toString(h.pid())), layerEntry)).toList();
+    if (!jvms.isEmpty()) {
+      logger.info("killing the JVM(s) {} of '{}', still before their main", jvms.stream().map(ProcessHandle::pid).toList(), name);
+      jvms.forEach(ProcessHandle::destroyForcibly);
+      tree.removeAll(jvms);
+    }
+    stop(tree);
+  }
+
+  private static final java.nio.file.Path PROC = java.nio.file.Path.of("/proc");
+
+  /**
+   * Whether {@code /proc/N} ({@code procDir}) is a JVM (its maps name a {@code libjvm.so}) whose environment has
+   * {@code layerEntry}, this session's {@code JAVA_TOOL_OPTIONS=…} entry. False if either cannot be read (it ended).
+   */
+  static boolean jvmWithTheLayer(java.nio.file.Path procDir, String layerEntry) {
+    if (layerEntry == null) {
+      return false;
+    }
+    try {
+      byte[] environ = java.nio.file.Files.readAllBytes(procDir.resolve("environ"));
+      boolean carries = false;
+      int from = 0;
+      for (int i = 0; i <= environ.length && !carries; i++) {
+        if (i == environ.length || environ[i] == 0) {
+          carries = new String(environ, from, i - from, java.nio.charset.StandardCharsets.UTF_8).equals(layerEntry);
+          from = i + 1;
+        }
+      }
+      if (!carries) {
+        return false;
+      }
+      try (var maps = java.nio.file.Files.lines(procDir.resolve("maps"), java.nio.charset.StandardCharsets.ISO_8859_1)) {
+        return maps.anyMatch(l -> l.endsWith("/libjvm.so"));
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false;
+    }
+  }
+
+  private List<ProcessHandle> liveTree() {
     List<ProcessHandle> tree = new ArrayList<>();
     process.descendants().forEach(tree::add);
     if (process.isAlive()) {
       tree.add(process.toHandle());
     }
     tree.removeIf(h -> !h.isAlive());
+    return tree;
+  }
+
+  private void stop(List<ProcessHandle> tree) {
     if (tree.isEmpty()) {
       return;
     }

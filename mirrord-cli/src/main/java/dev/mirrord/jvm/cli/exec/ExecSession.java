@@ -99,6 +99,15 @@ public final class ExecSession {
   }
 
   /**
+   * A workload's resource that ends in its own way when the session's agent never came up (see {@link
+   * #abortWorkload}); at a normal clean-up it is closed.
+   */
+  public interface Abortable extends AutoCloseable {
+    /** The agent did not start: ends what the workload started. Never throws. */
+    void abortBeforeAgent();
+  }
+
+  /**
    * The session, up: the session file JVMs load the layer with, the target's environment (already
    * filtered), and what the workload may need to watch or clean up.
    */
@@ -370,7 +379,7 @@ public final class ExecSession {
       now = workloadAborted;
     }
     if (now) {
-      closeQuietly(resource);
+      abort(resource);
     }
   }
 
@@ -381,7 +390,15 @@ public final class ExecSession {
       workloadAborted = true;
       started = List.copyOf(workloadResources);
     }
-    started.forEach(ExecSession::closeQuietly);
+    started.forEach(ExecSession::abort);
+  }
+
+  private static void abort(AutoCloseable resource) {
+    if (resource instanceof Abortable a) {
+      a.abortBeforeAgent();
+    } else {
+      closeQuietly(resource);
+    }
   }
 
   private static void closeQuietly(AutoCloseable resource) {

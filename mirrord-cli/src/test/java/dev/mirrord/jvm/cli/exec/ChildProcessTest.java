@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mirrord.jvm.cli.ExitCode;
 import dev.mirrord.jvm.cli.MirrordException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChildProcessTest {
 
@@ -62,6 +65,70 @@ class ChildProcessTest {
 
     assertThat(ProcessHandle.of(child.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     await().atMost(Duration.ofSeconds(5)).until(() -> tree.stream().noneMatch(ProcessHandle::isAlive));
+  }
+
+  /** A JVM of the command, for {@link #anAbortKillsTheSessionsJvmsAndStopsTheRestWithSigterm}. */
+  public static final class Sleeper {
+    public static void main(String[] args) throws Exception {
+      java.nio.file.Path dir = java.nio.file.Path.of(args[0]);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> touch(dir.resolve("hook ran"))));
+      touch(dir.resolve("started"));
+      Thread.sleep(60_000);
+    }
+
+    private static void touch(java.nio.file.Path file) {
+      try {
+        java.nio.file.Files.writeString(file, "");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Test
+  void anAbortKillsTheSessionsJvmsAndStopsTheRestWithSigterm(@TempDir Path dir) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String script = "trap 'exit 42' TERM; '" + java + "' -Xshare:auto -cp '" + System.getProperty("java.class.path") + "' '"
+        + Sleeper.class.getName() + "' '" + dir + "' & wait";
+    var plan = new JvmLauncher.LaunchPlan(List.of("bash", "-c", script),
+        Map.of("PATH", System.getenv("PATH"), "JAVA_TOOL_OPTIONS", "-Dmirrord.test.session=" + dir.getFileName()));
+    try (ChildProcess child = ChildProcess.start(plan, Duration.ofSeconds(5))) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("started")));
+      List<ProcessHandle> jvm = ProcessHandle.of(child.pid()).orElseThrow().children().toList();
+      assertThat(jvm).hasSize(1);
+
+      child.abortBeforeAgent();
+
+      assertThat(child.waitFor(false)).as("bash, not a JVM: SIGTERM, its trap ran").isEqualTo(42);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !jvm.get(0).isAlive());
+      assertThat(dir.resolve("hook ran")).as("the JVM was killed: no shutdown of its own").doesNotExist();
+    }
+  }
+
+  @Test
+  void aJvmWithTheLayerIsOneWhoseMapsNameLibjvmAndWhoseEnvironmentHasTheSessionsEntry(@TempDir Path proc)
+      throws Exception {
+    String entry = "JAVA_TOOL_OPTIONS=-javaagent:/x/mirrord-layer-agent.jar=/tmp/mirrord-1/session.properties";
+    Path jvm = fakeProc(proc.resolve("1"), "HOME=/root\0" + entry + "\0PATH=/bin", "/usr/lib/jvm/j/lib/server/libjvm.so");
+    Path shell = fakeProc(proc.resolve("2"), entry, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    Path otherSession = fakeProc(proc.resolve("3"), entry + " -Dmore", "/usr/lib/jvm/j/lib/server/libjvm.so");
+    Path last = fakeProc(proc.resolve("4"), "A=b\0" + entry, "/usr/lib/jvm/j/lib/server/libjvm.so");
+
+    assertThat(ChildProcess.jvmWithTheLayer(jvm, entry)).isTrue();
+    assertThat(ChildProcess.jvmWithTheLayer(last, entry)).isTrue();
+    assertThat(ChildProcess.jvmWithTheLayer(shell, entry)).as("not a JVM").isFalse();
+    assertThat(ChildProcess.jvmWithTheLayer(otherSession, entry)).as("another entry").isFalse();
+    assertThat(ChildProcess.jvmWithTheLayer(jvm, null)).as("no layer in the plan").isFalse();
+    assertThat(ChildProcess.jvmWithTheLayer(proc.resolve("5"), entry)).as("ended").isFalse();
+  }
+
+  private static Path fakeProc(Path dir, String environ, String lib) throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("environ"), environ.replace("\\0", "\0"));
+    Files.writeString(dir.resolve("maps"),
+        "7f0000000000-7f0000001000 r-xp 00000000 08:01 1234 /usr/lib/locale/C.utf8/LC_CTYPE\n"
+            + "7f0000001000-7f0000002000 r-xp 00000000 08:01 1235 " + lib + "\n");
+    return dir;
   }
 
   @Test
