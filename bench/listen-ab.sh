@@ -7,7 +7,8 @@
 # loopback every 10 ms; the target is a `sleep` in a network namespace this script creates (nothing is sent to it).
 # Also prints, per run, the layer log's "main connection up" → "subscribed target port" (the bind's wait for the
 # agent). A JAR_DIR may hold a file cli.opts: the CLI's JVM flags for that build (bench/ab-lib.sh, ab_env), and a file
-# launcher: the bin/mirrord to run it with (ab_launcher). Needs
+# launcher: the bin/mirrord to run it with (ab_launcher). EXEC_FLAGS="--agent-ttl 60" (for example) adds flags to
+# every `mirrord exec`. Needs
 # root. Example: bench/listen-ab.sh /tmp/jars-main /tmp/jars-branch 8
 set -euo pipefail
 A=${1:?usage: bench/listen-ab.sh JAR_DIR_A JAR_DIR_B [RUNS]}
@@ -22,7 +23,8 @@ one() {
   local dir=$1 label=$2 s e pid k up sub abenv
   mapfile -t abenv < <(ab_env "$dir")
   s=$(date +%s%N)
-  env "${abenv[@]}" "$(ab_launcher "$dir")" exec --target "pid/$TARGET" --log-file "$WORK/$label/cli.log" -- \
+  # shellcheck disable=SC2086 # EXEC_FLAGS: words on purpose
+  env "${abenv[@]}" "$(ab_launcher "$dir")" exec --target "pid/$TARGET" --log-file "$WORK/$label/cli.log" ${EXEC_FLAGS:-} -- \
     "$JAVA_HOME/bin/java" -m jdk.httpserver -p 18080 -b 127.0.0.1 -d "$WORK" >/dev/null 2>&1 &
   pid=$!
   for ((k = 0; k < 2000; k++)); do

@@ -142,7 +142,7 @@ final class LayerStartup {
     // No lambda or method reference from here to the end of premain, nor in what the main connection's start
     // runs: linking one costs ~0.5 ms of the app's cold JVM (JDK 25) each, ~10 ms of premain for the ~20 there were
     // (LayerAgentIT#theBootLoaderHasTheWholeLayer… checks). A ConnectionStart is the Supplier of the main connection.
-    ListenOps listenOps = new ListenOps(config, log, new ProxyPortSubscriber(start, log));
+    ListenOps listenOps = new ListenOps(config, log, new ProxyPortSubscriber(start, start, log));
     PeerOps peerOps =
         new PeerOps(
             config.relaySource(),

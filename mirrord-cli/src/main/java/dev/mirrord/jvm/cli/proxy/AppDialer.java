@@ -47,13 +47,13 @@ final class AppDialer {
    * Dials the app on {@code localPort} for the client {@code clientAddress:clientPort}; {@code layer}
    * null: nobody to tell (the connect goes at once). {@code outcome} runs on the socket's event loop.
    */
-  void dial(int localPort, LayerConnectionHandler layer, String clientAddress, int clientPort, Binder binder,
+  void dial(int localPort, LayerPeers layer, String clientAddress, int clientPort, Binder binder,
       Outcome outcome) {
     attempt(localPort, layer, clientAddress, clientPort, binder, outcome, ipv6Only.contains(localPort),
         addresses.v6RangeSize(), true);
   }
 
-  private void attempt(int localPort, LayerConnectionHandler layer, String clientAddress, int clientPort,
+  private void attempt(int localPort, LayerPeers layer, String clientAddress, int clientPort,
       Binder binder, Outcome outcome, boolean ipv6, int v6Tries, boolean otherFamilyLeft) {
     InetSocketAddress source = ipv6 ? addresses.nextV6Source() : new InetSocketAddress(addresses.v4(), 0);
     InetSocketAddress app = new InetSocketAddress(

@@ -180,7 +180,7 @@ final class H2Gateway {
 
     private void connect() {
       ready = false;
-      LayerConnectionHandler layer = ports.layerFor(first.targetPort());
+      LayerPeers layer = ports.layerFor(first.targetPort());
       int localPort = localPortFor.applyAsInt(first.targetPort());
       Bootstrap b = new Bootstrap()
           .group(loop)

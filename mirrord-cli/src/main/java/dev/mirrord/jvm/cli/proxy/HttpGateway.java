@@ -69,7 +69,7 @@ final class HttpGateway {
   /** Where a matched request's app connection gets its port and its layer. */
   interface Ports {
     /** The layer that subscribed {@code targetPort}, or null. */
-    LayerConnectionHandler layerFor(int targetPort);
+    LayerPeers layerFor(int targetPort);
   }
 
   private final EventLoopGroup group;
@@ -285,7 +285,7 @@ final class HttpGateway {
     final io.netty.channel.EventLoop loop = group.next();
     Channel channel;
     boolean connected;
-    LayerConnectionHandler layer;
+    LayerPeers layer;
 
     AppConnection(long connectionId, Http.Request first) {
       this.connectionId = connectionId;

@@ -27,6 +27,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntUnaryOperator;
 import org.slf4j.Logger;
@@ -68,6 +69,16 @@ final class IncomingProxy {
   /** Target port → the layer that subscribed it. */
   private final Map<Integer, Subscription> subscriptions = new ConcurrentHashMap<>();
 
+  /**
+   * Each layer JVM's main connection by its pid, completed once it has greeted (see {@link #layerAccepted}). A layer
+   * subscribes its first ports on its start connection while its main one comes up; those subscriptions pass to the
+   * main connection then, and what the CLI tells the layer for them ({@code IncomingPeer}) waits for it.
+   */
+  private final Map<Long, CompletableFuture<LayerConnectionHandler>> mains = new ConcurrentHashMap<>();
+
+  /** How long a dial for a start connection's subscription waits for its JVM's main connection. */
+  static final long MAIN_WAIT_MILLIS = 5_000;
+
   /** Answers to forward: target port → the layer waiting for PortSubscribeResult. */
   private final Map<Integer, LayerConnectionHandler> pendingSubscribes = new ConcurrentHashMap<>();
 
@@ -83,16 +94,23 @@ final class IncomingProxy {
   private volatile java.util.function.Supplier<dev.mirrord.jvm.protocol.ProtocolVersion> agentVersion =
       () -> dev.mirrord.jvm.protocol.ProtocolVersion.CURRENT;
 
-  private static final class Subscription {
+  private final class Subscription {
     final int targetPort;
     final int localPort;
     final IncomingMode mode;
-    final LayerConnectionHandler layer;
+    /** The connection that owns it: released when that one closes; its JVM's main one once that is up. */
+    volatile LayerConnectionHandler layer;
     Subscription(int targetPort, int localPort, IncomingMode mode, LayerConnectionHandler layer) {
       this.targetPort = targetPort;
       this.localPort = localPort;
       this.mode = mode;
       this.layer = layer;
+    }
+
+    /** Where the layer is told a dial's client: its main connection, waited for if it is not up yet. */
+    LayerPeers peers() {
+      LayerConnectionHandler owner = layer;
+      return owner.isMain() || owner.layerPid() < 0 ? owner : new ToMainWhenUp(owner);
     }
 
     int targetPort() {
@@ -134,7 +152,7 @@ final class IncomingProxy {
     this.dialer = new AppDialer(relayAddresses);
     this.gateway = new HttpGateway(group, localPortFor, dialer, agent, port -> {
       Subscription s = subscriptions.get(port);
-      return s == null ? null : s.layer();
+      return s == null ? null : s.peers();
     });
   }
 
@@ -160,7 +178,7 @@ final class IncomingProxy {
         return true;
       }
       Subscription existing = subscriptions.get(sub.port());
-      if (existing != null && existing.layer() != layer) {
+      if (existing != null && !LayerConnectionHandler.sameJvm(existing.layer(), layer)) {
         layer.deliver(new Tcp.PortSubscribeResult(sub.port(),
             RemoteResult.err(new ResponseError.PortAlreadyStolen(sub.port()))));
         notices.error("port " + sub.port() + " is already subscribed by another JVM of this session ("
@@ -176,8 +194,10 @@ final class IncomingProxy {
         return true;
       }
       pendingSubscribes.put(sub.port(), layer);
-      subscriptions.put(sub.port(),
-          new Subscription(sub.port(), localPortFor.applyAsInt(sub.port()), sub.mode(), layer));
+      synchronized (mains) { // against a hand-over to the main connection now (layerAccepted)
+        subscriptions.put(sub.port(),
+            new Subscription(sub.port(), localPortFor.applyAsInt(sub.port()), sub.mode(), owner(layer)));
+      }
       if (filter != null) {
         agent.send(new Http.SubscribeFiltered(sub.port(), sub.mode(), filter));
         logger.info("{} target port {} with the HTTP filter {}", sub.mode() == IncomingMode.STEAL ? "stealing"
@@ -189,7 +209,7 @@ final class IncomingProxy {
     }
     if (msg instanceof Tcp.PortUnsubscribe unsub) {
       Subscription s = subscriptions.get(unsub.port());
-      if (s != null && s.layer() == layer) {
+      if (s != null && LayerConnectionHandler.sameJvm(s.layer(), layer)) {
         subscriptions.remove(unsub.port());
         agent.send(unsub);
         logger.info("target port {} unsubscribed by {}", unsub.port(), layer.describe());
@@ -259,8 +279,84 @@ final class IncomingProxy {
     }
   }
 
+  /** Who owns what {@code from} subscribes: its JVM's main connection if that is up, else {@code from}. */
+  private LayerConnectionHandler owner(LayerConnectionHandler from) {
+    if (from.isMain()) {
+      return from;
+    }
+    CompletableFuture<LayerConnectionHandler> main = mains.get(from.layerPid());
+    LayerConnectionHandler m = main == null ? null : main.getNow(null);
+    return m != null && m.isActive() ? m : from;
+  }
+
+  /**
+   * A layer connection was accepted: if it is a JVM's main connection, the ports its start connection subscribed
+   * pass to it, and the dials that wait for it go on.
+   */
+  void layerAccepted(LayerConnectionHandler layer) {
+    long pid = layer.layerPid();
+    if (!layer.isMain() || pid < 0) {
+      return;
+    }
+    CompletableFuture<LayerConnectionHandler> up;
+    synchronized (mains) {
+      up = mains.computeIfAbsent(pid, p -> new CompletableFuture<>());
+      if (up.isDone()) { // an earlier main connection of that JVM
+        up = new CompletableFuture<>();
+        mains.put(pid, up);
+      }
+      for (Subscription s : subscriptions.values()) {
+        LayerConnectionHandler owner = s.layer();
+        if (owner != layer && !owner.isMain() && owner.layerPid() == pid) {
+          s.layer = layer;
+          logger.info("target port {}: passed from the start connection of '{}' to its main connection",
+              s.targetPort(), layer.describe());
+        }
+      }
+      up.complete(layer); // in the lock: a subscription after it sees this main connection (owner)
+    }
+  }
+
+  /**
+   * {@link LayerPeers} of a subscription its JVM's start connection owns: each message goes to the JVM's main
+   * connection once that is up (the start connection is read only when the layer uses it), or after {@link
+   * #MAIN_WAIT_MILLIS} to the start connection (then the app may see the session's loopback source as its peer).
+   */
+  private final class ToMainWhenUp implements LayerPeers {
+    private final LayerConnectionHandler start;
+    private final CompletableFuture<LayerConnectionHandler> main;
+
+    ToMainWhenUp(LayerConnectionHandler start) {
+      this.start = start;
+      CompletableFuture<LayerConnectionHandler> up;
+      synchronized (mains) {
+        up = mains.computeIfAbsent(start.layerPid(), p -> new CompletableFuture<>());
+      }
+      this.main = up.copy().completeOnTimeout(start, MAIN_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void deliver(AgentMessage message, Runnable then) {
+      main.thenAccept(to -> (to.isActive() ? to : start).deliver(message, then));
+    }
+
+    @Override
+    public void deliver(AgentMessage message) {
+      main.thenAccept(to -> (to.isActive() ? to : start).deliver(message));
+    }
+  }
+
   /** A layer went away: its ports are released in the target. */
   void layerClosed(LayerConnectionHandler layer) {
+    long pid = layer.layerPid();
+    if (layer.isMain() && pid >= 0) {
+      synchronized (mains) {
+        CompletableFuture<LayerConnectionHandler> main = mains.get(pid);
+        if (main != null && main.getNow(null) == layer) {
+          mains.remove(pid);
+        }
+      }
+    }
     pendingSubscribes.values().removeIf(l -> l == layer);
     for (Subscription s : new ArrayList<>(subscriptions.values())) {
       if (s.layer() == layer) {
@@ -299,7 +395,7 @@ final class IncomingProxy {
       }
       return;
     }
-    Relay relay = new Relay(nc, s.layer());
+    Relay relay = new Relay(nc, s.peers());
     relays.put(nc.connectionId(), relay);
     dial(relay, s);
     logger.debug("{} connection {} from {}:{} to target port {} → local port {}", nc.mode(),
@@ -312,7 +408,7 @@ final class IncomingProxy {
    */
   private void dial(Relay relay, Subscription s) {
     Tcp.NewConnection nc = relay.nc;
-    dialer.dial(s.localPort(), s.layer(), nc.sourceAddress(), nc.sourcePort(), source -> {
+    dialer.dial(s.localPort(), relay.layer, nc.sourceAddress(), nc.sourcePort(), source -> {
       ChannelFuture bound =
           new Bootstrap()
               .group(group)
@@ -359,7 +455,7 @@ final class IncomingProxy {
   @io.netty.channel.ChannelHandler.Sharable
   private final class Relay extends ChannelInboundHandlerAdapter {
     final Tcp.NewConnection nc;
-    final LayerConnectionHandler layer;
+    final LayerPeers layer;
     final boolean steal;
     Channel local;
     int cliPort;
@@ -376,7 +472,7 @@ final class IncomingProxy {
     final Queue<Object> early = new ArrayDeque<>();
     long earlyBytes;
 
-    Relay(Tcp.NewConnection nc, LayerConnectionHandler layer) {
+    Relay(Tcp.NewConnection nc, LayerPeers layer) {
       this.nc = nc;
       this.layer = layer;
       this.steal = nc.mode() == IncomingMode.STEAL;

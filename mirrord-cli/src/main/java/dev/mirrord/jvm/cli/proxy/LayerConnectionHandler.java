@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * get a {@code NotImplemented} answer where the protocol has one.
  */
 final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
-    implements ReplyTarget {
+    implements ReplyTarget, LayerPeers {
   private static final Logger logger = LoggerFactory.getLogger(LayerConnectionHandler.class);
 
   /** A layer that says nothing for this long after connecting is dropped. */
@@ -166,6 +166,9 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
         ProtocolVersion.CURRENT.negotiate(hello.version()).negotiate(agentProtocol.get());
     logger.info("layer '{}' connected (protocol {})", peer, negotiated);
     ctx.writeAndFlush(new Session.HelloOk(negotiated, "mirrord-cli " + VersionInfo.VERSION));
+    if (incoming != null) {
+      incoming.layerAccepted(this); // after its HelloOk: what is handed to it comes after that
+    }
   }
 
   private static void reject(ChannelHandlerContext ctx, String reason) {
@@ -173,8 +176,8 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
         .addListener(ChannelFutureListener.CLOSE);
   }
 
-  /** Writes {@code message}, then runs {@code then} (whether or not the write succeeded). */
-  void deliver(AgentMessage message, Runnable then) {
+  @Override
+  public void deliver(AgentMessage message, Runnable then) {
     Channel ch = channel;
     if (ch != null && ch.isActive()) {
       ch.writeAndFlush(message).addListener(f -> then.run());
@@ -194,6 +197,50 @@ final class LayerConnectionHandler extends SimpleChannelInboundHandler<ClientMes
   @Override
   public String describe() {
     return peer;
+  }
+
+  /** The peer name's prefix of a layer's connections ({@code LayerStartup.peerName}: "layer pid=N …"). */
+  static final String LAYER_PID = "layer pid=";
+
+  /** The suffix of a layer's connections that are not its main one (its start and its connects). */
+  static final String CONNECTS = " (connects)";
+
+  /** The pid of the layer's JVM, from its Hello's peer name; -1 if that does not say. */
+  long layerPid() {
+    return layerPid(peer);
+  }
+
+  static long layerPid(String peer) {
+    if (!peer.startsWith(LAYER_PID)) {
+      return -1;
+    }
+    int end = LAYER_PID.length();
+    while (end < peer.length() && Character.isDigit(peer.charAt(end))) {
+      end++;
+    }
+    if (end == LAYER_PID.length() || end - LAYER_PID.length() > 18) {
+      return -1;
+    }
+    return Long.parseLong(peer, LAYER_PID.length(), end, 10);
+  }
+
+  /** Whether this is the layer's main connection, the one it reads at once (not its start or connects one). */
+  boolean isMain() {
+    return !peer.endsWith(CONNECTS);
+  }
+
+  /** Whether {@code a} and {@code b} are connections of the same JVM's layer. */
+  static boolean sameJvm(LayerConnectionHandler a, LayerConnectionHandler b) {
+    if (a == b) {
+      return true;
+    }
+    long pid = a.layerPid();
+    return pid >= 0 && pid == b.layerPid();
+  }
+
+  boolean isActive() {
+    Channel ch = channel;
+    return ch != null && ch.isActive();
   }
 
   @Override

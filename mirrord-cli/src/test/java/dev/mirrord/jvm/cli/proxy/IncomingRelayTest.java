@@ -1,6 +1,7 @@
 package dev.mirrord.jvm.cli.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.mirrord.jvm.cli.UserNotices;
@@ -82,6 +83,82 @@ class IncomingRelayTest {
   private void newConnection(long id) {
     agent.send(new Tcp.NewConnection(id, IncomingMode.MIRROR, app.getLocalPort(), "198.18.0.100",
         50000 + (int) id, "198.18.0.10", app.getLocalPort()));
+  }
+
+  private TestLayer greeted(String peer) throws Exception {
+    TestLayer layer = new TestLayer(proxy.port());
+    layer.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, peer));
+    assertThat(layer.<AgentMessage>next()).isInstanceOf(Session.HelloOk.class);
+    return layer;
+  }
+
+  private long unsubscribesOf(int port) {
+    return agent.received.stream().filter(m -> m.equals(new Tcp.PortUnsubscribe(port))).count();
+  }
+
+  /**
+   * A layer subscribes its first port on its start connection ("… (connects)") while its main connection comes up: a
+   * connection that arrives meanwhile is dialed once the main connection is up, which hears of its client (the start
+   * connection is not read then); the subscription passes to the main connection, so the start connection's close
+   * releases nothing, the main connection's unsubscribe is taken, and another JVM cannot take the port.
+   */
+  @Test
+  void aSubscriptionOfTheStartConnectionPassesToItsJvmsMainConnection() throws Exception {
+    agent = FakePodAgent.start(tmp.resolve("agent.sock"), TOKEN, 4242, ProtocolVersion.CURRENT, FakePodAgent.TARGET_ENV);
+    proxy = SessionProxy.start(TOKEN, notices, IntUnaryOperator.identity(), Transport.NIO,
+        RelayAddresses.pick(new Random(7), Path.of("/proc")));
+    proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
+    app = listen("127.0.0.1");
+    int port = app.getLocalPort();
+    try (TestLayer start = greeted("layer pid=4711 app.Main (connects)")) {
+      start.send(new Tcp.PortSubscribe(port, IncomingMode.MIRROR));
+      assertThat(start.<Tcp.PortSubscribeResult>next().result().isOk()).isTrue();
+
+      newConnection(1);
+      app.setSoTimeout(300);
+      assertThatThrownBy(app::accept).as("no dial before the JVM's main connection is up")
+          .isInstanceOf(java.net.SocketTimeoutException.class);
+      app.setSoTimeout(10_000);
+      try (TestLayer other = greeted("layer pid=4712 other.Main")) {
+        other.send(new Tcp.PortSubscribe(port, IncomingMode.MIRROR));
+        assertThat(other.<Tcp.PortSubscribeResult>next().result().isOk()).as("another JVM's").isFalse();
+      }
+
+      try (TestLayer main = greeted("layer pid=4711 app.Main")) {
+        try (Socket accepted = app.accept()) {
+          assertThat(main.<Tcp.IncomingPeer>next())
+              .isEqualTo(new Tcp.IncomingPeer(accepted.getPort(), "198.18.0.100", 50001));
+        }
+        assertThat(start.<AgentMessage>poll(Duration.ofMillis(200))).as("nothing on the start connection").isNull();
+
+        start.close();
+        newConnection(2);
+        try (Socket accepted = app.accept()) {
+          assertThat(main.<Tcp.IncomingPeer>next())
+              .isEqualTo(new Tcp.IncomingPeer(accepted.getPort(), "198.18.0.100", 50002));
+        }
+        assertThat(unsubscribesOf(port)).as("the start connection's close released nothing").isZero();
+
+        main.send(new Tcp.PortUnsubscribe(port));
+        await().atMost(Duration.ofSeconds(10)).until(() -> unsubscribesOf(port) == 1);
+      }
+    }
+  }
+
+  /** A JVM whose main connection closes releases the ports it took over from the start connection. */
+  @Test
+  void theMainConnectionsCloseReleasesWhatItTookOver() throws Exception {
+    agent = FakePodAgent.start(tmp.resolve("agent.sock"), TOKEN, 4242, ProtocolVersion.CURRENT, FakePodAgent.TARGET_ENV);
+    proxy = SessionProxy.start(TOKEN, notices, IntUnaryOperator.identity(), Transport.NIO,
+        RelayAddresses.pick(new Random(7), Path.of("/proc")));
+    proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
+    try (TestLayer start = greeted("layer pid=4711 app.Main (connects)")) {
+      start.send(new Tcp.PortSubscribe(8080, IncomingMode.MIRROR));
+      assertThat(start.<Tcp.PortSubscribeResult>next().result().isOk()).isTrue();
+      TestLayer main = greeted("layer pid=4711 app.Main");
+      main.close();
+      await().atMost(Duration.ofSeconds(10)).until(() -> unsubscribesOf(8080) == 1);
+    }
   }
 
   @ParameterizedTest

@@ -179,6 +179,32 @@ final class BlockingProxyConnection implements AutoCloseable {
   }
 
   /**
+   * Sends {@code request} and waits until {@code deadline} for its {@code PortSubscribeResult},
+   * handing anything else that arrives to {@code unsolicited} (the layer's start connection
+   * subscribes a port this way while the main connection is still coming up: {@link
+   * ConnectionStart#subscribeOnStart}).
+   *
+   * @return the answer, or {@code null} if the deadline passed (the connection stays usable)
+   * @throws IOException the connection failed or the CLI closed it
+   */
+  Tcp.PortSubscribeResult portSubscribe(
+      Tcp.PortSubscribe request, long deadline, Consumer<? super AgentMessage> unsolicited) throws IOException {
+    lastUsedNanos = System.nanoTime();
+    drain(unsolicited);
+    write(request, deadline);
+    for (; ; ) {
+      AgentMessage m = read(deadline, false);
+      if (m == null) {
+        return null;
+      }
+      if (m instanceof Tcp.PortSubscribeResult r && r.port() == request.port()) {
+        return r;
+      }
+      route(m, unsolicited);
+    }
+  }
+
+  /**
    * Reads and dispatches what the CLI sent since the last use, without waiting.
    *
    * @throws IOException the CLI closed the connection, or it failed (the caller closes it)
@@ -231,8 +257,8 @@ final class BlockingProxyConnection implements AutoCloseable {
   }
 
   private void route(AgentMessage m, Consumer<? super AgentMessage> unsolicited) {
-    if (m instanceof Session.Pong || m instanceof Outgoing.ConnectResponse) {
-      return; // our keep-alive, or the late answer to a connect that timed out
+    if (m instanceof Session.Pong || m instanceof Outgoing.ConnectResponse || m instanceof Tcp.PortSubscribeResult) {
+      return; // our keep-alive, or the late answer to a connect or a subscription that timed out
     }
     if (m instanceof Tcp.IncomingPeer p && p.sourcePort() == 0) {
       openFlows.remove(p.localPort());

@@ -2,8 +2,10 @@ package dev.mirrord.jvm.layer.transport;
 
 import dev.mirrord.jvm.layer.bootstrap.BypassGuard;
 import dev.mirrord.jvm.layer.internal.LayerLog;
+import dev.mirrord.jvm.protocol.AgentMessage;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.Tcp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
@@ -29,14 +31,18 @@ import java.util.function.Consumer;
  *       its connect pool;
  *   <li>a hook that needs the connection before it is up waits for it ({@link #await}), at most
  *       the handshake's bound and {@link #AWAIT_MARGIN_MILLIS}: no call the layer would route
- *       through the target ever goes out locally because it came early.
+ *       through the target ever goes out locally because it came early;
+ *   <li>but a port subscription (the app's {@code bind}, which the app's first local request waits
+ *       for) goes on the start connection while the main one is not up ({@link
+ *       #subscribeOnStart}); the CLI hands it to the main connection of the same JVM once that one
+ *       greets it (its {@code IncomingProxy}).
  * </ol>
  *
  * When the quick start cannot be used (the CLI refused the connection or this layer, or speaks a
  * protocol without the connect family), the main connection is opened on the premain thread as
  * before, so that the error line is the same.
  */
-public final class ConnectionStart implements java.util.function.Supplier<ProxyConnection> {
+public final class ConnectionStart implements java.util.function.Supplier<ProxyConnection>, ProxyPortSubscriber.OnStart {
   /** How long a hook waits beyond the main connection's own handshake bound (a deadlock's bound). */
   static final long AWAIT_MARGIN_MILLIS = 2000;
 
@@ -62,8 +68,14 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
   private final int port;
   private final Session.Hello hello;
   private final Duration timeout;
-  /** The start connection, until the main connection's pool takes it; null without a quick start. */
+  /**
+   * The start connection, until the main connection's pool takes it; null without a quick start.
+   * Guarded by {@link #startLock}: a subscription on it ({@link #subscribeOnStart}) and its hand-over
+   * to the pool exclude each other.
+   */
   private BlockingProxyConnection first;
+
+  private final Object startLock = new Object();
   /** The main connection opened on the premain thread, without a quick start. */
   private ProxyConnection opened;
 
@@ -184,8 +196,15 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
   private void connectMain(Consumer<ProxyConnection> onConnected, Consumer<HandshakeException> onFailed) {
     long t0 = System.nanoTime();
     try (BypassGuard.Scope g = BypassGuard.enter()) {
-      ProxyConnection c = ProxyConnection.open(host, port, hello, timeout, log, first);
-      first = null;
+      ProxyConnection c = ProxyConnection.open(host, port, hello, timeout, log);
+      BlockingProxyConnection start;
+      synchronized (startLock) { // after a subscription on it that is under way
+        start = first;
+        first = null;
+      }
+      if (start != null) {
+        c.connectPool().adopt(start);
+      }
       onConnected.accept(c);
       boolean ending;
       synchronized (this) {
@@ -202,16 +221,60 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
       main.complete(c);
       log.info("main connection up " + (System.nanoTime() - t0) / 1_000_000 + " ms after the layer's start");
     } catch (HandshakeException e) {
+      closeStart();
       log.error("no main connection to mirrord at " + peer + ": " + e.getMessage());
       main.completeExceptionally(e);
       onFailed.accept(e);
     } catch (Throwable e) {
+      closeStart();
       log.error("no main connection to mirrord at " + peer, e);
       HandshakeException h = new HandshakeException("cannot talk to mirrord at " + peer + ": " + e, e);
       main.completeExceptionally(h);
       onFailed.accept(h);
     }
   }
+
+  private void closeStart() {
+    synchronized (startLock) {
+      if (first != null) {
+        first.close();
+        first = null;
+      }
+    }
+  }
+
+  /**
+   * Subscribes a target port on the start connection, if the main connection has not taken it yet
+   * (then the app's {@code bind} need not wait for the main connection, which comes up beside the
+   * app's start: 170–310 ms after a fast server's bind). Anything else the CLI sends on it meanwhile
+   * is dropped (it sends nothing else there before the main connection is up).
+   *
+   * @return the answer; {@code null} if the start connection is gone (the main connection's way
+   *     is then the one to take) or no answer came by {@code deadline}
+   * @throws IOException the start connection failed; it is closed
+   */
+  @Override
+  public Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) throws IOException {
+    synchronized (startLock) {
+      if (first == null || up != null) {
+        return null;
+      }
+      try {
+        return first.portSubscribe(request, deadline, DROP);
+      } catch (IOException | RuntimeException e) {
+        first.close();
+        first = null;
+        throw e;
+      }
+    }
+  }
+
+  private static final Consumer<AgentMessage> DROP = new Consumer<AgentMessage>() {
+    @Override
+    public void accept(AgentMessage m) {
+      // nothing is for the start connection but its answers
+    }
+  };
 
   /** The target, as the CLI described it at the start. */
   public Target.TargetInfo target() {

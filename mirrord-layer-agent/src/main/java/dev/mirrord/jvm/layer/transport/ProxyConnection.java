@@ -113,34 +113,7 @@ public final class ProxyConnection implements AutoCloseable {
   public static ProxyConnection open(
       String host, int port, Session.Hello hello, Duration timeout, LayerLog log)
       throws HandshakeException {
-    return open(host, port, hello, timeout, log, null);
-  }
-
-  /**
-   * {@link #open(String, int, Session.Hello, Duration, LayerLog)}, and then {@code connects} (if
-   * not null), a connection already handshaked with the {@code " (connects)"} peer name, becomes
-   * the first connection of the {@link #connectPool()}; on failure it is closed.
-   */
-  static ProxyConnection open(
-      String host,
-      int port,
-      Session.Hello hello,
-      Duration timeout,
-      LayerLog log,
-      BlockingProxyConnection connects)
-      throws HandshakeException {
-    try {
-      ProxyConnection c = handshaked(host, port, hello, timeout, log);
-      if (connects != null) {
-        c.connectPool.adopt(connects);
-      }
-      return c;
-    } catch (HandshakeException | RuntimeException | Error e) {
-      if (connects != null) {
-        connects.close();
-      }
-      throw e;
-    }
+    return handshaked(host, port, hello, timeout, log);
   }
 
   private static ProxyConnection handshaked(

@@ -17,30 +17,62 @@ import java.time.Duration;
 public final class ProxyPortSubscriber implements PortSubscriber {
   static final Duration TIMEOUT = Duration.ofSeconds(10);
 
+  /** The way before the main connection is up: the start connection ({@link ConnectionStart#subscribeOnStart}). */
+  public interface OnStart {
+    /** The answer, or {@code null} if this way is closed (the main connection's is then taken). */
+    Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) throws java.io.IOException;
+  }
+
+  private static final OnStart NO_START = new OnStart() {
+    @Override
+    public Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) {
+      return null;
+    }
+  };
+
   /** The main connection, waited for if it is not up yet ({@link ConnectionStart#await}). */
   private final Supplier<ProxyConnection> connection;
+  private final OnStart onStart;
   private final LayerLog log;
 
   public ProxyPortSubscriber(Supplier<ProxyConnection> connection, LayerLog log) {
+    this(connection, NO_START, log);
+  }
+
+  /** With {@code onStart} tried first (the layer's {@link ConnectionStart}). */
+  public ProxyPortSubscriber(Supplier<ProxyConnection> connection, OnStart onStart, LayerLog log) {
     this.connection = connection;
+    this.onStart = onStart;
     this.log = log;
   }
 
   @Override
   public String subscribe(int remotePort, IncomingMode mode) {
     try {
-      ProxyConnection connection = this.connection.get();
-      AgentMessage answer =
-          connection.await(
-              connection.request(new Tcp.PortSubscribe(remotePort, mode)),
-              System.nanoTime() + TIMEOUT.toNanos(),
-              "PortSubscribe " + remotePort);
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      Tcp.PortSubscribe request = new Tcp.PortSubscribe(remotePort, mode);
+      AgentMessage answer = null;
+      try {
+        answer = onStart.subscribeOnStart(request, deadline);
+      } catch (java.io.IOException e) {
+        log.debug("the start connection failed (" + e + "); subscribing on the main connection");
+      }
+      String via = " on the start connection";
+      if (answer == null) {
+        if (System.nanoTime() - deadline >= 0) {
+          log.warn("target port " + remotePort + " not subscribed: no answer from mirrord in " + TIMEOUT.toSeconds() + " s");
+          return "no answer from mirrord in time";
+        }
+        ProxyConnection connection = this.connection.get();
+        answer = connection.await(connection.request(request), deadline, "PortSubscribe " + remotePort);
+        via = "";
+      }
       if (!(answer instanceof Tcp.PortSubscribeResult)) {
         return "unexpected answer " + answer;
       }
       RemoteResult<Integer> r = ((Tcp.PortSubscribeResult) answer).result();
       if (r.isOk()) {
-        log.info("subscribed target port " + remotePort + " (" + mode + ")");
+        log.info("subscribed target port " + remotePort + " (" + mode + ")" + via);
         return null;
       }
       String why = ((RemoteResult.Err<Integer>) r).error().describe();

@@ -93,6 +93,7 @@ class LayerAgentIT {
             "mirrord.session.id=sess-1234",
             "serverSocket.port=" + ssPort,
             "channel.port=" + chPort,
+            "fixed.boundAt=" + r.value("fixed.boundAt"),
             "fixed.port=" + fixed,
             "done=true");
 
@@ -457,6 +458,29 @@ class LayerAgentIT {
         .doesNotEndWith("(connects)");
     assertThat(Files.readString(logFile())).contains("main connection up").doesNotContain("ERROR")
         .doesNotContain("waited in vain");
+  }
+
+  /**
+   * A bind before the main connection is up (its HelloOk comes 1.5 s late here) subscribes its port on the start
+   * connection and returns at once: the app's first local request does not wait for the layer's Netty client.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(JDKS)
+  void aBindBeforeTheMainConnectionIsUpSubscribesOnTheStartConnection(String name, Path jdk) throws Exception {
+    agent.delayMainHelloOk(1500);
+    int port = freePort();
+
+    ChildJvm.Result r = runProbe(jdk, session(Map.of()).toString(), "0", Integer.toString(port));
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.value("fixed.port")).isEqualTo(Integer.toString(port));
+    assertThat(agent.mainHelloOkSentAt() - Long.parseLong(r.value("fixed.boundAt")))
+        .as("the bind returned well before the main connection's HelloOk\n%s", r).isGreaterThan(500);
+    assertThat(agent.peersOf(dev.mirrord.jvm.protocol.Tcp.PortSubscribe.class)).singleElement().asString()
+        .endsWith("(connects)");
+    assertThat(Files.readString(logFile()))
+        .contains("subscribed target port " + port + " (MIRROR) on the start connection")
+        .doesNotContain("ERROR");
   }
 
   /**

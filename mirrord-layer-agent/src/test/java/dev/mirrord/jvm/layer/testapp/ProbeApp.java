@@ -41,6 +41,7 @@ public final class ProbeApp {
       try (ServerSocket ss = new ServerSocket()) {
         ss.setReuseAddress(true);
         ss.bind(new InetSocketAddress("127.0.0.1", fixedPort));
+        System.out.println("fixed.boundAt=" + System.currentTimeMillis());
         System.out.println("fixed.port=" + ss.getLocalPort());
       }
     }

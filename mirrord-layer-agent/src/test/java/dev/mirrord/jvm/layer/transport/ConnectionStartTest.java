@@ -6,9 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mirrord.jvm.layer.internal.LayerLog;
 import dev.mirrord.jvm.layer.testing.FakeAgent;
+import dev.mirrord.jvm.protocol.IncomingMode;
 import dev.mirrord.jvm.protocol.ProtocolVersion;
 import dev.mirrord.jvm.protocol.Session;
 import dev.mirrord.jvm.protocol.Target;
+import dev.mirrord.jvm.protocol.Tcp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +76,34 @@ class ConnectionStartTest {
     assertThat(main.connectPool().idleConnections()).as("the start connection serves the app's connects")
         .isEqualTo(1);
     assertThat(agent.peersOf(Session.Hello.class)).containsExactly(PEER + " (connects)", PEER);
+  }
+
+  /**
+   * An app's bind before the main connection is up subscribes on the start connection and does not wait for the main
+   * one; once that is up, a subscription goes on it, and the start connection serves the app's connects.
+   */
+  @Test
+  void aPortIsSubscribedOnTheStartConnectionWhileTheMainOneComesUp() throws Exception {
+    agent.delayMainHelloOk(1_000);
+    open(FakeAgent.TOKEN, TIMEOUT);
+    start.connect(connected::add, failed::add);
+    ProxyPortSubscriber subscriber = new ProxyPortSubscriber(start, start, log);
+
+    long t0 = System.nanoTime();
+    assertThat(subscriber.subscribe(8080, IncomingMode.MIRROR)).as("subscribed").isNull();
+
+    assertThat(System.nanoTime() - t0).as("not after the main connection's late HelloOk").isLessThan(700_000_000L);
+    assertThat(start.now()).isNull();
+    assertThat(agent.peersOf(Tcp.PortSubscribe.class)).containsExactly(PEER + " (connects)");
+
+    ProxyConnection main = start.await();
+    assertThat(subscriber.subscribe(8081, IncomingMode.STEAL)).isNull();
+    assertThat(agent.peersOf(Tcp.PortSubscribe.class)).containsExactly(PEER + " (connects)", PEER);
+    assertThat(main.connectPool().idleConnections()).as("the start connection, handed to the pool after its use")
+        .isEqualTo(1);
+    assertThat(Files.readString(dir.resolve("layer.log")))
+        .contains("subscribed target port 8080 (MIRROR) on the start connection")
+        .contains("subscribed target port 8081 (STEAL)\n");
   }
 
   @Test
