@@ -5,8 +5,8 @@
 # MIRRORD_JAR_DIR, so each gets its own AOT caches, exactly as a user's build would. The app is the JDK's own
 # `java -m jdk.httpserver` on 127.0.0.1:18080 (mirror mode: the bind subscribes the target's port), asked with curl on
 # loopback every 10 ms; the target is a `sleep` in a network namespace this script creates (nothing is sent to it).
-# Also prints, per run, the layer log's "main connection up" → "subscribed target port" (the bind's wait for the
-# agent). A JAR_DIR may hold a file cli.opts: the CLI's JVM flags for that build (bench/ab-lib.sh, ab_env), and a file
+# Also prints, per run, the layer log's "listen port=" → "subscribed target port" (the bind's wait for its
+# subscription). A JAR_DIR may hold a file cli.opts: the CLI's JVM flags for that build (bench/ab-lib.sh, ab_env), and a file
 # launcher: the bin/mirrord to run it with (ab_launcher). EXEC_FLAGS="--agent-ttl 60" (for example) adds flags to
 # every `mirrord exec`. Needs
 # root. Example: bench/listen-ab.sh /tmp/jars-main /tmp/jars-branch 8
@@ -34,8 +34,9 @@ one() {
   e=$((($(date +%s%N) - s) / 1000000))
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
-  up=$(grep -h -o '^[^ ]*Z INFO .*main connection up' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1)
-  sub=$(grep -h 'subscribed target port' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1)
+  # the bind's wait: the layer's "listen port=" line (the bind itself is done) until "subscribed target port"
+  up=$(grep -h -o '^[^ ]*Z INFO .*listen port=18080' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1 || true)
+  sub=$(grep -h 'subscribed target port' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1 || true)
   if [[ -n $up && -n $sub ]]; then
     echo "$e $(python3 -c "import sys; f=lambda t: sum(float(x)*m for x, m in zip(t.split(':'), (3600, 60, 1))); print(round((f('$sub') - f('$up')) * 1000))")"
   else
@@ -53,4 +54,4 @@ for ((i = 0; i <= RUNS; i++)); do
   RA+=("$ta"); RB+=("$tb"); WA+=("$wa"); WB+=("$wb")
 done
 echo "first answer, median of $RUNS: A $(printf '%s\n' "${RA[@]}" | bench_median) ms, B $(printf '%s\n' "${RB[@]}" | bench_median) ms"
-echo "bind's wait for the subscription (after the main connection), median: A $(printf '%s\n' "${WA[@]}" | grep -v '^-$' | bench_median) ms, B $(printf '%s\n' "${WB[@]}" | grep -v '^-$' | bench_median) ms"
+echo "bind's wait for its subscription, median: A $(printf '%s\n' "${WA[@]}" | grep -v '^-$' | bench_median) ms, B $(printf '%s\n' "${WB[@]}" | grep -v '^-$' | bench_median) ms"

@@ -204,6 +204,11 @@ final class BlockingProxyConnection implements AutoCloseable {
     }
   }
 
+  /** Sends {@code m}, which has no answer, by {@code deadline}. */
+  void send(ClientMessage m, long deadline) throws IOException {
+    write(m, deadline);
+  }
+
   /**
    * Reads and dispatches what the CLI sent since the last use, without waiting.
    *

@@ -269,6 +269,27 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
     }
   }
 
+  /**
+   * Releases a port on the start connection, if the main connection has not taken it yet (the app's {@code close} of
+   * its listener need not wait for the main connection either); whether it did.
+   */
+  @Override
+  public boolean unsubscribeOnStart(Tcp.PortUnsubscribe request) {
+    synchronized (startLock) {
+      if (first == null || up != null) {
+        return false;
+      }
+      try {
+        first.send(request, System.nanoTime() + timeout.toNanos());
+        return true;
+      } catch (IOException | RuntimeException e) {
+        first.close();
+        first = null;
+        return false;
+      }
+    }
+  }
+
   private static final Consumer<AgentMessage> DROP = new Consumer<AgentMessage>() {
     @Override
     public void accept(AgentMessage m) {

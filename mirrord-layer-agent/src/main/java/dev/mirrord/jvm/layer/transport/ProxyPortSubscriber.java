@@ -21,12 +21,20 @@ public final class ProxyPortSubscriber implements PortSubscriber {
   public interface OnStart {
     /** The answer, or {@code null} if this way is closed (the main connection's is then taken). */
     Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) throws java.io.IOException;
+
+    /** Whether {@code request} went this way (else the main connection's is taken). */
+    boolean unsubscribeOnStart(Tcp.PortUnsubscribe request);
   }
 
   private static final OnStart NO_START = new OnStart() {
     @Override
     public Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) {
       return null;
+    }
+
+    @Override
+    public boolean unsubscribeOnStart(Tcp.PortUnsubscribe request) {
+      return false;
     }
   };
 
@@ -86,7 +94,12 @@ public final class ProxyPortSubscriber implements PortSubscriber {
 
   @Override
   public void unsubscribe(int remotePort) {
-    connection.get().send(new Tcp.PortUnsubscribe(remotePort));
+    Tcp.PortUnsubscribe request = new Tcp.PortUnsubscribe(remotePort);
+    if (onStart.unsubscribeOnStart(request)) {
+      log.info("unsubscribed target port " + remotePort + " on the start connection");
+      return;
+    }
+    connection.get().send(request);
     log.info("unsubscribed target port " + remotePort);
   }
 }

@@ -96,6 +96,12 @@ class ConnectionStartTest {
     assertThat(start.now()).isNull();
     assertThat(agent.peersOf(Tcp.PortSubscribe.class)).containsExactly(PEER + " (connects)");
 
+    subscriber.unsubscribe(8080);
+    await().atMost(Duration.ofSeconds(5)).until(() -> agent.peersOf(Tcp.PortUnsubscribe.class).size() == 1);
+    assertThat(agent.peersOf(Tcp.PortUnsubscribe.class)).as("a close of the listener does not wait either")
+        .containsExactly(PEER + " (connects)");
+    assertThat(start.now()).isNull();
+
     ProxyConnection main = start.await();
     assertThat(subscriber.subscribe(8081, IncomingMode.STEAL)).isNull();
     assertThat(agent.peersOf(Tcp.PortSubscribe.class)).containsExactly(PEER + " (connects)", PEER);
@@ -103,7 +109,8 @@ class ConnectionStartTest {
         .isEqualTo(1);
     assertThat(Files.readString(dir.resolve("layer.log")))
         .contains("subscribed target port 8080 (MIRROR) on the start connection")
-        .contains("subscribed target port 8081 (STEAL)\n");
+        .contains("subscribed target port 8081 (STEAL)\n")
+        .contains("unsubscribed target port 8080 on the start connection");
   }
 
   @Test
