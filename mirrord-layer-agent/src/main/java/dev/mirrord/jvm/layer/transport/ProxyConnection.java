@@ -69,6 +69,12 @@ public final class ProxyConnection implements AutoCloseable {
   private final EventLoopGroup group;
   private final RequestCorrelator correlator = new RequestCorrelator();
   private final List<Consumer<? super AgentMessage>> listeners = new CopyOnWriteArrayList<>();
+  /** Unsolicited messages that came before the first listener ({@link #onMessage}); guards {@link #listening}. */
+  private final java.util.ArrayDeque<AgentMessage> early = new java.util.ArrayDeque<>();
+  /** At most this many are kept for the first listener. */
+  static final int EARLY_MAX = 4096;
+  /** Set once the first listener is registered (and has what came before it). */
+  private volatile boolean listening;
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
   private final AtomicLong requestIds = new AtomicLong();
   private final AtomicLong pingNonces = new AtomicLong();
@@ -271,9 +277,21 @@ public final class ProxyConnection implements AutoCloseable {
             });
   }
 
-  /** Calls {@code listener} (on the event loop) for every message that answers no request. */
+  /**
+   * Calls {@code listener} (on the event loop) for every message that answers no request. The first listener also
+   * gets, at once and in order, what came before it: the CLI may send a dial's {@code IncomingPeer} right after its
+   * {@code HelloOk} (for a port the start connection subscribed), before the layer has wired this connection.
+   */
   public Subscription onMessage(Consumer<? super AgentMessage> listener) {
-    listeners.add(listener);
+    synchronized (early) {
+      listeners.add(listener);
+      if (!listening) {
+        listening = true;
+        for (AgentMessage m = early.poll(); m != null; m = early.poll()) {
+          deliver(listener, m);
+        }
+      }
+    }
     return new Subscription() {
       @Override
       public void close() {
@@ -395,15 +413,32 @@ public final class ProxyConnection implements AutoCloseable {
     } else if (msg instanceof Session.Pong) {
       log.debug("late " + msg);
       return;
-    } else if (listeners.isEmpty()) {
+    }
+    if (!listening) {
+      synchronized (early) {
+        if (!listening) {
+          if (early.size() < EARLY_MAX) {
+            early.add(msg);
+          } else {
+            log.warn("unsolicited " + msg + " dropped: nobody listens yet");
+          }
+          return;
+        }
+      }
+    }
+    if (listeners.isEmpty()) {
       log.debug("unsolicited " + msg + " (nobody listens)");
     }
     for (Consumer<? super AgentMessage> l : listeners) {
-      try {
-        l.accept(msg);
-      } catch (Throwable t) {
-        log.error("listener failed on " + msg, t);
-      }
+      deliver(l, msg);
+    }
+  }
+
+  private void deliver(Consumer<? super AgentMessage> listener, AgentMessage msg) {
+    try {
+      listener.accept(msg);
+    } catch (Throwable t) {
+      log.error("listener failed on " + msg, t);
     }
   }
 

@@ -132,6 +132,25 @@ class ProxyConnectionTest {
     assertThat(b).isEqualTo(a + 1);
   }
 
+  /**
+   * What the CLI sends right after HelloOk (a dial's IncomingPeer for a port the start connection subscribed) is kept
+   * until the layer has wired the connection, and the first listener gets it, in order.
+   */
+  @Test
+  void whatCameBeforeTheFirstListenerGoesToIt() throws Exception {
+    open();
+    agent.broadcast(new Tcp.IncomingPeer(40001, "198.18.0.100", 50001));
+    agent.broadcast(new Tcp.IncomingPeer(40002, "198.18.0.100", 50002));
+    connection.request(new Session.Ping(98)).get(10, TimeUnit.SECONDS); // both read by now
+    List<AgentMessage> seen = new CopyOnWriteArrayList<>();
+
+    connection.onMessage(seen::add);
+    agent.broadcast(new Tcp.IncomingPeer(40003, "198.18.0.100", 50003));
+
+    await().atMost(TIMEOUT).until(() -> seen.size() == 3);
+    assertThat(seen).extracting(m -> ((Tcp.IncomingPeer) m).localPort()).containsExactly(40001, 40002, 40003);
+  }
+
   @Test
   void unsolicitedMessagesGoToListeners() throws Exception {
     open();
