@@ -60,14 +60,17 @@ class IncomingRelayTest {
     }
   }
 
-  private TestLayer start(Transport transport, RelayAddresses relays, int port) throws Exception {
+  /** A session proxy connected to a fake agent. */
+  private void startProxy(Transport transport, RelayAddresses relays) throws Exception {
     Path socket = tmp.resolve("agent.sock");
     agent = FakePodAgent.start(socket, TOKEN, 4242, ProtocolVersion.CURRENT, FakePodAgent.TARGET_ENV);
     proxy = SessionProxy.start(TOKEN, notices, IntUnaryOperator.identity(), transport, relays);
     proxy.connectAgent(UnixDomainSocketAddress.of(socket)).get(10, TimeUnit.SECONDS);
-    TestLayer layer = new TestLayer(proxy.port());
-    layer.send(new Session.Hello(ProtocolVersion.CURRENT, TOKEN, "layer a"));
-    assertThat(layer.<AgentMessage>next()).isInstanceOf(Session.HelloOk.class);
+  }
+
+  private TestLayer start(Transport transport, RelayAddresses relays, int port) throws Exception {
+    startProxy(transport, relays);
+    TestLayer layer = greeted("layer a");
     layer.send(new Tcp.PortSubscribe(port, IncomingMode.MIRROR));
     assertThat(layer.<Tcp.PortSubscribeResult>next().result().isOk()).isTrue();
     return layer;
@@ -104,10 +107,7 @@ class IncomingRelayTest {
    */
   @Test
   void aSubscriptionOfTheStartConnectionPassesToItsJvmsMainConnection() throws Exception {
-    agent = FakePodAgent.start(tmp.resolve("agent.sock"), TOKEN, 4242, ProtocolVersion.CURRENT, FakePodAgent.TARGET_ENV);
-    proxy = SessionProxy.start(TOKEN, notices, IntUnaryOperator.identity(), Transport.NIO,
-        RelayAddresses.pick(new Random(7), Path.of("/proc")));
-    proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
+    startProxy(Transport.NIO, RelayAddresses.pick(new Random(7), Path.of("/proc")));
     app = listen("127.0.0.1");
     int port = app.getLocalPort();
     try (TestLayer start = greeted("layer pid=4711 app.Main (connects)")) {
@@ -148,10 +148,7 @@ class IncomingRelayTest {
   /** A JVM whose main connection closes releases the ports it took over from the start connection. */
   @Test
   void theMainConnectionsCloseReleasesWhatItTookOver() throws Exception {
-    agent = FakePodAgent.start(tmp.resolve("agent.sock"), TOKEN, 4242, ProtocolVersion.CURRENT, FakePodAgent.TARGET_ENV);
-    proxy = SessionProxy.start(TOKEN, notices, IntUnaryOperator.identity(), Transport.NIO,
-        RelayAddresses.pick(new Random(7), Path.of("/proc")));
-    proxy.connectAgent(UnixDomainSocketAddress.of(tmp.resolve("agent.sock"))).get(10, TimeUnit.SECONDS);
+    startProxy(Transport.NIO, RelayAddresses.pick(new Random(7), Path.of("/proc")));
     try (TestLayer start = greeted("layer pid=4711 app.Main (connects)")) {
       start.send(new Tcp.PortSubscribe(8080, IncomingMode.MIRROR));
       assertThat(start.<Tcp.PortSubscribeResult>next().result().isOk()).isTrue();
