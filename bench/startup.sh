@@ -16,7 +16,8 @@
 #                 process of the session (CLI, agent, app, and anything they started) has ended;
 #   (b) listen    ShaHttpServerApp (a JDK HttpServer) on 8080: from the start until a first request from the dev
 #                 namespace (curl to 127.0.0.1:8080, every 10 ms) is answered; then SIGTERM and the time until the
-#                 command returns / every process has ended;
+#                 command returns / every process has ended; also the median of the bind's wait for its port
+#                 subscription (the layer log's "listen port=8080" to "subscribed target port 8080");
 #   (c) mirrored  the same server under mirrord while a client in the lab's client namespace sends a request to the
 #                 pod (198.18.0.10:8080) every 20 ms: from `mirrord exec` until the first mirrored request is printed
 #                 by the app (the plain column is (b)'s time-to-listen: without mirrord nothing is mirrored).
@@ -186,6 +187,18 @@ run_mirrored() {
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "?"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$1" '{ print $c }'; }
+
+# The bind's wait for its subscription in one mirrord run of (b): from the layer log's "listen port=8080" line (the
+# bind itself is done) to its "subscribed target port 8080" line. Prints the ms, or nothing if the log lacks either.
+bind_wait() {
+  local cli="$BENCH_WORK/$1-mirrord.log" session layer
+  session=$(sed -n 's/.*ExecSession - session \([0-9a-f]*\) in .*/\1/p' "$cli" 2>/dev/null | head -1)
+  layer="$BENCH_WORK/mirrord-$session-layer.log"
+  [[ -n $session && -f $layer ]] || return 0
+  awk 'function hms(s,   p) { split(s, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + substr(p[4], 1, 3) }
+    / INFO .*listen port=8080 / && !up { up = hms(substr($1, 12, 12)) }
+    /subscribed target port 8080 / && up && !done { done = 1; print hms(substr($1, 12, 12)) - up }' "$layer"
+}
 
 # Per-phase breakdown of one mirrord run of (a), from its logs. Prints "NAME MS" lines.
 phases() {
@@ -359,6 +372,7 @@ before_rss=""
 if [[ ${#BASE[@]} -gt 0 ]]; then
   before_rss="; before: agent $(m 4 x "${B_BASE[@]}") MiB, CLI $(m 5 x "${B_BASE[@]}") MiB"
 fi
+echo "(b) the bind's wait for its subscription (layer log: listen -> subscribed), median: $(for ((i = 1; i <= RUNS; i++)); do bind_wait "b-mirrord-$i"; done | median) ms"
 echo "idle RSS 1 s after the first answer of (b): agent $(m 4 x "${B_MIRRORD[@]}") MiB, CLI $(m 5 x "${B_MIRRORD[@]}") MiB (goals: agent <= 64, CLI <= 96)$before_rss"
 echo
 echo "(a) under mirrord, per phase (medians of the runs; from the CLI, agent and layer logs):"
