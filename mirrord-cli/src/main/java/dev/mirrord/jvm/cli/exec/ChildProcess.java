@@ -28,16 +28,16 @@ public final class ChildProcess implements ExecSession.Abortable {
   private final Process process;
   private final String name;
   private final Duration grace;
-  /** The {@code JAVA_TOOL_OPTIONS=…} entry the command's JVMs carry (the layer's), or null. */
-  private final String layerEntry;
+  /** The {@code JAVA_TOOL_OPTIONS} the command's JVMs carry (with the layer's {@code -javaagent}), or null. */
+  private final String layerOptions;
   /** Signals currently forwarded (not those the JVM inherited as ignored, e.g. INT in background jobs). */
   private final Set<String> forwarding = ConcurrentHashMap.newKeySet();
 
-  private ChildProcess(Process process, String name, Duration grace, String layerEntry) {
+  private ChildProcess(Process process, String name, Duration grace, String layerOptions) {
     this.process = process;
     this.name = name;
     this.grace = grace;
-    this.layerEntry = layerEntry;
+    this.layerOptions = layerOptions;
   }
 
   /**
@@ -50,8 +50,7 @@ public final class ChildProcess implements ExecSession.Abortable {
     try {
       Process p = plan.processBuilder().start();
       logger.info("started '{}' as pid {}", name, p.pid());
-      String options = plan.environment().get(JAVA_TOOL_OPTIONS);
-      return new ChildProcess(p, name, grace, options == null ? null : JAVA_TOOL_OPTIONS + "=" + options);
+      return new ChildProcess(p, name, grace, plan.environment().get(JAVA_TOOL_OPTIONS));
     } catch (IOException e) {
       String msg = String.valueOf(e.getMessage());
       if (msg.contains("error=2,") || msg.contains("No such file")) {
@@ -145,7 +144,7 @@ public final class ChildProcess implements ExecSession.Abortable {
   public void abortBeforeAgent() {
     List<ProcessHandle> tree = liveTree();
     List<ProcessHandle> jvms =
-        tree.stream().filter(h -> jvmWithTheLayer(PROC.resolve(Long.toString(h.pid())), layerEntry)).toList();
+        tree.stream().filter(h -> jvmWithTheLayer(PROC.resolve(Long.toString(h.pid())), layerOptions)).toList();
     if (!jvms.isEmpty()) {
       logger.info("killing the JVM(s) {} of '{}', still before their main", jvms.stream().map(ProcessHandle::pid).toList(), name);
       jvms.forEach(ProcessHandle::destroyForcibly);
@@ -157,24 +156,18 @@ public final class ChildProcess implements ExecSession.Abortable {
   private static final java.nio.file.Path PROC = java.nio.file.Path.of("/proc");
 
   /**
-   * Whether {@code /proc/N} ({@code procDir}) is a JVM (its maps name a {@code libjvm.so}) whose environment has
-   * {@code layerEntry}, this session's {@code JAVA_TOOL_OPTIONS=…} entry. False if either cannot be read (it ended).
+   * Whether {@code /proc/N} ({@code procDir}) is a JVM (its maps name a {@code libjvm.so}) whose {@code
+   * JAVA_TOOL_OPTIONS} (as its {@code getenv} sees it) are {@code layerOptions}, this session's. False if either file
+   * cannot be read (it ended).
    */
-  static boolean jvmWithTheLayer(java.nio.file.Path procDir, String layerEntry) {
-    if (layerEntry == null) {
+  static boolean jvmWithTheLayer(java.nio.file.Path procDir, String layerOptions) {
+    if (layerOptions == null) {
       return false;
     }
     try {
-      byte[] environ = java.nio.file.Files.readAllBytes(procDir.resolve("environ"));
-      boolean carries = false;
-      int from = 0;
-      for (int i = 0; i <= environ.length && !carries; i++) {
-        if (i == environ.length || environ[i] == 0) {
-          carries = new String(environ, from, i - from, java.nio.charset.StandardCharsets.UTF_8).equals(layerEntry);
-          from = i + 1;
-        }
-      }
-      if (!carries) {
+      java.util.Map<String, String> env =
+          dev.mirrord.jvm.protocol.target.TargetFiles.parseEnviron(java.nio.file.Files.readAllBytes(procDir.resolve("environ")));
+      if (!layerOptions.equals(env.get(JAVA_TOOL_OPTIONS))) {
         return false;
       }
       try (var maps = java.nio.file.Files.lines(procDir.resolve("maps"), java.nio.charset.StandardCharsets.ISO_8859_1)) {

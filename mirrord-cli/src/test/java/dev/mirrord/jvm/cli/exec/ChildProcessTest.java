@@ -108,18 +108,19 @@ class ChildProcessTest {
   @Test
   void aJvmWithTheLayerIsOneWhoseMapsNameLibjvmAndWhoseEnvironmentHasTheSessionsEntry(@TempDir Path proc)
       throws Exception {
-    String entry = "JAVA_TOOL_OPTIONS=-javaagent:/x/mirrord-layer-agent.jar=/tmp/mirrord-1/session.properties";
+    String options = "-javaagent:/x/mirrord-layer-agent.jar=/tmp/mirrord-1/session.properties";
+    String entry = "JAVA_TOOL_OPTIONS=" + options;
     Path jvm = fakeProc(proc.resolve("1"), "HOME=/root\0" + entry + "\0PATH=/bin", "/usr/lib/jvm/j/lib/server/libjvm.so");
     Path shell = fakeProc(proc.resolve("2"), entry, "/usr/lib/x86_64-linux-gnu/libc.so.6");
     Path otherSession = fakeProc(proc.resolve("3"), entry + " -Dmore", "/usr/lib/jvm/j/lib/server/libjvm.so");
     Path last = fakeProc(proc.resolve("4"), "A=b\0" + entry, "/usr/lib/jvm/j/lib/server/libjvm.so");
 
-    assertThat(ChildProcess.jvmWithTheLayer(jvm, entry)).isTrue();
-    assertThat(ChildProcess.jvmWithTheLayer(last, entry)).isTrue();
-    assertThat(ChildProcess.jvmWithTheLayer(shell, entry)).as("not a JVM").isFalse();
-    assertThat(ChildProcess.jvmWithTheLayer(otherSession, entry)).as("another entry").isFalse();
+    assertThat(ChildProcess.jvmWithTheLayer(jvm, options)).isTrue();
+    assertThat(ChildProcess.jvmWithTheLayer(last, options)).isTrue();
+    assertThat(ChildProcess.jvmWithTheLayer(shell, options)).as("not a JVM").isFalse();
+    assertThat(ChildProcess.jvmWithTheLayer(otherSession, options)).as("another entry").isFalse();
     assertThat(ChildProcess.jvmWithTheLayer(jvm, null)).as("no layer in the plan").isFalse();
-    assertThat(ChildProcess.jvmWithTheLayer(proc.resolve("5"), entry)).as("ended").isFalse();
+    assertThat(ChildProcess.jvmWithTheLayer(proc.resolve("5"), options)).as("ended").isFalse();
   }
 
   private static Path fakeProc(Path dir, String environ, String lib) throws Exception {
