@@ -256,14 +256,13 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
   @Override
   public Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) throws IOException {
     synchronized (startLock) {
-      if (first == null || up != null) {
+      if (first == null) { // the main connection's pool took it (before the main connection counts as up)
         return null;
       }
       try {
         return first.portSubscribe(request, deadline, DROP);
       } catch (IOException | RuntimeException e) {
-        first.close();
-        first = null;
+        closeStart();
         throw e;
       }
     }
@@ -276,15 +275,14 @@ public final class ConnectionStart implements java.util.function.Supplier<ProxyC
   @Override
   public boolean unsubscribeOnStart(Tcp.PortUnsubscribe request) {
     synchronized (startLock) {
-      if (first == null || up != null) {
+      if (first == null) {
         return false;
       }
       try {
         first.send(request, System.nanoTime() + timeout.toNanos());
         return true;
       } catch (IOException | RuntimeException e) {
-        first.close();
-        first = null;
+        closeStart();
         return false;
       }
     }

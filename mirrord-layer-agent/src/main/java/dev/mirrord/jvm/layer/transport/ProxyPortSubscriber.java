@@ -26,26 +26,10 @@ public final class ProxyPortSubscriber implements PortSubscriber {
     boolean unsubscribeOnStart(Tcp.PortUnsubscribe request);
   }
 
-  private static final OnStart NO_START = new OnStart() {
-    @Override
-    public Tcp.PortSubscribeResult subscribeOnStart(Tcp.PortSubscribe request, long deadline) {
-      return null;
-    }
-
-    @Override
-    public boolean unsubscribeOnStart(Tcp.PortUnsubscribe request) {
-      return false;
-    }
-  };
-
   /** The main connection, waited for if it is not up yet ({@link ConnectionStart#await}). */
   private final Supplier<ProxyConnection> connection;
   private final OnStart onStart;
   private final LayerLog log;
-
-  public ProxyPortSubscriber(Supplier<ProxyConnection> connection, LayerLog log) {
-    this(connection, NO_START, log);
-  }
 
   /** With {@code onStart} tried first (the layer's {@link ConnectionStart}). */
   public ProxyPortSubscriber(Supplier<ProxyConnection> connection, OnStart onStart, LayerLog log) {
