@@ -26,11 +26,7 @@ PORT=8080
 bench_build
 bench_need_wrk
 bench_lab_up
-if [[ -n ${EXTRA_AGENT_OPTS:-} ]]; then
-  # shellcheck disable=SC2086 # one option per word on purpose
-  bench_agent_options $EXTRA_AGENT_OPTS
-  bench_log "agent options appended: $EXTRA_AGENT_OPTS"
-fi
+bench_extra_agent_options
 bench_log "start-up caches built in $(bench_prepare_caches) s"
 mapfile -t SERVER < <(bench_app_cmd ShaHttpServerApp "$PORT" local 3600 quiet)
 

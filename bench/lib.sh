@@ -250,6 +250,14 @@ bench_agent_options() {
   (cd "$opts" && "$BENCH_JAVA_HOME/bin/jar" uf "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options)
 }
 
+# bench_extra_agent_options : bench_agent_options with the words of EXTRA_AGENT_OPTS, if set, and a log line saying so
+bench_extra_agent_options() {
+  [[ -n ${EXTRA_AGENT_OPTS:-} ]] || return 0
+  # shellcheck disable=SC2086 # one option per word on purpose
+  bench_agent_options $EXTRA_AGENT_OPTS
+  bench_log "agent options appended: $EXTRA_AGENT_OPTS"
+}
+
 # bench_default_cli_flags -> bin/mirrord's own CLI JVM flags (its cli_opts default, without MIRRORD_CLI_JAVA_OPTS)
 bench_default_cli_flags() {
   sed -n 's/^read -r -a cli_opts <<<"${MIRRORD_CLI_JAVA_OPTS:-\(.*\)}"$/\1/p' "$BENCH_ROOT/bin/mirrord"
