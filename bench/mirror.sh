@@ -24,10 +24,11 @@
 # PIN=0: every process on both cores.
 #
 # QUIET_WAIT (default 150 s; 0 skips it): after each mirrored run the session stays up, without traffic, until the
-# agent logs that it shrank its capture ring (it starts at 64 MiB and shrinks after a quiet minute, see
+# agent logs that it shrank its capture ring (64 MiB from the first packet on, shrunk after a quiet minute, see
 # ARCHITECTURE.md "Mirror: capture"), at most QUIET_WAIT s; the agent's VmRSS then is the "quiet" RSS column.
 # QUIET_FIRST=1: the same wait before the mirrored run too, so that the run's load meets an 8 MiB ring, which must
 # grow in time (the capture column counts what it did not catch).
+# EXTRA_AGENT_OPTS="-Dmirrord.capture.ring.first.mib=8": options appended to this run's copy of agent.jvm.options.
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-30}
@@ -53,6 +54,7 @@ PORT=8081
 bench_build
 bench_need_wrk
 bench_lab_up
+bench_extra_agent_options
 bench_log "start-up caches of this jar copy built in $(bench_prepare_caches) s"
 
 wrk_run() { # LABEL SECONDS DELAY_MS

@@ -119,6 +119,9 @@ public final class AfPacketSource implements PacketSource {
   private long windowStartNanos = System.nanoTime();
   private long noResizeUntilNanos;
 
+  /** Whether the ring gave a packet yet (the first one grows it, {@link RingSizing#atFirstPacket}). */
+  private boolean packetSeen;
+
   /** Set by {@link #stats()} when the kernel dropped packets; the reader then grows the ring. */
   private volatile boolean dropsSeen;
 
@@ -139,7 +142,7 @@ public final class AfPacketSource implements PacketSource {
   public static AfPacketSource open() throws IOException {
     AfPacketSource source = openSocket();
     try {
-      source.ring = RxRing.map(source.fd, source.sizing.maxBlocks());
+      source.ring = RxRing.map(source.fd, source.sizing.firstBlocks());
       return source;
     } catch (IOException | RuntimeException e) {
       if (RING_FAILURE_LOGGED.compareAndSet(false, true)) {
@@ -344,16 +347,20 @@ public final class AfPacketSource implements PacketSource {
       }
     }
     if (draining == null) {
-      resizeIfDue(mapped);
+      resizeIfDue(mapped, packet != null);
     }
     return packet;
   }
 
   /** Replaces the ring when {@link RingSizing} says so (at most one check of the window a call). */
-  private void resizeIfDue(RxRing mapped) {
+  private void resizeIfDue(RxRing mapped, boolean gotPacket) {
     long now = System.nanoTime();
     if (now - noResizeUntilNanos < 0) {
       return;
+    }
+    boolean first = gotPacket && !packetSeen;
+    if (first) {
+      packetSeen = true;
     }
     int blocks = mapped.blockCount();
     // Taken once: drops seen while the ring was already its largest must not grow a ring it shrinks to later.
@@ -366,7 +373,10 @@ public final class AfPacketSource implements PacketSource {
         blocks > growAt && blocks < sizing.maxBlocks() && mapped.behindBy(growAt)
             ? growAt
             : mapped.backlog();
-    int next = sizing.grown(blocks, backlog, dropped);
+    int next = first ? sizing.atFirstPacket(blocks) : 0;
+    if (next == 0) {
+      next = sizing.grown(blocks, backlog, dropped);
+    }
     if (next == 0 && now - windowStartNanos >= sizing.shrinkWindowNanos()) {
       windowStartNanos = now;
       next = sizing.shrunk(blocks, mapped.takePeakBacklog());
@@ -375,7 +385,9 @@ public final class AfPacketSource implements PacketSource {
       return;
     }
     String why =
-        next > blocks
+        first && next > blocks
+            ? "the first packet came, to a reader that had read none"
+            : next > blocks
             ? (dropped ? "the kernel dropped packets" : "the reader fell " + backlog
                 + " of " + blocks + " blocks behind")
             : "the reader stayed under " + Math.max(1, next / 8) + " blocks behind for "

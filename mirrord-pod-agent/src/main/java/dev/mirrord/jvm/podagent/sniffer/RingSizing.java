@@ -2,21 +2,24 @@ package dev.mirrord.jvm.podagent.sniffer;
 
 /**
  * When {@link AfPacketSource} replaces its receive ring, and with how many blocks. A ring starts at
- * its largest, {@code maxBlocks}: a JVM that just started reads packets slowly (its first packets
- * load and run cold code) and a burst may come at once. After a window in which the reader never
- * fell an eighth of a smaller ring behind, it shrinks to the smallest such ring (not below {@code
- * minBlocks}), since all of a ring counts in the agent's RSS; it grows fourfold, up to {@code
- * maxBlocks}, when the reader falls a quarter of the ring behind or the kernel dropped packets.
- * Pure: the decisions only, tested on their own.
+ * {@code firstBlocks} (by default its smallest, {@code minBlocks}: all of a ring counts in the
+ * agent's RSS, and a session may see no traffic for a long time). The first packet it gives grows
+ * it to its largest, {@code maxBlocks}: the reader that gets it runs cold code (its first packets
+ * load and compile the parser and the tracker) and a burst may come at once. After a window in
+ * which the reader never fell an eighth of a smaller ring behind, it shrinks to the smallest such
+ * ring (not below {@code minBlocks}); it grows fourfold, up to {@code maxBlocks}, when the reader
+ * falls a quarter of the ring behind or the kernel dropped packets. Pure: the decisions only,
+ * tested on their own.
  *
  * <pre>
- *  blocks (256 KiB each)       start: 256 (64 MiB)
+ *  blocks (256 KiB each)       start: 32 (8 MiB)
+ *  the first packet:           32 --------------------------------------> 256 (64 MiB)
  *  a window with peak < 4:     256 or 128 or 64 ------------------------> 32 (8 MiB)
  *  a window with peak < 16:    256 ----------------------> 128 (32 MiB)
  *  backlog >= a quarter or drops:  32 --> 128 --> 256
  * </pre>
  */
-record RingSizing(int minBlocks, int maxBlocks, long shrinkWindowNanos) {
+record RingSizing(int minBlocks, int maxBlocks, int firstBlocks, long shrinkWindowNanos) {
 
   /** The shrink window: {@value #SHRINK_SECONDS_PROPERTY} seconds, default 60 (1 to 3 600). */
   static final String SHRINK_SECONDS_PROPERTY = "mirrord.capture.ring.shrink.seconds";
@@ -26,6 +29,7 @@ record RingSizing(int minBlocks, int maxBlocks, long shrinkWindowNanos) {
       throw new IllegalArgumentException(minBlocks + " " + maxBlocks + " " + shrinkWindowNanos);
     }
     minBlocks = Math.min(minBlocks, maxBlocks);
+    firstBlocks = Math.max(minBlocks, Math.min(firstBlocks, maxBlocks));
   }
 
   /** From the agent's system properties (see {@link RxRing#RING_MIB_PROPERTY}). */
@@ -35,6 +39,9 @@ record RingSizing(int minBlocks, int maxBlocks, long shrinkWindowNanos) {
     int min =
         RxRing.blockCount(
             System.getProperty(RxRing.MIN_RING_MIB_PROPERTY), RxRing.DEFAULT_MIN_RING_MIB);
+    int first =
+        RxRing.blockCount(
+            System.getProperty(RxRing.FIRST_RING_MIB_PROPERTY), RxRing.DEFAULT_FIRST_RING_MIB);
     long seconds = 60;
     try {
       String asked = System.getProperty(SHRINK_SECONDS_PROPERTY);
@@ -47,7 +54,7 @@ record RingSizing(int minBlocks, int maxBlocks, long shrinkWindowNanos) {
     } catch (NumberFormatException e) {
       // the default
     }
-    return new RingSizing(min, max, seconds * 1_000_000_000L);
+    return new RingSizing(min, max, first, seconds * 1_000_000_000L);
   }
 
   /** How many blocks behind the reader of a ring of {@code blocks} may fall before it grows. */
@@ -64,6 +71,15 @@ record RingSizing(int minBlocks, int maxBlocks, long shrinkWindowNanos) {
       return 0;
     }
     return (int) Math.min(maxBlocks, blocks * 4L);
+  }
+
+  /**
+   * The blocks of the ring that should replace one of {@code blocks} when its reader gets its
+   * first packet, or 0 to keep it: the largest, since the reader runs cold code and the ring must
+   * hold whatever comes meanwhile.
+   */
+  int atFirstPacket(int blocks) {
+    return blocks < maxBlocks ? maxBlocks : 0;
   }
 
   /**

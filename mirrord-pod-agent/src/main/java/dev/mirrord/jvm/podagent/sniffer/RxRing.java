@@ -63,10 +63,11 @@ final class RxRing implements AutoCloseable {
   static final int BLOCK_SIZE = 256 * 1024;
 
   /**
-   * The largest ring in MiB, and the first: {@value #RING_MIB_PROPERTY} (1 to 1024, e.g. in the
-   * agent's JVM options file), default {@value #DEFAULT_RING_MIB}. The kernel's pages of a ring
-   * count in the agent's RSS for as long as it is mapped, so {@link AfPacketSource} shrinks the
-   * ring after a quiet minute, down to {@value #MIN_RING_MIB_PROPERTY} (default {@value
+   * The largest ring in MiB: {@value #RING_MIB_PROPERTY} (1 to 1024, e.g. in the agent's JVM
+   * options file), default {@value #DEFAULT_RING_MIB}, the ring from the first packet on. The
+   * kernel's pages of a ring count in the agent's RSS for as long as it is mapped, so {@link
+   * AfPacketSource} starts with {@value #FIRST_RING_MIB_PROPERTY} (default {@value
+   * #DEFAULT_FIRST_RING_MIB}) until a packet comes, shrinks the ring after a quiet minute, down to {@value #MIN_RING_MIB_PROPERTY} (default {@value
    * #DEFAULT_MIN_RING_MIB}), and grows it again when the reader falls behind ({@link
    * RingSizing}). An 8 MiB ring that could not grow dropped 6 068 of 270 966 packets under {@code
    * bench/mirror.sh}'s flood on a busy 2-core machine (and one lost segment ends that connection's
@@ -81,6 +82,15 @@ final class RxRing implements AutoCloseable {
   static final String MIN_RING_MIB_PROPERTY = "mirrord.capture.ring.min.mib";
 
   static final int DEFAULT_MIN_RING_MIB = 8;
+
+  /**
+   * The ring in MiB until the first packet, between the smallest and the largest. An 8 MiB first
+   * ring that only grew when its cold reader fell behind lost packets of a 32 MB/s stream in 2 of
+   * 3 runs (AfPacketSourceTest's cold-reader tests); grown at the first packet, none.
+   */
+  static final String FIRST_RING_MIB_PROPERTY = "mirrord.capture.ring.first.mib";
+
+  static final int DEFAULT_FIRST_RING_MIB = 8;
 
   /** Blocks for a ring of {@code mib} MiB (null or out of range: {@code defaultMib}). */
   static int blockCount(String mib, int defaultMib) {

@@ -88,10 +88,11 @@ class AfPacketSourceTest {
   }
 
   @Test
-  void theRingStartsAt64MibShrinksTo8AndBothCanBeSet() {
+  void theRingStartsAt8MibGrowsTo64AndShrinksTo8AndAllCanBeSet() {
     RingSizing defaults = RingSizing.fromProperties();
     assertThat(defaults.maxBlocks() * (long) RxRing.BLOCK_SIZE).isEqualTo(64L << 20);
     assertThat(defaults.minBlocks() * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
+    assertThat(defaults.firstBlocks() * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
     assertThat(defaults.shrinkWindowNanos()).isEqualTo(60_000_000_000L);
     assertThat(RxRing.blockCount("8", 64) * (long) RxRing.BLOCK_SIZE).isEqualTo(8L << 20);
     assertThat(RxRing.blockCount(" 1 ", 64)).isEqualTo(4);
@@ -129,6 +130,31 @@ class AfPacketSourceTest {
   }
 
   /**
+   * The agent's first ring is its smallest (8 MiB), in a JVM whose capture code never ran on a
+   * packet (the agent's warm-up links the native calls only): 4 streams of 6 MiB, paced to about
+   * 32 MB/s, arrive at once, and the cold reader must grow the ring before it overflows.
+   */
+  @Test
+  void aColdReadersFirstRingIsTheSmallestAndGrowsBeforeAStreamOverflowsIt() throws Exception {
+    Result result = capture("ring", false, "127.0.0.1", 4, 6 << 20, 8, COLD_AGENT);
+
+    assertThat(result.dropped).as("dropped by the kernel (%s)", result.stats).isZero();
+    System.err.println("cold, paced: " + result.stats);
+  }
+
+  /** The same ring and reader, with 4 x 4 MiB as fast as loopback and the pod's server go. */
+  @Test
+  void aColdReadersFirstRingCarriesAnUnpacedBurst() throws Exception {
+    Result result = capture("ring", false, "127.0.0.1", 4, 4 << 20, 0, COLD_AGENT);
+
+    assertThat(result.dropped).as("dropped by the kernel (%s)", result.stats).isZero();
+    System.err.println("cold, unpaced: " + result.stats);
+  }
+
+  /** The agent's defaults and its warm-up. */
+  private static final List<String> COLD_AGENT = List.of("-Dprobe.warmUp=true");
+
+  /**
    * The ring's life under a changing load, with the shrink window cut to 2 s: it starts at its
    * largest (32 MiB here), carries a first stream of 4 x 512 KiB and shrinks to its smallest (8
    * MiB, 32 blocks) when the load is gone. Then the reader falls behind (the subscriber stalls the
@@ -146,6 +172,7 @@ class AfPacketSourceTest {
         List.of(
             "-D" + RxRing.MIN_RING_MIB_PROPERTY + "=8",
             "-D" + RxRing.RING_MIB_PROPERTY + "=32",
+            "-D" + RxRing.FIRST_RING_MIB_PROPERTY + "=32",
             "-D" + RingSizing.SHRINK_SECONDS_PROPERTY + "=2",
             "-Dprobe.watchRing=true",
             "-Dprobe.stallAtConnection=5",
@@ -177,7 +204,8 @@ class AfPacketSourceTest {
   private static List<String> fixedRing(int mib) {
     return List.of(
         "-D" + RxRing.RING_MIB_PROPERTY + "=" + mib,
-        "-D" + RxRing.MIN_RING_MIB_PROPERTY + "=" + mib);
+        "-D" + RxRing.MIN_RING_MIB_PROPERTY + "=" + mib,
+        "-D" + RxRing.FIRST_RING_MIB_PROPERTY + "=" + mib);
   }
 
   /**

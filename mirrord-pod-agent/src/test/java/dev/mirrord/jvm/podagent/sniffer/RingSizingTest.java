@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 class RingSizingTest {
   private static final long WINDOW = 60_000_000_000L;
-  private final RingSizing sizing = new RingSizing(32, 256, WINDOW);
+  private final RingSizing sizing = new RingSizing(32, 256, 32, WINDOW);
 
   @Test
   void aReaderAQuarterOfTheRingBehindGrowsItFourfoldUpToTheLargest() {
@@ -15,6 +15,16 @@ class RingSizingTest {
     assertThat(sizing.grown(128, 31, false)).isZero();
     assertThat(sizing.grown(128, 32, false)).as("capped").isEqualTo(256);
     assertThat(sizing.grown(256, 255, true)).as("the largest stays").isZero();
+  }
+
+  @Test
+  void theFirstRingLiesBetweenTheSmallestAndTheLargestAndItsFirstPacketGrowsItToTheLargest() {
+    assertThat(new RingSizing(32, 256, 8, WINDOW).firstBlocks()).isEqualTo(32);
+    assertThat(new RingSizing(32, 256, 1024, WINDOW).firstBlocks()).isEqualTo(256);
+    assertThat(new RingSizing(32, 256, 128, WINDOW).firstBlocks()).isEqualTo(128);
+    assertThat(sizing.atFirstPacket(32)).isEqualTo(256);
+    assertThat(sizing.atFirstPacket(128)).isEqualTo(256);
+    assertThat(sizing.atFirstPacket(256)).as("already the largest").isZero();
   }
 
   @Test
@@ -53,8 +63,10 @@ class RingSizingTest {
 
   @Test
   void aSmallestAboveTheLargestIsAFixedRing() {
-    RingSizing fixed = new RingSizing(512, 256, WINDOW);
+    RingSizing fixed = new RingSizing(512, 256, 32, WINDOW);
     assertThat(fixed.minBlocks()).isEqualTo(256);
+    assertThat(fixed.firstBlocks()).isEqualTo(256);
+    assertThat(fixed.atFirstPacket(256)).isZero();
     assertThat(fixed.grown(256, 255, true)).isZero();
     assertThat(fixed.shrunk(256, 0)).isZero();
   }

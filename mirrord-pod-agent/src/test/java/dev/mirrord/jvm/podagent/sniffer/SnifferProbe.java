@@ -206,6 +206,9 @@ final class SnifferProbe {
               }
             });
     HashingSubscriber subscriber = new HashingSubscriber(count, true);
+    if (Boolean.getBoolean("probe.warmUp")) {
+      println("WARMUP " + AfPacketSource.warmUp()); // as the agent does before a session's first subscription
+    }
     AfPacketSource source =
         switch (mode) {
           case "ring" -> AfPacketSource.open();
