@@ -26,6 +26,7 @@
 #                 Exit42 with an empty -javaagent.
 # Also: a per-phase breakdown of the (a) runs, read from the CLI, agent and layer logs (medians); the floor (plain
 # `java -version`, the CLI's `--version` with and without its AOT cache); and the RSS of the idle agent and CLI.
+# EXTRA_AGENT_OPTS="-Dmirrord.capture.ring.first.mib=64": options appended to this run's copy of agent.jvm.options.
 # The first mirrord run of a fresh jar copy builds the AOT caches (MIRRORD_AOT_CACHE_DIR, here a directory of this
 # run); it is reported on its own and not counted in the medians.
 source "$(dirname "$0")/lib.sh"
@@ -36,6 +37,7 @@ PORT=8080
 
 bench_build
 bench_lab_up
+bench_extra_agent_options
 LOCAL_NS=$(bench_ns local)
 POD_NS=$(bench_ns pod)
 export MIRRORD_JAR_DIR="$BENCH_WORK/jars"
