@@ -250,6 +250,18 @@ bench_agent_options() {
   (cd "$opts" && "$BENCH_JAVA_HOME/bin/jar" uf "$BENCH_WORK/jars/mirrord-pod-agent.jar" META-INF/mirrord/agent.jvm.options)
 }
 
+# bench_bind_wait PORT LAYER_LOG... -> the ms from the layer log's first "listen port=PORT" line (the app's bind is
+# done) to the first "subscribed target port PORT" line after it: the bind's wait for its subscription. Prints nothing
+# if the logs lack either line.
+bench_bind_wait() {
+  local port=$1
+  shift
+  { cat "$@" 2>/dev/null || true; } | awk -v listen=" INFO .*listen port=$port " -v subscribed="subscribed target port $port " '
+    function hms(s,   p) { split(s, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + substr(p[4], 1, 3) }
+    $0 ~ listen && !up { up = hms(substr($1, 12, 12)) }
+    index($0, subscribed) && up && !done { done = 1; print hms(substr($1, 12, 12)) - up }'
+}
+
 # bench_extra_agent_options : bench_agent_options with the words of EXTRA_AGENT_OPTS, if set, and a log line saying so
 bench_extra_agent_options() {
   [[ -n ${EXTRA_AGENT_OPTS:-} ]] || return 0

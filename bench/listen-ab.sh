@@ -20,7 +20,7 @@ echo hello >"$WORK/index.txt"
 
 # One run of jar dir $1 labelled $2: prints "<first answer ms> <bind's wait for the subscription ms>".
 one() {
-  local dir=$1 label=$2 s e pid k up sub abenv
+  local dir=$1 label=$2 s e pid k w abenv
   mapfile -t abenv < <(ab_env "$dir")
   s=$(date +%s%N)
   # shellcheck disable=SC2086 # EXEC_FLAGS: words on purpose
@@ -34,14 +34,8 @@ one() {
   e=$((($(date +%s%N) - s) / 1000000))
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
-  # the bind's wait: the layer's "listen port=" line (the bind itself is done) until "subscribed target port"
-  up=$(grep -h -o '^[^ ]*Z INFO .*listen port=18080' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1 || true)
-  sub=$(grep -h 'subscribed target port' "$WORK/$label"/*-layer.log 2>/dev/null | cut -c12-23 | head -1 || true)
-  if [[ -n $up && -n $sub ]]; then
-    echo "$e $(python3 -c "import sys; f=lambda t: sum(float(x)*m for x, m in zip(t.split(':'), (3600, 60, 1))); print(round((f('$sub') - f('$up')) * 1000))")"
-  else
-    echo "$e -"
-  fi
+  w=$(bench_bind_wait 18080 "$WORK/$label"/*-layer.log)
+  echo "$e ${w:--}"
   sleep 0.5
 }
 

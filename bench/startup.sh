@@ -197,9 +197,7 @@ bind_wait() {
   session=$(sed -n 's/.*ExecSession - session \([0-9a-f]*\) in .*/\1/p' "$cli" 2>/dev/null | head -1)
   layer="$BENCH_WORK/mirrord-$session-layer.log"
   [[ -n $session && -f $layer ]] || return 0
-  awk 'function hms(s,   p) { split(s, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + substr(p[4], 1, 3) }
-    / INFO .*listen port=8080 / && !up { up = hms(substr($1, 12, 12)) }
-    /subscribed target port 8080 / && up && !done { done = 1; print hms(substr($1, 12, 12)) - up }' "$layer"
+  bench_bind_wait "$PORT" "$layer"
 }
 
 # Per-phase breakdown of one mirrord run of (a), from its logs. Prints "NAME MS" lines.
