@@ -253,17 +253,36 @@ public final class SessionDir implements AutoCloseable {
 
   /** Deletes {@code root}'s files, then its directories (a link is deleted, never followed). */
   private static void removeTree(Path root) throws IOException {
+    Path lock = root.resolve(OWNER_LOCK);
     Files.walkFileTree(
         root,
         new SimpleFileVisitor<>() {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-            Files.deleteIfExists(file);
+            if (!file.equals(lock)) {
+              Files.deleteIfExists(file);
+            }
             return FileVisitResult.CONTINUE;
           }
 
+          /** A file listed and gone before it was read: a dead CLI's agent removed its socket meanwhile. */
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+            if (exc instanceof NoSuchFileException) {
+              return FileVisitResult.CONTINUE;
+            }
+            throw exc;
+          }
+
+          /**
+           * The owner lock goes last, just before its dir: a removal that fails half-way leaves the dir with its lock,
+           * which the next sweep finds free (without it, sweeps keep the dir for {@link #UNLOCKED_AGE}).
+           */
           @Override
           public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+            if (d.equals(root)) {
+              Files.deleteIfExists(lock);
+            }
             Files.deleteIfExists(d);
             return FileVisitResult.CONTINUE;
           }

@@ -12,7 +12,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,6 +88,44 @@ class SessionDirTest {
       assertThat(held).doesNotExist();
     } finally {
       holder.destroyForcibly();
+    }
+  }
+
+  /**
+   * A dead CLI's agent removes its socket file as it exits, which may be while another CLI's sweep walks that dir: a
+   * file the walk listed is gone when the walk reads it (a CI run of 2026-12-07, StealCleanupE2EIT). That must not stop
+   * the removal half-way: the dir was left without its owner lock, which sweeps then keep for a day as one being made.
+   * Here a thread deletes the dir's files while the sweep walks it, 20 times.
+   */
+  @Test
+  void aDeadOwnersDirIsRemovedWhileItsFilesVanishDuringTheSweep() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      Path dead = Files.createDirectory(tmp.resolve(String.format("mirrord-dead%04x", round)));
+      Files.createFile(dead.resolve(SessionDir.OWNER_LOCK));
+      List<Path> files = new ArrayList<>();
+      for (int i = 0; i < 2000; i++) {
+        files.add(Files.createFile(dead.resolve("f" + i)));
+      }
+      CountDownLatch started = new CountDownLatch(1);
+      Thread vanisher =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    started.countDown();
+                    for (int i = files.size() - 1; i >= 0; i--) {
+                      try {
+                        Files.deleteIfExists(files.get(i));
+                      } catch (IOException e) {
+                        // the sweep's meanwhile
+                      }
+                    }
+                  });
+      started.await();
+      try (SessionDir own = SessionDir.create(tmp, String.format("%08x", 0x100 + round))) {
+        own.sweepSiblings();
+      }
+      vanisher.join();
+      assertThat(dead).as("round %d: the dead CLI's dir after one sweep", round).doesNotExist();
     }
   }
 
