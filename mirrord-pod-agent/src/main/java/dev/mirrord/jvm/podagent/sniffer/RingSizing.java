@@ -2,18 +2,21 @@ package dev.mirrord.jvm.podagent.sniffer;
 
 /**
  * When {@link AfPacketSource} replaces its receive ring, and with how many blocks. A ring starts at
- * {@code firstBlocks} (by default its smallest, {@code minBlocks}: all of a ring counts in the
- * agent's RSS, and a session may see no traffic for a long time). The first packet it gives grows
- * it to its largest, {@code maxBlocks}: the reader that gets it runs cold code (its first packets
- * load and compile the parser and the tracker) and a burst may come at once. After a window in
- * which the reader never fell an eighth of a smaller ring behind, it shrinks to the smallest such
- * ring (not below {@code minBlocks}); it grows fourfold, up to {@code maxBlocks}, when the reader
- * falls a quarter of the ring behind or the kernel dropped packets. Pure: the decisions only,
- * tested on their own.
+ * {@code firstBlocks} (by default 16, below the smallest ring {@code minBlocks}: all of a ring
+ * counts in the agent's RSS, and a session may see no traffic for a long time). The first packet
+ * it gives grows it to its largest, {@code maxBlocks}: the reader that gets it runs cold code (its
+ * first packets load and compile the parser and the tracker) and a burst may come at once. So the
+ * first ring only carries that switch (10–50 ms), while {@code minBlocks} is the floor of a ring
+ * whose reader runs, and may stall (a pause of the JVM, a busy machine) with blocks handed over by
+ * the kernel's 10 ms timeout meanwhile. After a window in which the reader never fell an eighth of
+ * a smaller ring behind, it shrinks to the smallest such ring (not below {@code minBlocks}); it
+ * grows fourfold, up to {@code maxBlocks}, when the reader falls a quarter of the ring behind or
+ * the kernel dropped packets. A ring whose smallest is its largest is fixed, from the start. Pure:
+ * the decisions only, tested on their own.
  *
  * <pre>
- *  blocks (256 KiB each)       start: 32 (8 MiB)
- *  the first packet:           32 --------------------------------------> 256 (64 MiB)
+ *  blocks (256 KiB each)       start: 16 (4 MiB)
+ *  the first packet:           16 --------------------------------------> 256 (64 MiB)
  *  a window with peak < 4:     256 or 128 or 64 ------------------------> 32 (8 MiB)
  *  a window with peak < 16:    256 ----------------------> 128 (32 MiB)
  *  backlog >= a quarter or drops:  32 --> 128 --> 256
@@ -29,7 +32,7 @@ record RingSizing(int minBlocks, int maxBlocks, int firstBlocks, long shrinkWind
       throw new IllegalArgumentException(minBlocks + " " + maxBlocks + " " + shrinkWindowNanos);
     }
     minBlocks = Math.min(minBlocks, maxBlocks);
-    firstBlocks = Math.max(minBlocks, Math.min(firstBlocks, maxBlocks));
+    firstBlocks = minBlocks == maxBlocks ? maxBlocks : Math.max(1, Math.min(firstBlocks, maxBlocks));
   }
 
   /** From the agent's system properties (see {@link RxRing#RING_MIB_PROPERTY}). */

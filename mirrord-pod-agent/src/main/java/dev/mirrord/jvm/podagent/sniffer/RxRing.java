@@ -84,13 +84,17 @@ final class RxRing implements AutoCloseable {
   static final int DEFAULT_MIN_RING_MIB = 8;
 
   /**
-   * The ring in MiB until the first packet, between the smallest and the largest. An 8 MiB first
-   * ring that only grew when its cold reader fell behind lost packets of a 32 MB/s stream in 2 of
-   * 3 runs (AfPacketSourceTest's cold-reader tests); grown at the first packet, none.
+   * The ring in MiB until the first packet, at most the largest (a fixed ring: the largest). It
+   * may lie below the smallest: the first packet replaces it by the largest, so it only carries
+   * that switch (10–50 ms). An 8 MiB first ring that only grew when its cold reader fell behind lost
+   * packets of a 32 MB/s stream in 2 of 3 runs (AfPacketSourceTest's cold-reader tests); grown at
+   * the first packet, none, and a 2 MiB one lost none with both cores busy (docs/PERFORMANCE.md,
+   * "the first capture ring at 4 MiB"). The smallest ring stays 8 MiB: a 4 MiB ring whose warm
+   * reader stalled 70 ms under the same stream lost packets before it could grow.
    */
   static final String FIRST_RING_MIB_PROPERTY = "mirrord.capture.ring.first.mib";
 
-  static final int DEFAULT_FIRST_RING_MIB = 8;
+  static final int DEFAULT_FIRST_RING_MIB = 4;
 
   /** Blocks for a ring of {@code mib} MiB (null or out of range: {@code defaultMib}). */
   static int blockCount(String mib, int defaultMib) {

@@ -18,13 +18,23 @@ class RingSizingTest {
   }
 
   @Test
-  void theFirstRingLiesBetweenTheSmallestAndTheLargestAndItsFirstPacketGrowsItToTheLargest() {
-    assertThat(new RingSizing(32, 256, 8, WINDOW).firstBlocks()).isEqualTo(32);
+  void theFirstRingLiesAtMostAtTheLargestMayBeSmallerThanTheSmallestAndItsFirstPacketGrowsItToTheLargest() {
+    assertThat(new RingSizing(32, 256, 16, WINDOW).firstBlocks()).as("below the smallest").isEqualTo(16);
     assertThat(new RingSizing(32, 256, 1024, WINDOW).firstBlocks()).isEqualTo(256);
     assertThat(new RingSizing(32, 256, 128, WINDOW).firstBlocks()).isEqualTo(128);
+    assertThat(new RingSizing(32, 256, 0, WINDOW).firstBlocks()).as("at least a block").isEqualTo(1);
+    assertThat(sizing.atFirstPacket(16)).isEqualTo(256);
     assertThat(sizing.atFirstPacket(32)).isEqualTo(256);
     assertThat(sizing.atFirstPacket(128)).isEqualTo(256);
     assertThat(sizing.atFirstPacket(256)).as("already the largest").isZero();
+  }
+
+  @Test
+  void aFirstRingBelowTheSmallestNeverShrinksAndGrowsOnBacklogLikeAnyOther() {
+    assertThat(sizing.shrunk(16, 0)).as("nothing smaller than the smallest").isZero();
+    assertThat(sizing.grown(16, 3, false)).isZero();
+    assertThat(sizing.grown(16, 4, false)).as("a quarter of 16 behind").isEqualTo(64);
+    assertThat(sizing.grown(16, 0, true)).isEqualTo(64);
   }
 
   @Test
@@ -66,6 +76,7 @@ class RingSizingTest {
     RingSizing fixed = new RingSizing(512, 256, 32, WINDOW);
     assertThat(fixed.minBlocks()).isEqualTo(256);
     assertThat(fixed.firstBlocks()).isEqualTo(256);
+    assertThat(new RingSizing(256, 256, 16, WINDOW).firstBlocks()).as("a fixed ring from the start").isEqualTo(256);
     assertThat(fixed.atFirstPacket(256)).isZero();
     assertThat(fixed.grown(256, 255, true)).isZero();
     assertThat(fixed.shrunk(256, 0)).isZero();
