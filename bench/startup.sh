@@ -25,7 +25,9 @@
 #                 mirrord in them — a launcher with the CLI's flags, a stand-in agent JVM (none with AGENT_TTL) and
 #                 Exit42 with an empty -javaagent.
 # Also: a per-phase breakdown of the (a) runs, read from the CLI, agent and layer logs (medians); the floor (plain
-# `java -version`, the CLI's `--version` with and without its AOT cache); and the RSS of the idle agent and CLI.
+# `java -version`, the CLI's `--version` with and without its AOT cache); and the RSS of the idle agent and CLI, 1 s
+# after (b)'s first answer and, settled, SETTLED_S (default 12) s after it (past two of the JVMs' native-memory trims,
+# every 5 s, and the start's JIT arenas: an agent was ~6 MiB above its settled RSS for ~10 s after the start).
 # EXTRA_AGENT_OPTS="-Dmirrord.capture.ring.first.mib=64": options appended to this run's copy of agent.jvm.options.
 # The first mirrord run of a fresh jar copy builds the AOT caches (MIRRORD_AOT_CACHE_DIR, here a directory of this
 # run); it is reported on its own and not counted in the medians.
@@ -33,6 +35,7 @@ source "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-5}
 POLL_MS=${POLL_MS:-10}
+SETTLED_S=${SETTLED_S:-12}
 PORT=8080
 
 bench_build
@@ -140,7 +143,7 @@ session_agent_pid() {
   fi
 }
 
-# run_listen LABEL CMD... -> "LISTEN_MS STOP_RETURN_MS STOP_GONE_MS [AGENT_RSS CLI_RSS]"
+# run_listen LABEL CMD... -> "LISTEN_MS STOP_RETURN_MS STOP_GONE_MS [AGENT_RSS CLI_RSS AGENT_RSS_SETTLED CLI_RSS_SETTLED]"
 run_listen() {
   local label=$1 t0 t1 pid rss="" t2 t3
   shift
@@ -151,6 +154,9 @@ run_listen() {
   if [[ $1 == "$BENCH_ROOT/bin/mirrord" || $* == *mirrord-cli.jar* ]]; then
     sleep 1 # idle: the pid is the CLI's JVM (env, setsid, ip netns exec and bin/mirrord all exec)
     rss="$(rss_of "$(session_agent_pid "$pid")") $(rss_of "$pid")"
+    # settled: past two of the JVMs' native-memory trims (every 5 s) and the start's JIT arenas
+    sleep $((SETTLED_S - 1))
+    rss+=" $(rss_of "$(session_agent_pid "$pid")") $(rss_of "$pid")"
   fi
   t2=$(now_ms)
   kill -TERM "$pid" 2>/dev/null || true
@@ -328,7 +334,7 @@ for ((i = 1; i <= RUNS; i++)); do
     B_BASE+=("$(run_listen "b-base-$i" "${BASE[@]}" -- "${SERVER[@]}")")
     C_BASE+=("$(run_mirrored "c-base-$i" "${BASE[@]}")")
   fi
-  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss]); first mirrored ${C_MIRRORD[-1]} ms; before $(last "${B_BASE[@]}"), $(last "${C_BASE[@]}") ms"
+  bench_log "(b)/(c) run $i: plain ${B_PLAIN[-1]}, mirrord ${B_MIRRORD[-1]} (listen stop_return stop_gone [agent_rss cli_rss, then settled]); first mirrored ${C_MIRRORD[-1]} ms; before $(last "${B_BASE[@]}"), $(last "${C_BASE[@]}") ms"
 done
 
 m() { printf '%s\n' "${@:3}" | col "$1" | median; }
@@ -370,10 +376,10 @@ echo "start-up caches of this jar copy: built in $PREPARE_S s (once per build: b
 echo "floor: java -version $(printf '%s\n' "${floor_version[@]}" | median) ms; bin/mirrord --version $(printf '%s\n' "${floor_cli_aot[@]}" | median) ms with the AOT cache, $(printf '%s\n' "${floor_cli_plain[@]}" | median) ms without (MIRRORD_AOT=off)"
 before_rss=""
 if [[ ${#BASE[@]} -gt 0 ]]; then
-  before_rss="; before: agent $(m 4 x "${B_BASE[@]}") MiB, CLI $(m 5 x "${B_BASE[@]}") MiB"
+  before_rss="; before: agent $(m 4 x "${B_BASE[@]}") MiB, CLI $(m 5 x "${B_BASE[@]}") MiB, $SETTLED_S s after: agent $(m 6 x "${B_BASE[@]}") MiB, CLI $(m 7 x "${B_BASE[@]}") MiB"
 fi
 echo "(b) the bind's wait for its subscription (layer log: listen -> subscribed), median: $(for ((i = 1; i <= RUNS; i++)); do bind_wait "b-mirrord-$i"; done | median) ms"
-echo "idle RSS 1 s after the first answer of (b): agent $(m 4 x "${B_MIRRORD[@]}") MiB, CLI $(m 5 x "${B_MIRRORD[@]}") MiB (goals: agent <= 64, CLI <= 96)$before_rss"
+echo "idle RSS 1 s after the first answer of (b): agent $(m 4 x "${B_MIRRORD[@]}") MiB, CLI $(m 5 x "${B_MIRRORD[@]}") MiB; settled, $SETTLED_S s after it: agent $(m 6 x "${B_MIRRORD[@]}") MiB, CLI $(m 7 x "${B_MIRRORD[@]}") MiB (goals: agent <= 64, CLI <= 96)$before_rss"
 echo
 echo "(a) under mirrord, per phase (medians of the runs; from the CLI, agent and layer logs):"
 echo
