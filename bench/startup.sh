@@ -13,7 +13,9 @@
 # bin/mirrord (with MIRRORD_JAR_DIR pointing at this run's copy of the jars), exactly as a user starts it. The same
 # command runs plain (`java …`) and under mirrord, alternately, RUNS times each:
 #   (a) exit      a class whose main exits with 42 at once: wall time until the command returns, and until every
-#                 process of the session (CLI, agent, app, and anything they started) has ended;
+#                 process of the session (CLI, agent, app, and anything they started) has ended; and the CPU (user +
+#                 system) of the processes that ended with it (bash's `times` around the run: each process is waited
+#                 for by its parent), beside plain java's and the floor's;
 #   (b) listen    ShaHttpServerApp (a JDK HttpServer) on 8080: from the start until a first request from the dev
 #                 namespace (curl to 127.0.0.1:8080, every 10 ms) is answered; then SIGTERM and the time until the
 #                 command returns / every process has ended; also the median of the bind's wait for its port
@@ -113,15 +115,34 @@ wait_gone() {
 
 # run_exit LABEL CMD... -> "RETURN_MS GONE_MS RC"
 run_exit() {
-  local label=$1 t0 t1 t2 rc=0
+  local label=$1 t0 t1 t2 rc=0 c0 c1
   shift
+  children_cpu_ms c0 "$label"
   t0=$(now_ms)
   MIRRORD_LOG_FILE="$BENCH_WORK/$label-mirrord.log" ip netns exec "$LOCAL_NS" "$@" </dev/null \
     >"$BENCH_WORK/$label.out" 2>"$BENCH_WORK/$label.err" || rc=$?
   t1=$(now_ms)
+  children_cpu_ms c1 "$label"
   t2=$(wait_gone)
   echo "$t0" >"$BENCH_WORK/$label.t0"
-  echo "$((t1 - t0)) $((t2 - t0)) $rc"
+  echo "$((t1 - t0)) $((t2 - t0)) $rc $((c1 - c0))"
+}
+
+# children_cpu_ms VAR LABEL: VAR = the user + system CPU ms of the processes this shell has waited for so far (bash's
+# `times`, its second line; never in a command substitution, whose subshell would report its own). Every process a
+# session starts is waited for by its parent (the CLI waits for the agent and the command), so the difference around
+# a run is the CPU of all of its processes that ended with it.
+children_cpu_ms() {
+  local f="$BENCH_WORK/$2.times" u s
+  times >"$f"
+  { read -r _ _; read -r u s; } <"$f"
+  printf -v "$1" '%d' $(($(cpu_ms "$u") + $(cpu_ms "$s")))
+}
+# cpu_ms 1m2.345s -> 62345
+cpu_ms() {
+  local m=${1%%m*} sec=${1#*m}
+  sec=${sec%s}
+  echo $((10#$m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))
 }
 
 # curl_until_ok NODE URL SECONDS -> ms when the first answer came (or "" after SECONDS)
@@ -288,7 +309,7 @@ PREPARE_S=$(bench_prepare_caches)
 bench_log "start-up caches of this jar copy built in $PREPARE_S s; first mirrord run"
 FIRST=$(run_exit first "${MIRRORD[@]}" -- "${EXIT_APP[@]}")
 bench_log "first run: $FIRST (return_ms gone_ms rc)"
-read -r _ _ rc <<<"$FIRST"
+read -r _ _ rc _ <<<"$FIRST"
 [[ $rc -eq 42 ]] || bench_die "mirrord exec of Exit42 exited with $rc; see $BENCH_WORK/first.{out,err}"
 if ((AGENT_TTL > 0)); then
   # The first run trained the caches, so its agent ran without them and is another agent than the runs' (the AOT
@@ -312,19 +333,19 @@ for ((i = 1; i <= RUNS; i++)); do
   A_PLAIN+=("$r")
   r=$(run_exit "a-mirrord-$i" "${MIRRORD[@]}" -- "${EXIT_APP[@]}")
   A_MIRRORD+=("$r")
-  read -r _ _ rc <<<"$r"
+  read -r _ _ rc _ <<<"$r"
   [[ $rc -eq 42 ]] || bench_die "a-mirrord-$i exited with $rc; see $BENCH_WORK/a-mirrord-$i.{out,err}"
   PHASES+=$(phases "a-mirrord-$i" "$r")$'\n'
   r=$(run_exit "a-floor-$i" "${FLOOR[@]}" "${EXIT_APP[@]}")
   A_FLOOR+=("$r")
-  read -r _ _ rc <<<"$r"
+  read -r _ _ rc _ <<<"$r"
   [[ $rc -eq 42 ]] || bench_die "a-floor-$i exited with $rc; see $BENCH_WORK/a-floor-$i.{out,err}"
   if [[ ${#BASE[@]} -gt 0 ]]; then
     r=$(run_exit "a-base-$i" "${BASE[@]}" -- "${EXIT_APP[@]}")
     A_BASE+=("$r")
     BASE_PHASES+=$(phases "a-base-$i" "$r")$'\n'
   fi
-  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, floor ${A_FLOOR[-1]}, before $(last "${A_BASE[@]}") (return_ms gone_ms rc)"
+  bench_log "(a) run $i: plain ${A_PLAIN[-1]}, mirrord ${A_MIRRORD[-1]}, floor ${A_FLOOR[-1]}, before $(last "${A_BASE[@]}") (return_ms gone_ms rc cpu_ms)"
 done
 for ((i = 1; i <= RUNS; i++)); do
   B_PLAIN+=("$(run_listen "b-plain-$i" "${SERVER[@]}")")
@@ -366,6 +387,8 @@ row "(a) Exit42: until the command returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x 
 row "(a) Exit42: until every process of the session has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_MIRRORD[@]}")" "$(m 2 x "${A_BASE[@]}")"
 row "(a) floor: the JVMs alone (bench/floor), until it returns" "$(m 1 x "${A_PLAIN[@]}")" "$(m 1 x "${A_FLOOR[@]}")" ""
 row "(a) floor: until every process has ended" "$(m 2 x "${A_PLAIN[@]}")" "$(m 2 x "${A_FLOOR[@]}")" ""
+row "(a) Exit42: CPU of its processes (user + system)" "$(m 4 x "${A_PLAIN[@]}")" "$(m 4 x "${A_MIRRORD[@]}")" "$(m 4 x "${A_BASE[@]}")"
+row "(a) floor: CPU of its processes" "$(m 4 x "${A_PLAIN[@]}")" "$(m 4 x "${A_FLOOR[@]}")" ""
 row "(b) HTTP server: until the first request is answered" "$(m 1 x "${B_PLAIN[@]}")" "$(m 1 x "${B_MIRRORD[@]}")" "$(m 1 x "${B_BASE[@]}")"
 row "(b) after SIGTERM: until the command returns" "$(m 2 x "${B_PLAIN[@]}")" "$(m 2 x "${B_MIRRORD[@]}")" "$(m 2 x "${B_BASE[@]}")"
 row "(b) after SIGTERM: until every process has ended" "$(m 3 x "${B_PLAIN[@]}")" "$(m 3 x "${B_MIRRORD[@]}")" "$(m 3 x "${B_BASE[@]}")"
