@@ -7,6 +7,7 @@ import dev.mirrord.jvm.podagent.iptables.IpTablesGuard;
 import dev.mirrord.jvm.podagent.iptables.IpTablesRedirector;
 import dev.mirrord.jvm.podagent.sniffer.AfPacketSource;
 import dev.mirrord.jvm.podagent.sniffer.TcpFlowTracker;
+import dev.mirrord.jvm.podagent.sniffer.SnifferSubscriber;
 import dev.mirrord.jvm.podagent.sniffer.TcpSniffer;
 import dev.mirrord.jvm.podagent.stealer.ConntrackFlush;
 import dev.mirrord.jvm.podagent.stealer.TcpStealer;
@@ -130,7 +131,7 @@ public final class IncomingTasks implements AutoCloseable {
   }
 
   /** The sniffer, created (opening the packet socket) on first call. Blocking. */
-  public synchronized TcpSniffer sniffer() throws IOException {
+  synchronized TcpSniffer sniffer() throws IOException {
     check();
     if (sniffer == null) {
       warmUpPriority.restore(); // a warm-up still running holds what this needs: its normal weight again
@@ -140,13 +141,92 @@ public final class IncomingTasks implements AutoCloseable {
     return sniffer;
   }
 
+  /** Mirrors {@code port} to {@code subscriber}, opening the capture if none runs. Blocking. */
+  public void mirror(int port, SnifferSubscriber subscriber) throws IOException {
+    TcpSniffer unused = null;
+    try {
+      synchronized (this) {
+        try {
+          sniffer().subscribe(port, subscriber);
+        } catch (IOException | RuntimeException e) {
+          unused = detachIfUnused(); // a capture opened for this subscription alone
+          throw e;
+        }
+      }
+    } finally {
+      closeDetached(unused);
+    }
+  }
+
+  /**
+   * Stops mirroring {@code port} to {@code subscriber}; see {@link #stopMirroringAll}.
+   */
+  public void stopMirroring(int port, SnifferSubscriber subscriber) throws IOException {
+    TcpSniffer unused = null;
+    try {
+      synchronized (this) {
+        if (sniffer != null) {
+          try {
+            sniffer.unsubscribe(port, subscriber);
+          } finally {
+            unused = detachIfUnused();
+          }
+        }
+      }
+    } finally {
+      closeDetached(unused);
+    }
+  }
+
+  /**
+   * Stops mirroring every port to {@code subscriber} (its client went away). Once no port is
+   * mirrored, the capture closes: its ring (4 MiB before a packet, 64 MiB after traffic, 8 MiB
+   * after a quiet minute) counts in the agent's RSS, and a kept agent between sessions, or one whose
+   * app stopped listening, needs none. The next subscription opens a new one, from the first ring.
+   * The capture thread is stopped outside this object's lock, which the steal path's event loop
+   * takes ({@link #existingStealer}).
+   */
+  public void stopMirroringAll(SnifferSubscriber subscriber) throws IOException {
+    TcpSniffer unused = null;
+    try {
+      synchronized (this) {
+        if (sniffer != null) {
+          try {
+            sniffer.unsubscribeAll(subscriber);
+          } finally {
+            unused = detachIfUnused();
+          }
+        }
+      }
+    } finally {
+      closeDetached(unused);
+    }
+  }
+
+  /** The sniffer, now no longer this object's, if no port is mirrored any more; else null. */
+  private TcpSniffer detachIfUnused() {
+    if (sniffer == null || !sniffer.ports().isEmpty()) {
+      return null;
+    }
+    TcpSniffer unused = sniffer;
+    sniffer = null;
+    return unused;
+  }
+
+  private static void closeDetached(TcpSniffer unused) {
+    if (unused != null) {
+      unused.close();
+      logger.info("sniffer closed: no port is mirrored");
+    }
+  }
+
   /** The stealer if one was created. */
   public synchronized Optional<TcpStealer> existingStealer() {
     return Optional.ofNullable(stealer);
   }
 
-  /** The sniffer if one was created. */
-  public synchronized Optional<TcpSniffer> existingSniffer() {
+  /** The sniffer while one runs (a mirrored port), for tests. */
+  synchronized Optional<TcpSniffer> existingSniffer() {
     return Optional.ofNullable(sniffer);
   }
 

@@ -150,7 +150,7 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       if (s.mode() == IncomingMode.STEAL) {
         return tasks.stealer().subscribeFiltered(s.port(), this, filter);
       }
-      tasks.sniffer().subscribe(s.port(), this);
+      tasks.mirror(s.port(), this);
       mirrorFilters.put(s.port(), filter);
       mirrored.add(s.port());
       logger.info("{} mirrors the HTTP requests to port {} that match {}", peer, s.port(), filter);
@@ -169,7 +169,7 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
       if (s.mode() == IncomingMode.STEAL) {
         return tasks.stealer().subscribe(s.port(), this);
       }
-      tasks.sniffer().subscribe(s.port(), this);
+      tasks.mirror(s.port(), this);
       mirrored.add(s.port());
       logger.info("{} mirrors port {}", peer, s.port());
       return RemoteResult.ok(s.port());
@@ -187,13 +187,11 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
     tasks.existingStealer().ifPresent(st -> st.unsubscribe(port, this));
     mirrorFilters.remove(port);
     if (mirrored.remove(port)) {
-      tasks.existingSniffer().ifPresent(sn -> {
-        try {
-          sn.unsubscribe(port, this);
-        } catch (IOException e) {
-          logger.warn("{}: unsubscribing mirrored port {}: {}", peer, port, e.getMessage());
-        }
-      });
+      try {
+        tasks.stopMirroring(port, this);
+      } catch (IOException e) {
+        logger.warn("{}: unsubscribing mirrored port {}: {}", peer, port, e.getMessage());
+      }
     }
   }
 
@@ -204,13 +202,11 @@ final class IncomingApi implements StealClient, SnifferSubscriber {
     }
     blocking.execute(() -> {
       tasks.existingStealer().ifPresent(st -> st.clientGone(this));
-      tasks.existingSniffer().ifPresent(sn -> {
-        try {
-          sn.unsubscribeAll(this);
-        } catch (IOException e) {
-          logger.debug("{}: unsubscribe all: {}", peer, e.getMessage());
-        }
-      });
+      try {
+        tasks.stopMirroringAll(this);
+      } catch (IOException e) {
+        logger.debug("{}: unsubscribe all: {}", peer, e.getMessage());
+      }
       mirrored.clear();
     });
   }
