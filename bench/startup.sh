@@ -113,7 +113,7 @@ wait_gone() {
   now_ms
 }
 
-# run_exit LABEL CMD... -> "RETURN_MS GONE_MS RC"
+# run_exit LABEL CMD... -> "RETURN_MS GONE_MS RC CPU_MS"
 run_exit() {
   local label=$1 t0 t1 t2 rc=0 c0 c1
   shift
@@ -308,7 +308,7 @@ done
 PREPARE_S=$(bench_prepare_caches)
 bench_log "start-up caches of this jar copy built in $PREPARE_S s; first mirrord run"
 FIRST=$(run_exit first "${MIRRORD[@]}" -- "${EXIT_APP[@]}")
-bench_log "first run: $FIRST (return_ms gone_ms rc)"
+bench_log "first run: $FIRST (return_ms gone_ms rc cpu_ms)"
 read -r _ _ rc _ <<<"$FIRST"
 [[ $rc -eq 42 ]] || bench_die "mirrord exec of Exit42 exited with $rc; see $BENCH_WORK/first.{out,err}"
 if ((AGENT_TTL > 0)); then
