@@ -131,7 +131,7 @@ public final class IncomingTasks implements AutoCloseable {
   }
 
   /** The sniffer, created (opening the packet socket) on first call. Blocking. */
-  synchronized TcpSniffer sniffer() throws IOException {
+  private synchronized TcpSniffer sniffer() throws IOException {
     check();
     if (sniffer == null) {
       warmUpPriority.restore(); // a warm-up still running holds what this needs: its normal weight again
@@ -143,56 +143,40 @@ public final class IncomingTasks implements AutoCloseable {
 
   /** Mirrors {@code port} to {@code subscriber}, opening the capture if none runs. Blocking. */
   public void mirror(int port, SnifferSubscriber subscriber) throws IOException {
-    TcpSniffer unused = null;
-    try {
-      synchronized (this) {
-        try {
-          sniffer().subscribe(port, subscriber);
-        } catch (IOException | RuntimeException e) {
-          unused = detachIfUnused(); // a capture opened for this subscription alone
-          throw e;
-        }
-      }
-    } finally {
-      closeDetached(unused);
-    }
+    changeMirrors(true, sn -> sn.subscribe(port, subscriber));
   }
 
-  /**
-   * Stops mirroring {@code port} to {@code subscriber}; see {@link #stopMirroringAll}.
-   */
+  /** Stops mirroring {@code port} to {@code subscriber}; see {@link #changeMirrors}. */
   public void stopMirroring(int port, SnifferSubscriber subscriber) throws IOException {
-    TcpSniffer unused = null;
-    try {
-      synchronized (this) {
-        if (sniffer != null) {
-          try {
-            sniffer.unsubscribe(port, subscriber);
-          } finally {
-            unused = detachIfUnused();
-          }
-        }
-      }
-    } finally {
-      closeDetached(unused);
-    }
+    changeMirrors(false, sn -> sn.unsubscribe(port, subscriber));
+  }
+
+  /** Stops mirroring every port to {@code subscriber} (its client went away); see {@link #changeMirrors}. */
+  public void stopMirroringAll(SnifferSubscriber subscriber) throws IOException {
+    changeMirrors(false, sn -> sn.unsubscribeAll(subscriber));
+  }
+
+  /** A change of the sniffer's subscriptions. */
+  private interface MirrorChange {
+    void apply(TcpSniffer sniffer) throws IOException;
   }
 
   /**
-   * Stops mirroring every port to {@code subscriber} (its client went away). Once no port is
-   * mirrored, the capture closes: its ring (4 MiB before a packet, 64 MiB after traffic, 8 MiB
-   * after a quiet minute) counts in the agent's RSS, and a kept agent between sessions, or one whose
-   * app stopped listening, needs none. The next subscription opens a new one, from the first ring.
-   * The capture thread is stopped outside this object's lock, which the steal path's event loop
-   * takes ({@link #existingStealer}).
+   * Applies {@code change} to the sniffer (opened first if {@code open}; nothing to do if none runs and not {@code
+   * open}). Once no port is mirrored, also when the change failed, the capture closes: its ring (4 MiB before a
+   * packet, 64 MiB after traffic, 8 MiB after a quiet minute) counts in the agent's RSS, and a kept agent between
+   * sessions, or one whose app stopped listening, needs none. The next subscription opens a new one, from the first
+   * ring. The capture thread is stopped outside this object's lock, which the steal path's event loop takes ({@link
+   * #existingStealer}).
    */
-  public void stopMirroringAll(SnifferSubscriber subscriber) throws IOException {
+  private void changeMirrors(boolean open, MirrorChange change) throws IOException {
     TcpSniffer unused = null;
     try {
       synchronized (this) {
-        if (sniffer != null) {
+        TcpSniffer current = open ? sniffer() : sniffer;
+        if (current != null) {
           try {
-            sniffer.unsubscribeAll(subscriber);
+            change.apply(current);
           } finally {
             unused = detachIfUnused();
           }
